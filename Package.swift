@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Release builds of the hot loops are measured with exclusivity checks off
+// (see README "Performance"); debug builds keep every check on.
+let hotLoopFlags: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+]
+
+let package = Package(
+    name: "Synfire",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "synfire", targets: ["synfire"]),
+        .library(name: "SynfireData", targets: ["SynfireData"]),
+        .library(name: "SynfireIO", targets: ["SynfireIO"]),
+        .library(name: "NeuroChip", targets: ["NeuroChip"]),
+        .library(name: "EnergyModel", targets: ["EnergyModel"]),
+        .library(name: "NBP", targets: ["NBP"]),
+        .library(name: "STESNN", targets: ["STESNN"]),
+        .library(name: "ErrorPropSNN", targets: ["ErrorPropSNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // System libraries from Debian: zlib1g-dev, libopenblas-dev.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "SynfireData", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
+        .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
+        .target(name: "NeuroChip", swiftSettings: hotLoopFlags),
+        .target(name: "EnergyModel", dependencies: ["NeuroChip"], swiftSettings: hotLoopFlags),
+        .target(
+            name: "NBP",
+            dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel"],
+            swiftSettings: hotLoopFlags),
+        .target(
+            name: "STESNN", dependencies: ["COpenBLAS", "SynfireData", "SynfireIO"],
+            swiftSettings: hotLoopFlags),
+        .target(name: "ErrorPropSNN", dependencies: ["SynfireIO"], swiftSettings: hotLoopFlags),
+        .executableTarget(
+            name: "synfire",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SynfireData", "SynfireIO", "NeuroChip", "EnergyModel", "NBP", "STESNN",
+                "ErrorPropSNN",
+            ],
+            swiftSettings: hotLoopFlags),
+
+        .testTarget(
+            name: "SynfireDataTests", dependencies: ["SynfireData"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip"]),
+        .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip"]),
+        .testTarget(name: "NBPTests", dependencies: ["NBP", "NeuroChip", "SynfireData"]),
+        .testTarget(name: "STESNNTests", dependencies: ["STESNN"]),
+        .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
+    ]
+)

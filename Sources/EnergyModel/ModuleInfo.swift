@@ -1,0 +1,1 @@
+// EnergyModel module — placeholder until its first real file lands; removed then.

@@ -1,0 +1,1 @@
+// ErrorPropSNN module — placeholder until its first real file lands; removed then.

@@ -1,0 +1,1 @@
+// NBP module — placeholder until its first real file lands; removed then.

@@ -1,0 +1,1 @@
+// NeuroChip module — placeholder until its first real file lands; removed then.

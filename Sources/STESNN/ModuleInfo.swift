@@ -1,0 +1,1 @@
+// STESNN module — placeholder until its first real file lands; removed then.

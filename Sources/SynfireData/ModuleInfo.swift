@@ -1,0 +1,1 @@
+// SynfireData module — placeholder until its first real file lands; removed then.

@@ -1,0 +1,1 @@
+// SynfireIO module — placeholder until its first real file lands; removed then.
