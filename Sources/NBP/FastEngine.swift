@@ -1,0 +1,471 @@
+/// What one sample produced at the output (both for training and inference).
+public struct NBPSampleOutcome: Equatable, Sendable {
+    /// All output bits equal the one-hot target (the paper's exact-match measure).
+    public var exact: Bool
+    /// Index of the first active output, 0 when none is active (nbp-circuit.md §1).
+    public var firstActive: Int
+    /// Index of the largest summed output input `z` (first on ties).
+    public var argmaxInput: Int
+    /// Output spikes as a bit mask (bit k = output k fired); outputs beyond 64 are not kept.
+    public var outputBits: UInt64
+}
+
+/// Every intermediate of one training sample, as the golden vectors list them
+/// (nbp-circuit.md §8). For the reference variant, `ePlus` holds `e = W2_new^T d` and
+/// `hiddenError` holds `clip(e*b, -1, 1)`; the minus fields stay zero.
+public struct NBPSampleTrace: Equatable, Sendable {
+    public var a: [Int32]
+    public var h: [UInt8]
+    public var hm: [UInt8]
+    public var hp: [UInt8]
+    public var z: [Int32]
+    public var o: [UInt8]
+    public var om: [UInt8]
+    public var op: [UInt8]
+    public var dp: [UInt8]
+    public var dm: [UInt8]
+    public var ePlus: [Int32]
+    public var gPlus: [UInt8]
+    public var eMinus: [Int32]
+    public var gMinus: [UInt8]
+    public var hiddenError: [Int8]
+}
+
+/// The fast path: computes directly, in integers, what the nBP circuit computes on the chip
+/// (`.chip`, nbp-circuit.md §2) or what the authors' numpy simulation computes
+/// (`.reference`). Event-driven: only active inputs and hidden units touch weights, and a
+/// sample whose output is already right changes nothing and skips the backward pass.
+///
+/// Storage is pre-major so that the forward pass adds contiguous rows: `w1T` is
+/// input x hidden, `w2T` hidden x output, `mW` hidden x output. Buffers are raw
+/// allocations owned by this object so the kernels run over plain pointers (STYLE.md,
+/// "Hot loops").
+public final class NBPFastEngine: @unchecked Sendable {
+    public let sizes: NBPSizes
+    public let variant: NBPVariant
+
+    /// Probability (numerator over 2^16) that a given ±2 learning event is applied; 65536
+    /// (the default) applies every event as in the paper. See `NBPUpdateSchedule`.
+    public private(set) var updateProbability: UInt32 = 65536
+
+    let w1T: UnsafeMutablePointer<Int16>
+    let w2T: UnsafeMutablePointer<Int16>
+    let mW: UnsafeMutablePointer<Int16>
+
+    // Scratch of the last sample (read by `trace()`).
+    let a: UnsafeMutablePointer<Int32>
+    let hBits: UnsafeMutablePointer<UInt8>
+    let hmBits: UnsafeMutablePointer<UInt8>
+    let hpBits: UnsafeMutablePointer<UInt8>
+    let ePlus: UnsafeMutablePointer<Int32>
+    let eMinus: UnsafeMutablePointer<Int32>
+    let gPlus: UnsafeMutablePointer<UInt8>
+    let gMinus: UnsafeMutablePointer<UInt8>
+    let hiddenError: UnsafeMutablePointer<Int8>
+    let hIndex: UnsafeMutablePointer<Int32>
+    let selIndex: UnsafeMutablePointer<Int32>
+    let z: UnsafeMutablePointer<Int32>
+    let oBits: UnsafeMutablePointer<UInt8>
+    let omBits: UnsafeMutablePointer<UInt8>
+    let opBits: UnsafeMutablePointer<UInt8>
+    let dpBits: UnsafeMutablePointer<UInt8>
+    let dmBits: UnsafeMutablePointer<UInt8>
+    let dpIndex: UnsafeMutablePointer<Int32>
+    let dmIndex: UnsafeMutablePointer<Int32>
+    var hCount = 0
+    var pendingReferenceClip = false
+
+    /// Random stream for stochastic updates (see `NBPStochasticRounding`).
+    var rounding: NBPStochasticRounding
+
+    public init(weights: NBPWeights, variant: NBPVariant, roundingSeed: UInt64 = 0) throws(NBPError) {
+        try weights.validate(variant: variant)
+        let sizes = weights.sizes
+        self.sizes = sizes
+        self.variant = variant
+        let nIn = sizes.input
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        w1T = .allocate(capacity: nIn * nHid)
+        w2T = .allocate(capacity: nHid * nOut)
+        mW = .allocate(capacity: nHid * nOut)
+        a = .allocate(capacity: nHid)
+        hBits = .allocate(capacity: nHid)
+        hmBits = .allocate(capacity: nHid)
+        hpBits = .allocate(capacity: nHid)
+        ePlus = .allocate(capacity: nHid)
+        eMinus = .allocate(capacity: nHid)
+        gPlus = .allocate(capacity: nHid)
+        gMinus = .allocate(capacity: nHid)
+        hiddenError = .allocate(capacity: nHid)
+        hIndex = .allocate(capacity: nHid)
+        selIndex = .allocate(capacity: nHid)
+        z = .allocate(capacity: nOut)
+        oBits = .allocate(capacity: nOut)
+        omBits = .allocate(capacity: nOut)
+        opBits = .allocate(capacity: nOut)
+        dpBits = .allocate(capacity: nOut)
+        dmBits = .allocate(capacity: nOut)
+        dpIndex = .allocate(capacity: nOut)
+        dmIndex = .allocate(capacity: nOut)
+        for pointer in [a, ePlus, eMinus] { pointer.initialize(repeating: 0, count: nHid) }
+        for pointer in [hBits, hmBits, hpBits, gPlus, gMinus] { pointer.initialize(repeating: 0, count: nHid) }
+        hiddenError.initialize(repeating: 0, count: nHid)
+        hIndex.initialize(repeating: 0, count: nHid)
+        selIndex.initialize(repeating: 0, count: nHid)
+        z.initialize(repeating: 0, count: nOut)
+        for pointer in [oBits, omBits, opBits, dpBits, dmBits] { pointer.initialize(repeating: 0, count: nOut) }
+        dpIndex.initialize(repeating: 0, count: nOut)
+        dmIndex.initialize(repeating: 0, count: nOut)
+        rounding = NBPStochasticRounding(seed: roundingSeed)
+        load(weights)
+    }
+
+    deinit {
+        for pointer in [w1T, w2T, mW] { pointer.deallocate() }
+        for pointer in [a, ePlus, eMinus, hIndex, selIndex, z, dpIndex, dmIndex] { pointer.deallocate() }
+        for pointer in [hBits, hmBits, hpBits, gPlus, gMinus, oBits, omBits, opBits, dpBits, dmBits] {
+            pointer.deallocate()
+        }
+        hiddenError.deallocate()
+    }
+
+    /// Replaces the weights. The reference variant's numpy original clips the whole matrix
+    /// to [-254, 254] after every training sample, so a -256 from the chip initialisation
+    /// still counts in the first forward pass; `pendingReferenceClip` defers that clip.
+    public func load(_ weights: NBPWeights) {
+        let nIn = sizes.input
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        for j in 0..<nHid {
+            for i in 0..<nIn { w1T[i * nHid + j] = weights.w1[j * nIn + i] }
+        }
+        for k in 0..<nOut {
+            for j in 0..<nHid { w2T[j * nOut + k] = weights.w2[k * nHid + j] }
+        }
+        for index in 0..<(nHid * nOut) { mW[index] = weights.m[index] }
+        pendingReferenceClip = variant == .reference
+    }
+
+    /// Clips all reference-variant weights to [-254, 254] once (numpy's whole-matrix clip).
+    func clipReferenceWeights() {
+        let low = variant.weightMin
+        for index in 0..<(sizes.input * sizes.hidden) { w1T[index] = max(low, w1T[index]) }
+        for index in 0..<(sizes.hidden * sizes.output) { w2T[index] = max(low, w2T[index]) }
+        pendingReferenceClip = false
+    }
+
+    /// The current weights in the paper layout (post x pre).
+    public var weights: NBPWeights {
+        let nIn = sizes.input
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        var w1 = [Int16](repeating: 0, count: nIn * nHid)
+        var w2 = [Int16](repeating: 0, count: nHid * nOut)
+        for j in 0..<nHid {
+            for i in 0..<nIn { w1[j * nIn + i] = w1T[i * nHid + j] }
+        }
+        for k in 0..<nOut {
+            for j in 0..<nHid { w2[k * nHid + j] = w2T[j * nOut + k] }
+        }
+        let m: [Int16]
+        if variant == .chip {
+            m = Array(UnsafeBufferPointer(start: mW, count: nHid * nOut))
+        } else {
+            m = NBPWeights.negatedTranspose(w2, rows: nOut, columns: nHid)
+        }
+        // Sizes were validated at init, so this cannot throw.
+        return try! NBPWeights(sizes: sizes, w1: w1, w2: w2, m: m)
+    }
+
+    /// Sets the probability that each ±2 learning event is applied (nbp.md, "Learning-rate
+    /// schedule"): `numerator / 65536`. 65536 = always (the paper).
+    public func setUpdateProbability(numerator: UInt32) {
+        updateProbability = min(65536, numerator)
+    }
+
+    /// The intermediates of the last `train` call.
+    public func trace() -> NBPSampleTrace {
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        func copy<T>(_ pointer: UnsafeMutablePointer<T>, _ count: Int) -> [T] {
+            Array(UnsafeBufferPointer(start: pointer, count: count))
+        }
+        return NBPSampleTrace(
+            a: copy(a, nHid), h: copy(hBits, nHid), hm: copy(hmBits, nHid), hp: copy(hpBits, nHid),
+            z: copy(z, nOut), o: copy(oBits, nOut), om: copy(omBits, nOut), op: copy(opBits, nOut),
+            dp: copy(dpBits, nOut), dm: copy(dmBits, nOut), ePlus: copy(ePlus, nHid),
+            gPlus: copy(gPlus, nHid), eMinus: copy(eMinus, nHid), gMinus: copy(gMinus, nHid),
+            hiddenError: copy(hiddenError, nHid))
+    }
+
+    // MARK: - Threshold tests
+
+    /// Whether a gated chip neuron fires: its voltage is `64 * (sum + lift - 8192)` in the
+    /// chip's 24-bit two's complement (loihi-model.md §1-2: u and v wrap) and it fires when
+    /// above the threshold 1024 * 64. Without wrap this is `sum > 1024 - lift`; the wrap only
+    /// matters for extreme sums (e.g. 784 inputs all at -256), which the chip would
+    /// mis-fire on, and the fast path reproduces that too.
+    @inline(__always)
+    static func chipFires(_ sum: Int32, lift: Int32) -> Bool {
+        let voltage = (sum &+ lift &- 8192) &<< 6
+        let wrapped = (voltage &<< 8) &>> 8
+        return wrapped > 65536
+    }
+
+    // MARK: - Forward pass
+
+    /// Computes a, h, hm, hp, z, o, om, op for the active inputs (sorted or not).
+    @inline(__always)
+    func forward(_ active: UnsafeBufferPointer<Int32>) {
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        a.update(repeating: 0, count: nHid)
+        // a = W1 x, one contiguous row per active input (event-driven, nbp-circuit.md §2).
+        for input in active {
+            let row = w1T + Int(input) * nHid
+            for j in 0..<nHid { a[j] &+= Int32(row[j]) }
+        }
+        var count = 0
+        let isChip = variant == .chip
+        for j in 0..<nHid {
+            let value = a[j]
+            let h: Bool
+            let hm: Bool
+            let hp: Bool
+            if isChip {
+                // g02 lifts h1 by 8704 (g), h1_copy by 9216 (g+gm05), h1_copy2 by 8192 (gp05).
+                h = NBPFastEngine.chipFires(value, lift: 8704)
+                hm = NBPFastEngine.chipFires(value, lift: 9216)
+                hp = NBPFastEngine.chipFires(value, lift: 8192)
+            } else {
+                h = value > 512
+                hm = value > 0
+                hp = value > 1023
+            }
+            hBits[j] = h ? 1 : 0
+            hmBits[j] = hm ? 1 : 0
+            hpBits[j] = hp ? 1 : 0
+            hIndex[count] = Int32(j)
+            count &+= h ? 1 : 0
+        }
+        hCount = count
+        z.update(repeating: 0, count: nOut)
+        for position in 0..<count {
+            let row = w2T + Int(hIndex[position]) * nOut
+            for k in 0..<nOut { z[k] &+= Int32(row[k]) }
+        }
+        for k in 0..<nOut {
+            let value = z[k]
+            if isChip {
+                oBits[k] = NBPFastEngine.chipFires(value, lift: 8704) ? 1 : 0
+                omBits[k] = NBPFastEngine.chipFires(value, lift: 9216) ? 1 : 0
+                opBits[k] = NBPFastEngine.chipFires(value, lift: 8192) ? 1 : 0
+            } else {
+                oBits[k] = value > 512 ? 1 : 0
+                omBits[k] = value > 0 ? 1 : 0
+                opBits[k] = value > 1023 ? 1 : 0
+            }
+        }
+    }
+
+    @inline(__always)
+    func outcome(label: Int) -> NBPSampleOutcome {
+        let nOut = sizes.output
+        var exact = true
+        var first = -1
+        var best = 0
+        var bits: UInt64 = 0
+        for k in 0..<nOut {
+            let on = oBits[k] != 0
+            if on != (k == label) { exact = false }
+            if on && first < 0 { first = k }
+            if z[k] > z[best] { best = k }
+            if on && k < 64 { bits |= 1 << UInt64(k) }
+        }
+        return NBPSampleOutcome(exact: exact, firstActive: max(first, 0), argmaxInput: best, outputBits: bits)
+    }
+
+    /// Inference only (the 4-step chain of nbp-circuit.md §6): no weight changes.
+    public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        forward(active)
+        return outcome(label: label)
+    }
+
+    /// Convenience for tests: active inputs from a 0/1 vector.
+    public func infer(input: [UInt8], label: Int) -> NBPSampleOutcome {
+        let active = NBPFastEngine.activeIndices(input)
+        return active.withUnsafeBufferPointer { infer(active: $0, label: label) }
+    }
+
+    public func train(input: [UInt8], label: Int) -> NBPSampleOutcome {
+        let active = NBPFastEngine.activeIndices(input)
+        return active.withUnsafeBufferPointer { train(active: $0, label: label) }
+    }
+
+    public static func activeIndices(_ input: [UInt8]) -> [Int32] {
+        var active: [Int32] = []
+        for (index, value) in input.enumerated() where value != 0 { active.append(Int32(index)) }
+        return active
+    }
+
+    // MARK: - Training
+
+    /// One training sample: forward pass, output error, both weight updates and the
+    /// backward pass of the chosen variant. Returns the forward outcome (before learning).
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        forward(active)
+        let result = outcome(label: label)
+        defer { if pendingReferenceClip { clipReferenceWeights() } }
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        var dpCount = 0
+        var dmCount = 0
+        for k in 0..<nOut {
+            let t = k == label
+            let o = oBits[k] != 0
+            let dp = t && !o && omBits[k] != 0
+            let dm = o && !t && opBits[k] == 0
+            dpBits[k] = dp ? 1 : 0
+            dmBits[k] = dm ? 1 : 0
+            dpIndex[dpCount] = Int32(k)
+            dpCount &+= dp ? 1 : 0
+            dmIndex[dmCount] = Int32(k)
+            dmCount &+= dm ? 1 : 0
+        }
+        if dpCount == 0 && dmCount == 0 {
+            // No output error: every update and the whole backward pass are zero.
+            for pointer in [ePlus, eMinus] { pointer.update(repeating: 0, count: nHid) }
+            for pointer in [gPlus, gMinus] { pointer.update(repeating: 0, count: nHid) }
+            hiddenError.update(repeating: 0, count: nHid)
+            return result
+        }
+        if variant == .chip {
+            trainChip(active, dpCount: dpCount, dmCount: dmCount)
+        } else {
+            trainReference(active, dpCount: dpCount, dmCount: dmCount)
+        }
+        return result
+    }
+
+    /// Whether the next learning event is applied (always, unless a schedule is set).
+    @inline(__always)
+    func takeUpdate() -> Bool {
+        if updateProbability >= 65536 { return true }
+        return rounding.accept(numerator: updateProbability)
+    }
+
+    /// `e[j] = sum_k P[j,k] for k in first + sum_k Q[j,k] for k in second` (P, Q hidden x out).
+    @inline(__always)
+    func backward(
+        into e: UnsafeMutablePointer<Int32>, _ p: UnsafeMutablePointer<Int16>,
+        _ first: UnsafeMutablePointer<Int32>, _ firstCount: Int,
+        _ q: UnsafeMutablePointer<Int16>, _ second: UnsafeMutablePointer<Int32>, _ secondCount: Int
+    ) {
+        let nOut = sizes.output
+        for j in 0..<sizes.hidden {
+            var sum: Int32 = 0
+            let rowP = p + j * nOut
+            let rowQ = q + j * nOut
+            for position in 0..<firstCount { sum &+= Int32(rowP[Int(first[position])]) }
+            for position in 0..<secondCount { sum &+= Int32(rowQ[Int(second[position])]) }
+            e[j] = sum
+        }
+    }
+
+    /// `P[j,k] += delta` for every active hidden j and every k in the list, clamped.
+    @inline(__always)
+    func updateOutputSide(
+        _ p: UnsafeMutablePointer<Int16>, _ list: UnsafeMutablePointer<Int32>, _ count: Int, delta: Int16
+    ) {
+        if count == 0 { return }
+        let nOut = sizes.output
+        let low = variant.weightMin
+        let high = variant.weightMax
+        for position in 0..<hCount {
+            let row = p + Int(hIndex[position]) * nOut
+            for listPosition in 0..<count {
+                let k = Int(list[listPosition])
+                if !takeUpdate() { continue }
+                row[k] = min(high, max(low, row[k] &+ delta))
+            }
+        }
+    }
+
+    /// `W1[j,i] += delta` for every active input i and every selected hidden j, clamped.
+    @inline(__always)
+    func updateInputSide(_ active: UnsafeBufferPointer<Int32>, selected count: Int, delta: Int16) {
+        if count == 0 { return }
+        let nHid = sizes.hidden
+        let low = variant.weightMin
+        let high = variant.weightMax
+        for input in active {
+            let row = w1T + Int(input) * nHid
+            for position in 0..<count {
+                let j = Int(selIndex[position])
+                if !takeUpdate() { continue }
+                row[j] = min(high, max(low, row[j] &+ delta))
+            }
+        }
+    }
+
+    /// nbp-circuit.md §2, chip variant.
+    func trainChip(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
+        let nHid = sizes.hidden
+        // Phase 5/6: e+ reads W2 and M before the phase-5 update.
+        backward(into: ePlus, w2T, dpIndex, dpCount, mW, dmIndex, dmCount)
+        updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
+        updateOutputSide(mW, dmIndex, dmCount, delta: 2)
+        // g10/g06 lift h1T by 9216 (g + gm05): fires when e > 0.
+        var selected = 0
+        for j in 0..<nHid {
+            let g = NBPFastEngine.chipFires(ePlus[j], lift: 9216)
+            gPlus[j] = g ? 1 : 0
+            selIndex[selected] = Int32(j)
+            // c_h1 (b = hm & !hp) gates h1 in phase 7.
+            selected &+= (g && hmBits[j] != 0 && hpBits[j] == 0) ? 1 : 0
+        }
+        updateInputSide(active, selected: selected, delta: 2)
+        // Phase 9/10: e- reads W2 and M after phase 5, before phase 9.
+        backward(into: eMinus, w2T, dmIndex, dmCount, mW, dpIndex, dpCount)
+        updateOutputSide(w2T, dmIndex, dmCount, delta: -2)
+        updateOutputSide(mW, dpIndex, dpCount, delta: -2)
+        selected = 0
+        for j in 0..<nHid {
+            let g = NBPFastEngine.chipFires(eMinus[j], lift: 9216)
+            gMinus[j] = g ? 1 : 0
+            selIndex[selected] = Int32(j)
+            selected &+= (g && hmBits[j] != 0 && hpBits[j] == 0) ? 1 : 0
+        }
+        updateInputSide(active, selected: selected, delta: -2)
+    }
+
+    /// The authors' numpy semantics (nbp-circuit.md §2, last paragraph).
+    func trainReference(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
+        let nHid = sizes.hidden
+        updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
+        updateOutputSide(w2T, dmIndex, dmCount, delta: -2)
+        // e = W2_new^T (dp - dm): subtract the dm columns.
+        let nOut = sizes.output
+        for j in 0..<nHid {
+            var sum: Int32 = 0
+            let row = w2T + j * nOut
+            for position in 0..<dpCount { sum &+= Int32(row[Int(dpIndex[position])]) }
+            for position in 0..<dmCount { sum &-= Int32(row[Int(dmIndex[position])]) }
+            ePlus[j] = sum
+            let b = hmBits[j] != 0 && hpBits[j] == 0
+            hiddenError[j] = b ? (sum > 0 ? 1 : (sum < 0 ? -1 : 0)) : 0
+        }
+        eMinus.update(repeating: 0, count: nHid)
+        gPlus.update(repeating: 0, count: nHid)
+        gMinus.update(repeating: 0, count: nHid)
+        for (sign, delta) in [(Int8(1), Int16(2)), (Int8(-1), Int16(-2))] {
+            var selected = 0
+            for j in 0..<nHid {
+                selIndex[selected] = Int32(j)
+                selected &+= hiddenError[j] == sign ? 1 : 0
+            }
+            updateInputSide(active, selected: selected, delta: delta)
+        }
+    }
+}

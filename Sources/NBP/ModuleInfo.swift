@@ -1,1 +1,0 @@
-// NBP module — placeholder until its first real file lands; removed then.

@@ -1,0 +1,248 @@
+import Foundation
+
+/// Layer sizes of the nBP perceptron (nbp-circuit.md §1): `input-hidden-output`.
+public struct NBPSizes: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var input: Int
+    public var hidden: Int
+    public var output: Int
+
+    public init(input: Int, hidden: Int, output: Int) {
+        self.input = input
+        self.hidden = hidden
+        self.output = output
+    }
+
+    /// The paper's network for 20x20-cropped MNIST.
+    public static let mnist = NBPSizes(input: 400, hidden: 400, output: 10)
+    /// Fashion-MNIST keeps the full 28x28 image (nbp-circuit.md §1).
+    public static let fashionMNIST = NBPSizes(input: 784, hidden: 400, output: 10)
+
+    public var description: String { "\(input)-\(hidden)-\(output)" }
+
+    /// Checks that every layer is non-empty; the circuit needs at least one unit per layer.
+    public func validate() throws(NBPError) {
+        if input < 1 || hidden < 1 || output < 1 {
+            throw .invalidSizes(self)
+        }
+    }
+}
+
+/// Which semantics the fast path follows (nbp-circuit.md §2).
+public enum NBPVariant: String, Codable, Sendable, CaseIterable {
+    /// What the chip circuit computes: backward pass through W2 before/after the phase-5
+    /// update, a separate `M`, `hp = a > 1024`, weights in [-256, 254].
+    case chip
+    /// The authors' numpy simulation: one signed error through the updated W2,
+    /// `hp = a > 1023`, weights in [-254, 254], no `M`.
+    case reference
+
+    /// Smallest representable weight of the variant.
+    public var weightMin: Int16 { self == .chip ? -256 : -254 }
+    /// Largest representable weight (254 in both: the 8-bit mixed-sign mantissa drops
+    /// the lowest bit, loihi-model.md §1).
+    public var weightMax: Int16 { 254 }
+    /// Threshold of the "plus" copies (`hp`, `op`).
+    public var plusThreshold: Int32 { self == .chip ? 1024 : 1023 }
+}
+
+/// Thresholds of §1 in weight units: a unit is on when its summed input exceeds 512.
+public enum NBPThreshold {
+    public static let on: Int32 = 512
+}
+
+/// Everything that can go wrong in nBP from user input; each message says what to do.
+public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
+    case invalidSizes(NBPSizes)
+    case weightShapeMismatch(matrix: String, expected: Int, got: Int)
+    case weightOutOfRange(matrix: String, value: Int, variant: NBPVariant)
+    case checkpointSizeMismatch(checkpoint: NBPSizes, expected: NBPSizes)
+    case imageSizeMismatch(dataset: String, pixels: Int, circuitInput: Int)
+    case unknownDataset(String)
+    case labelOutOfRange(label: Int, outputs: Int)
+    case emptyDataset(String)
+    case missingFile(String)
+    case malformedFile(path: String, reason: String)
+    case chipMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .invalidSizes(let sizes):
+            return "layer sizes \(sizes) are invalid: every layer needs at least one unit "
+                + "(use e.g. 400-400-10)"
+        case .weightShapeMismatch(let matrix, let expected, let got):
+            return "weight matrix \(matrix) has \(got) entries but the network needs \(expected): "
+                + "export the weights from a network with the same layer sizes"
+        case .weightOutOfRange(let matrix, let value, let variant):
+            return "weight matrix \(matrix) holds \(value), outside the \(variant.rawValue) "
+                + "variant's range [\(variant.weightMin), \(variant.weightMax)]: "
+                + "weights must be chip units (even integers), clip them before importing"
+        case .checkpointSizeMismatch(let checkpoint, let expected):
+            return "checkpoint layer sizes \(checkpoint) do not match the network \(expected): "
+                + "resume with the same dataset and --hidden, or start a new run directory"
+        case .imageSizeMismatch(let dataset, let pixels, let circuitInput):
+            return "dataset \(dataset) gives \(pixels) pixels per image but the circuit has "
+                + "\(circuitInput) inputs: use the matching dataset (mnist is cropped to 400, "
+                + "fashion-mnist keeps 784) or weights built for \(pixels) inputs"
+        case .unknownDataset(let name):
+            return "unknown dataset '\(name)': use mnist or fashion-mnist"
+        case .labelOutOfRange(let label, let outputs):
+            return "label \(label) does not fit the \(outputs) output units: "
+                + "use a network with at least \(label + 1) outputs"
+        case .emptyDataset(let name):
+            return "dataset \(name) has no samples: check --limit and the data directory"
+        case .missingFile(let path):
+            return "\(path) not found: check the path (a run directory written by "
+                + "`synfire nbp train --out`)"
+        case .malformedFile(let path, let reason):
+            return "\(path) cannot be read: \(reason); re-create it with `synfire nbp train`"
+        case .chipMismatch(let reason):
+            return "the chip engine disagrees with the fast path: \(reason); "
+                + "this is a bug, report it with the seed and sample index"
+        }
+    }
+}
+
+/// The trained state in the paper's layout (post x pre, row-major), chip units.
+/// `m` is the separate negative-backward copy of the chip variant (hidden x output);
+/// the reference variant keeps it equal to `-W2^T` only for display.
+public struct NBPWeights: Codable, Equatable, Sendable {
+    public var sizes: NBPSizes
+    /// hidden x input
+    public var w1: [Int16]
+    /// output x hidden
+    public var w2: [Int16]
+    /// hidden x output
+    public var m: [Int16]
+
+    public init(sizes: NBPSizes, w1: [Int16], w2: [Int16], m: [Int16]? = nil) throws(NBPError) {
+        try sizes.validate()
+        if w1.count != sizes.hidden * sizes.input {
+            throw .weightShapeMismatch(matrix: "W1", expected: sizes.hidden * sizes.input, got: w1.count)
+        }
+        if w2.count != sizes.output * sizes.hidden {
+            throw .weightShapeMismatch(matrix: "W2", expected: sizes.output * sizes.hidden, got: w2.count)
+        }
+        self.sizes = sizes
+        self.w1 = w1
+        self.w2 = w2
+        if let m {
+            if m.count != sizes.hidden * sizes.output {
+                throw .weightShapeMismatch(matrix: "M", expected: sizes.hidden * sizes.output, got: m.count)
+            }
+            self.m = m
+        } else {
+            self.m = NBPWeights.negatedTranspose(w2, rows: sizes.output, columns: sizes.hidden)
+        }
+    }
+
+    /// `clamp(-W2^T, -256, 254)`: M's start value (nbp-circuit.md §2; -(-256) clamps to 254).
+    public static func negatedTranspose(_ w2: [Int16], rows: Int, columns: Int) -> [Int16] {
+        var m = [Int16](repeating: 0, count: rows * columns)
+        for k in 0..<rows {
+            for j in 0..<columns {
+                m[j * rows + k] = Int16(min(254, -Int(w2[k * columns + j])))
+            }
+        }
+        return m
+    }
+
+    /// Checks that every weight lies in the variant's range; import refuses anything else.
+    public func validate(variant: NBPVariant) throws(NBPError) {
+        // The reference variant clips -256 to -254 itself, so accept the chip range for it.
+        let low = Int16(-256)
+        for (name, matrix) in [("W1", w1), ("W2", w2), ("M", m)] {
+            for value in matrix where value < low || value > variant.weightMax || value & 1 != 0 {
+                throw .weightOutOfRange(matrix: name, value: Int(value), variant: variant)
+            }
+        }
+    }
+
+    /// Paper initialisation (nbp-circuit.md §1): He normal scaled to chip units,
+    /// clipped to ±240, truncated toward zero to an even integer.
+    public static func heNormal<G: RandomNumberGenerator>(
+        sizes: NBPSizes, using generator: inout G
+    ) throws(NBPError) -> NBPWeights {
+        try sizes.validate()
+        func draw(count: Int, fanSum: Int) -> [Int16] {
+            let scale = (2.0 / Double(fanSum)).squareRoot() * 1024
+            var values = [Int16](repeating: 0, count: count)
+            for index in 0..<count {
+                let value = min(240, max(-240, gaussian(&generator) * scale))
+                // Truncate toward zero, then toward zero again to the even grid.
+                let truncated = Int(value.rounded(.towardZero))
+                values[index] = Int16(truncated - truncated % 2)
+            }
+            return values
+        }
+        let w1 = draw(count: sizes.hidden * sizes.input, fanSum: sizes.input + sizes.hidden)
+        let w2 = draw(count: sizes.output * sizes.hidden, fanSum: sizes.hidden + sizes.output)
+        return try NBPWeights(sizes: sizes, w1: w1, w2: w2)
+    }
+}
+
+/// Standard normal deviate by Box-Muller from any generator (used only for initialisation;
+/// a generator that provides its own Gaussian is not required).
+func gaussian<G: RandomNumberGenerator>(_ generator: inout G) -> Double {
+    var u1 = 0.0
+    repeat {
+        u1 = Double(generator.next() >> 11) * 0x1.0p-53
+    } while u1 == 0
+    let u2 = Double(generator.next() >> 11) * 0x1.0p-53
+    return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+}
+
+/// The eight on-chip matrices (nbp-circuit.md §2, §7), each in the paper layout
+/// (post x pre): W1 and its copies are hidden x input, W2 and copies output x hidden,
+/// W2Tp hidden x output (it connects o -> h1T), M hidden x output.
+public struct NBPChipMatrices: Equatable, Sendable {
+    public var w1: [Int16]
+    public var w1c1: [Int16]
+    public var w1c2: [Int16]
+    public var w2: [Int16]
+    public var w2c1: [Int16]
+    public var w2c2: [Int16]
+    public var w2Tp: [Int16]
+    public var m: [Int16]
+
+    public init(
+        w1: [Int16], w1c1: [Int16], w1c2: [Int16], w2: [Int16], w2c1: [Int16], w2c2: [Int16],
+        w2Tp: [Int16], m: [Int16]
+    ) {
+        self.w1 = w1
+        self.w1c1 = w1c1
+        self.w1c2 = w1c2
+        self.w2 = w2
+        self.w2c1 = w2c1
+        self.w2c2 = w2c2
+        self.w2Tp = w2Tp
+        self.m = m
+    }
+
+    /// The fast path keeps only W1, W2, M; the copies follow from §2 (they provably stay equal).
+    public init(weights: NBPWeights) {
+        let sizes = weights.sizes
+        var w2T = [Int16](repeating: 0, count: weights.w2.count)
+        for k in 0..<sizes.output {
+            for j in 0..<sizes.hidden {
+                w2T[j * sizes.output + k] = weights.w2[k * sizes.hidden + j]
+            }
+        }
+        self.init(
+            w1: weights.w1, w1c1: weights.w1, w1c2: weights.w1, w2: weights.w2, w2c1: weights.w2,
+            w2c2: weights.w2, w2Tp: w2T, m: weights.m)
+    }
+
+    /// Names of the matrices that differ from `other` (empty when identical).
+    public func differences(from other: NBPChipMatrices) -> [String] {
+        var names: [String] = []
+        if w1 != other.w1 { names.append("W1") }
+        if w1c1 != other.w1c1 { names.append("W1c1") }
+        if w1c2 != other.w1c2 { names.append("W1c2") }
+        if w2 != other.w2 { names.append("W2") }
+        if w2c1 != other.w2c1 { names.append("W2c1") }
+        if w2c2 != other.w2c2 { names.append("W2c2") }
+        if w2Tp != other.w2Tp { names.append("W2Tp") }
+        if m != other.m { names.append("M") }
+        return names
+    }
+}
