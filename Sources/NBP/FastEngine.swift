@@ -54,6 +54,8 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     // Scratch of the last sample (read by `trace()`).
     let a: UnsafeMutablePointer<Int32>
+    let partial: UnsafeMutablePointer<Int16>
+    let increment: UnsafeMutablePointer<Int16>
     let hBits: UnsafeMutablePointer<UInt8>
     let hmBits: UnsafeMutablePointer<UInt8>
     let hpBits: UnsafeMutablePointer<UInt8>
@@ -74,6 +76,9 @@ public final class NBPFastEngine: @unchecked Sendable {
     let dmIndex: UnsafeMutablePointer<Int32>
     var hCount = 0
     var pendingReferenceClip = false
+    /// Whether a hidden unit's 24-bit voltage can wrap (loihi-model.md §1): only for very
+    /// wide inputs, e.g. 784 * 256 * 64 > 2^23. When false, plain comparisons are exact.
+    let chipWrapPossible: Bool
 
     /// Random stream for stochastic updates (see `NBPStochasticRounding`).
     var rounding: NBPStochasticRounding
@@ -90,6 +95,10 @@ public final class NBPFastEngine: @unchecked Sendable {
         w2T = .allocate(capacity: nHid * nOut)
         mW = .allocate(capacity: nHid * nOut)
         a = .allocate(capacity: nHid)
+        partial = .allocate(capacity: nHid)
+        partial.initialize(repeating: 0, count: nHid)
+        increment = .allocate(capacity: nHid)
+        increment.initialize(repeating: 0, count: nHid)
         hBits = .allocate(capacity: nHid)
         hmBits = .allocate(capacity: nHid)
         hpBits = .allocate(capacity: nHid)
@@ -118,6 +127,8 @@ public final class NBPFastEngine: @unchecked Sendable {
         dpIndex.initialize(repeating: 0, count: nOut)
         dmIndex.initialize(repeating: 0, count: nOut)
         rounding = NBPStochasticRounding(seed: roundingSeed)
+        let widest = max(nIn, nHid, nOut) * 256 + 9216
+        chipWrapPossible = widest * 64 >= (1 << 23) - 65536
         load(weights)
     }
 
@@ -128,6 +139,8 @@ public final class NBPFastEngine: @unchecked Sendable {
             pointer.deallocate()
         }
         hiddenError.deallocate()
+        partial.deallocate()
+        increment.deallocate()
     }
 
     /// Replaces the weights. The reference variant's numpy original clips the whole matrix
@@ -215,39 +228,67 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     // MARK: - Forward pass
 
+    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, §2). Columns are
+    /// processed in blocks of 32 held in registers; rows are summed in Int16 for at most 127
+    /// rows at a time (127 * 256 < 2^15, so no block overflows) and then widened to Int32.
+    @inline(__always)
+    func accumulateHidden(_ active: UnsafeBufferPointer<Int32>) {
+        let nHid = sizes.hidden
+        a.update(repeating: 0, count: nHid)
+        let blocked = nHid & ~31
+        var start = 0
+        while start < active.count {
+            let end = min(active.count, start + 127)
+            var column = 0
+            while column < blocked {
+                var sum = SIMD32<Int16>()
+                for position in start..<end {
+                    let row = UnsafeRawPointer(w1T + (Int(active[position]) &* nHid &+ column))
+                    sum &+= row.loadUnaligned(as: SIMD32<Int16>.self)
+                }
+                UnsafeMutableRawPointer(partial + column).storeBytes(of: sum, as: SIMD32<Int16>.self)
+                column += 32
+            }
+            if blocked < nHid {
+                for j in blocked..<nHid { partial[j] = 0 }
+                for position in start..<end {
+                    let row = w1T + Int(active[position]) &* nHid
+                    for j in blocked..<nHid { partial[j] &+= row[j] }
+                }
+            }
+            for j in 0..<nHid { a[j] &+= Int32(partial[j]) }
+            start = end
+        }
+    }
+
     /// Computes a, h, hm, hp, z, o, om, op for the active inputs (sorted or not).
     @inline(__always)
     func forward(_ active: UnsafeBufferPointer<Int32>) {
         let nHid = sizes.hidden
         let nOut = sizes.output
-        a.update(repeating: 0, count: nHid)
-        // a = W1 x, one contiguous row per active input (event-driven, nbp-circuit.md §2).
-        for input in active {
-            let row = w1T + Int(input) * nHid
-            for j in 0..<nHid { a[j] &+= Int32(row[j]) }
-        }
+        accumulateHidden(active)
         var count = 0
-        let isChip = variant == .chip
-        for j in 0..<nHid {
-            let value = a[j]
-            let h: Bool
-            let hm: Bool
-            let hp: Bool
-            if isChip {
+        if variant == .chip && chipWrapPossible {
+            for j in 0..<nHid {
                 // g02 lifts h1 by 8704 (g), h1_copy by 9216 (g+gm05), h1_copy2 by 8192 (gp05).
-                h = NBPFastEngine.chipFires(value, lift: 8704)
-                hm = NBPFastEngine.chipFires(value, lift: 9216)
-                hp = NBPFastEngine.chipFires(value, lift: 8192)
-            } else {
-                h = value > 512
-                hm = value > 0
-                hp = value > 1023
+                let value = a[j]
+                hBits[j] = NBPFastEngine.chipFires(value, lift: 8704) ? 1 : 0
+                hmBits[j] = NBPFastEngine.chipFires(value, lift: 9216) ? 1 : 0
+                hpBits[j] = NBPFastEngine.chipFires(value, lift: 8192) ? 1 : 0
             }
-            hBits[j] = h ? 1 : 0
-            hmBits[j] = hm ? 1 : 0
-            hpBits[j] = hp ? 1 : 0
+        } else {
+            // No 24-bit wrap can occur (chip) or none exists (reference): plain strict tests.
+            let plus = variant.plusThreshold
+            for j in 0..<nHid {
+                let value = a[j]
+                hBits[j] = value > 512 ? 1 : 0
+                hmBits[j] = value > 0 ? 1 : 0
+                hpBits[j] = value > plus ? 1 : 0
+            }
+        }
+        for j in 0..<nHid {
             hIndex[count] = Int32(j)
-            count &+= h ? 1 : 0
+            count &+= Int(hBits[j])
         }
         hCount = count
         z.update(repeating: 0, count: nOut)
@@ -255,6 +296,7 @@ public final class NBPFastEngine: @unchecked Sendable {
             let row = w2T + Int(hIndex[position]) * nOut
             for k in 0..<nOut { z[k] &+= Int32(row[k]) }
         }
+        let isChip = variant == .chip
         for k in 0..<nOut {
             let value = z[k]
             if isChip {
@@ -399,6 +441,17 @@ public final class NBPFastEngine: @unchecked Sendable {
         let nHid = sizes.hidden
         let low = variant.weightMin
         let high = variant.weightMax
+        if updateProbability >= 65536 && count * 16 > nHid {
+            // Many hidden units selected: add a dense 0/±2 increment vector to each active
+            // row and clamp, branch-free (same result as the sparse loop below).
+            increment.update(repeating: 0, count: nHid)
+            for position in 0..<count { increment[Int(selIndex[position])] = delta }
+            for input in active {
+                let row = w1T + Int(input) * nHid
+                for j in 0..<nHid { row[j] = min(high, max(low, row[j] &+ increment[j])) }
+            }
+            return
+        }
         for input in active {
             let row = w1T + Int(input) * nHid
             for position in 0..<count {
@@ -409,6 +462,24 @@ public final class NBPFastEngine: @unchecked Sendable {
         }
     }
 
+    /// `g = e > 0` (h1T lifted by g06/g10's g+gm05 = 9216) and the list of hidden units
+    /// whose W1 row learns: g & b, b = hm & !hp being c_h1's gate in phases 7 and 11.
+    @inline(__always)
+    func selectHidden(_ e: UnsafeMutablePointer<Int32>, into g: UnsafeMutablePointer<UInt8>) -> Int {
+        let nHid = sizes.hidden
+        if chipWrapPossible {
+            for j in 0..<nHid { g[j] = NBPFastEngine.chipFires(e[j], lift: 9216) ? 1 : 0 }
+        } else {
+            for j in 0..<nHid { g[j] = e[j] > 0 ? 1 : 0 }
+        }
+        var selected = 0
+        for j in 0..<nHid {
+            selIndex[selected] = Int32(j)
+            selected &+= Int(g[j] & hmBits[j] & (1 &- hpBits[j]))
+        }
+        return selected
+    }
+
     /// nbp-circuit.md §2, chip variant.
     func trainChip(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
         let nHid = sizes.hidden
@@ -417,26 +488,13 @@ public final class NBPFastEngine: @unchecked Sendable {
         updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
         updateOutputSide(mW, dmIndex, dmCount, delta: 2)
         // g10/g06 lift h1T by 9216 (g + gm05): fires when e > 0.
-        var selected = 0
-        for j in 0..<nHid {
-            let g = NBPFastEngine.chipFires(ePlus[j], lift: 9216)
-            gPlus[j] = g ? 1 : 0
-            selIndex[selected] = Int32(j)
-            // c_h1 (b = hm & !hp) gates h1 in phase 7.
-            selected &+= (g && hmBits[j] != 0 && hpBits[j] == 0) ? 1 : 0
-        }
+        var selected = selectHidden(ePlus, into: gPlus)
         updateInputSide(active, selected: selected, delta: 2)
         // Phase 9/10: e- reads W2 and M after phase 5, before phase 9.
         backward(into: eMinus, w2T, dmIndex, dmCount, mW, dpIndex, dpCount)
         updateOutputSide(w2T, dmIndex, dmCount, delta: -2)
         updateOutputSide(mW, dpIndex, dpCount, delta: -2)
-        selected = 0
-        for j in 0..<nHid {
-            let g = NBPFastEngine.chipFires(eMinus[j], lift: 9216)
-            gMinus[j] = g ? 1 : 0
-            selIndex[selected] = Int32(j)
-            selected &+= (g && hmBits[j] != 0 && hpBits[j] == 0) ? 1 : 0
-        }
+        selected = selectHidden(eMinus, into: gMinus)
         updateInputSide(active, selected: selected, delta: -2)
     }
 

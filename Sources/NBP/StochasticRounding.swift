@@ -2,7 +2,7 @@
 /// A rule `dw = p * (4*x0*y0*r1 - 2*x0*y0)` with `p < 1` gives `±2p`, which the chip rounds
 /// stochastically to the weight grid (loihi-model.md §3): ±2 with probability p, else 0.
 /// The fast path draws the same decisions when it visits events in the chip's order.
-public struct NBPStochasticRounding: Sendable {
+public struct NBPStochasticRounding: RandomNumberGenerator, Sendable {
     var state: UInt64
 
     public init(seed: UInt64) {

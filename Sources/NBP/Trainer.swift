@@ -1,0 +1,160 @@
+import Foundation
+
+/// An engine that trains and evaluates the nBP network one sample at a time: the fast
+/// path (`NBPFastEngine`) or the circuit on the chip simulator (`NBPChipEngine`).
+public protocol NBPEngine: AnyObject {
+    var sizes: NBPSizes { get }
+    /// The trained weights (paper layout).
+    var weights: NBPWeights { get }
+    /// One training sample (12 phases on the chip); returns the forward outcome.
+    func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome
+    /// One inference sample (4 steps on the chip); no learning.
+    func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome
+    /// Called before every epoch so the engine can apply the learning-rate schedule.
+    func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule)
+}
+
+extension NBPFastEngine: NBPEngine {
+    public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
+        setUpdateProbability(numerator: schedule.probabilityNumerator(epoch: epoch))
+    }
+}
+
+/// The learning-rate schedule (docs/nbp.md): every ±2 event is applied with probability
+/// `p(epoch)`; the chip realises it as `dw = p * (4*x0*y0*r1 - 2*x0*y0)`, whose value ±2p
+/// the learning engine rounds stochastically to ±2 or 0 (loihi-model.md §3). `p` is a
+/// power of two so that the rule's constant is representable.
+public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringConvertible {
+    /// Epochs (1-based) trained with p = 1 before the first halving.
+    public var constantEpochs: Int
+    /// After that, p halves every `halvingEvery` epochs (0 = never: the paper's constant rate).
+    public var halvingEvery: Int
+    /// Smallest exponent: p never drops below 2^-minimumExponent.
+    public var minimumExponent: Int
+
+    public init(constantEpochs: Int = 0, halvingEvery: Int = 0, minimumExponent: Int = 6) {
+        self.constantEpochs = constantEpochs
+        self.halvingEvery = halvingEvery
+        self.minimumExponent = minimumExponent
+    }
+
+    /// The paper: every event applied.
+    public static let constant = NBPLearningSchedule()
+
+    public var isConstant: Bool { halvingEvery <= 0 }
+
+    /// Exponent k of p = 2^-k for a 1-based epoch.
+    public func exponent(epoch: Int) -> Int {
+        if isConstant || epoch <= constantEpochs { return 0 }
+        return min(minimumExponent, 1 + (epoch - constantEpochs - 1) / halvingEvery)
+    }
+
+    public func probabilityNumerator(epoch: Int) -> UInt32 {
+        UInt32(65536) >> UInt32(exponent(epoch: epoch))
+    }
+
+    public var description: String {
+        isConstant
+            ? "constant (every ±2 event applied)"
+            : "p = 1 for \(constantEpochs) epochs, then halved every \(halvingEvery) (min 2^-\(minimumExponent))"
+    }
+}
+
+/// Accuracy of one pass over a set (nbp-circuit.md §1's three measures).
+public struct NBPAccuracy: Codable, Equatable, Sendable {
+    public var samples: Int
+    public var exact: Double
+    public var argmax: Double
+    public var argmaxInput: Double
+
+    public init(samples: Int, exactCount: Int, argmaxCount: Int, argmaxInputCount: Int) {
+        self.samples = samples
+        let denominator = Double(max(samples, 1))
+        exact = Double(exactCount) / denominator
+        argmax = Double(argmaxCount) / denominator
+        argmaxInput = Double(argmaxInputCount) / denominator
+    }
+}
+
+/// Per-epoch record of a training run.
+public struct NBPEpochRecord: Codable, Equatable, Sendable {
+    public var epoch: Int
+    /// Exact match of the forward pass during training (before each sample's update).
+    public var trainExact: Double
+    public var test: NBPAccuracy
+    public var updateExponent: Int
+    public var seconds: Double
+}
+
+/// Training and evaluation loops shared by both engines.
+public enum NBPTrainer {
+    /// The order of epoch `epoch` (1-based): a Fisher-Yates shuffle from a generator seeded by
+    /// (seed, epoch), so a resumed run sees the same orders as an uninterrupted one.
+    public static func order(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var generator = NBPStochasticRounding(seed: seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(epoch))
+        var order = Array(0..<count)
+        if count < 2 { return order }
+        for index in stride(from: count - 1, to: 0, by: -1) {
+            let other = Int(generator.next().multipliedFullWidth(by: UInt64(index + 1)).high)
+            order.swapAt(index, other)
+        }
+        return order
+    }
+
+    /// Trains one pass over `set` in `order`; returns how many samples were exact before
+    /// their update. `progress` is called every `progressEvery` samples with the count done.
+    public static func trainPass(
+        engine: NBPEngine, set: NBPEncodedSet, order: [Int], progressEvery: Int = 0,
+        progress: ((Int) -> Void)? = nil
+    ) -> Int {
+        var exact = 0
+        set.indices.withUnsafeBufferPointer { indices in
+            set.offsets.withUnsafeBufferPointer { offsets in
+                set.labels.withUnsafeBufferPointer { labels in
+                    for (done, sample) in order.enumerated() {
+                        let start = offsets[sample]
+                        let active = UnsafeBufferPointer(
+                            rebasing: indices[start..<offsets[sample + 1]])
+                        if engine.train(active: active, label: Int(labels[sample])).exact { exact += 1 }
+                        if progressEvery > 0, (done + 1) % progressEvery == 0 { progress?(done + 1) }
+                    }
+                }
+            }
+        }
+        return exact
+    }
+
+    /// Inference over the whole set, in order.
+    public static func evaluate(engine: NBPEngine, set: NBPEncodedSet) -> NBPAccuracy {
+        var exact = 0
+        var argmax = 0
+        var argmaxInput = 0
+        set.indices.withUnsafeBufferPointer { indices in
+            for sample in 0..<set.count {
+                let active = UnsafeBufferPointer(
+                    rebasing: indices[set.offsets[sample]..<set.offsets[sample + 1]])
+                let label = Int(set.labels[sample])
+                let outcome = engine.infer(active: active, label: label)
+                if outcome.exact { exact += 1 }
+                if outcome.firstActive == label { argmax += 1 }
+                if outcome.argmaxInput == label { argmaxInput += 1 }
+            }
+        }
+        return NBPAccuracy(
+            samples: set.count, exactCount: exact, argmaxCount: argmax, argmaxInputCount: argmaxInput)
+    }
+
+    /// Outputs at inference for every sample (for engine comparisons).
+    public static func outputs(engine: NBPEngine, set: NBPEncodedSet) -> [UInt64] {
+        var bits: [UInt64] = []
+        bits.reserveCapacity(set.count)
+        set.indices.withUnsafeBufferPointer { indices in
+            for sample in 0..<set.count {
+                let active = UnsafeBufferPointer(
+                    rebasing: indices[set.offsets[sample]..<set.offsets[sample + 1]])
+                bits.append(engine.infer(active: active, label: Int(set.labels[sample])).outputBits)
+            }
+        }
+        return bits
+    }
+}
