@@ -482,7 +482,6 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     /// nbp-circuit.md §2, chip variant.
     func trainChip(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
-        let nHid = sizes.hidden
         // Phase 5/6: e+ reads W2 and M before the phase-5 update.
         backward(into: ePlus, w2T, dpIndex, dpCount, mW, dmIndex, dmCount)
         updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
