@@ -25,28 +25,34 @@ extension NBPFastEngine: NBPEngine {
 /// the learning engine rounds stochastically to ±2 or 0 (loihi-model.md §3). `p` is a
 /// power of two so that the rule's constant is representable.
 public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringConvertible {
-    /// Epochs (1-based) trained with p = 1 before the first halving.
+    /// Exponent k0 of the starting probability p = 2^-k0 (0: every event applied).
+    public var initialExponent: Int
+    /// Epochs (1-based) trained at the starting probability before the first halving.
     public var constantEpochs: Int
-    /// After that, p halves every `halvingEvery` epochs (0 = never: the paper's constant rate).
+    /// After that, p halves every `halvingEvery` epochs (0 = never: a constant rate).
     public var halvingEvery: Int
-    /// Smallest exponent: p never drops below 2^-minimumExponent.
-    public var minimumExponent: Int
+    /// Largest exponent: p never drops below 2^-maximumExponent.
+    public var maximumExponent: Int
 
-    public init(constantEpochs: Int = 0, halvingEvery: Int = 0, minimumExponent: Int = 6) {
+    public init(initialExponent: Int = 0, constantEpochs: Int = 0, halvingEvery: Int = 0, maximumExponent: Int = 8) {
+        self.initialExponent = initialExponent
         self.constantEpochs = constantEpochs
         self.halvingEvery = halvingEvery
-        self.minimumExponent = minimumExponent
+        self.maximumExponent = maximumExponent
     }
 
     /// The paper: every event applied.
     public static let constant = NBPLearningSchedule()
 
-    public var isConstant: Bool { halvingEvery <= 0 }
+    public var isConstant: Bool { halvingEvery <= 0 && initialExponent == 0 }
 
     /// Exponent k of p = 2^-k for a 1-based epoch.
     public func exponent(epoch: Int) -> Int {
-        if isConstant || epoch <= constantEpochs { return 0 }
-        return min(minimumExponent, 1 + (epoch - constantEpochs - 1) / halvingEvery)
+        var exponent = initialExponent
+        if halvingEvery > 0 && epoch > constantEpochs {
+            exponent += 1 + (epoch - constantEpochs - 1) / halvingEvery
+        }
+        return max(0, min(maximumExponent, exponent, 16))
     }
 
     public func probabilityNumerator(epoch: Int) -> UInt32 {
@@ -54,9 +60,12 @@ public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringCon
     }
 
     public var description: String {
-        isConstant
-            ? "constant (every ±2 event applied)"
-            : "p = 1 for \(constantEpochs) epochs, then halved every \(halvingEvery) (min 2^-\(minimumExponent))"
+        if isConstant { return "constant (every ±2 event applied)" }
+        var text = "p = 2^-\(initialExponent)"
+        if halvingEvery > 0 {
+            text += " for \(constantEpochs) epochs, then halved every \(halvingEvery) (min 2^-\(maximumExponent))"
+        }
+        return text
     }
 }
 
