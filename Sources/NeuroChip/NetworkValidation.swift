@@ -46,7 +46,7 @@ enum NetworkValidator {
             check(!p.name.isEmpty, "\(at): empty name; give every population a unique name")
             check(populationSize[p.name] == nil && generatorSize[p.name] == nil,
                   "\(at): duplicate name; population and generator names must be unique")
-            populationSize[p.name] = p.size
+            if populationSize[p.name] == nil && generatorSize[p.name] == nil { populationSize[p.name] = p.size }
             check(p.size >= 1, "\(at): size \(p.size); use a size >= 1")
             check(ChipLimits.decayRange.contains(p.du), "\(at): du \(p.du) out of range; use 0...4096")
             check(ChipLimits.decayRange.contains(p.dv), "\(at): dv \(p.dv) out of range; use 0...4096")
@@ -71,7 +71,7 @@ enum NetworkValidator {
             check(!g.name.isEmpty, "\(at): empty name; give every generator a unique name")
             check(populationSize[g.name] == nil && generatorSize[g.name] == nil,
                   "\(at): duplicate name; population and generator names must be unique")
-            generatorSize[g.name] = g.size
+            if populationSize[g.name] == nil && generatorSize[g.name] == nil { generatorSize[g.name] = g.size }
             check(g.size >= 1, "\(at): size \(g.size); use a size >= 1")
             if let times = g.spikeTimes {
                 check(times.count == g.size,
