@@ -150,7 +150,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             populations.append(
                 Population(
                     name: gateName(gate), size: 1, role: "gate chain, opens phase \(gate == 0 ? 12 : gate)",
-                    refractory: 1, bias: 0, phases: [gate == 0 ? 12 : gate], isGate: true))
+                    refractory: 1, bias: 0, phases: [gateFiringPhase(gate, chain: 12)], isGate: true))
         }
         let generators = [
             Generator(name: "input", size: nIn, role: "input pixels, one step before phase 1"),
@@ -240,7 +240,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             populations.append(
                 Population(
                     name: gateName(gate), size: 1, role: "gate chain, opens phase \(gate == 0 ? 4 : gate)",
-                    refractory: 1, bias: 0, phases: [gate == 0 ? 4 : gate], isGate: true))
+                    refractory: 1, bias: 0, phases: [gateFiringPhase(gate, chain: 4)], isGate: true))
         }
         let generators = [
             Generator(name: "input", size: sizes.input, role: "input pixels, one step before phase 1"),
@@ -266,6 +266,10 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         try circuit.validate()
         return circuit
     }
+
+    /// A gate fires one step before the phase it opens (§6: gNN firing in step s opens its
+    /// targets in s+1), so g02 fires in phase 1 and g00 in phase 11 (12-gate chain).
+    static func gateFiringPhase(_ gate: Int, chain: Int) -> Int { (gate + chain - 2) % chain + 1 }
 
     static func gateName(_ index: Int) -> String { index < 10 ? "g0\(index)" : "g\(index)" }
 

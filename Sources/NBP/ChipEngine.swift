@@ -1,0 +1,275 @@
+import NeuroChip
+
+/// Runs the nBP circuit (nbp-circuit.md §3-6) on the NeuroChip simulator: every training
+/// sample is 12 steps of spikes through the gated chain with the learning engine applying
+/// every update; inference runs the 4-step circuit with fixed weights.
+public final class NBPChipEngine: NBPEngine {
+    public let sizes: NBPSizes
+    public let circuit: NBPCircuit
+    let inferenceCircuit: NBPCircuit
+    /// Seed of the chip's generator (stochastic rounding of the learning-rate schedule).
+    let chipSeed: UInt64
+    private(set) var chip: ChipSimulator
+    /// Update probability exponent the current simulator's rule uses.
+    private(set) var updateExponent = 0
+    /// Samples trained on the current simulator instance.
+    private(set) var samplesOnChip = 0
+    /// Spikes outside the phases their population may fire in (§7), over the whole run.
+    public private(set) var gateViolations = 0
+    /// Per-population violation counts (for reports).
+    public private(set) var violationsByPopulation: [String: Int] = [:]
+    /// Steps simulated in training and inference (for speed figures).
+    public private(set) var trainingSteps = 0
+    public private(set) var inferenceSteps = 0
+    /// Every step's spikes are handed to this observer when set (raster plots, golden test).
+    public var spikeObserver: ((_ step: Int, _ spikes: [String: [Int]]) -> Void)?
+    /// Counters of simulator instances already replaced (rebuilds, new inference chips).
+    var retiredTraining = NBPChipCounters()
+    var retiredInference = NBPChipCounters()
+
+    // Indices resolved once.
+    var populationIndices: [Int]
+    var allowedPhases: [[Bool]]
+    var inputGenerator: Int
+    var targetGenerator: Int
+    var rewardGenerator: Int
+    var oIndex: Int
+
+    var inferenceChip: ChipSimulator?
+    var inferenceSamples = 0
+    var inferenceWeightsStale = true
+
+    static let plasticNames = ["W1", "W1c1", "W1c2", "W2", "W2c1", "W2c2", "W2Tp", "M"]
+    var connectionOfMatrix: [String: String] = [:]
+
+    public init(weights: NBPWeights, seed: UInt64 = 0) throws(NBPError) {
+        try weights.validate(variant: .chip)
+        sizes = weights.sizes
+        circuit = try NBPCircuit.training(sizes: sizes)
+        inferenceCircuit = try NBPCircuit.inference(sizes: sizes)
+        chipSeed = seed
+        for connection in circuit.connections where connection.kind == .p {
+            connectionOfMatrix[connection.matrix ?? ""] = connection.name
+        }
+        chip = try NBPChipEngine.makeChip(
+            circuit: circuit, matrices: NBPCircuit.chipMatrices(weights), exponent: 0, seed: seed)
+        populationIndices = []
+        allowedPhases = []
+        inputGenerator = 0
+        targetGenerator = 0
+        rewardGenerator = 0
+        oIndex = 0
+        try resolveIndices()
+    }
+
+    static func makeChip(circuit: NBPCircuit, matrices: [String: [Int]], exponent: Int, seed: UInt64)
+        throws(NBPError) -> ChipSimulator
+    {
+        let description = try circuit.networkDescription(
+            matrices: matrices, plastic: true, updateExponent: exponent, seed: seed)
+        do {
+            return try ChipSimulator(description)
+        } catch {
+            throw .chipMismatch("the chip rejected the nBP network: \(error)")
+        }
+    }
+
+    private func resolveIndices() throws(NBPError) {
+        do {
+            populationIndices = try circuit.populations.map { try chip.populationIndex($0.name) }
+            inputGenerator = try chip.generatorIndex("input")
+            targetGenerator = try chip.generatorIndex("in_tgt")
+            rewardGenerator = try chip.generatorIndex("reward")
+            oIndex = try chip.populationIndex("o")
+        } catch {
+            throw .chipMismatch("circuit and chip disagree on names: \(error)")
+        }
+        allowedPhases = circuit.populations.map { population in
+            (0...circuit.stepsPerSample).map { population.phases.contains($0) }
+        }
+    }
+
+    /// All eight plastic matrices as the chip holds them (post x pre).
+    public func chipMatrices() throws(NBPError) -> NBPChipMatrices {
+        func read(_ name: String) throws(NBPError) -> [Int16] {
+            do {
+                return try chip.weights(of: connectionOfMatrix[name] ?? name).map { Int16($0) }
+            } catch {
+                throw .chipMismatch("cannot read \(name): \(error)")
+            }
+        }
+        return NBPChipMatrices(
+            w1: try read("W1"), w1c1: try read("W1c1"), w1c2: try read("W1c2"), w2: try read("W2"),
+            w2c1: try read("W2c1"), w2c2: try read("W2c2"), w2Tp: try read("W2Tp"), m: try read("M"))
+    }
+
+    public var weights: NBPWeights {
+        // The chip's names are fixed by the circuit, so the reads cannot fail.
+        let matrices = try! chipMatrices()
+        return try! NBPWeights(sizes: sizes, w1: matrices.w1, w2: matrices.w2, m: matrices.m)
+    }
+
+    /// A new epoch with another update probability rebuilds the chip with the new rule;
+    /// weights carry over (all eight matrices, so diverged copies stay as they are).
+    public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
+        let exponent = schedule.exponent(epoch: epoch)
+        if exponent == updateExponent { return }
+        do {
+            try rebuild(exponent: exponent, seed: NBPChipEngine.epochSeed(chipSeed, epoch: epoch))
+        } catch {
+            preconditionFailure("rebuilding the nBP chip failed: \(error)")
+        }
+    }
+
+    static func epochSeed(_ seed: UInt64, epoch: Int) -> UInt64 {
+        seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    func rebuild(exponent: Int, seed: UInt64) throws(NBPError) {
+        let current = try chipMatrices()
+        let matrices: [String: [Int]] = [
+            "W1": current.w1.map(Int.init), "W1c1": current.w1c1.map(Int.init),
+            "W1c2": current.w1c2.map(Int.init), "W2": current.w2.map(Int.init),
+            "W2c1": current.w2c1.map(Int.init), "W2c2": current.w2c2.map(Int.init),
+            "W2Tp": current.w2Tp.map(Int.init), "M": current.m.map(Int.init),
+        ]
+        NBPChipEngine.add(chip.totals, to: &retiredTraining)
+        chip = try NBPChipEngine.makeChip(circuit: circuit, matrices: matrices, exponent: exponent, seed: seed)
+        updateExponent = exponent
+        samplesOnChip = 0
+        try resolveIndices()
+    }
+
+    static func add(_ totals: ChipCounterTotals, to sum: inout NBPChipCounters) {
+        sum.steps += totals.steps
+        sum.wraps += totals.wraps
+        for core in 0..<min(sum.perCore.count, totals.perCore.count) { sum.perCore[core] += totals.perCore[core] }
+    }
+
+    /// Operation counters of all training steps so far (energy-model.md §2).
+    public var trainingCounters: NBPChipCounters {
+        var sum = retiredTraining
+        NBPChipEngine.add(chip.totals, to: &sum)
+        return sum
+    }
+
+    /// Operation counters of all inference steps so far.
+    public var inferenceCounters: NBPChipCounters {
+        var sum = retiredInference
+        if let inferenceChip { NBPChipEngine.add(inferenceChip.totals, to: &sum) }
+        return sum
+    }
+
+    /// Number of 24-bit u/v wraps in training (each is a warning, loihi-model.md §1).
+    public var wraps: Int { trainingCounters.wraps }
+
+    /// Runs one step, checks every spike against its population's phases.
+    @inline(__always)
+    private func stepAndCheck() {
+        let step = chip.currentStep
+        chip.step()
+        let phase = circuit.phase(ofStep: step)
+        var observed: [String: [Int]] = [:]
+        for (position, population) in populationIndices.enumerated() {
+            let fired = chip.spikes(ofPopulation: population)
+            if fired.isEmpty { continue }
+            if spikeObserver != nil { observed[circuit.populations[position].name] = fired }
+            // Before phase 1 of the first sample only the gate chain may run.
+            if !allowedPhases[position][phase] {
+                gateViolations += fired.count
+                violationsByPopulation[circuit.populations[position].name, default: 0] += fired.count
+            }
+        }
+        spikeObserver?(step, observed)
+        trainingSteps += 1
+    }
+
+    /// One training sample: 12 steps (§6). Generator spikes are injected one step before they
+    /// fire: input at phase 1 - 1, target at phase 2, reward at phases 5 and 7.
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        inferenceWeightsStale = true
+        let phaseOne = circuit.phaseOneStep(sample: samplesOnChip)
+        // Bring the chip to one step before phase 1 (the very first sample also runs the
+        // start-up steps in which in_g and g00 fire).
+        while chip.currentStep < phaseOne - 1 { stepAndCheck() }
+        let input = active.map { Int($0) }
+        var outcome = NBPSampleOutcome(exact: false, firstActive: 0, argmaxInput: 0, outputBits: 0)
+        for offset in -1..<(circuit.stepsPerSample - 1) {
+            do {
+                if offset == circuit.inputOffset { try chip.inject(generatorIndex: inputGenerator, channels: input) }
+                if offset == circuit.targetOffset { try chip.inject(generatorIndex: targetGenerator, channels: [label]) }
+                if circuit.rewardOffsets.contains(offset) { try chip.inject(generatorIndex: rewardGenerator, channels: [0]) }
+            } catch {
+                preconditionFailure("nBP chip input out of range: \(error)")
+            }
+            stepAndCheck()
+            if offset == 2 { outcome = readOutput(label: label) }
+        }
+        samplesOnChip += 1
+        return outcome
+    }
+
+    /// Output spikes of phase 3 and the summed input z recovered from the o compartments'
+    /// current: u = 64 * (z + 8704) while g03 lifts them (§4).
+    private func readOutput(label: Int, from simulator: ChipSimulator? = nil) -> NBPSampleOutcome {
+        let source = simulator ?? chip
+        let index = simulator == nil ? oIndex : (try? source.populationIndex("o")) ?? 0
+        let fired = source.spikes(ofPopulation: index)
+        var bits: UInt64 = 0
+        for k in fired where k < 64 { bits |= 1 << UInt64(k) }
+        let current = (try? source.state(of: "o").u) ?? []
+        var best = 0
+        for k in 0..<current.count where current[k] > current[best] { best = k }
+        let exact = fired == [label]
+        return NBPSampleOutcome(exact: exact, firstActive: fired.first ?? 0, argmaxInput: best, outputBits: bits)
+    }
+
+    /// Inference: the 4-step circuit with the current W1, W2 as fixed weights (§6).
+    public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        do {
+            if inferenceWeightsStale || inferenceChip == nil {
+                let current = try chipMatrices()
+                let description: NetworkDescription = try inferenceCircuit.networkDescription(
+                    matrices: ["W1": current.w1.map(Int.init), "W2": current.w2.map(Int.init)], plastic: false)
+                if let old = inferenceChip { NBPChipEngine.add(old.totals, to: &retiredInference) }
+                inferenceChip = try ChipSimulator(description)
+                inferenceSamples = 0
+                inferenceWeightsStale = false
+            }
+        } catch {
+            preconditionFailure("building the nBP inference chip failed: \(error)")
+        }
+        let simulator = inferenceChip!
+        let phaseOne = inferenceCircuit.phaseOneStep(sample: inferenceSamples)
+        while simulator.currentStep < phaseOne - 1 { inferStep(simulator) }
+        do {
+            try simulator.inject(generator: "input", channels: active.map { Int($0) })
+        } catch {
+            preconditionFailure("nBP chip input out of range: \(error)")
+        }
+        var outcome = NBPSampleOutcome(exact: false, firstActive: 0, argmaxInput: 0, outputBits: 0)
+        for offset in -1..<(inferenceCircuit.stepsPerSample - 1) {
+            inferStep(simulator)
+            if offset == 2 { outcome = readOutput(label: label, from: simulator) }
+        }
+        inferenceSamples += 1
+        return outcome
+    }
+
+    private func inferStep(_ simulator: ChipSimulator) {
+        simulator.step()
+        inferenceSteps += 1
+    }
+}
+
+/// Operation counters summed over every simulator instance an engine used.
+public struct NBPChipCounters: Sendable, Equatable {
+    public var steps = 0
+    public var wraps = 0
+    public var perCore = [CoreStepCounts](repeating: CoreStepCounts(), count: ChipGeometry.cores)
+
+    public init() {}
+
+    /// Chip-wide sum.
+    public var chip: CoreStepCounts { perCore.reduce(into: CoreStepCounts()) { $0 += $1 } }
+}

@@ -1,0 +1,99 @@
+import NeuroChip
+
+extension NBPCircuit.Kind {
+    /// Mantissa, exponent and sign mode that give exactly `weight * 64` current units
+    /// (loihi-model.md §1: current = mantissa * 2^(6 + exponent)). Fixed weights use the
+    /// single-sign modes so odd mantissas such as 145 (9280 = 145 * 2^6) are representable.
+    var chipEncoding: (mantissa: Int, exponent: Int, signMode: SignMode)? {
+        switch self {
+        case .p: return nil
+        case .oneE, .oneE_d1, .oneE_d3, .oneE_d4, .oneE_d5: return (130, 2, .excitatory)
+        case .oneI, .oneI_d3: return (-130, 2, .inhibitory)
+        case .oneGE: return (145, 6, .excitatory)
+        case .g, .g1, .g1s, .g1_d4: return (136, 6, .excitatory)
+        case .gm05: return (128, 2, .excitatory)
+        case .gp05: return (128, 6, .excitatory)
+        case .gi: return (-127, 6, .inhibitory)
+        }
+    }
+}
+
+extension NBPCircuit {
+    /// The learning rule text for update probability 2^-k (docs/nbp.md): k = 0 is §4's rule;
+    /// for k > 0 the rule's value ±2^(1-k) is rounded stochastically by the learning engine
+    /// to ±2 with probability 2^-k (loihi-model.md §3).
+    public static func learningRule(exponent k: Int) -> String {
+        if k == 0 { return "dw = 4*x0*y0*r1 - 2*x0*y0" }
+        return "dw = 2^\(2 - k)*x0*y0*r1 - 2^\(1 - k)*x0*y0"
+    }
+
+    /// The circuit as a NeuroChip network description (loihi-model.md §4). `matrices` gives
+    /// the initial weights of every plastic connection by matrix name (post x pre).
+    /// `plastic: false` drops the learning rule (the inference circuit).
+    public func networkDescription(
+        matrices: [String: [Int]], plastic: Bool, updateExponent: Int = 0, seed: UInt64 = 0
+    ) throws(NBPError) -> NetworkDescription {
+        var network = NetworkDescription(seed: seed)
+        network.populations = populations.map { population in
+            PopulationSpec(
+                name: population.name, size: population.size, du: 4096, dv: 4096,
+                // -8192 * 64 = -4096 * 2^7 (weight units -> current units).
+                biasMantissa: population.bias == 0 ? 0 : population.bias / 2, biasExponent: population.bias == 0 ? 0 : 7,
+                vthMantissa: threshold, refractory: population.refractory)
+        }
+        network.generators = generators.map { generator in
+            // in_g fires once, at `startStep` (§6); every other generator is driven per sample.
+            SpikeGeneratorSpec(
+                name: generator.name, size: generator.size,
+                spikeTimes: generator.name == "in_g" ? [[startStep]] : nil)
+        }
+        let sizeOf = Dictionary(
+            uniqueKeysWithValues: populations.map { ($0.name, $0.size) } + generators.map { ($0.name, $0.size) })
+        let rule = NBPCircuit.learningRule(exponent: updateExponent)
+        var specs: [ConnectionSpec] = []
+        for connection in connections {
+            let pattern: ConnectionPattern
+            switch connection.kind.pattern {
+            case .oneToOne: pattern = .oneToOne
+            case .oneToAll: pattern = .oneToAll
+            case .allToAll: pattern = .allToAll
+            }
+            if let encoding = connection.kind.chipEncoding {
+                specs.append(
+                    ConnectionSpec(
+                        name: connection.name, source: connection.source, target: connection.target,
+                        pattern: pattern, weight: encoding.mantissa, exponent: encoding.exponent,
+                        delay: connection.kind.delay, signMode: encoding.signMode))
+            } else {
+                let matrix = connection.matrix ?? ""
+                let expected = (sizeOf[connection.source] ?? 0) * (sizeOf[connection.target] ?? 0)
+                guard let weights = matrices[matrix] else {
+                    throw .chipMismatch("no initial weights for plastic matrix \(matrix)")
+                }
+                if weights.count != expected {
+                    throw .weightShapeMismatch(matrix: matrix, expected: expected, got: weights.count)
+                }
+                specs.append(
+                    ConnectionSpec(
+                        name: connection.name, source: connection.source, target: connection.target,
+                        pattern: .allToAll, weights: weights, exponent: 0, delay: 0, signMode: .mixed,
+                        plastic: plastic,
+                        learning: plastic ? LearningSpec(rule: rule, epoch: 1, reward: "reward") : nil))
+            }
+        }
+        network.connections = specs
+        return network
+    }
+
+    /// The eight matrices' initial values from the trained weights (§2: copies equal W1 / W2,
+    /// W2Tp = W2^T, M separate).
+    public static func chipMatrices(_ weights: NBPWeights) -> [String: [Int]] {
+        let matrices = NBPChipMatrices(weights: weights)
+        return [
+            "W1": matrices.w1.map(Int.init), "W1c1": matrices.w1c1.map(Int.init),
+            "W1c2": matrices.w1c2.map(Int.init), "W2": matrices.w2.map(Int.init),
+            "W2c1": matrices.w2c1.map(Int.init), "W2c2": matrices.w2c2.map(Int.init),
+            "W2Tp": matrices.w2Tp.map(Int.init), "M": matrices.m.map(Int.init),
+        ]
+    }
+}
