@@ -5,7 +5,8 @@ public enum EnergyChart {
     /// One panel per mode: a bar per §4 category, height = mean energy per sample in nJ
     /// on a linear scale, value above each bar; when one category exceeds 100x the
     /// smallest non-zero one a log-scale panel follows. A last panel stacks the mean
-    /// latency per sample into coreWork / mesh / sync.
+    /// latency per sample into coreWork / mesh / sync, and a stacked bar per mode shows
+    /// each category's share of the energy per sample.
     public static func svg(_ report: EnergyReport) -> String {
         let panelWidth = 560.0
         let panelHeight = 260.0
@@ -23,7 +24,8 @@ public enum EnergyChart {
             }
             latencies.append((mode.rawValue, s.meanLatencyByTermNS))
         }
-        let height = Double(panels.count) * panelHeight + (latencies.isEmpty ? 0 : 200) + 20
+        let height =
+            Double(panels.count) * panelHeight + (latencies.isEmpty ? 0 : 2 * 200) + 20
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(panelWidth))" height="\(Int(height))" \
             font-family="sans-serif" font-size="11">
@@ -39,6 +41,8 @@ public enum EnergyChart {
             top += panelHeight
         }
         if !latencies.isEmpty {
+            out += sharePanel(report, colors: colors, top: top, width: panelWidth)
+            top += 200
             out += latencyPanel(latencies, top: top, width: panelWidth)
         }
         out += "</svg>\n"
@@ -94,6 +98,43 @@ public enum EnergyChart {
                 + "\(UnitFormat.plain(value))</text>\n"
             s += "<text x=\"\(fmt(x + w / 2))\" y=\"\(fmt(plotTop + plotHeight + 14))\" "
                 + "text-anchor=\"middle\">\(label)</text>\n"
+        }
+        return s
+    }
+
+    /// One 100%-stacked bar per mode: training and inference differ by orders of
+    /// magnitude, so shares compare where the energy goes in each.
+    static func sharePanel(_ report: EnergyReport, colors: [String], top: Double, width: Double)
+        -> String
+    {
+        let left = 80.0
+        let plotWidth = width - left - 30
+        var s = "<text x=\"\(fmt(left))\" y=\"\(fmt(top + 18))\" font-size=\"13\">"
+            + "Share of energy per sample by category (stacked)</text>\n"
+        var row = 0
+        for mode in RunMode.allCases {
+            guard let summary = report.summary(mode) else { continue }
+            let values = summary.meanEnergyByCategoryPJ.values
+            let total = values.reduce(0, +)
+            let y = top + 35 + Double(row) * 40
+            row += 1
+            s += "<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y + 16))\" text-anchor=\"end\">\(mode.rawValue)</text>\n"
+            var x = left
+            for (i, value) in values.enumerated() where total > 0 && value > 0 {
+                let w = plotWidth * value / total
+                s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"24\" "
+                    + "fill=\"\(colors[i % colors.count])\"><title>\(EnergyByCategory.names[i]) "
+                    + "\(escape(UnitFormat.energy(value)))</title></rect>\n"
+                x += w
+            }
+        }
+        // Legend.
+        let legendY = top + 35 + Double(row) * 40 + 10
+        for (i, name) in EnergyByCategory.names.enumerated() {
+            let x = left + Double(i) * plotWidth / Double(EnergyByCategory.names.count)
+            s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(legendY))\" width=\"10\" height=\"10\" "
+                + "fill=\"\(colors[i % colors.count])\"/>\n"
+            s += "<text x=\"\(fmt(x + 13))\" y=\"\(fmt(legendY + 9))\">\(name)</text>\n"
         }
         return s
     }
