@@ -15,6 +15,7 @@ struct Synfire: AsyncParsableCommand {
             """,
         subcommands: [
             BenchCommand.self,
+            ChipCommand.self,
             EnergyCommand.self,
         ]
     )
@@ -26,6 +27,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
+            BenchChipCommand.self,
         ]
     )
 }
