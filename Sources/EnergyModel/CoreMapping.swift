@@ -58,7 +58,7 @@ public struct CoreLoad: Codable, Sendable, Equatable {
 
 /// A placement of populations onto cores (§5). Cores without compartments are absent
 /// and never enter the latency max (§2).
-public struct CorePlacement: Codable, Sendable, Equatable {
+public struct CoreAllocation: Codable, Sendable, Equatable {
     public var populations: [PopulationPlacement]
     /// Used cores in increasing core order.
     public var cores: [CoreLoad]
@@ -71,7 +71,7 @@ public struct CorePlacement: Codable, Sendable, Equatable {
     public var coresUsed: Int { cores.count }
 
     /// §4: tiles holding at least one configured compartment.
-    public func tilesUsed(_ chip: ChipGeometry) -> Int {
+    public func tilesUsed(_ chip: ChipLayout) -> Int {
         Set(cores.map { chip.tile(ofCore: $0.core) }).count
     }
 
@@ -130,8 +130,8 @@ public enum CoreMapper {
     /// §5.3 greedy packing: populations in order, compartments in index order, a new
     /// core whenever the compartment cap or the synaptic memory would overflow.
     public static func greedy(
-        _ populations: [PopulationDemand], chip: ChipGeometry, options: PackingOptions = .init()
-    ) throws(MappingError) -> CorePlacement {
+        _ populations: [PopulationDemand], chip: ChipLayout, options: PackingOptions = .init()
+    ) throws(MappingError) -> CoreAllocation {
         // A cap below 1 would never place anything; treat it as 1.
         let cap = max(
             1,
@@ -187,14 +187,14 @@ public enum CoreMapper {
         if let last = loads.last, last.core >= chip.cores {
             throw .doesNotFitChip(neededCores: last.core + 1, chipCores: chip.cores)
         }
-        return CorePlacement(populations: placements, cores: loads)
+        return CoreAllocation(populations: placements, cores: loads)
     }
 
     /// §5.3 item 6: an explicit placement, checked against the per-core limits.
     /// Reports every over-full core and every population whose shares do not add up.
     public static func explicit(
-        _ populations: [PopulationDemand], shares: [String: [CoreShare]], chip: ChipGeometry
-    ) throws(MappingError) -> CorePlacement {
+        _ populations: [PopulationDemand], shares: [String: [CoreShare]], chip: ChipLayout
+    ) throws(MappingError) -> CoreAllocation {
         var problems: [String] = []
         var loads: [Int: CoreLoad] = [:]
         var placements: [PopulationPlacement] = []
@@ -245,6 +245,6 @@ public enum CoreMapper {
             }
         }
         guard problems.isEmpty else { throw .invalidPlacement(problems) }
-        return CorePlacement(populations: placements, cores: Array(loads.values))
+        return CoreAllocation(populations: placements, cores: Array(loads.values))
     }
 }

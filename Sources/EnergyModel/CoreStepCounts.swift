@@ -1,53 +1,17 @@
-/// The operation counts of one core, as defined in energy-model.md §2.
-///
-/// The same record serves for one step of one core and for totals over many steps
-/// (counts add up; only `maxHopsEastWest` / `maxHopsNorthSouth` combine by maximum).
-/// Messages are attributed to their source core: `messages` equals `messagesOut`.
-public struct CoreStepCounts: Codable, Sendable, Equatable {
-    /// Core index, 0..<cores of the chip (§5.1).
-    public var core: Int
-    /// A: compartments that had input, non-zero state, or fired.
-    public var activeCompartments: Int
-    /// I: all other configured compartments of the core.
-    public var inactiveCompartments: Int
-    /// S: one per (arriving message, synapse it touches on this core).
-    public var synapticOps: Int
-    /// Synapses the learning rule actually evaluated (§2.1).
-    public var plasticSynapseUpdatesProcessed: Int
-    /// All plastic synapses of the core, once per learning epoch on that core (§2.1).
-    public var plasticSynapsesSwept: Int
-    /// L: learning epochs run on this core (0 or 1 per step).
-    public var learningEpochs: Int
-    /// F: compartments of this core that fired.
-    public var spikesGenerated: Int
-    /// Mo: one per (fired compartment, distinct destination core).
-    public var messagesOut: Int
-    /// Mi: spike messages arriving at this core.
-    public var messagesIn: Int
-    /// Messages to the host (cost 0 in both presets, reported for attribution).
-    public var hostMessagesOut: Int
-    /// Messages from the host.
-    public var hostMessagesIn: Int
-    /// Mesh messages sent by this core (§5.4; normally equal to `messagesOut`).
-    public var messages: Int
-    /// Sum over this core's outgoing messages of their east-west hops.
-    public var hopsEastWest: Int
-    /// Sum over this core's outgoing messages of their north-south hops.
-    public var hopsNorthSouth: Int
-    /// Largest east-west hop count of a single outgoing message.
-    public var maxHopsEastWest: Int
-    /// Largest north-south hop count of a single outgoing message.
-    public var maxHopsNorthSouth: Int
+import NeuroChip
 
+// The per-core, per-step counts are NeuroChip's `CoreStepCounts` (energy-model.md §2),
+// consumed directly. This file adds what the cost model needs on top of it.
+
+extension CoreStepCounts {
+    /// Counts given by name (tests, hand-made records, totals).
     public init(
-        core: Int, activeCompartments: Int = 0, inactiveCompartments: Int = 0,
-        synapticOps: Int = 0, plasticSynapseUpdatesProcessed: Int = 0,
-        plasticSynapsesSwept: Int = 0, learningEpochs: Int = 0, spikesGenerated: Int = 0,
-        messagesOut: Int = 0, messagesIn: Int = 0, hostMessagesOut: Int = 0,
-        hostMessagesIn: Int = 0, messages: Int = 0, hopsEastWest: Int = 0,
-        hopsNorthSouth: Int = 0, maxHopsEastWest: Int = 0, maxHopsNorthSouth: Int = 0
+        activeCompartments: Int = 0, inactiveCompartments: Int = 0, synapticOps: Int = 0,
+        plasticSynapseUpdatesProcessed: Int = 0, plasticSynapsesSwept: Int = 0,
+        learningEpochs: Int = 0, spikesGenerated: Int = 0, messagesOut: Int = 0,
+        messagesIn: Int = 0, hostMessagesOut: Int = 0, hostMessagesIn: Int = 0
     ) {
-        self.core = core
+        self.init()
         self.activeCompartments = activeCompartments
         self.inactiveCompartments = inactiveCompartments
         self.synapticOps = synapticOps
@@ -59,40 +23,14 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
         self.messagesIn = messagesIn
         self.hostMessagesOut = hostMessagesOut
         self.hostMessagesIn = hostMessagesIn
-        self.messages = messages
-        self.hopsEastWest = hopsEastWest
-        self.hopsNorthSouth = hopsNorthSouth
-        self.maxHopsEastWest = maxHopsEastWest
-        self.maxHopsNorthSouth = maxHopsNorthSouth
     }
 
-    /// Records one outgoing mesh message with its dimension-order hop counts (§5.4).
-    public mutating func addMessage(hopsEastWest ew: Int, hopsNorthSouth ns: Int) {
-        messages += 1
+    /// Records the route of one outgoing message (its `messagesOut` is counted
+    /// separately): hop sums and the path bit NeuroChip keeps (§5.4, 8 x 4 mesh).
+    public mutating func addMessagePath(hopsEastWest ew: Int, hopsNorthSouth ns: Int) {
         hopsEastWest += ew
         hopsNorthSouth += ns
-        maxHopsEastWest = max(maxHopsEastWest, ew)
-        maxHopsNorthSouth = max(maxHopsNorthSouth, ns)
-    }
-
-    /// Adds another record of the same core (totals over steps or samples).
-    public mutating func accumulate(_ other: CoreStepCounts) {
-        activeCompartments += other.activeCompartments
-        inactiveCompartments += other.inactiveCompartments
-        synapticOps += other.synapticOps
-        plasticSynapseUpdatesProcessed += other.plasticSynapseUpdatesProcessed
-        plasticSynapsesSwept += other.plasticSynapsesSwept
-        learningEpochs += other.learningEpochs
-        spikesGenerated += other.spikesGenerated
-        messagesOut += other.messagesOut
-        messagesIn += other.messagesIn
-        hostMessagesOut += other.hostMessagesOut
-        hostMessagesIn += other.hostMessagesIn
-        messages += other.messages
-        hopsEastWest += other.hopsEastWest
-        hopsNorthSouth += other.hopsNorthSouth
-        maxHopsEastWest = max(maxHopsEastWest, other.maxHopsEastWest)
-        maxHopsNorthSouth = max(maxHopsNorthSouth, other.maxHopsNorthSouth)
+        messagePathsSeen |= 1 << UInt32(ew * 4 + ns)
     }
 
     /// U under the table's learning count mode (§2.1).
@@ -101,9 +39,11 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
         mode == .swept ? plasticSynapsesSwept : plasticSynapseUpdatesProcessed
     }
 
-    /// The §2 invariants for a record covering `steps` steps of a core that holds
-    /// `configuredCompartments` compartments. Returns one message per violation.
-    public func invariantViolations(configuredCompartments: Int, steps: Int) -> [String] {
+    /// The §2 invariants for a record covering `steps` steps of `core`, which holds
+    /// `configuredCompartments` compartments. One message per violation.
+    public func invariantViolations(core: Int, configuredCompartments: Int, steps: Int)
+        -> [String]
+    {
         var problems: [String] = []
         let named: [(String, Int)] = [
             ("activeCompartments", activeCompartments),
@@ -112,9 +52,8 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
             ("plasticSynapsesSwept", plasticSynapsesSwept), ("learningEpochs", learningEpochs),
             ("spikesGenerated", spikesGenerated), ("messagesOut", messagesOut),
             ("messagesIn", messagesIn), ("hostMessagesOut", hostMessagesOut),
-            ("hostMessagesIn", hostMessagesIn), ("messages", messages),
-            ("hopsEastWest", hopsEastWest), ("hopsNorthSouth", hopsNorthSouth),
-            ("maxHopsEastWest", maxHopsEastWest), ("maxHopsNorthSouth", maxHopsNorthSouth),
+            ("hostMessagesIn", hostMessagesIn), ("hopsEastWest", hopsEastWest),
+            ("hopsNorthSouth", hopsNorthSouth), ("traceUpdates", traceUpdates),
         ]
         for (name, value) in named where value < 0 {
             problems.append("core \(core): \(name) is \(value); counts must be >= 0")
@@ -134,15 +73,42 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
         if learningEpochs == 0
             && (plasticSynapseUpdatesProcessed != 0 || plasticSynapsesSwept != 0)
         {
-            problems.append(
-                "core \(core): plastic synapse updates without a learning epoch")
+            problems.append("core \(core): plastic synapse updates without a learning epoch")
         }
         if learningEpochs > steps {
             problems.append(
                 "core \(core): learningEpochs \(learningEpochs) > steps \(steps); "
                     + "at most one epoch per step")
         }
+        if messagesOut == 0 && (messagePathsSeen != 0 || hopsEastWest != 0 || hopsNorthSouth != 0) {
+            problems.append("core \(core): message hops without outgoing messages")
+        }
         return problems
+    }
+}
+
+/// One core's counts tagged with the core index. In JSON the `core` key sits next to the
+/// count fields: `{"core": 3, "activeCompartments": 12, ...}`.
+public struct CoreCounts: Codable, Sendable, Equatable {
+    public var core: Int
+    public var counts: CoreStepCounts
+
+    public init(core: Int, counts: CoreStepCounts) {
+        self.core = core
+        self.counts = counts
+    }
+
+    enum Key: String, CodingKey { case core }
+
+    public init(from decoder: Decoder) throws {
+        core = try decoder.container(keyedBy: Key.self).decode(Int.self, forKey: .core)
+        counts = try CoreStepCounts(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try counts.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(core, forKey: .core)
     }
 }
 

@@ -99,7 +99,7 @@ public struct StaticPower: Codable, Sendable, Equatable {
 }
 
 /// Chip geometry and per-core limits (§3.1 `chip`, §5.1, §5.2).
-public struct ChipGeometry: Codable, Sendable, Equatable {
+public struct ChipLayout: Codable, Sendable, Equatable {
     public var coresPerTile: Int
     public var meshWidthTiles: Int
     public var meshHeightTiles: Int
@@ -162,7 +162,7 @@ public struct CostTable: Codable, Sendable, Equatable {
     public var costs: OperationCosts
     public var sync: SyncCost
     public var staticPower: StaticPower
-    public var chip: ChipGeometry
+    public var chip: ChipLayout
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, base, description, units, learningCountMode, costs, sync
@@ -173,7 +173,7 @@ public struct CostTable: Codable, Sendable, Equatable {
     public init(
         schemaVersion: Int = 1, name: String, base: String?, description: String,
         units: CostUnits = .standard, learningCountMode: LearningCountMode,
-        costs: OperationCosts, sync: SyncCost, staticPower: StaticPower, chip: ChipGeometry
+        costs: OperationCosts, sync: SyncCost, staticPower: StaticPower, chip: ChipLayout
     ) {
         self.schemaVersion = schemaVersion
         self.name = name

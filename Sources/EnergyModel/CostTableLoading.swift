@@ -230,7 +230,7 @@ enum CostTableValidator {
         }
         if let chip = top["chip"] {
             problems += checkObject(
-                chip, path: "chip", numbers: [], integers: ChipGeometry.integerKeys)
+                chip, path: "chip", numbers: [], integers: ChipLayout.integerKeys)
         }
         return problems
     }

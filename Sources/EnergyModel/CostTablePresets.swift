@@ -52,7 +52,7 @@ extension CostTable {
         + "table; cross-checked with the SANA-FE simulator header (April 2022)"
 
     /// Geometry shared by both presets (§3.2 "Chip geometry source").
-    static let loihiGeometry = ChipGeometry(
+    static let loihiGeometry = ChipLayout(
         coresPerTile: 4, meshWidthTiles: 8, meshHeightTiles: 4, maxCompartmentsPerCore: 1024,
         synapticMemoryBitsPerCore: 1_048_576, bitsPerFixedSynapse: 16, bitsPerPlasticSynapse: 32,
         maxFanInAxonsPerCore: 4096, maxFanOutAxonsPerCore: 4096,

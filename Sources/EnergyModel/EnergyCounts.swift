@@ -1,4 +1,5 @@
 import Foundation
+import NeuroChip
 
 /// Whether a step belongs to a training or an inference sample (energy-model.md §1.1).
 public enum RunMode: String, Codable, Sendable, CaseIterable {
@@ -13,9 +14,9 @@ public struct PhaseCounts: Codable, Sendable, Equatable {
     /// Samples that contributed a step at this position.
     public var samples: Int
     /// One record per used core, totals over those samples.
-    public var cores: [CoreStepCounts]
+    public var cores: [CoreCounts]
 
-    public init(stepInSample: Int, samples: Int, cores: [CoreStepCounts]) {
+    public init(stepInSample: Int, samples: Int, cores: [CoreCounts]) {
         self.stepInSample = stepInSample
         self.samples = samples
         self.cores = cores
@@ -38,13 +39,13 @@ public struct ModeCounts: Codable, Sendable, Equatable {
     /// All steps of this mode, complete and partial samples.
     public var steps: Int
     /// One record per used core, totals over all steps of this mode.
-    public var coreTotals: [CoreStepCounts]
+    public var coreTotals: [CoreCounts]
     /// Optional: `stepsPerSample` entries, per step position.
     public var phases: [PhaseCounts]?
 
     public init(
         samples: Int, partialSamples: Int = 0, stepsPerSample: Int, steps: Int,
-        coreTotals: [CoreStepCounts], phases: [PhaseCounts]? = nil
+        coreTotals: [CoreCounts], phases: [PhaseCounts]? = nil
     ) {
         self.samples = samples
         self.partialSamples = partialSamples
@@ -54,10 +55,10 @@ public struct ModeCounts: Codable, Sendable, Equatable {
         self.phases = phases
     }
 
-    /// Sum of all cores' totals (the `core` field is -1).
+    /// Sum of all cores' totals.
     public var chipTotals: CoreStepCounts {
-        var total = CoreStepCounts(core: -1)
-        for c in coreTotals { total.accumulate(c) }
+        var total = CoreStepCounts()
+        for c in coreTotals { total += c.counts }
         return total
     }
 }
@@ -98,13 +99,13 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
     public var network: String?
     /// Published figures to compare against: "nbp" (energy-model.md §7.1) or nil.
     public var reference: String?
-    public var placement: CorePlacement
+    public var placement: CoreAllocation
     public var training: ModeCounts?
     public var inference: ModeCounts?
 
     public init(
         description: String, network: String? = nil, reference: String? = nil,
-        placement: CorePlacement, training: ModeCounts? = nil, inference: ModeCounts? = nil
+        placement: CoreAllocation, training: ModeCounts? = nil, inference: ModeCounts? = nil
     ) {
         self.schemaVersion = 1
         self.format = Self.formatName
@@ -185,8 +186,9 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
                     problems.append("\(p).coreTotals has core \(c.core), which the placement lacks")
                     continue
                 }
-                problems += c.invariantViolations(configuredCompartments: n, steps: m.steps)
-                    .map { "\(p): " + $0 }
+                problems += c.counts.invariantViolations(
+                    core: c.core, configuredCompartments: n, steps: m.steps
+                ).map { "\(p): " + $0 }
             }
             let total = m.chipTotals
             if total.messagesOut != total.messagesIn {
@@ -208,7 +210,7 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
                     }
                     stepsInPhases += phase.samples
                     for c in phase.cores {
-                        sum[c.core, default: CoreStepCounts(core: c.core)].accumulate(c)
+                        sum[c.core, default: CoreStepCounts()] += c.counts
                     }
                 }
                 if stepsInPhases != m.steps {
@@ -216,11 +218,7 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
                         "\(p).phases cover \(stepsInPhases) steps, expected steps \(m.steps)")
                 }
                 for c in m.coreTotals {
-                    var expected = sum[c.core] ?? CoreStepCounts(core: c.core)
-                    // Max fields combine by maximum, so compare them as the totals do.
-                    expected.maxHopsEastWest = c.maxHopsEastWest
-                    expected.maxHopsNorthSouth = c.maxHopsNorthSouth
-                    if expected != c {
+                    if (sum[c.core] ?? CoreStepCounts()) != c.counts {
                         problems.append(
                             "\(p): phases of core \(c.core) do not add up to its coreTotals")
                     }
@@ -235,42 +233,39 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
 /// hands over one record per used core per step (energy-model.md §2); the recorder
 /// keeps per-core totals and per-phase totals, so its memory does not grow with the run.
 public struct EnergyCountsRecorder: Sendable {
-    public let placement: CorePlacement
+    public let placement: CoreAllocation
     private var slotOfCore: [Int: Int] = [:]
     private var compartments: [Int]
     private var modes: [RunMode: ModeAccumulator] = [:]
 
     struct ModeAccumulator: Sendable {
         var stepsPerSample: Int
+        /// phases[k][slot]: totals of the used core `placement.cores[slot]`.
         var phases: [[CoreStepCounts]]
         var phaseSamples: [Int]
         var nextStep = 0
     }
 
     /// `stepsPerSample` per mode cuts untagged steps into samples (§1.1).
-    public init(placement: CorePlacement, stepsPerSample: [RunMode: Int]) {
+    public init(placement: CoreAllocation, stepsPerSample: [RunMode: Int]) {
         self.placement = placement
         compartments = placement.cores.map(\.compartments)
         for (i, load) in placement.cores.enumerated() { slotOfCore[load.core] = i }
         for (mode, steps) in stepsPerSample {
-            let empty = placement.cores.map { CoreStepCounts(core: $0.core) }
+            let empty = Array(repeating: CoreStepCounts(), count: placement.cores.count)
             modes[mode] = ModeAccumulator(
                 stepsPerSample: steps, phases: Array(repeating: empty, count: max(steps, 1)),
                 phaseSamples: Array(repeating: 0, count: max(steps, 1)))
         }
     }
 
-    /// Records one step. `cores` holds records of used cores (any order; cores without a
-    /// record count as all-zero, which only an empty core may be). `stepInSample` tags the
-    /// step's position in its sample; nil continues the mode's running position.
+    /// Records one step. `cores` holds one record per used core (any order).
+    /// `stepInSample` tags the step's position in its sample; nil continues the mode's
+    /// running position (steps cut into equal samples, §1.1).
     public mutating func record(
-        _ cores: [CoreStepCounts], mode: RunMode, stepInSample: Int? = nil
+        _ cores: [CoreCounts], mode: RunMode, stepInSample: Int? = nil
     ) {
-        guard var acc = modes[mode] else {
-            preconditionFailure("EnergyCountsRecorder: no stepsPerSample given for \(mode)")
-        }
-        let k = stepInSample ?? acc.nextStep
-        precondition(k >= 0 && k < acc.stepsPerSample, "stepInSample \(k) out of range")
+        let k = position(mode, stepInSample)
         #if DEBUG
             checkInvariants(cores)
         #endif
@@ -278,25 +273,52 @@ public struct EnergyCountsRecorder: Sendable {
             guard let slot = slotOfCore[c.core] else {
                 preconditionFailure("counts for core \(c.core), which the placement does not use")
             }
-            acc.phases[k][slot].accumulate(c)
+            modes[mode]!.phases[k][slot] += c.counts
         }
-        acc.phaseSamples[k] += 1
-        acc.nextStep = (k + 1) % acc.stepsPerSample
-        modes[mode] = acc
+        advance(mode, k)
+    }
+
+    /// The NeuroChip bridge: `chipStep` is `ChipSimulator.lastStepCounts`, indexed by
+    /// core (all 128); the used cores of the placement are taken from it.
+    public mutating func record(
+        chipStep: [CoreStepCounts], mode: RunMode, stepInSample: Int? = nil
+    ) {
+        let k = position(mode, stepInSample)
+        #if DEBUG
+            checkInvariants(placement.cores.map { CoreCounts(core: $0.core, counts: chipStep[$0.core]) })
+        #endif
+        for (slot, load) in placement.cores.enumerated() {
+            modes[mode]!.phases[k][slot] += chipStep[load.core]
+        }
+        advance(mode, k)
+    }
+
+    private func position(_ mode: RunMode, _ stepInSample: Int?) -> Int {
+        guard let acc = modes[mode] else {
+            preconditionFailure("EnergyCountsRecorder: no stepsPerSample given for \(mode)")
+        }
+        let k = stepInSample ?? acc.nextStep
+        precondition(k >= 0 && k < acc.stepsPerSample, "stepInSample \(k) out of range")
+        return k
+    }
+
+    private mutating func advance(_ mode: RunMode, _ k: Int) {
+        modes[mode]!.phaseSamples[k] += 1
+        modes[mode]!.nextStep = (k + 1) % modes[mode]!.stepsPerSample
     }
 
     /// §2 invariants of one step (debug builds).
-    private func checkInvariants(_ cores: [CoreStepCounts]) {
+    private func checkInvariants(_ cores: [CoreCounts]) {
         var out = 0
         var inbound = 0
         for c in cores {
             if let slot = slotOfCore[c.core] {
-                let problems = c.invariantViolations(
-                    configuredCompartments: compartments[slot], steps: 1)
+                let problems = c.counts.invariantViolations(
+                    core: c.core, configuredCompartments: compartments[slot], steps: 1)
                 assert(problems.isEmpty, problems.joined(separator: "; "))
             }
-            out += c.messagesOut
-            inbound += c.messagesIn
+            out += c.counts.messagesOut
+            inbound += c.counts.messagesIn
         }
         assert(out == inbound, "messagesOut \(out) != messagesIn \(inbound) in one step")
     }
@@ -312,18 +334,22 @@ public struct EnergyCountsRecorder: Sendable {
             guard let acc = modes[mode], acc.phaseSamples.contains(where: { $0 > 0 }) else {
                 continue
             }
-            var totals = placement.cores.map { CoreStepCounts(core: $0.core) }
+            var totals = Array(repeating: CoreStepCounts(), count: placement.cores.count)
             var phases: [PhaseCounts] = []
             for (k, phase) in acc.phases.enumerated() {
-                for (slot, c) in phase.enumerated() { totals[slot].accumulate(c) }
-                phases.append(PhaseCounts(stepInSample: k, samples: acc.phaseSamples[k], cores: phase))
+                for (slot, c) in phase.enumerated() { totals[slot] += c }
+                phases.append(
+                    PhaseCounts(
+                        stepInSample: k, samples: acc.phaseSamples[k],
+                        cores: zip(placement.cores, phase).map { CoreCounts(core: $0.core, counts: $1) }))
             }
             let complete = acc.phaseSamples.last ?? 0
             let started = acc.phaseSamples.max() ?? 0
             let counts = ModeCounts(
                 samples: complete, partialSamples: started - complete,
                 stepsPerSample: acc.stepsPerSample, steps: acc.phaseSamples.reduce(0, +),
-                coreTotals: totals, phases: phases)
+                coreTotals: zip(placement.cores, totals).map { CoreCounts(core: $0.core, counts: $1) },
+                phases: phases)
             if mode == .training { result.training = counts } else { result.inference = counts }
         }
         return result

@@ -1,3 +1,5 @@
+import NeuroChip
+
 /// Energy split into the categories of energy-model.md §4, in pJ.
 public struct EnergyByCategory: Codable, Sendable, Equatable {
     public var neuron: Double = 0
@@ -94,7 +96,7 @@ public struct EnergyEstimator: Sendable {
         self.tilesUsed = tilesUsed
     }
 
-    public init(table: CostTable, placement: CorePlacement) {
+    public init(table: CostTable, placement: CoreAllocation) {
         self.init(
             table: table, coresUsed: placement.coresUsed,
             tilesUsed: placement.tilesUsed(table.chip))
@@ -135,27 +137,34 @@ public struct EnergyEstimator: Sendable {
             Double(c.spikesGenerated) * k.spikeGenerated.energyPJ
             + Double(c.messagesOut) * k.messageOut.energyPJ
             + Double(c.messagesIn) * k.messageIn.energyPJ
+        // §4 E_mesh, attributed to the source core: every message pays messageBase once.
         e.mesh =
-            Double(c.messages) * k.messageBase.energyPJ
+            Double(c.messagesOut) * k.messageBase.energyPJ
             + Double(c.hopsEastWest) * k.hopEastWest.energyPJ
             + Double(c.hopsNorthSouth) * k.hopNorthSouth.energyPJ
         return e * scale
     }
 
-    /// Longest single-message path time of a core's messages (0 without messages).
-    /// From per-dimension maxima: exact when one message has both, otherwise an upper
-    /// bound (a few ns; see docs/energy.md).
+    /// Longest single-message path time of a core's messages (0 without messages),
+    /// priced exactly from the set of (hopsEW, hopsNS) paths NeuroChip records.
     public func meshTimeNS(_ c: CoreStepCounts) -> Double {
-        guard c.messages > 0 else { return 0 }
+        guard c.messagesOut > 0 || c.messagePathsSeen != 0 else { return 0 }
         let k = table.costs
-        return k.messageBase.timeNS + Double(c.maxHopsEastWest) * k.hopEastWest.timeNS
-            + Double(c.maxHopsNorthSouth) * k.hopNorthSouth.timeNS
+        var longest = 0.0
+        var bits = c.messagePathsSeen
+        while bits != 0 {
+            let bit = bits.trailingZeroBitCount
+            bits &= bits - 1
+            let (ew, ns) = (bit / 4, bit % 4)
+            longest = max(longest, Double(ew) * k.hopEastWest.timeNS + Double(ns) * k.hopNorthSouth.timeNS)
+        }
+        return k.messageBase.timeNS + longest
     }
 
     /// §4 step totals for one step, given one record per used core. With `scale` the
     /// records are totals over several steps at the same position in their samples, and
     /// the result is the cost of the mean step.
-    public func step(_ cores: [CoreStepCounts], scale: Double = 1) -> StepCost {
+    public func step(_ cores: [CoreCounts], scale: Double = 1) -> StepCost {
         var energy = EnergyByCategory()
         var coreEnergy: [Double] = []
         var busy: [Double] = []
@@ -164,15 +173,16 @@ public struct EnergyEstimator: Sendable {
         var coreWork = 0.0
         var critical: Int? = nil
         var mesh = 0.0
-        for c in cores {
+        for record in cores {
+            let c = record.counts
             let e = self.coreEnergy(c, scale: scale)
             energy = energy + e
             coreEnergy.append(e.total)
             let t = coreTimeNS(c, scale: scale)
             busy.append(t)
-            if critical == nil || t > coreWork || (t == coreWork && c.core < critical!) {
+            if critical == nil || t > coreWork || (t == coreWork && record.core < critical!) {
                 coreWork = t
-                critical = c.core
+                critical = record.core
             }
             mesh = max(mesh, meshTimeNS(c))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NeuroChip
 
 /// Which chip resources and counts a mode used (energy-model.md §7.3 item 4).
 public struct ModeSummary: Codable, Sendable, Equatable {
@@ -29,7 +30,7 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     public var compartments: Int
     public var plasticSynapses: Int
     public var fixedSynapses: Int
-    /// Chip-wide totals of every §2 count for this mode (`core` is -1).
+    /// Chip-wide totals of every §2 count for this mode.
     public var counts: CoreStepCounts
 }
 
@@ -84,7 +85,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
     public var schemaVersion: Int
     public var preset: String
     public var costTable: CostTable
-    public var placement: CorePlacement
+    public var placement: CoreAllocation
     public var chip: ChipUsage
     public var run: RunEstimate
     public var summaryByMode: [String: ModeSummary]
@@ -109,7 +110,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         var phasesByMode: [String: [PhaseEstimate]] = [:]
         var runEnergy = EnergyByCategory()
         var runLatency = LatencyByTerm()
-        var runCounts = CoreStepCounts(core: -1)
+        var runCounts = CoreStepCounts()
         var runSteps = 0
         var notes: [String] = []
         let plasticCores = Set(counts.placement.cores.filter { $0.plasticSynapses > 0 }.map(\.core))
@@ -154,12 +155,12 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                         + "the mean load (a lower bound)")
             }
             for c in m.coreTotals {
-                coreEnergy[c.core, default: 0] += estimator.coreEnergy(c).total
-                coreBusy[c.core, default: 0] += estimator.coreTimeNS(c)
+                coreEnergy[c.core, default: 0] += estimator.coreEnergy(c.counts).total
+                coreBusy[c.core, default: 0] += estimator.coreTimeNS(c.counts)
             }
             let total = m.chipTotals
             let epochsOnPlasticCores = m.coreTotals.filter { plasticCores.contains($0.core) }
-                .reduce(0) { $0 + $1.learningEpochs }
+                .reduce(0) { $0 + $1.counts.learningEpochs }
             let sampleCount = Double(max(m.samples, 1))
             let e = perSampleEnergy.total
             let t = perSampleLatency.total
@@ -186,7 +187,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
             phasesByMode[mode.rawValue] = phaseEstimates
             runEnergy = runEnergy + modeEnergy
             runLatency = runLatency + modeLatency
-            runCounts.accumulate(total)
+            runCounts += total
             runSteps += m.steps
         }
 

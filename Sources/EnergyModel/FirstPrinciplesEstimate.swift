@@ -1,3 +1,5 @@
+import NeuroChip
+
 /// Chip-wide counts of one step of a sample (one nBP phase), for the first-principles
 /// estimate of energy-model.md §7.2. Replace every default by the simulator's own count.
 public struct ChipPhaseCounts: Codable, Sendable, Equatable {
@@ -34,13 +36,15 @@ public struct ChipPhaseCounts: Codable, Sendable, Equatable {
     }
 
     var asCoreRecord: CoreStepCounts {
-        CoreStepCounts(
-            core: -1, activeCompartments: activeCompartments,
+        var c = CoreStepCounts(
+            activeCompartments: activeCompartments,
             inactiveCompartments: inactiveCompartments, synapticOps: synapticOps,
             plasticSynapseUpdatesProcessed: plasticSynapseUpdatesProcessed,
             plasticSynapsesSwept: plasticSynapsesSwept, learningEpochs: learningEpochs,
-            spikesGenerated: spikesGenerated, messagesOut: messages, messagesIn: messages,
-            messages: messages, hopsEastWest: hopsEastWest, hopsNorthSouth: hopsNorthSouth)
+            spikesGenerated: spikesGenerated, messagesOut: messages, messagesIn: messages)
+        c.hopsEastWest = hopsEastWest
+        c.hopsNorthSouth = hopsNorthSouth
+        return c
     }
 }
 
@@ -93,10 +97,10 @@ public enum FirstPrinciples {
         var energy = EnergyByCategory()
         var latency = LatencyByTerm()
         var serialLearning = 0.0
-        var totals = CoreStepCounts(core: -1)
+        var totals = CoreStepCounts()
         for phase in input.phases {
             let record = phase.asCoreRecord
-            totals.accumulate(record)
+            totals += record
             var e = estimator.coreEnergy(record)
             let u = Double(record.plasticSynapseUpdates(table.learningCountMode))
             let learningNS =
@@ -148,14 +152,14 @@ public enum FirstPrinciples {
     public static func nbpDefaultInput(
         mode: RunMode, inputs nIn: Int = 400, hidden nHid: Int = 400, outputs nOut: Int = 10,
         inputOnFraction p: Double = 0.19, hiddenOnFraction q: Double = 0.5,
-        learningCores: Int? = nil, chip: ChipGeometry = CostTable.davies2018.chip
+        learningCores: Int? = nil, chip: ChipLayout = CostTable.davies2018.chip
     ) -> FirstPrinciplesInput {
         let xOn = Int((Double(nIn) * p).rounded())
         let hOn = Int((Double(nHid) * q).rounded())
         let demands = nbpPopulations(mode: mode, inputs: nIn, hidden: nHid, outputs: nOut)
         let placement =
             (try? CoreMapper.greedy(demands, chip: chip))
-            ?? CorePlacement(populations: [], cores: [])
+            ?? CoreAllocation(populations: [], cores: [])
         let compartments = demands.reduce(0) { $0 + $1.compartments }
         let plasticCores = placement.cores.filter { $0.plasticSynapses > 0 }.count
         let plastic = demands.reduce(0) { $0 + $1.compartments * $1.plasticSynapsesPerCompartment }

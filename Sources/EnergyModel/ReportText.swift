@@ -64,7 +64,7 @@ extension EnergyReport {
                 ("synaptic", UnitFormat.grouped(Double(c.synapticOps)), e.synaptic),
                 ("learning", UnitFormat.grouped(Double(u)), e.learning),
                 ("spikeIO", UnitFormat.grouped(Double(c.spikesGenerated + c.messagesOut + c.messagesIn)), e.spikeIO),
-                ("mesh", UnitFormat.grouped(Double(c.messages)) + " msgs", e.mesh),
+                ("mesh", UnitFormat.grouped(Double(c.messagesOut)) + " msgs", e.mesh),
                 ("sync", UnitFormat.grouped(Double(s.steps)) + " steps", e.sync),
                 ("static", "-", e.static),
             ]

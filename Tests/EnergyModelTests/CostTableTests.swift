@@ -1,4 +1,5 @@
 import Foundation
+import NeuroChip
 import Testing
 
 @testable import EnergyModel

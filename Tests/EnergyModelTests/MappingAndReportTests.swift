@@ -1,4 +1,5 @@
 import Foundation
+import NeuroChip
 import Testing
 
 @testable import EnergyModel
@@ -65,28 +66,31 @@ import Testing
 
 /// Two cores, 3 steps per sample; core 1 is loaded unevenly across samples.
 func smallRun() -> EnergyCounts {
-    let placement = CorePlacement(
+    let placement = CoreAllocation(
         populations: [PopulationPlacement(name: "p", cores: [CoreShare(core: 0, count: 10), CoreShare(core: 4, count: 10)])],
         cores: [CoreLoad(core: 0, compartments: 10), CoreLoad(core: 4, compartments: 10, plasticSynapses: 50)])
     var recorder = EnergyCountsRecorder(placement: placement, stepsPerSample: [.training: 3, .inference: 2])
     for sample in 0..<2 {
         for step in 0..<3 {
-            var a = CoreStepCounts(core: 0, activeCompartments: 2, inactiveCompartments: 8,
+            var a = CoreStepCounts(activeCompartments: 2, inactiveCompartments: 8,
                                    spikesGenerated: 1, messagesOut: 1)
-            a.addMessage(hopsEastWest: 1, hopsNorthSouth: 0)
-            let b = CoreStepCounts(core: 4, activeCompartments: 1, inactiveCompartments: 9,
+            a.addMessagePath(hopsEastWest: 1, hopsNorthSouth: 0)
+            let b = CoreStepCounts(activeCompartments: 1, inactiveCompartments: 9,
                                    synapticOps: 100 * (sample + 1) * (step + 1),
                                    plasticSynapseUpdatesProcessed: 5, plasticSynapsesSwept: 50,
                                    learningEpochs: 1, messagesIn: 1)
-            recorder.record([a, b], mode: .training, stepInSample: step)
+            recorder.record(
+                [CoreCounts(core: 0, counts: a), CoreCounts(core: 4, counts: b)], mode: .training,
+                stepInSample: step)
         }
     }
     // 1.5 inference samples: the last one is partial.
+    // Through the NeuroChip bridge: 128 per-core records as ChipSimulator reports them.
+    var chipStep = Array(repeating: CoreStepCounts(), count: 128)
+    chipStep[0] = CoreStepCounts(inactiveCompartments: 10)
+    chipStep[4] = CoreStepCounts(activeCompartments: 3, inactiveCompartments: 7, synapticOps: 10)
     for _ in 0..<3 {
-        recorder.record(
-            [CoreStepCounts(core: 0, inactiveCompartments: 10),
-             CoreStepCounts(core: 4, activeCompartments: 3, inactiveCompartments: 7, synapticOps: 10)],
-            mode: .inference)
+        recorder.record(chipStep: chipStep, mode: .inference)
     }
     return recorder.counts(description: "small", reference: "nbp")
 }
@@ -96,9 +100,9 @@ func smallRun() -> EnergyCounts {
     #expect(counts.validationProblems() == [])
     let training = try #require(counts.training)
     #expect(training.samples == 2 && training.partialSamples == 0 && training.steps == 6)
-    #expect(training.coreTotals[1].synapticOps == 100 * 6 + 200 * 6)
+    #expect(training.coreTotals[1].counts.synapticOps == 100 * 6 + 200 * 6)
     #expect(training.phases?.map(\.samples) == [2, 2, 2])
-    #expect(training.phases?[2].cores[1].synapticOps == 300 + 600)
+    #expect(training.phases?[2].cores[1].counts.synapticOps == 300 + 600)
     let inference = try #require(counts.inference)
     #expect(inference.samples == 1 && inference.partialSamples == 1 && inference.steps == 3)
     #expect(inference.phases?.map(\.samples) == [2, 1])
@@ -159,9 +163,9 @@ func smallRun() -> EnergyCounts {
     #expect(try EnergyCounts.load(runDirectory: dir.path) == counts)
 
     var broken = counts
-    broken.training?.coreTotals[0].activeCompartments += 1
-    broken.training?.coreTotals[1].spikesGenerated = 1000
-    broken.inference?.coreTotals[0].messagesOut = 4
+    broken.training?.coreTotals[0].counts.activeCompartments += 1
+    broken.training?.coreTotals[1].counts.spikesGenerated = 1000
+    broken.inference?.coreTotals[0].counts.messagesOut = 4
     try broken.write(to: dir.appendingPathComponent(EnergyCounts.fileName))
     do {
         _ = try EnergyCounts.load(runDirectory: dir.path)

@@ -1,11 +1,12 @@
 import Foundation
+import NeuroChip
 import Testing
 
 @testable import EnergyModel
 
 /// energy-model.md §6: one step, cores 0 and 1 in tile 0, core 40 in tile 10 at (2, 1).
 enum WorkedExample {
-    static let placement = CorePlacement(
+    static let placement = CoreAllocation(
         populations: [
             PopulationPlacement(name: "a", cores: [CoreShare(core: 0, count: 100)]),
             PopulationPlacement(name: "b", cores: [CoreShare(core: 1, count: 200)]),
@@ -17,28 +18,31 @@ enum WorkedExample {
             CoreLoad(core: 40, compartments: 10, plasticSynapses: 300),
         ])
 
-    static func cores(chip: ChipGeometry = CostTable.davies2018.chip) -> [CoreStepCounts] {
+    static func cores(chip: ChipLayout = CostTable.davies2018.chip) -> [CoreCounts] {
         var core0 = CoreStepCounts(
-            core: 0, activeCompartments: 20, inactiveCompartments: 80, spikesGenerated: 20,
+            activeCompartments: 20, inactiveCompartments: 80, spikesGenerated: 20,
             messagesOut: 40)
         var core1 = CoreStepCounts(
-            core: 1, activeCompartments: 50, inactiveCompartments: 150, synapticOps: 4000,
+            activeCompartments: 50, inactiveCompartments: 150, synapticOps: 4000,
             spikesGenerated: 10, messagesOut: 10, messagesIn: 20)
         let core40 = CoreStepCounts(
-            core: 40, activeCompartments: 10, inactiveCompartments: 0, synapticOps: 300,
+            activeCompartments: 10, inactiveCompartments: 0, synapticOps: 300,
             plasticSynapseUpdatesProcessed: 120, plasticSynapsesSwept: 300, learningEpochs: 1,
             spikesGenerated: 2, messagesIn: 30)
         for _ in 0..<20 {
             let near = chip.hops(fromCore: 0, toCore: 1)
-            core0.addMessage(hopsEastWest: near.eastWest, hopsNorthSouth: near.northSouth)
+            core0.addMessagePath(hopsEastWest: near.eastWest, hopsNorthSouth: near.northSouth)
             let far = chip.hops(fromCore: 0, toCore: 40)
-            core0.addMessage(hopsEastWest: far.eastWest, hopsNorthSouth: far.northSouth)
+            core0.addMessagePath(hopsEastWest: far.eastWest, hopsNorthSouth: far.northSouth)
         }
         for _ in 0..<10 {
             let far = chip.hops(fromCore: 1, toCore: 40)
-            core1.addMessage(hopsEastWest: far.eastWest, hopsNorthSouth: far.northSouth)
+            core1.addMessagePath(hopsEastWest: far.eastWest, hopsNorthSouth: far.northSouth)
         }
-        return [core0, core1, core40]
+        return [
+            CoreCounts(core: 0, counts: core0), CoreCounts(core: 1, counts: core1),
+            CoreCounts(core: 40, counts: core40),
+        ]
     }
 }
 
