@@ -8,7 +8,7 @@ enum CoreMapper {
     ) -> CoreMap? {
         let cores = ChipGeometry.cores
         let cap = network.mapping.maxCompartmentsPerCore ?? ChipGeometry.maxCompartmentsPerCore
-        let memory = ChipGeometry.synapticMemoryBitsPerCore
+        let memory = network.mapping.ignoreSynapticMemory ? Int.max / 2 : ChipGeometry.synapticMemoryBitsPerCore
         let total = network.populations.reduce(0) { $0 + $1.size }
         var coreOf = [UInt8](repeating: 0, count: total)
         var count = [Int](repeating: 0, count: cores)

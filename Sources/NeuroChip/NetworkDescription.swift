@@ -267,14 +267,18 @@ public struct CoreMappingSpec: Codable, Sendable, Equatable {
     /// Explicit placement per population name; populations not listed are packed greedily
     /// after the highest explicitly used core.
     public var placement: [String: [CorePlacement]]?
+    /// Skip the synaptic-memory limit of a core (simulator throughput benchmarks only:
+    /// such a network does not fit a real chip). Compartment and core limits still hold.
+    public var ignoreSynapticMemory: Bool
 
     public init(
         newCorePerPopulation: Bool = true, maxCompartmentsPerCore: Int? = nil,
-        placement: [String: [CorePlacement]]? = nil
+        placement: [String: [CorePlacement]]? = nil, ignoreSynapticMemory: Bool = false
     ) {
         self.newCorePerPopulation = newCorePerPopulation
         self.maxCompartmentsPerCore = maxCompartmentsPerCore
         self.placement = placement
+        self.ignoreSynapticMemory = ignoreSynapticMemory
     }
 
     public init(from decoder: Decoder) throws {
@@ -282,6 +286,7 @@ public struct CoreMappingSpec: Codable, Sendable, Equatable {
         newCorePerPopulation = try c.decodeIfPresent(Bool.self, forKey: .newCorePerPopulation) ?? true
         maxCompartmentsPerCore = try c.decodeIfPresent(Int.self, forKey: .maxCompartmentsPerCore)
         placement = try c.decodeIfPresent([String: [CorePlacement]].self, forKey: .placement)
+        ignoreSynapticMemory = try c.decodeIfPresent(Bool.self, forKey: .ignoreSynapticMemory) ?? false
     }
 }
 

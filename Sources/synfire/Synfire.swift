@@ -16,6 +16,8 @@ struct Synfire: AsyncParsableCommand {
         subcommands: [
             DataCommand.self,
             BenchCommand.self,
+            ChipCommand.self,
+            EnergyCommand.self,
         ]
     )
 }
@@ -27,6 +29,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
             BenchDataCommand.self,
+            BenchChipCommand.self,
         ]
     )
 }
