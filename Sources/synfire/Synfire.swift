@@ -16,6 +16,7 @@ struct Synfire: AsyncParsableCommand {
         subcommands: [
             DataCommand.self,
             BenchCommand.self,
+            ChipCommand.self,
         ]
     )
 }
@@ -27,6 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
             BenchDataCommand.self,
+            BenchChipCommand.self,
         ]
     )
 }
