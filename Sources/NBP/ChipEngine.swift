@@ -1,3 +1,5 @@
+import EnergyModel
+import Foundation
 import NeuroChip
 
 /// Runs the nBP circuit (nbp-circuit.md §3-6) on the NeuroChip simulator: every training
@@ -34,6 +36,11 @@ public final class NBPChipEngine: NBPEngine {
     var targetGenerator: Int
     var rewardGenerator: Int
     var oIndex: Int
+
+    /// Record energy counts (energy_counts.json, docs/energy.md) of training and inference.
+    public var recordsEnergy = false
+    var trainingRecorder: EnergyCountsRecorder?
+    var inferenceRecorder: EnergyCountsRecorder?
 
     var inferenceChip: ChipSimulator?
     var inferenceSamples = 0
@@ -160,6 +167,25 @@ public final class NBPChipEngine: NBPEngine {
         return sum
     }
 
+    /// Writes `energy_counts.json` (training; the placement of the 12-phase circuit) and
+    /// `energy_counts_inference.json` (the 4-step inference circuit, its own placement) into
+    /// `directory` (docs/energy.md "The counts file").
+    public func writeEnergyCounts(to directory: String) throws {
+        let url = URL(fileURLWithPath: directory)
+        if let trainingRecorder {
+            try trainingRecorder.counts(
+                description: "nBP training on the chip circuit (12 steps per sample)",
+                network: "nbp \(sizes)", reference: "nbp"
+            ).write(to: url.appendingPathComponent(EnergyCounts.fileName))
+        }
+        if let inferenceRecorder {
+            try inferenceRecorder.counts(
+                description: "nBP inference on the 4-step circuit", network: "nbp \(sizes) inference",
+                reference: "nbp"
+            ).write(to: url.appendingPathComponent("energy_counts_inference.json"))
+        }
+    }
+
     /// Number of 24-bit u/v wraps in training (each is a warning, loihi-model.md §1).
     public var wraps: Int { trainingCounters.wraps }
 
@@ -182,6 +208,14 @@ public final class NBPChipEngine: NBPEngine {
         }
         spikeObserver?(step, observed)
         trainingSteps += 1
+        if recordsEnergy && step >= circuit.phaseOneStep(sample: 0) - 1 {
+            if trainingRecorder == nil {
+                trainingRecorder = EnergyCountsRecorder(simulator: chip, stepsPerSample: [.training: circuit.stepsPerSample])
+            }
+            // Position in the sample: the step before phase 1 (input and g01) is position 0.
+            let position = (step - (circuit.phaseOneStep(sample: 0) - 1)) % circuit.stepsPerSample
+            trainingRecorder?.recordLastStep(of: chip, mode: .training, stepInSample: position)
+        }
     }
 
     /// One training sample: 12 steps (§6). Generator spikes are injected one step before they
@@ -257,8 +291,18 @@ public final class NBPChipEngine: NBPEngine {
     }
 
     private func inferStep(_ simulator: ChipSimulator) {
+        let step = simulator.currentStep
         simulator.step()
         inferenceSteps += 1
+        let start = inferenceCircuit.phaseOneStep(sample: 0) - 1
+        if recordsEnergy && step >= start {
+            if inferenceRecorder == nil {
+                inferenceRecorder = EnergyCountsRecorder(
+                    simulator: simulator, stepsPerSample: [.inference: inferenceCircuit.stepsPerSample])
+            }
+            inferenceRecorder?.recordLastStep(
+                of: simulator, mode: .inference, stepInSample: (step - start) % inferenceCircuit.stepsPerSample)
+        }
     }
 }
 

@@ -18,6 +18,7 @@ struct Synfire: AsyncParsableCommand {
             BenchCommand.self,
             ChipCommand.self,
             EnergyCommand.self,
+            NBPCommand.self,
         ]
     )
 }
@@ -30,6 +31,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             BenchDataCommand.self,
             BenchChipCommand.self,
+            BenchNBPCommand.self,
         ]
     )
 }

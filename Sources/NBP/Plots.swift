@@ -1,0 +1,79 @@
+import SynfireData
+import SynfireIO
+
+/// The run directory's figures: learning curve against the paper, a 12-phase spike
+/// raster of one training sample on the chip circuit, hidden-unit receptive fields.
+public enum NBPPlots {
+    public static func write(
+        run: RunDirectory, history: [NBPEpochRecord], weights: NBPWeights, dataset: DatasetName,
+        sample: NBPEncodedSet, rasterEngine: NBPChipEngine?
+    ) throws -> [String] {
+        var files: [String] = []
+        let target = NBPPaperTarget.exact(for: dataset)
+        if !history.isEmpty {
+            let curve = LearningCurvePlot(
+                title: "nBP on \(dataset.rawValue) (\(weights.sizes))",
+                subtitle: "test accuracy per epoch; dashed: training exact match",
+                series: [
+                    .init(name: "test exact", values: history.map(\.test.exact), firstEpoch: history[0].epoch),
+                    .init(name: "test argmax", values: history.map(\.test.argmax), firstEpoch: history[0].epoch),
+                    .init(name: "test argmax-input", values: history.map(\.test.argmaxInput), firstEpoch: history[0].epoch),
+                    .init(name: "train exact", values: history.map(\.trainExact), firstEpoch: history[0].epoch, dashed: true),
+                ],
+                target: .init(value: target.value, label: target.label))
+            files += try run.writePlot(curve, name: "learning-curve")
+        }
+        files += try run.writePlot(try raster(weights: weights, set: sample), name: "spike-raster")
+        files += try run.writePlot(receptiveFields(weights), name: "receptive-fields")
+        return files
+    }
+
+    /// Runs one training sample (the first of `set`) through a fresh chip circuit built
+    /// from `weights` and draws every population's spikes across the 12 phases.
+    public static func raster(weights: NBPWeights, set: NBPEncodedSet) throws -> SpikeRasterPlot {
+        let engine = try NBPChipEngine(weights: weights)
+        var spikes: [(step: Int, population: String, index: Int)] = []
+        engine.spikeObserver = { step, fired in
+            for (population, indices) in fired { for index in indices { spikes.append((step, population, index)) } }
+        }
+        let active = Array(set.indices[set.offsets[0]..<set.offsets[1]])
+        _ = active.withUnsafeBufferPointer { engine.train(active: $0, label: Int(set.labels[0])) }
+        let circuit = engine.circuit
+        let first = circuit.phaseOneStep(sample: 0)
+        var offsets: [String: Int] = [:]
+        var groups: [SpikeRasterPlot.Group] = []
+        var next = 0
+        for population in circuit.populations {
+            offsets[population.name] = next
+            groups.append(.init(name: population.name, neurons: next..<(next + population.size)))
+            next += population.size
+        }
+        let points = spikes.compactMap { spike -> (time: Int, neuron: Int)? in
+            let time = spike.step - first
+            guard time >= 0, time < circuit.stepsPerSample, let offset = offsets[spike.population] else { return nil }
+            return (time, offset + spike.index)
+        }
+        let phases = (0..<circuit.stepsPerSample).map { SpikeRasterPlot.Phase(start: $0, end: $0 + 1, label: "\($0 + 1)") }
+        return SpikeRasterPlot(
+            title: "nBP training sample on the chip: 12 phases (label \(set.labels[0]))",
+            subtitle: "phase 1 = x fires; 5, 7 reward (potentiation); 9, 11 depression",
+            timeSteps: circuit.stepsPerSample, neuronCount: next, spikes: points, phases: phases, groups: groups,
+            xLabel: "phase (time step within the sample)", yLabel: "population / neuron")
+    }
+
+    /// The first 40 hidden units' W1 rows as images.
+    public static func receptiveFields(_ weights: NBPWeights) -> ImageGridPlot {
+        let side = Int(Double(weights.sizes.input).squareRoot())
+        let square = side * side == weights.sizes.input
+        let rows = square ? side : 1
+        let columns = square ? side : weights.sizes.input
+        let count = min(40, weights.sizes.hidden)
+        let images = (0..<count).map { j in
+            weights.w1[(j * weights.sizes.input)..<((j + 1) * weights.sizes.input)].map(Double.init)
+        }
+        return ImageGridPlot(
+            title: "Receptive fields of hidden units 0-\(count - 1) (W1 rows)", subtitle: "chip units, -256...254",
+            images: images, rows: rows, columns: columns, gridColumns: 10, colorScale: .diverging,
+            labels: (0..<count).map { "h\($0)" })
+    }
+}

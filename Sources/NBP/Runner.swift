@@ -1,0 +1,343 @@
+import EnergyModel
+import Foundation
+import NeuroChip
+import SynfireData
+import SynfireIO
+
+/// Which engine trains.
+public enum NBPEngineKind: String, Codable, Sendable, CaseIterable {
+    case fast, chip
+}
+
+/// Everything `synfire nbp train` can set.
+public struct NBPTrainOptions: Sendable {
+    public var dataset: String = "mnist"
+    public var limit: Int?
+    public var epochs: Int = 1
+    public var engine: NBPEngineKind = .fast
+    public var variant: NBPVariant = .chip
+    public var compareFast = false
+    public var seed: UInt64 = 43
+    public var out: String
+    public var hidden = 400
+    public var threshold = 129
+    public var schedule = NBPLearningSchedule.constant
+    public var initWeights: String?
+    public var resume = false
+    public var dataDirectory: String?
+
+    public init(out: String) { self.out = out }
+}
+
+/// The result `synfire nbp train --json` prints.
+public struct NBPTrainResult: Codable, Sendable {
+    public var testExact: Double
+    public var testArgmax: Double
+    public var testArgmaxInput: Double
+    public var trainExact: Double
+    public var samples: Int
+    public var testSamples: Int
+    public var epochs: Int
+    public var engine: String
+    public var variant: String
+    public var dataset: String
+    public var embeddedData: Bool
+    public var sizes: String
+    public var runDirectory: String
+    public var weightMismatches: Int?
+    public var gateViolations: Int?
+    public var seconds: Double
+    public var plots: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case testExact = "test_exact"
+        case testArgmax = "test_argmax"
+        case testArgmaxInput = "test_argmax_input"
+        case trainExact = "train_exact"
+        case samples
+        case testSamples = "test_samples"
+        case epochs, engine, variant, dataset
+        case embeddedData = "embedded_data"
+        case sizes
+        case runDirectory = "run_dir"
+        case weightMismatches = "weight_mismatches"
+        case gateViolations = "gate_violations"
+        case seconds, plots
+    }
+}
+
+/// Paper figures the learning curve is drawn against (nbp-circuit.md §1, issue).
+public enum NBPPaperTarget {
+    public static func exact(for name: DatasetName) -> (value: Double, label: String) {
+        name == .mnist ? (0.957, "paper 95.7% (journal)") : (0.79, "paper 79% (40 epochs)")
+    }
+}
+
+/// Training runs on disk: config, metrics, checkpoints, weights, plots, energy counts.
+public enum NBPRunner {
+    /// Trains as `synfire nbp train` does. `log` receives progress lines.
+    public static func train(_ options: NBPTrainOptions, log: @escaping (String) -> Void) throws -> NBPTrainResult {
+        let started = Date()
+        let name = try NBPDatasets.name(options.dataset)
+        if options.variant == .reference && options.engine == .chip {
+            throw NBPError.chipMismatch(
+                "the chip engine runs the chip variant only; use --engine fast with --variant reference")
+        }
+        let preprocessing = NBPPreprocessing.standard(for: name, threshold: options.threshold)
+        let train = try NBPDatasets.load(
+            name, split: .train, dataDirectory: options.dataDirectory, preprocessing: preprocessing,
+            limit: options.limit)
+        let test = try NBPDatasets.load(
+            name, split: .test, dataDirectory: options.dataDirectory, preprocessing: preprocessing,
+            limit: options.limit)
+        if let notice = train.raw.notice { log(notice) }
+
+        // Initial weights: imported or the paper's initialisation.
+        var initial: NBPWeights
+        if let path = options.initWeights {
+            initial = try NBPWeightsFile.read(path)
+        } else {
+            var generator = SeededGenerator(seed: options.seed)
+            initial = try NBPWeights.heNormal(
+                sizes: NBPSizes(input: train.set.inputCount, hidden: options.hidden, output: 10),
+                using: &generator)
+        }
+        try train.set.validate(for: initial.sizes)
+        try test.set.validate(for: initial.sizes)
+
+        let config = RunConfig(
+            command: "nbp train", seed: options.seed,
+            datasets: [
+                DatasetRecord(name: name.rawValue, split: "train", count: train.set.count, sha256: train.raw.sha256),
+                DatasetRecord(name: name.rawValue, split: "test", count: test.set.count, sha256: test.raw.sha256),
+            ],
+            parameters: [
+                "engine": .string(options.engine.rawValue), "variant": .string(options.variant.rawValue),
+                "epochs": .int(options.epochs), "sizes": .string(initial.sizes.description),
+                "threshold": .int(options.threshold), "schedule": .string(options.schedule.description),
+                "compare_fast": .bool(options.compareFast),
+            ])
+        let run: RunDirectory
+        var firstEpoch = 1
+        var history: [NBPEpochRecord] = []
+        if options.resume {
+            let (opened, state) = try RunDirectory.resume(at: options.out, config: config, allowingChanges: ["epochs"])
+            run = opened
+            if let state {
+                let restored = try NBPWeightsFile.weights(from: state.arrays)
+                if restored.sizes != initial.sizes {
+                    throw NBPError.checkpointSizeMismatch(checkpoint: restored.sizes, expected: initial.sizes)
+                }
+                initial = restored
+                firstEpoch = state.epoch + 1
+                history = try run.readMetrics().compactMap { try? NBPEpochRecord(record: $0) }
+                log("resuming \(options.out) after epoch \(state.epoch)")
+            }
+        } else {
+            run = try RunDirectory.create(at: options.out, config: config)
+        }
+
+        let engine: NBPEngine
+        var chipEngine: NBPChipEngine?
+        var shadow: NBPFastEngine?
+        switch options.engine {
+        case .fast:
+            engine = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
+        case .chip:
+            let chip = try NBPChipEngine(weights: initial, seed: options.seed)
+            chip.recordsEnergy = true
+            chipEngine = chip
+            engine = chip
+            if options.compareFast {
+                shadow = try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
+            }
+        }
+        var mismatches = 0
+        var lastTrainExact = history.last?.trainExact ?? 0
+        var lastTest = history.last?.test
+        for epoch in firstEpoch...max(firstEpoch, options.epochs) where epoch <= options.epochs {
+            let epochStart = Date()
+            engine.beginEpoch(epoch, schedule: options.schedule)
+            shadow?.beginEpoch(epoch, schedule: options.schedule)
+            let order = NBPTrainer.order(count: train.set.count, seed: options.seed, epoch: epoch)
+            let progress = ProgressLine(label: "epoch \(epoch)/\(options.epochs)", total: order.count, unit: "samples")
+            var exact = 0
+            if let shadow, let chipEngine {
+                // --compare-fast: both engines, all eight matrices compared after every sample.
+                for (done, sample) in order.enumerated() {
+                    let range = train.set.offsets[sample]..<train.set.offsets[sample + 1]
+                    let label = Int(train.set.labels[sample])
+                    let outcome = train.set.indices[range].withUnsafeBufferPointer { active in
+                        let chipOutcome = chipEngine.train(active: active, label: label)
+                        let fastOutcome = shadow.train(active: active, label: label)
+                        return (chipOutcome, fastOutcome)
+                    }
+                    if outcome.0.exact { exact += 1 }
+                    let differing = try chipEngine.chipMatrices().differences(from: NBPChipMatrices(weights: shadow.weights))
+                    if !differing.isEmpty || outcome.0.outputBits != outcome.1.outputBits { mismatches += 1 }
+                    if (done + 1) % 100 == 0 { progress.update(completed: done + 1) }
+                }
+            } else {
+                exact = NBPTrainer.trainPass(engine: engine, set: train.set, order: order, progressEvery: 1000) {
+                    progress.update(completed: $0)
+                }
+            }
+            let accuracy = NBPTrainer.evaluate(engine: engine, set: test.set)
+            progress.finish(accuracy: accuracy.exact)
+            lastTrainExact = Double(exact) / Double(max(1, order.count))
+            lastTest = accuracy
+            let record = NBPEpochRecord(
+                epoch: epoch, trainExact: lastTrainExact, test: accuracy,
+                updateExponent: options.schedule.exponent(epoch: epoch),
+                seconds: Date().timeIntervalSince(epochStart))
+            history.append(record)
+            try run.appendMetrics(record.record)
+            log(
+                String(
+                    format: "epoch %d: train exact %.4f, test exact %.4f, argmax %.4f, argmax-input %.4f (%.1f s)",
+                    epoch, lastTrainExact, accuracy.exact, accuracy.argmax, accuracy.argmaxInput, record.seconds))
+            let weights = engine.weights
+            try run.writeWeights(try NBPWeightsFile.archive(weights))
+            try run.saveCheckpoint(
+                TrainingState(epoch: epoch, sampleIndex: 0, rngState: [options.seed], arrays: try NBPWeightsFile.archive(weights)))
+        }
+        let final = lastTest ?? NBPTrainer.evaluate(engine: engine, set: test.set)
+        var plots: [String] = []
+        do {
+            plots = try NBPPlots.write(run: run, history: history, weights: engine.weights, dataset: name,
+                                       sample: train.set, rasterEngine: chipEngine)
+        } catch {
+            log("plots not written: \(error)")
+        }
+        if let chipEngine {
+            try chipEngine.writeEnergyCounts(to: run.path)
+        }
+        return NBPTrainResult(
+            testExact: final.exact, testArgmax: final.argmax, testArgmaxInput: final.argmaxInput,
+            trainExact: lastTrainExact, samples: train.set.count * max(0, options.epochs - firstEpoch + 1),
+            testSamples: final.samples, epochs: options.epochs, engine: options.engine.rawValue,
+            variant: options.variant.rawValue, dataset: name.rawValue, embeddedData: train.raw.isEmbedded,
+            sizes: engine.sizes.description, runDirectory: run.path,
+            weightMismatches: options.compareFast ? mismatches : nil,
+            gateViolations: chipEngine?.gateViolations, seconds: Date().timeIntervalSince(started), plots: plots)
+    }
+
+    /// `synfire nbp eval RUN`: the run's weights on its test set (fast engine, chip variant
+    /// unless the run used the reference variant).
+    public static func evaluate(runDirectory path: String, dataDirectory: String?) throws -> NBPAccuracy {
+        let run = try RunDirectory.open(at: path)
+        let weightsPath = run.path + "/weights.npz"
+        guard FileManager.default.fileExists(atPath: weightsPath) else { throw NBPError.missingFile(weightsPath) }
+        let weights = try NBPWeightsFile.read(weightsPath)
+        guard let record = run.config.datasets.first else {
+            throw NBPError.malformedFile(path: run.configPath, reason: "it names no dataset")
+        }
+        let name = try NBPDatasets.name(record.name)
+        let threshold = run.config.parameters["threshold"].flatMap { value -> Int? in
+            if case .int(let v) = value { return v }
+            return nil
+        } ?? 129
+        let variant: NBPVariant = {
+            if case .string(let v)? = run.config.parameters["variant"], let parsed = NBPVariant(rawValue: v) { return parsed }
+            return .chip
+        }()
+        let testCount = run.config.datasets.first { $0.split == "test" }?.count
+        let test = try NBPDatasets.load(
+            name, split: .test, dataDirectory: dataDirectory,
+            preprocessing: .standard(for: name, threshold: threshold), limit: testCount)
+        try test.set.validate(for: weights.sizes)
+        let engine = try NBPFastEngine(weights: weights, variant: variant)
+        return NBPTrainer.evaluate(engine: engine, set: test.set)
+    }
+}
+
+extension NBPEpochRecord {
+    var record: [String: RecordValue] {
+        [
+            "epoch": .int(epoch), "train_exact": .double(trainExact), "test_exact": .double(test.exact),
+            "test_argmax": .double(test.argmax), "test_argmax_input": .double(test.argmaxInput),
+            "test_samples": .int(test.samples), "update_exponent": .int(updateExponent), "seconds": .double(seconds),
+        ]
+    }
+
+    init(record: [String: RecordValue]) throws {
+        func double(_ key: String) throws -> Double {
+            guard let value = record[key]?.doubleValue else {
+                throw NBPError.malformedFile(path: "metrics.jsonl", reason: "missing \(key)")
+            }
+            return value
+        }
+        let samples = Int(try double("test_samples"))
+        self.init(
+            epoch: Int(try double("epoch")), trainExact: try double("train_exact"),
+            test: NBPAccuracy(samples: samples, exact: try double("test_exact"), argmax: try double("test_argmax"),
+                              argmaxInput: try double("test_argmax_input")),
+            updateExponent: Int(try double("update_exponent")), seconds: try double("seconds"))
+    }
+}
+
+extension NBPAccuracy {
+    init(samples: Int, exact: Double, argmax: Double, argmaxInput: Double) {
+        self.samples = samples
+        self.exact = exact
+        self.argmax = argmax
+        self.argmaxInput = argmaxInput
+    }
+}
+
+/// Weights as `.npz`: `W1` (hidden x input), `W2` (output x hidden), `M` (hidden x output),
+/// int16 chip units, readable by numpy (`np.load`).
+public enum NBPWeightsFile {
+    public static func archive(_ weights: NBPWeights) throws -> NPZArchive {
+        let sizes = weights.sizes
+        return NPZArchive([
+            ("W1", try NDArray(shape: [sizes.hidden, sizes.input], int16: weights.w1)),
+            ("W2", try NDArray(shape: [sizes.output, sizes.hidden], int16: weights.w2)),
+            ("M", try NDArray(shape: [sizes.hidden, sizes.output], int16: weights.m)),
+        ])
+    }
+
+    public static func write(_ weights: NBPWeights, to path: String) throws {
+        try archive(weights).write(to: path, compression: .deflated)
+    }
+
+    public static func read(_ path: String) throws -> NBPWeights {
+        guard FileManager.default.fileExists(atPath: path) else { throw NBPError.missingFile(path) }
+        return try weights(from: try NPZArchive.read(from: path), path: path)
+    }
+
+    static func weights(from archive: NPZArchive, path: String = "checkpoint") throws -> NBPWeights {
+        guard let w1 = archive["W1"], w1.shape.count == 2, let w2 = archive["W2"], w2.shape.count == 2 else {
+            throw NBPError.malformedFile(path: path, reason: "it needs 2-D arrays W1 (hidden x input) and W2 (output x hidden)")
+        }
+        let sizes = NBPSizes(input: w1.shape[1], hidden: w1.shape[0], output: w2.shape[0])
+        if w2.shape[1] != sizes.hidden {
+            throw NBPError.malformedFile(
+                path: path, reason: "W2 has \(w2.shape[1]) columns but W1 has \(sizes.hidden) hidden rows")
+        }
+        func ints(_ name: String, _ shape: [Int]) throws -> [Int16] {
+            let array = try archive.array(name)
+            let values: [Double]
+            switch array.storage {
+            case .int8(let v): values = v.map(Double.init)
+            case .int16(let v): values = v.map(Double.init)
+            case .int32(let v): values = v.map(Double.init)
+            case .uint8(let v): values = v.map(Double.init)
+            case .float32(let v): values = v.map(Double.init)
+            case .float64(let v): values = v
+            }
+            return try values.map { value in
+                guard let small = Int16(exactly: value) else {
+                    throw NBPError.weightOutOfRange(
+                        matrix: name, value: Int(exactly: value.rounded()) ?? Int.max, variant: .chip)
+                }
+                return small
+            }
+        }
+        let m = archive["M"] != nil ? try ints("M", [sizes.hidden, sizes.output]) : nil
+        let weights = try NBPWeights(
+            sizes: sizes, w1: try ints("W1", w1.shape), w2: try ints("W2", w2.shape), m: m)
+        try weights.validate(variant: .chip)
+        return weights
+    }
+}

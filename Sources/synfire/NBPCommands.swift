@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import NBP
+import NeuroChip
+import SynfireData
+
+/// `synfire nbp ...`: train and evaluate the nBP network, print its circuit.
+struct NBPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nbp",
+        abstract: "Backpropagation as spikes on the simulated chip (Renner et al.): train, evaluate, show the circuit.",
+        subcommands: [NBPTrainCommand.self, NBPEvalCommand.self, NBPCircuitCommand.self, NBPExportCommand.self]
+    )
+}
+
+struct NBPTrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the binarized 400-400-10 MLP with nBP (fast path or the chip circuit).",
+        discussion: """
+            --engine fast computes exactly what the chip circuit computes (--variant chip) or the \
+            authors' numpy semantics (--variant reference); --engine chip runs every sample as 12 \
+            steps of spikes on NeuroChip. --compare-fast runs both and counts the samples after \
+            which any of the eight on-chip matrices differ (weight_mismatches).
+            """
+    )
+
+    @Option(help: "mnist or fashion-mnist.") var dataset = "mnist"
+    @Option(help: "Use only the first N training and test images.") var limit: Int?
+    @Option(help: "Epochs.") var epochs = 1
+    @Option(help: "fast or chip.") var engine = "fast"
+    @Option(help: "chip or reference (fast engine only).") var variant = "chip"
+    @Flag(help: "With --engine chip: also run the fast path and compare all eight matrices after every sample.")
+    var compareFast = false
+    @Option(help: "Seed (initialisation, shuffles).") var seed: UInt64 = 43
+    @Option(help: "Run directory (created; must not hold a run unless --resume).") var out: String
+    @Option(help: "Hidden units.") var hidden = 400
+    @Option(help: "Pixel binarization threshold (on if value >= threshold).") var threshold = 129
+    @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
+    @Option(help: "Learning-rate schedule: update probability 2^-k halves every N epochs after --decay-after (0 = paper's constant rate).")
+    var decayEvery = 0
+    @Option(help: "Epochs at full rate before the first halving.") var decayAfter = 0
+    @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
+    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+
+    func run() async throws {
+        guard let engineKind = NBPEngineKind(rawValue: engine) else {
+            throw ValidationError("--engine must be fast or chip, not '\(engine)'")
+        }
+        guard let variantKind = NBPVariant(rawValue: variant) else {
+            throw ValidationError("--variant must be chip or reference, not '\(variant)'")
+        }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        if compareFast && engineKind != .chip { throw ValidationError("--compare-fast needs --engine chip") }
+        var options = NBPTrainOptions(out: out)
+        options.dataset = dataset
+        options.limit = limit
+        options.epochs = epochs
+        options.engine = engineKind
+        options.variant = variantKind
+        options.compareFast = compareFast
+        options.seed = seed
+        options.hidden = hidden
+        options.threshold = threshold
+        options.initWeights = initWeights
+        options.resume = resume
+        options.dataDirectory = dataDir
+        options.schedule = NBPLearningSchedule(constantEpochs: decayAfter, halvingEvery: decayEvery)
+        let result = try NBPRunner.train(options) { logLine($0) }
+        logLine(
+            String(
+                format: "test exact %.4f, argmax %.4f, argmax-input %.4f; train exact %.4f; run in %@",
+                result.testExact, result.testArgmax, result.testArgmaxInput, result.trainExact, result.runDirectory))
+        if let mismatches = result.weightMismatches {
+            logLine("weight mismatches chip vs fast: \(mismatches); gate violations: \(result.gateViolations ?? 0)")
+        }
+        if json { try printJSONResult(result) }
+    }
+}
+
+struct NBPEvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Evaluate a run's weights on its test set (three accuracy measures).")
+
+    @Argument(help: "Run directory written by `synfire nbp train --out`.") var run: String
+    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
+    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+
+    func run() async throws {
+        let accuracy = try NBPRunner.evaluate(runDirectory: run, dataDirectory: dataDir)
+        logLine(
+            String(
+                format: "test exact %.4f, argmax %.4f, argmax-input %.4f (%d images)", accuracy.exact,
+                accuracy.argmax, accuracy.argmaxInput, accuracy.samples))
+        if json {
+            try printJSONResult([
+                "test_exact": JSONValue.number(accuracy.exact), "test_argmax": .number(accuracy.argmax),
+                "test_argmax_input": .number(accuracy.argmaxInput), "samples": .integer(accuracy.samples),
+            ])
+        }
+    }
+}
+
+struct NBPCircuitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "circuit",
+        abstract: "Print the nBP circuit (populations, connections, schedule) or its NeuroChip network as JSON.")
+
+    @Option(help: "Layer sizes input-hidden-output.") var sizes = "400-400-10"
+    @Flag(help: "The 4-step inference circuit instead of the 12-phase training circuit.") var inference = false
+    @Flag(help: "Print the NeuroChip network description (JSON, zero initial weights) instead of the listing.")
+    var json = false
+
+    func run() async throws {
+        let parts = sizes.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { throw ValidationError("--sizes must look like 400-400-10") }
+        let layerSizes = NBPSizes(input: parts[0], hidden: parts[1], output: parts[2])
+        let circuit = inference ? try NBPCircuit.inference(sizes: layerSizes) : try NBPCircuit.training(sizes: layerSizes)
+        if json {
+            var matrices: [String: [Int]] = [:]
+            for connection in circuit.connections where connection.kind == .p {
+                let source = circuit.populations.first { $0.name == connection.source }?.size ?? 0
+                let target = circuit.populations.first { $0.name == connection.target }?.size ?? 0
+                matrices[connection.matrix ?? ""] = Array(repeating: 0, count: source * target)
+            }
+            let network = try circuit.networkDescription(matrices: matrices, plastic: !inference)
+            try printJSONResult(network)
+        } else {
+            print(circuit.listing)
+        }
+    }
+}
+
+struct NBPExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init-weights",
+        abstract: "Write the paper's initial weights (He normal in chip units) as .npz for another implementation.")
+
+    @Option(help: "Layer sizes input-hidden-output.") var sizes = "400-400-10"
+    @Option(help: "Seed.") var seed: UInt64 = 43
+    @Option(help: "Output .npz path.") var out: String
+
+    func run() async throws {
+        let parts = sizes.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { throw ValidationError("--sizes must look like 400-400-10") }
+        var generator = SeededGenerator(seed: seed)
+        let weights = try NBPWeights.heNormal(
+            sizes: NBPSizes(input: parts[0], hidden: parts[1], output: parts[2]), using: &generator)
+        try NBPWeightsFile.write(weights, to: out)
+        logLine("wrote \(out)")
+    }
+}
+
+/// `synfire bench nbp`.
+struct BenchNBPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nbp",
+        abstract: "Time the nBP fast path (per epoch), the chip engine (per sample) and the numpy reference.")
+
+    @Flag(help: "Time fewer samples (extrapolated).") var quick = false
+    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
+    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+
+    func run() async throws {
+        #if DEBUG
+            logLine("warning: debug build — benchmark figures need `swift build -c release`")
+        #endif
+        let script = ["bench/nbp_numpy.py", URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bench/nbp_numpy.py").path]
+            .first { FileManager.default.fileExists(atPath: $0) }
+        let result = try NBPBenchmark.run(quick: quick, dataDirectory: dataDir, numpyScript: script) { logLine($0) }
+        if json { try printJSONResult(result) }
+    }
+}
