@@ -1,0 +1,74 @@
+import Foundation
+import SynfireData
+import Testing
+
+@testable import NBP
+
+@Suite("chip engine vs fast path: bit-identical weights and outputs")
+struct BitIdentityTests {
+    /// Embedded MNIST, centre 10x10 (crop margin 9) so the debug-build chip run stays quick.
+    static func smallSet(count: Int) throws -> NBPEncodedSet {
+        let loaded = try DatasetCatalog.loadEmbedded(.mnist, split: .train)
+        return try NBPPreprocessing(cropMargin: 9).encode(loaded.dataset.prefix(count))
+    }
+
+    @Test("200 samples: all eight matrices equal after every sample, equal inference outputs, no gate violations")
+    func chipMatchesFastPath() throws {
+        let set = try BitIdentityTests.smallSet(count: 200)
+        let sizes = NBPSizes(input: set.inputCount, hidden: 24, output: 10)
+        var generator = SeededGenerator(seed: 5)
+        let weights = try NBPWeights.heNormal(sizes: sizes, using: &generator)
+        let chip = try NBPChipEngine(weights: weights, seed: 5)
+        let fast = try NBPFastEngine(weights: weights, variant: .chip)
+        var learned = 0
+        for sample in 0..<set.count {
+            let active = Array(set.indices[set.offsets[sample]..<set.offsets[sample + 1]])
+            let label = Int(set.labels[sample])
+            let before = fast.weights
+            let chipOutcome = active.withUnsafeBufferPointer { chip.train(active: $0, label: label) }
+            let fastOutcome = active.withUnsafeBufferPointer { fast.train(active: $0, label: label) }
+            #expect(chipOutcome.outputBits == fastOutcome.outputBits, "sample \(sample): outputs")
+            #expect(chipOutcome.argmaxInput == fastOutcome.argmaxInput, "sample \(sample): argmax of z")
+            let differing = try chip.chipMatrices().differences(from: NBPChipMatrices(weights: fast.weights))
+            #expect(differing.isEmpty, "sample \(sample): \(differing) differ")
+            if fast.weights != before { learned += 1 }
+            if !differing.isEmpty { break }
+        }
+        // The comparison means something only if weights actually changed along the way.
+        #expect(learned > 50)
+        #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation)")
+        let test = try BitIdentityTests.smallSet(count: 300).prefix(300)
+        #expect(NBPTrainer.outputs(engine: chip, set: test) == NBPTrainer.outputs(engine: fast, set: test))
+        let chipAccuracy = NBPTrainer.evaluate(engine: chip, set: test)
+        let fastAccuracy = NBPTrainer.evaluate(engine: fast, set: test)
+        #expect(chipAccuracy == fastAccuracy)
+    }
+
+    @Test("E2E: 10,000 MNIST samples, 400-400-10, chip vs fast after every sample, 0 gate violations",
+          .enabled(if: ProcessInfo.processInfo.environment["SYNFIRE_E2E"] == "1"))
+    func chipMatchesFastPathOnMNIST() throws {
+        let loaded = try DatasetCatalog.load(.mnist, split: .train, dataDirectory: nil)
+        let set = try NBPPreprocessing.standard(for: .mnist).encode(loaded.dataset.prefix(10_000))
+        var generator = SeededGenerator(seed: 43)
+        let weights = try NBPWeights.heNormal(sizes: .mnist, using: &generator)
+        let chip = try NBPChipEngine(weights: weights, seed: 43)
+        let fast = try NBPFastEngine(weights: weights, variant: .chip)
+        var mismatches = 0
+        for (position, sample) in NBPTrainer.order(count: set.count, seed: 43, epoch: 1).enumerated() {
+            let active = Array(set.indices[set.offsets[sample]..<set.offsets[sample + 1]])
+            let label = Int(set.labels[sample])
+            let a = active.withUnsafeBufferPointer { chip.train(active: $0, label: label) }
+            let b = active.withUnsafeBufferPointer { fast.train(active: $0, label: label) }
+            let differing = try chip.chipMatrices().differences(from: NBPChipMatrices(weights: fast.weights))
+            if !differing.isEmpty || a.outputBits != b.outputBits {
+                mismatches += 1
+                Issue.record("sample \(position) (#\(sample)): \(differing) differ")
+                break
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation)")
+        let test = set.prefix(1_000)
+        #expect(NBPTrainer.outputs(engine: chip, set: test) == NBPTrainer.outputs(engine: fast, set: test))
+    }
+}
