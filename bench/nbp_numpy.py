@@ -96,9 +96,10 @@ def main():
         W2 = np.clip(rng.normal(size=(10, 400)) * np.sqrt(2 / 410) * 1024, -240, 240)
         W1 = (np.trunc(W1 / 2) * 2).astype(np.int32)
         W2 = (np.trunc(W2 / 2) * 2).astype(np.int32)
-        start = time.perf_counter()
+        # CPU time, like the Swift side (the machine is shared).
+        start = time.process_time()
         exact = train(W1, W2, X, y[:count], range(count))
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
         print(json.dumps({"samples": count, "seconds": seconds, "epoch_s": seconds * 60000 / count,
                           "train_exact": exact / count}))
     else:

@@ -446,9 +446,25 @@ public final class NBPFastEngine: @unchecked Sendable {
             // row and clamp, branch-free (same result as the sparse loop below).
             increment.update(repeating: 0, count: nHid)
             for position in 0..<count { increment[Int(selIndex[position])] = delta }
+            // Explicit 16-lane vectors: the optimiser does not vectorise the clamped add on
+            // its own (it cannot prove that `row` and `increment` do not overlap).
+            let blocked = nHid & ~15
+            let lowVector = SIMD16<Int16>(repeating: low)
+            let highVector = SIMD16<Int16>(repeating: high)
             for input in active {
-                let row = w1T + Int(input) * nHid
-                for j in 0..<nHid { row[j] = min(high, max(low, row[j] &+ increment[j])) }
+                let row = w1T + Int(input) &* nHid
+                var j = 0
+                while j < blocked {
+                    let add = UnsafeRawPointer(increment + j).loadUnaligned(as: SIMD16<Int16>.self)
+                    let target = UnsafeMutableRawPointer(row + j)
+                    let sum = target.loadUnaligned(as: SIMD16<Int16>.self) &+ add
+                    target.storeBytes(of: pointwiseMin(highVector, pointwiseMax(lowVector, sum)), as: SIMD16<Int16>.self)
+                    j += 16
+                }
+                while j < nHid {
+                    row[j] = min(high, max(low, row[j] &+ increment[j]))
+                    j += 1
+                }
             }
             return
         }
