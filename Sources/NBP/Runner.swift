@@ -139,8 +139,11 @@ public enum NBPRunner {
 
         let engine: NBPEngine
         var chipEngine: NBPChipEngine?
-        var shadow: NBPFastEngine?
+        var shadow: NBPEngine?
         switch options.engine {
+        case .fast where options.variant == .chip && !options.schedule.isConstant:
+            // The schedule's random updates, drawn exactly as the chip draws them.
+            engine = try NBPStochasticEngine(weights: initial, seed: options.seed)
         case .fast:
             engine = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
         case .chip:
@@ -149,7 +152,10 @@ public enum NBPRunner {
             chipEngine = chip
             engine = chip
             if options.compareFast {
-                shadow = try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
+                shadow =
+                    options.schedule.isConstant
+                    ? try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
+                    : try NBPStochasticEngine(weights: initial, seed: options.seed)
             }
         }
         var mismatches = 0
@@ -173,7 +179,9 @@ public enum NBPRunner {
                         return (chipOutcome, fastOutcome)
                     }
                     if outcome.0.exact { exact += 1 }
-                    let differing = try chipEngine.chipMatrices().differences(from: NBPChipMatrices(weights: shadow.weights))
+                    let expected =
+                        (shadow as? NBPStochasticEngine)?.chipMatrices() ?? NBPChipMatrices(weights: shadow.weights)
+                    let differing = try chipEngine.chipMatrices().differences(from: expected)
                     if !differing.isEmpty || outcome.0.outputBits != outcome.1.outputBits { mismatches += 1 }
                     if (done + 1) % 100 == 0 { progress.update(completed: done + 1) }
                 }

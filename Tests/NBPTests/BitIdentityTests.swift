@@ -72,3 +72,50 @@ struct BitIdentityTests {
         #expect(NBPTrainer.outputs(engine: chip, set: test) == NBPTrainer.outputs(engine: fast, set: test))
     }
 }
+
+@Suite("learning-rate schedule: stochastic ±2 updates, chip vs fast path")
+struct ScheduleBitIdentityTests {
+    @Test("p = 2^-2: the chip's stochastic rounding and the fast path draw identical updates (all eight matrices)")
+    func stochasticScheduleMatches() throws {
+        let set = try BitIdentityTests.smallSet(count: 200)
+        let sizes = NBPSizes(input: set.inputCount, hidden: 24, output: 10)
+        var generator = SeededGenerator(seed: 9)
+        let weights = try NBPWeights.heNormal(sizes: sizes, using: &generator)
+        let chip = try NBPChipEngine(weights: weights, seed: 9)
+        let fast = try NBPStochasticEngine(weights: weights, seed: 9)
+        let schedule = NBPLearningSchedule(initialExponent: 2)
+        chip.beginEpoch(1, schedule: schedule)
+        fast.beginEpoch(1, schedule: schedule)
+        var diverged = false
+        for sample in 0..<set.count {
+            let active = Array(set.indices[set.offsets[sample]..<set.offsets[sample + 1]])
+            let label = Int(set.labels[sample])
+            let a = active.withUnsafeBufferPointer { chip.train(active: $0, label: label) }
+            let b = active.withUnsafeBufferPointer { fast.train(active: $0, label: label) }
+            #expect(a.outputBits == b.outputBits, "sample \(sample): outputs")
+            let chipMatrices = try chip.chipMatrices()
+            let differing = chipMatrices.differences(from: fast.chipMatrices())
+            #expect(differing.isEmpty, "sample \(sample): \(differing) differ")
+            if !differing.isEmpty { break }
+            if chipMatrices.w1 != chipMatrices.w1c1 { diverged = true }
+        }
+        // Independent draws per copy: the copies must have drifted apart by now, which is
+        // what makes tracking all eight matrices necessary.
+        #expect(diverged)
+        #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation)")
+    }
+
+    @Test("p = 1: the eight-matrix engine equals the plain fast path")
+    func constantRateMatchesFastPath() throws {
+        let set = try BitIdentityTests.smallSet(count: 120)
+        let sizes = NBPSizes(input: set.inputCount, hidden: 24, output: 10)
+        var generator = SeededGenerator(seed: 3)
+        let weights = try NBPWeights.heNormal(sizes: sizes, using: &generator)
+        let plain = try NBPFastEngine(weights: weights, variant: .chip)
+        let copies = try NBPStochasticEngine(weights: weights, seed: 3)
+        let order = NBPTrainer.order(count: set.count, seed: 3, epoch: 1)
+        _ = NBPTrainer.trainPass(engine: plain, set: set, order: order)
+        _ = NBPTrainer.trainPass(engine: copies, set: set, order: order)
+        #expect(copies.chipMatrices() == NBPChipMatrices(weights: plain.weights))
+    }
+}

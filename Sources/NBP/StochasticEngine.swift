@@ -1,0 +1,197 @@
+import NeuroChip
+
+/// The fast path for the learning-rate schedule (docs/nbp.md): every ±2 event is applied
+/// with probability 2^-k, decided exactly as the chip's learning engine decides it
+/// (loihi-model.md §3: stochastic rounding from the network's seeded `ChipRandom`, one
+/// draw per co-firing synapse, connections in description order, presynaptic neurons
+/// ascending, postsynaptic neurons ascending). Because each copy draws for itself, W1's
+/// copies and W2's copies drift apart, so this engine keeps all eight matrices and reads
+/// each where its population reads it (h from W1, hm from W1c1, hp from W1c2, ...).
+/// With k = 0 nothing is drawn and it computes the same as `NBPFastEngine(.chip)`.
+public final class NBPStochasticEngine: NBPEngine {
+    public let sizes: NBPSizes
+    let seed: UInt64
+    var exponent = 0
+    var random: ChipRandom
+
+    // Pre-major storage (row = presynaptic neuron), the chip's visiting order.
+    var w1: [[Int16]]  // W1, W1c1, W1c2: input x hidden
+    var w2: [[Int16]]  // W2, W2c1, W2c2: hidden x output
+    var w2Tp: [Int16]  // output x hidden (o -> h1T)
+    var m: [Int16]  // output x hidden (oT- -> h1T)
+
+    public init(weights: NBPWeights, seed: UInt64) throws(NBPError) {
+        try weights.validate(variant: .chip)
+        sizes = weights.sizes
+        self.seed = seed
+        random = ChipRandom(seed: seed)
+        let matrices = NBPChipMatrices(weights: weights)
+        let nIn = sizes.input
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        func transpose(_ postMajor: [Int16], posts: Int, pres: Int) -> [Int16] {
+            var out = [Int16](repeating: 0, count: posts * pres)
+            for post in 0..<posts { for pre in 0..<pres { out[pre * posts + post] = postMajor[post * pres + pre] } }
+            return out
+        }
+        w1 = [matrices.w1, matrices.w1c1, matrices.w1c2].map { transpose($0, posts: nHid, pres: nIn) }
+        w2 = [matrices.w2, matrices.w2c1, matrices.w2c2].map { transpose($0, posts: nOut, pres: nHid) }
+        w2Tp = transpose(matrices.w2Tp, posts: nHid, pres: nOut)
+        m = transpose(matrices.m, posts: nHid, pres: nOut)
+    }
+
+    /// Same rebuild rule as `NBPChipEngine.beginEpoch`: a new exponent restarts the chip's
+    /// generator from the epoch's seed.
+    public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
+        let next = schedule.exponent(epoch: epoch)
+        if next == exponent { return }
+        exponent = next
+        random = ChipRandom(seed: NBPChipEngine.epochSeed(seed, epoch: epoch))
+    }
+
+    /// All eight matrices in the paper layout (post x pre).
+    public func chipMatrices() -> NBPChipMatrices {
+        func transpose(_ preMajor: [Int16], pres: Int, posts: Int) -> [Int16] {
+            var out = [Int16](repeating: 0, count: posts * pres)
+            for pre in 0..<pres { for post in 0..<posts { out[post * pres + pre] = preMajor[pre * posts + post] } }
+            return out
+        }
+        let nIn = sizes.input
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        return NBPChipMatrices(
+            w1: transpose(w1[0], pres: nIn, posts: nHid), w1c1: transpose(w1[1], pres: nIn, posts: nHid),
+            w1c2: transpose(w1[2], pres: nIn, posts: nHid), w2: transpose(w2[0], pres: nHid, posts: nOut),
+            w2c1: transpose(w2[1], pres: nHid, posts: nOut), w2c2: transpose(w2[2], pres: nHid, posts: nOut),
+            w2Tp: transpose(w2Tp, pres: nOut, posts: nHid), m: transpose(m, pres: nOut, posts: nHid))
+    }
+
+    public var weights: NBPWeights {
+        let matrices = chipMatrices()
+        return try! NBPWeights(sizes: sizes, w1: matrices.w1, w2: matrices.w2, m: matrices.m)
+    }
+
+    /// Sum of pre-major rows for the active presynaptic neurons.
+    static func accumulate(_ matrix: [Int16], rows: [Int], width: Int) -> [Int32] {
+        var sum = [Int32](repeating: 0, count: width)
+        matrix.withUnsafeBufferPointer { weights in
+            sum.withUnsafeMutableBufferPointer { out in
+                for row in rows {
+                    let base = row * width
+                    for j in 0..<width { out[j] &+= Int32(weights[base + j]) }
+                }
+            }
+        }
+        return sum
+    }
+
+    /// One learning event on one synapse, as the learning engine rounds `±2^(1-k)`:
+    /// reward -> +2 with probability 2^-k, no reward -> -2 with probability 2^-k.
+    @inline(__always)
+    func learn(_ weight: inout Int16, reward: Bool) {
+        if exponent == 0 {
+            weight = reward ? min(254, weight &+ 2) : max(-256, weight &- 2)
+            return
+        }
+        let drawn = random.next() >> UInt64(64 - exponent)
+        if reward {
+            if drawn < 1 { weight = min(254, weight &+ 2) }
+        } else {
+            // floor -1, remainder 2^k - 1: rounds up to 0 unless the draw is the largest.
+            if drawn >= (UInt64(1) << UInt64(exponent)) - 1 { weight = max(-256, weight &- 2) }
+        }
+    }
+
+    /// Co-firing synapses of a pre-major matrix: rows ascending, columns ascending.
+    @inline(__always)
+    func learnAll(_ matrix: inout [Int16], rows: [Int], columns: [Int], width: Int, reward: Bool) {
+        if rows.isEmpty || columns.isEmpty { return }
+        for row in rows {
+            for column in columns { learn(&matrix[row * width + column], reward: reward) }
+        }
+    }
+
+    struct Forward {
+        var h: [Int]
+        var hm: [Bool]
+        var hp: [Bool]
+        var fired: [Int]
+        var om: [Bool]
+        var op: [Bool]
+        var z: [Int32]
+    }
+
+    func forward(_ inputs: [Int]) -> Forward {
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        let a = NBPStochasticEngine.accumulate(w1[0], rows: inputs, width: nHid)
+        let a1 = NBPStochasticEngine.accumulate(w1[1], rows: inputs, width: nHid)
+        let a2 = NBPStochasticEngine.accumulate(w1[2], rows: inputs, width: nHid)
+        let h = (0..<nHid).filter { NBPFastEngine.chipFires(a[$0], lift: 8704) }
+        let hm = (0..<nHid).map { NBPFastEngine.chipFires(a1[$0], lift: 9216) }
+        let hp = (0..<nHid).map { NBPFastEngine.chipFires(a2[$0], lift: 8192) }
+        let z = NBPStochasticEngine.accumulate(w2[0], rows: h, width: nOut)
+        let z1 = NBPStochasticEngine.accumulate(w2[1], rows: h, width: nOut)
+        let z2 = NBPStochasticEngine.accumulate(w2[2], rows: h, width: nOut)
+        return Forward(
+            h: h, hm: hm, hp: hp, fired: (0..<nOut).filter { NBPFastEngine.chipFires(z[$0], lift: 8704) },
+            om: (0..<nOut).map { NBPFastEngine.chipFires(z1[$0], lift: 9216) },
+            op: (0..<nOut).map { NBPFastEngine.chipFires(z2[$0], lift: 8192) }, z: z)
+    }
+
+    static func outcome(_ forward: Forward, label: Int) -> NBPSampleOutcome {
+        var bits: UInt64 = 0
+        for k in forward.fired where k < 64 { bits |= 1 << UInt64(k) }
+        var best = 0
+        for k in forward.z.indices where forward.z[k] > forward.z[best] { best = k }
+        return NBPSampleOutcome(
+            exact: forward.fired == [label], firstActive: forward.fired.first ?? 0, argmaxInput: best, outputBits: bits)
+    }
+
+    public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        NBPStochasticEngine.outcome(forward(active.map { Int($0) }), label: label)
+    }
+
+    /// nbp-circuit.md §2 with every matrix read where the circuit reads it and every update
+    /// drawn in the chip's order (phases 5, 7, 9, 11; within a phase the plastic
+    /// connections in the circuit's order W1, W1c1, W1c2, W2, W2c1, W2c2, W2Tp, M).
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        let inputs = active.map { Int($0) }
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        let f = forward(inputs)
+        let result = NBPStochasticEngine.outcome(f, label: label)
+        let on = Set(f.fired)
+        let dp = (0..<nOut).filter { $0 == label && !on.contains($0) && f.om[$0] }
+        // d- needs o_copy's per-neuron gate too (g1s), so dm = o & om & !op & !t; with equal
+        // copies om contains o, as in §2.
+        let dm = (0..<nOut).filter { $0 != label && on.contains($0) && f.om[$0] && !f.op[$0] }
+        if dp.isEmpty && dm.isEmpty { return result }
+        let b = (0..<nHid).map { f.hm[$0] && !f.hp[$0] }
+        // Phase 6: e+ through W2Tp (o fired = dp) and M (oT- fired = dm), before phase 5's learning.
+        let ePlus = zip(
+            NBPStochasticEngine.accumulate(w2Tp, rows: dp, width: nHid),
+            NBPStochasticEngine.accumulate(m, rows: dm, width: nHid)
+        ).map { $0 &+ $1 }
+        // Phase 5 (reward): h1 & o/o_copy/o_copy2 (dp), o & h1T (h), oT- & h1T (h).
+        for copy in 0..<3 { learnAll(&w2[copy], rows: f.h, columns: dp, width: nOut, reward: true) }
+        learnAll(&w2Tp, rows: dp, columns: f.h, width: nHid, reward: true)
+        learnAll(&m, rows: dm, columns: f.h, width: nHid, reward: true)
+        // Phase 7 (reward): x & h1/h1_copy/h1_copy2 where g+ and b.
+        let plus = (0..<nHid).filter { NBPFastEngine.chipFires(ePlus[$0], lift: 9216) && b[$0] }
+        for copy in 0..<3 { learnAll(&w1[copy], rows: inputs, columns: plus, width: nHid, reward: true) }
+        // Phase 10: e- reads the matrices after phase 5.
+        let eMinus = zip(
+            NBPStochasticEngine.accumulate(w2Tp, rows: dm, width: nHid),
+            NBPStochasticEngine.accumulate(m, rows: dp, width: nHid)
+        ).map { $0 &+ $1 }
+        // Phase 9 (no reward): h1 & o copies (dm), o & h1T (dm rows), oT- & h1T (dp rows).
+        for copy in 0..<3 { learnAll(&w2[copy], rows: f.h, columns: dm, width: nOut, reward: false) }
+        learnAll(&w2Tp, rows: dm, columns: f.h, width: nHid, reward: false)
+        learnAll(&m, rows: dp, columns: f.h, width: nHid, reward: false)
+        // Phase 11 (no reward): x & h1 copies where g- and b.
+        let minus = (0..<nHid).filter { NBPFastEngine.chipFires(eMinus[$0], lift: 9216) && b[$0] }
+        for copy in 0..<3 { learnAll(&w1[copy], rows: inputs, columns: minus, width: nHid, reward: false) }
+        return result
+    }
+}
