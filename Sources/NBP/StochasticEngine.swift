@@ -74,11 +74,33 @@ public final class NBPStochasticEngine: NBPEngine {
     /// Sum of pre-major rows for the active presynaptic neurons.
     static func accumulate(_ matrix: [Int16], rows: [Int], width: Int) -> [Int32] {
         var sum = [Int32](repeating: 0, count: width)
+        var partial = [Int16](repeating: 0, count: width)
+        let blocked = width & ~15
         matrix.withUnsafeBufferPointer { weights in
             sum.withUnsafeMutableBufferPointer { out in
-                for row in rows {
-                    let base = row * width
-                    for j in 0..<width { out[j] &+= Int32(weights[base + j]) }
+                partial.withUnsafeMutableBufferPointer { part in
+                    // Int16 sums of at most 127 rows (127 * 256 < 2^15), 16 lanes at a time.
+                    var start = 0
+                    while start < rows.count {
+                        let end = min(rows.count, start + 127)
+                        var column = 0
+                        while column < blocked {
+                            var block = SIMD16<Int16>()
+                            for position in start..<end {
+                                block &+= UnsafeRawPointer(weights.baseAddress! + (rows[position] &* width &+ column))
+                                    .loadUnaligned(as: SIMD16<Int16>.self)
+                            }
+                            UnsafeMutableRawPointer(part.baseAddress! + column).storeBytes(of: block, as: SIMD16<Int16>.self)
+                            column += 16
+                        }
+                        for j in blocked..<width {
+                            var value: Int16 = 0
+                            for position in start..<end { value &+= weights[rows[position] &* width &+ j] }
+                            part[j] = value
+                        }
+                        for j in 0..<width { out[j] &+= Int32(part[j]) }
+                        start = end
+                    }
                 }
             }
         }
@@ -106,8 +128,11 @@ public final class NBPStochasticEngine: NBPEngine {
     @inline(__always)
     func learnAll(_ matrix: inout [Int16], rows: [Int], columns: [Int], width: Int, reward: Bool) {
         if rows.isEmpty || columns.isEmpty { return }
-        for row in rows {
-            for column in columns { learn(&matrix[row * width + column], reward: reward) }
+        matrix.withUnsafeMutableBufferPointer { weights in
+            for row in rows {
+                let base = row * width
+                for column in columns { learn(&weights[base + column], reward: reward) }
+            }
         }
     }
 
