@@ -137,13 +137,10 @@ public enum NBPRunner {
             run = try RunDirectory.create(at: options.out, config: config)
         }
 
-        let engine: NBPEngine
+        var engine: NBPEngine
         var chipEngine: NBPChipEngine?
         var shadow: NBPEngine?
         switch options.engine {
-        case .fast where options.variant == .chip && !options.schedule.isConstant:
-            // The schedule's random updates, drawn exactly as the chip draws them.
-            engine = try NBPStochasticEngine(weights: initial, seed: options.seed)
         case .fast:
             engine = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
         case .chip:
@@ -163,6 +160,15 @@ public enum NBPRunner {
         var lastTest = history.last?.test
         for epoch in firstEpoch...max(firstEpoch, options.epochs) where epoch <= options.epochs {
             let epochStart = Date()
+            if options.engine == .fast, options.variant == .chip, options.schedule.exponent(epoch: epoch) > 0,
+                engine is NBPFastEngine
+            {
+                // From the first epoch with p < 1 on, the updates are random per synapse and the
+                // copies drift apart: switch to the engine that tracks all eight matrices and
+                // draws as the chip does. Until now every update was deterministic, so the
+                // copies equal W1 / W2 and the plain weights describe the chip's state.
+                engine = try NBPStochasticEngine(weights: engine.weights, seed: options.seed)
+            }
             engine.beginEpoch(epoch, schedule: options.schedule)
             shadow?.beginEpoch(epoch, schedule: options.schedule)
             let order = NBPTrainer.order(count: train.set.count, seed: options.seed, epoch: epoch)
