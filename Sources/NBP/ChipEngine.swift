@@ -49,9 +49,14 @@ public final class NBPChipEngine: NBPEngine {
     static let plasticNames = ["W1", "W1c1", "W1c2", "W2", "W2c1", "W2c2", "W2Tp", "M"]
     var connectionOfMatrix: [String: String] = [:]
 
-    public init(weights: NBPWeights, seed: UInt64 = 0) throws(NBPError) {
+    public convenience init(weights: NBPWeights, seed: UInt64 = 0) throws(NBPError) {
         try weights.validate(variant: .chip)
-        sizes = weights.sizes
+        try self.init(matrices: NBPChipMatrices(weights: weights), sizes: weights.sizes, seed: seed)
+    }
+
+    /// From all eight matrices (a resumed run whose copies drifted under the schedule).
+    public init(matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0) throws(NBPError) {
+        self.sizes = sizes
         circuit = try NBPCircuit.training(sizes: sizes)
         inferenceCircuit = try NBPCircuit.inference(sizes: sizes)
         chipSeed = seed
@@ -59,7 +64,7 @@ public final class NBPChipEngine: NBPEngine {
             connectionOfMatrix[connection.matrix ?? ""] = connection.name
         }
         chip = try NBPChipEngine.makeChip(
-            circuit: circuit, matrices: NBPCircuit.chipMatrices(weights), exponent: 0, seed: seed)
+            circuit: circuit, matrices: matrices.dictionary, exponent: 0, seed: seed)
         populationIndices = []
         allowedPhases = []
         inputGenerator = 0
@@ -120,7 +125,9 @@ public final class NBPChipEngine: NBPEngine {
     /// weights carry over (all eight matrices, so diverged copies stay as they are).
     public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
         let exponent = schedule.exponent(epoch: epoch)
-        if exponent == updateExponent { return }
+        // With p < 1 every epoch restarts the generator from (seed, epoch), so a run resumed
+        // at an epoch boundary draws what an uninterrupted run draws.
+        if exponent == 0 && updateExponent == 0 { return }
         do {
             try rebuild(exponent: exponent, seed: NBPChipEngine.epochSeed(chipSeed, epoch: epoch))
         } catch {
@@ -133,13 +140,7 @@ public final class NBPChipEngine: NBPEngine {
     }
 
     func rebuild(exponent: Int, seed: UInt64) throws(NBPError) {
-        let current = try chipMatrices()
-        let matrices: [String: [Int]] = [
-            "W1": current.w1.map(Int.init), "W1c1": current.w1c1.map(Int.init),
-            "W1c2": current.w1c2.map(Int.init), "W2": current.w2.map(Int.init),
-            "W2c1": current.w2c1.map(Int.init), "W2c2": current.w2c2.map(Int.init),
-            "W2Tp": current.w2Tp.map(Int.init), "M": current.m.map(Int.init),
-        ]
+        let matrices = try chipMatrices().dictionary
         NBPChipEngine.add(chip.totals, to: &retiredTraining)
         chip = try NBPChipEngine.makeChip(circuit: circuit, matrices: matrices, exponent: exponent, seed: seed)
         updateExponent = exponent

@@ -232,6 +232,15 @@ public struct NBPChipMatrices: Equatable, Sendable {
             w2c2: weights.w2, w2Tp: w2T, m: weights.m)
     }
 
+    /// Matrix name -> values, the circuit's plastic connections' initial weights.
+    public var dictionary: [String: [Int]] {
+        [
+            "W1": w1.map(Int.init), "W1c1": w1c1.map(Int.init), "W1c2": w1c2.map(Int.init),
+            "W2": w2.map(Int.init), "W2c1": w2c1.map(Int.init), "W2c2": w2c2.map(Int.init),
+            "W2Tp": w2Tp.map(Int.init), "M": m.map(Int.init),
+        ]
+    }
+
     /// Names of the matrices that differ from `other` (empty when identical).
     public func differences(from other: NBPChipMatrices) -> [String] {
         var names: [String] = []

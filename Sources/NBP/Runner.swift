@@ -120,6 +120,7 @@ public enum NBPRunner {
         let run: RunDirectory
         var firstEpoch = 1
         var history: [NBPEpochRecord] = []
+        var restoredMatrices: NBPChipMatrices?
         if options.resume {
             let (opened, state) = try RunDirectory.resume(at: options.out, config: config, allowingChanges: ["epochs"])
             run = opened
@@ -129,6 +130,7 @@ public enum NBPRunner {
                     throw NBPError.checkpointSizeMismatch(checkpoint: restored.sizes, expected: initial.sizes)
                 }
                 initial = restored
+                restoredMatrices = try NBPWeightsFile.copies(from: state.arrays, weights: restored)
                 firstEpoch = state.epoch + 1
                 history = try run.readMetrics().compactMap { try? NBPEpochRecord(record: $0) }
                 log("resuming \(options.out) after epoch \(state.epoch)")
@@ -142,17 +144,24 @@ public enum NBPRunner {
         var shadow: NBPEngine?
         switch options.engine {
         case .fast:
-            engine = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
+            if let restoredMatrices, options.variant == .chip {
+                engine = NBPStochasticEngine(matrices: restoredMatrices, sizes: initial.sizes, seed: options.seed)
+            } else {
+                engine = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
+            }
         case .chip:
-            let chip = try NBPChipEngine(weights: initial, seed: options.seed)
+            let chip = try NBPChipEngine(
+                matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes, seed: options.seed)
             chip.recordsEnergy = true
             chipEngine = chip
             engine = chip
             if options.compareFast {
                 shadow =
-                    options.schedule.isConstant
+                    options.schedule.isConstant && restoredMatrices == nil
                     ? try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
-                    : try NBPStochasticEngine(weights: initial, seed: options.seed)
+                    : NBPStochasticEngine(
+                        matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
+                        seed: options.seed)
             }
         }
         var mismatches = 0
@@ -212,8 +221,12 @@ public enum NBPRunner {
                     epoch, lastTrainExact, accuracy.exact, accuracy.argmax, accuracy.argmaxInput, record.seconds))
             let weights = engine.weights
             try run.writeWeights(try NBPWeightsFile.archive(weights))
+            // The checkpoint keeps all eight matrices when the copies may have drifted.
+            let copies = try chipEngine?.chipMatrices() ?? (engine as? NBPStochasticEngine)?.chipMatrices()
             try run.saveCheckpoint(
-                TrainingState(epoch: epoch, sampleIndex: 0, rngState: [options.seed], arrays: try NBPWeightsFile.archive(weights)))
+                TrainingState(
+                    epoch: epoch, sampleIndex: 0, rngState: [options.seed],
+                    arrays: try NBPWeightsFile.archive(weights, copies: copies)))
         }
         let final = lastTest ?? NBPTrainer.evaluate(engine: engine, set: test.set)
         var plots: [String] = []
@@ -309,6 +322,44 @@ public enum NBPWeightsFile {
             ("W2", try NDArray(shape: [sizes.output, sizes.hidden], int16: weights.w2)),
             ("M", try NDArray(shape: [sizes.hidden, sizes.output], int16: weights.m)),
         ])
+    }
+
+    /// With `copies`, also W1c1, W1c2, W2c1, W2c2, W2Tp (paper layout, post x pre).
+    public static func archive(_ weights: NBPWeights, copies: NBPChipMatrices?) throws -> NPZArchive {
+        var archive = try archive(weights)
+        guard let copies else { return archive }
+        let sizes = weights.sizes
+        archive["W1c1"] = try NDArray(shape: [sizes.hidden, sizes.input], int16: copies.w1c1)
+        archive["W1c2"] = try NDArray(shape: [sizes.hidden, sizes.input], int16: copies.w1c2)
+        archive["W2c1"] = try NDArray(shape: [sizes.output, sizes.hidden], int16: copies.w2c1)
+        archive["W2c2"] = try NDArray(shape: [sizes.output, sizes.hidden], int16: copies.w2c2)
+        archive["W2Tp"] = try NDArray(shape: [sizes.hidden, sizes.output], int16: copies.w2Tp)
+        return archive
+    }
+
+    /// The eight matrices of a checkpoint that stored the copies, else nil.
+    static func copies(from archive: NPZArchive, weights: NBPWeights) throws -> NBPChipMatrices? {
+        let names = ["W1c1", "W1c2", "W2c1", "W2c2", "W2Tp"]
+        guard names.allSatisfy({ archive[$0] != nil }) else { return nil }
+        var values: [String: [Int16]] = [:]
+        for name in names {
+            guard let array = archive[name], let ints = array.int16Values else {
+                throw NBPError.malformedFile(path: "checkpoint", reason: "\(name) is not int16")
+            }
+            values[name] = ints
+        }
+        let matrices = NBPChipMatrices(
+            w1: weights.w1, w1c1: values["W1c1"]!, w1c2: values["W1c2"]!, w2: weights.w2, w2c1: values["W2c1"]!,
+            w2c2: values["W2c2"]!, w2Tp: values["W2Tp"]!, m: weights.m)
+        let expected = [
+            matrices.w1c1.count == weights.w1.count, matrices.w1c2.count == weights.w1.count,
+            matrices.w2c1.count == weights.w2.count, matrices.w2c2.count == weights.w2.count,
+            matrices.w2Tp.count == weights.w2.count,
+        ]
+        if expected.contains(false) {
+            throw NBPError.checkpointSizeMismatch(checkpoint: weights.sizes, expected: weights.sizes)
+        }
+        return matrices
     }
 
     public static func write(_ weights: NBPWeights, to path: String) throws {

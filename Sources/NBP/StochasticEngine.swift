@@ -20,12 +20,16 @@ public final class NBPStochasticEngine: NBPEngine {
     var w2Tp: [Int16]  // output x hidden (o -> h1T)
     var m: [Int16]  // output x hidden (oT- -> h1T)
 
-    public init(weights: NBPWeights, seed: UInt64) throws(NBPError) {
+    public convenience init(weights: NBPWeights, seed: UInt64) throws(NBPError) {
         try weights.validate(variant: .chip)
-        sizes = weights.sizes
+        self.init(matrices: NBPChipMatrices(weights: weights), sizes: weights.sizes, seed: seed)
+    }
+
+    /// From all eight matrices (paper layout, post x pre).
+    public init(matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64) {
+        self.sizes = sizes
         self.seed = seed
         random = ChipRandom(seed: seed)
-        let matrices = NBPChipMatrices(weights: weights)
         let nIn = sizes.input
         let nHid = sizes.hidden
         let nOut = sizes.output
@@ -44,7 +48,7 @@ public final class NBPStochasticEngine: NBPEngine {
     /// generator from the epoch's seed.
     public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
         let next = schedule.exponent(epoch: epoch)
-        if next == exponent { return }
+        if next == 0 && exponent == 0 { return }
         exponent = next
         random = ChipRandom(seed: NBPChipEngine.epochSeed(seed, epoch: epoch))
     }

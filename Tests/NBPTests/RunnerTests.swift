@@ -35,4 +35,27 @@ struct RunnerTests {
         let evaluated = try NBPRunner.evaluate(runDirectory: directory, dataDirectory: nil)
         #expect(evaluated.exact == resumed.testExact)
     }
+
+    @Test("with the schedule, a resumed run ends with the same weights as an uninterrupted one")
+    func scheduleResumeIsExact() throws {
+        let base = NSTemporaryDirectory() + "nbp-resume-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        var options = NBPTrainOptions(out: base + "/straight")
+        options.limit = 60
+        options.hidden = 10
+        options.epochs = 3
+        options.schedule = NBPLearningSchedule(initialExponent: 1)
+        _ = try NBPRunner.train(options) { _ in }
+        options.out = base + "/resumed"
+        options.epochs = 1
+        _ = try NBPRunner.train(options) { _ in }
+        options.resume = true
+        options.epochs = 3
+        _ = try NBPRunner.train(options) { _ in }
+        let straight = try NBPWeightsFile.read(base + "/straight/weights.npz")
+        let resumed = try NBPWeightsFile.read(base + "/resumed/weights.npz")
+        #expect(straight == resumed)
+        let checkpoint = try #require(try RunDirectory.open(at: base + "/resumed").loadCheckpoint())
+        #expect(checkpoint.arrays["W2Tp"] != nil, "the checkpoint keeps the drifted copies")
+    }
 }
