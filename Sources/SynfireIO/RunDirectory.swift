@@ -41,6 +41,8 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Equatable {
     case corruptCheckpoint(file: String, detail: String)
     case badMetricsLine(file: String, line: Int, detail: String)
     case metricsNotObject(file: String)
+    case conflictingOptions
+    case missingOutput
 
     public var description: String {
         switch self {
@@ -71,6 +73,11 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Equatable {
         case .metricsNotObject(let file):
             return "a metrics record for \(file) must encode as a JSON object (a struct or a "
                 + "dictionary), not a single value or array"
+        case .conflictingOptions:
+            return "--out and --resume were both given — use --out NEW_DIR for a new run or "
+                + "--resume RUN_DIR to continue one"
+        case .missingOutput:
+            return "no run directory given — pass --out NEW_DIR (or --resume RUN_DIR to continue)"
         }
     }
 }

@@ -17,6 +17,8 @@ struct Synfire: AsyncParsableCommand {
             DataCommand.self,
             BenchCommand.self,
             ChipCommand.self,
+            RunsCommand.self,
+            NPZCommand.self,
         ]
     )
 }

@@ -388,3 +388,52 @@ struct RunDirectoryTests {
         #expect(value.description == #"{"a":[1,2.5,"x",true,null],"b":{"c":-3}}"#)
     }
 }
+
+@Suite("Run metrics and the --out/--resume pair")
+struct RunMetricsTests {
+    @Test("a learning curve is built from every *Accuracy key over epochs")
+    func learningCurveFromMetrics() {
+        let metrics: [[String: RecordValue]] = [
+            ["epoch": 1, "trainAccuracy": 0.5, "testAccuracy": 0.4, "loss": 2.0],
+            ["phase": "warmup"],
+            ["epoch": 2, "trainAccuracy": 0.7, "spikeAccuracy": 0.6],
+            ["epoch": 3, "trainAccuracy": 0.8, "testAccuracy": 0.75],
+        ]
+        let plot = LearningCurvePlot(
+            metrics: metrics, title: "t", target: .init(value: 0.9, label: "paper"))
+        #expect(plot.series.map(\.name) == ["train", "test", "spike"])
+        #expect(plot.series[0].values == [0.5, 0.7, 0.8])
+        #expect(plot.series[1].values[0] == 0.4 && plot.series[1].values[1].isNaN)
+        #expect(plot.series.allSatisfy { $0.firstEpoch == 1 })
+        #expect(plot.valueScale == 100)
+        #expect(plot.target?.value == 0.9)
+        // Percent-valued metrics are drawn as they are, and the target follows.
+        let percent = LearningCurvePlot(
+            metrics: [["epoch": 0, "testAccuracy": 91.5]], title: "t",
+            target: .init(value: 0.9474, label: "paper"))
+        #expect(percent.valueScale == 1)
+        #expect(abs((percent.target?.value ?? 0) - 94.74) < 1e-9)
+        #expect(!percent.pngData().isEmpty)
+    }
+
+    @Test("start: --out creates, --resume continues, both or neither is an error")
+    func start() throws {
+        let dir = try TestSupport.scratchDirectory() + "/run"
+        let config = ToyTrainer.config(seed: 4, epochs: 2)
+        let (run, fresh) = try RunDirectory.start(out: dir, resume: nil, config: config)
+        #expect(fresh == nil)
+        var trainer = ToyTrainer(seed: 4, epochs: 2)
+        _ = try trainer.run(in: run, checkpointEvery: 5, killAfter: 12)
+        let (_, state) = try RunDirectory.start(out: nil, resume: dir, config: config)
+        #expect(state?.sampleIndex == 10)
+        #expect(throws: RunDirectoryError.conflictingOptions) {
+            try RunDirectory.start(out: dir, resume: dir, config: config)
+        }
+        #expect(throws: RunDirectoryError.missingOutput) {
+            try RunDirectory.start(out: nil, resume: nil, config: config)
+        }
+        #expect(throws: RunDirectoryError.runExists(path: dir)) {
+            try RunDirectory.start(out: dir, resume: nil, config: config)
+        }
+    }
+}
