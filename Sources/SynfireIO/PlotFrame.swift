@@ -71,7 +71,9 @@ public enum NiceTicks {
 
     /// Formats a tick value with just enough decimals for `step`.
     public static func label(_ value: Double, step: Double) -> String {
-        let decimals = max(0, Int((-log10(step) + 0.999).rounded(.down)))
+        guard value.isFinite else { return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf") }
+        guard step.isFinite, step > 0 else { return String(format: "%g", value) }
+        let decimals = min(12, max(0, Int((-log10(step) + 0.999).rounded(.down))))
         if abs(value) >= 1e6 || (abs(value) < 1e-4 && value != 0) {
             return String(format: "%.1e", value)
         }

@@ -331,9 +331,16 @@ public struct ImageGridPlot: Plot, Sendable {
     }
 
     public var height: Int {
-        let gridRows = (images.count + gridColumns - 1) / max(1, gridColumns)
-        return top + gridRows * (rows * cellSize + gap + labelHeight) + 30
+        // Tall enough for a readable colour bar even when the grid is a thin strip.
+        top + max(gridHeight, Int(colorBarHeight) + 40) + 30
     }
+
+    private var gridHeight: Int {
+        let gridRows = (images.count + gridColumns - 1) / max(1, gridColumns)
+        return gridRows * (rows * cellSize + gap + labelHeight)
+    }
+
+    private var colorBarHeight: Double { Double(min(300, max(180, gridHeight - gap))) }
 
     private var gap: Int { 10 }
     private var labelHeight: Int { labels.isEmpty ? 0 : 22 }
@@ -396,7 +403,7 @@ public struct ImageGridPlot: Plot, Sendable {
             }
         }
         // Colour bar with its scale on the right.
-        let barX = Double(width) - 120, barY = Double(top), barH = Double(min(300, height - top - 40))
+        let barX = Double(width) - 120, barY = Double(top), barH = colorBarHeight
         let steps = 100
         for i in 0..<steps {
             let t = 1 - Double(i) / Double(steps - 1)
@@ -457,9 +464,10 @@ public struct ConfusionMatrixPlot: Plot, Sendable {
         frame.drawTitle(title, subtitle: subtitle, on: &s)
         let cell = Double(cellSize)
         for t in 0..<n {
-            let rowTotal = max(1, counts[t].reduce(0, +))
+            let row = t < counts.count ? counts[t] : []
+            let rowTotal = max(1, row.reduce(0, +))
             for p in 0..<n {
-                let count = p < counts[t].count ? counts[t][p] : 0
+                let count = p < row.count ? row[p] : 0
                 // Colour by the fraction of the true class, so rare classes read the same.
                 let fraction = Double(count) / Double(rowTotal)
                 let color = ColorMap.sequential(fraction)

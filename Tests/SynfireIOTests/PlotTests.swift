@@ -217,3 +217,46 @@ struct PlotTests {
         #expect(paths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
     }
 }
+
+@Suite("Plots with degenerate input")
+struct DegeneratePlotTests {
+    @Test("empty, single-point and ragged inputs render without crashing")
+    func degenerate() throws {
+        let plots: [any Plot] = [
+            LearningCurvePlot(title: "empty", series: []),
+            LearningCurvePlot(title: "one", series: [.init(name: "a", values: [0.5])]),
+            LearningCurvePlot(title: "nan", series: [.init(name: "a", values: [.nan, .infinity])]),
+            SpikeRasterPlot(title: "none", timeSteps: 0, neuronCount: 0, spikes: [(5, 5)]),
+            ImageGridPlot(title: "no images", images: [], rows: 3, columns: 3),
+            ImageGridPlot(title: "flat", images: [[0, 0, 0, 0]], rows: 2, columns: 2, colorScale: .grayscale),
+            ConfusionMatrixPlot(title: "ragged", counts: [[1]], classNames: ["a", "b"]),
+            StackedBarPlot(title: "zero", categories: ["x"], components: ["y"], values: [[0]], unit: "J"),
+        ]
+        for plot in plots {
+            let png = plot.pngData()
+            #expect(png.count > 50)
+            #expect(plot.svgText().hasSuffix("</svg>\n"))
+        }
+    }
+
+    @Test("a weight matrix and grayscale inputs render as image grids",
+        .enabled(if: ProcessInfo.processInfo.environment["SYNFIRE_PLOT_DIR"] != nil))
+    func weightMatrix() throws {
+        let dir = ProcessInfo.processInfo.environment["SYNFIRE_PLOT_DIR"]!
+        let w: [Double] = (0..<1000).map { (i: Int) -> Double in
+            let x = Double(i)
+            return sin(x * 0.37) * Double(i % 10) / 10
+        }
+        try ImageGridPlot(
+            title: "Output weights W2 (10 x 100)", images: [w], rows: 10, columns: 100,
+            gridColumns: 1, cellSize: 8
+        ).write(to: dir + "/weight-matrix")
+        let digits = (0..<8).map { k in
+            (0..<784).map { (i: Int) -> Double in Double((i * (k + 3)) % 256) / 255 }
+        }
+        try ImageGridPlot(
+            title: "Inputs", images: digits, rows: 28, columns: 28, gridColumns: 4,
+            colorScale: .grayscale, labels: (0..<8).map { "label \($0)" }, unit: "intensity"
+        ).write(to: dir + "/inputs")
+    }
+}
