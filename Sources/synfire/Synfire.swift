@@ -31,6 +31,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             BenchDataCommand.self,
             BenchChipCommand.self,
+            BenchIOCommand.self,
         ]
     )
 }
