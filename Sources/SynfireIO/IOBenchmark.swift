@@ -38,12 +38,14 @@ public enum IOBenchmark {
 
         for compression in NPZCompression.allCases {
             let path = directory + "/bench-\(compression.rawValue).npz"
+            let encode = try best { _ = try archive.encoded(compression: compression) }
             let write = try best { try archive.write(to: path, compression: compression) }
+            figures["npz_\(compression.rawValue)_encode_MBps"] = megabytes / encode
             let read = try best { _ = try NPZArchive.read(from: path) }
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             figures["npz_\(compression.rawValue)_write_MBps"] = megabytes / write
             figures["npz_\(compression.rawValue)_read_MBps"] = megabytes / read
-            figures["npz_\(compression.rawValue)_file_MB"] = Double(size ?? 0) / 1e6
+            figures["npz_\(compression.rawValue)_file_MB"] = Double(size) / 1e6
             try? FileManager.default.removeItem(atPath: path)
         }
 

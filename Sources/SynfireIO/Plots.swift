@@ -369,7 +369,7 @@ public struct ImageGridPlot: Plot, Sendable {
             width: width, height: height,
             margins: Margins(top: Double(top), right: 150, bottom: 30, left: 40))
         frame.drawTitle(title, subtitle: subtitle, on: &s)
-        let finite = images.flatMap { $0 }.filter(\.isFinite)
+        let finite = images.flatMap { $0 }.filter { $0.isFinite }
         let lo = finite.min() ?? 0, hi = finite.max() ?? 1
         let bound = max(abs(lo), abs(hi), 1e-12)
         func color(_ v: Double) -> RGB {

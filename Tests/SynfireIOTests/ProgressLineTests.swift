@@ -74,12 +74,21 @@ struct ProgressLineTests {
         #expect(ProgressLine.format(duration: seconds) == text)
     }
 
-    @Test("the stop flag can be raised and reset")
-    func stopFlag() {
+    @Test("the stop flag is raised by request() and by a real SIGTERM, and can be reset")
+    func stopFlag() async throws {
         StopRequest.reset()
         #expect(!StopRequest.isRequested)
         StopRequest.request()
         #expect(StopRequest.isRequested)
+        StopRequest.reset()
+        StopRequest.install()
+        kill(getpid(), SIGTERM)
+        var waited = 0
+        while !StopRequest.isRequested && waited < 200 {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            waited += 1
+        }
+        #expect(StopRequest.isRequested, "SIGTERM did not raise the stop flag within 2 s")
         StopRequest.reset()
     }
 }
