@@ -53,13 +53,15 @@ public enum IOBenchmark {
         try? FileManager.default.removeItem(atPath: runPath)
         let run = try RunDirectory.create(
             at: runPath, config: RunConfig(command: "bench io", seed: 1, parameters: [:]))
-        let state1 = TrainingState(epoch: 0, sampleIndex: 0, rngState: [1, 2, 3, 4], arrays: archive)
+        let state1 = TrainingState(
+            epoch: 0, sampleIndex: 0, rngState: [1, 2, 3, 4], arrays: archive)
         figures["checkpoint_save_seconds"] = try best { try run.saveCheckpoint(state1) }
         figures["checkpoint_load_seconds"] = try best { _ = try run.loadCheckpoint() }
         try? FileManager.default.removeItem(atPath: runPath)
 
         let plot = LearningCurvePlot(
-            title: "benchmark", series: [.init(name: "train", values: (0..<50).map { 0.5 + Double($0) / 120 })],
+            title: "benchmark",
+            series: [.init(name: "train", values: (0..<50).map { 0.5 + Double($0) / 120 })],
             target: .init(value: 0.9, label: "target"))
         figures["plot_png_seconds"] = best { _ = plot.pngData() }
         figures["plot_svg_seconds"] = best { _ = plot.svgText() }

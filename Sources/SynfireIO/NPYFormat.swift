@@ -168,7 +168,9 @@ public enum NPYFormat {
         func load<T>(_: T.Type, swap: (T) -> T) -> [T] {
             [T](unsafeUninitializedCapacity: count) { buffer, initialized in
                 let bytes = UnsafeMutableRawBufferPointer(buffer)
-                bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(count * MemoryLayout<T>.stride)]))
+                bytes.copyMemory(
+                    from: UnsafeRawBufferPointer(
+                        rebasing: raw[0..<(count * MemoryLayout<T>.stride)]))
                 #if _endian(little)
                     let needsSwap = bigEndian
                 #else
@@ -374,7 +376,7 @@ public enum NPYFormat {
         mutating func readWord() -> String {
             let start = i
             while i < bytes.count,
-                (bytes[i] >= UInt8(ascii: "A") && bytes[i] <= UInt8(ascii: "z"))
+                bytes[i] >= UInt8(ascii: "A") && bytes[i] <= UInt8(ascii: "z")
             {
                 i += 1
             }

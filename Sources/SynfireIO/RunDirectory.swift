@@ -227,7 +227,8 @@ public struct RunDirectory: Sendable {
     private static func shortDescription(_ error: Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+        case DecodingError.typeMismatch(_, let context),
+            DecodingError.valueNotFound(_, let context):
             let at = context.codingPath.map(\.stringValue).joined(separator: ".")
             return "wrong type at '\(at)'"
         case DecodingError.dataCorrupted(let context):

@@ -39,7 +39,9 @@ extension LearningCurvePlot {
             record[MetricKey.epoch]?.intValue.map { ($0, record) }
         }
         let keys = Set(epochs.flatMap { $0.1.keys.filter { $0.hasSuffix("Accuracy") } })
-        let preferred = [MetricKey.trainAccuracy, MetricKey.testAccuracy, MetricKey.validationAccuracy]
+        let preferred = [
+            MetricKey.trainAccuracy, MetricKey.testAccuracy, MetricKey.validationAccuracy,
+        ]
         let ordered = preferred.filter(keys.contains) + keys.subtracting(preferred).sorted()
         let firstEpoch = epochs.map(\.0).min() ?? 1
         let lastEpoch = epochs.map(\.0).max() ?? 1

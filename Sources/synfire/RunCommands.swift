@@ -56,16 +56,23 @@ struct RunsShowCommand: AsyncParsableCommand {
         let config = run.config
         logLine("run \(run.path)")
         logLine("  command   \(config.command)  seed \(config.seed)")
-        logLine("  synfire   \(config.synfireVersion) (\(config.commit)), created \(config.createdAt)")
+        logLine(
+            "  synfire   \(config.synfireVersion) (\(config.commit)), created \(config.createdAt)")
         for dataset in config.datasets {
-            logLine("  dataset   \(dataset.name)/\(dataset.split) n=\(dataset.count) sha256 \(dataset.sha256)")
+            logLine(
+                "  dataset   \(dataset.name)/\(dataset.split) n=\(dataset.count) sha256 \(dataset.sha256)"
+            )
         }
         for key in config.parameters.keys.sorted() {
             logLine("  \(key) = \(config.parameters[key]!)")
         }
-        logLine("  metrics   \(metrics.count) lines; last: \(metrics.last.map { RecordValue.object($0).description } ?? "none")")
+        logLine(
+            "  metrics   \(metrics.count) lines; last: \(metrics.last.map { RecordValue.object($0).description } ?? "none")"
+        )
         if let checkpoint {
-            logLine("  checkpoint epoch \(checkpoint.epoch), sample \(checkpoint.sampleIndex), arrays \(checkpoint.arrays.names.joined(separator: ", "))")
+            logLine(
+                "  checkpoint epoch \(checkpoint.epoch), sample \(checkpoint.sampleIndex), arrays \(checkpoint.arrays.names.joined(separator: ", "))"
+            )
         } else {
             logLine("  checkpoint none")
         }
@@ -89,14 +96,16 @@ struct RunsShowCommand: AsyncParsableCommand {
 struct RunsPlotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
-        abstract: "Redraw a run's learning curve (plots/learning-curve.png and .svg) from metrics.jsonl.",
+        abstract:
+            "Redraw a run's learning curve (plots/learning-curve.png and .svg) from metrics.jsonl.",
         discussion: """
             Every metrics.jsonl key ending in "Accuracy" (trainAccuracy, testAccuracy, ...) \
             becomes a curve over "epoch". Files are replaced atomically.
             """)
 
     @Argument(help: "A run directory (the --out of a training command).") var runDirectory: String
-    @Option(help: "Accuracy to draw as a target line, as a fraction (e.g. 0.9474).") var target: Double?
+    @Option(help: "Accuracy to draw as a target line, as a fraction (e.g. 0.9474).") var target:
+        Double?
     @Option(help: "Legend text of the target line.") var targetLabel = "paper target"
     @Option(help: "Plot title (default: the run's command and dataset).") var title: String?
     @Flag(help: "Print the written paths as JSON on the last stdout line.") var json = false
@@ -106,14 +115,18 @@ struct RunsPlotCommand: AsyncParsableCommand {
         let metrics = try run.readMetrics()
         let dataset = run.config.datasets.first.map { " on \($0.name)" } ?? ""
         let targetLine = target.map {
-            LearningCurvePlot.Target(value: $0, label: targetLabel + String(format: " %.2f%%", $0 * 100))
+            LearningCurvePlot.Target(
+                value: $0, label: targetLabel + String(format: " %.2f%%", $0 * 100))
         }
         let plot = LearningCurvePlot(
             metrics: metrics, title: title ?? "\(run.config.command)\(dataset)",
             subtitle: "seed \(run.config.seed), \(metrics.count) metric lines", target: targetLine)
         let paths = try run.writePlot(plot, name: "learning-curve")
         for path in paths { logLine("wrote \(path)") }
-        if json { try printJSONResult(RecordValue.object(["plots": .array(paths.map(RecordValue.string))])) }
+        if json {
+            try printJSONResult(
+                RecordValue.object(["plots": .array(paths.map(RecordValue.string))]))
+        }
     }
 }
 
@@ -127,7 +140,8 @@ struct NPZCommand: AsyncParsableCommand {
 
 struct NPZShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "List the arrays of a .npz file: dtype, shape, min, max, mean.")
+        commandName: "show",
+        abstract: "List the arrays of a .npz file: dtype, shape, min, max, mean.")
 
     @Argument(help: "The .npz file.") var file: String
     @Flag(help: "Print the table as JSON on the last stdout line.") var json = false
@@ -165,6 +179,9 @@ struct NPZShowCommand: AsyncParsableCommand {
                 "mean": .double(mean),
             ])
         }
-        if json { try printJSONResult(RecordValue.object(["file": .string(file), "arrays": .array(rows)])) }
+        if json {
+            try printJSONResult(
+                RecordValue.object(["file": .string(file), "arrays": .array(rows)]))
+        }
     }
 }

@@ -32,8 +32,10 @@ struct ProgressLineTests {
         // One line every 10 s (80 samples) over 125 s, plus the final line.
         #expect(lines.count == 13)
         #expect(lines.allSatisfy { $0.hasSuffix("\n") && !$0.contains("\r") })
-        #expect(lines[0] == "train epoch 1/2    80/1000    8.0%  8.0 samples/s  ETA 1:55  acc 50.0%\n")
-        #expect(lines.last == "train epoch 1/2  1000/1000  100.0%  8.0 samples/s  in 2:05  acc 75.0%\n")
+        #expect(
+            lines[0] == "train epoch 1/2    80/1000    8.0%  8.0 samples/s  ETA 1:55  acc 50.0%\n")
+        #expect(
+            lines.last == "train epoch 1/2  1000/1000  100.0%  8.0 samples/s  in 2:05  acc 75.0%\n")
     }
 
     @Test("terminal style rewrites one line in place and ends it once")
@@ -53,7 +55,9 @@ struct ProgressLineTests {
         #expect(chunks.allSatisfy { $0.hasPrefix("\r") && $0.contains("\u{1B}[K") })
         #expect(chunks.dropLast().allSatisfy { !$0.hasSuffix("\n") })
         #expect(chunks.last!.hasSuffix("\n"))
-        #expect(chunks[0] == "\reval [##..................]   4/40   10.0%  16.0 images/s  ETA 0:02\u{1B}[K")
+        #expect(
+            chunks[0]
+                == "\reval [##..................]   4/40   10.0%  16.0 images/s  ETA 0:02\u{1B}[K")
     }
 
     @Test("a resumed run counts only new work in the rate")
@@ -67,9 +71,11 @@ struct ProgressLineTests {
         #expect(fake.written == ["train   60/100   60.0%  2.0 samples/s  ETA 0:20\n"])
     }
 
-    @Test("durations", arguments: [
-        (0.0, "0:00"), (7.4, "0:07"), (245, "4:05"), (3723, "1:02:03"), (.infinity, "--"),
-    ])
+    @Test(
+        "durations",
+        arguments: [
+            (0.0, "0:00"), (7.4, "0:07"), (245, "4:05"), (3723, "1:02:03"), (.infinity, "--"),
+        ])
     func durations(_ seconds: Double, _ text: String) {
         #expect(ProgressLine.format(duration: seconds) == text)
     }
