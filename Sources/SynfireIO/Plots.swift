@@ -252,7 +252,7 @@ public struct SpikeRasterPlot: Plot, Sendable {
             width: width, height: height,
             margins: Margins(
                 top: (subtitle == nil ? 64 : 90) + (phases.isEmpty ? 0 : 30),
-                right: groups.isEmpty ? 30 : groupWidth + 34, bottom: 84, left: 110))
+                right: groups.isEmpty ? 30 : groupWidth + 40, bottom: 84, left: 110))
         frame.drawTitle(title, subtitle: subtitle, on: &s)
         let x = LinearScale(domain: 0...Double(max(1, timeSteps)), range: frame.left...frame.right)
         let y = LinearScale(
@@ -294,21 +294,43 @@ public struct SpikeRasterPlot: Plot, Sendable {
                 width: cellWidth, height: cellHeight, color: spikeColor)
         }
 
-        // Group separators and names on the right.
+        // Group separators, brackets and names on the right. Thin groups would stack their
+        // names on top of each other: names are spread to a minimum spacing and joined to
+        // their bracket by a short leader line.
         var groupStyle = PlotFrame.tickStyle
         groupStyle.baseline = .middle
+        let spans = groups.map {
+            (y.map(Double($0.neurons.lowerBound)), y.map(Double($0.neurons.upperBound)))
+        }
+        let spacing = groupStyle.capHeight + 6
+        var labelY = spans.map { ($0.0 + $0.1) / 2 }
+        for i in labelY.indices.dropFirst() where labelY[i] < labelY[i - 1] + spacing {
+            labelY[i] = labelY[i - 1] + spacing
+        }
+        if let last = labelY.last, last > frame.bottom {
+            labelY[labelY.count - 1] = frame.bottom
+            for i in labelY.indices.dropLast().reversed() where labelY[i] > labelY[i + 1] - spacing
+            {
+                labelY[i] = labelY[i + 1] - spacing
+            }
+        }
         for (i, group) in groups.enumerated() {
-            let y0 = y.map(Double(group.neurons.lowerBound))
-            let y1 = y.map(Double(group.neurons.upperBound))
+            let (y0, y1) = spans[i]
             if i > 0 {
                 s.line(
                     from: (frame.left, y0), to: (frame.right, y0), color: RGB(hex: 0xC0392B),
                     width: 1)
             }
+            let mid = (y0 + y1) / 2
             s.line(
-                from: (frame.right + 6, y0 + 2), to: (frame.right + 6, y1 - 2), color: Palette.axis,
-                width: 2)
-            s.text(group.name, at: (frame.right + 14, (y0 + y1) / 2), style: groupStyle)
+                from: (frame.right + 6, y0 + 1), to: (frame.right + 6, max(y0 + 1, y1 - 1)),
+                color: Palette.axis, width: 2)
+            if abs(labelY[i] - mid) > 1 {
+                s.line(
+                    from: (frame.right + 7, mid), to: (frame.right + 16, labelY[i]),
+                    color: Palette.muted, width: 1)
+            }
+            s.text(group.name, at: (frame.right + 20, labelY[i]), style: groupStyle)
         }
 
         let xt = NiceTicks.make(lower: 0, upper: Double(timeSteps), targetCount: 10)

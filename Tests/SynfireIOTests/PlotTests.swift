@@ -38,7 +38,9 @@ enum ExamplePlots {
             },
             groups: [
                 .init(name: "hidden", neurons: 0..<100), .init(name: "output", neurons: 100..<120),
-                .init(name: "error", neurons: 120..<140),
+                .init(name: "E+ (η=0.5)", neurons: 120..<122),
+                .init(name: "E-", neurons: 122..<124),
+                .init(name: "error", neurons: 124..<140),
             ])
     }
 
