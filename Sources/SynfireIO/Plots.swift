@@ -282,16 +282,21 @@ public struct SpikeRasterPlot: Plot, Sendable {
         }
 
         // Spikes: one cell per (step, neuron), at least 2 px wide so single spikes show.
+        // Spikes that land on the same pixel are drawn once, which bounds the SVG's size by
+        // the plot area instead of the spike count (long runs have millions of spikes).
         let cellWidth = max(2, (frame.right - frame.left) / Double(max(1, timeSteps)))
         let cellHeight = max(1, (frame.bottom - frame.top) / Double(max(1, neuronCount)))
         let spikeColor = RGB(hex: 0x111111)
+        var drawn = Set<Int>()
         for spike in spikes
         where spike.time >= 0 && spike.time < timeSteps
             && spike.neuron >= 0 && spike.neuron < neuronCount
         {
-            s.fillRect(
-                x: x.map(Double(spike.time)), y: y.map(Double(spike.neuron)),
-                width: cellWidth, height: cellHeight, color: spikeColor)
+            let px = x.map(Double(spike.time))
+            let py = y.map(Double(spike.neuron))
+            let key = Int(px.rounded()) &* 65_536 &+ Int(py.rounded())
+            guard drawn.insert(key).inserted else { continue }
+            s.fillRect(x: px, y: py, width: cellWidth, height: cellHeight, color: spikeColor)
         }
 
         // Group separators, brackets and names on the right. Thin groups would stack their

@@ -8,6 +8,7 @@
 //   try run.appendMetrics(myCodableEpochSummary)            // any Encodable object
 //   try run.writeWeights(archive)                           // weights.npz (deflated, atomic)
 //   try run.writeWeights(archive, name: "weights-epoch3")   // weights-epoch3.npz
+//   try run.readWeights()                                   // weights.npz as NPZArchive
 //   try run.saveCheckpoint(TrainingState(...))              // checkpoint.npz, atomic
 //   run.plotPath("learning-curve", extension: "png")        // <run>/plots/learning-curve.png
 //
@@ -324,6 +325,11 @@ public struct RunDirectory: Sendable {
         _ archive: NPZArchive, name: String = "weights", compression: NPZCompression = .deflated
     ) throws {
         try archive.write(to: path + "/" + name + ".npz", compression: compression)
+    }
+
+    /// Reads `<name>.npz` from the run directory (errors name the file).
+    public func readWeights(name: String = "weights") throws -> NPZArchive {
+        try NPZArchive.read(from: path + "/" + name + ".npz")
     }
 
     /// `<run>/plots/<name>.<extension>`, creating plots/ on first use.

@@ -243,11 +243,16 @@ struct NPZArchiveTests {
     }
 
     @Test("NDArray refuses a shape that does not match the element count")
-    func shapeMismatch() {
+    func shapeMismatch() throws {
         #expect(throws: NDArrayError.countMismatch(shape: [2, 3], count: 5)) {
             try NDArray(shape: [2, 3], int32: [1, 2, 3, 4, 5])
         }
         #expect(throws: NDArrayError.self) { try NDArray(shape: [-1], int8: []) }
+        let matrix = try NDArray.vector(.int16([1, 2, 3, 4, 5, 6])).reshaped([2, 3])
+        #expect(matrix.shape == [2, 3] && matrix.int16Values == [1, 2, 3, 4, 5, 6])
+        #expect(throws: NDArrayError.countMismatch(shape: [4], count: 6)) {
+            try matrix.reshaped([4])
+        }
     }
 
     @Test(

@@ -280,3 +280,22 @@ struct DegeneratePlotTests {
         ).write(to: dir + "/inputs")
     }
 }
+
+@Suite("Large spike rasters")
+struct LargeRasterTests {
+    @Test("200,000 spikes give a bounded SVG (one rect per occupied pixel)")
+    func boundedSVG() {
+        var spikes: [(time: Int, neuron: Int)] = []
+        spikes.reserveCapacity(200_000)
+        for t in 0..<10_000 {
+            for n in 0..<20 { spikes.append((t, n)) }
+        }
+        let plot = SpikeRasterPlot(
+            title: "dense", timeSteps: 10_000, neuronCount: 20, spikes: spikes)
+        let svg = plot.svgText()
+        let rects = svg.components(separatedBy: "<rect").count - 1
+        // About 960 pixel columns x 20 rows are occupied, not 200,000 cells.
+        #expect(rects < 25_000)
+        #expect(rects > 15_000)
+    }
+}

@@ -171,6 +171,7 @@ struct RunDirectoryTests {
         #expect(try trainer.run(in: run, checkpointEvery: 7))
         let weights = try TestSupport.bytes(dir + "/weights.npz")
         #expect(weights == reference.weights)
+        #expect(try run.readWeights().float32("w", shape: [2, 8]).count == 16)
         #expect(try TestSupport.bytes(run.metricsPath) == reference.metrics)
         #expect(try run.readMetrics().count == epochs)
     }
