@@ -15,7 +15,7 @@ final class FakeTerminal: @unchecked Sendable {
     var written: [String] { lock.withLock { chunks } }
 }
 
-@Suite("Progress display")
+@Suite("Progress display and stop requests", .serialized)
 struct ProgressLineTests {
     @Test("plain style prints a full line per interval with rate, ETA and accuracy")
     func plainLines() {
@@ -96,5 +96,32 @@ struct ProgressLineTests {
         }
         #expect(StopRequest.isRequested, "SIGTERM did not raise the stop flag within 2 s")
         StopRequest.reset()
+    }
+
+    @Test("a stop request mid-epoch checkpoints; the resumed run matches an uninterrupted one")
+    func stopAndResume() throws {
+        let base = try TestSupport.scratchDirectory()
+        let config = ToyTrainer.config(seed: 11, epochs: 3)
+        let reference = try RunDirectory.create(at: base + "/reference", config: config)
+        var uninterrupted = ToyTrainer(seed: 11, epochs: 3)
+        #expect(try uninterrupted.run(in: reference, checkpointEvery: 1000))
+
+        StopRequest.reset()
+        let run = try RunDirectory.create(at: base + "/run", config: config)
+        var trainer = ToyTrainer(seed: 11, epochs: 3)
+        let finished = try trainer.run(in: run, checkpointEvery: 1000) { processed in
+            if processed == 23 { StopRequest.request() }  // the signal arrives here
+            return StopRequest.isRequested
+        }
+        StopRequest.reset()
+        #expect(!finished)
+        let (resumed, state) = try RunDirectory.resume(at: run.path, config: config)
+        #expect(state?.epoch == 1 && state?.sampleIndex == 7)
+        var second = ToyTrainer(seed: 11, epochs: 3)
+        try second.restore(try #require(state))
+        #expect(try second.run(in: resumed, checkpointEvery: 1000))
+        #expect(
+            try TestSupport.bytes(run.path + "/weights.npz")
+                == TestSupport.bytes(reference.path + "/weights.npz"))
     }
 }

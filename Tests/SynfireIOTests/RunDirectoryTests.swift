@@ -76,9 +76,12 @@ struct ToyTrainer {
 
     /// Trains to the end, checkpointing every `checkpointEvery` samples; returns false if
     /// "killed" (the process stops abruptly, without a checkpoint) after `killAfter` samples.
-    mutating func run(in run: RunDirectory, checkpointEvery: Int, killAfter: Int? = nil) throws
-        -> Bool
-    {
+    /// `stopWhen` is polled before each sample, like a trainer polls `StopRequest`: when it
+    /// returns true the trainer saves a checkpoint and returns false (a clean stop).
+    mutating func run(
+        in run: RunDirectory, checkpointEvery: Int, killAfter: Int? = nil,
+        stopWhen: (Int) -> Bool = { _ in false }
+    ) throws -> Bool {
         let rate: Float = 0.25
         while epoch < epochs {
             if sampleIndex == 0 {
@@ -91,6 +94,10 @@ struct ToyTrainer {
             }
             while sampleIndex < Self.sampleCount {
                 if let killAfter, processed == killAfter { return false }
+                if stopWhen(processed) {
+                    try run.saveCheckpoint(state())
+                    return false
+                }
                 let sample = Int(order[sampleIndex])
                 let x = inputs[(sample * Self.features)..<((sample + 1) * Self.features)]
                 var scores = [Float](repeating: 0, count: Self.classes)
