@@ -23,6 +23,20 @@ public struct PhaseCounts: Codable, Sendable, Equatable {
     }
 }
 
+/// Chip-wide counts of one sample (all cores, all its steps).
+public struct SampleCounts: Codable, Sendable, Equatable {
+    /// Order of the sample within its mode, from 0.
+    public var index: Int
+    public var steps: Int
+    public var counts: CoreStepCounts
+
+    public init(index: Int, steps: Int, counts: CoreStepCounts) {
+        self.index = index
+        self.steps = steps
+        self.counts = counts
+    }
+}
+
 /// All counts of one mode of a run.
 ///
 /// Energy is linear in the counts, so `coreTotals` gives it exactly. Latency takes a max
@@ -42,11 +56,15 @@ public struct ModeCounts: Codable, Sendable, Equatable {
     public var coreTotals: [CoreCounts]
     /// Optional: `stepsPerSample` entries, per step position.
     public var phases: [PhaseCounts]?
+    /// Optional: chip-wide totals of every sample, in order (per-sample energy spread).
+    public var sampleTotals: [SampleCounts]?
 
     public init(
         samples: Int, partialSamples: Int = 0, stepsPerSample: Int, steps: Int,
-        coreTotals: [CoreCounts], phases: [PhaseCounts]? = nil
+        coreTotals: [CoreCounts], phases: [PhaseCounts]? = nil,
+        sampleTotals: [SampleCounts]? = nil
     ) {
+        self.sampleTotals = sampleTotals
         self.samples = samples
         self.partialSamples = partialSamples
         self.stepsPerSample = stepsPerSample
@@ -196,6 +214,21 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
                     "\(p): messagesOut \(total.messagesOut) != messagesIn \(total.messagesIn) "
                         + "(every message is delivered in the step it is sent)")
             }
+            if let samples = m.sampleTotals {
+                if samples.count != m.samples + m.partialSamples {
+                    problems.append(
+                        "\(p).sampleTotals has \(samples.count) samples, expected samples + "
+                            + "partialSamples = \(m.samples + m.partialSamples)")
+                }
+                var sum = CoreStepCounts()
+                for sample in samples { sum += sample.counts }
+                if sum != total {
+                    problems.append("\(p).sampleTotals do not add up to the core totals")
+                }
+                if samples.reduce(0, { $0 + $1.steps }) != m.steps {
+                    problems.append("\(p).sampleTotals cover a different number of steps than \(m.steps)")
+                }
+            }
             if let phases = m.phases {
                 if phases.count != m.stepsPerSample {
                     problems.append(
@@ -244,10 +277,19 @@ public struct EnergyCountsRecorder: Sendable {
         var phases: [[CoreStepCounts]]
         var phaseSamples: [Int]
         var nextStep = 0
+        var samplesStarted = 0
+        var samplesCompleted = 0
+        var currentSampleSteps = 0
+        /// Chip-wide totals per sample, when kept.
+        var samples: [SampleCounts]? = nil
     }
 
-    /// `stepsPerSample` per mode cuts untagged steps into samples (§1.1).
-    public init(placement: CoreAllocation, stepsPerSample: [RunMode: Int]) {
+    /// `stepsPerSample` per mode cuts untagged steps into samples (§1.1). With
+    /// `keepSampleTotals` the file also lists every sample's chip-wide counts (16 numbers
+    /// a sample), which gives the per-sample energy spread of spec §8.2.
+    public init(
+        placement: CoreAllocation, stepsPerSample: [RunMode: Int], keepSampleTotals: Bool = false
+    ) {
         self.placement = placement
         compartments = placement.cores.map(\.compartments)
         for (i, load) in placement.cores.enumerated() { slotOfCore[load.core] = i }
@@ -255,7 +297,8 @@ public struct EnergyCountsRecorder: Sendable {
             let empty = Array(repeating: CoreStepCounts(), count: placement.cores.count)
             modes[mode] = ModeAccumulator(
                 stepsPerSample: steps, phases: Array(repeating: empty, count: max(steps, 1)),
-                phaseSamples: Array(repeating: 0, count: max(steps, 1)))
+                phaseSamples: Array(repeating: 0, count: max(steps, 1)),
+                samples: keepSampleTotals ? [] : nil)
         }
     }
 
@@ -269,13 +312,15 @@ public struct EnergyCountsRecorder: Sendable {
         #if DEBUG
             checkInvariants(cores)
         #endif
+        var stepTotal = CoreStepCounts()
         for c in cores {
             guard let slot = slotOfCore[c.core] else {
                 preconditionFailure("counts for core \(c.core), which the placement does not use")
             }
             modes[mode]!.phases[k][slot] += c.counts
+            stepTotal += c.counts
         }
-        advance(mode, k)
+        advance(mode, k, stepTotal)
     }
 
     /// The NeuroChip bridge: `chipStep` is `ChipSimulator.lastStepCounts`, indexed by
@@ -287,10 +332,12 @@ public struct EnergyCountsRecorder: Sendable {
         #if DEBUG
             checkInvariants(placement.cores.map { CoreCounts(core: $0.core, counts: chipStep[$0.core]) })
         #endif
+        var stepTotal = CoreStepCounts()
         for (slot, load) in placement.cores.enumerated() {
             modes[mode]!.phases[k][slot] += chipStep[load.core]
+            stepTotal += chipStep[load.core]
         }
-        advance(mode, k)
+        advance(mode, k, stepTotal)
     }
 
     private func position(_ mode: RunMode, _ stepInSample: Int?) -> Int {
@@ -302,7 +349,26 @@ public struct EnergyCountsRecorder: Sendable {
         return k
     }
 
-    private mutating func advance(_ mode: RunMode, _ k: Int) {
+    private mutating func advance(_ mode: RunMode, _ k: Int, _ stepTotal: CoreStepCounts) {
+        // A sample starts at position 0 (or with the very first step recorded) and is
+        // complete once it has stepsPerSample steps (§1.1).
+        if k == 0 || modes[mode]!.samplesStarted == 0 {
+            modes[mode]!.samplesStarted += 1
+            modes[mode]!.currentSampleSteps = 0
+        }
+        modes[mode]!.currentSampleSteps += 1
+        if modes[mode]!.currentSampleSteps == modes[mode]!.stepsPerSample {
+            modes[mode]!.samplesCompleted += 1
+        }
+        if modes[mode]!.samples != nil {
+            if k == 0 || modes[mode]!.samples!.isEmpty {
+                let index = modes[mode]!.samples!.count
+                modes[mode]!.samples!.append(SampleCounts(index: index, steps: 0, counts: .init()))
+            }
+            let last = modes[mode]!.samples!.count - 1
+            modes[mode]!.samples![last].steps += 1
+            modes[mode]!.samples![last].counts += stepTotal
+        }
         modes[mode]!.phaseSamples[k] += 1
         modes[mode]!.nextStep = (k + 1) % modes[mode]!.stepsPerSample
     }
@@ -343,13 +409,12 @@ public struct EnergyCountsRecorder: Sendable {
                         stepInSample: k, samples: acc.phaseSamples[k],
                         cores: zip(placement.cores, phase).map { CoreCounts(core: $0.core, counts: $1) }))
             }
-            let complete = acc.phaseSamples.last ?? 0
-            let started = acc.phaseSamples.max() ?? 0
             let counts = ModeCounts(
-                samples: complete, partialSamples: started - complete,
+                samples: acc.samplesCompleted,
+                partialSamples: acc.samplesStarted - acc.samplesCompleted,
                 stepsPerSample: acc.stepsPerSample, steps: acc.phaseSamples.reduce(0, +),
                 coreTotals: zip(placement.cores, totals).map { CoreCounts(core: $0.core, counts: $1) },
-                phases: phases)
+                phases: phases, sampleTotals: acc.samples)
             if mode == .training { result.training = counts } else { result.inference = counts }
         }
         return result

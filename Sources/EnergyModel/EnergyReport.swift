@@ -11,6 +11,9 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     /// "phases" (mean step per position in the sample) or "totals" (mean step overall).
     public var latencyBasis: String
     public var meanEnergyPJ: Double
+    /// Spread over samples (only when the counts file keeps per-sample totals).
+    public var minEnergyPJ: Double?
+    public var maxEnergyPJ: Double?
     public var meanEnergyByCategoryPJ: EnergyByCategory
     public var meanLatencyNS: Double
     public var meanLatencyByTermNS: LatencyByTerm
@@ -31,6 +34,20 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     public var plasticSynapses: Int
     public var fixedSynapses: Int
     /// Chip-wide totals of every §2 count for this mode.
+    public var counts: CoreStepCounts
+}
+
+/// One sample's energy (§8.2 `samples`); its latency is the sum of the mean step
+/// latencies of the positions it covered.
+public struct SampleEstimate: Codable, Sendable, Equatable {
+    public var index: Int
+    public var mode: RunMode
+    public var steps: Int
+    public var partial: Bool
+    public var energyPJ: Double
+    public var latencyNS: Double
+    public var edpJs: Double
+    public var energyByCategoryPJ: EnergyByCategory
     public var counts: CoreStepCounts
 }
 
@@ -89,6 +106,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
     public var chip: ChipUsage
     public var run: RunEstimate
     public var summaryByMode: [String: ModeSummary]
+    /// Per-sample figures, when the counts file keeps per-sample totals.
+    public var samples: [SampleEstimate]
     /// Stand-in for §8.2 `perStep`: counts files keep totals per step position.
     public var perPhase: [String: [PhaseEstimate]]
     public var perCore: [PerCoreEstimate]
@@ -113,6 +132,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         var runCounts = CoreStepCounts()
         var runSteps = 0
         var notes: [String] = []
+        var sampleEstimates: [SampleEstimate] = []
         let plasticCores = Set(counts.placement.cores.filter { $0.plasticSynapses > 0 }.map(\.core))
 
         for mode in RunMode.allCases {
@@ -159,6 +179,31 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                 coreBusy[c.core, default: 0] += estimator.coreTimeNS(c.counts)
             }
             let total = m.chipTotals
+            var minEnergy: Double? = nil
+            var maxEnergy: Double? = nil
+            if let samples = m.sampleTotals {
+                var prefixLatency: [Double] = [0]
+                for phase in phaseEstimates { prefixLatency.append(prefixLatency.last! + phase.latencyNS) }
+                for sample in samples {
+                    let latency =
+                        basis == "phases"
+                        ? prefixLatency[min(sample.steps, prefixLatency.count - 1)]
+                        : perSampleLatency.total * Double(sample.steps) / Double(m.stepsPerSample)
+                    var e = estimator.coreEnergy(sample.counts)
+                    e.sync = table.sync.energyPJ * Double(sample.steps)
+                    e.static = table.staticPower.powerMW(coresUsed: counts.placement.coresUsed) * latency
+                    let partial = sample.steps < m.stepsPerSample
+                    sampleEstimates.append(
+                        SampleEstimate(
+                            index: sample.index, mode: mode, steps: sample.steps, partial: partial,
+                            energyPJ: e.total, latencyNS: latency, edpJs: e.total * latency * 1e-21,
+                            energyByCategoryPJ: e, counts: sample.counts))
+                    if !partial {
+                        minEnergy = min(minEnergy ?? e.total, e.total)
+                        maxEnergy = max(maxEnergy ?? e.total, e.total)
+                    }
+                }
+            }
             let epochsOnPlasticCores = m.coreTotals.filter { plasticCores.contains($0.core) }
                 .reduce(0) { $0 + $1.counts.learningEpochs }
             let sampleCount = Double(max(m.samples, 1))
@@ -172,7 +217,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
             summaries[mode.rawValue] = ModeSummary(
                 mode: mode, samples: m.samples, partialSamples: m.partialSamples,
                 stepsPerSample: m.stepsPerSample, steps: m.steps, latencyBasis: basis,
-                meanEnergyPJ: e, meanEnergyByCategoryPJ: perSampleEnergy, meanLatencyNS: t,
+                meanEnergyPJ: e, minEnergyPJ: minEnergy, maxEnergyPJ: maxEnergy,
+                meanEnergyByCategoryPJ: perSampleEnergy, meanLatencyNS: t,
                 meanLatencyByTermNS: perSampleLatency, meanEdpJs: e * t * 1e-21,
                 meanEdpPJNS: e * t, throughputSamplesPerS: t > 0 ? 1e9 / t : 0,
                 energyPJ: modeEnergy.total, energyByCategoryPJ: modeEnergy,
@@ -206,6 +252,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
             edpPJNS: runEnergy.total * runLatency.total, energyByCategoryPJ: runEnergy,
             latencyByTermNS: runLatency, counts: runCounts)
         summaryByMode = summaries
+        samples = sampleEstimates
         perPhase = phasesByMode
         perCore = counts.placement.cores.map { load in
             let (x, y) = chipGeometry.coordinates(ofTile: chipGeometry.tile(ofCore: load.core))

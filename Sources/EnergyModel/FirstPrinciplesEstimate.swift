@@ -127,7 +127,8 @@ public enum FirstPrinciples {
         let coresWithPlastic = max(input.learningCores, 1)
         let summary = ModeSummary(
             mode: input.mode, samples: 1, partialSamples: 0, stepsPerSample: steps, steps: steps,
-            latencyBasis: "firstPrinciples", meanEnergyPJ: energy.total,
+            latencyBasis: "firstPrinciples", meanEnergyPJ: energy.total, minEnergyPJ: nil,
+            maxEnergyPJ: nil,
             meanEnergyByCategoryPJ: energy, meanLatencyNS: latency.total,
             meanLatencyByTermNS: latency, meanEdpJs: energy.total * latency.total * 1e-21,
             meanEdpPJNS: energy.total * latency.total,

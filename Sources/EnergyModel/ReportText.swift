@@ -82,8 +82,10 @@ extension EnergyReport {
                     + "\(UnitFormat.grouped(t.sync / 1e3, decimals: 3))  total "
                     + "\(UnitFormat.grouped(t.total / 1e3, decimals: 3))  (latency basis: \(s.latencyBasis))")
             lines.append(
-                "Per sample (\(mode.rawValue)): energy mean \(UnitFormat.energy(s.meanEnergyPJ)); "
-                    + "latency mean \(UnitFormat.time(s.meanLatencyNS)); EDP "
+                "Per sample (\(mode.rawValue)): energy mean \(UnitFormat.energy(s.meanEnergyPJ))"
+                    + (s.minEnergyPJ.map { min in
+                        " [min \(UnitFormat.energy(min)), max \(UnitFormat.energy(s.maxEnergyPJ ?? min))]"
+                    } ?? "") + "; latency mean \(UnitFormat.time(s.meanLatencyNS)); EDP "
                     + "\(UnitFormat.scientific(s.meanEdpJs)) J·s; throughput "
                     + "\(UnitFormat.plain(s.throughputSamplesPerS)) samples/s")
             lines.append(

@@ -65,11 +65,13 @@ import Testing
 }
 
 /// Two cores, 3 steps per sample; core 1 is loaded unevenly across samples.
-func smallRun() -> EnergyCounts {
+func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     let placement = CoreAllocation(
         populations: [PopulationPlacement(name: "p", cores: [CoreShare(core: 0, count: 10), CoreShare(core: 4, count: 10)])],
         cores: [CoreLoad(core: 0, compartments: 10), CoreLoad(core: 4, compartments: 10, plasticSynapses: 50)])
-    var recorder = EnergyCountsRecorder(placement: placement, stepsPerSample: [.training: 3, .inference: 2])
+    var recorder = EnergyCountsRecorder(
+        placement: placement, stepsPerSample: [.training: 3, .inference: 2],
+        keepSampleTotals: keepSampleTotals)
     for sample in 0..<2 {
         for step in 0..<3 {
             var a = CoreStepCounts(activeCompartments: 2, inactiveCompartments: 8,
@@ -211,4 +213,38 @@ func smallRun() -> EnergyCounts {
     #expect(UnitFormat.energy(0.59e9) == "590 µJ")
     #expect(UnitFormat.energy(2.5e6) == "2.5 µJ")
     #expect(UnitFormat.time(1.5e6) == "1.5 ms")
+}
+
+@Test func perSampleTotalsGiveTheSpread() throws {
+    let counts = smallRun(keepSampleTotals: true)
+    #expect(counts.validationProblems() == [])
+    #expect(counts.training?.sampleTotals?.map(\.counts.synapticOps) == [600, 1200])
+    #expect(counts.inference?.sampleTotals?.map(\.steps) == [2, 1])
+    let report = EnergyReport(counts: counts, table: .davies2018)
+    let neuron: Double = (2 * 81 + 8 * 52) + (81 + 9 * 52)
+    let perStep: Double = neuron + 50 * 120 + (1.7 + 3.0)
+    let s = try #require(report.summary(.training))
+    #expect(close(try #require(s.minEnergyPJ), 3 * perStep + 600 * 23.6))
+    #expect(close(try #require(s.maxEnergyPJ), 3 * perStep + 1200 * 23.6))
+    #expect(report.samples.count == 4)
+    #expect(report.samples.filter(\.partial).map(\.mode) == [.inference])
+    let trainingSamples = report.samples.filter { $0.mode == .training }
+    #expect(close(trainingSamples.map(\.energyPJ).reduce(0, +), s.energyPJ))
+    #expect(close(trainingSamples[0].latencyNS, s.meanLatencyNS))
+    #expect(report.text.contains("[min "))
+    // Dropping a sample breaks the file's consistency, and the loader says so.
+    var broken = counts
+    broken.training?.sampleTotals?.removeLast()
+    #expect(broken.validationProblems().contains { $0.contains("sampleTotals has 1 samples") })
+}
+
+@Test func aSampleCutAtTheStartIsPartial() throws {
+    let placement = CoreAllocation(
+        populations: [PopulationPlacement(name: "p", cores: [CoreShare(core: 0, count: 1)])],
+        cores: [CoreLoad(core: 0, compartments: 1)])
+    var recorder = EnergyCountsRecorder(placement: placement, stepsPerSample: [.inference: 3])
+    let idle = [CoreCounts(core: 0, counts: CoreStepCounts(inactiveCompartments: 1))]
+    for k in [1, 2, 0, 1, 2] { recorder.record(idle, mode: .inference, stepInSample: k) }
+    let m = try #require(recorder.counts(description: "cut").inference)
+    #expect(m.samples == 1 && m.partialSamples == 1 && m.steps == 5)
 }
