@@ -143,7 +143,8 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
     public static func load(runDirectory path: String) throws(EnergyCountsError) -> EnergyCounts {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        let file = isDirectory.boolValue ? (path as NSString).appendingPathComponent(fileName) : path
+        let file =
+            isDirectory.boolValue ? (path as NSString).appendingPathComponent(fileName) : path
         guard exists, FileManager.default.fileExists(atPath: file) else {
             throw .missingFile(path: file)
         }
@@ -193,7 +194,8 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
             }
             if m.samples * m.stepsPerSample > m.steps {
                 problems.append(
-                    "\(p): \(m.samples) samples x \(m.stepsPerSample) steps exceed steps \(m.steps)")
+                    "\(p): \(m.samples) samples x \(m.stepsPerSample) steps exceed steps \(m.steps)"
+                )
             }
             var seen = Set<Int>()
             for c in m.coreTotals {
@@ -226,7 +228,8 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
                     problems.append("\(p).sampleTotals do not add up to the core totals")
                 }
                 if samples.reduce(0, { $0 + $1.steps }) != m.steps {
-                    problems.append("\(p).sampleTotals cover a different number of steps than \(m.steps)")
+                    problems.append(
+                        "\(p).sampleTotals cover a different number of steps than \(m.steps)")
                 }
             }
             if let phases = m.phases {
@@ -330,7 +333,8 @@ public struct EnergyCountsRecorder: Sendable {
     ) {
         let k = position(mode, stepInSample)
         #if DEBUG
-            checkInvariants(placement.cores.map { CoreCounts(core: $0.core, counts: chipStep[$0.core]) })
+            checkInvariants(
+                placement.cores.map { CoreCounts(core: $0.core, counts: chipStep[$0.core]) })
         #endif
         var stepTotal = CoreStepCounts()
         for (slot, load) in placement.cores.enumerated() {
@@ -407,13 +411,17 @@ public struct EnergyCountsRecorder: Sendable {
                 phases.append(
                     PhaseCounts(
                         stepInSample: k, samples: acc.phaseSamples[k],
-                        cores: zip(placement.cores, phase).map { CoreCounts(core: $0.core, counts: $1) }))
+                        cores: zip(placement.cores, phase).map {
+                            CoreCounts(core: $0.core, counts: $1)
+                        }))
             }
             let counts = ModeCounts(
                 samples: acc.samplesCompleted,
                 partialSamples: acc.samplesStarted - acc.samplesCompleted,
                 stepsPerSample: acc.stepsPerSample, steps: acc.phaseSamples.reduce(0, +),
-                coreTotals: zip(placement.cores, totals).map { CoreCounts(core: $0.core, counts: $1) },
+                coreTotals: zip(placement.cores, totals).map {
+                    CoreCounts(core: $0.core, counts: $1)
+                },
                 phases: phases, sampleTotals: acc.samples)
             if mode == .training { result.training = counts } else { result.inference = counts }
         }

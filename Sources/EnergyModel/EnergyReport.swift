@@ -183,7 +183,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
             var maxEnergy: Double? = nil
             if let samples = m.sampleTotals {
                 var prefixLatency: [Double] = [0]
-                for phase in phaseEstimates { prefixLatency.append(prefixLatency.last! + phase.latencyNS) }
+                for phase in phaseEstimates {
+                    prefixLatency.append(prefixLatency.last! + phase.latencyNS)
+                }
                 for sample in samples {
                     let latency =
                         basis == "phases"
@@ -191,7 +193,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                         : perSampleLatency.total * Double(sample.steps) / Double(m.stepsPerSample)
                     var e = estimator.coreEnergy(sample.counts)
                     e.sync = table.sync.energyPJ * Double(sample.steps)
-                    e.static = table.staticPower.powerMW(coresUsed: counts.placement.coresUsed) * latency
+                    e.static =
+                        table.staticPower.powerMW(coresUsed: counts.placement.coresUsed) * latency
                     let partial = sample.steps < m.stepsPerSample
                     sampleEstimates.append(
                         SampleEstimate(

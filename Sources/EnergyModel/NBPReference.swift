@@ -69,7 +69,8 @@ public enum NBPReference {
                 let expected = Double(trainingStepsPerSample)
                 gaps.append(
                     GapTerm(
-                        name: "learningSweepFrequency", estimatePJ: s.meanEnergyByCategoryPJ.learning,
+                        name: "learningSweepFrequency",
+                        estimatePJ: s.meanEnergyByCategoryPJ.learning,
                         estimateNS: nil,
                         note: "measured \(UnitFormat.plain(s.learningSweepsPerSample)) learning "
                             + "sweeps per sample per plastic core (\(Int(expected)) expected); "
@@ -112,7 +113,8 @@ public enum NBPReference {
             reference: name, mode: s.mode, paperEnergyPJ: paperE, paperLatencyNS: paperT,
             modelEnergyPJ: s.meanEnergyPJ, modelLatencyNS: s.meanLatencyNS, energyRatio: eRatio,
             latencyRatio: tRatio, tolerance: tolerance, energyWithinTolerance: within(eRatio),
-            latencyWithinTolerance: within(tRatio), withinTolerance: within(eRatio) && within(tRatio),
+            latencyWithinTolerance: within(tRatio),
+            withinTolerance: within(eRatio) && within(tRatio),
             gapTerms: gaps)
     }
 }

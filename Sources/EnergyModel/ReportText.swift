@@ -56,14 +56,24 @@ extension EnergyReport {
                     + "\(chip.tilesUsed)   steps: \(UnitFormat.grouped(Double(s.steps)))   "
                     + "samples: \(UnitFormat.grouped(Double(s.samples))) (\(mode.rawValue))"
                     + (s.partialSamples > 0 ? " + \(s.partialSamples) partial" : ""))
-            lines.append(pad("Category", 12) + lpad("Count", 18) + lpad("Energy (nJ)", 20) + lpad("Share", 9))
+            lines.append(
+                pad("Category", 12) + lpad("Count", 18) + lpad("Energy (nJ)", 20) + lpad("Share", 9)
+            )
             let total = e.total
             let u = c.plasticSynapseUpdates(costTable.learningCountMode)
             let rows: [(String, String, Double)] = [
-                ("neuron", UnitFormat.grouped(Double(c.activeCompartments + c.inactiveCompartments)), e.neuron),
+                (
+                    "neuron",
+                    UnitFormat.grouped(Double(c.activeCompartments + c.inactiveCompartments)),
+                    e.neuron
+                ),
                 ("synaptic", UnitFormat.grouped(Double(c.synapticOps)), e.synaptic),
                 ("learning", UnitFormat.grouped(Double(u)), e.learning),
-                ("spikeIO", UnitFormat.grouped(Double(c.spikesGenerated + c.messagesOut + c.messagesIn)), e.spikeIO),
+                (
+                    "spikeIO",
+                    UnitFormat.grouped(Double(c.spikesGenerated + c.messagesOut + c.messagesIn)),
+                    e.spikeIO
+                ),
                 ("mesh", UnitFormat.grouped(Double(c.messagesOut)) + " msgs", e.mesh),
                 ("sync", UnitFormat.grouped(Double(s.steps)) + " steps", e.sync),
                 ("static", "-", e.static),
@@ -71,16 +81,20 @@ extension EnergyReport {
             for (name, count, value) in rows {
                 let share = total > 0 ? String(format: "%.1f%%", 100 * value / total) : "-"
                 lines.append(
-                    pad(name, 12) + lpad(count, 18) + lpad(UnitFormat.grouped(value / 1e3, decimals: 3), 20)
+                    pad(name, 12) + lpad(count, 18)
+                        + lpad(UnitFormat.grouped(value / 1e3, decimals: 3), 20)
                         + lpad(share, 9))
             }
-            lines.append(pad("TOTAL", 12) + lpad("", 18) + lpad(UnitFormat.grouped(total / 1e3, decimals: 3), 20))
+            lines.append(
+                pad("TOTAL", 12) + lpad("", 18)
+                    + lpad(UnitFormat.grouped(total / 1e3, decimals: 3), 20))
             let t = s.latencyByTermNS
             lines.append(
                 "Latency (µs): coreWork \(UnitFormat.grouped(t.coreWork / 1e3, decimals: 3))  mesh "
                     + "\(UnitFormat.grouped(t.mesh / 1e3, decimals: 3))  sync "
                     + "\(UnitFormat.grouped(t.sync / 1e3, decimals: 3))  total "
-                    + "\(UnitFormat.grouped(t.total / 1e3, decimals: 3))  (latency basis: \(s.latencyBasis))")
+                    + "\(UnitFormat.grouped(t.total / 1e3, decimals: 3))  (latency basis: \(s.latencyBasis))"
+            )
             lines.append(
                 "Per sample (\(mode.rawValue)): energy mean \(UnitFormat.energy(s.meanEnergyPJ))"
                     + (s.minEnergyPJ.map { min in

@@ -7,7 +7,9 @@ struct EnergyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "energy",
         abstract: "Estimate what a chip run would cost on Loihi: energy, latency, EDP.",
-        subcommands: [EnergyReportCommand.self, EnergyTableCommand.self, EnergyNBPEstimateCommand.self]
+        subcommands: [
+            EnergyReportCommand.self, EnergyTableCommand.self, EnergyNBPEstimateCommand.self,
+        ]
     )
 }
 
@@ -63,10 +65,13 @@ struct EnergyReportCommand: AsyncParsableCommand {
         let directory = directoryOf(runDirectory)
         var written: [String: String] = [:]
         if !noWrite {
-            let reportPath = reportFile ?? (directory as NSString).appendingPathComponent("energy_report.json")
-            let chartPath = chart ?? (directory as NSString).appendingPathComponent("energy_chart.svg")
+            let reportPath =
+                reportFile ?? (directory as NSString).appendingPathComponent("energy_report.json")
+            let chartPath =
+                chart ?? (directory as NSString).appendingPathComponent("energy_chart.svg")
             try report.jsonData().write(to: URL(fileURLWithPath: reportPath), options: .atomic)
-            try Data(EnergyChart.svg(report).utf8).write(to: URL(fileURLWithPath: chartPath), options: .atomic)
+            try Data(EnergyChart.svg(report).utf8).write(
+                to: URL(fileURLWithPath: chartPath), options: .atomic)
             written = ["report_file": reportPath, "chart_file": chartPath]
             logLine("wrote \(reportPath) and \(chartPath)")
         }
@@ -124,7 +129,8 @@ struct EnergyReportResult: Encodable {
             out["\(prefix)_energy_by_category_j"] = .object(
                 Dictionary(
                     uniqueKeysWithValues: zip(
-                        EnergyByCategory.names, s.meanEnergyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
+                        EnergyByCategory.names,
+                        s.meanEnergyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
             out["\(prefix)_latency_by_term_s"] = .object([
                 "coreWork": .number(s.meanLatencyByTermNS.coreWork * 1e-9),
                 "mesh": .number(s.meanLatencyByTermNS.mesh * 1e-9),
@@ -167,10 +173,12 @@ struct EnergyTableCommand: AsyncParsableCommand {
         print("Entry                  Energy (pJ)   Time (ns)")
         let c = table.costs
         let rows: [(String, OperationCost)] = [
-            ("compartmentActive", c.compartmentActive), ("compartmentInactive", c.compartmentInactive),
+            ("compartmentActive", c.compartmentActive),
+            ("compartmentInactive", c.compartmentInactive),
             ("synapticOp", c.synapticOp), ("plasticSynapseUpdate", c.plasticSynapseUpdate),
             ("learningEpoch", c.learningEpoch), ("spikeGenerated", c.spikeGenerated),
-            ("messageOut", c.messageOut), ("messageIn", c.messageIn), ("messageBase", c.messageBase),
+            ("messageOut", c.messageOut), ("messageIn", c.messageIn),
+            ("messageBase", c.messageBase),
             ("hopEastWest", c.hopEastWest), ("hopNorthSouth", c.hopNorthSouth),
         ]
         for (name, cost) in rows {
@@ -180,10 +188,14 @@ struct EnergyTableCommand: AsyncParsableCommand {
         }
         let points = table.sync.points.map { "\(Int($0[0])) tiles: \($0[1]) ns" }
         print("sync (\(table.sync.model.rawValue)): " + points.joined(separator: ", "))
-        print("static: \(table.staticPower.chipPowerMW) mW chip + \(table.staticPower.perUsedCorePowerMW) mW per used core")
+        print(
+            "static: \(table.staticPower.chipPowerMW) mW chip + \(table.staticPower.perUsedCorePowerMW) mW per used core"
+        )
         let g = table.chip
-        print("chip: \(g.cores) cores, \(g.coresPerTile) per tile, \(g.meshWidthTiles)x\(g.meshHeightTiles) tiles, "
-            + "\(g.maxCompartmentsPerCore) compartments and \(g.synapticMemoryBitsPerCore) bits per core")
+        print(
+            "chip: \(g.cores) cores, \(g.coresPerTile) per tile, \(g.meshWidthTiles)x\(g.meshHeightTiles) tiles, "
+                + "\(g.maxCompartmentsPerCore) compartments and \(g.synapticMemoryBitsPerCore) bits per core"
+        )
     }
 }
 
@@ -204,7 +216,8 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
     @Option(help: "Output layer size.") var outputs = 10
     @Option(help: "Fraction of input pixels on.") var inputOnFraction = 0.19
     @Option(help: "Fraction of hidden units on.") var hiddenOnFraction = 0.5
-    @Option(help: "Cores sharing the learning sweep (default: greedy packing; the authors used ~80).")
+    @Option(
+        help: "Cores sharing the learning sweep (default: greedy packing; the authors used ~80).")
     var learningCores: Int?
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
 
@@ -219,7 +232,8 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
             let e = FirstPrinciples.estimate(input, table: table)
             results["\(prefix)_energy_per_sample_j"] = .number(e.energyPerSamplePJ * 1e-12)
             results["\(prefix)_latency_per_sample_s"] = .number(e.latencyPerSampleNS * 1e-9)
-            results["\(prefix)_edp_js"] = .number(e.energyPerSamplePJ * e.latencyPerSampleNS * 1e-21)
+            results["\(prefix)_edp_js"] = .number(
+                e.energyPerSamplePJ * e.latencyPerSampleNS * 1e-21)
             results["\(prefix)_paper_energy_ratio"] = .number(e.comparison.energyRatio)
             results["\(prefix)_paper_latency_ratio"] = .number(e.comparison.latencyRatio)
             results["\(prefix)_learning_cores"] = .integer(input.learningCores)
@@ -227,7 +241,8 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
             results["\(prefix)_energy_by_category_j"] = .object(
                 Dictionary(
                     uniqueKeysWithValues: zip(
-                        EnergyByCategory.names, e.energyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
+                        EnergyByCategory.names,
+                        e.energyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
             if !json {
                 print(
                     "\(mode.rawValue): \(UnitFormat.energy(e.energyPerSamplePJ)) and "
@@ -235,7 +250,8 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
                         + "(paper \(UnitFormat.energy(e.comparison.paperEnergyPJ)), "
                         + "\(UnitFormat.time(e.comparison.paperLatencyNS)); ratio energy "
                         + String(format: "%.2f", e.comparison.energyRatio) + ", latency "
-                        + String(format: "%.2f", e.comparison.latencyRatio) + ") [\(e.comparison.verdict)]; "
+                        + String(format: "%.2f", e.comparison.latencyRatio)
+                        + ") [\(e.comparison.verdict)]; "
                         + "cores \(input.coresUsed), learning cores \(input.learningCores)")
                 let parts = zip(EnergyByCategory.names, e.energyByCategoryPJ.values)
                     .filter { $0.1 > 0 }.map { "\($0.0) \(UnitFormat.energy($0.1))" }

@@ -5,7 +5,8 @@ import Testing
 @testable import EnergyModel
 
 @Test func nbpPopulationsHoldHalfAMillionPlasticSynapses() {
-    let demands = FirstPrinciples.nbpPopulations(mode: .training, inputs: 400, hidden: 400, outputs: 10)
+    let demands = FirstPrinciples.nbpPopulations(
+        mode: .training, inputs: 400, hidden: 400, outputs: 10)
     let plastic = demands.reduce(0) { $0 + $1.compartments * $1.plasticSynapsesPerCompartment }
     #expect(plastic == 500_000)  // energy-model.md §7.1
 }
@@ -43,7 +44,8 @@ import Testing
         activeCompartments: 10, inactiveCompartments: 90, synapticOps: 1000,
         plasticSynapsesSwept: 2000, learningEpochs: 2, spikesGenerated: 5, messages: 5,
         hopsEastWest: 5, hopsNorthSouth: 0)
-    let input = FirstPrinciplesInput(mode: .training, phases: [phase, phase], coresUsed: 4, tilesUsed: 1, learningCores: 2)
+    let input = FirstPrinciplesInput(
+        mode: .training, phases: [phase, phase], coresUsed: 4, tilesUsed: 1, learningCores: 2)
     let e = FirstPrinciples.estimate(input, table: .davies2018)
     let neuron: Double = 10 * 81 + 90 * 52
     let perPhase: Double = neuron + 1000 * 23.6 + 2000 * 120 + 5 * (1.7 + 3.0)

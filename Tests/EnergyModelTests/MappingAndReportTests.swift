@@ -26,9 +26,15 @@ import Testing
 @Test func packingWithoutNewCorePerPopulationAndWithCap() throws {
     let chip = CostTable.davies2018.chip
     let shared = try CoreMapper.greedy(
-        [PopulationDemand(name: "a", compartments: 1000), PopulationDemand(name: "b", compartments: 50)],
+        [
+            PopulationDemand(name: "a", compartments: 1000),
+            PopulationDemand(name: "b", compartments: 50),
+        ],
         chip: chip, options: PackingOptions(newCorePerPopulation: false))
-    #expect(shared.populations[1].cores == [CoreShare(core: 0, count: 24), CoreShare(core: 1, count: 26)])
+    #expect(
+        shared.populations[1].cores == [
+            CoreShare(core: 0, count: 24), CoreShare(core: 1, count: 26),
+        ])
     let capped = try CoreMapper.greedy(
         [PopulationDemand(name: "a", compartments: 250)], chip: chip,
         options: PackingOptions(maxCompartmentsPerCoreOverride: 100))
@@ -37,18 +43,28 @@ import Testing
 
 @Test func packingErrorsNameTheProblem() {
     let chip = CostTable.davies2018.chip
-    #expect(throws: MappingError.compartmentTooLarge(population: "huge", bits: 40_000 * 32, limit: 1_048_576)) {
+    #expect(
+        throws: MappingError.compartmentTooLarge(
+            population: "huge", bits: 40_000 * 32, limit: 1_048_576)
+    ) {
         try CoreMapper.greedy(
-            [PopulationDemand(name: "huge", compartments: 1, plasticSynapsesPerCompartment: 40_000)],
+            [
+                PopulationDemand(
+                    name: "huge", compartments: 1, plasticSynapsesPerCompartment: 40_000)
+            ],
             chip: chip)
     }
     #expect(throws: MappingError.doesNotFitChip(neededCores: 130, chipCores: 128)) {
-        try CoreMapper.greedy([PopulationDemand(name: "big", compartments: 1024 * 129 + 1)], chip: chip)
+        try CoreMapper.greedy(
+            [PopulationDemand(name: "big", compartments: 1024 * 129 + 1)], chip: chip)
     }
     do {
         _ = try CoreMapper.explicit(
             [PopulationDemand(name: "a", compartments: 2000)],
-            shares: ["a": [CoreShare(core: 3, count: 1500), CoreShare(core: 200, count: 400)], "ghost": []],
+            shares: [
+                "a": [CoreShare(core: 3, count: 1500), CoreShare(core: 200, count: 400)],
+                "ghost": [],
+            ],
             chip: chip)
         Issue.record("expected an error")
     } catch {
@@ -67,20 +83,28 @@ import Testing
 /// Two cores, 3 steps per sample; core 1 is loaded unevenly across samples.
 func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     let placement = CoreAllocation(
-        populations: [PopulationPlacement(name: "p", cores: [CoreShare(core: 0, count: 10), CoreShare(core: 4, count: 10)])],
-        cores: [CoreLoad(core: 0, compartments: 10), CoreLoad(core: 4, compartments: 10, plasticSynapses: 50)])
+        populations: [
+            PopulationPlacement(
+                name: "p", cores: [CoreShare(core: 0, count: 10), CoreShare(core: 4, count: 10)])
+        ],
+        cores: [
+            CoreLoad(core: 0, compartments: 10),
+            CoreLoad(core: 4, compartments: 10, plasticSynapses: 50),
+        ])
     var recorder = EnergyCountsRecorder(
         placement: placement, stepsPerSample: [.training: 3, .inference: 2],
         keepSampleTotals: keepSampleTotals)
     for sample in 0..<2 {
         for step in 0..<3 {
-            var a = CoreStepCounts(activeCompartments: 2, inactiveCompartments: 8,
-                                   spikesGenerated: 1, messagesOut: 1)
+            var a = CoreStepCounts(
+                activeCompartments: 2, inactiveCompartments: 8,
+                spikesGenerated: 1, messagesOut: 1)
             a.addMessagePath(hopsEastWest: 1, hopsNorthSouth: 0)
-            let b = CoreStepCounts(activeCompartments: 1, inactiveCompartments: 9,
-                                   synapticOps: 100 * (sample + 1) * (step + 1),
-                                   plasticSynapseUpdatesProcessed: 5, plasticSynapsesSwept: 50,
-                                   learningEpochs: 1, messagesIn: 1)
+            let b = CoreStepCounts(
+                activeCompartments: 1, inactiveCompartments: 9,
+                synapticOps: 100 * (sample + 1) * (step + 1),
+                plasticSynapseUpdatesProcessed: 5, plasticSynapsesSwept: 50,
+                learningEpochs: 1, messagesIn: 1)
             recorder.record(
                 [CoreCounts(core: 0, counts: a), CoreCounts(core: 4, counts: b)], mode: .training,
                 stepInSample: step)
@@ -145,7 +169,8 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
 
 @Test func totalsOnlyIsALowerBoundOnPhases() throws {
     var counts = smallRun()
-    let withPhases = try #require(EnergyReport(counts: counts, table: .davies2018).summary(.training))
+    let withPhases = try #require(
+        EnergyReport(counts: counts, table: .davies2018).summary(.training))
     counts.training?.phases = nil
     #expect(counts.validationProblems() == [])
     let report = EnergyReport(counts: counts, table: .davies2018)
@@ -177,7 +202,10 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
             Issue.record("\(error)")
             return
         }
-        #expect(problems.contains { $0.contains("training: core 0: activeCompartments + inactiveCompartments") })
+        #expect(
+            problems.contains {
+                $0.contains("training: core 0: activeCompartments + inactiveCompartments")
+            })
         #expect(problems.contains { $0.contains("spikesGenerated 1000 > activeCompartments") })
         #expect(problems.contains { $0.contains("inference: messagesOut 4 != messagesIn 0") })
         #expect(problems.contains { $0.contains("phases of core 0 do not add up") })
@@ -195,8 +223,10 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     #expect(text.contains("Reference nBP Table 1 (training)"))
     #expect(text.contains("GAP:"))
     let json = try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any]
-    for key in ["schemaVersion", "preset", "costTable", "placement", "chip", "run", "summaryByMode",
-                "perCore", "comparison", "perPhase"] {
+    for key in [
+        "schemaVersion", "preset", "costTable", "placement", "chip", "run", "summaryByMode",
+        "perCore", "comparison", "perPhase",
+    ] {
         #expect(json?[key] != nil, "missing \(key)")
     }
     let svg = EnergyChart.svg(report)
