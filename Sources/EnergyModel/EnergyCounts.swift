@@ -267,24 +267,64 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
 
 /// Builds an `EnergyCounts` document step by step while a simulator runs. The simulator
 /// hands over one record per used core per step (energy-model.md §2); the recorder
-/// keeps per-core totals and per-phase totals, so its memory does not grow with the run.
+/// keeps per-core totals per step position (and, optionally, chip-wide totals per
+/// sample), so its memory does not grow with the run's length.
 public struct EnergyCountsRecorder: Sendable {
     public let placement: CoreAllocation
     private var slotOfCore: [Int: Int] = [:]
     private var compartments: [Int]
-    private var modes: [RunMode: ModeAccumulator] = [:]
+    // One optional accumulator per mode, mutated in place through `update` (a dictionary
+    // of structs copied the phase arrays on every step: 50x slower, measured).
+    private var training: ModeAccumulator?
+    private var inference: ModeAccumulator?
 
     struct ModeAccumulator: Sendable {
         var stepsPerSample: Int
-        /// phases[k][slot]: totals of the used core `placement.cores[slot]`.
-        var phases: [[CoreStepCounts]]
+        var usedCores: Int
+        /// phases[k * usedCores + slot]: totals of core `placement.cores[slot]` at position k.
+        var phases: [CoreStepCounts]
         var phaseSamples: [Int]
         var nextStep = 0
         var samplesStarted = 0
         var samplesCompleted = 0
         var currentSampleSteps = 0
         /// Chip-wide totals per sample, when kept.
-        var samples: [SampleCounts]? = nil
+        var samples: [SampleCounts]?
+
+        init(stepsPerSample: Int, usedCores: Int, keepSamples: Bool) {
+            self.stepsPerSample = max(stepsPerSample, 1)
+            self.usedCores = usedCores
+            phases = Array(repeating: CoreStepCounts(), count: self.stepsPerSample * usedCores)
+            phaseSamples = Array(repeating: 0, count: self.stepsPerSample)
+            samples = keepSamples ? [] : nil
+        }
+
+        func position(_ stepInSample: Int?) -> Int {
+            let k = stepInSample ?? nextStep
+            precondition(k >= 0 && k < stepsPerSample, "stepInSample \(k) out of range")
+            return k
+        }
+
+        /// Sample bookkeeping after the step at position k (§1.1): a sample starts at
+        /// position 0 (or with the very first step recorded) and is complete once it has
+        /// stepsPerSample steps.
+        mutating func advance(_ k: Int, _ stepTotal: CoreStepCounts) {
+            if k == 0 || samplesStarted == 0 {
+                samplesStarted += 1
+                currentSampleSteps = 0
+                if samples != nil {
+                    samples!.append(SampleCounts(index: samples!.count, steps: 0, counts: .init()))
+                }
+            }
+            currentSampleSteps += 1
+            if currentSampleSteps == stepsPerSample { samplesCompleted += 1 }
+            if samples != nil {
+                samples![samples!.count - 1].steps += 1
+                samples![samples!.count - 1].counts += stepTotal
+            }
+            phaseSamples[k] += 1
+            nextStep = (k + 1) % stepsPerSample
+        }
     }
 
     /// `stepsPerSample` per mode cuts untagged steps into samples (§1.1). With
@@ -296,12 +336,25 @@ public struct EnergyCountsRecorder: Sendable {
         self.placement = placement
         compartments = placement.cores.map(\.compartments)
         for (i, load) in placement.cores.enumerated() { slotOfCore[load.core] = i }
-        for (mode, steps) in stepsPerSample {
-            let empty = Array(repeating: CoreStepCounts(), count: placement.cores.count)
-            modes[mode] = ModeAccumulator(
-                stepsPerSample: steps, phases: Array(repeating: empty, count: max(steps, 1)),
-                phaseSamples: Array(repeating: 0, count: max(steps, 1)),
-                samples: keepSampleTotals ? [] : nil)
+        let n = placement.cores.count
+        if let steps = stepsPerSample[.training] {
+            training = ModeAccumulator(
+                stepsPerSample: steps, usedCores: n, keepSamples: keepSampleTotals)
+        }
+        if let steps = stepsPerSample[.inference] {
+            inference = ModeAccumulator(
+                stepsPerSample: steps, usedCores: n, keepSamples: keepSampleTotals)
+        }
+    }
+
+    private mutating func update<T>(_ mode: RunMode, _ body: (inout ModeAccumulator) -> T) -> T {
+        switch mode {
+        case .training:
+            precondition(training != nil, "EnergyCountsRecorder: no stepsPerSample for training")
+            return body(&training!)
+        case .inference:
+            precondition(inference != nil, "EnergyCountsRecorder: no stepsPerSample for inference")
+            return body(&inference!)
         }
     }
 
@@ -311,19 +364,25 @@ public struct EnergyCountsRecorder: Sendable {
     public mutating func record(
         _ cores: [CoreCounts], mode: RunMode, stepInSample: Int? = nil
     ) {
-        let k = position(mode, stepInSample)
         #if DEBUG
             checkInvariants(cores)
         #endif
-        var stepTotal = CoreStepCounts()
-        for c in cores {
+        let slots = cores.map { c -> Int in
             guard let slot = slotOfCore[c.core] else {
                 preconditionFailure("counts for core \(c.core), which the placement does not use")
             }
-            modes[mode]!.phases[k][slot] += c.counts
-            stepTotal += c.counts
+            return slot
         }
-        advance(mode, k, stepTotal)
+        update(mode) { acc in
+            let k = acc.position(stepInSample)
+            let base = k * acc.usedCores
+            var stepTotal = CoreStepCounts()
+            for (c, slot) in zip(cores, slots) {
+                acc.phases[base + slot] += c.counts
+                stepTotal += c.counts
+            }
+            acc.advance(k, stepTotal)
+        }
     }
 
     /// The NeuroChip bridge: `chipStep` is `ChipSimulator.lastStepCounts`, indexed by
@@ -331,50 +390,26 @@ public struct EnergyCountsRecorder: Sendable {
     public mutating func record(
         chipStep: [CoreStepCounts], mode: RunMode, stepInSample: Int? = nil
     ) {
-        let k = position(mode, stepInSample)
         #if DEBUG
             checkInvariants(
                 placement.cores.map { CoreCounts(core: $0.core, counts: chipStep[$0.core]) })
         #endif
-        var stepTotal = CoreStepCounts()
-        for (slot, load) in placement.cores.enumerated() {
-            modes[mode]!.phases[k][slot] += chipStep[load.core]
-            stepTotal += chipStep[load.core]
-        }
-        advance(mode, k, stepTotal)
-    }
-
-    private func position(_ mode: RunMode, _ stepInSample: Int?) -> Int {
-        guard let acc = modes[mode] else {
-            preconditionFailure("EnergyCountsRecorder: no stepsPerSample given for \(mode)")
-        }
-        let k = stepInSample ?? acc.nextStep
-        precondition(k >= 0 && k < acc.stepsPerSample, "stepInSample \(k) out of range")
-        return k
-    }
-
-    private mutating func advance(_ mode: RunMode, _ k: Int, _ stepTotal: CoreStepCounts) {
-        // A sample starts at position 0 (or with the very first step recorded) and is
-        // complete once it has stepsPerSample steps (§1.1).
-        if k == 0 || modes[mode]!.samplesStarted == 0 {
-            modes[mode]!.samplesStarted += 1
-            modes[mode]!.currentSampleSteps = 0
-        }
-        modes[mode]!.currentSampleSteps += 1
-        if modes[mode]!.currentSampleSteps == modes[mode]!.stepsPerSample {
-            modes[mode]!.samplesCompleted += 1
-        }
-        if modes[mode]!.samples != nil {
-            if k == 0 || modes[mode]!.samples!.isEmpty {
-                let index = modes[mode]!.samples!.count
-                modes[mode]!.samples!.append(SampleCounts(index: index, steps: 0, counts: .init()))
+        let loads = placement.cores
+        update(mode) { acc in
+            let k = acc.position(stepInSample)
+            let base = k * acc.usedCores
+            var stepTotal = CoreStepCounts()
+            acc.phases.withUnsafeMutableBufferPointer { phases in
+                chipStep.withUnsafeBufferPointer { step in
+                    for slot in 0..<loads.count {
+                        let c = step[loads[slot].core]
+                        phases[base + slot] += c
+                        stepTotal += c
+                    }
+                }
             }
-            let last = modes[mode]!.samples!.count - 1
-            modes[mode]!.samples![last].steps += 1
-            modes[mode]!.samples![last].counts += stepTotal
+            acc.advance(k, stepTotal)
         }
-        modes[mode]!.phaseSamples[k] += 1
-        modes[mode]!.nextStep = (k + 1) % modes[mode]!.stepsPerSample
     }
 
     /// §2 invariants of one step (debug builds).
@@ -401,19 +436,20 @@ public struct EnergyCountsRecorder: Sendable {
             description: description, network: network, reference: reference,
             placement: placement)
         for mode in RunMode.allCases {
-            guard let acc = modes[mode], acc.phaseSamples.contains(where: { $0 > 0 }) else {
-                continue
-            }
-            var totals = Array(repeating: CoreStepCounts(), count: placement.cores.count)
+            guard let acc = mode == .training ? training : inference, acc.samplesStarted > 0
+            else { continue }
+            let n = acc.usedCores
+            var totals = Array(repeating: CoreStepCounts(), count: n)
             var phases: [PhaseCounts] = []
-            for (k, phase) in acc.phases.enumerated() {
-                for (slot, c) in phase.enumerated() { totals[slot] += c }
+            for k in 0..<acc.stepsPerSample {
+                var cores: [CoreCounts] = []
+                for slot in 0..<n {
+                    let c = acc.phases[k * n + slot]
+                    totals[slot] += c
+                    cores.append(CoreCounts(core: placement.cores[slot].core, counts: c))
+                }
                 phases.append(
-                    PhaseCounts(
-                        stepInSample: k, samples: acc.phaseSamples[k],
-                        cores: zip(placement.cores, phase).map {
-                            CoreCounts(core: $0.core, counts: $1)
-                        }))
+                    PhaseCounts(stepInSample: k, samples: acc.phaseSamples[k], cores: cores))
             }
             let counts = ModeCounts(
                 samples: acc.samplesCompleted,
