@@ -1,5 +1,6 @@
 import ArgumentParser
 import EnergyModel
+import NeuroChip
 import Foundation
 
 /// `synfire energy ...`: energy, latency and EDP of chip runs (energy-model.md).
@@ -259,5 +260,63 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
             }
         }
         if json { try printJSONResult(JSONValue.object(results)) }
+    }
+}
+
+/// `synfire bench energy`: cost of recording counters during a run and of building a
+/// report, with the nBP training shape (90 used cores, 12 steps per sample).
+struct BenchEnergyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "energy",
+        abstract: "Throughput of EnergyCountsRecorder and EnergyReport (release build).")
+
+    @Option(help: "Steps to record.") var steps = 1_200_000
+    @Option(help: "Used cores.") var cores = 90
+    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+
+    func run() async throws {
+        let allocation = CoreAllocation(
+            populations: [
+                PopulationPlacement(
+                    name: "p", cores: (0..<cores).map { CoreShare(core: $0, count: 10) })
+            ],
+            cores: (0..<cores).map { CoreLoad(core: $0, compartments: 10, plasticSynapses: 100) })
+        var recorder = EnergyCountsRecorder(
+            placement: allocation, stepsPerSample: [.training: 12], keepSampleTotals: true)
+        var chipStep = Array(repeating: CoreStepCounts(), count: 128)
+        for core in 0..<cores {
+            chipStep[core] = CoreStepCounts(
+                activeCompartments: 3, inactiveCompartments: 7, synapticOps: 40,
+                plasticSynapsesSwept: 100, learningEpochs: 1)
+        }
+        let clock = ContinuousClock()
+        let recordTime = clock.measure {
+            for _ in 0..<steps { recorder.record(chipStep: chipStep, mode: .training) }
+        }
+        var report: EnergyReport? = nil
+        let counts = recorder.counts(description: "bench")
+        let reportTime = clock.measure {
+            report = EnergyReport(counts: counts, table: .davies2018)
+        }
+        let recordSeconds = Double(recordTime.components.seconds)
+            + Double(recordTime.components.attoseconds) * 1e-18
+        let reportSeconds = Double(reportTime.components.seconds)
+            + Double(reportTime.components.attoseconds) * 1e-18
+        let result: [String: JSONValue] = [
+            "steps": .integer(steps), "cores": .integer(cores),
+            "record_steps_per_s": .number(Double(steps) / recordSeconds),
+            "record_ns_per_core_step": .number(recordSeconds * 1e9 / Double(steps * cores)),
+            "report_seconds": .number(reportSeconds),
+            "samples": .integer(report?.summary(.training)?.samples ?? 0),
+        ]
+        if json {
+            try printJSONResult(JSONValue.object(result))
+        } else {
+            print(
+                "recorder: \(UnitFormat.plain(Double(steps) / recordSeconds)) steps/s "
+                    + "(\(UnitFormat.plain(recordSeconds * 1e9 / Double(steps * cores))) ns per "
+                    + "core-step); report of \(steps / 12) samples: "
+                    + "\(UnitFormat.plain(reportSeconds)) s")
+        }
     }
 }

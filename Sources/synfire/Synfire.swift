@@ -28,6 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
             BenchChipCommand.self,
+            BenchEnergyCommand.self,
         ]
     )
 }
