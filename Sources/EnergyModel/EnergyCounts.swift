@@ -58,13 +58,17 @@ public struct ModeCounts: Codable, Sendable, Equatable {
     public var phases: [PhaseCounts]?
     /// Optional: chip-wide totals of every sample, in order (per-sample energy spread).
     public var sampleTotals: [SampleCounts]?
+    /// Optional: this mode's own placement when it runs a different circuit (nBP
+    /// inference uses a 4-step circuit); otherwise the file's `placement` applies.
+    public var placement: CoreAllocation?
 
     public init(
         samples: Int, partialSamples: Int = 0, stepsPerSample: Int, steps: Int,
         coreTotals: [CoreCounts], phases: [PhaseCounts]? = nil,
-        sampleTotals: [SampleCounts]? = nil
+        sampleTotals: [SampleCounts]? = nil, placement: CoreAllocation? = nil
     ) {
         self.sampleTotals = sampleTotals
+        self.placement = placement
         self.samples = samples
         self.partialSamples = partialSamples
         self.stepsPerSample = stepsPerSample
@@ -139,13 +143,64 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
         mode == .training ? training : inference
     }
 
-    /// Reads `RUN_DIR/energy_counts.json` (or the file itself) and validates it.
+    /// The placement a mode's counts refer to: its own, else the file's.
+    public func placement(for mode: RunMode) -> CoreAllocation {
+        counts(for: mode)?.placement ?? placement
+    }
+
+    /// Sibling file some runs write for a separate inference circuit; `load` merges it.
+    public static let inferenceFileName = "energy_counts_inference.json"
+
+    /// One document from separate training and inference documents (different circuits,
+    /// different placements): the training placement stays file-level, the inference
+    /// mode carries its own.
+    public static func combining(training: EnergyCounts?, inference: EnergyCounts?)
+        -> EnergyCounts?
+    {
+        guard let base = training ?? inference else { return nil }
+        var result = base
+        if let training {
+            result.training = training.training.map { mode in
+                var m = mode
+                m.placement = training.placement(for: .training)
+                if m.placement == base.placement { m.placement = nil }
+                return m
+            }
+        }
+        if let inference, let mode = inference.inference {
+            var m = mode
+            m.placement = inference.placement(for: .inference)
+            if m.placement == result.placement { m.placement = nil }
+            result.inference = m
+            if result.reference == nil { result.reference = inference.reference }
+        }
+        return result
+    }
+
+    /// Reads `RUN_DIR/energy_counts.json` (or the file itself) and validates it. When the
+    /// directory also holds `energy_counts_inference.json` and the main file has no
+    /// inference counts, that file's inference counts (with their placement) are merged.
     public static func load(runDirectory path: String) throws(EnergyCountsError) -> EnergyCounts {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        let file =
-            isDirectory.boolValue ? (path as NSString).appendingPathComponent(fileName) : path
-        guard exists, FileManager.default.fileExists(atPath: file) else {
+        guard exists else { throw .missingFile(path: path) }
+        guard isDirectory.boolValue else { return try loadFile(path) }
+        let main = (path as NSString).appendingPathComponent(fileName)
+        let sibling = (path as NSString).appendingPathComponent(inferenceFileName)
+        let hasMain = FileManager.default.fileExists(atPath: main)
+        let hasSibling = FileManager.default.fileExists(atPath: sibling)
+        guard hasMain || hasSibling else { throw .missingFile(path: main) }
+        let training = hasMain ? try loadFile(main) : nil
+        guard hasSibling, training?.inference == nil else { return training! }
+        let combined = combining(training: training, inference: try loadFile(sibling))!
+        let problems = combined.validationProblems()
+        guard problems.isEmpty else { throw .invalid(origin: path, problems: problems) }
+        return combined
+    }
+
+    /// Reads and validates one counts file.
+    public static func loadFile(_ file: String) throws(EnergyCountsError) -> EnergyCounts {
+        guard FileManager.default.fileExists(atPath: file) else {
             throw .missingFile(path: file)
         }
         let data: Data
@@ -175,19 +230,25 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
         if format != Self.formatName {
             problems.append("format is '\(format)', expected '\(Self.formatName)'")
         }
-        var compartments: [Int: Int] = [:]
-        for load in placement.cores {
-            if compartments[load.core] != nil {
-                problems.append("placement lists core \(load.core) twice")
+        func compartmentsByCore(_ allocation: CoreAllocation, _ label: String) -> [Int: Int] {
+            var result: [Int: Int] = [:]
+            for load in allocation.cores {
+                if result[load.core] != nil {
+                    problems.append("\(label) lists core \(load.core) twice")
+                }
+                result[load.core] = load.compartments
             }
-            compartments[load.core] = load.compartments
+            return result
         }
+        let fileCompartments = compartmentsByCore(placement, "placement")
         if training == nil && inference == nil {
             problems.append("neither training nor inference counts are present")
         }
         for mode in RunMode.allCases {
             guard let m = counts(for: mode) else { continue }
             let p = mode.rawValue
+            let compartments =
+                m.placement.map { compartmentsByCore($0, "\(p).placement") } ?? fileCompartments
             if m.stepsPerSample < 1 { problems.append("\(p).stepsPerSample must be >= 1") }
             if m.samples < 0 || m.partialSamples < 0 || m.steps < 0 {
                 problems.append("\(p): samples, partialSamples and steps must be >= 0")

@@ -30,6 +30,7 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     /// for nBP training, §7.3 item 2).
     public var learningSweepsPerSample: Double
     public var coresUsed: Int
+    public var tilesUsed: Int
     public var compartments: Int
     public var plasticSynapses: Int
     public var fixedSynapses: Int
@@ -63,8 +64,9 @@ public struct PhaseEstimate: Codable, Sendable, Equatable {
     public var syncNS: Double
 }
 
-/// One used core over the whole run (§8.2 `perCore`).
+/// One used core over all steps of one mode (§8.2 `perCore`).
 public struct PerCoreEstimate: Codable, Sendable, Equatable {
+    public var mode: RunMode
     public var core: Int
     public var tile: Int
     public var x: Int
@@ -90,10 +92,11 @@ public struct RunEstimate: Codable, Sendable, Equatable {
     public var counts: CoreStepCounts
 }
 
+/// Cores and tiles of the file-level placement (each mode's own are in its summary).
 public struct ChipUsage: Codable, Sendable, Equatable {
     public var coresUsed: Int
     public var tilesUsed: Int
-    /// core index (as a string key) -> steps in which it was critical.
+    /// core index (as a string key) -> steps in which it was critical, all modes.
     public var criticalCoreHistogram: [String: Int]
 }
 
@@ -120,11 +123,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
     /// Builds the report: every §4 formula applied to the counts.
     /// `reference` overrides the counts file's own (`"nbp"` or `"none"`).
     public init(counts: EnergyCounts, table: CostTable, reference: String? = nil) {
-        let estimator = EnergyEstimator(table: table, placement: counts.placement)
         let chipGeometry = table.chip
         var histogram: [Int: Int] = [:]
-        var coreEnergy: [Int: Double] = [:]
-        var coreBusy: [Int: Double] = [:]
+        var perCoreEstimates: [PerCoreEstimate] = []
         var summaries: [String: ModeSummary] = [:]
         var phasesByMode: [String: [PhaseEstimate]] = [:]
         var runEnergy = EnergyByCategory()
@@ -133,10 +134,15 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         var runSteps = 0
         var notes: [String] = []
         var sampleEstimates: [SampleEstimate] = []
-        let plasticCores = Set(counts.placement.cores.filter { $0.plasticSynapses > 0 }.map(\.core))
 
         for mode in RunMode.allCases {
             guard let m = counts.counts(for: mode), m.steps > 0 else { continue }
+            // Training and inference may run different circuits with their own placement.
+            let modePlacement = counts.placement(for: mode)
+            let estimator = EnergyEstimator(table: table, placement: modePlacement)
+            var modeHistogram: [Int: Int] = [:]
+            let plasticCores = Set(
+                modePlacement.cores.filter { $0.plasticSynapses > 0 }.map(\.core))
             var perSampleEnergy = EnergyByCategory()
             var perSampleLatency = LatencyByTerm()
             var modeEnergy = EnergyByCategory()
@@ -152,7 +158,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                     perSampleLatency = perSampleLatency + cost.latency
                     modeEnergy = modeEnergy + cost.energy * n
                     modeLatency = modeLatency + cost.latency * n
-                    if let core = cost.criticalCore { histogram[core, default: 0] += phase.samples }
+                    if let core = cost.criticalCore {
+                        modeHistogram[core, default: 0] += phase.samples
+                    }
                     phaseEstimates.append(
                         PhaseEstimate(
                             stepInSample: phase.stepInSample, samples: phase.samples,
@@ -169,15 +177,25 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                 perSampleLatency = cost.latency * k
                 modeEnergy = cost.energy * n
                 modeLatency = cost.latency * n
-                if let core = cost.criticalCore { histogram[core, default: 0] += m.steps }
+                if let core = cost.criticalCore { modeHistogram[core, default: 0] += m.steps }
                 notes.append(
                     "\(mode.rawValue): no per-phase counts; latency assumes every step carries "
                         + "the mean load (a lower bound)")
             }
-            for c in m.coreTotals {
-                coreEnergy[c.core, default: 0] += estimator.coreEnergy(c.counts).total
-                coreBusy[c.core, default: 0] += estimator.coreTimeNS(c.counts)
+            let totalsByCore = Dictionary(
+                m.coreTotals.map { ($0.core, $0.counts) }, uniquingKeysWith: { a, _ in a })
+            for load in modePlacement.cores {
+                let c = totalsByCore[load.core] ?? CoreStepCounts()
+                let (x, y) = chipGeometry.coordinates(ofTile: chipGeometry.tile(ofCore: load.core))
+                perCoreEstimates.append(
+                    PerCoreEstimate(
+                        mode: mode, core: load.core, tile: chipGeometry.tile(ofCore: load.core),
+                        x: x, y: y, compartments: load.compartments,
+                        fixedSynapses: load.fixedSynapses, plasticSynapses: load.plasticSynapses,
+                        energyPJ: estimator.coreEnergy(c).total, busyNS: estimator.coreTimeNS(c),
+                        timesCritical: modeHistogram[load.core] ?? 0))
             }
+            histogram.merge(modeHistogram, uniquingKeysWith: +)
             let total = m.chipTotals
             var minEnergy: Double? = nil
             var maxEnergy: Double? = nil
@@ -194,7 +212,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                     var e = estimator.coreEnergy(sample.counts)
                     e.sync = table.sync.energyPJ * Double(sample.steps)
                     e.static =
-                        table.staticPower.powerMW(coresUsed: counts.placement.coresUsed) * latency
+                        table.staticPower.powerMW(coresUsed: modePlacement.coresUsed) * latency
                     let partial = sample.steps < m.stepsPerSample
                     sampleEstimates.append(
                         SampleEstimate(
@@ -228,10 +246,11 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                 latencyNS: modeLatency.total, latencyByTermNS: modeLatency,
                 learningSweepsPerSample: plasticCores.isEmpty
                     ? 0 : Double(epochsOnPlasticCores) / Double(plasticCores.count) / sampleCount,
-                coresUsed: counts.placement.coresUsed,
-                compartments: counts.placement.cores.reduce(0) { $0 + $1.compartments },
-                plasticSynapses: counts.placement.cores.reduce(0) { $0 + $1.plasticSynapses },
-                fixedSynapses: counts.placement.cores.reduce(0) { $0 + $1.fixedSynapses },
+                coresUsed: modePlacement.coresUsed,
+                tilesUsed: modePlacement.tilesUsed(chipGeometry),
+                compartments: modePlacement.cores.reduce(0) { $0 + $1.compartments },
+                plasticSynapses: modePlacement.cores.reduce(0) { $0 + $1.plasticSynapses },
+                fixedSynapses: modePlacement.cores.reduce(0) { $0 + $1.fixedSynapses },
                 counts: total)
             phasesByMode[mode.rawValue] = phaseEstimates
             runEnergy = runEnergy + modeEnergy
@@ -257,14 +276,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         summaryByMode = summaries
         samples = sampleEstimates
         perPhase = phasesByMode
-        perCore = counts.placement.cores.map { load in
-            let (x, y) = chipGeometry.coordinates(ofTile: chipGeometry.tile(ofCore: load.core))
-            return PerCoreEstimate(
-                core: load.core, tile: chipGeometry.tile(ofCore: load.core), x: x, y: y,
-                compartments: load.compartments, fixedSynapses: load.fixedSynapses,
-                plasticSynapses: load.plasticSynapses, energyPJ: coreEnergy[load.core] ?? 0,
-                busyNS: coreBusy[load.core] ?? 0, timesCritical: histogram[load.core] ?? 0)
-        }
+        perCore = perCoreEstimates
         let referenceName = reference ?? counts.reference
         if let referenceName, NBPReference.matches(referenceName) {
             comparison = RunMode.allCases.compactMap { mode in

@@ -140,7 +140,8 @@ public enum FirstPrinciples {
             energyPJ: energy.total, energyByCategoryPJ: energy, latencyNS: latency.total,
             latencyByTermNS: latency,
             learningSweepsPerSample: Double(totals.learningEpochs) / Double(coresWithPlastic),
-            coresUsed: input.coresUsed, compartments: 0, plasticSynapses: 0, fixedSynapses: 0,
+            coresUsed: input.coresUsed, tilesUsed: input.tilesUsed, compartments: 0,
+            plasticSynapses: 0, fixedSynapses: 0,
             counts: totals)
         return FirstPrinciplesEstimate(
             mode: input.mode, stepsPerSample: steps, energyPerSamplePJ: energy.total,

@@ -52,8 +52,8 @@ extension EnergyReport {
             let e = s.energyByCategoryPJ
             let c = s.counts
             lines.append(
-                "Energy model: \(preset)   cores used: \(chip.coresUsed)   tiles used: "
-                    + "\(chip.tilesUsed)   steps: \(UnitFormat.grouped(Double(s.steps)))   "
+                "Energy model: \(preset)   cores used: \(s.coresUsed)   tiles used: "
+                    + "\(s.tilesUsed)   steps: \(UnitFormat.grouped(Double(s.steps)))   "
                     + "samples: \(UnitFormat.grouped(Double(s.samples))) (\(mode.rawValue))"
                     + (s.partialSamples > 0 ? " + \(s.partialSamples) partial" : ""))
             lines.append(

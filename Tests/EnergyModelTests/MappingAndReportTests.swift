@@ -278,3 +278,43 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     let m = try #require(recorder.counts(description: "cut").inference)
     #expect(m.samples == 1 && m.partialSamples == 1 && m.steps == 5)
 }
+
+@Test func separateInferenceCircuitKeepsItsOwnPlacement() throws {
+    // Training on cores 0 and 4 (smallRun); inference on a different circuit on core 9.
+    let training = smallRun()
+    let inferencePlacement = CoreAllocation(
+        populations: [PopulationPlacement(name: "q", cores: [CoreShare(core: 9, count: 5)])],
+        cores: [CoreLoad(core: 9, compartments: 5)])
+    var recorder = EnergyCountsRecorder(
+        placement: inferencePlacement, stepsPerSample: [.inference: 2])
+    for _ in 0..<4 {
+        recorder.record(
+            [
+                CoreCounts(
+                    core: 9, counts: CoreStepCounts(activeCompartments: 1, inactiveCompartments: 4))
+            ],
+            mode: .inference)
+    }
+    let inference = recorder.counts(description: "inference circuit")
+    var trainingOnly = training
+    trainingOnly.inference = nil
+
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("energy-\(UUID())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try trainingOnly.write(to: dir.appendingPathComponent(EnergyCounts.fileName))
+    try inference.write(to: dir.appendingPathComponent(EnergyCounts.inferenceFileName))
+    let loaded = try EnergyCounts.load(runDirectory: dir.path)
+    #expect(loaded.validationProblems() == [])
+    #expect(loaded.placement(for: .inference) == inferencePlacement)
+    #expect(loaded.placement(for: .training) == training.placement)
+    #expect(loaded == EnergyCounts.combining(training: trainingOnly, inference: inference))
+
+    let report = EnergyReport(counts: loaded, table: .davies2018)
+    let s = try #require(report.summary(.inference))
+    #expect(s.coresUsed == 1 && s.tilesUsed == 1 && s.samples == 2)
+    #expect(close(s.meanEnergyPJ, 2 * (81 + 4 * 52)))
+    #expect(close(s.meanLatencyNS, 2 * (8.4 + 4 * 5.3 + 113)))  // one tile: 113 ns barrier
+    #expect(report.perCore.filter { $0.mode == .inference }.map(\.core) == [9])
+    #expect(report.perCore.filter { $0.mode == .training }.map(\.core) == [0, 4])
+}
