@@ -440,7 +440,7 @@ public struct EnergyCountsRecorder: Sendable {
             var stepTotal = CoreStepCounts()
             for (c, slot) in zip(cores, slots) {
                 acc.phases[base + slot] += c.counts
-                stepTotal += c.counts
+                if acc.samples != nil { stepTotal += c.counts }
             }
             acc.advance(k, stepTotal)
         }
@@ -460,12 +460,13 @@ public struct EnergyCountsRecorder: Sendable {
             let k = acc.position(stepInSample)
             let base = k * acc.usedCores
             var stepTotal = CoreStepCounts()
+            let keepSamples = acc.samples != nil
             acc.phases.withUnsafeMutableBufferPointer { phases in
                 chipStep.withUnsafeBufferPointer { step in
                     for slot in 0..<loads.count {
                         let c = step[loads[slot].core]
                         phases[base + slot] += c
-                        stepTotal += c
+                        if keepSamples { stepTotal += c }
                     }
                 }
             }
