@@ -21,6 +21,11 @@ public enum UnitFormat {
         String(format: "%.3g", value)
     }
 
+    /// Two decimals near 1, three significant digits for far-off ratios.
+    public static func ratio(_ value: Double) -> String {
+        value >= 0.1 && value < 100 ? String(format: "%.2f", value) : String(format: "%.3g", value)
+    }
+
     public static func scientific(_ value: Double) -> String {
         String(format: "%.3e", value)
     }
@@ -115,8 +120,8 @@ extension EnergyReport {
                 lines.append(
                     "Reference \(cmp.reference) (\(mode.rawValue)): "
                         + "\(UnitFormat.energy(cmp.paperEnergyPJ)), \(UnitFormat.time(cmp.paperLatencyNS)) "
-                        + "-> ratio energy \(String(format: "%.2f", cmp.energyRatio)), latency "
-                        + "\(String(format: "%.2f", cmp.latencyRatio))  [\(cmp.verdict)]")
+                        + "-> ratio energy \(UnitFormat.ratio(cmp.energyRatio)), latency "
+                        + "\(UnitFormat.ratio(cmp.latencyRatio))  [\(cmp.verdict)]")
                 for gap in cmp.gapTerms {
                     let size =
                         gap.estimatePJ.map { UnitFormat.energy($0) }

@@ -250,8 +250,8 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
                         + "\(UnitFormat.time(e.latencyPerSampleNS)) per sample "
                         + "(paper \(UnitFormat.energy(e.comparison.paperEnergyPJ)), "
                         + "\(UnitFormat.time(e.comparison.paperLatencyNS)); ratio energy "
-                        + String(format: "%.2f", e.comparison.energyRatio) + ", latency "
-                        + String(format: "%.2f", e.comparison.latencyRatio)
+                        + UnitFormat.ratio(e.comparison.energyRatio) + ", latency "
+                        + UnitFormat.ratio(e.comparison.latencyRatio)
                         + ") [\(e.comparison.verdict)]; "
                         + "cores \(input.coresUsed), learning cores \(input.learningCores)")
                 let parts = zip(EnergyByCategory.names, e.energyByCategoryPJ.values)
