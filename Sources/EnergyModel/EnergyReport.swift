@@ -33,6 +33,9 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     public var tilesUsed: Int
     public var compartments: Int
     public var plasticSynapses: Int
+    /// Cores holding plastic synapses, and the most any one of them holds.
+    public var plasticCores: Int
+    public var maxPlasticSynapsesPerCore: Int
     public var fixedSynapses: Int
     /// Chip-wide totals of every §2 count for this mode.
     public var counts: CoreStepCounts
@@ -250,6 +253,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                 tilesUsed: modePlacement.tilesUsed(chipGeometry),
                 compartments: modePlacement.cores.reduce(0) { $0 + $1.compartments },
                 plasticSynapses: modePlacement.cores.reduce(0) { $0 + $1.plasticSynapses },
+                plasticCores: plasticCores.count,
+                maxPlasticSynapsesPerCore: modePlacement.cores.map(\.plasticSynapses).max() ?? 0,
                 fixedSynapses: modePlacement.cores.reduce(0) { $0 + $1.fixedSynapses },
                 counts: total)
             phasesByMode[mode.rawValue] = phaseEstimates

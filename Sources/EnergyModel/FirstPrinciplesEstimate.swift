@@ -129,6 +129,8 @@ public enum FirstPrinciples {
         }
         let steps = input.phases.count
         let coresWithPlastic = max(input.learningCores, 1)
+        // Plastic synapses swept in a step: the training circuit sweeps all of them.
+        let plasticPerStep = input.phases.map(\.plasticSynapsesSwept).max() ?? 0
         let summary = ModeSummary(
             mode: input.mode, samples: 1, partialSamples: 0, stepsPerSample: steps, steps: steps,
             latencyBasis: "firstPrinciples", meanEnergyPJ: energy.total, minEnergyPJ: nil,
@@ -141,7 +143,8 @@ public enum FirstPrinciples {
             latencyByTermNS: latency,
             learningSweepsPerSample: Double(totals.learningEpochs) / Double(coresWithPlastic),
             coresUsed: input.coresUsed, tilesUsed: input.tilesUsed, compartments: 0,
-            plasticSynapses: 0, fixedSynapses: 0,
+            plasticSynapses: plasticPerStep, plasticCores: coresWithPlastic,
+            maxPlasticSynapsesPerCore: plasticPerStep / coresWithPlastic, fixedSynapses: 0,
             counts: totals)
         return FirstPrinciplesEstimate(
             mode: input.mode, stepsPerSample: steps, energyPerSamplePJ: energy.total,

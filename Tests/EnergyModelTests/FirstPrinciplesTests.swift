@@ -55,3 +55,21 @@ import Testing
     let step: Double = 2000 * 6.1 / 2 + other / 4 + (2.1 + 4.1) + 113
     #expect(close(e.latencyPerSampleNS, 2 * step))
 }
+
+@Test func gapTermsNameTheTermThatDiffers() throws {
+    // Learning concentrated on 5 cores: far slower than the paper -> the critical core.
+    var slow = FirstPrinciples.nbpDefaultInput(mode: .training)
+    slow.learningCores = 5
+    let slowEstimate = FirstPrinciples.estimate(slow, table: .davies2018)
+    #expect(!slowEstimate.comparison.latencyWithinTolerance)
+    let load = try #require(slowEstimate.comparison.gapTerms.first { $0.name == "criticalCoreLoad" })
+    #expect(close(try #require(load.estimateNS), slowEstimate.latencyPerSampleNS - 1.5e6))
+    #expect(load.note.contains("100,000 plastic synapses on one core"))
+    // Inference below the paper's energy: the static power that would close the gap.
+    let inference = FirstPrinciples.estimate(
+        FirstPrinciples.nbpDefaultInput(mode: .inference), table: .davies2018)
+    let staticGap = try #require(inference.comparison.gapTerms.first { $0.name == "staticPower" })
+    #expect(close(try #require(staticGap.estimatePJ), 2.5e6 - inference.energyPerSamplePJ))
+    #expect(inference.comparison.gapTerms.contains { $0.name == "hostAndManagement" })
+    #expect(inference.comparison.verdict.hasPrefix("GAP: "))
+}
