@@ -197,13 +197,23 @@ final class ConnectionRuntime {
         let target = ring + slot * compartments + targetStart
         let nt = targetCount
         let base = Int32(sourceStart)
+        let shift = 6 + exponent
         currents.withUnsafeBufferPointer { w in
             let weights = w.baseAddress!
             switch layout {
             case .dense(let stride):
-                for s in spikes {
-                    let row = weights + Int(s - base) * stride
-                    addRow(target, row, nt)
+                if shift >= 0 {
+                    // Rows of 16-bit mantissas halve the memory traffic of the hot loop.
+                    mantissa.withUnsafeBufferPointer { m in
+                        for s in spikes {
+                            addRow(target, m.baseAddress! + Int(s - base) * stride, nt, shift: Int32(shift))
+                        }
+                    }
+                } else {
+                    for s in spikes {
+                        let row = weights + Int(s - base) * stride
+                        addRow(target, row, nt)
+                    }
                 }
                 for (core, count) in uniformOps { counts[core].synapticOps += count * spikes.count }
             case .oneToOne:
@@ -252,6 +262,12 @@ final class ConnectionRuntime {
         mantissa[k] = Int16(value)
         currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
     }
+}
+
+/// dst[0..<n] += src[0..<n] << shift (16-bit mantissas to currents, §1).
+@inline(__always)
+func addRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int16>, _ n: Int, shift: Int32) {
+    for j in 0..<n { dst[j] &+= Int32(truncatingIfNeeded: src[j]) << shift }
 }
 
 /// dst[0..<n] += src[0..<n] with wrapping Int32 adds (mod 2^24 is all that matters, §1).

@@ -182,7 +182,7 @@ struct BenchChipCommand: AsyncParsableCommand {
         result["table"] = .array(rows.map { row in
             .object([
                 "kind": .string(row.kind), "compartments": .integer(row.compartments), "steps": .integer(row.steps),
-                "seconds": .number(row.seconds), "spikes_per_step": .number(row.spikesPerStep),
+                "cpu_seconds": .number(row.seconds), "wall_seconds": .number(row.wallSeconds), "spikes_per_step": .number(row.spikesPerStep),
                 "syn_events_per_s": .number(row.synapticEventsPerSecond),
                 "compartment_updates_per_s": .number(row.compartmentUpdatesPerSecond),
                 "plastic_updates_per_s": .number(row.plasticUpdatesPerSecond),
