@@ -58,6 +58,8 @@ final class LearningRuntime {
     /// Core of each post (local index) and posts per core, for counters.
     let postCore: [Int32]
     let postsPerCore: [(core: Int, count: Int)]
+    /// Contiguous runs of posts on one core.
+    let postCoreRuns: [(core: Int, start: Int, end: Int)]
 
     // Scratch for the full-row path.
     var q: [[Int64]] = []
@@ -79,6 +81,15 @@ final class LearningRuntime {
         var perCore: [Int: Int] = [:]
         for c in postCore { perCore[Int(c), default: 0] += 1 }
         postsPerCore = perCore.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        var runs: [(core: Int, start: Int, end: Int)] = []
+        for (j, c) in postCore.enumerated() {
+            if let last = runs.last, last.core == Int(c), last.end == j {
+                runs[runs.count - 1].end = j + 1
+            } else {
+                runs.append((Int(c), j, j + 1))
+            }
+        }
+        postCoreRuns = runs
         compiled = rules.rules.map { rule in
             let scale = max(0, -(rule.products.map(\.exponent).min() ?? 0))
             let gridLog = rule.target == .dw && signMode == .mixed ? 1 : 0
@@ -443,7 +454,41 @@ final class LearningRuntime {
                             }
                         }
                     }
-                    for j in 0..<n where nz[j] != 0 { apply(i, j, dw[j], dt[j]) }
+                    if let rule = dwRule, dtRule == nil {
+                        // Common case (only dw): round and store in one tight loop per core run.
+                        let sh = rule.roundingShift
+                        let mask = (Int64(1) << Int64(sh)) &- 1
+                        let down = UInt64(64 - max(sh, 1))
+                        let grid = rule.grid
+                        let lo = rule.range.lowerBound
+                        let hi = rule.range.upperBound
+                        for run in postCoreRuns {
+                            var processed = 0
+                            for j in run.start..<run.end where nz[j] != 0 {
+                                processed += 1
+                                let sum = dw[j]
+                                if sum == 0 { continue }
+                                var change = sum >> Int64(sh)
+                                let remainder = UInt64(sum & mask)
+                                if remainder != 0 && (random.next() >> down) < remainder { change += 1 }
+                                change *= grid
+                                if change == 0 { continue }
+                                let k = rowBase + j
+                                let w = Int64(mant[k])
+                                let updated = min(max(w + change, lo), hi)
+                                if updated == w { continue }
+                                mant[k] = Int16(updated)
+                                if shift < 0 {
+                                    currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                                } else if hasPacked {
+                                    packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                }
+                            }
+                            counts[run.core].plasticSynapseUpdatesProcessed += processed
+                        }
+                    } else {
+                        for j in 0..<n where nz[j] != 0 { apply(i, j, dw[j], dt[j]) }
+                    }
                 }
                 }
                 }

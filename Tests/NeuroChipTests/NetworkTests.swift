@@ -273,3 +273,32 @@ func deliveryAddsExactCurrents(pattern: ConnectionPattern, mode: SignMode, expon
     #expect(chip.probeRecords[0].data[1] == expected)
     #expect(try chip.weights(of: "c") == weights)
 }
+
+/// The vector kernel (every decay specialisation) agrees with the pure step function.
+@Test(arguments: [0, 1, 410, 4095, 4096])
+func vectorKernelMatchesPureStep(du: Int) {
+    var random = ChipRandom(seed: UInt64(du) + 1)
+    for dv in [0, 7, 2048, 4096] {
+        let p = CompartmentParameters(du: du, dv: dv, bias: Int(random.below(20_000)) - 10_000,
+                                      vth: Int(random.below(300_000)), refractory: 1 + Int(random.below(4)))
+        let n = 37
+        var u = [Int32](repeating: 0, count: n)
+        var v = [Int32](repeating: 0, count: n)
+        var r = [Int32](repeating: 0, count: n)
+        var a = [Int32](repeating: 0, count: n)
+        var spikes = [UInt8](repeating: 0, count: n)
+        var states = [CompartmentState](repeating: CompartmentState(), count: n)
+        for _ in 0..<60 {
+            let inputs = (0..<n).map { _ in Int32(Int(random.below(3_000_000)) - 1_500_000) }
+            a = inputs
+            _ = updateCompartments(range: 0..<n, parameters: p, u: &u, v: &v, refractoryLeft: &r, input: &a,
+                                   spikes: &spikes)
+            for i in 0..<n {
+                let result = compartmentStep(states[i], input: inputs[i], parameters: p)
+                states[i] = result.state
+                #expect(result.state == CompartmentState(u: u[i], v: v[i], refractoryLeft: r[i]))
+                #expect(result.spike == (spikes[i] == 1))
+            }
+        }
+    }
+}
