@@ -90,7 +90,11 @@ struct ChipRunCommand: AsyncParsableCommand {
     private func writeAtomically(_ data: Data, to path: String) throws {
         let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         try data.write(to: URL(fileURLWithPath: temporary))
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+        // rename(2) replaces the destination atomically, so readers never see a partial file.
+        guard rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ChipCommandError.unreadable(path: path, reason: "cannot write (errno \(errno))")
+        }
     }
 }
 
