@@ -458,26 +458,25 @@ final class LearningRuntime {
                         // Common case (only dw): round and store in one tight loop per core run.
                         let sh = rule.roundingShift
                         let mask = (Int64(1) << Int64(sh)) &- 1
-                        let down = UInt64(64 - max(sh, 1))
                         let grid = rule.grid
                         let lo = rule.range.lowerBound
                         let hi = rule.range.upperBound
+                        // Branch-free apart from the random draw (data-dependent branches
+                        // mispredict on random weights); a synapse with a zero sum gets a
+                        // zero change and is stored unchanged. All values are small, so the
+                        // wrapping operators never wrap.
                         for run in postCoreRuns {
                             var processed = 0
-                            for j in run.start..<run.end where nz[j] != 0 {
-                                processed += 1
+                            for j in run.start..<run.end {
+                                processed &+= Int(nz[j])
                                 let sum = dw[j]
-                                if sum == 0 { continue }
-                                var change = sum >> Int64(sh)
-                                let remainder = UInt64(sum & mask)
-                                if remainder != 0 && (random.next() >> down) < remainder { change += 1 }
-                                change *= grid
-                                if change == 0 { continue }
-                                let k = rowBase + j
-                                let w = Int64(mant[k])
-                                let updated = min(max(w + change, lo), hi)
-                                if updated == w { continue }
-                                mant[k] = Int16(updated)
+                                let remainder = UInt64(bitPattern: sum & mask)
+                                var up: Int64 = 0
+                                if remainder != 0 { up = random.bits(sh) < remainder ? 1 : 0 }
+                                let change = ((sum >> Int64(sh)) &+ up) &* grid
+                                let k = rowBase &+ j
+                                let updated = min(max(Int64(mant[k]) &+ change, lo), hi)
+                                mant[k] = Int16(truncatingIfNeeded: updated)
                                 if shift < 0 {
                                     currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
                                 } else if hasPacked {

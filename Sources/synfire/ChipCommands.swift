@@ -148,8 +148,14 @@ struct BenchChipCommand: AsyncParsableCommand {
     @Flag(help: "Smaller sizes and shorter runs (under 30 s).") var quick = false
     @Flag(help: "Also measure plastic synapse updates per second.") var learning = false
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @Flag(help: .hidden) var learningOnly = false
 
     func run() async throws {
+        if learningOnly {
+            let sweep = try ChipBenchmark.measurePlastic(rule: "sweep", minSeconds: quick ? 0.4 : 1.5)
+            print(String(format: "sweep rule: %.3g plastic updates/s, %d updates, %d steps, %.3f cpu s, %.3f wall s", sweep.plasticUpdatesPerSecond, sweep.plasticUpdates, sweep.steps, sweep.seconds, sweep.wallSeconds))
+            return
+        }
         #if DEBUG
             logLine("warning: debug build; figures are meaningless — use swift build -c release")
         #endif
