@@ -20,9 +20,10 @@ public struct ChipRandom: RandomNumberGenerator, Sendable {
             reservoir = next()
             reservoirBits = 64
         }
-        let value = reservoir & ((1 << UInt64(count)) &- 1)
-        reservoir >>= UInt64(count)
-        reservoirBits -= count
+        // Masking shifts (&<<, &>>): count is 1...32, and they skip the overshift checks.
+        let value = reservoir & ((1 &<< UInt64(count)) &- 1)
+        reservoir = reservoir &>> UInt64(count)
+        reservoirBits &-= count
         return value
     }
 

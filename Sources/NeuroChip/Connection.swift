@@ -260,7 +260,7 @@ final class ConnectionRuntime {
                             for s in spikes {
                                 let i = Int(s - base)
                                 for k in Int(rows[i])..<Int(rows[i + 1]) {
-                                    target[Int(posts[k])] &+= Int32(truncatingIfNeeded: m[k]) << sh
+                                    target[Int(posts[k])] &+= Int32(truncatingIfNeeded: m[k]) &<< sh
                                 }
                             }
                         }
@@ -279,7 +279,7 @@ final class ConnectionRuntime {
     /// Current of synapse k (layout order).
     @inline(__always)
     func current(at k: Int) -> Int32 {
-        shift >= 0 ? Int32(truncatingIfNeeded: mantissa[k]) << Int32(shift) : currents[k]
+        shift >= 0 ? Int32(truncatingIfNeeded: mantissa[k]) &<< Int32(shift) : currents[k]
     }
 
     /// Sparse delivery with per-synapse delays, negative shifts or 32-bit indices.
@@ -312,20 +312,21 @@ final class ConnectionRuntime {
     }
 }
 
-/// Packed-row kernels (see `packed`): mixed rows hold w/2, so shift one more.
+/// Packed-row kernels (see `packed`): mixed rows hold w/2, so shift one more. Shifts are
+/// 0...14, so the masking shift `&<<` is exact and keeps the loops free of overshift checks.
 @inline(__always)
 func addMixedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
-    for j in 0..<n { dst[j] &+= Int32(truncatingIfNeeded: src[j]) << shift }
+    for j in 0..<n { dst[j] &+= Int32(truncatingIfNeeded: src[j]) &<< shift }
 }
 
 @inline(__always)
 func addUnsignedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
-    for j in 0..<n { dst[j] &+= Int32(UInt8(bitPattern: src[j])) << shift }
+    for j in 0..<n { dst[j] &+= Int32(UInt8(bitPattern: src[j])) &<< shift }
 }
 
 @inline(__always)
 func subtractUnsignedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
-    for j in 0..<n { dst[j] &-= Int32(UInt8(bitPattern: src[j])) << shift }
+    for j in 0..<n { dst[j] &-= Int32(UInt8(bitPattern: src[j])) &<< shift }
 }
 
 /// dst[0..<n] += src[0..<n] with wrapping Int32 adds (mod 2^24 is all that matters, §1).

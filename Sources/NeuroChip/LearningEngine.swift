@@ -457,7 +457,7 @@ final class LearningRuntime {
                     if let rule = dwRule, dtRule == nil {
                         // Common case (only dw): round and store in one tight loop per core run.
                         let sh = rule.roundingShift
-                        let mask = (Int64(1) << Int64(sh)) &- 1
+                        let mask = (Int64(1) &<< Int64(sh)) &- 1
                         let grid = rule.grid
                         let lo = rule.range.lowerBound
                         let hi = rule.range.upperBound
@@ -473,7 +473,7 @@ final class LearningRuntime {
                                 let remainder = UInt64(bitPattern: sum & mask)
                                 var up: Int64 = 0
                                 if remainder != 0 { up = random.bits(sh) < remainder ? 1 : 0 }
-                                let change = ((sum >> Int64(sh)) &+ up) &* grid
+                                let change = ((sum &>> Int64(sh)) &+ up) &* grid
                                 let k = rowBase &+ j
                                 let updated = min(max(Int64(mant[k]) &+ change, lo), hi)
                                 mant[k] = Int16(truncatingIfNeeded: updated)
