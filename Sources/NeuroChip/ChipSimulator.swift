@@ -338,7 +338,9 @@ public final class ChipSimulator {
     public func step() {
         let s = currentStep
         let n = compartmentCount
-        var counts = lastStepCounts
+        // Take the counter array out of the property (no copy), reset the used cores.
+        var counts: [CoreStepCounts] = []
+        swap(&counts, &lastStepCounts)
         for core in usedCores { counts[core] = CoreStepCounts() }
 
         // Clear last step's flags.

@@ -19,6 +19,7 @@ struct Synfire: AsyncParsableCommand {
             ChipCommand.self,
             RunsCommand.self,
             NPZCommand.self,
+            EnergyCommand.self,
         ]
     )
 }
@@ -31,6 +32,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             BenchDataCommand.self,
             BenchChipCommand.self,
+            BenchEnergyCommand.self,
             BenchIOCommand.self,
         ]
     )

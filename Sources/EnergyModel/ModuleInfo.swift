@@ -1,1 +1,0 @@
-// EnergyModel module — placeholder until its first real file lands; removed then.
