@@ -20,6 +20,10 @@
 // A line looks like:
 //   nbp train epoch 3/20 [#######.............]  21000/60000  35.0%  1520 samples/s  ETA 0:25  acc 91.2%
 // Cheap to call per sample: it only formats when the interval has passed.
+//
+//   StopRequest.install()      // SIGINT/SIGTERM raise a flag instead of killing the process
+//   StopRequest.isRequested    // poll per sample: checkpoint, then stop; 2nd signal exits 130
+//   StopRequest.request() / .reset()
 
 import Foundation
 
