@@ -15,6 +15,7 @@ struct Synfire: AsyncParsableCommand {
             """,
         subcommands: [
             BenchCommand.self,
+            ErrorPropCommand.self,
         ]
     )
 }
