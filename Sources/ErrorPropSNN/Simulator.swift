@@ -19,11 +19,17 @@ public struct PresentationOptions: Sendable, Equatable {
     public var simulateErrorNeurons: Bool
     /// Record every spike (for rasters).
     public var record: Bool
+    /// Simulate the hidden error neurons even when `hiddenRate == 0` (they then have no
+    /// effect on anything; only rasters want them).
+    public var simulateHiddenErrorNeurons: Bool
+    /// Simulate only the hidden layer (to build a `HiddenActivity`).
+    var hiddenOnly = false
 
     public init(
         teacherClass: Int? = nil, plastic: Bool = false, outputRate: Double = 0.001, hiddenRate: Double = 0,
         update: UpdateMode = .online, teacherRate: Double = 40, wrongTeacherRate: Double = 0,
-        teacherFirstStep: Int = 125, simulateErrorNeurons: Bool = false, record: Bool = false
+        teacherFirstStep: Int = 125, simulateErrorNeurons: Bool = false, record: Bool = false,
+        simulateHiddenErrorNeurons: Bool = false
     ) {
         self.teacherClass = teacherClass
         self.plastic = plastic
@@ -35,6 +41,7 @@ public struct PresentationOptions: Sendable, Equatable {
         self.teacherFirstStep = teacherFirstStep
         self.simulateErrorNeurons = simulateErrorNeurons
         self.record = record
+        self.simulateHiddenErrorNeurons = simulateHiddenErrorNeurons
     }
 
     /// Evaluation (§5): plasticity and teachers off.
@@ -69,10 +76,32 @@ public func regularTrain(rate: Double, firstStep: Int, steps: Int, dt: Double = 
     return Array(stride(from: firstStep, to: steps, by: period))
 }
 
+/// The hidden layer's spikes for one sample. The hidden layer receives nothing but the
+/// input (no feedback from outputs), so while `W_in` is fixed its spikes can be computed
+/// once per sample and replayed: exact, and the reason a readout-only run is fast.
+public struct HiddenActivity: Sendable, Equatable {
+    /// Hidden spikes (neuron = hidden index) sorted by spike index.
+    public var spikes: [NeuronSpike]
+    public var counts: [Int]
+}
+
+/// Simulates the hidden layer alone for `pattern` (evaluation mode) and returns its spikes.
+public func hiddenActivity(network: ErrorPropNetwork, pattern: SpikePattern, steps: Int) -> HiddenActivity {
+    var scratch = network
+    var o = PresentationOptions.evaluation
+    o.record = true
+    o.hiddenOnly = true
+    let r = simulatePresentation(network: &scratch, pattern: pattern, steps: steps, options: o)
+    return HiddenActivity(spikes: r.spikes, counts: r.hiddenCounts)
+}
+
 /// Simulates one presentation of `pattern` on `network` with the order of operations of
 /// §2.4, updating the weights in place when `options.plastic`. State is reset first (§5).
+/// With `cachedHidden` the hidden layer is not simulated; its recorded spikes are
+/// delivered instead (valid only while `W_in` is fixed, i.e. `hiddenRate == 0`).
 public func simulatePresentation(
-    network: inout ErrorPropNetwork, pattern: SpikePattern, steps: Int, options: PresentationOptions
+    network: inout ErrorPropNetwork, pattern: SpikePattern, steps: Int, options: PresentationOptions,
+    cachedHidden: HiddenActivity? = nil
 ) -> PresentationResult {
     let p = network.parameters
     let nIn = p.inputCount
@@ -86,17 +115,33 @@ public func simulatePresentation(
     let eMH = p.hiddenErrorMinusBase
     let learning = options.plastic
     let withErrors = learning || options.simulateErrorNeurons
-    let active = withErrors ? p.neuronCount : ePO
+    precondition(cachedHidden == nil || options.hiddenRate == 0 || !options.plastic,
+        "a cached hidden layer is only valid while W_in is fixed")
+    // Neurons that can influence anything observable: hidden error neurons only act
+    // through hidden plasticity, error neurons only through plasticity (§5).
+    let upper: Int
+    if options.hiddenOnly {
+        upper = outBase
+    } else if !withErrors {
+        upper = ePO
+    } else if (learning && options.hiddenRate != 0) || options.simulateHiddenErrorNeurons {
+        upper = p.neuronCount
+    } else {
+        upper = ePH
+    }
+    let lower = cachedHidden == nil ? 0 : outBase
+    let active = upper
+    let total = p.neuronCount  // every buffer covers all neurons; only [lower, active) integrate
 
     // Scratch state, one contiguous buffer each (STYLE: hot loops over unsafe buffers).
-    let constants = UnsafeMutableBufferPointer<AdExConstants>.allocate(capacity: active)
-    let v = UnsafeMutableBufferPointer<Double>.allocate(capacity: active)
-    let w = UnsafeMutableBufferPointer<Double>.allocate(capacity: active)
-    let refr = UnsafeMutableBufferPointer<Int32>.allocate(capacity: active)
-    let iExc = UnsafeMutableBufferPointer<Double>.allocate(capacity: active)
-    let iInh = UnsafeMutableBufferPointer<Double>.allocate(capacity: active)
-    let dExc = UnsafeMutableBufferPointer<Double>.allocate(capacity: active)
-    let dInh = UnsafeMutableBufferPointer<Double>.allocate(capacity: active)
+    let constants = UnsafeMutableBufferPointer<AdExConstants>.allocate(capacity: total)
+    let v = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
+    let w = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
+    let refr = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
+    let iExc = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
+    let iInh = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
+    let dExc = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
+    let dInh = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
     let xIn = UnsafeMutableBufferPointer<Double>.allocate(capacity: nIn)
     let xH = UnsafeMutableBufferPointer<Double>.allocate(capacity: nH)
     let yH = UnsafeMutableBufferPointer<Double>.allocate(capacity: nH)
@@ -107,8 +152,8 @@ public func simulatePresentation(
     let conn = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: nH * nIn)
     let dwIn = UnsafeMutableBufferPointer<Double>.allocate(capacity: nH * nIn)
     let dwOut = UnsafeMutableBufferPointer<Double>.allocate(capacity: nO * nH)
-    let previous = UnsafeMutableBufferPointer<Int32>.allocate(capacity: active)
-    let current = UnsafeMutableBufferPointer<Int32>.allocate(capacity: active)
+    let previous = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
+    let current = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
     defer {
         for b in [v, w, iExc, iInh, dExc, dInh, xIn, xH, yH, wIn, wOut, gIn, gOut, dwIn, dwOut] { b.deallocate() }
         constants.deallocate()
@@ -117,7 +162,7 @@ public func simulatePresentation(
         previous.deallocate()
         current.deallocate()
     }
-    for n in 0..<active {
+    for n in 0..<total {
         constants[n] = AdExConstants(network.neurons[n], dt: dt)
         v[n] = network.neurons[n].restPotential  // reset: V = E_L, w = 0, currents 0 (§5)
         w[n] = 0
@@ -174,6 +219,9 @@ public func simulatePresentation(
     var recorded: [NeuronSpike] = []
     var previousCount = 0
     var eventIndex = 0
+    let cachedSpikes = cachedHidden?.spikes ?? []
+    var cachedCursor = 0
+    if let cachedHidden { hiddenCounts = cachedHidden.counts }
     let events = pattern.events
 
     for n in 0..<steps {
@@ -194,6 +242,18 @@ public func simulatePresentation(
                 teacherCursor[k] += 1
                 iExc[ePO + k] += jErr  // T[k] → E⁺_o[k] exc
                 iInh[eMO + k] += jErr  // T[k] → E⁻_o[k] inh
+            }
+        }
+        // Replayed hidden spikes first: they have the lowest neuron indices, so the
+        // summation order equals that of a full simulation.
+        while cachedCursor < cachedSpikes.count, Int(cachedSpikes[cachedCursor].step) == n {
+            let j = Int(cachedSpikes[cachedCursor].neuron)
+            cachedCursor += 1
+            xH[j] += 1
+            yH[j] += 1
+            for k in 0..<nO {
+                let e = k * nH + j
+                iExc[outBase + k] += gOut[e] * wOut[e] * jFF
             }
         }
         for s in 0..<previousCount {
@@ -282,7 +342,7 @@ public func simulatePresentation(
 
         // 3–4. Membrane update and spike detection; new spikes carry index n+1.
         var currentCount = 0
-        for idx in 0..<active {
+        for idx in lower..<active {
             if adExStep(v: &v[idx], w: &w[idx], refractory: &refr[idx], current: iExc[idx] - iInh[idx], constants[idx]) {
                 current[currentCount] = Int32(idx)
                 currentCount += 1
@@ -307,7 +367,7 @@ public func simulatePresentation(
         }
 
         // 5. Decay of port currents and traces (exact exponentials).
-        for idx in 0..<active {
+        for idx in lower..<active {
             iExc[idx] *= dExc[idx]
             iInh[idx] *= dInh[idx]
         }

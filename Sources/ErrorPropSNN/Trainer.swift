@@ -92,7 +92,10 @@ public struct EvaluationResult: Sendable, Equatable {
 }
 
 /// Presents every sample with plasticity and teachers off; a tie counts as wrong (§5).
-public func evaluate(network: ErrorPropNetwork, samples: [SpikePattern], steps: Int) -> EvaluationResult {
+/// `hidden`, when given, holds each sample's hidden activity for the current `W_in`.
+public func evaluate(
+    network: ErrorPropNetwork, samples: [SpikePattern], steps: Int, hidden: [HiddenActivity]? = nil
+) -> EvaluationResult {
     var scratch = network
     var correct = 0
     var rateSums = [[0.0, 0.0], [0.0, 0.0]]
@@ -100,8 +103,9 @@ public func evaluate(network: ErrorPropNetwork, samples: [SpikePattern], steps: 
     var predictions: [Int?] = []
     predictions.reserveCapacity(samples.count)
     let seconds = Double(steps) * network.parameters.dt
-    for sample in samples {
-        let r = simulatePresentation(network: &scratch, pattern: sample, steps: steps, options: .evaluation)
+    for (index, sample) in samples.enumerated() {
+        let r = simulatePresentation(
+            network: &scratch, pattern: sample, steps: steps, options: .evaluation, cachedHidden: hidden?[index])
         predictions.append(r.prediction)
         if r.prediction == sample.label { correct += 1 }
         classCounts[sample.label] += 1
@@ -138,10 +142,17 @@ public func train(
     let steps = configuration.task.presentationSteps
     var network = try ErrorPropNetwork(parameters: configuration.network, masterSeed: configuration.masterSeed)
     let initial = network
+    // With the hidden layer fixed its spikes depend only on the sample: compute them once
+    // and replay them (exact; see HiddenActivity).
+    let fixedHidden = t.hiddenRate == 0
+    let trainHidden = fixedHidden ? data.train.map { hiddenActivity(network: network, pattern: $0, steps: steps) } : nil
+    let testHidden = fixedHidden ? data.test.map { hiddenActivity(network: network, pattern: $0, steps: steps) } : nil
 
     func record(epoch: Int, before: ErrorPropNetwork, errorRates: [Double], scale: Double) -> EpochRecord {
-        let test = evaluate(network: network, samples: data.test, steps: steps)
-        let trainAcc = t.evaluateTrainSet ? evaluate(network: network, samples: data.train, steps: steps).accuracy : nil
+        let test = evaluate(network: network, samples: data.test, steps: steps, hidden: testHidden)
+        let trainAcc =
+            t.evaluateTrainSet
+            ? evaluate(network: network, samples: data.train, steps: steps, hidden: trainHidden).accuracy : nil
         func meanAbs(_ a: [Double], _ b: [Double]) -> Double {
             a.isEmpty ? 0 : zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } / Double(a.count)
         }
@@ -182,7 +193,9 @@ public func train(
             for index in order {
                 var o = options
                 o.teacherClass = data.train[index].label
-                let r = simulatePresentation(network: &network, pattern: data.train[index], steps: steps, options: o)
+                let r = simulatePresentation(
+                    network: &network, pattern: data.train[index], steps: steps, options: o,
+                    cachedHidden: trainHidden?[index])
                 for e in 0..<4 { errorSpikes[e] += r.errorCounts[e] }
             }
             let seconds = Double(order.count * steps) * network.parameters.dt
