@@ -82,6 +82,12 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var outputFractionAtMax: Double
     public var outputRate: Double
     public var hiddenRate: Double
+    /// Fraction of test samples with equal output counts (scored wrong).
+    public var testTieFraction: Double
+    /// Nearest-centroid accuracy on the hidden spike counts (centroids from the training
+    /// set when it is evaluated, else from the test set itself): how separable the hidden
+    /// code is, independent of the readout.
+    public var hiddenCentroidAccuracy: Double
 }
 
 /// Accuracy and per-class output rates on a set of samples (evaluation mode, §5).
@@ -89,6 +95,10 @@ public struct EvaluationResult: Sendable, Equatable {
     public var accuracy: Double
     public var meanOutputRates: [[Double]]
     public var predictions: [Int?]
+    /// Hidden spike counts per sample (for the separability diagnostic).
+    public var hiddenCounts: [[Int]]
+    /// Fraction of samples on which both outputs fired equally (ties count as wrong).
+    public var tieFraction: Double
 }
 
 /// Presents every sample with plasticity and teachers off; a tie counts as wrong (§5).
@@ -102,11 +112,15 @@ public func evaluate(
     var classCounts = [0, 0]
     var predictions: [Int?] = []
     predictions.reserveCapacity(samples.count)
+    var hiddenCounts: [[Int]] = []
+    var ties = 0
     let seconds = Double(steps) * network.parameters.dt
     for (index, sample) in samples.enumerated() {
         let r = simulatePresentation(
             network: &scratch, pattern: sample, steps: steps, options: .evaluation, cachedHidden: hidden?[index])
         predictions.append(r.prediction)
+        hiddenCounts.append(r.hiddenCounts)
+        if r.prediction == nil { ties += 1 }
         if r.prediction == sample.label { correct += 1 }
         classCounts[sample.label] += 1
         for k in 0..<2 { rateSums[sample.label][k] += Double(r.outputCounts[k]) / seconds }
@@ -114,7 +128,8 @@ public func evaluate(
     let rates = (0..<2).map { c in rateSums[c].map { $0 / Double(max(classCounts[c], 1)) } }
     return EvaluationResult(
         accuracy: samples.isEmpty ? 0 : Double(correct) / Double(samples.count), meanOutputRates: rates,
-        predictions: predictions)
+        predictions: predictions, hiddenCounts: hiddenCounts,
+        tieFraction: samples.isEmpty ? 0 : Double(ties) / Double(samples.count))
 }
 
 /// The outcome of a training run.
@@ -126,6 +141,8 @@ public struct TrainingResult: Sendable {
     public var history: [EpochRecord]
     public var countOnlyAccuracy: Double
     public var populationTimingAccuracy: Double
+    /// Presentations simulated (training plus evaluation), for throughput figures.
+    public var presentations: Int
     public var finalTestAccuracy: Double { history.last?.testAccuracy ?? 0 }
     public var epochsRun: Int { history.last?.epoch ?? 0 }
 }
@@ -150,9 +167,14 @@ public func train(
 
     func record(epoch: Int, before: ErrorPropNetwork, errorRates: [Double], scale: Double) -> EpochRecord {
         let test = evaluate(network: network, samples: data.test, steps: steps, hidden: testHidden)
-        let trainAcc =
-            t.evaluateTrainSet
-            ? evaluate(network: network, samples: data.train, steps: steps, hidden: trainHidden).accuracy : nil
+        let trainEval =
+            t.evaluateTrainSet ? evaluate(network: network, samples: data.train, steps: steps, hidden: trainHidden) : nil
+        let trainAcc = trainEval?.accuracy
+        let testFeatures = zip(test.hiddenCounts, data.test).map { (counts, s) in (counts.map(Double.init), s.label) }
+        let trainFeatures =
+            trainEval.map { e in zip(e.hiddenCounts, data.train).map { (c, s) in (c.map(Double.init), s.label) } }
+            ?? testFeatures
+        let separability = RateControl.nearestCentroidAccuracy(train: trainFeatures, test: testFeatures)
         func meanAbs(_ a: [Double], _ b: [Double]) -> Double {
             a.isEmpty ? 0 : zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } / Double(a.count)
         }
@@ -170,10 +192,13 @@ public func train(
             inputFractionAtZero: fraction(inW) { $0 <= 0 }, inputFractionAtMax: fraction(inW) { $0 >= wMax },
             outputFractionAtZero: fraction(network.outputWeights) { $0 <= 0 },
             outputFractionAtMax: fraction(network.outputWeights) { $0 >= wMax },
-            outputRate: t.outputRate * scale, hiddenRate: t.hiddenRate * scale)
+            outputRate: t.outputRate * scale, hiddenRate: t.hiddenRate * scale, testTieFraction: test.tieFraction,
+            hiddenCentroidAccuracy: separability)
     }
 
     var history: [EpochRecord] = []
+    let evalPerEpoch = data.test.count + (t.evaluateTrainSet ? data.train.count : 0)
+    var presentations = evalPerEpoch
     let first = record(epoch: 0, before: network, errorRates: [0, 0, 0, 0], scale: 0)
     history.append(first)
     progress(first)
@@ -203,6 +228,7 @@ public func train(
             let errorRates = (0..<4).map { Double(errorSpikes[$0]) / (seconds * Double(sizes[$0])) }
             let rec = record(epoch: epoch, before: before, errorRates: errorRates, scale: scale)
             history.append(rec)
+            presentations += order.count + evalPerEpoch
             progress(rec)
             streak = rec.testAccuracy >= 0.95 ? streak + 1 : 0
             if t.earlyStop && streak >= 3 { break }
@@ -211,5 +237,5 @@ public func train(
     return TrainingResult(
         configuration: configuration, initialNetwork: initial, network: network, history: history,
         countOnlyAccuracy: RateControl.countOnlyAccuracy(data),
-        populationTimingAccuracy: RateControl.populationTimingAccuracy(data))
+        populationTimingAccuracy: RateControl.populationTimingAccuracy(data), presentations: presentations)
 }

@@ -26,6 +26,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
+            BenchErrorPropCommand.self,
         ]
     )
 }

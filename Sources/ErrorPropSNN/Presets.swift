@@ -1,0 +1,49 @@
+/// Named configurations of docs/errorprop.md. The spec's defaults are `readoutOnly(.sparse)`;
+/// `hiddenLearning` adds the propagated error to the hidden layer with this
+/// implementation's stability resolution (decaying learning-rate bias).
+public enum ErrorPropPreset {
+    /// error-prop-snn.md §4–§5 defaults: `η_o = 0.001`, `η_h = 0`, constant rates.
+    public static func readoutOnly(wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed)
+        -> ErrorPropConfiguration
+    {
+        var c = ErrorPropConfiguration()
+        c.masterSeed = seed
+        c.network.inputWiring = wiring
+        return c
+    }
+
+    /// Hidden learning on (`η_h > 0`) with the learning-rate half-life that makes the final
+    /// accuracy stable (docs/errorprop.md, "Resolution").
+    public static func hiddenLearning(wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed)
+        -> ErrorPropConfiguration
+    {
+        var c = ErrorPropConfiguration()
+        c.masterSeed = seed
+        c.network.inputWiring = wiring
+        switch wiring {
+        case .sparse:
+            // §6 variant (η_o = 0.004, η_h = 0.001) plus the decaying rate.
+            c.training.outputRate = 0.004
+            c.training.hiddenRate = 0.001
+            c.training.learningRateHalfLife = 8
+        case .dense:
+            c.training.outputRate = 0.001
+            c.training.hiddenRate = 0.004
+            c.training.learningRateHalfLife = 10
+        }
+        return c
+    }
+
+    /// `--quick`: fewer epochs and no training-set evaluation (the half-life is scaled so
+    /// the rates decay as far as in the full run).
+    public static func quick(_ base: ErrorPropConfiguration, epochs: Int = 12) -> ErrorPropConfiguration {
+        var c = base
+        let full = c.training.epochs
+        c.training.epochs = epochs
+        c.training.evaluateTrainSet = false
+        if c.training.learningRateHalfLife > 0 {
+            c.training.learningRateHalfLife *= Double(epochs) / Double(full)
+        }
+        return c
+    }
+}
