@@ -32,6 +32,7 @@ struct ErrorPropExperimentOptions: ParsableArguments {
     @Option(help: "Teacher rate of the wrong class in Hz (default 0).") var wrongTeacherRate: Double?
     @Option(help: "Hidden gate: voltage (default) or postTrace.") var gate: String?
     @Option(help: "Feedback pathway: mirrored (default) or random.") var feedback: String?
+    @Option(help: "Feedback scale κ_fb of the error pathway (overrides the preset).") var feedbackScale: Double?
     @Flag(help: "Turn device mismatch on (CV 10 %).") var mismatch = false
     @Flag(help: "Turn the output mutual inhibition off.") var noLateralInhibition = false
     @Flag(help: "Apply weight changes at the end of each presentation instead of online.")
@@ -65,6 +66,7 @@ struct ErrorPropExperimentOptions: ParsableArguments {
             }
             c.network.feedback = f
         }
+        if let feedbackScale { c.network.feedbackScale = feedbackScale }
         if mismatch { c.network.mismatch = true }
         if noLateralInhibition { c.network.lateralInhibition = false }
         if perPresentation { c.training.update = .perPresentation }
@@ -172,6 +174,12 @@ struct ErrorPropEvalCommand: AsyncParsableCommand {
     }
 }
 
+/// CPU time of this process (user + system): on a shared machine the wall time also
+/// counts time spent waiting for a core.
+func processCPUSeconds() -> Double {
+    Double(clock()) / Double(CLOCKS_PER_SEC)
+}
+
 /// `synfire bench errorprop`: simulated seconds per wall second for the spec's 30-epoch
 /// run (readout learning, test- and training-set evaluation after every epoch), and for
 /// hidden learning, where every neuron is simulated.
@@ -188,12 +196,15 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         var spec = ErrorPropPreset.readoutOnly()
         spec.training.epochs = epochs
         let t0 = Date()
+        let c0 = processCPUSeconds()
         let a = try train(configuration: spec)
         let wallSpec = Date().timeIntervalSince(t0)
+        let cpuSpec = processCPUSeconds() - c0
         let simSpec = Double(a.presentations) * Double(spec.task.presentationSteps) * spec.network.dt
         var fields: [String: JSONValue] = [
             "spec_run_epochs": .integer(epochs),
             "spec_run_wall_seconds": .number(wallSpec),
+            "spec_run_cpu_seconds": .number(cpuSpec),
             "spec_run_simulated_seconds": .number(simSpec),
             "spec_run_simulated_seconds_per_wall_second": .number(simSpec / wallSpec),
             "spec_run_test_accuracy": .number(a.finalTestAccuracy),
@@ -209,8 +220,10 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
             var hidden = ErrorPropPreset.hiddenLearning()
             hidden.training.epochs = hiddenEpochs
             let t1 = Date()
+            let c1 = processCPUSeconds()
             let b = try train(configuration: hidden)
             let wall = Date().timeIntervalSince(t1)
+            fields["hidden_learning_cpu_seconds"] = .number(processCPUSeconds() - c1)
             let sim = Double(b.presentations) * Double(hidden.task.presentationSteps) * hidden.network.dt
             fields["hidden_learning_epochs"] = .integer(hiddenEpochs)
             fields["hidden_learning_wall_seconds"] = .number(wall)
