@@ -14,7 +14,9 @@ struct Synfire: AsyncParsableCommand {
             takes --json and then prints one JSON object on its last stdout line.
             """,
         subcommands: [
+            DataCommand.self,
             BenchCommand.self,
+            ChipCommand.self,
             ErrorPropCommand.self,
         ]
     )
@@ -26,6 +28,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
+            BenchDataCommand.self,
+            BenchChipCommand.self,
             BenchErrorPropCommand.self,
         ]
     )
