@@ -142,6 +142,6 @@ extension ErrorPropRun {
             "wall_seconds": .double(wallSeconds),
         ]
         try AtomicFile.write(string: RecordValue.jsonLine(summary) + "\n", to: run.path + "/summary.json")
-        _ = (before, after)  // plots: added with SynfireIO plotting
+        try writePlots(result: result, before: before, after: after, run: run)
     }
 }

@@ -9,7 +9,7 @@ struct ErrorPropCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "errorprop",
         abstract: "Error-propagation SNN: spiking error neurons and local learning of spike timing.",
-        subcommands: [ErrorPropTrainCommand.self, ErrorPropEvalCommand.self]
+        subcommands: [ErrorPropTrainCommand.self, ErrorPropEvalCommand.self, ErrorPropCompareCommand.self]
     )
 }
 
@@ -232,5 +232,26 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         }
         fields["simulated_seconds_per_wall_second"] = fields["spec_run_simulated_seconds_per_wall_second"]
         if json { try printJSONResult(fields) }
+    }
+}
+
+struct ErrorPropCompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG and SVG).")
+
+    @Option(name: .customLong("run"), help: "NAME=RUN_DIR; repeat for each curve.") var runs: [String]
+    @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
+    @Option(help: "Figure title.") var title: String = "Error-propagation SNN: held-out accuracy per epoch"
+
+    func run() async throws {
+        let pairs = try runs.map { entry -> (name: String, path: String) in
+            guard let eq = entry.firstIndex(of: "=") else {
+                throw ValidationError("--run takes NAME=RUN_DIR, got '\(entry)'")
+            }
+            return (String(entry[..<eq]), String(entry[entry.index(after: eq)...]))
+        }
+        let plot = try ErrorPropRun.comparisonPlot(runs: pairs, title: title)
+        for file in try plot.write(to: out) { logLine("wrote \(file)") }
     }
 }
