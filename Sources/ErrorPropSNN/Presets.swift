@@ -27,9 +27,12 @@ public enum ErrorPropPreset {
             c.training.hiddenRate = 0.001
             c.training.learningRateHalfLife = 8
         case .dense:
-            c.training.outputRate = 0.001
-            c.training.hiddenRate = 0.004
-            c.training.learningRateHalfLife = 10
+            // Weak dense wiring gives weak hidden errors (κ_fb·W_out ≈ 0.2 of 500 pA against
+            // a 60 pA dead zone): a larger feedback gain makes the hidden error pairs fire.
+            c.training.outputRate = 0.002
+            c.training.hiddenRate = 0.002
+            c.network.feedbackScale = 4
+            c.training.learningRateHalfLife = 7
         }
         return c
     }

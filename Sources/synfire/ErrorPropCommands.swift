@@ -33,6 +33,7 @@ struct ErrorPropExperimentOptions: ParsableArguments {
     @Option(help: "Hidden gate: voltage (default) or postTrace.") var gate: String?
     @Option(help: "Feedback pathway: mirrored (default) or random.") var feedback: String?
     @Option(help: "Feedback scale κ_fb of the error pathway (overrides the preset).") var feedbackScale: Double?
+    @Option(help: "Amplitude of the output mutual inhibition in pA (default 500).") var lateralAmplitude: Double?
     @Flag(help: "Turn device mismatch on (CV 10 %).") var mismatch = false
     @Flag(help: "Turn the output mutual inhibition off.") var noLateralInhibition = false
     @Flag(help: "Apply weight changes at the end of each presentation instead of online.")
@@ -67,6 +68,7 @@ struct ErrorPropExperimentOptions: ParsableArguments {
             c.network.feedback = f
         }
         if let feedbackScale { c.network.feedbackScale = feedbackScale }
+        if let lateralAmplitude { c.network.lateralPort.amplitude = lateralAmplitude * 1e-12 }
         if mismatch { c.network.mismatch = true }
         if noLateralInhibition { c.network.lateralInhibition = false }
         if perPresentation { c.training.update = .perPresentation }
