@@ -371,11 +371,12 @@ public func simulatePresentation(
             iExc[idx] *= dExc[idx]
             iInh[idx] *= dInh[idx]
         }
-        for i in 0..<nIn { xIn[i] *= traceDecay }
-        for j in 0..<nH {
-            xH[j] *= traceDecay
-            yH[j] *= postDecay
+        // Traces are read only by plasticity: skip the ones no update can read (exact).
+        if hiddenLearning {
+            for i in 0..<nIn { xIn[i] *= traceDecay }
+            if !voltageGate { for j in 0..<nH { yH[j] *= postDecay } }
         }
+        if learning { for j in 0..<nH { xH[j] *= traceDecay } }
         for s in 0..<currentCount { previous[s] = current[s] }
         previousCount = currentCount
     }
