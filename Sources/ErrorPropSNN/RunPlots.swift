@@ -17,8 +17,8 @@ extension ErrorPropRun {
         }
         let curve = LearningCurvePlot(
             title: "Error-propagation SNN: accuracy per epoch",
-            subtitle: "\(c.network.inputWiring.rawValue) wiring, η_o \(c.training.outputRate), "
-                + "η_h \(c.training.hiddenRate), half-life \(c.training.learningRateHalfLife), seed \(c.masterSeed)",
+            subtitle: "\(c.network.inputWiring.rawValue) wiring, eta_o \(c.training.outputRate), "
+                + "eta_h \(c.training.hiddenRate), half-life \(c.training.learningRateHalfLife), seed \(c.masterSeed)",
             series: series, target: .init(value: 0.9, label: "acceptance 90%"), yRange: 0...100)
         _ = try run.writePlot(curve, name: "learning-curve")
         for (phase, rasters) in [("before", before), ("after", after)] {
