@@ -28,7 +28,8 @@ public func errorPairCounts(
             inh[0] += port.amplitude
             exc[1] += port.amplitude
         }
-        for e in 0..<2 where adExStep(v: &v[e], w: &w[e], refractory: &refr[e], current: exc[e] - inh[e], c) {
+        for e in 0..<2
+        where adExStep(v: &v[e], w: &w[e], refractory: &refr[e], current: exc[e] - inh[e], c) {
             counts[e] += 1
         }
         for e in 0..<2 {

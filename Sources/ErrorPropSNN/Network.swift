@@ -34,11 +34,15 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
         let nO = parameters.outputCount
 
         var rng = SpecRandom(master: masterSeed, stream: .weightInit, index: 0)
-        func uniform(_ range: [Double]) -> Double { range[0] + (range[1] - range[0]) * rng.uniform() }
+        func uniform(_ range: [Double]) -> Double {
+            range[0] + (range[1] - range[0]) * rng.uniform()
+        }
         switch parameters.inputWiring {
         case .sparse:
             var w = (0..<(nH * nIn)).map { _ in uniform(parameters.sparseInputWeights) }
-            let c: [UInt8] = (0..<(nH * nIn)).map { _ in rng.uniform() < parameters.connectionProbability ? 1 : 0 }
+            let c: [UInt8] = (0..<(nH * nIn)).map { _ in
+                rng.uniform() < parameters.connectionProbability ? 1 : 0
+            }
             for e in 0..<w.count where c[e] == 0 { w[e] = 0 }
             inputWeights = w
             connections = c
@@ -104,8 +108,10 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
     @inlinable
     public func feedbackWeight(hidden j: Int, output k: Int) -> Double {
         switch parameters.feedback {
-        case .mirrored: return parameters.feedbackScale * outputWeights[k * parameters.hiddenCount + j]
-        case .random: return parameters.feedbackScale * feedbackWeights[j * parameters.outputCount + k]
+        case .mirrored:
+            return parameters.feedbackScale * outputWeights[k * parameters.hiddenCount + j]
+        case .random:
+            return parameters.feedbackScale * feedbackWeights[j * parameters.outputCount + k]
         }
     }
 }

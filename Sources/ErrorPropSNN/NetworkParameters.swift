@@ -83,12 +83,15 @@ public struct NetworkParameters: Codable, Sendable, Equatable {
             ("sparseInputWeights", sparseInputWeights), ("denseInputWeights", denseInputWeights),
             ("outputWeights", outputWeights),
         ] {
-            guard range.count == 2, range[0] >= 0, range[0] <= range[1], range[1] <= weightMax else {
+            guard range.count == 2, range[0] >= 0, range[0] <= range[1], range[1] <= weightMax
+            else {
                 throw bad(name, range, "[low, high] with 0 <= low <= high <= weightMax")
             }
         }
         guard weightMax > 0 else { throw bad("weightMax", weightMax, "> 0") }
-        guard (0...0.2).contains(mismatchCV) else { throw bad("mismatchCV", mismatchCV, "a value in [0, 0.2]") }
+        guard (0...0.2).contains(mismatchCV) else {
+            throw bad("mismatchCV", mismatchCV, "a value in [0, 0.2]")
+        }
         guard traceTimeConstant > 0, postTraceTimeConstant > 0 else {
             throw bad("traceTimeConstant", traceTimeConstant, "> 0 seconds")
         }

@@ -3,7 +3,9 @@
 /// implementation's stability resolution (decaying learning-rate bias).
 public enum ErrorPropPreset {
     /// error-prop-snn.md §4–§5 defaults: `η_o = 0.001`, `η_h = 0`, constant rates.
-    public static func readoutOnly(wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed)
+    public static func readoutOnly(
+        wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed
+    )
         -> ErrorPropConfiguration
     {
         var c = ErrorPropConfiguration()
@@ -14,7 +16,9 @@ public enum ErrorPropPreset {
 
     /// Hidden learning on (`η_h > 0`) with the learning-rate half-life that makes the final
     /// accuracy stable (docs/errorprop.md, "Resolution").
-    public static func hiddenLearning(wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed)
+    public static func hiddenLearning(
+        wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed
+    )
         -> ErrorPropConfiguration
     {
         var c = ErrorPropConfiguration()
@@ -39,7 +43,9 @@ public enum ErrorPropPreset {
 
     /// `--quick`: fewer epochs and no training-set evaluation (the half-life is scaled so
     /// the rates decay as far as in the full run).
-    public static func quick(_ base: ErrorPropConfiguration, epochs: Int = 12) -> ErrorPropConfiguration {
+    public static func quick(_ base: ErrorPropConfiguration, epochs: Int = 12)
+        -> ErrorPropConfiguration
+    {
         var c = base
         let full = c.training.epochs
         c.training.epochs = epochs

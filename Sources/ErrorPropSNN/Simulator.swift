@@ -26,7 +26,8 @@ public struct PresentationOptions: Sendable, Equatable {
     var hiddenOnly = false
 
     public init(
-        teacherClass: Int? = nil, plastic: Bool = false, outputRate: Double = 0.001, hiddenRate: Double = 0,
+        teacherClass: Int? = nil, plastic: Bool = false, outputRate: Double = 0.001,
+        hiddenRate: Double = 0,
         update: UpdateMode = .online, teacherRate: Double = 40, wrongTeacherRate: Double = 0,
         teacherFirstStep: Int = 125, simulateErrorNeurons: Bool = false, record: Bool = false,
         simulateHiddenErrorNeurons: Bool = false
@@ -70,7 +71,9 @@ public struct PresentationResult: Sendable, Equatable {
 }
 
 /// Regular train of §5/§7.3: period `round(1/(ν·dt))`, first spike at `first`.
-public func regularTrain(rate: Double, firstStep: Int, steps: Int, dt: Double = defaultTimeStep) -> [Int] {
+public func regularTrain(rate: Double, firstStep: Int, steps: Int, dt: Double = defaultTimeStep)
+    -> [Int]
+{
     guard rate > 0 else { return [] }
     let period = max(1, Int((1 / (rate * dt)).rounded()))
     return Array(stride(from: firstStep, to: steps, by: period))
@@ -86,7 +89,9 @@ public struct HiddenActivity: Sendable, Equatable {
 }
 
 /// Simulates the hidden layer alone for `pattern` (evaluation mode) and returns its spikes.
-public func hiddenActivity(network: ErrorPropNetwork, pattern: SpikePattern, steps: Int) -> HiddenActivity {
+public func hiddenActivity(network: ErrorPropNetwork, pattern: SpikePattern, steps: Int)
+    -> HiddenActivity
+{
     var scratch = network
     var o = PresentationOptions.evaluation
     o.record = true
@@ -100,7 +105,8 @@ public func hiddenActivity(network: ErrorPropNetwork, pattern: SpikePattern, ste
 /// With `cachedHidden` the hidden layer is not simulated; its recorded spikes are
 /// delivered instead (valid only while `W_in` is fixed, i.e. `hiddenRate == 0`).
 public func simulatePresentation(
-    network: inout ErrorPropNetwork, pattern: SpikePattern, steps: Int, options: PresentationOptions,
+    network: inout ErrorPropNetwork, pattern: SpikePattern, steps: Int,
+    options: PresentationOptions,
     cachedHidden: HiddenActivity? = nil
 ) -> PresentationResult {
     let p = network.parameters
@@ -115,7 +121,8 @@ public func simulatePresentation(
     let eMH = p.hiddenErrorMinusBase
     let learning = options.plastic
     let withErrors = learning || options.simulateErrorNeurons
-    precondition(cachedHidden == nil || options.hiddenRate == 0 || !options.plastic,
+    precondition(
+        cachedHidden == nil || options.hiddenRate == 0 || !options.plastic,
         "a cached hidden layer is only valid while W_in is fixed")
     // Neurons that can influence anything observable: hidden error neurons only act
     // through hidden plasticity, error neurons only through plasticity (§5).
@@ -155,7 +162,9 @@ public func simulatePresentation(
     let previous = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
     let current = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
     defer {
-        for b in [v, w, iExc, iInh, dExc, dInh, xIn, xH, yH, wIn, wOut, gIn, gOut, dwIn, dwOut] { b.deallocate() }
+        for b in [v, w, iExc, iInh, dExc, dInh, xIn, xH, yH, wIn, wOut, gIn, gOut, dwIn, dwOut] {
+            b.deallocate()
+        }
         constants.deallocate()
         refr.deallocate()
         conn.deallocate()
@@ -208,7 +217,8 @@ public func simulatePresentation(
     if let c = options.teacherClass {
         for k in 0..<nO {
             let rate = k == c ? options.teacherRate : options.wrongTeacherRate
-            teacherSteps[k] = regularTrain(rate: rate, firstStep: options.teacherFirstStep, steps: steps, dt: dt)
+            teacherSteps[k] = regularTrain(
+                rate: rate, firstStep: options.teacherFirstStep, steps: steps, dt: dt)
         }
     }
     var teacherCursor = [Int](repeating: 0, count: nO)
@@ -238,7 +248,9 @@ public func simulatePresentation(
             eventIndex += 1
         }
         if withErrors {
-            for k in 0..<nO where teacherCursor[k] < teacherSteps[k].count && teacherSteps[k][teacherCursor[k]] == n {
+            for k in 0..<nO
+            where teacherCursor[k] < teacherSteps[k].count && teacherSteps[k][teacherCursor[k]] == n
+            {
                 teacherCursor[k] += 1
                 iExc[ePO + k] += jErr  // T[k] → E⁺_o[k] exc
                 iInh[eMO + k] += jErr  // T[k] → E⁻_o[k] inh
@@ -282,7 +294,8 @@ public func simulatePresentation(
                 let k = plus ? src - ePO : src - eMO
                 for j in 0..<nH {
                     let fb =
-                        randomFeedback.isEmpty ? kappa * wOut[k * nH + j] : kappa * randomFeedback[j * nO + k]
+                        randomFeedback.isEmpty
+                        ? kappa * wOut[k * nH + j] : kappa * randomFeedback[j * nO + k]
                     let amount = fb * jErr
                     if plus {
                         iExc[ePH + j] += amount
@@ -343,7 +356,10 @@ public func simulatePresentation(
         // 3–4. Membrane update and spike detection; new spikes carry index n+1.
         var currentCount = 0
         for idx in lower..<active {
-            if adExStep(v: &v[idx], w: &w[idx], refractory: &refr[idx], current: iExc[idx] - iInh[idx], constants[idx]) {
+            if adExStep(
+                v: &v[idx], w: &w[idx], refractory: &refr[idx], current: iExc[idx] - iInh[idx],
+                constants[idx])
+            {
                 current[currentCount] = Int32(idx)
                 currentCount += 1
             }
@@ -363,7 +379,9 @@ public func simulatePresentation(
             } else {
                 errorCounts[3] += 1
             }
-            if options.record { recorded.append(NeuronSpike(step: Int32(n + 1), neuron: Int32(idx))) }
+            if options.record {
+                recorded.append(NeuronSpike(step: Int32(n + 1), neuron: Int32(idx)))
+            }
         }
 
         // 5. Decay of port currents and traces (exact exponentials).

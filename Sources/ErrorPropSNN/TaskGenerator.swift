@@ -27,32 +27,42 @@ public struct TaskParameters: Codable, Sendable, Equatable {
         }
         guard volleysPerSlot >= 1 else { throw bad("volleysPerSlot", volleysPerSlot, ">= 1") }
         guard channels >= volleysPerSlot, channels % volleysPerSlot == 0 else {
-            throw bad("channels", channels, "a positive multiple of volleysPerSlot (\(volleysPerSlot))")
+            throw bad(
+                "channels", channels, "a positive multiple of volleysPerSlot (\(volleysPerSlot))")
         }
         // B-group h fires at τ_{k,h}, so there can be at most G B-groups (m <= G).
         guard channelsPerVolley <= volleysPerSlot else {
-            throw bad("channels", channels, "at most volleysPerSlot² (m = N_in/G must not exceed G)")
+            throw bad(
+                "channels", channels, "at most volleysPerSlot² (m = N_in/G must not exceed G)")
         }
         guard slots >= 1, presentationSteps % slots == 0 else {
-            throw bad("slots", slots, "a positive divisor of presentationSteps (\(presentationSteps))")
+            throw bad(
+                "slots", slots, "a positive divisor of presentationSteps (\(presentationSteps))")
         }
         guard volleyWindowStart >= 0, volleyWindowLength >= 1,
             volleyWindowStart + volleyWindowLength <= slotSteps
         else {
-            throw bad("volleyWindowLength", volleyWindowLength, "a window inside one slot of \(slotSteps) steps")
+            throw bad(
+                "volleyWindowLength", volleyWindowLength,
+                "a window inside one slot of \(slotSteps) steps")
         }
         guard minimumGapSteps >= 0,
             (volleysPerSlot - 1) * minimumGapSteps < volleyWindowLength
         else {
-            throw bad("minimumGapSteps", minimumGapSteps, "small enough that G volleys fit in the window")
+            throw bad(
+                "minimumGapSteps", minimumGapSteps, "small enough that G volleys fit in the window")
         }
-        guard jitterSD >= 0, jitterSD.isFinite else { throw bad("jitterSD", jitterSD, ">= 0 seconds") }
+        guard jitterSD >= 0, jitterSD.isFinite else {
+            throw bad("jitterSD", jitterSD, ">= 0 seconds")
+        }
         guard (0..<1).contains(dropProbability) else {
             throw bad("dropProbability", dropProbability, "a probability in [0, 1)")
         }
         guard noiseRate >= 0 else { throw bad("noiseRate", noiseRate, ">= 0 Hz") }
         guard trainPerClass >= 1, testPerClass >= 1 else {
-            throw bad("trainPerClass/testPerClass", "\(trainPerClass)/\(testPerClass)", ">= 1 sample per class")
+            throw bad(
+                "trainPerClass/testPerClass", "\(trainPerClass)/\(testPerClass)",
+                ">= 1 sample per class")
         }
     }
 }
@@ -99,7 +109,9 @@ public struct TaskTemplates: Sendable, Equatable {
     public func pattern(label: Int) -> SpikePattern {
         var events: [SpikeEvent] = []
         for slot in steps[label] {
-            for (channel, step) in slot.enumerated() { events.append(SpikeEvent(step: step, channel: channel)) }
+            for (channel, step) in slot.enumerated() {
+                events.append(SpikeEvent(step: step, channel: channel))
+            }
         }
         events.sort()
         return SpikePattern(label: label, events: events)
@@ -120,7 +132,10 @@ public struct TaskDataset: Sendable {
     public var train: [SpikePattern]
     public var test: [SpikePattern]
 
-    public init(parameters: TaskParameters = TaskParameters(), masterSeed: UInt64, dt: Double = defaultTimeStep)
+    public init(
+        parameters: TaskParameters = TaskParameters(), masterSeed: UInt64,
+        dt: Double = defaultTimeStep
+    )
         throws
     {
         try parameters.validate()
@@ -129,10 +144,12 @@ public struct TaskDataset: Sendable {
         let templates = try makeTemplates(parameters, masterSeed: masterSeed)
         self.templates = templates
         train = (0..<(2 * parameters.trainPerClass)).map {
-            makeSample(templates, parameters, masterSeed: masterSeed, split: .train, index: $0, dt: dt)
+            makeSample(
+                templates, parameters, masterSeed: masterSeed, split: .train, index: $0, dt: dt)
         }
         test = (0..<(2 * parameters.testPerClass)).map {
-            makeSample(templates, parameters, masterSeed: masterSeed, split: .test, index: $0, dt: dt)
+            makeSample(
+                templates, parameters, masterSeed: masterSeed, split: .test, index: $0, dt: dt)
         }
     }
 }
@@ -175,21 +192,26 @@ public func makeTemplates(_ p: TaskParameters, masterSeed: UInt64) throws -> Tas
             let sigma = rng.permutation(m)
             for h in 0..<m { b[h].append(a[group][sigma[h]]) }
         }
-        for (group, channels) in a.enumerated() { for ch in channels { stepsA[k][ch] = times[group] } }
+        for (group, channels) in a.enumerated() {
+            for ch in channels { stepsA[k][ch] = times[group] }
+        }
         for (h, channels) in b.enumerated() { for ch in channels { stepsB[k][ch] = times[h] } }
         groupsA.append(a)
         groupsB.append(b)
     }
-    return TaskTemplates(steps: [stepsA, stepsB], volleyTimes: volleyTimes, groupsA: groupsA, groupsB: groupsB)
+    return TaskTemplates(
+        steps: [stepsA, stepsB], volleyTimes: volleyTimes, groupsA: groupsA, groupsB: groupsB)
 }
 
 /// One jittered sample (§1.2): sample `index = 2i + c` of the split, from its own stream.
 public func makeSample(
-    _ templates: TaskTemplates, _ p: TaskParameters, masterSeed: UInt64, split: TaskSplit, index: Int,
+    _ templates: TaskTemplates, _ p: TaskParameters, masterSeed: UInt64, split: TaskSplit,
+    index: Int,
     dt: Double = defaultTimeStep
 ) -> SpikePattern {
     let label = index % 2
-    var rng = SpecRandom(master: masterSeed, stream: split == .train ? .jitterTrain : .jitterTest, index: index)
+    var rng = SpecRandom(
+        master: masterSeed, stream: split == .train ? .jitterTrain : .jitterTest, index: index)
     let jitterSteps = p.jitterSD / dt
     var events: [SpikeEvent] = []
     events.reserveCapacity(p.slots * p.channels)
@@ -199,11 +221,13 @@ public func makeSample(
             let z = rng.gaussian()
             // Round half away from zero (Swift's default rounding rule), then clamp.
             let moved = step + Int((jitterSteps * z).rounded())
-            events.append(SpikeEvent(step: min(max(moved, 0), p.presentationSteps - 1), channel: channel))
+            events.append(
+                SpikeEvent(step: min(max(moved, 0), p.presentationSteps - 1), channel: channel))
         }
     }
     if p.noiseRate > 0 {
-        var noise = SpecRandom(master: masterSeed, stream: split == .train ? .noiseTrain : .noiseTest, index: index)
+        var noise = SpecRandom(
+            master: masterSeed, stream: split == .train ? .noiseTrain : .noiseTest, index: index)
         let probability = p.noiseRate * dt
         for channel in 0..<p.channels {
             for step in 0..<p.presentationSteps where noise.uniform() < probability {

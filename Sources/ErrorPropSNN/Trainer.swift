@@ -31,13 +31,17 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
         }
         guard epochs >= 0 else { throw bad("epochs", epochs, ">= 0") }
         guard outputRate >= 0, hiddenRate >= 0 else {
-            throw bad("outputRate/hiddenRate", "\(outputRate)/\(hiddenRate)", "non-negative learning rates")
+            throw bad(
+                "outputRate/hiddenRate", "\(outputRate)/\(hiddenRate)",
+                "non-negative learning rates")
         }
         guard teacherRate > 0, wrongTeacherRate >= 0 else {
             throw bad("teacherRate", teacherRate, "a positive rate in Hz (wrongTeacherRate >= 0)")
         }
         guard teacherFirstStep >= 0 else { throw bad("teacherFirstStep", teacherFirstStep, ">= 0") }
-        guard learningRateHalfLife >= 0 else { throw bad("learningRateHalfLife", learningRateHalfLife, ">= 0 epochs") }
+        guard learningRateHalfLife >= 0 else {
+            throw bad("learningRateHalfLife", learningRateHalfLife, ">= 0 epochs")
+        }
     }
 }
 
@@ -117,7 +121,8 @@ public func evaluate(
     let seconds = Double(steps) * network.parameters.dt
     for (index, sample) in samples.enumerated() {
         let r = simulatePresentation(
-            network: &scratch, pattern: sample, steps: steps, options: .evaluation, cachedHidden: hidden?[index])
+            network: &scratch, pattern: sample, steps: steps, options: .evaluation,
+            cachedHidden: hidden?[index])
         predictions.append(r.prediction)
         hiddenCounts.append(r.hiddenCounts)
         if r.prediction == nil { ties += 1 }
@@ -127,7 +132,8 @@ public func evaluate(
     }
     let rates = (0..<2).map { c in rateSums[c].map { $0 / Double(max(classCounts[c], 1)) } }
     return EvaluationResult(
-        accuracy: samples.isEmpty ? 0 : Double(correct) / Double(samples.count), meanOutputRates: rates,
+        accuracy: samples.isEmpty ? 0 : Double(correct) / Double(samples.count),
+        meanOutputRates: rates,
         predictions: predictions, hiddenCounts: hiddenCounts,
         tieFraction: samples.isEmpty ? 0 : Double(ties) / Double(samples.count))
 }
@@ -154,27 +160,43 @@ public func train(
     progress: (EpochRecord) -> Void = { _ in }
 ) throws -> TrainingResult {
     try configuration.validate()
-    let data = try dataset ?? TaskDataset(parameters: configuration.task, masterSeed: configuration.masterSeed)
+    let data =
+        try dataset
+        ?? TaskDataset(parameters: configuration.task, masterSeed: configuration.masterSeed)
     let t = configuration.training
     let steps = configuration.task.presentationSteps
-    var network = try ErrorPropNetwork(parameters: configuration.network, masterSeed: configuration.masterSeed)
+    var network = try ErrorPropNetwork(
+        parameters: configuration.network, masterSeed: configuration.masterSeed)
     let initial = network
     // With the hidden layer fixed its spikes depend only on the sample: compute them once
     // and replay them (exact; see HiddenActivity).
     let fixedHidden = t.hiddenRate == 0
-    let trainHidden = fixedHidden ? data.train.map { hiddenActivity(network: network, pattern: $0, steps: steps) } : nil
-    let testHidden = fixedHidden ? data.test.map { hiddenActivity(network: network, pattern: $0, steps: steps) } : nil
+    let trainHidden =
+        fixedHidden
+        ? data.train.map { hiddenActivity(network: network, pattern: $0, steps: steps) } : nil
+    let testHidden =
+        fixedHidden
+        ? data.test.map { hiddenActivity(network: network, pattern: $0, steps: steps) } : nil
 
-    func record(epoch: Int, before: ErrorPropNetwork, errorRates: [Double], scale: Double) -> EpochRecord {
+    func record(epoch: Int, before: ErrorPropNetwork, errorRates: [Double], scale: Double)
+        -> EpochRecord
+    {
         let test = evaluate(network: network, samples: data.test, steps: steps, hidden: testHidden)
         let trainEval =
-            t.evaluateTrainSet ? evaluate(network: network, samples: data.train, steps: steps, hidden: trainHidden) : nil
+            t.evaluateTrainSet
+            ? evaluate(network: network, samples: data.train, steps: steps, hidden: trainHidden)
+            : nil
         let trainAcc = trainEval?.accuracy
-        let testFeatures = zip(test.hiddenCounts, data.test).map { (counts, s) in (counts.map(Double.init), s.label) }
+        let testFeatures = zip(test.hiddenCounts, data.test).map { (counts, s) in
+            (counts.map(Double.init), s.label)
+        }
         let trainFeatures =
-            trainEval.map { e in zip(e.hiddenCounts, data.train).map { (c, s) in (c.map(Double.init), s.label) } }
+            trainEval.map { e in
+                zip(e.hiddenCounts, data.train).map { (c, s) in (c.map(Double.init), s.label) }
+            }
             ?? testFeatures
-        let separability = RateControl.nearestCentroidAccuracy(train: trainFeatures, test: testFeatures)
+        let separability = RateControl.nearestCentroidAccuracy(
+            train: trainFeatures, test: testFeatures)
         func meanAbs(_ a: [Double], _ b: [Double]) -> Double {
             a.isEmpty ? 0 : zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } / Double(a.count)
         }
@@ -185,14 +207,17 @@ public func train(
         }
         let inW = existing.map { network.inputWeights[$0] }
         return EpochRecord(
-            epoch: epoch, testAccuracy: test.accuracy, trainAccuracy: trainAcc, meanOutputRates: test.meanOutputRates,
+            epoch: epoch, testAccuracy: test.accuracy, trainAccuracy: trainAcc,
+            meanOutputRates: test.meanOutputRates,
             meanErrorRates: errorRates,
             meanAbsDeltaInput: meanAbs(network.inputWeights, before.inputWeights),
             meanAbsDeltaOutput: meanAbs(network.outputWeights, before.outputWeights),
-            inputFractionAtZero: fraction(inW) { $0 <= 0 }, inputFractionAtMax: fraction(inW) { $0 >= wMax },
+            inputFractionAtZero: fraction(inW) { $0 <= 0 },
+            inputFractionAtMax: fraction(inW) { $0 >= wMax },
             outputFractionAtZero: fraction(network.outputWeights) { $0 <= 0 },
             outputFractionAtMax: fraction(network.outputWeights) { $0 >= wMax },
-            outputRate: t.outputRate * scale, hiddenRate: t.hiddenRate * scale, testTieFraction: test.tieFraction,
+            outputRate: t.outputRate * scale, hiddenRate: t.hiddenRate * scale,
+            testTieFraction: test.tieFraction,
             hiddenCentroidAccuracy: separability)
     }
 
@@ -212,7 +237,8 @@ public func train(
             rng.specShuffle(&order)
             var errorSpikes = [0, 0, 0, 0]
             let options = PresentationOptions(
-                teacherClass: nil, plastic: true, outputRate: t.outputRate * scale, hiddenRate: t.hiddenRate * scale,
+                teacherClass: nil, plastic: true, outputRate: t.outputRate * scale,
+                hiddenRate: t.hiddenRate * scale,
                 update: t.update, teacherRate: t.teacherRate, wrongTeacherRate: t.wrongTeacherRate,
                 teacherFirstStep: t.teacherFirstStep)
             for index in order {
@@ -237,5 +263,6 @@ public func train(
     return TrainingResult(
         configuration: configuration, initialNetwork: initial, network: network, history: history,
         countOnlyAccuracy: RateControl.countOnlyAccuracy(data),
-        populationTimingAccuracy: RateControl.populationTimingAccuracy(data), presentations: presentations)
+        populationTimingAccuracy: RateControl.populationTimingAccuracy(data),
+        presentations: presentations)
 }

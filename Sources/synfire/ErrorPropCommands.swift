@@ -8,8 +8,11 @@ import SynfireIO
 struct ErrorPropCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "errorprop",
-        abstract: "Error-propagation SNN: spiking error neurons and local learning of spike timing.",
-        subcommands: [ErrorPropTrainCommand.self, ErrorPropEvalCommand.self, ErrorPropCompareCommand.self]
+        abstract:
+            "Error-propagation SNN: spiking error neurons and local learning of spike timing.",
+        subcommands: [
+            ErrorPropTrainCommand.self, ErrorPropEvalCommand.self, ErrorPropCompareCommand.self,
+        ]
     )
 }
 
@@ -21,19 +24,25 @@ struct ErrorPropExperimentOptions: ParsableArguments {
     @Flag(help: "Readout learning only (η_h = 0, the spec's defaults) instead of hidden learning.")
     var readoutOnly = false
 
-    @Option(help: "Input wiring: sparse (spec default) or dense (the ablation of docs/errorprop.md).")
+    @Option(
+        help: "Input wiring: sparse (spec default) or dense (the ablation of docs/errorprop.md).")
     var wiring: String = "sparse"
 
     @Option(help: "Number of epochs (default 30; 12 with --quick).") var epochs: Int?
     @Option(help: "Output learning rate η_o (overrides the preset).") var etaOut: Double?
-    @Option(help: "Hidden learning rate η_h (overrides the preset; 0 = readout only).") var etaHidden: Double?
-    @Option(help: "Learning-rate half-life in epochs, 0 = constant (overrides the preset).") var halfLife: Double?
+    @Option(help: "Hidden learning rate η_h (overrides the preset; 0 = readout only).")
+    var etaHidden: Double?
+    @Option(help: "Learning-rate half-life in epochs, 0 = constant (overrides the preset).")
+    var halfLife: Double?
     @Option(help: "Teacher rate of the correct class in Hz (default 40).") var teacherRate: Double?
-    @Option(help: "Teacher rate of the wrong class in Hz (default 0).") var wrongTeacherRate: Double?
+    @Option(help: "Teacher rate of the wrong class in Hz (default 0).") var wrongTeacherRate:
+        Double?
     @Option(help: "Hidden gate: voltage (default) or postTrace.") var gate: String?
     @Option(help: "Feedback pathway: mirrored (default) or random.") var feedback: String?
-    @Option(help: "Feedback scale κ_fb of the error pathway (overrides the preset).") var feedbackScale: Double?
-    @Option(help: "Amplitude of the output mutual inhibition in pA (default 500).") var lateralAmplitude: Double?
+    @Option(help: "Feedback scale κ_fb of the error pathway (overrides the preset).")
+    var feedbackScale: Double?
+    @Option(help: "Amplitude of the output mutual inhibition in pA (default 500).")
+    var lateralAmplitude: Double?
     @Flag(help: "Turn device mismatch on (CV 10 %).") var mismatch = false
     @Flag(help: "Turn the output mutual inhibition off.") var noLateralInhibition = false
     @Flag(help: "Apply weight changes at the end of each presentation instead of online.")
@@ -82,8 +91,10 @@ func describe(_ r: EpochRecord) -> String {
     String(
         format: "epoch %2d  test %5.1f%%  train %@  O(A) %4.1f/%4.1f Hz  O(B) %4.1f/%4.1f Hz  "
             + "E_o %4.1f/%4.1f Hz  E_h %4.1f/%4.1f Hz  ties %4.1f%%  hidden-sep %5.1f%%",
-        r.epoch, 100 * r.testAccuracy, r.trainAccuracy.map { String(format: "%5.1f%%", 100 * $0) } ?? "   - ",
-        r.meanOutputRates[0][0], r.meanOutputRates[0][1], r.meanOutputRates[1][0], r.meanOutputRates[1][1],
+        r.epoch, 100 * r.testAccuracy,
+        r.trainAccuracy.map { String(format: "%5.1f%%", 100 * $0) } ?? "   - ",
+        r.meanOutputRates[0][0], r.meanOutputRates[0][1], r.meanOutputRates[1][0],
+        r.meanOutputRates[1][1],
         r.meanErrorRates[0], r.meanErrorRates[1], r.meanErrorRates[2], r.meanErrorRates[3],
         100 * r.testTieFraction, 100 * r.hiddenCentroidAccuracy)
 }
@@ -117,7 +128,10 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
         if let writeError { throw writeError }
         let wall = Date().timeIntervalSince(start)
         try ErrorPropRun.writeArtifacts(result: result, data: data, run: run, wallSeconds: wall)
-        logLine(String(format: "trained %d epochs in %.1f s; run written to %@", result.epochsRun, wall, out))
+        logLine(
+            String(
+                format: "trained %d epochs in %.1f s; run written to %@", result.epochsRun, wall,
+                out))
         let summary: [String: JSONValue] = [
             "test_accuracy": .number(result.finalTestAccuracy),
             "count_only_accuracy": .number(result.countOnlyAccuracy),
@@ -135,8 +149,10 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
         } else {
             print(
                 String(
-                    format: "test accuracy %.1f%% after %d epochs (count-only control %.1f%%), hidden learning %@",
-                    100 * result.finalTestAccuracy, result.epochsRun, 100 * result.countOnlyAccuracy,
+                    format:
+                        "test accuracy %.1f%% after %d epochs (count-only control %.1f%%), hidden learning %@",
+                    100 * result.finalTestAccuracy, result.epochsRun,
+                    100 * result.countOnlyAccuracy,
                     c.training.hiddenRate > 0 ? "on" : "off"))
         }
     }
@@ -170,8 +186,10 @@ struct ErrorPropEvalCommand: AsyncParsableCommand {
         } else {
             print(
                 String(
-                    format: "test accuracy %.1f%% on %d held-out samples (count-only control %.1f%%, ties %.1f%%)",
-                    100 * result.accuracy, data.test.count, 100 * countOnly, 100 * result.tieFraction))
+                    format:
+                        "test accuracy %.1f%% on %d held-out samples (count-only control %.1f%%, ties %.1f%%)",
+                    100 * result.accuracy, data.test.count, 100 * countOnly,
+                    100 * result.tieFraction))
         }
     }
 }
@@ -191,7 +209,8 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         abstract: "Throughput of the error-propagation SNN (simulated seconds per wall second).")
 
     @Option(help: "Epochs of the spec's default run.") var epochs: Int = 30
-    @Option(help: "Epochs of the hidden-learning measurement (0 skips it).") var hiddenEpochs: Int = 3
+    @Option(help: "Epochs of the hidden-learning measurement (0 skips it).") var hiddenEpochs: Int =
+        3
     @Flag(help: "Print one JSON object on the last stdout line.") var json = false
 
     func run() async throws {
@@ -202,7 +221,8 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         let a = try train(configuration: spec)
         let wallSpec = Date().timeIntervalSince(t0)
         let cpuSpec = processCPUSeconds() - c0
-        let simSpec = Double(a.presentations) * Double(spec.task.presentationSteps) * spec.network.dt
+        let simSpec =
+            Double(a.presentations) * Double(spec.task.presentationSteps) * spec.network.dt
         var fields: [String: JSONValue] = [
             "spec_run_epochs": .integer(epochs),
             "spec_run_wall_seconds": .number(wallSpec),
@@ -217,7 +237,10 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         #else
             fields["build"] = .string("release")
         #endif
-        logLine(String(format: "spec run: %d epochs in %.2f s wall, %.0f simulated s/wall s", epochs, wallSpec, simSpec / wallSpec))
+        logLine(
+            String(
+                format: "spec run: %d epochs in %.2f s wall, %.0f simulated s/wall s", epochs,
+                wallSpec, simSpec / wallSpec))
         if hiddenEpochs > 0 {
             var hidden = ErrorPropPreset.hiddenLearning()
             hidden.training.epochs = hiddenEpochs
@@ -226,13 +249,18 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
             let b = try train(configuration: hidden)
             let wall = Date().timeIntervalSince(t1)
             fields["hidden_learning_cpu_seconds"] = .number(processCPUSeconds() - c1)
-            let sim = Double(b.presentations) * Double(hidden.task.presentationSteps) * hidden.network.dt
+            let sim =
+                Double(b.presentations) * Double(hidden.task.presentationSteps) * hidden.network.dt
             fields["hidden_learning_epochs"] = .integer(hiddenEpochs)
             fields["hidden_learning_wall_seconds"] = .number(wall)
             fields["hidden_learning_simulated_seconds_per_wall_second"] = .number(sim / wall)
-            logLine(String(format: "hidden learning: %d epochs in %.2f s wall, %.0f simulated s/wall s", hiddenEpochs, wall, sim / wall))
+            logLine(
+                String(
+                    format: "hidden learning: %d epochs in %.2f s wall, %.0f simulated s/wall s",
+                    hiddenEpochs, wall, sim / wall))
         }
-        fields["simulated_seconds_per_wall_second"] = fields["spec_run_simulated_seconds_per_wall_second"]
+        fields["simulated_seconds_per_wall_second"] =
+            fields["spec_run_simulated_seconds_per_wall_second"]
         if json { try printJSONResult(fields) }
     }
 }
@@ -242,9 +270,11 @@ struct ErrorPropCompareCommand: AsyncParsableCommand {
         commandName: "compare",
         abstract: "Plot the test-accuracy curves of several runs in one figure (PNG and SVG).")
 
-    @Option(name: .customLong("run"), help: "NAME=RUN_DIR; repeat for each curve.") var runs: [String]
+    @Option(name: .customLong("run"), help: "NAME=RUN_DIR; repeat for each curve.") var runs:
+        [String]
     @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
-    @Option(help: "Figure title.") var title: String = "Error-propagation SNN: held-out accuracy per epoch"
+    @Option(help: "Figure title.") var title: String =
+        "Error-propagation SNN: held-out accuracy per epoch"
 
     func run() async throws {
         let pairs = try runs.map { entry -> (name: String, path: String) in

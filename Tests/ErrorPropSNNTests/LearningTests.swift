@@ -4,8 +4,13 @@ import Testing
 @testable import ErrorPropSNN
 
 /// Builds the default network and data for the learning checks of §7.5.
-func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -> (ErrorPropNetwork, TaskDataset) {
-    (try ErrorPropNetwork(parameters: NetworkParameters(), masterSeed: seed), try TaskDataset(masterSeed: seed))
+func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -> (
+    ErrorPropNetwork, TaskDataset
+) {
+    (
+        try ErrorPropNetwork(parameters: NetworkParameters(), masterSeed: seed),
+        try TaskDataset(masterSeed: seed)
+    )
 }
 
 @Test func initialisationFollowsSpecRanges() throws {
@@ -28,15 +33,19 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     var (net, data) = try defaultNetworkAndData()
     for j in 0..<20 { net.outputWeights[j] = 0 }  // O[0] cannot fire
     let before = net.outputWeights
-    let options = PresentationOptions(teacherClass: 0, plastic: true, outputRate: 0.001, hiddenRate: 0)
-    let r = simulatePresentation(network: &net, pattern: data.train[0], steps: 2000, options: options)
+    let options = PresentationOptions(
+        teacherClass: 0, plastic: true, outputRate: 0.001, hiddenRate: 0)
+    let r = simulatePresentation(
+        network: &net, pattern: data.train[0], steps: 2000, options: options)
     #expect(r.outputCounts[0] == 0)
     #expect(r.errorCounts[0] > 0, "E+_o must fire when the teacher is on and the output silent")
     var increased = 0
     for j in 0..<20 {
         #expect(net.outputWeights[j] >= before[j], "W_out[0][\(j)] decreased")
         if r.hiddenCounts[j] > 0 {
-            #expect(net.outputWeights[j] > before[j], "W_out[0][\(j)] of an active hidden unit did not grow")
+            #expect(
+                net.outputWeights[j] > before[j],
+                "W_out[0][\(j)] of an active hidden unit did not grow")
             increased += 1
         }
     }
@@ -48,8 +57,10 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     var (net, data) = try defaultNetworkAndData()
     for j in 0..<20 { net.outputWeights[20 + j] = 1 }  // make O[1] fire strongly
     let before = net.outputWeights
-    let options = PresentationOptions(teacherClass: 0, plastic: true, outputRate: 0.001, hiddenRate: 0.001)
-    let r = simulatePresentation(network: &net, pattern: data.train[0], steps: 2000, options: options)
+    let options = PresentationOptions(
+        teacherClass: 0, plastic: true, outputRate: 0.001, hiddenRate: 0.001)
+    let r = simulatePresentation(
+        network: &net, pattern: data.train[0], steps: 2000, options: options)
     #expect(r.outputCounts[1] > 0)
     #expect(r.errorCounts[1] > 0)
     for j in 0..<20 { #expect(net.outputWeights[20 + j] <= before[20 + j]) }
@@ -63,7 +74,8 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     let before = net.inputWeights
     let options = PresentationOptions(
         teacherClass: 1, plastic: true, outputRate: 0.001, hiddenRate: 0.01, record: true)
-    let r = simulatePresentation(network: &net, pattern: data.train[1], steps: 2000, options: options)
+    let r = simulatePresentation(
+        network: &net, pattern: data.train[1], steps: 2000, options: options)
     #expect(r.errorCounts[0] > 0)
     #expect(r.errorCounts[2] == 0 && r.errorCounts[3] == 0)
     #expect(net.inputWeights == before)
@@ -72,7 +84,8 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
 @Test func hiddenLearningChangesOnlyExistingSynapsesAndStaysInBounds() throws {
     var (net, data) = try defaultNetworkAndData()
     let before = net.inputWeights
-    let options = PresentationOptions(teacherClass: 0, plastic: true, outputRate: 0.004, hiddenRate: 0.05)
+    let options = PresentationOptions(
+        teacherClass: 0, plastic: true, outputRate: 0.004, hiddenRate: 0.05)
     for s in data.train.prefix(6) {
         var o = options
         o.teacherClass = s.label
@@ -88,10 +101,13 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
 /// Locality, structurally: the update reads exactly the four local signals (pre-synaptic
 /// trace, post-synaptic error spike sign, post-synaptic gate, own weight) and nothing else.
 @Test func updateRuleReadsOnlyLocalSignals() {
-    let fields = Mirror(reflecting: SynapseLocalSignals(weight: 0, preTrace: 0, errorSign: 1, postGate: 1))
-        .children.compactMap(\.label)
+    let fields = Mirror(
+        reflecting: SynapseLocalSignals(weight: 0, preTrace: 0, errorSign: 1, postGate: 1)
+    )
+    .children.compactMap(\.label)
     #expect(fields.sorted() == ["errorSign", "postGate", "preTrace", "weight"])
-    let ruleFields = Mirror(reflecting: LocalUpdateRule(learningRate: 0.1, weightMax: 1)).children.compactMap(\.label)
+    let ruleFields = Mirror(reflecting: LocalUpdateRule(learningRate: 0.1, weightMax: 1)).children
+        .compactMap(\.label)
     // Only constants (circuit biases), no state or signal of other synapses.
     #expect(ruleFields.sorted() == ["learningRate", "weightMax"])
     let rule = LocalUpdateRule(learningRate: 0.1, weightMax: 1)
@@ -110,7 +126,8 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     let before = net
     let options = PresentationOptions(
         teacherClass: 0, plastic: true, outputRate: 0.004, hiddenRate: 0.01, record: true)
-    let r = simulatePresentation(network: &net, pattern: data.train[0], steps: 2000, options: options)
+    let r = simulatePresentation(
+        network: &net, pattern: data.train[0], steps: 2000, options: options)
     let p = net.parameters
     var firedHiddenError = Set<Int>()
     for s in r.spikes where Int(s.neuron) >= p.hiddenErrorPlusBase {
@@ -118,10 +135,14 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     }
     for j in 0..<20 {
         for i in 0..<16 where net.inputWeights[j * 16 + i] != before.inputWeights[j * 16 + i] {
-            #expect(firedHiddenError.contains(j), "W_in row \(j) changed without an error spike of its pair")
+            #expect(
+                firedHiddenError.contains(j),
+                "W_in row \(j) changed without an error spike of its pair")
         }
         if r.hiddenCounts[j] == 0 {
-            for k in 0..<2 { #expect(net.outputWeights[k * 20 + j] == before.outputWeights[k * 20 + j]) }
+            for k in 0..<2 {
+                #expect(net.outputWeights[k * 20 + j] == before.outputWeights[k * 20 + j])
+            }
         }
     }
 }
@@ -131,7 +152,8 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     var replayNet = net
     for s in data.train.prefix(3) {
         let hidden = hiddenActivity(network: net, pattern: s, steps: 2000)
-        var o = PresentationOptions(teacherClass: s.label, plastic: true, outputRate: 0.001, hiddenRate: 0)
+        var o = PresentationOptions(
+            teacherClass: s.label, plastic: true, outputRate: 0.001, hiddenRate: 0)
         let full = simulatePresentation(network: &net, pattern: s, steps: 2000, options: o)
         o.record = false
         let replay = simulatePresentation(
@@ -162,10 +184,13 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     #expect(a == b)
     let caps = a.neurons.map { $0.capacitance / 200e-12 }
     let mean = caps.reduce(0, +) / Double(caps.count)
-    let sd = (caps.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(caps.count - 1)).squareRoot()
+    let sd = (caps.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(caps.count - 1))
+        .squareRoot()
     #expect(abs(mean - 1) < 0.05 && abs(sd - 0.1) < 0.04, "mean \(mean) sd \(sd)")
     #expect(a.inputGains.allSatisfy { $0 > 0 } && Set(a.inputGains).count > 100)
-    #expect(try ErrorPropNetwork(parameters: NetworkParameters(), masterSeed: 11).inputGains.allSatisfy { $0 == 1 })
+    #expect(
+        try ErrorPropNetwork(parameters: NetworkParameters(), masterSeed: 11).inputGains.allSatisfy
+        { $0 == 1 })
 }
 
 @Test func invalidNetworkParametersAreRejectedWithTheFix() {

@@ -60,7 +60,9 @@ func fICurveWithoutAdaptationMatchesSpecTable(_ c: FICase) {
     (250e-12, 7.97, 44.5, 73.1), (300e-12, 15.15, 30.1, 37.8), (500e-12, 39.06, 14.1, 15.4),
     (800e-12, 70.42, 8.1, 9.2),
 ])
-func fICurveWithAdaptationMatchesSpecTable(current: Double, steady: Double, firstMs: Double, firstISIMs: Double) {
+func fICurveWithAdaptationMatchesSpecTable(
+    current: Double, steady: Double, firstMs: Double, firstISIMs: Double
+) {
     let spikes = constantCurrentSpikes(.hidden, current: current, steps: 20_000)
     let rate = steadyRate(spikes: spikes, windowSteps: 10_000..<20_000)
     #expect(abs(rate / steady - 1) < 0.01, "steady rate \(rate) Hz vs \(steady) Hz at \(current) A")

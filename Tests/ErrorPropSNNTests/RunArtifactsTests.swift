@@ -20,7 +20,10 @@ func temporaryDirectory() -> String {
     let run = try ErrorPropRun.create(at: path, configuration: c)
     for record in result.history { try run.appendMetrics(record) }
     try ErrorPropRun.writeArtifacts(result: result, data: data, run: run, wallSeconds: 1)
-    for file in ["config.json", "metrics.jsonl", "weights.npz", "weights-initial.npz", "rasters.npz", "summary.json"] {
+    for file in [
+        "config.json", "metrics.jsonl", "weights.npz", "weights-initial.npz", "rasters.npz",
+        "summary.json",
+    ] {
         #expect(FileManager.default.fileExists(atPath: path + "/" + file), "\(file) missing")
     }
     #expect(FileManager.default.fileExists(atPath: path + "/plots/learning-curve.svg"))
