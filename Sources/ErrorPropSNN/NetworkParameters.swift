@@ -51,6 +51,10 @@ public struct NetworkParameters: Codable, Sendable, Equatable {
     public var feedbackScale = 1.0  // κ_fb
     public var lateralInhibition = true
     public var traceTimeConstant = 10e-3  // τ_x
+    /// τ_x of the hidden units' traces (read by the output-layer update). The spec uses
+    /// one τ_x = 10 ms for both layers; this is kept separate for the experiments of
+    /// docs/errorprop.md.
+    public var hiddenTraceTimeConstant = 10e-3
     public var gate = HiddenGate.voltage
     public var gateVoltage = -55e-3  // V_gate
     public var postTraceTimeConstant = 20e-3
@@ -92,7 +96,7 @@ public struct NetworkParameters: Codable, Sendable, Equatable {
         guard (0...0.2).contains(mismatchCV) else {
             throw bad("mismatchCV", mismatchCV, "a value in [0, 0.2]")
         }
-        guard traceTimeConstant > 0, postTraceTimeConstant > 0 else {
+        guard traceTimeConstant > 0, postTraceTimeConstant > 0, hiddenTraceTimeConstant > 0 else {
             throw bad("traceTimeConstant", traceTimeConstant, "> 0 seconds")
         }
         for port in [feedForwardPort, errorPort, lateralPort] where !(port.timeConstant > 0) {

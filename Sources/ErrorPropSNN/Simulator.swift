@@ -200,6 +200,7 @@ public func simulatePresentation(
     let randomFeedback = p.feedback == .random ? network.feedbackWeights : []
     let kappa = p.feedbackScale
     let traceDecay = Foundation.exp(-dt / p.traceTimeConstant)
+    let hiddenTraceDecay = Foundation.exp(-dt / p.hiddenTraceTimeConstant)
     let postDecay = Foundation.exp(-dt / p.postTraceTimeConstant)
     let jFF = p.feedForwardPort.amplitude
     let jErr = p.errorPort.amplitude
@@ -394,7 +395,7 @@ public func simulatePresentation(
             for i in 0..<nIn { xIn[i] *= traceDecay }
             if !voltageGate { for j in 0..<nH { yH[j] *= postDecay } }
         }
-        if learning { for j in 0..<nH { xH[j] *= traceDecay } }
+        if learning { for j in 0..<nH { xH[j] *= hiddenTraceDecay } }
         for s in 0..<currentCount { previous[s] = current[s] }
         previousCount = currentCount
     }

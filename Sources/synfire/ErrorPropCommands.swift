@@ -43,6 +43,8 @@ struct ErrorPropExperimentOptions: ParsableArguments {
     var feedbackScale: Double?
     @Option(help: "Amplitude of the output mutual inhibition in pA (default 500).")
     var lateralAmplitude: Double?
+    @Option(help: "Time constant of the hidden units' presynaptic traces in ms (default 10).")
+    var hiddenTraceMs: Double?
     @Flag(help: "Turn device mismatch on (CV 10 %).") var mismatch = false
     @Flag(help: "Turn the output mutual inhibition off.") var noLateralInhibition = false
     @Flag(help: "Apply weight changes at the end of each presentation instead of online.")
@@ -78,6 +80,7 @@ struct ErrorPropExperimentOptions: ParsableArguments {
         }
         if let feedbackScale { c.network.feedbackScale = feedbackScale }
         if let lateralAmplitude { c.network.lateralPort.amplitude = lateralAmplitude * 1e-12 }
+        if let hiddenTraceMs { c.network.hiddenTraceTimeConstant = hiddenTraceMs * 1e-3 }
         if mismatch { c.network.mismatch = true }
         if noLateralInhibition { c.network.lateralInhibition = false }
         if perPresentation { c.training.update = .perPresentation }
