@@ -33,9 +33,12 @@ public enum ErrorPropPreset {
         case .dense:
             // Weak dense wiring gives weak hidden errors (κ_fb·W_out ≈ 0.2 of 500 pA against
             // a 60 pA dead zone): a larger feedback gain makes the hidden error pairs fire.
+            // A 100 ms hidden trace lets the output update see the recent hidden spike
+            // counts, not only the spikes just before each (teacher-locked) error spike.
             c.training.outputRate = 0.002
             c.training.hiddenRate = 0.002
             c.network.feedbackScale = 4
+            c.network.hiddenTraceTimeConstant = 0.1
             c.training.learningRateHalfLife = 7
         }
         return c
