@@ -20,6 +20,7 @@ struct Synfire: AsyncParsableCommand {
             RunsCommand.self,
             NPZCommand.self,
             EnergyCommand.self,
+            ErrorPropCommand.self,
         ]
     )
 }
@@ -34,6 +35,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchChipCommand.self,
             BenchEnergyCommand.self,
             BenchIOCommand.self,
+            BenchErrorPropCommand.self,
         ]
     )
 }
