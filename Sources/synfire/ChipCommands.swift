@@ -160,7 +160,7 @@ struct BenchChipCommand: AsyncParsableCommand {
             logLine("warning: debug build; figures are meaningless — use swift build -c release")
         #endif
         let sizes = quick ? [1024, 4096, 16384] : [1024, 4096, 16384, 65536]
-        let minSeconds = quick ? 0.4 : 1.5
+        let minSeconds = quick ? 0.3 : 1.5
         var rows: [ChipBenchmarkRow] = []
         for kind in ["dense", "sparse", "compartments"] {
             for size in sizes {
