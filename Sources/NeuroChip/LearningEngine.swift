@@ -472,7 +472,7 @@ final class LearningRuntime {
                                 let sum = dw[j]
                                 let remainder = UInt64(bitPattern: sum & mask)
                                 var up: Int64 = 0
-                                if remainder != 0 { up = random.bits(sh) < remainder ? 1 : 0 }
+                                if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
                                 let change = ((sum &>> Int64(sh)) &+ up) &* grid
                                 let k = rowBase &+ j
                                 let updated = min(max(Int64(mant[k]) &+ change, lo), hi)

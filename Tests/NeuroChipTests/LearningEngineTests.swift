@@ -235,3 +235,22 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
         #expect(try chip.weights(of: "W") == w, "rule \(rule)")
     }
 }
+
+/// Contract with NBP's fast path: one `next()` per synapse whose sum is off the grid, its
+/// top bits compared with the remainder, presynaptic rows ascending, then posts ascending.
+@Test func stochasticRoundingDrawOrderIsThePublishedContract() throws {
+    let n = 5
+    let chip = try ChipSimulator(plasticBench(nPre: n, nPost: n, weights: Array(repeating: 0, count: n * n),
+                                              rule: "dw = 2^-1*x0*y0", seed: 321))
+    try runBench(chip, steps: 2, pre: [1: Array(0..<n)], post: [1: Array(0..<n)])
+    var replay = ChipRandom(seed: 321)
+    var expected = [Int](repeating: 0, count: n * n)  // post x pre
+    for pre in 0..<n {
+        for post in 0..<n {
+            // value 0.5 on a grid of 2: remainder 1 of 4 (shift 2).
+            expected[post * n + pre] = (replay.next() >> 62) < 1 ? 2 : 0
+        }
+    }
+    #expect(try chip.weights(of: "W") == expected)
+    #expect(expected.contains(2) && expected.contains(0))
+}
