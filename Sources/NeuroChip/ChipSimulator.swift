@@ -388,7 +388,6 @@ public final class ChipSimulator {
         if network.mapping.placement != nil { fired.sort() }
 
         // Spike generators: scheduled plus injected, per generator in channel order.
-        let populationCount = network.populations.count
         var generatorSpikes: [Int32] = []
         while scheduleCursor < schedule.count && schedule[scheduleCursor].step < s { scheduleCursor += 1 }
         while scheduleCursor < schedule.count && schedule[scheduleCursor].step == s {
@@ -466,7 +465,6 @@ public final class ChipSimulator {
                 }
             }
         }
-        _ = populationCount
 
         // 6: probe.
         if !probeRecords.isEmpty { recordProbes(step: s) }
