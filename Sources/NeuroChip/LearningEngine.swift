@@ -403,8 +403,78 @@ final class LearningRuntime {
                     continue
                 }
 
-                // Full row: vectorisable sums per product, then one pass to round and store.
+                // Full row.
                 if !qValid { buildColumnParts() }
+
+                // Fused path for the common shape of sweep rules (only dw; constant terms, at
+                // most one product of post traces, at most one product `c * (w + k)`): the
+                // sum, rounding and store happen in one pass per post.
+                if let rule = dwRule, dtRule == nil {
+                    var constant: Int64 = 0
+                    var anyConstant = false
+                    var postA: Int64 = 0
+                    var postColumn = 0
+                    var hasPost = false
+                    var weightA: Int64 = 0
+                    var weightOffset: Int64 = 0
+                    var hasWeight = false
+                    var fusable = true
+                    for (index, p) in rule.products.enumerated() {
+                        let a = rowPart[index]
+                        if a == 0 { continue }
+                        if p.post.isEmpty && p.synapse.isEmpty {
+                            constant &+= a
+                            anyConstant = true
+                        } else if p.synapse.isEmpty && !hasPost {
+                            postA = a
+                            postColumn = index
+                            hasPost = true
+                        } else if p.post.isEmpty && p.synapse.count == 1 && p.synapse[0].variable == .w && !hasWeight {
+                            weightA = a
+                            weightOffset = Int64(p.synapse[0].offset)
+                            hasWeight = true
+                        } else {
+                            fusable = false
+                        }
+                    }
+                    if fusable {
+                        let sh = rule.roundingShift
+                        let mask = (Int64(1) &<< Int64(sh)) &- 1
+                        let grid = rule.grid
+                        let lo = rule.range.lowerBound
+                        let hi = rule.range.upperBound
+                        let rowBase = i * n
+                        q[postColumn].withUnsafeBufferPointer { column in
+                            for run in postCoreRuns {
+                                var processed = 0
+                                for j in run.start..<run.end {
+                                    let k = rowBase &+ j
+                                    let w = Int64(mant[k])
+                                    let termPost = postA &* column[j]
+                                    let termWeight = weightA &* (w &+ weightOffset)
+                                    let sum = constant &+ termPost &+ termWeight
+                                    processed &+= (anyConstant || termPost != 0 || termWeight != 0) ? 1 : 0
+                                    let remainder = UInt64(bitPattern: sum & mask)
+                                    var up: Int64 = 0
+                                    if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
+                                    let change = ((sum &>> Int64(sh)) &+ up) &* grid
+                                    let updated = min(max(w &+ change, lo), hi)
+                                    mant[k] = Int16(truncatingIfNeeded: updated)
+                                    if shift < 0 {
+                                        currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                                    } else if hasPacked {
+                                        packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                    }
+                                }
+                                counts[run.core].plasticSynapseUpdatesProcessed += processed
+                            }
+                        }
+                        continue
+                    }
+                }
+
+                // General full row: vectorisable sums per product, then one pass to round
+                // and store.
                 rowSums.withUnsafeMutableBufferPointer { dw in
                 rowTagSums.withUnsafeMutableBufferPointer { dt in
                 rowNonZero.withUnsafeMutableBufferPointer { nz in

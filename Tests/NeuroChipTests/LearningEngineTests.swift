@@ -195,7 +195,8 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
     let nPost = 9
     var state = ChipRandom(seed: 3)
     let initial = (0..<(nPre * nPost)).map { _ in Int(state.below(200)) * 2 - 200 }
-    for rule in [nbpRule, "dw = 2*x0*y0 - 4*x0*r1", "dw = 2*y0*(x1 - 1)", "dw = -2*x0 + 6*y0*r0"] {
+    for rule in [nbpRule, "dw = 2*x0*y0 - 4*x0*r1", "dw = 2*y0*(x1 - 1)", "dw = -2*x0 + 6*y0*r0",
+                 "dw = 2*y0*r0 - 2^-5*(w + 2)*x0*64", "dw = 4 - w*x1"] {
         let chip = try ChipSimulator(plasticBench(nPre: nPre, nPost: nPost, weights: initial, rule: rule,
                                                   rewardSteps: [2, 5, 6]))
         var w = initial  // post x pre
@@ -221,6 +222,7 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
                             case .x0, .x1: raw = x0  // x1 with impulse 1, tau 1
                             case .y0: raw = y0
                             case .r0, .r1: raw = reward
+                            case .w: raw = w[j * nPre + i]
                             default: raw = 0
                             }
                             value *= raw + f.offset
