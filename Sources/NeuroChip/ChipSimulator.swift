@@ -116,6 +116,7 @@ public final class ChipSimulator {
     var firedRanges: [Range<Int>]
     var schedule: [(step: Int, source: Int32)]
     var scheduleCursor = 0
+    var generatorScratch: [Int32] = []
     var injected: [[Int32]]
     let connections: [ConnectionRuntime]
     let connectionsBySource: [[Int]]
@@ -388,7 +389,10 @@ public final class ChipSimulator {
         if network.mapping.placement != nil { fired.sort() }
 
         // Spike generators: scheduled plus injected, per generator in channel order.
+        // Reuse the scratch array's storage (no allocation per step).
         var generatorSpikes: [Int32] = []
+        swap(&generatorSpikes, &generatorScratch)
+        generatorSpikes.removeAll(keepingCapacity: true)
         while scheduleCursor < schedule.count && schedule[scheduleCursor].step < s { scheduleCursor += 1 }
         while scheduleCursor < schedule.count && schedule[scheduleCursor].step == s {
             generatorSpikes.append(schedule[scheduleCursor].source)
@@ -407,6 +411,7 @@ public final class ChipSimulator {
                 last = spike
             }
         }
+        swap(&generatorSpikes, &generatorScratch)
 
         // Ranges of `fired` per source group (fired is sorted by source index).
         fired.withUnsafeBufferPointer { f in

@@ -37,6 +37,7 @@ final class LearningRuntime {
     let nPre: Int
     let nPost: Int
     let allX0: Bool
+    let allY0: Bool
     let usesTag: Bool
     let usedTraces: Set<RuleVariable>
 
@@ -110,6 +111,7 @@ final class LearningRuntime {
                 range: Int64(range.lowerBound)...Int64(range.upperBound))
         }
         allX0 = rules.rules.allSatisfy { $0.everyProductContains(.x0) }
+        allY0 = rules.rules.allSatisfy { $0.everyProductContains(.y0) }
         usesTag = rules.dt != nil || rules.variables.contains(.t)
         usedTraces = rules.variables
         x1 = Array(repeating: 0, count: nPre)
@@ -224,7 +226,10 @@ final class LearningRuntime {
             preList.sort()
             postList.sort()
         }
-        evaluate(connection: c, random: &random, counts: counts)
+        // Nothing can be non-zero without the spikes every product needs (event-driven, §3).
+        if !(allX0 && preList.isEmpty) && !(allY0 && postList.isEmpty) {
+            evaluate(connection: c, random: &random, counts: counts)
+        }
         for i in preList { preFlag[Int(i)] = 0 }
         for j in postList { postFlag[Int(j)] = 0 }
         preList.removeAll(keepingCapacity: true)
