@@ -474,12 +474,31 @@ public final class ChipSimulator {
         // 6: probe.
         if !probeRecords.isEmpty { recordProbes(step: s) }
 
+        #if DEBUG
+            checkCounterInvariants(counts)
+        #endif
         lastStepCounts = counts
         totals.steps += 1
         totals.wraps = wrapCount
         for core in usedCores { totals.perCore[core] += counts[core] }
         if recordCounterHistory { counterHistory.steps.append(usedCores.map { counts[$0] }) }
         currentStep = s + 1
+    }
+
+    /// energy-model.md §2: invariants checked in debug builds.
+    private func checkCounterInvariants(_ counts: [CoreStepCounts]) {
+        var out = 0
+        var into = 0
+        for core in usedCores {
+            let c = counts[core]
+            assert(c.activeCompartments + c.inactiveCompartments == coreMap.compartmentsPerCore[core],
+                   "A + I must equal the configured compartments of core \(core)")
+            assert(c.spikesGenerated <= c.activeCompartments, "F <= A on core \(core)")
+            assert(c.learningEpochs != 0 || c.plasticSynapseUpdatesProcessed == 0, "U = 0 when L = 0 on core \(core)")
+            out += c.messagesOut
+            into += c.messagesIn
+        }
+        assert(out == into, "messages out \(out) != messages in \(into)")
     }
 
     private func recordProbes(step s: Int) {
