@@ -256,3 +256,50 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
     #expect(try chip.weights(of: "W") == expected)
     #expect(expected.contains(2) && expected.contains(0))
 }
+
+/// Every trace (x1, x2, y1, y2, y3, r1) with tau 0, 1 and 2, impulse 64, one spike at step 1:
+/// tau 0 keeps 64, tau 1 keeps only the step of the spike, tau 2 halves exactly (64, 32, 16).
+@Test(arguments: ["x1", "x2", "y1", "y2", "y3", "r1"], [0, 1, 2])
+func everyTraceWithTau(trace: String, tau: Int) throws {
+    let parameters = TraceParameters(impulse: 64, tau: tau)
+    let chip = try ChipSimulator(plasticBench(
+        nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*\(trace)", signMode: .excitatory, rewardSteps: [1],
+        traces: { l in
+            var l = l
+            switch trace {
+            case "x1": l.x1 = parameters
+            case "x2": l.x2 = parameters
+            case "y1": l.y1 = parameters
+            case "y2": l.y2 = parameters
+            case "y3": l.y3 = parameters
+            default: l.r1 = parameters
+            }
+            return l
+        }))
+    let learning = try #require(chip.connections[0].learning)
+    func value() -> Int32 {
+        switch trace {
+        case "x1": return learning.x1[0]
+        case "x2": return learning.x2[0]
+        case "y1": return learning.y1[0]
+        case "y2": return learning.y2[0]
+        case "y3": return learning.y3[0]
+        default: return learning.r1
+        }
+    }
+    var seen: [Int32] = []
+    for s in 0..<4 {
+        if s == 1 { try chip.inject(generator: "pre", channels: [0]) }
+        if s == 0 { try chip.inject(generator: "drive", channels: [0]) }  // post fires at step 1
+        chip.step()
+        seen.append(value())
+    }
+    // r1 with tau 0 or 1 equals this step's reward (loihi-model.md §3).
+    let expected: [Int32]
+    switch (tau, trace) {
+    case (0, "r1"), (1, _): expected = [0, 64, 0, 0]
+    case (0, _): expected = [0, 64, 64, 64]
+    default: expected = [0, 64, 32, 16]
+    }
+    #expect(seen == expected, "\(trace) tau \(tau)")
+}
