@@ -90,6 +90,9 @@ public final class ChipSimulator {
     public var recordCounterHistory = false
     public private(set) var counterHistory = CounterHistory()
     public private(set) var lastStepCounts: [CoreStepCounts]
+    /// Last step's counts per population and per connection (declaration order).
+    public private(set) var lastPopulationCounts: [PopulationStepCounts]
+    public private(set) var lastConnectionCounts: [ConnectionStepCounts]
     public private(set) var totals = ChipCounterTotals()
     public private(set) var probeRecords: [ProbeRecord]
 
@@ -279,6 +282,10 @@ public final class ChipSimulator {
         firedRanges = Array(repeating: 0..<0, count: counts.count)
         random = ChipRandom(seed: network.seed)
         lastStepCounts = Array(repeating: CoreStepCounts(), count: ChipGeometry.cores)
+        lastPopulationCounts = Array(repeating: PopulationStepCounts(), count: populations.count)
+        lastConnectionCounts = Array(repeating: ConnectionStepCounts(), count: compiled.count)
+        totals.perPopulation = lastPopulationCounts
+        totals.perConnection = lastConnectionCounts
         probeRecords = network.probes.map {
             ProbeRecord(name: $0.name, kind: $0.kind, target: $0.target, steps: [], data: [])
         }
@@ -343,6 +350,8 @@ public final class ChipSimulator {
         var counts: [CoreStepCounts] = []
         swap(&counts, &lastStepCounts)
         for core in usedCores { counts[core] = CoreStepCounts() }
+        for p in lastPopulationCounts.indices { lastPopulationCounts[p] = PopulationStepCounts() }
+        for c in lastConnectionCounts.indices { lastConnectionCounts[c] = ConnectionStepCounts() }
 
         // Clear last step's flags.
         sourceFlags.withUnsafeMutableBufferPointer { flags in
@@ -366,6 +375,10 @@ public final class ChipSimulator {
                                 counts[segment.core].activeCompartments += tally.active
                                 counts[segment.core].inactiveCompartments += segment.end - segment.start - tally.active
                                 counts[segment.core].spikesGenerated += tally.fired
+                                lastPopulationCounts[segment.population].activeCompartments += tally.active
+                                lastPopulationCounts[segment.population].inactiveCompartments +=
+                                    segment.end - segment.start - tally.active
+                                lastPopulationCounts[segment.population].spikesGenerated += tally.fired
                                 stepWraps += tally.wraps
                                 if tally.fired > 0 {
                                     var found = 0
@@ -447,7 +460,7 @@ public final class ChipSimulator {
                     for c in connections {
                         let range = firedRanges[c.sourceGroup]
                         if range.isEmpty { continue }
-                        c.deliver(spikes: UnsafeBufferPointer(rebasing: f[range]), step: s, ring: aa.baseAddress!,
+                        lastConnectionCounts[c.index].synapticOps = c.deliver(spikes: UnsafeBufferPointer(rebasing: f[range]), step: s, ring: aa.baseAddress!,
                                   ringSize: ringSize, compartments: n, counts: cc.baseAddress!)
                     }
                 }
@@ -461,11 +474,13 @@ public final class ChipSimulator {
                     for c in connections {
                         guard let learning = c.learning else { continue }
                         let reward = learning.rewardGroup.map { !firedRanges[$0].isEmpty } ?? false
-                        learning.learn(
+                        let (processed, swept) = learning.learn(
                             step: s, connection: c, sourceFlags: flags.baseAddress!,
                             preSpikes: UnsafeBufferPointer(rebasing: f[firedRanges[c.sourceGroup]]),
                             postSpikes: UnsafeBufferPointer(rebasing: f[firedRanges[c.targetPopulation]]),
                             rewardNow: reward, random: &random, counts: cc.baseAddress!)
+                        lastConnectionCounts[c.index].plasticSynapseUpdatesProcessed = processed
+                        lastConnectionCounts[c.index].plasticSynapsesSwept = swept
                     }
                 }
             }
@@ -481,6 +496,8 @@ public final class ChipSimulator {
         totals.steps += 1
         totals.wraps = wrapCount
         for core in usedCores { totals.perCore[core] += counts[core] }
+        for p in lastPopulationCounts.indices { totals.perPopulation[p] += lastPopulationCounts[p] }
+        for c in lastConnectionCounts.indices { totals.perConnection[c] += lastConnectionCounts[c] }
         if recordCounterHistory { counterHistory.steps.append(usedCores.map { counts[$0] }) }
         currentStep = s + 1
     }

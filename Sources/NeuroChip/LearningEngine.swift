@@ -49,6 +49,8 @@ final class LearningRuntime {
     var y3: [Int32]
     var r1: Int32 = 0
     var r0 = false
+    /// Synapses processed (non-zero product) in the current `learn` call.
+    var processedCount = 0
     /// x0 / y0: spiked within the current epoch, and the sorted lists of who did.
     var preFlag: [UInt8]
     var postFlag: [UInt8]
@@ -160,7 +162,8 @@ final class LearningRuntime {
         step: Int, connection c: ConnectionRuntime, sourceFlags: UnsafePointer<UInt8>,
         preSpikes: UnsafeBufferPointer<Int32>, postSpikes: UnsafeBufferPointer<Int32>,
         rewardNow: Bool, random: inout ChipRandom, counts: UnsafeMutablePointer<CoreStepCounts>
-    ) {
+    ) -> (processed: Int, swept: Int) {
+        processedCount = 0
         // Epoch membership (x0, y0, r0).
         let preBase = Int32(c.sourceStart)
         let postBase = Int32(c.targetStart)
@@ -217,7 +220,7 @@ final class LearningRuntime {
             counts[core].traceUpdates += preTraceCount * nPre + postTraceCount * count + (usesR1 ? 1 : 0)
         }
 
-        guard (step + 1) % epoch == 0 else { return }
+        guard (step + 1) % epoch == 0 else { return (0, 0) }
         for (core, count) in postsPerCore {
             counts[core].learningEpochs = 1
             counts[core].plasticSynapsesSwept += count * nPre
@@ -236,6 +239,7 @@ final class LearningRuntime {
         postList.removeAll(keepingCapacity: true)
         r0 = false
         qValid = false
+        return (processedCount, nPre * nPost)
     }
 
     @inline(__always)
@@ -337,6 +341,7 @@ final class LearningRuntime {
             @inline(__always)
             func apply(_ i: Int, _ j: Int, _ dwSum: Int64, _ dtSum: Int64) {
                 counts[Int(core[j])].plasticSynapseUpdatesProcessed += 1
+                processedCount += 1
                 let k = i * n + j
                 if let rule = dwRule, dwSum != 0 {
                     let change = Self.rounded(dwSum, rule, &random)
@@ -472,6 +477,8 @@ final class LearningRuntime {
                                     }
                                 }
                                 counts[run.core].plasticSynapseUpdatesProcessed += processed
+                            processedCount += processed
+                                processedCount += processed
                             }
                         }
                         continue
@@ -559,6 +566,7 @@ final class LearningRuntime {
                                 }
                             }
                             counts[run.core].plasticSynapseUpdatesProcessed += processed
+                            processedCount += processed
                         }
                     } else {
                         for j in 0..<n where nz[j] != 0 { apply(i, j, dw[j], dt[j]) }

@@ -18,6 +18,8 @@ let nbpRule = "dw = 4*x0*y0*r1 - 2*x0*y0"
     #expect(total.plasticSynapseUpdatesProcessed == 4)
     #expect(total.plasticSynapsesSwept == 4 * 5, "every epoch sweeps all 4 synapses on the chip")
     #expect(total.learningEpochs == 5)
+    #expect(chip.totals.perConnection[0].plasticSynapseUpdatesProcessed == 4)
+    #expect(chip.totals.perConnection[0].plasticSynapsesSwept == 20)
 }
 
 @Test func nbpRuleNeedsCoincidenceInTheSameStep() throws {
