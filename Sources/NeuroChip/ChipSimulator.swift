@@ -24,6 +24,7 @@
 //     let w: [Int] = try chip.weights(of: "W1")          // post x pre, mantissas
 //     let c: [CoreStepCounts] = chip.lastStepCounts      // 128 cores, energy-model.md §2
 //     let t: ChipCounterTotals = chip.totals             // summed over the run
+//     let g = chip.lastPopulationCounts, k = chip.lastConnectionCounts  // per group
 //
 // `run(steps:)` runs without input; `recordCounterHistory = true` keeps every step's
 // counts of the used cores in `counterHistory`; probes from the description are in
