@@ -40,6 +40,11 @@ let nbpRule = "dw = 4*x0*y0*r1 - 2*x0*y0"
     #expect(try chip.state(of: "h").u == [640], "the spike of step 1 carried the weight before its update")
     chip.step()
     #expect(try chip.state(of: "h").u == [0])
+    // The next spike carries the learned weight (the packed delivery copy was updated).
+    try chip.inject(generator: "pre", channels: [0])
+    chip.step()
+    chip.step()
+    #expect(try chip.state(of: "h").u == [768])
 }
 
 @Test(arguments: [
