@@ -129,7 +129,9 @@ public enum ChipBenchmark {
             elapsed += threadCPUSeconds() - cpu
             wall += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             steps += batch
-            batch *= 2
+            // Grow the batch, but do not overshoot the time budget by much.
+            let perStep = max(elapsed / Double(steps), 1e-9)
+            batch = max(1, min(batch * 2, Int((minSeconds - elapsed) / perStep) + 1))
         }
         let after = chip.totals.chip
         let events = after.synapticOps - before.synapticOps
@@ -195,7 +197,9 @@ public enum ChipBenchmark {
             elapsed += threadCPUSeconds() - cpu
             wall += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             steps += batch
-            batch *= 2
+            // Grow the batch, but do not overshoot the time budget by much.
+            let perStep = max(elapsed / Double(steps), 1e-9)
+            batch = max(1, min(batch * 2, Int((minSeconds - elapsed) / perStep) + 1))
         }
         let after = chip.totals.chip
         let processed = after.plasticSynapseUpdatesProcessed - before.plasticSynapseUpdatesProcessed

@@ -5,27 +5,8 @@
 /// SplitMix64 pseudo-random generator.
 public struct ChipRandom: RandomNumberGenerator, Sendable {
     public var state: UInt64
-    /// Unused bits of the last word, for `bits(_:)`.
-    public var reservoir: UInt64 = 0
-    public var reservoirBits = 0
 
     public init(seed: UInt64) { state = seed }
-
-    /// `count` (1...32) uniform random bits. Rounding needs only a few bits per synapse,
-    /// so one 64-bit word serves several synapses; leftover bits that are too few are
-    /// dropped, which keeps every draw exactly uniform.
-    @inlinable
-    public mutating func bits(_ count: Int) -> UInt64 {
-        if reservoirBits < count {
-            reservoir = next()
-            reservoirBits = 64
-        }
-        // Masking shifts (&<<, &>>): count is 1...32, and they skip the overshift checks.
-        let value = reservoir & ((1 &<< UInt64(count)) &- 1)
-        reservoir = reservoir &>> UInt64(count)
-        reservoirBits &-= count
-        return value
-    }
 
     @inlinable
     public mutating func next() -> UInt64 {
@@ -43,9 +24,11 @@ public struct ChipRandom: RandomNumberGenerator, Sendable {
         next().multipliedFullWidth(by: bound).high
     }
 
-    /// True with probability remainder / 2^shift (0 < shift <= 32).
+    /// True with probability remainder / 2^shift (0 < shift <= 63): one fresh 64-bit draw,
+    /// its top `shift` bits compared with the remainder. This exact draw (one `next()` per
+    /// rounded synapse) is a contract: NBP's fast path replays it bit for bit.
     @inlinable
     public mutating func roundsUp(remainder: UInt64, shift: Int) -> Bool {
-        bits(shift) < remainder
+        (next() &>> UInt64(64 - shift)) < remainder
     }
 }

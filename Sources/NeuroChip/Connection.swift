@@ -216,8 +216,9 @@ final class ConnectionRuntime {
     func deliver(
         spikes: UnsafeBufferPointer<Int32>, step: Int, ring: UnsafeMutablePointer<Int32>,
         ringSize: Int, compartments: Int, counts: UnsafeMutablePointer<CoreStepCounts>
-    ) {
-        if spikes.isEmpty { return }
+    ) -> Int {
+        if spikes.isEmpty { return 0 }
+        var operations = 0
         let slot = (step + 1 + delay) % ringSize
         let target = ring + slot * compartments + targetStart
         let nt = targetCount
@@ -242,7 +243,9 @@ final class ConnectionRuntime {
                 }
             }
             for (core, count) in uniformOps { counts[core].synapticOps += count * spikes.count }
+            operations = nt * spikes.count
         case .oneToOne:
+            operations = spikes.count
             for s in spikes {
                 let i = Int(s - base)
                 target[i] &+= current(at: i)
@@ -272,8 +275,10 @@ final class ConnectionRuntime {
                 for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
                     counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
                 }
+                operations += Int(rowStart[i + 1] - rowStart[i])
             }
         }
+        return operations
     }
 
     /// Current of synapse k (layout order).

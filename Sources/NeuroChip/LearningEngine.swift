@@ -37,6 +37,7 @@ final class LearningRuntime {
     let nPre: Int
     let nPost: Int
     let allX0: Bool
+    let allY0: Bool
     let usesTag: Bool
     let usedTraces: Set<RuleVariable>
 
@@ -48,6 +49,8 @@ final class LearningRuntime {
     var y3: [Int32]
     var r1: Int32 = 0
     var r0 = false
+    /// Synapses processed (non-zero product) in the current `learn` call.
+    var processedCount = 0
     /// x0 / y0: spiked within the current epoch, and the sorted lists of who did.
     var preFlag: [UInt8]
     var postFlag: [UInt8]
@@ -110,6 +113,7 @@ final class LearningRuntime {
                 range: Int64(range.lowerBound)...Int64(range.upperBound))
         }
         allX0 = rules.rules.allSatisfy { $0.everyProductContains(.x0) }
+        allY0 = rules.rules.allSatisfy { $0.everyProductContains(.y0) }
         usesTag = rules.dt != nil || rules.variables.contains(.t)
         usedTraces = rules.variables
         x1 = Array(repeating: 0, count: nPre)
@@ -158,7 +162,8 @@ final class LearningRuntime {
         step: Int, connection c: ConnectionRuntime, sourceFlags: UnsafePointer<UInt8>,
         preSpikes: UnsafeBufferPointer<Int32>, postSpikes: UnsafeBufferPointer<Int32>,
         rewardNow: Bool, random: inout ChipRandom, counts: UnsafeMutablePointer<CoreStepCounts>
-    ) {
+    ) -> (processed: Int, swept: Int) {
+        processedCount = 0
         // Epoch membership (x0, y0, r0).
         let preBase = Int32(c.sourceStart)
         let postBase = Int32(c.targetStart)
@@ -215,7 +220,7 @@ final class LearningRuntime {
             counts[core].traceUpdates += preTraceCount * nPre + postTraceCount * count + (usesR1 ? 1 : 0)
         }
 
-        guard (step + 1) % epoch == 0 else { return }
+        guard (step + 1) % epoch == 0 else { return (0, 0) }
         for (core, count) in postsPerCore {
             counts[core].learningEpochs = 1
             counts[core].plasticSynapsesSwept += count * nPre
@@ -224,13 +229,17 @@ final class LearningRuntime {
             preList.sort()
             postList.sort()
         }
-        evaluate(connection: c, random: &random, counts: counts)
+        // Nothing can be non-zero without the spikes every product needs (event-driven, §3).
+        if !(allX0 && preList.isEmpty) && !(allY0 && postList.isEmpty) {
+            evaluate(connection: c, random: &random, counts: counts)
+        }
         for i in preList { preFlag[Int(i)] = 0 }
         for j in postList { postFlag[Int(j)] = 0 }
         preList.removeAll(keepingCapacity: true)
         postList.removeAll(keepingCapacity: true)
         r0 = false
         qValid = false
+        return (processedCount, nPre * nPost)
     }
 
     @inline(__always)
@@ -332,6 +341,7 @@ final class LearningRuntime {
             @inline(__always)
             func apply(_ i: Int, _ j: Int, _ dwSum: Int64, _ dtSum: Int64) {
                 counts[Int(core[j])].plasticSynapseUpdatesProcessed += 1
+                processedCount += 1
                 let k = i * n + j
                 if let rule = dwRule, dwSum != 0 {
                     let change = Self.rounded(dwSum, rule, &random)
@@ -403,8 +413,80 @@ final class LearningRuntime {
                     continue
                 }
 
-                // Full row: vectorisable sums per product, then one pass to round and store.
+                // Full row.
                 if !qValid { buildColumnParts() }
+
+                // Fused path for the common shape of sweep rules (only dw; constant terms, at
+                // most one product of post traces, at most one product `c * (w + k)`): the
+                // sum, rounding and store happen in one pass per post.
+                if let rule = dwRule, dtRule == nil {
+                    var constant: Int64 = 0
+                    var anyConstant = false
+                    var postA: Int64 = 0
+                    var postColumn = 0
+                    var hasPost = false
+                    var weightA: Int64 = 0
+                    var weightOffset: Int64 = 0
+                    var hasWeight = false
+                    var fusable = true
+                    for (index, p) in rule.products.enumerated() {
+                        let a = rowPart[index]
+                        if a == 0 { continue }
+                        if p.post.isEmpty && p.synapse.isEmpty {
+                            constant &+= a
+                            anyConstant = true
+                        } else if p.synapse.isEmpty && !hasPost {
+                            postA = a
+                            postColumn = index
+                            hasPost = true
+                        } else if p.post.isEmpty && p.synapse.count == 1 && p.synapse[0].variable == .w && !hasWeight {
+                            weightA = a
+                            weightOffset = Int64(p.synapse[0].offset)
+                            hasWeight = true
+                        } else {
+                            fusable = false
+                        }
+                    }
+                    if fusable {
+                        let sh = rule.roundingShift
+                        let mask = (Int64(1) &<< Int64(sh)) &- 1
+                        let grid = rule.grid
+                        let lo = rule.range.lowerBound
+                        let hi = rule.range.upperBound
+                        let rowBase = i * n
+                        q[postColumn].withUnsafeBufferPointer { column in
+                            for run in postCoreRuns {
+                                var processed = 0
+                                for j in run.start..<run.end {
+                                    let k = rowBase &+ j
+                                    let w = Int64(mant[k])
+                                    let termPost = postA &* column[j]
+                                    let termWeight = weightA &* (w &+ weightOffset)
+                                    let sum = constant &+ termPost &+ termWeight
+                                    processed &+= (anyConstant || termPost != 0 || termWeight != 0) ? 1 : 0
+                                    let remainder = UInt64(bitPattern: sum & mask)
+                                    var up: Int64 = 0
+                                    if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
+                                    let change = ((sum &>> Int64(sh)) &+ up) &* grid
+                                    let updated = min(max(w &+ change, lo), hi)
+                                    mant[k] = Int16(truncatingIfNeeded: updated)
+                                    if shift < 0 {
+                                        currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                                    } else if hasPacked {
+                                        packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                    }
+                                }
+                                counts[run.core].plasticSynapseUpdatesProcessed += processed
+                            processedCount += processed
+                                processedCount += processed
+                            }
+                        }
+                        continue
+                    }
+                }
+
+                // General full row: vectorisable sums per product, then one pass to round
+                // and store.
                 rowSums.withUnsafeMutableBufferPointer { dw in
                 rowTagSums.withUnsafeMutableBufferPointer { dt in
                 rowNonZero.withUnsafeMutableBufferPointer { nz in
@@ -472,7 +554,7 @@ final class LearningRuntime {
                                 let sum = dw[j]
                                 let remainder = UInt64(bitPattern: sum & mask)
                                 var up: Int64 = 0
-                                if remainder != 0 { up = random.bits(sh) < remainder ? 1 : 0 }
+                                if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
                                 let change = ((sum &>> Int64(sh)) &+ up) &* grid
                                 let k = rowBase &+ j
                                 let updated = min(max(Int64(mant[k]) &+ change, lo), hi)
@@ -484,6 +566,7 @@ final class LearningRuntime {
                                 }
                             }
                             counts[run.core].plasticSynapseUpdatesProcessed += processed
+                            processedCount += processed
                         }
                     } else {
                         for j in 0..<n where nz[j] != 0 { apply(i, j, dw[j], dt[j]) }

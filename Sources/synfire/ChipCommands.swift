@@ -149,6 +149,7 @@ struct BenchChipCommand: AsyncParsableCommand {
     @Flag(help: "Also measure plastic synapse updates per second.") var learning = false
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
     @Flag(help: .hidden) var learningOnly = false
+    @Option(help: .hidden) var only: String?
 
     func run() async throws {
         if learningOnly {
@@ -160,9 +161,9 @@ struct BenchChipCommand: AsyncParsableCommand {
             logLine("warning: debug build; figures are meaningless — use swift build -c release")
         #endif
         let sizes = quick ? [1024, 4096, 16384] : [1024, 4096, 16384, 65536]
-        let minSeconds = quick ? 0.4 : 1.5
+        let minSeconds = quick ? 0.3 : 1.5
         var rows: [ChipBenchmarkRow] = []
-        for kind in ["dense", "sparse", "compartments"] {
+        for kind in ["dense", "sparse", "compartments"] where only == nil || only == kind {
             for size in sizes {
                 let row = try ChipBenchmark.measure(kind: kind, compartments: size, minSeconds: minSeconds)
                 logLine(String(format: "%@ %6d compartments: %.3g syn events/s, %.3g compartment updates/s (%.1f spikes/step, %d steps)",

@@ -126,6 +126,10 @@ import Testing
         #expect(step.reduce(0) { $0 + $1.messagesOut } == step.reduce(0) { $0 + $1.messagesIn })
     }
     #expect(chip.totals.chip.synapticOps == 5)
+    // Per group: connection "in" touched 1 synapse, "ab" 4; population a fired once.
+    #expect(chip.totals.perConnection.map(\.synapticOps) == [1, 4])
+    #expect(chip.totals.perPopulation[0].spikesGenerated == 1)
+    #expect(chip.totals.perPopulation.map { $0.activeCompartments + $0.inactiveCompartments } == [6, 12])
 }
 
 @Test func hopCounting() {
