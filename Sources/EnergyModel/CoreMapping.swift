@@ -119,7 +119,8 @@ public enum MappingError: Error, CustomStringConvertible, Equatable {
                 + "synaptic memory, more than a core's \(limit) bits; reduce its fan-in or "
                 + "use a cost table with a larger chip.synapticMemoryBitsPerCore"
         case .invalidPlacement(let problems):
-            return "invalid core placement:\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
+            return "invalid core placement:\n"
+                + problems.map { "  - " + $0 }.joined(separator: "\n")
                 + "\nFix the placement (population -> [(core, count)]) or use the greedy packing."
         }
     }
@@ -145,8 +146,9 @@ public enum CoreMapper {
 
         func advance() {
             if current.compartments > 0 { loads.append(current) }
-            current = CoreLoad(core: current.compartments > 0 ? current.core + 1 : current.core,
-                               compartments: 0)
+            current = CoreLoad(
+                core: current.compartments > 0 ? current.core + 1 : current.core,
+                compartments: 0)
             currentBits = 0
         }
 

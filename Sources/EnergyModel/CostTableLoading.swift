@@ -162,8 +162,10 @@ extension CostTable {
             let underlying = (context.underlyingError as NSError?)?.localizedDescription
             return [context.debugDescription, underlying].compactMap { $0 }.joined(separator: ": ")
         case DecodingError.keyNotFound(let key, let context):
-            return "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return
+                "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let context),
+            DecodingError.valueNotFound(_, let context):
             return "\(context.codingPath.map(\.stringValue).joined(separator: ".")): "
                 + context.debugDescription
         default:
@@ -191,13 +193,15 @@ enum CostTableValidator {
             }
         }
         for key in ["name", "description"] {
-            if let v = top[key], case .string = v {} else if let v = top[key] {
+            if let v = top[key], case .string = v {
+            } else if let v = top[key] {
                 problems.append("\(key): is \(v.typeName), expected a string")
             }
         }
         if let v = top["learningCountMode"] {
             let allowed = LearningCountMode.allCases.map(\.rawValue)
-            if case .string(let s) = v, allowed.contains(s) {} else {
+            if case .string(let s) = v, allowed.contains(s) {
+            } else {
                 problems.append(
                     "learningCountMode: is \(show(v)), expected \"swept\" or \"processed\"")
             }
@@ -260,8 +264,10 @@ enum CostTableValidator {
 
     static func checkUnits(_ node: JSONNode) -> [String] {
         guard case .object(let units) = node else {
-            return ["units: is \(node.typeName), expected {\"energy\": \"pJ\", \"time\": \"ns\", "
-                + "\"power\": \"mW\"}"]
+            return [
+                "units: is \(node.typeName), expected {\"energy\": \"pJ\", \"time\": \"ns\", "
+                    + "\"power\": \"mW\"}"
+            ]
         }
         var problems = unknownKeys(units, allowed: ["energy", "time", "power"], path: "units.")
         for (key, expected) in [("energy", "pJ"), ("time", "ns"), ("power", "mW")] {
@@ -324,11 +330,13 @@ enum CostTableValidator {
         switch sync["model"] {
         case .string(let s)? where SyncModel(rawValue: s) != nil: break
         case let v?:
-            problems.append("sync.model: is \(show(v)), expected \"log2Interpolate\" or \"stepTable\"")
+            problems.append(
+                "sync.model: is \(show(v)), expected \"log2Interpolate\" or \"stepTable\"")
         case nil: problems.append("sync.model: missing (\"log2Interpolate\" or \"stepTable\")")
         }
         problems += checkNumber(sync["energyPJ"], path: "sync.energyPJ")
-        if case .string? = sync["source"] {} else {
+        if case .string? = sync["source"] {
+        } else {
             problems.append("sync.source: missing or not a string (a citation)")
         }
         guard let pointsNode = sync["points"] else {

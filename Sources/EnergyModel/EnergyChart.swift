@@ -75,28 +75,35 @@ public enum EnergyChart {
             }
             return plotTop + plotHeight * (1 - v / maxValue)
         }
-        var s = "<text x=\"\(fmt(left))\" y=\"\(fmt(top + 18))\" font-size=\"13\">\(escape(title))</text>\n"
-        s += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(plotTop + plotHeight))\" x2=\"\(fmt(width - 20))\" "
+        var s =
+            "<text x=\"\(fmt(left))\" y=\"\(fmt(top + 18))\" font-size=\"13\">\(escape(title))</text>\n"
+        s +=
+            "<line x1=\"\(fmt(left))\" y1=\"\(fmt(plotTop + plotHeight))\" x2=\"\(fmt(width - 20))\" "
             + "y2=\"\(fmt(plotTop + plotHeight))\" stroke=\"black\"/>\n"
-        s += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(plotTop))\" x2=\"\(fmt(left))\" "
+        s +=
+            "<line x1=\"\(fmt(left))\" y1=\"\(fmt(plotTop))\" x2=\"\(fmt(left))\" "
             + "y2=\"\(fmt(plotTop + plotHeight))\" stroke=\"black\"/>\n"
         let ticks: [Double] =
             log
             ? stride(from: logLow, through: logHigh, by: 1).map { pow(10, $0) }
             : (0...4).map { maxValue * Double($0) / 4 }
         for tick in ticks {
-            s += "<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y(tick) + 4))\" text-anchor=\"end\">"
+            s +=
+                "<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y(tick) + 4))\" text-anchor=\"end\">"
                 + "\(UnitFormat.plain(tick))</text>\n"
         }
         for (i, (label, value)) in zip(labels, values).enumerated() {
             let x = left + Double(i) * barSlot + barSlot * 0.15
             let w = barSlot * 0.7
             let yTop = y(value)
-            s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(yTop))\" width=\"\(fmt(w))\" "
+            s +=
+                "<rect x=\"\(fmt(x))\" y=\"\(fmt(yTop))\" width=\"\(fmt(w))\" "
                 + "height=\"\(fmt(plotTop + plotHeight - yTop))\" fill=\"\(colors[i % colors.count])\"/>\n"
-            s += "<text x=\"\(fmt(x + w / 2))\" y=\"\(fmt(yTop - 3))\" text-anchor=\"middle\">"
+            s +=
+                "<text x=\"\(fmt(x + w / 2))\" y=\"\(fmt(yTop - 3))\" text-anchor=\"middle\">"
                 + "\(UnitFormat.plain(value))</text>\n"
-            s += "<text x=\"\(fmt(x + w / 2))\" y=\"\(fmt(plotTop + plotHeight + 14))\" "
+            s +=
+                "<text x=\"\(fmt(x + w / 2))\" y=\"\(fmt(plotTop + plotHeight + 14))\" "
                 + "text-anchor=\"middle\">\(label)</text>\n"
         }
         return s
@@ -109,7 +116,8 @@ public enum EnergyChart {
     {
         let left = 80.0
         let plotWidth = width - left - 30
-        var s = "<text x=\"\(fmt(left))\" y=\"\(fmt(top + 18))\" font-size=\"13\">"
+        var s =
+            "<text x=\"\(fmt(left))\" y=\"\(fmt(top + 18))\" font-size=\"13\">"
             + "Share of energy per sample by category (stacked)</text>\n"
         var row = 0
         for mode in RunMode.allCases {
@@ -118,11 +126,13 @@ public enum EnergyChart {
             let total = values.reduce(0, +)
             let y = top + 35 + Double(row) * 40
             row += 1
-            s += "<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y + 16))\" text-anchor=\"end\">\(mode.rawValue)</text>\n"
+            s +=
+                "<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y + 16))\" text-anchor=\"end\">\(mode.rawValue)</text>\n"
             var x = left
             for (i, value) in values.enumerated() where total > 0 && value > 0 {
                 let w = plotWidth * value / total
-                s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"24\" "
+                s +=
+                    "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"24\" "
                     + "fill=\"\(colors[i % colors.count])\"><title>\(EnergyByCategory.names[i]) "
                     + "\(escape(UnitFormat.energy(value)))</title></rect>\n"
                 x += w
@@ -132,31 +142,38 @@ public enum EnergyChart {
         let legendY = top + 35 + Double(row) * 40 + 10
         for (i, name) in EnergyByCategory.names.enumerated() {
             let x = left + Double(i) * plotWidth / Double(EnergyByCategory.names.count)
-            s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(legendY))\" width=\"10\" height=\"10\" "
+            s +=
+                "<rect x=\"\(fmt(x))\" y=\"\(fmt(legendY))\" width=\"10\" height=\"10\" "
                 + "fill=\"\(colors[i % colors.count])\"/>\n"
             s += "<text x=\"\(fmt(x + 13))\" y=\"\(fmt(legendY + 9))\">\(name)</text>\n"
         }
         return s
     }
 
-    static func latencyPanel(_ rows: [(String, LatencyByTerm)], top: Double, width: Double) -> String {
+    static func latencyPanel(_ rows: [(String, LatencyByTerm)], top: Double, width: Double)
+        -> String
+    {
         let left = 80.0
         let plotWidth = width - left - 30
         let maxTotal = max(rows.map { $0.1.total }.max() ?? 1, 1e-12)
-        var s = "<text x=\"\(fmt(left))\" y=\"\(fmt(top + 18))\" font-size=\"13\">"
+        var s =
+            "<text x=\"\(fmt(left))\" y=\"\(fmt(top + 18))\" font-size=\"13\">"
             + "Mean latency per sample: coreWork / mesh / sync</text>\n"
         let colors = ["#4e79a7", "#59a14f", "#edc948"]
         for (r, (mode, t)) in rows.enumerated() {
             let y = top + 35 + Double(r) * 40
-            s += "<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y + 16))\" text-anchor=\"end\">\(mode)</text>\n"
+            s +=
+                "<text x=\"\(fmt(left - 4))\" y=\"\(fmt(y + 16))\" text-anchor=\"end\">\(mode)</text>\n"
             var x = left
             for (i, part) in [t.coreWork, t.mesh, t.sync].enumerated() {
                 let w = plotWidth * part / maxTotal
-                s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"24\" "
+                s +=
+                    "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"24\" "
                     + "fill=\"\(colors[i])\"/>\n"
                 x += w
             }
-            s += "<text x=\"\(fmt(left))\" y=\"\(fmt(y + 36))\">\(escape(UnitFormat.time(t.total))) "
+            s +=
+                "<text x=\"\(fmt(left))\" y=\"\(fmt(y + 36))\">\(escape(UnitFormat.time(t.total))) "
                 + "(coreWork \(escape(UnitFormat.time(t.coreWork))), mesh "
                 + "\(escape(UnitFormat.time(t.mesh))), sync \(escape(UnitFormat.time(t.sync))))</text>\n"
         }

@@ -23,6 +23,20 @@ public struct PhaseCounts: Codable, Sendable, Equatable {
     }
 }
 
+/// Chip-wide counts of one sample (all cores, all its steps).
+public struct SampleCounts: Codable, Sendable, Equatable {
+    /// Order of the sample within its mode, from 0.
+    public var index: Int
+    public var steps: Int
+    public var counts: CoreStepCounts
+
+    public init(index: Int, steps: Int, counts: CoreStepCounts) {
+        self.index = index
+        self.steps = steps
+        self.counts = counts
+    }
+}
+
 /// All counts of one mode of a run.
 ///
 /// Energy is linear in the counts, so `coreTotals` gives it exactly. Latency takes a max
@@ -42,11 +56,19 @@ public struct ModeCounts: Codable, Sendable, Equatable {
     public var coreTotals: [CoreCounts]
     /// Optional: `stepsPerSample` entries, per step position.
     public var phases: [PhaseCounts]?
+    /// Optional: chip-wide totals of every sample, in order (per-sample energy spread).
+    public var sampleTotals: [SampleCounts]?
+    /// Optional: this mode's own placement when it runs a different circuit (nBP
+    /// inference uses a 4-step circuit); otherwise the file's `placement` applies.
+    public var placement: CoreAllocation?
 
     public init(
         samples: Int, partialSamples: Int = 0, stepsPerSample: Int, steps: Int,
-        coreTotals: [CoreCounts], phases: [PhaseCounts]? = nil
+        coreTotals: [CoreCounts], phases: [PhaseCounts]? = nil,
+        sampleTotals: [SampleCounts]? = nil, placement: CoreAllocation? = nil
     ) {
+        self.sampleTotals = sampleTotals
+        self.placement = placement
         self.samples = samples
         self.partialSamples = partialSamples
         self.stepsPerSample = stepsPerSample
@@ -121,12 +143,64 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
         mode == .training ? training : inference
     }
 
-    /// Reads `RUN_DIR/energy_counts.json` (or the file itself) and validates it.
+    /// The placement a mode's counts refer to: its own, else the file's.
+    public func placement(for mode: RunMode) -> CoreAllocation {
+        counts(for: mode)?.placement ?? placement
+    }
+
+    /// Sibling file some runs write for a separate inference circuit; `load` merges it.
+    public static let inferenceFileName = "energy_counts_inference.json"
+
+    /// One document from separate training and inference documents (different circuits,
+    /// different placements): the training placement stays file-level, the inference
+    /// mode carries its own.
+    public static func combining(training: EnergyCounts?, inference: EnergyCounts?)
+        -> EnergyCounts?
+    {
+        guard let base = training ?? inference else { return nil }
+        var result = base
+        if let training {
+            result.training = training.training.map { mode in
+                var m = mode
+                m.placement = training.placement(for: .training)
+                if m.placement == base.placement { m.placement = nil }
+                return m
+            }
+        }
+        if let inference, let mode = inference.inference {
+            var m = mode
+            m.placement = inference.placement(for: .inference)
+            if m.placement == result.placement { m.placement = nil }
+            result.inference = m
+            if result.reference == nil { result.reference = inference.reference }
+        }
+        return result
+    }
+
+    /// Reads `RUN_DIR/energy_counts.json` (or the file itself) and validates it. When the
+    /// directory also holds `energy_counts_inference.json` and the main file has no
+    /// inference counts, that file's inference counts (with their placement) are merged.
     public static func load(runDirectory path: String) throws(EnergyCountsError) -> EnergyCounts {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        let file = isDirectory.boolValue ? (path as NSString).appendingPathComponent(fileName) : path
-        guard exists, FileManager.default.fileExists(atPath: file) else {
+        guard exists else { throw .missingFile(path: path) }
+        guard isDirectory.boolValue else { return try loadFile(path) }
+        let main = (path as NSString).appendingPathComponent(fileName)
+        let sibling = (path as NSString).appendingPathComponent(inferenceFileName)
+        let hasMain = FileManager.default.fileExists(atPath: main)
+        let hasSibling = FileManager.default.fileExists(atPath: sibling)
+        guard hasMain || hasSibling else { throw .missingFile(path: main) }
+        let training = hasMain ? try loadFile(main) : nil
+        guard hasSibling, training?.inference == nil else { return training! }
+        let combined = combining(training: training, inference: try loadFile(sibling))!
+        let problems = combined.validationProblems()
+        guard problems.isEmpty else { throw .invalid(origin: path, problems: problems) }
+        return combined
+    }
+
+    /// Reads and validates one counts file.
+    public static func loadFile(_ file: String) throws(EnergyCountsError) -> EnergyCounts {
+        guard FileManager.default.fileExists(atPath: file) else {
             throw .missingFile(path: file)
         }
         let data: Data
@@ -156,26 +230,33 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
         if format != Self.formatName {
             problems.append("format is '\(format)', expected '\(Self.formatName)'")
         }
-        var compartments: [Int: Int] = [:]
-        for load in placement.cores {
-            if compartments[load.core] != nil {
-                problems.append("placement lists core \(load.core) twice")
+        func compartmentsByCore(_ allocation: CoreAllocation, _ label: String) -> [Int: Int] {
+            var result: [Int: Int] = [:]
+            for load in allocation.cores {
+                if result[load.core] != nil {
+                    problems.append("\(label) lists core \(load.core) twice")
+                }
+                result[load.core] = load.compartments
             }
-            compartments[load.core] = load.compartments
+            return result
         }
+        let fileCompartments = compartmentsByCore(placement, "placement")
         if training == nil && inference == nil {
             problems.append("neither training nor inference counts are present")
         }
         for mode in RunMode.allCases {
             guard let m = counts(for: mode) else { continue }
             let p = mode.rawValue
+            let compartments =
+                m.placement.map { compartmentsByCore($0, "\(p).placement") } ?? fileCompartments
             if m.stepsPerSample < 1 { problems.append("\(p).stepsPerSample must be >= 1") }
             if m.samples < 0 || m.partialSamples < 0 || m.steps < 0 {
                 problems.append("\(p): samples, partialSamples and steps must be >= 0")
             }
             if m.samples * m.stepsPerSample > m.steps {
                 problems.append(
-                    "\(p): \(m.samples) samples x \(m.stepsPerSample) steps exceed steps \(m.steps)")
+                    "\(p): \(m.samples) samples x \(m.stepsPerSample) steps exceed steps \(m.steps)"
+                )
             }
             var seen = Set<Int>()
             for c in m.coreTotals {
@@ -195,6 +276,22 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
                 problems.append(
                     "\(p): messagesOut \(total.messagesOut) != messagesIn \(total.messagesIn) "
                         + "(every message is delivered in the step it is sent)")
+            }
+            if let samples = m.sampleTotals {
+                if samples.count != m.samples + m.partialSamples {
+                    problems.append(
+                        "\(p).sampleTotals has \(samples.count) samples, expected samples + "
+                            + "partialSamples = \(m.samples + m.partialSamples)")
+                }
+                var sum = CoreStepCounts()
+                for sample in samples { sum += sample.counts }
+                if sum != total {
+                    problems.append("\(p).sampleTotals do not add up to the core totals")
+                }
+                if samples.reduce(0, { $0 + $1.steps }) != m.steps {
+                    problems.append(
+                        "\(p).sampleTotals cover a different number of steps than \(m.steps)")
+                }
             }
             if let phases = m.phases {
                 if phases.count != m.stepsPerSample {
@@ -231,31 +328,94 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
 
 /// Builds an `EnergyCounts` document step by step while a simulator runs. The simulator
 /// hands over one record per used core per step (energy-model.md §2); the recorder
-/// keeps per-core totals and per-phase totals, so its memory does not grow with the run.
+/// keeps per-core totals per step position (and, optionally, chip-wide totals per
+/// sample), so its memory does not grow with the run's length.
 public struct EnergyCountsRecorder: Sendable {
     public let placement: CoreAllocation
     private var slotOfCore: [Int: Int] = [:]
     private var compartments: [Int]
-    private var modes: [RunMode: ModeAccumulator] = [:]
+    // One optional accumulator per mode, mutated in place through `update` (a dictionary
+    // of structs copied the phase arrays on every step: 50x slower, measured).
+    private var training: ModeAccumulator?
+    private var inference: ModeAccumulator?
 
     struct ModeAccumulator: Sendable {
         var stepsPerSample: Int
-        /// phases[k][slot]: totals of the used core `placement.cores[slot]`.
-        var phases: [[CoreStepCounts]]
+        var usedCores: Int
+        /// phases[k * usedCores + slot]: totals of core `placement.cores[slot]` at position k.
+        var phases: [CoreStepCounts]
         var phaseSamples: [Int]
         var nextStep = 0
+        var samplesStarted = 0
+        var samplesCompleted = 0
+        var currentSampleSteps = 0
+        /// Chip-wide totals per sample, when kept.
+        var samples: [SampleCounts]?
+
+        init(stepsPerSample: Int, usedCores: Int, keepSamples: Bool) {
+            self.stepsPerSample = max(stepsPerSample, 1)
+            self.usedCores = usedCores
+            phases = Array(repeating: CoreStepCounts(), count: self.stepsPerSample * usedCores)
+            phaseSamples = Array(repeating: 0, count: self.stepsPerSample)
+            samples = keepSamples ? [] : nil
+        }
+
+        func position(_ stepInSample: Int?) -> Int {
+            let k = stepInSample ?? nextStep
+            precondition(k >= 0 && k < stepsPerSample, "stepInSample \(k) out of range")
+            return k
+        }
+
+        /// Sample bookkeeping after the step at position k (§1.1): a sample starts at
+        /// position 0 (or with the very first step recorded) and is complete once it has
+        /// stepsPerSample steps.
+        mutating func advance(_ k: Int, _ stepTotal: CoreStepCounts) {
+            if k == 0 || samplesStarted == 0 {
+                samplesStarted += 1
+                currentSampleSteps = 0
+                if samples != nil {
+                    samples!.append(SampleCounts(index: samples!.count, steps: 0, counts: .init()))
+                }
+            }
+            currentSampleSteps += 1
+            if currentSampleSteps == stepsPerSample { samplesCompleted += 1 }
+            if samples != nil {
+                samples![samples!.count - 1].steps += 1
+                samples![samples!.count - 1].counts += stepTotal
+            }
+            phaseSamples[k] += 1
+            nextStep = (k + 1) % stepsPerSample
+        }
     }
 
-    /// `stepsPerSample` per mode cuts untagged steps into samples (§1.1).
-    public init(placement: CoreAllocation, stepsPerSample: [RunMode: Int]) {
+    /// `stepsPerSample` per mode cuts untagged steps into samples (§1.1). With
+    /// `keepSampleTotals` the file also lists every sample's chip-wide counts (16 numbers
+    /// a sample), which gives the per-sample energy spread of spec §8.2.
+    public init(
+        placement: CoreAllocation, stepsPerSample: [RunMode: Int], keepSampleTotals: Bool = false
+    ) {
         self.placement = placement
         compartments = placement.cores.map(\.compartments)
         for (i, load) in placement.cores.enumerated() { slotOfCore[load.core] = i }
-        for (mode, steps) in stepsPerSample {
-            let empty = Array(repeating: CoreStepCounts(), count: placement.cores.count)
-            modes[mode] = ModeAccumulator(
-                stepsPerSample: steps, phases: Array(repeating: empty, count: max(steps, 1)),
-                phaseSamples: Array(repeating: 0, count: max(steps, 1)))
+        let n = placement.cores.count
+        if let steps = stepsPerSample[.training] {
+            training = ModeAccumulator(
+                stepsPerSample: steps, usedCores: n, keepSamples: keepSampleTotals)
+        }
+        if let steps = stepsPerSample[.inference] {
+            inference = ModeAccumulator(
+                stepsPerSample: steps, usedCores: n, keepSamples: keepSampleTotals)
+        }
+    }
+
+    private mutating func update<T>(_ mode: RunMode, _ body: (inout ModeAccumulator) -> T) -> T {
+        switch mode {
+        case .training:
+            precondition(training != nil, "EnergyCountsRecorder: no stepsPerSample for training")
+            return body(&training!)
+        case .inference:
+            precondition(inference != nil, "EnergyCountsRecorder: no stepsPerSample for inference")
+            return body(&inference!)
         }
     }
 
@@ -265,17 +425,25 @@ public struct EnergyCountsRecorder: Sendable {
     public mutating func record(
         _ cores: [CoreCounts], mode: RunMode, stepInSample: Int? = nil
     ) {
-        let k = position(mode, stepInSample)
         #if DEBUG
             checkInvariants(cores)
         #endif
-        for c in cores {
+        let slots = cores.map { c -> Int in
             guard let slot = slotOfCore[c.core] else {
                 preconditionFailure("counts for core \(c.core), which the placement does not use")
             }
-            modes[mode]!.phases[k][slot] += c.counts
+            return slot
         }
-        advance(mode, k)
+        update(mode) { acc in
+            let k = acc.position(stepInSample)
+            let base = k * acc.usedCores
+            var stepTotal = CoreStepCounts()
+            for (c, slot) in zip(cores, slots) {
+                acc.phases[base + slot] += c.counts
+                if acc.samples != nil { stepTotal += c.counts }
+            }
+            acc.advance(k, stepTotal)
+        }
     }
 
     /// The NeuroChip bridge: `chipStep` is `ChipSimulator.lastStepCounts`, indexed by
@@ -283,28 +451,27 @@ public struct EnergyCountsRecorder: Sendable {
     public mutating func record(
         chipStep: [CoreStepCounts], mode: RunMode, stepInSample: Int? = nil
     ) {
-        let k = position(mode, stepInSample)
         #if DEBUG
-            checkInvariants(placement.cores.map { CoreCounts(core: $0.core, counts: chipStep[$0.core]) })
+            checkInvariants(
+                placement.cores.map { CoreCounts(core: $0.core, counts: chipStep[$0.core]) })
         #endif
-        for (slot, load) in placement.cores.enumerated() {
-            modes[mode]!.phases[k][slot] += chipStep[load.core]
+        let loads = placement.cores
+        update(mode) { acc in
+            let k = acc.position(stepInSample)
+            let base = k * acc.usedCores
+            var stepTotal = CoreStepCounts()
+            let keepSamples = acc.samples != nil
+            acc.phases.withUnsafeMutableBufferPointer { phases in
+                chipStep.withUnsafeBufferPointer { step in
+                    for slot in 0..<loads.count {
+                        let c = step[loads[slot].core]
+                        phases[base + slot] += c
+                        if keepSamples { stepTotal += c }
+                    }
+                }
+            }
+            acc.advance(k, stepTotal)
         }
-        advance(mode, k)
-    }
-
-    private func position(_ mode: RunMode, _ stepInSample: Int?) -> Int {
-        guard let acc = modes[mode] else {
-            preconditionFailure("EnergyCountsRecorder: no stepsPerSample given for \(mode)")
-        }
-        let k = stepInSample ?? acc.nextStep
-        precondition(k >= 0 && k < acc.stepsPerSample, "stepInSample \(k) out of range")
-        return k
-    }
-
-    private mutating func advance(_ mode: RunMode, _ k: Int) {
-        modes[mode]!.phaseSamples[k] += 1
-        modes[mode]!.nextStep = (k + 1) % modes[mode]!.stepsPerSample
     }
 
     /// §2 invariants of one step (debug builds).
@@ -331,25 +498,29 @@ public struct EnergyCountsRecorder: Sendable {
             description: description, network: network, reference: reference,
             placement: placement)
         for mode in RunMode.allCases {
-            guard let acc = modes[mode], acc.phaseSamples.contains(where: { $0 > 0 }) else {
-                continue
-            }
-            var totals = Array(repeating: CoreStepCounts(), count: placement.cores.count)
+            guard let acc = mode == .training ? training : inference, acc.samplesStarted > 0
+            else { continue }
+            let n = acc.usedCores
+            var totals = Array(repeating: CoreStepCounts(), count: n)
             var phases: [PhaseCounts] = []
-            for (k, phase) in acc.phases.enumerated() {
-                for (slot, c) in phase.enumerated() { totals[slot] += c }
+            for k in 0..<acc.stepsPerSample {
+                var cores: [CoreCounts] = []
+                for slot in 0..<n {
+                    let c = acc.phases[k * n + slot]
+                    totals[slot] += c
+                    cores.append(CoreCounts(core: placement.cores[slot].core, counts: c))
+                }
                 phases.append(
-                    PhaseCounts(
-                        stepInSample: k, samples: acc.phaseSamples[k],
-                        cores: zip(placement.cores, phase).map { CoreCounts(core: $0.core, counts: $1) }))
+                    PhaseCounts(stepInSample: k, samples: acc.phaseSamples[k], cores: cores))
             }
-            let complete = acc.phaseSamples.last ?? 0
-            let started = acc.phaseSamples.max() ?? 0
             let counts = ModeCounts(
-                samples: complete, partialSamples: started - complete,
+                samples: acc.samplesCompleted,
+                partialSamples: acc.samplesStarted - acc.samplesCompleted,
                 stepsPerSample: acc.stepsPerSample, steps: acc.phaseSamples.reduce(0, +),
-                coreTotals: zip(placement.cores, totals).map { CoreCounts(core: $0.core, counts: $1) },
-                phases: phases)
+                coreTotals: zip(placement.cores, totals).map {
+                    CoreCounts(core: $0.core, counts: $1)
+                },
+                phases: phases, sampleTotals: acc.samples)
             if mode == .training { result.training = counts } else { result.inference = counts }
         }
         return result

@@ -13,7 +13,9 @@ public struct EnergyByCategory: Codable, Sendable, Equatable {
     public init() {}
 
     /// Category names in report order (§4 table, §8.3 chart).
-    public static let names = ["neuron", "synaptic", "learning", "spikeIO", "mesh", "sync", "static"]
+    public static let names = [
+        "neuron", "synaptic", "learning", "spikeIO", "mesh", "sync", "static",
+    ]
 
     public var values: [Double] { [neuron, synaptic, learning, spikeIO, mesh, sync, `static`] }
     public var total: Double { values.reduce(0, +) }
@@ -156,7 +158,8 @@ public struct EnergyEstimator: Sendable {
             let bit = bits.trailingZeroBitCount
             bits &= bits - 1
             let (ew, ns) = (bit / 4, bit % 4)
-            longest = max(longest, Double(ew) * k.hopEastWest.timeNS + Double(ns) * k.hopNorthSouth.timeNS)
+            longest = max(
+                longest, Double(ew) * k.hopEastWest.timeNS + Double(ns) * k.hopNorthSouth.timeNS)
         }
         return k.messageBase.timeNS + longest
     }

@@ -11,6 +11,9 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     /// "phases" (mean step per position in the sample) or "totals" (mean step overall).
     public var latencyBasis: String
     public var meanEnergyPJ: Double
+    /// Spread over samples (only when the counts file keeps per-sample totals).
+    public var minEnergyPJ: Double?
+    public var maxEnergyPJ: Double?
     public var meanEnergyByCategoryPJ: EnergyByCategory
     public var meanLatencyNS: Double
     public var meanLatencyByTermNS: LatencyByTerm
@@ -27,10 +30,28 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     /// for nBP training, §7.3 item 2).
     public var learningSweepsPerSample: Double
     public var coresUsed: Int
+    public var tilesUsed: Int
     public var compartments: Int
     public var plasticSynapses: Int
+    /// Cores holding plastic synapses, and the most any one of them holds.
+    public var plasticCores: Int
+    public var maxPlasticSynapsesPerCore: Int
     public var fixedSynapses: Int
     /// Chip-wide totals of every §2 count for this mode.
+    public var counts: CoreStepCounts
+}
+
+/// One sample's energy (§8.2 `samples`); its latency is the sum of the mean step
+/// latencies of the positions it covered.
+public struct SampleEstimate: Codable, Sendable, Equatable {
+    public var index: Int
+    public var mode: RunMode
+    public var steps: Int
+    public var partial: Bool
+    public var energyPJ: Double
+    public var latencyNS: Double
+    public var edpJs: Double
+    public var energyByCategoryPJ: EnergyByCategory
     public var counts: CoreStepCounts
 }
 
@@ -46,8 +67,9 @@ public struct PhaseEstimate: Codable, Sendable, Equatable {
     public var syncNS: Double
 }
 
-/// One used core over the whole run (§8.2 `perCore`).
+/// One used core over all steps of one mode (§8.2 `perCore`).
 public struct PerCoreEstimate: Codable, Sendable, Equatable {
+    public var mode: RunMode
     public var core: Int
     public var tile: Int
     public var x: Int
@@ -73,10 +95,11 @@ public struct RunEstimate: Codable, Sendable, Equatable {
     public var counts: CoreStepCounts
 }
 
+/// Cores and tiles of the file-level placement (each mode's own are in its summary).
 public struct ChipUsage: Codable, Sendable, Equatable {
     public var coresUsed: Int
     public var tilesUsed: Int
-    /// core index (as a string key) -> steps in which it was critical.
+    /// core index (as a string key) -> steps in which it was critical, all modes.
     public var criticalCoreHistogram: [String: Int]
 }
 
@@ -89,6 +112,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
     public var chip: ChipUsage
     public var run: RunEstimate
     public var summaryByMode: [String: ModeSummary]
+    /// Per-sample figures, when the counts file keeps per-sample totals.
+    public var samples: [SampleEstimate]
     /// Stand-in for §8.2 `perStep`: counts files keep totals per step position.
     public var perPhase: [String: [PhaseEstimate]]
     public var perCore: [PerCoreEstimate]
@@ -101,11 +126,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
     /// Builds the report: every §4 formula applied to the counts.
     /// `reference` overrides the counts file's own (`"nbp"` or `"none"`).
     public init(counts: EnergyCounts, table: CostTable, reference: String? = nil) {
-        let estimator = EnergyEstimator(table: table, placement: counts.placement)
         let chipGeometry = table.chip
         var histogram: [Int: Int] = [:]
-        var coreEnergy: [Int: Double] = [:]
-        var coreBusy: [Int: Double] = [:]
+        var perCoreEstimates: [PerCoreEstimate] = []
         var summaries: [String: ModeSummary] = [:]
         var phasesByMode: [String: [PhaseEstimate]] = [:]
         var runEnergy = EnergyByCategory()
@@ -113,10 +136,16 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         var runCounts = CoreStepCounts()
         var runSteps = 0
         var notes: [String] = []
-        let plasticCores = Set(counts.placement.cores.filter { $0.plasticSynapses > 0 }.map(\.core))
+        var sampleEstimates: [SampleEstimate] = []
 
         for mode in RunMode.allCases {
             guard let m = counts.counts(for: mode), m.steps > 0 else { continue }
+            // Training and inference may run different circuits with their own placement.
+            let modePlacement = counts.placement(for: mode)
+            let estimator = EnergyEstimator(table: table, placement: modePlacement)
+            var modeHistogram: [Int: Int] = [:]
+            let plasticCores = Set(
+                modePlacement.cores.filter { $0.plasticSynapses > 0 }.map(\.core))
             var perSampleEnergy = EnergyByCategory()
             var perSampleLatency = LatencyByTerm()
             var modeEnergy = EnergyByCategory()
@@ -132,7 +161,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                     perSampleLatency = perSampleLatency + cost.latency
                     modeEnergy = modeEnergy + cost.energy * n
                     modeLatency = modeLatency + cost.latency * n
-                    if let core = cost.criticalCore { histogram[core, default: 0] += phase.samples }
+                    if let core = cost.criticalCore {
+                        modeHistogram[core, default: 0] += phase.samples
+                    }
                     phaseEstimates.append(
                         PhaseEstimate(
                             stepInSample: phase.stepInSample, samples: phase.samples,
@@ -149,16 +180,54 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                 perSampleLatency = cost.latency * k
                 modeEnergy = cost.energy * n
                 modeLatency = cost.latency * n
-                if let core = cost.criticalCore { histogram[core, default: 0] += m.steps }
+                if let core = cost.criticalCore { modeHistogram[core, default: 0] += m.steps }
                 notes.append(
                     "\(mode.rawValue): no per-phase counts; latency assumes every step carries "
                         + "the mean load (a lower bound)")
             }
-            for c in m.coreTotals {
-                coreEnergy[c.core, default: 0] += estimator.coreEnergy(c.counts).total
-                coreBusy[c.core, default: 0] += estimator.coreTimeNS(c.counts)
+            let totalsByCore = Dictionary(
+                m.coreTotals.map { ($0.core, $0.counts) }, uniquingKeysWith: { a, _ in a })
+            for load in modePlacement.cores {
+                let c = totalsByCore[load.core] ?? CoreStepCounts()
+                let (x, y) = chipGeometry.coordinates(ofTile: chipGeometry.tile(ofCore: load.core))
+                perCoreEstimates.append(
+                    PerCoreEstimate(
+                        mode: mode, core: load.core, tile: chipGeometry.tile(ofCore: load.core),
+                        x: x, y: y, compartments: load.compartments,
+                        fixedSynapses: load.fixedSynapses, plasticSynapses: load.plasticSynapses,
+                        energyPJ: estimator.coreEnergy(c).total, busyNS: estimator.coreTimeNS(c),
+                        timesCritical: modeHistogram[load.core] ?? 0))
             }
+            histogram.merge(modeHistogram, uniquingKeysWith: +)
             let total = m.chipTotals
+            var minEnergy: Double? = nil
+            var maxEnergy: Double? = nil
+            if let samples = m.sampleTotals {
+                var prefixLatency: [Double] = [0]
+                for phase in phaseEstimates {
+                    prefixLatency.append(prefixLatency.last! + phase.latencyNS)
+                }
+                for sample in samples {
+                    let latency =
+                        basis == "phases"
+                        ? prefixLatency[min(sample.steps, prefixLatency.count - 1)]
+                        : perSampleLatency.total * Double(sample.steps) / Double(m.stepsPerSample)
+                    var e = estimator.coreEnergy(sample.counts)
+                    e.sync = table.sync.energyPJ * Double(sample.steps)
+                    e.static =
+                        table.staticPower.powerMW(coresUsed: modePlacement.coresUsed) * latency
+                    let partial = sample.steps < m.stepsPerSample
+                    sampleEstimates.append(
+                        SampleEstimate(
+                            index: sample.index, mode: mode, steps: sample.steps, partial: partial,
+                            energyPJ: e.total, latencyNS: latency, edpJs: e.total * latency * 1e-21,
+                            energyByCategoryPJ: e, counts: sample.counts))
+                    if !partial {
+                        minEnergy = min(minEnergy ?? e.total, e.total)
+                        maxEnergy = max(maxEnergy ?? e.total, e.total)
+                    }
+                }
+            }
             let epochsOnPlasticCores = m.coreTotals.filter { plasticCores.contains($0.core) }
                 .reduce(0) { $0 + $1.counts.learningEpochs }
             let sampleCount = Double(max(m.samples, 1))
@@ -172,17 +241,21 @@ public struct EnergyReport: Codable, Sendable, Equatable {
             summaries[mode.rawValue] = ModeSummary(
                 mode: mode, samples: m.samples, partialSamples: m.partialSamples,
                 stepsPerSample: m.stepsPerSample, steps: m.steps, latencyBasis: basis,
-                meanEnergyPJ: e, meanEnergyByCategoryPJ: perSampleEnergy, meanLatencyNS: t,
+                meanEnergyPJ: e, minEnergyPJ: minEnergy, maxEnergyPJ: maxEnergy,
+                meanEnergyByCategoryPJ: perSampleEnergy, meanLatencyNS: t,
                 meanLatencyByTermNS: perSampleLatency, meanEdpJs: e * t * 1e-21,
                 meanEdpPJNS: e * t, throughputSamplesPerS: t > 0 ? 1e9 / t : 0,
                 energyPJ: modeEnergy.total, energyByCategoryPJ: modeEnergy,
                 latencyNS: modeLatency.total, latencyByTermNS: modeLatency,
                 learningSweepsPerSample: plasticCores.isEmpty
                     ? 0 : Double(epochsOnPlasticCores) / Double(plasticCores.count) / sampleCount,
-                coresUsed: counts.placement.coresUsed,
-                compartments: counts.placement.cores.reduce(0) { $0 + $1.compartments },
-                plasticSynapses: counts.placement.cores.reduce(0) { $0 + $1.plasticSynapses },
-                fixedSynapses: counts.placement.cores.reduce(0) { $0 + $1.fixedSynapses },
+                coresUsed: modePlacement.coresUsed,
+                tilesUsed: modePlacement.tilesUsed(chipGeometry),
+                compartments: modePlacement.cores.reduce(0) { $0 + $1.compartments },
+                plasticSynapses: modePlacement.cores.reduce(0) { $0 + $1.plasticSynapses },
+                plasticCores: plasticCores.count,
+                maxPlasticSynapsesPerCore: modePlacement.cores.map(\.plasticSynapses).max() ?? 0,
+                fixedSynapses: modePlacement.cores.reduce(0) { $0 + $1.fixedSynapses },
                 counts: total)
             phasesByMode[mode.rawValue] = phaseEstimates
             runEnergy = runEnergy + modeEnergy
@@ -206,15 +279,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
             edpPJNS: runEnergy.total * runLatency.total, energyByCategoryPJ: runEnergy,
             latencyByTermNS: runLatency, counts: runCounts)
         summaryByMode = summaries
+        samples = sampleEstimates
         perPhase = phasesByMode
-        perCore = counts.placement.cores.map { load in
-            let (x, y) = chipGeometry.coordinates(ofTile: chipGeometry.tile(ofCore: load.core))
-            return PerCoreEstimate(
-                core: load.core, tile: chipGeometry.tile(ofCore: load.core), x: x, y: y,
-                compartments: load.compartments, fixedSynapses: load.fixedSynapses,
-                plasticSynapses: load.plasticSynapses, energyPJ: coreEnergy[load.core] ?? 0,
-                busyNS: coreBusy[load.core] ?? 0, timesCritical: histogram[load.core] ?? 0)
-        }
+        perCore = perCoreEstimates
         let referenceName = reference ?? counts.reference
         if let referenceName, NBPReference.matches(referenceName) {
             comparison = RunMode.allCases.compactMap { mode in

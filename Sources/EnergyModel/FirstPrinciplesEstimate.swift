@@ -104,17 +104,21 @@ public enum FirstPrinciples {
             var e = estimator.coreEnergy(record)
             let u = Double(record.plasticSynapseUpdates(table.learningCountMode))
             let learningNS =
-                u * k.plasticSynapseUpdate.timeNS + Double(record.learningEpochs) * k.learningEpoch.timeNS
+                u * k.plasticSynapseUpdate.timeNS + Double(record.learningEpochs)
+                * k.learningEpoch.timeNS
             let otherNS = estimator.coreTimeNS(record) - learningNS
             let coreWork =
                 learningNS / Double(max(input.learningCores, 1))
                 + otherNS / Double(max(input.coresUsed, 1))
             // A typical message crosses the mean hop distance of this phase.
-            let meanEW = phase.messages > 0 ? Double(phase.hopsEastWest) / Double(phase.messages) : 0
-            let meanNS = phase.messages > 0 ? Double(phase.hopsNorthSouth) / Double(phase.messages) : 0
+            let meanEW =
+                phase.messages > 0 ? Double(phase.hopsEastWest) / Double(phase.messages) : 0
+            let meanNS =
+                phase.messages > 0 ? Double(phase.hopsNorthSouth) / Double(phase.messages) : 0
             let mesh =
                 phase.messages > 0
-                ? k.messageBase.timeNS + meanEW * k.hopEastWest.timeNS + meanNS * k.hopNorthSouth.timeNS
+                ? k.messageBase.timeNS + meanEW * k.hopEastWest.timeNS + meanNS
+                    * k.hopNorthSouth.timeNS
                 : 0
             let step = LatencyByTerm(coreWork: coreWork, mesh: mesh, sync: estimator.syncTimeNS)
             e.sync = table.sync.energyPJ
@@ -125,9 +129,12 @@ public enum FirstPrinciples {
         }
         let steps = input.phases.count
         let coresWithPlastic = max(input.learningCores, 1)
+        // Plastic synapses swept in a step: the training circuit sweeps all of them.
+        let plasticPerStep = input.phases.map(\.plasticSynapsesSwept).max() ?? 0
         let summary = ModeSummary(
             mode: input.mode, samples: 1, partialSamples: 0, stepsPerSample: steps, steps: steps,
-            latencyBasis: "firstPrinciples", meanEnergyPJ: energy.total,
+            latencyBasis: "firstPrinciples", meanEnergyPJ: energy.total, minEnergyPJ: nil,
+            maxEnergyPJ: nil,
             meanEnergyByCategoryPJ: energy, meanLatencyNS: latency.total,
             meanLatencyByTermNS: latency, meanEdpJs: energy.total * latency.total * 1e-21,
             meanEdpPJNS: energy.total * latency.total,
@@ -135,7 +142,9 @@ public enum FirstPrinciples {
             energyPJ: energy.total, energyByCategoryPJ: energy, latencyNS: latency.total,
             latencyByTermNS: latency,
             learningSweepsPerSample: Double(totals.learningEpochs) / Double(coresWithPlastic),
-            coresUsed: input.coresUsed, compartments: 0, plasticSynapses: 0, fixedSynapses: 0,
+            coresUsed: input.coresUsed, tilesUsed: input.tilesUsed, compartments: 0,
+            plasticSynapses: plasticPerStep, plasticCores: coresWithPlastic,
+            maxPlasticSynapsesPerCore: plasticPerStep / coresWithPlastic, fixedSynapses: 0,
             counts: totals)
         return FirstPrinciplesEstimate(
             mode: input.mode, stepsPerSample: steps, energyPerSamplePJ: energy.total,
@@ -207,15 +216,19 @@ public enum FirstPrinciples {
 
     /// Populations of the nBP circuit (nbp-circuit.md §3) with their incoming synapses,
     /// for the §5.3 packing. Training: 500,000 plastic synapses for 400-400-10.
-    public static func nbpPopulations(mode: RunMode, inputs nIn: Int, hidden nHid: Int, outputs nOut: Int)
+    public static func nbpPopulations(
+        mode: RunMode, inputs nIn: Int, hidden nHid: Int, outputs nOut: Int
+    )
         -> [PopulationDemand]
     {
         switch mode {
         case .inference:
             return [
                 PopulationDemand(name: "x", compartments: nIn, fixedSynapsesPerCompartment: 2),
-                PopulationDemand(name: "h1", compartments: nHid, fixedSynapsesPerCompartment: nIn + 1),
-                PopulationDemand(name: "o", compartments: nOut, fixedSynapsesPerCompartment: nHid + 2),
+                PopulationDemand(
+                    name: "h1", compartments: nHid, fixedSynapsesPerCompartment: nIn + 1),
+                PopulationDemand(
+                    name: "o", compartments: nOut, fixedSynapsesPerCompartment: nHid + 2),
                 PopulationDemand(name: "gates", compartments: 4, fixedSynapsesPerCompartment: 2),
             ]
         case .training:
@@ -238,9 +251,13 @@ public enum FirstPrinciples {
                 PopulationDemand(
                     name: "h1T", compartments: nHid, fixedSynapsesPerCompartment: 8,
                     plasticSynapsesPerCompartment: 2 * nOut),
-            ] + outputs + ["t", "d+", "d-", "oT-"].map {
-                PopulationDemand(name: $0, compartments: nOut, fixedSynapsesPerCompartment: 6)
-            } + [PopulationDemand(name: "gates", compartments: 12, fixedSynapsesPerCompartment: 2)]
+            ] + outputs
+                + ["t", "d+", "d-", "oT-"].map {
+                    PopulationDemand(name: $0, compartments: nOut, fixedSynapsesPerCompartment: 6)
+                } + [
+                    PopulationDemand(
+                        name: "gates", compartments: 12, fixedSynapsesPerCompartment: 2)
+                ]
         }
     }
 }

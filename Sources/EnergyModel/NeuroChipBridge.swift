@@ -53,7 +53,9 @@ extension CoreAllocation {
             shares[p].append(CoreShare(core: segment.core, count: segment.end - segment.start))
         }
         self.init(
-            populations: zip(populations, shares).map { PopulationPlacement(name: $0.name, cores: $1) },
+            populations: zip(populations, shares).map {
+                PopulationPlacement(name: $0.name, cores: $1)
+            },
             cores: Array(loads.values))
     }
 }

@@ -21,6 +21,11 @@ public enum UnitFormat {
         String(format: "%.3g", value)
     }
 
+    /// Two decimals near 1, three significant digits for far-off ratios.
+    public static func ratio(_ value: Double) -> String {
+        value >= 0.1 && value < 100 ? String(format: "%.2f", value) : String(format: "%.3g", value)
+    }
+
     public static func scientific(_ value: Double) -> String {
         String(format: "%.3e", value)
     }
@@ -52,18 +57,28 @@ extension EnergyReport {
             let e = s.energyByCategoryPJ
             let c = s.counts
             lines.append(
-                "Energy model: \(preset)   cores used: \(chip.coresUsed)   tiles used: "
-                    + "\(chip.tilesUsed)   steps: \(UnitFormat.grouped(Double(s.steps)))   "
+                "Energy model: \(preset)   cores used: \(s.coresUsed)   tiles used: "
+                    + "\(s.tilesUsed)   steps: \(UnitFormat.grouped(Double(s.steps)))   "
                     + "samples: \(UnitFormat.grouped(Double(s.samples))) (\(mode.rawValue))"
                     + (s.partialSamples > 0 ? " + \(s.partialSamples) partial" : ""))
-            lines.append(pad("Category", 12) + lpad("Count", 18) + lpad("Energy (nJ)", 20) + lpad("Share", 9))
+            lines.append(
+                pad("Category", 12) + lpad("Count", 18) + lpad("Energy (nJ)", 20) + lpad("Share", 9)
+            )
             let total = e.total
             let u = c.plasticSynapseUpdates(costTable.learningCountMode)
             let rows: [(String, String, Double)] = [
-                ("neuron", UnitFormat.grouped(Double(c.activeCompartments + c.inactiveCompartments)), e.neuron),
+                (
+                    "neuron",
+                    UnitFormat.grouped(Double(c.activeCompartments + c.inactiveCompartments)),
+                    e.neuron
+                ),
                 ("synaptic", UnitFormat.grouped(Double(c.synapticOps)), e.synaptic),
                 ("learning", UnitFormat.grouped(Double(u)), e.learning),
-                ("spikeIO", UnitFormat.grouped(Double(c.spikesGenerated + c.messagesOut + c.messagesIn)), e.spikeIO),
+                (
+                    "spikeIO",
+                    UnitFormat.grouped(Double(c.spikesGenerated + c.messagesOut + c.messagesIn)),
+                    e.spikeIO
+                ),
                 ("mesh", UnitFormat.grouped(Double(c.messagesOut)) + " msgs", e.mesh),
                 ("sync", UnitFormat.grouped(Double(s.steps)) + " steps", e.sync),
                 ("static", "-", e.static),
@@ -71,19 +86,25 @@ extension EnergyReport {
             for (name, count, value) in rows {
                 let share = total > 0 ? String(format: "%.1f%%", 100 * value / total) : "-"
                 lines.append(
-                    pad(name, 12) + lpad(count, 18) + lpad(UnitFormat.grouped(value / 1e3, decimals: 3), 20)
+                    pad(name, 12) + lpad(count, 18)
+                        + lpad(UnitFormat.grouped(value / 1e3, decimals: 3), 20)
                         + lpad(share, 9))
             }
-            lines.append(pad("TOTAL", 12) + lpad("", 18) + lpad(UnitFormat.grouped(total / 1e3, decimals: 3), 20))
+            lines.append(
+                pad("TOTAL", 12) + lpad("", 18)
+                    + lpad(UnitFormat.grouped(total / 1e3, decimals: 3), 20))
             let t = s.latencyByTermNS
             lines.append(
                 "Latency (µs): coreWork \(UnitFormat.grouped(t.coreWork / 1e3, decimals: 3))  mesh "
                     + "\(UnitFormat.grouped(t.mesh / 1e3, decimals: 3))  sync "
                     + "\(UnitFormat.grouped(t.sync / 1e3, decimals: 3))  total "
-                    + "\(UnitFormat.grouped(t.total / 1e3, decimals: 3))  (latency basis: \(s.latencyBasis))")
+                    + "\(UnitFormat.grouped(t.total / 1e3, decimals: 3))  (latency basis: \(s.latencyBasis))"
+            )
             lines.append(
-                "Per sample (\(mode.rawValue)): energy mean \(UnitFormat.energy(s.meanEnergyPJ)); "
-                    + "latency mean \(UnitFormat.time(s.meanLatencyNS)); EDP "
+                "Per sample (\(mode.rawValue)): energy mean \(UnitFormat.energy(s.meanEnergyPJ))"
+                    + (s.minEnergyPJ.map { min in
+                        " [min \(UnitFormat.energy(min)), max \(UnitFormat.energy(s.maxEnergyPJ ?? min))]"
+                    } ?? "") + "; latency mean \(UnitFormat.time(s.meanLatencyNS)); EDP "
                     + "\(UnitFormat.scientific(s.meanEdpJs)) J·s; throughput "
                     + "\(UnitFormat.plain(s.throughputSamplesPerS)) samples/s")
             lines.append(
@@ -99,8 +120,8 @@ extension EnergyReport {
                 lines.append(
                     "Reference \(cmp.reference) (\(mode.rawValue)): "
                         + "\(UnitFormat.energy(cmp.paperEnergyPJ)), \(UnitFormat.time(cmp.paperLatencyNS)) "
-                        + "-> ratio energy \(String(format: "%.2f", cmp.energyRatio)), latency "
-                        + "\(String(format: "%.2f", cmp.latencyRatio))  [\(cmp.verdict)]")
+                        + "-> ratio energy \(UnitFormat.ratio(cmp.energyRatio)), latency "
+                        + "\(UnitFormat.ratio(cmp.latencyRatio))  [\(cmp.verdict)]")
                 for gap in cmp.gapTerms {
                     let size =
                         gap.estimatePJ.map { UnitFormat.energy($0) }

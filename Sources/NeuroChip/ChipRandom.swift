@@ -24,9 +24,11 @@ public struct ChipRandom: RandomNumberGenerator, Sendable {
         next().multipliedFullWidth(by: bound).high
     }
 
-    /// True with probability numerator / 2^shift (0 < shift <= 62).
+    /// True with probability remainder / 2^shift (0 < shift <= 63): one fresh 64-bit draw,
+    /// its top `shift` bits compared with the remainder. This exact draw (one `next()` per
+    /// rounded synapse) is a contract: NBP's fast path replays it bit for bit.
     @inlinable
     public mutating func roundsUp(remainder: UInt64, shift: Int) -> Bool {
-        (next() >> UInt64(64 - shift)) < remainder
+        (next() &>> UInt64(64 - shift)) < remainder
     }
 }

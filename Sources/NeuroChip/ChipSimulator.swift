@@ -24,6 +24,7 @@
 //     let w: [Int] = try chip.weights(of: "W1")          // post x pre, mantissas
 //     let c: [CoreStepCounts] = chip.lastStepCounts      // 128 cores, energy-model.md §2
 //     let t: ChipCounterTotals = chip.totals             // summed over the run
+//     let g = chip.lastPopulationCounts, k = chip.lastConnectionCounts  // per group
 //
 // `run(steps:)` runs without input; `recordCounterHistory = true` keeps every step's
 // counts of the used cores in `counterHistory`; probes from the description are in
@@ -90,6 +91,9 @@ public final class ChipSimulator {
     public var recordCounterHistory = false
     public private(set) var counterHistory = CounterHistory()
     public private(set) var lastStepCounts: [CoreStepCounts]
+    /// Last step's counts per population and per connection (declaration order).
+    public private(set) var lastPopulationCounts: [PopulationStepCounts]
+    public private(set) var lastConnectionCounts: [ConnectionStepCounts]
     public private(set) var totals = ChipCounterTotals()
     public private(set) var probeRecords: [ProbeRecord]
 
@@ -116,6 +120,7 @@ public final class ChipSimulator {
     var firedRanges: [Range<Int>]
     var schedule: [(step: Int, source: Int32)]
     var scheduleCursor = 0
+    var generatorScratch: [Int32] = []
     var injected: [[Int32]]
     let connections: [ConnectionRuntime]
     let connectionsBySource: [[Int]]
@@ -278,6 +283,10 @@ public final class ChipSimulator {
         firedRanges = Array(repeating: 0..<0, count: counts.count)
         random = ChipRandom(seed: network.seed)
         lastStepCounts = Array(repeating: CoreStepCounts(), count: ChipGeometry.cores)
+        lastPopulationCounts = Array(repeating: PopulationStepCounts(), count: populations.count)
+        lastConnectionCounts = Array(repeating: ConnectionStepCounts(), count: compiled.count)
+        totals.perPopulation = lastPopulationCounts
+        totals.perConnection = lastConnectionCounts
         probeRecords = network.probes.map {
             ProbeRecord(name: $0.name, kind: $0.kind, target: $0.target, steps: [], data: [])
         }
@@ -338,8 +347,12 @@ public final class ChipSimulator {
     public func step() {
         let s = currentStep
         let n = compartmentCount
-        var counts = lastStepCounts
+        // Take the counter array out of the property (no copy), reset the used cores.
+        var counts: [CoreStepCounts] = []
+        swap(&counts, &lastStepCounts)
         for core in usedCores { counts[core] = CoreStepCounts() }
+        for p in lastPopulationCounts.indices { lastPopulationCounts[p] = PopulationStepCounts() }
+        for c in lastConnectionCounts.indices { lastConnectionCounts[c] = ConnectionStepCounts() }
 
         // Clear last step's flags.
         sourceFlags.withUnsafeMutableBufferPointer { flags in
@@ -363,6 +376,10 @@ public final class ChipSimulator {
                                 counts[segment.core].activeCompartments += tally.active
                                 counts[segment.core].inactiveCompartments += segment.end - segment.start - tally.active
                                 counts[segment.core].spikesGenerated += tally.fired
+                                lastPopulationCounts[segment.population].activeCompartments += tally.active
+                                lastPopulationCounts[segment.population].inactiveCompartments +=
+                                    segment.end - segment.start - tally.active
+                                lastPopulationCounts[segment.population].spikesGenerated += tally.fired
                                 stepWraps += tally.wraps
                                 if tally.fired > 0 {
                                     var found = 0
@@ -386,8 +403,10 @@ public final class ChipSimulator {
         if network.mapping.placement != nil { fired.sort() }
 
         // Spike generators: scheduled plus injected, per generator in channel order.
-        let populationCount = network.populations.count
+        // Reuse the scratch array's storage (no allocation per step).
         var generatorSpikes: [Int32] = []
+        swap(&generatorSpikes, &generatorScratch)
+        generatorSpikes.removeAll(keepingCapacity: true)
         while scheduleCursor < schedule.count && schedule[scheduleCursor].step < s { scheduleCursor += 1 }
         while scheduleCursor < schedule.count && schedule[scheduleCursor].step == s {
             generatorSpikes.append(schedule[scheduleCursor].source)
@@ -406,6 +425,7 @@ public final class ChipSimulator {
                 last = spike
             }
         }
+        swap(&generatorSpikes, &generatorScratch)
 
         // Ranges of `fired` per source group (fired is sorted by source index).
         fired.withUnsafeBufferPointer { f in
@@ -441,7 +461,7 @@ public final class ChipSimulator {
                     for c in connections {
                         let range = firedRanges[c.sourceGroup]
                         if range.isEmpty { continue }
-                        c.deliver(spikes: UnsafeBufferPointer(rebasing: f[range]), step: s, ring: aa.baseAddress!,
+                        lastConnectionCounts[c.index].synapticOps = c.deliver(spikes: UnsafeBufferPointer(rebasing: f[range]), step: s, ring: aa.baseAddress!,
                                   ringSize: ringSize, compartments: n, counts: cc.baseAddress!)
                     }
                 }
@@ -455,26 +475,48 @@ public final class ChipSimulator {
                     for c in connections {
                         guard let learning = c.learning else { continue }
                         let reward = learning.rewardGroup.map { !firedRanges[$0].isEmpty } ?? false
-                        learning.learn(
+                        let (processed, swept) = learning.learn(
                             step: s, connection: c, sourceFlags: flags.baseAddress!,
                             preSpikes: UnsafeBufferPointer(rebasing: f[firedRanges[c.sourceGroup]]),
                             postSpikes: UnsafeBufferPointer(rebasing: f[firedRanges[c.targetPopulation]]),
                             rewardNow: reward, random: &random, counts: cc.baseAddress!)
+                        lastConnectionCounts[c.index].plasticSynapseUpdatesProcessed = processed
+                        lastConnectionCounts[c.index].plasticSynapsesSwept = swept
                     }
                 }
             }
         }
-        _ = populationCount
 
         // 6: probe.
         if !probeRecords.isEmpty { recordProbes(step: s) }
 
+        #if DEBUG
+            checkCounterInvariants(counts)
+        #endif
         lastStepCounts = counts
         totals.steps += 1
         totals.wraps = wrapCount
         for core in usedCores { totals.perCore[core] += counts[core] }
+        for p in lastPopulationCounts.indices { totals.perPopulation[p] += lastPopulationCounts[p] }
+        for c in lastConnectionCounts.indices { totals.perConnection[c] += lastConnectionCounts[c] }
         if recordCounterHistory { counterHistory.steps.append(usedCores.map { counts[$0] }) }
         currentStep = s + 1
+    }
+
+    /// energy-model.md §2: invariants checked in debug builds.
+    private func checkCounterInvariants(_ counts: [CoreStepCounts]) {
+        var out = 0
+        var into = 0
+        for core in usedCores {
+            let c = counts[core]
+            assert(c.activeCompartments + c.inactiveCompartments == coreMap.compartmentsPerCore[core],
+                   "A + I must equal the configured compartments of core \(core)")
+            assert(c.spikesGenerated <= c.activeCompartments, "F <= A on core \(core)")
+            assert(c.learningEpochs != 0 || c.plasticSynapseUpdatesProcessed == 0, "U = 0 when L = 0 on core \(core)")
+            out += c.messagesOut
+            into += c.messagesIn
+        }
+        assert(out == into, "messages out \(out) != messages in \(into)")
     }
 
     private func recordProbes(step s: Int) {

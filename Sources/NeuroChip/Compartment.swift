@@ -75,8 +75,37 @@ struct SegmentTally {
     @usableFromInline init() {}
 }
 
+/// Sign-magnitude decay without branches (same result as `chipDecay`): s = x >> 31 is
+/// 0 or -1, and (m ^ s) - s negates m when s is -1.
+@inlinable @inline(__always)
+func chipDecayBranchFree(_ x: Int32, _ keep: Int32) -> Int32 {
+    let s = x >> 31
+    let magnitude = (x ^ s) &- s
+    let result = (magnitude >> 12) &* keep &+ (((magnitude & 4095) &* keep) >> 12)
+    return (result ^ s) &- s
+}
+
+/// -1 when x != 0, else 0.
+@inlinable @inline(__always)
+func nonZeroMask(_ x: Int32) -> Int32 { (x | (0 &- x)) >> 31 }
+
+/// Decay specialisations: d = 4096 forgets everything, d = 0 keeps everything; both are
+/// common (nBP's neurons are memoryless) and need no multiply.
+@usableFromInline protocol DecayKind { static func decay(_ x: Int32, _ keep: Int32) -> Int32 }
+@usableFromInline enum FullDecay: DecayKind {
+    @inlinable @inline(__always) static func decay(_ x: Int32, _ keep: Int32) -> Int32 { 0 }
+}
+@usableFromInline enum NoDecay: DecayKind {
+    @inlinable @inline(__always) static func decay(_ x: Int32, _ keep: Int32) -> Int32 { x }
+}
+@usableFromInline enum PartialDecay: DecayKind {
+    @inlinable @inline(__always) static func decay(_ x: Int32, _ keep: Int32) -> Int32 {
+        chipDecayBranchFree(x, keep)
+    }
+}
+
 /// Updates compartments `range` of the flat state arrays with the inputs of `slot`
-/// (zeroing them for reuse), writing 1/0 into `spikes`. Branch-free so it vectorises.
+/// (zeroing them for reuse), writing 1/0 into `spikes`; dispatches on the decay kinds.
 @inlinable
 func updateCompartments(
     range: Range<Int>, parameters p: CompartmentParameters,
@@ -84,8 +113,37 @@ func updateCompartments(
     refractoryLeft: UnsafeMutablePointer<Int32>, input: UnsafeMutablePointer<Int32>,
     spikes: UnsafeMutablePointer<UInt8>
 ) -> SegmentTally {
+    // 0 = full decay, 1 = none, 2 = partial.
+    let ku = p.du == 4096 ? 0 : (p.du == 0 ? 1 : 2)
+    let kv = p.dv == 4096 ? 0 : (p.dv == 0 ? 1 : 2)
+    switch (ku, kv) {
+    case (0, 0): return updateCompartments(FullDecay.self, FullDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (0, 1): return updateCompartments(FullDecay.self, NoDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (0, _): return updateCompartments(FullDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (1, 0): return updateCompartments(NoDecay.self, FullDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (1, 1): return updateCompartments(NoDecay.self, NoDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (1, _): return updateCompartments(NoDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (_, 0): return updateCompartments(PartialDecay.self, FullDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (_, 1): return updateCompartments(PartialDecay.self, NoDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    default: return updateCompartments(PartialDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    }
+}
+
+/// The kernel proper. Written with bit masks instead of branches so the compiler
+/// vectorises it; `compartmentStep` is the readable form and the golden tests check both.
+@inlinable
+func updateCompartments<DU: DecayKind, DV: DecayKind>(
+    _: DU.Type, _: DV.Type,
+    _ range: Range<Int>, _ p: CompartmentParameters,
+    _ u: UnsafeMutablePointer<Int32>, _ v: UnsafeMutablePointer<Int32>,
+    _ refractoryLeft: UnsafeMutablePointer<Int32>, _ input: UnsafeMutablePointer<Int32>,
+    _ spikes: UnsafeMutablePointer<UInt8>
+) -> SegmentTally {
     let keepU = 4096 - p.du
     let keepV = 4096 - p.dv
+    let bias = p.bias
+    let vth = p.vth
+    let refractoryAfterSpike = p.refractory &- 1
     var active: Int32 = 0
     var fired: Int32 = 0
     var wraps: Int32 = 0
@@ -95,20 +153,20 @@ func updateCompartments(
         let u0 = u[i]
         let v0 = v[i]
         let left = refractoryLeft[i]
-        let rawU = chipDecay(u0, keepU) &+ a
+        let rawU = DU.decay(u0, keepU) &+ a
         let un = wrap24(rawU)
-        let rawV = chipDecay(v0, keepV) &+ un &+ p.bias
+        let rawV = DV.decay(v0, keepV) &+ un &+ bias
         let vn = wrap24(rawV)
-        let refractory = left > 0
-        let fire = !refractory && vn > p.vth
+        let refractory = (0 &- left) >> 31            // -1 while refractory (left > 0)
+        let above = (vth &- vn) >> 31                 // -1 when vn > vth (both 24-bit)
+        let fire = above & ~refractory
         u[i] = un
-        v[i] = (refractory || fire) ? 0 : vn
-        refractoryLeft[i] = refractory ? left &- 1 : (fire ? p.refractory &- 1 : 0)
-        spikes[i] = fire ? 1 : 0
-        let isActive = (a | u0 | v0) != 0 || fire
-        active &+= isActive ? 1 : 0
-        fired &+= fire ? 1 : 0
-        wraps &+= (un != rawU ? 1 : 0) &+ (!refractory && vn != rawV ? 1 : 0)
+        v[i] = vn & ~(refractory | fire)
+        refractoryLeft[i] = (refractory & (left &- 1)) | (fire & refractoryAfterSpike)
+        spikes[i] = UInt8(truncatingIfNeeded: fire & 1)
+        active &+= (nonZeroMask(a | u0 | v0) | fire) & 1
+        fired &+= fire & 1
+        wraps &+= (nonZeroMask(un ^ rawU) & 1) &+ (nonZeroMask(vn ^ rawV) & ~refractory & 1)
     }
     var tally = SegmentTally()
     tally.active = Int(active)

@@ -41,12 +41,18 @@ final class ConnectionRuntime {
     let exponent: Int
     let signMode: SignMode
 
-    /// Weight mantissas and their currents in the layout's order.
+    /// Weight mantissas in the layout's order (the source of truth).
     var mantissa: [Int16]
-    var currents: [Int32]
-    /// Sparse only.
+    /// Delivery copies: currents when 6+e < 0 (truncation), else 8-bit packed mantissas
+    /// for dense rows (mixed: w/2, which is exact; excitatory: w; inhibitory: -w), so a
+    /// spike streams 1 byte per synapse.
+    var currents: [Int32] = []
+    var packed: [Int8] = []
+    let shift: Int
+    /// Sparse only; 16-bit post indices when the target has at most 65,536 compartments.
     var rowStart: [Int32] = []
     var postIndex: [Int32] = []
+    var postIndex16: [UInt16] = []
     var synapseDelays: [UInt8] = []
 
     /// Synaptic ops per spike and core: uniform list, or per-source CSR.
@@ -73,6 +79,7 @@ final class ConnectionRuntime {
         self.delay = spec.delay
         self.exponent = spec.exponent
         self.signMode = spec.signMode
+        self.shift = 6 + spec.exponent
         let ns = sourceCount
         let nt = targetCount
         func weight(_ k: Int) -> Int { spec.weights?[k] ?? spec.weight ?? 0 }
@@ -147,7 +154,25 @@ final class ConnectionRuntime {
             uniformOps = perCore.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
         let e = spec.exponent
-        currents = mantissa.map { synapticCurrent(mantissa: Int($0), exponent: e) }
+        if shift < 0 {
+            currents = mantissa.map { synapticCurrent(mantissa: Int($0), exponent: e) }
+        } else if case .dense = layout {
+            let mode = signMode
+            packed = mantissa.map { Self.pack(Int($0), mode) }
+        }
+        if case .sparse = layout, nt <= 65536 {
+            postIndex16 = postIndex.map { UInt16($0) }
+            postIndex = []
+        }
+    }
+
+    @inline(__always)
+    static func pack(_ w: Int, _ mode: SignMode) -> Int8 {
+        switch mode {
+        case .mixed: return Int8(w >> 1)
+        case .excitatory: return Int8(bitPattern: UInt8(w))
+        case .inhibitory: return Int8(bitPattern: UInt8(-w))
+        }
     }
 
     /// Destination cores of source i (local index) of this connection.
@@ -191,57 +216,91 @@ final class ConnectionRuntime {
     func deliver(
         spikes: UnsafeBufferPointer<Int32>, step: Int, ring: UnsafeMutablePointer<Int32>,
         ringSize: Int, compartments: Int, counts: UnsafeMutablePointer<CoreStepCounts>
-    ) {
-        if spikes.isEmpty { return }
+    ) -> Int {
+        if spikes.isEmpty { return 0 }
+        var operations = 0
         let slot = (step + 1 + delay) % ringSize
         let target = ring + slot * compartments + targetStart
         let nt = targetCount
         let base = Int32(sourceStart)
-        currents.withUnsafeBufferPointer { w in
-            let weights = w.baseAddress!
-            switch layout {
-            case .dense(let stride):
-                for s in spikes {
-                    let row = weights + Int(s - base) * stride
-                    addRow(target, row, nt)
+        switch layout {
+        case .dense(let stride):
+            if shift >= 0 {
+                packed.withUnsafeBufferPointer { m in
+                    let rows = m.baseAddress!
+                    for s in spikes {
+                        let row = rows + Int(s - base) * stride
+                        switch signMode {
+                        case .mixed: addMixedRow(target, row, nt, shift: Int32(shift + 1))
+                        case .excitatory: addUnsignedRow(target, row, nt, shift: Int32(shift))
+                        case .inhibitory: subtractUnsignedRow(target, row, nt, shift: Int32(shift))
+                        }
+                    }
                 }
-                for (core, count) in uniformOps { counts[core].synapticOps += count * spikes.count }
-            case .oneToOne:
-                for s in spikes {
-                    let i = Int(s - base)
-                    target[i] &+= weights[i]
-                    counts[Int(opsCore[i])].synapticOps += 1
+            } else {
+                currents.withUnsafeBufferPointer { w in
+                    for s in spikes { addRow(target, w.baseAddress! + Int(s - base) * stride, nt) }
                 }
-            case .sparse:
-                rowStart.withUnsafeBufferPointer { rows in
-                    postIndex.withUnsafeBufferPointer { posts in
-                        if synapseDelays.isEmpty {
+            }
+            for (core, count) in uniformOps { counts[core].synapticOps += count * spikes.count }
+            operations = nt * spikes.count
+        case .oneToOne:
+            operations = spikes.count
+            for s in spikes {
+                let i = Int(s - base)
+                target[i] &+= current(at: i)
+                counts[Int(opsCore[i])].synapticOps += 1
+            }
+        case .sparse:
+            rowStart.withUnsafeBufferPointer { rows in
+                if !synapseDelays.isEmpty || shift < 0 || postIndex16.isEmpty {
+                    deliverSparseGeneral(spikes: spikes, step: step, ring: ring, ringSize: ringSize,
+                                         compartments: compartments, rows: rows)
+                } else {
+                    mantissa.withUnsafeBufferPointer { m in
+                        postIndex16.withUnsafeBufferPointer { posts in
+                            let sh = Int32(shift)
                             for s in spikes {
                                 let i = Int(s - base)
                                 for k in Int(rows[i])..<Int(rows[i + 1]) {
-                                    target[Int(posts[k])] &+= weights[k]
-                                }
-                            }
-                        } else {
-                            synapseDelays.withUnsafeBufferPointer { delays in
-                                let origin = ring + targetStart
-                                for s in spikes {
-                                    let i = Int(s - base)
-                                    for k in Int(rows[i])..<Int(rows[i + 1]) {
-                                        let slotK = (step + 1 + Int(delays[k])) % ringSize
-                                        origin[slotK * compartments + Int(posts[k])] &+= weights[k]
-                                    }
+                                    target[Int(posts[k])] &+= Int32(truncatingIfNeeded: m[k]) &<< sh
                                 }
                             }
                         }
                     }
                 }
-                for s in spikes {
-                    let i = Int(s - base)
-                    for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
-                        counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
-                    }
+            }
+            for s in spikes {
+                let i = Int(s - base)
+                for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
+                    counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
                 }
+                operations += Int(rowStart[i + 1] - rowStart[i])
+            }
+        }
+        return operations
+    }
+
+    /// Current of synapse k (layout order).
+    @inline(__always)
+    func current(at k: Int) -> Int32 {
+        shift >= 0 ? Int32(truncatingIfNeeded: mantissa[k]) &<< Int32(shift) : currents[k]
+    }
+
+    /// Sparse delivery with per-synapse delays, negative shifts or 32-bit indices.
+    private func deliverSparseGeneral(
+        spikes: UnsafeBufferPointer<Int32>, step: Int, ring: UnsafeMutablePointer<Int32>, ringSize: Int,
+        compartments: Int, rows: UnsafeBufferPointer<Int32>
+    ) {
+        let origin = ring + targetStart
+        let base = Int32(sourceStart)
+        for s in spikes {
+            let i = Int(s - base)
+            for k in Int(rows[i])..<Int(rows[i + 1]) {
+                let d = synapseDelays.isEmpty ? delay : Int(synapseDelays[k])
+                let slotK = (step + 1 + d) % ringSize
+                let post = postIndex16.isEmpty ? Int(postIndex[k]) : Int(postIndex16[k])
+                origin[slotK * compartments + post] &+= current(at: k)
             }
         }
     }
@@ -250,8 +309,29 @@ final class ConnectionRuntime {
     @inline(__always)
     func setMantissa(_ value: Int, at k: Int) {
         mantissa[k] = Int16(value)
-        currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
+        if shift < 0 {
+            currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
+        } else if !packed.isEmpty {
+            packed[k] = Self.pack(value, signMode)
+        }
     }
+}
+
+/// Packed-row kernels (see `packed`): mixed rows hold w/2, so shift one more. Shifts are
+/// 0...14, so the masking shift `&<<` is exact and keeps the loops free of overshift checks.
+@inline(__always)
+func addMixedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
+    for j in 0..<n { dst[j] &+= Int32(truncatingIfNeeded: src[j]) &<< shift }
+}
+
+@inline(__always)
+func addUnsignedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
+    for j in 0..<n { dst[j] &+= Int32(UInt8(bitPattern: src[j])) &<< shift }
+}
+
+@inline(__always)
+func subtractUnsignedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
+    for j in 0..<n { dst[j] &-= Int32(UInt8(bitPattern: src[j])) &<< shift }
 }
 
 /// dst[0..<n] += src[0..<n] with wrapping Int32 adds (mod 2^24 is all that matters, §1).

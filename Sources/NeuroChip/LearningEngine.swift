@@ -37,6 +37,7 @@ final class LearningRuntime {
     let nPre: Int
     let nPost: Int
     let allX0: Bool
+    let allY0: Bool
     let usesTag: Bool
     let usedTraces: Set<RuleVariable>
 
@@ -48,6 +49,8 @@ final class LearningRuntime {
     var y3: [Int32]
     var r1: Int32 = 0
     var r0 = false
+    /// Synapses processed (non-zero product) in the current `learn` call.
+    var processedCount = 0
     /// x0 / y0: spiked within the current epoch, and the sorted lists of who did.
     var preFlag: [UInt8]
     var postFlag: [UInt8]
@@ -58,6 +61,8 @@ final class LearningRuntime {
     /// Core of each post (local index) and posts per core, for counters.
     let postCore: [Int32]
     let postsPerCore: [(core: Int, count: Int)]
+    /// Contiguous runs of posts on one core.
+    let postCoreRuns: [(core: Int, start: Int, end: Int)]
 
     // Scratch for the full-row path.
     var q: [[Int64]] = []
@@ -79,6 +84,15 @@ final class LearningRuntime {
         var perCore: [Int: Int] = [:]
         for c in postCore { perCore[Int(c), default: 0] += 1 }
         postsPerCore = perCore.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        var runs: [(core: Int, start: Int, end: Int)] = []
+        for (j, c) in postCore.enumerated() {
+            if let last = runs.last, last.core == Int(c), last.end == j {
+                runs[runs.count - 1].end = j + 1
+            } else {
+                runs.append((Int(c), j, j + 1))
+            }
+        }
+        postCoreRuns = runs
         compiled = rules.rules.map { rule in
             let scale = max(0, -(rule.products.map(\.exponent).min() ?? 0))
             let gridLog = rule.target == .dw && signMode == .mixed ? 1 : 0
@@ -99,6 +113,7 @@ final class LearningRuntime {
                 range: Int64(range.lowerBound)...Int64(range.upperBound))
         }
         allX0 = rules.rules.allSatisfy { $0.everyProductContains(.x0) }
+        allY0 = rules.rules.allSatisfy { $0.everyProductContains(.y0) }
         usesTag = rules.dt != nil || rules.variables.contains(.t)
         usedTraces = rules.variables
         x1 = Array(repeating: 0, count: nPre)
@@ -147,7 +162,8 @@ final class LearningRuntime {
         step: Int, connection c: ConnectionRuntime, sourceFlags: UnsafePointer<UInt8>,
         preSpikes: UnsafeBufferPointer<Int32>, postSpikes: UnsafeBufferPointer<Int32>,
         rewardNow: Bool, random: inout ChipRandom, counts: UnsafeMutablePointer<CoreStepCounts>
-    ) {
+    ) -> (processed: Int, swept: Int) {
+        processedCount = 0
         // Epoch membership (x0, y0, r0).
         let preBase = Int32(c.sourceStart)
         let postBase = Int32(c.targetStart)
@@ -204,7 +220,7 @@ final class LearningRuntime {
             counts[core].traceUpdates += preTraceCount * nPre + postTraceCount * count + (usesR1 ? 1 : 0)
         }
 
-        guard (step + 1) % epoch == 0 else { return }
+        guard (step + 1) % epoch == 0 else { return (0, 0) }
         for (core, count) in postsPerCore {
             counts[core].learningEpochs = 1
             counts[core].plasticSynapsesSwept += count * nPre
@@ -213,13 +229,17 @@ final class LearningRuntime {
             preList.sort()
             postList.sort()
         }
-        evaluate(connection: c, random: &random, counts: counts)
+        // Nothing can be non-zero without the spikes every product needs (event-driven, §3).
+        if !(allX0 && preList.isEmpty) && !(allY0 && postList.isEmpty) {
+            evaluate(connection: c, random: &random, counts: counts)
+        }
         for i in preList { preFlag[Int(i)] = 0 }
         for j in postList { postFlag[Int(j)] = 0 }
         preList.removeAll(keepingCapacity: true)
         postList.removeAll(keepingCapacity: true)
         r0 = false
         qValid = false
+        return (processedCount, nPre * nPost)
     }
 
     @inline(__always)
@@ -301,98 +321,181 @@ final class LearningRuntime {
         let rows: [Int32] = allX0 ? preList : Array(0..<Int32(nPre))
         let dwRule = compiled.first { $0.target == .dw }
         let dtRule = compiled.first { $0.target == .dt }
-        let dwCount = dwRule?.products.count ?? 0
+        let n = nPost
+        let shift = c.shift
+        let mode = c.signMode
+        let exponent = c.exponent
+        let hasPacked = !c.packed.isEmpty
 
-        for i32 in rows {
-            let i = Int(i32)
-            var anyRow = false
-            var onlyY0 = true
-            flat = 0
-            for rule in compiled {
-                for p in rule.products {
-                    var value = globalPart[flat]
-                    if value != 0 { for f in p.pre { value *= preValue(f, i) } }
-                    rowPart[flat] = value
-                    if value != 0 {
-                        anyRow = true
-                        if !p.hasY0 { onlyY0 = false }
-                    }
-                    flat += 1
-                }
+        // Unsafe views of the synapse arrays for the whole evaluation (see Connection.swift).
+        c.mantissa.withUnsafeMutableBufferPointer { mant in
+        c.packed.withUnsafeMutableBufferPointer { packed in
+        c.currents.withUnsafeMutableBufferPointer { currents in
+        tags.withUnsafeMutableBufferPointer { tg in
+        postCore.withUnsafeBufferPointer { core in
+            @inline(__always)
+            func synapseValue(_ f: RuleFactor, _ k: Int) -> Int64 {
+                (f.variable == .w ? Int64(mant[k]) : Int64(tg[k])) + Int64(f.offset)
             }
-            if !anyRow { continue }
 
             @inline(__always)
-            func apply(_ j: Int, _ dwSum: Int64, _ dtSum: Int64, _ nonZero: Bool) {
-                guard nonZero else { return }
-                counts[Int(postCore[j])].plasticSynapseUpdatesProcessed += 1
-                let k = i * nPost + j
+            func apply(_ i: Int, _ j: Int, _ dwSum: Int64, _ dtSum: Int64) {
+                counts[Int(core[j])].plasticSynapseUpdatesProcessed += 1
+                processedCount += 1
+                let k = i * n + j
                 if let rule = dwRule, dwSum != 0 {
                     let change = Self.rounded(dwSum, rule, &random)
                     if change != 0 {
-                        let w = Int64(c.mantissa[k])
+                        let w = Int64(mant[k])
                         let updated = min(max(w + change, rule.range.lowerBound), rule.range.upperBound)
-                        if updated != w { c.setMantissa(Int(updated), at: k) }
+                        if updated != w {
+                            mant[k] = Int16(updated)
+                            if shift < 0 {
+                                currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                            } else if hasPacked {
+                                packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                            }
+                        }
                     }
                 }
                 if let rule = dtRule, dtSum != 0 {
                     let change = Self.rounded(dtSum, rule, &random)
-                    let t = Int64(tags[k])
-                    tags[k] = Int16(min(max(t + change, rule.range.lowerBound), rule.range.upperBound))
+                    let t = Int64(tg[k])
+                    tg[k] = Int16(min(max(t + change, rule.range.lowerBound), rule.range.upperBound))
                 }
             }
 
-            if onlyY0 {
-                // Event-driven columns: only posts that spiked in the epoch.
-                for j32 in postList {
-                    let j = Int(j32)
-                    let k = i * nPost + j
-                    var sums: (Int64, Int64) = (0, 0)
-                    var nonZero = false
-                    flat = 0
-                    for rule in compiled {
-                        var sum: Int64 = 0
-                        for p in rule.products {
-                            var value = rowPart[flat]
-                            flat += 1
-                            if value == 0 { continue }
-                            for f in p.post { value *= postValue(f, j) }
-                            for f in p.synapse { value *= synapseValue(f, k, c) }
-                            if value != 0 {
-                                nonZero = true
-                                sum += value
+            for i32 in rows {
+                let i = Int(i32)
+                var anyRow = false
+                var onlyY0 = true
+                flat = 0
+                for rule in compiled {
+                    for p in rule.products {
+                        var value = globalPart[flat]
+                        if value != 0 { for f in p.pre { value *= preValue(f, i) } }
+                        rowPart[flat] = value
+                        if value != 0 {
+                            anyRow = true
+                            if !p.hasY0 { onlyY0 = false }
+                        }
+                        flat += 1
+                    }
+                }
+                if !anyRow { continue }
+
+                if onlyY0 {
+                    // Event-driven columns: only posts that spiked in the epoch.
+                    for j32 in postList {
+                        let j = Int(j32)
+                        let k = i * n + j
+                        var dwSum: Int64 = 0
+                        var dtSum: Int64 = 0
+                        var nonZero = false
+                        flat = 0
+                        for rule in compiled {
+                            var sum: Int64 = 0
+                            for p in rule.products {
+                                var value = rowPart[flat]
+                                flat += 1
+                                if value == 0 { continue }
+                                for f in p.post { value *= postValue(f, j) }
+                                for f in p.synapse { value *= synapseValue(f, k) }
+                                if value != 0 {
+                                    nonZero = true
+                                    sum += value
+                                }
+                            }
+                            if rule.target == .dw { dwSum = sum } else { dtSum = sum }
+                        }
+                        if nonZero { apply(i, j, dwSum, dtSum) }
+                    }
+                    continue
+                }
+
+                // Full row.
+                if !qValid { buildColumnParts() }
+
+                // Fused path for the common shape of sweep rules (only dw; constant terms, at
+                // most one product of post traces, at most one product `c * (w + k)`): the
+                // sum, rounding and store happen in one pass per post.
+                if let rule = dwRule, dtRule == nil {
+                    var constant: Int64 = 0
+                    var anyConstant = false
+                    var postA: Int64 = 0
+                    var postColumn = 0
+                    var hasPost = false
+                    var weightA: Int64 = 0
+                    var weightOffset: Int64 = 0
+                    var hasWeight = false
+                    var fusable = true
+                    for (index, p) in rule.products.enumerated() {
+                        let a = rowPart[index]
+                        if a == 0 { continue }
+                        if p.post.isEmpty && p.synapse.isEmpty {
+                            constant &+= a
+                            anyConstant = true
+                        } else if p.synapse.isEmpty && !hasPost {
+                            postA = a
+                            postColumn = index
+                            hasPost = true
+                        } else if p.post.isEmpty && p.synapse.count == 1 && p.synapse[0].variable == .w && !hasWeight {
+                            weightA = a
+                            weightOffset = Int64(p.synapse[0].offset)
+                            hasWeight = true
+                        } else {
+                            fusable = false
+                        }
+                    }
+                    if fusable {
+                        let sh = rule.roundingShift
+                        let mask = (Int64(1) &<< Int64(sh)) &- 1
+                        let grid = rule.grid
+                        let lo = rule.range.lowerBound
+                        let hi = rule.range.upperBound
+                        let rowBase = i * n
+                        q[postColumn].withUnsafeBufferPointer { column in
+                            for run in postCoreRuns {
+                                var processed = 0
+                                for j in run.start..<run.end {
+                                    let k = rowBase &+ j
+                                    let w = Int64(mant[k])
+                                    let termPost = postA &* column[j]
+                                    let termWeight = weightA &* (w &+ weightOffset)
+                                    let sum = constant &+ termPost &+ termWeight
+                                    processed &+= (anyConstant || termPost != 0 || termWeight != 0) ? 1 : 0
+                                    let remainder = UInt64(bitPattern: sum & mask)
+                                    var up: Int64 = 0
+                                    if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
+                                    let change = ((sum &>> Int64(sh)) &+ up) &* grid
+                                    let updated = min(max(w &+ change, lo), hi)
+                                    mant[k] = Int16(truncatingIfNeeded: updated)
+                                    if shift < 0 {
+                                        currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                                    } else if hasPacked {
+                                        packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                    }
+                                }
+                                counts[run.core].plasticSynapseUpdatesProcessed += processed
+                            processedCount += processed
+                                processedCount += processed
                             }
                         }
-                        if rule.target == .dw { sums.0 = sum } else { sums.1 = sum }
-                    }
-                    apply(j, sums.0, sums.1, nonZero)
-                }
-            } else {
-                if !qValid { buildColumnParts() }
-                evaluateFullRow(i: i, rowPart: rowPart, dwCount: dwCount, connection: c)
-                rowSums.withUnsafeBufferPointer { dw in
-                    rowTagSums.withUnsafeBufferPointer { dt in
-                        rowNonZero.withUnsafeBufferPointer { nz in
-                            for j in 0..<nPost where nz[j] != 0 { apply(j, dw[j], dt[j], true) }
-                        }
+                        continue
                     }
                 }
-            }
-        }
-    }
 
-    /// Sums of one row over all posts into `rowSums` / `rowTagSums`, with `rowNonZero`
-    /// marking posts where any product is non-zero. Vectorisable loops per product.
-    private func evaluateFullRow(i: Int, rowPart: [Int64], dwCount: Int, connection c: ConnectionRuntime) {
-        let n = nPost
-        rowSums.withUnsafeMutableBufferPointer { dw in
-            rowTagSums.withUnsafeMutableBufferPointer { dt in
+                // General full row: vectorisable sums per product, then one pass to round
+                // and store.
+                rowSums.withUnsafeMutableBufferPointer { dw in
+                rowTagSums.withUnsafeMutableBufferPointer { dt in
                 rowNonZero.withUnsafeMutableBufferPointer { nz in
                     for j in 0..<n {
                         dw[j] = 0
                         dt[j] = 0
                         nz[j] = 0
                     }
+                    let rowBase = i * n
                     var flat = 0
                     for rule in compiled {
                         let out = rule.target == .dw ? dw : dt
@@ -402,17 +505,30 @@ final class LearningRuntime {
                             flat += 1
                             if a == 0 { continue }
                             column.withUnsafeBufferPointer { col in
-                                if p.synapse.isEmpty {
+                                switch (p.post.isEmpty, p.synapse.count) {
+                                case (true, 0):
+                                    for j in 0..<n {
+                                        out[j] &+= a
+                                        nz[j] = 1
+                                    }
+                                case (false, 0):
                                     for j in 0..<n {
                                         let value = a &* col[j]
                                         out[j] &+= value
                                         nz[j] |= value != 0 ? 1 : 0
                                     }
-                                } else {
+                                case (true, 1) where p.synapse[0].variable == .w:
+                                    let offset = Int64(p.synapse[0].offset)
+                                    let m = mant.baseAddress! + rowBase
+                                    for j in 0..<n {
+                                        let value = a &* (Int64(m[j]) &+ offset)
+                                        out[j] &+= value
+                                        nz[j] |= value != 0 ? 1 : 0
+                                    }
+                                default:
                                     for j in 0..<n {
                                         var value = a &* col[j]
-                                        let k = i * n + j
-                                        for f in p.synapse { value &*= synapseValue(f, k, c) }
+                                        for f in p.synapse { value &*= synapseValue(f, rowBase + j) }
                                         out[j] &+= value
                                         nz[j] |= value != 0 ? 1 : 0
                                     }
@@ -420,9 +536,49 @@ final class LearningRuntime {
                             }
                         }
                     }
+                    if let rule = dwRule, dtRule == nil {
+                        // Common case (only dw): round and store in one tight loop per core run.
+                        let sh = rule.roundingShift
+                        let mask = (Int64(1) &<< Int64(sh)) &- 1
+                        let grid = rule.grid
+                        let lo = rule.range.lowerBound
+                        let hi = rule.range.upperBound
+                        // Branch-free apart from the random draw (data-dependent branches
+                        // mispredict on random weights); a synapse with a zero sum gets a
+                        // zero change and is stored unchanged. All values are small, so the
+                        // wrapping operators never wrap.
+                        for run in postCoreRuns {
+                            var processed = 0
+                            for j in run.start..<run.end {
+                                processed &+= Int(nz[j])
+                                let sum = dw[j]
+                                let remainder = UInt64(bitPattern: sum & mask)
+                                var up: Int64 = 0
+                                if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
+                                let change = ((sum &>> Int64(sh)) &+ up) &* grid
+                                let k = rowBase &+ j
+                                let updated = min(max(Int64(mant[k]) &+ change, lo), hi)
+                                mant[k] = Int16(truncatingIfNeeded: updated)
+                                if shift < 0 {
+                                    currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                                } else if hasPacked {
+                                    packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                }
+                            }
+                            counts[run.core].plasticSynapseUpdatesProcessed += processed
+                            processedCount += processed
+                        }
+                    } else {
+                        for j in 0..<n where nz[j] != 0 { apply(i, j, dw[j], dt[j]) }
+                    }
+                }
+                }
                 }
             }
         }
-        _ = dwCount
+        }
+        }
+        }
+        }
     }
 }

@@ -104,9 +104,40 @@ public struct CoreMap: Sendable, Equatable {
 public struct ChipCounterTotals: Sendable, Equatable {
     public var steps: Int = 0
     public var perCore: [CoreStepCounts] = Array(repeating: CoreStepCounts(), count: ChipGeometry.cores)
+    /// Per population / per connection, in declaration order.
+    public var perPopulation: [PopulationStepCounts] = []
+    public var perConnection: [ConnectionStepCounts] = []
     public var wraps: Int = 0
 
     public var chip: CoreStepCounts {
         perCore.reduce(into: CoreStepCounts()) { $0 += $1 }
+    }
+}
+
+/// Counts of one population in one step (issue 4: counters per group).
+public struct PopulationStepCounts: Codable, Sendable, Equatable {
+    public var activeCompartments = 0
+    public var inactiveCompartments = 0
+    public var spikesGenerated = 0
+    public init() {}
+
+    public static func += (a: inout PopulationStepCounts, b: PopulationStepCounts) {
+        a.activeCompartments += b.activeCompartments
+        a.inactiveCompartments += b.inactiveCompartments
+        a.spikesGenerated += b.spikesGenerated
+    }
+}
+
+/// Counts of one connection (synapse group) in one step.
+public struct ConnectionStepCounts: Codable, Sendable, Equatable {
+    public var synapticOps = 0
+    public var plasticSynapseUpdatesProcessed = 0
+    public var plasticSynapsesSwept = 0
+    public init() {}
+
+    public static func += (a: inout ConnectionStepCounts, b: ConnectionStepCounts) {
+        a.synapticOps += b.synapticOps
+        a.plasticSynapseUpdatesProcessed += b.plasticSynapseUpdatesProcessed
+        a.plasticSynapsesSwept += b.plasticSynapsesSwept
     }
 }

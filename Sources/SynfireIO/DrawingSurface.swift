@@ -168,8 +168,10 @@ public struct RasterImage: DrawingSurface, Sendable {
         x: Double, y: Double, width w: Double, height h: Double, color: RGB, opacity: Double
     ) {
         // Pixel-aligned edges keep cells of image grids and bars crisp.
-        let x0 = max(0, Int(x.rounded())), x1 = min(width, Int((x + w).rounded()))
-        let y0 = max(0, Int(y.rounded())), y1 = min(height, Int((y + h).rounded()))
+        let x0 = max(0, Int(x.rounded()))
+        let x1 = min(width, Int((x + w).rounded()))
+        let y0 = max(0, Int(y.rounded()))
+        let y1 = min(height, Int((y + h).rounded()))
         guard x0 < x1, y0 < y1 else { return }
         for py in y0..<y1 {
             for px in x0..<x1 { blend(px, py, color, opacity) }
@@ -193,7 +195,8 @@ public struct RasterImage: DrawingSurface, Sendable {
         if dashed {
             let length = hypot(b.0 - a.0, b.1 - a.1)
             guard length > 0 else { return }
-            let dash = 9.0, gap = 6.0
+            let dash = 9.0
+            let gap = 6.0
             var s = 0.0
             while s < length {
                 let e = min(length, s + dash)
@@ -215,8 +218,10 @@ public struct RasterImage: DrawingSurface, Sendable {
         let half = max(0.5, lineWidth / 2)
         // Axis-aligned lines: exact rectangles, no blur on 1-px axes and ticks.
         if a.0 == b.0 || a.1 == b.1 {
-            let x = min(a.0, b.0), y = min(a.1, b.1)
-            let w = abs(b.0 - a.0), h = abs(b.1 - a.1)
+            let x = min(a.0, b.0)
+            let y = min(a.1, b.1)
+            let w = abs(b.0 - a.0)
+            let h = abs(b.1 - a.1)
             if a.0 == b.0 {
                 fillRect(x: x - half, y: y, width: 2 * half, height: max(h, 1), color: color)
             } else {
@@ -229,11 +234,13 @@ public struct RasterImage: DrawingSurface, Sendable {
         let minY = max(0, Int((min(a.1, b.1) - half - 1).rounded(.down)))
         let maxY = min(height - 1, Int((max(a.1, b.1) + half + 1).rounded(.up)))
         guard minX <= maxX, minY <= maxY else { return }
-        let dx = b.0 - a.0, dy = b.1 - a.1
+        let dx = b.0 - a.0
+        let dy = b.1 - a.1
         let lengthSquared = dx * dx + dy * dy
         for py in minY...maxY {
             for px in minX...maxX {
-                let cx = Double(px) + 0.5, cy = Double(py) + 0.5
+                let cx = Double(px) + 0.5
+                let cy = Double(py) + 0.5
                 let t = max(0, min(1, ((cx - a.0) * dx + (cy - a.1) * dy) / lengthSquared))
                 let distance = hypot(cx - (a.0 + t * dx), cy - (a.1 + t * dy))
                 let coverage = min(1, max(0, half + 0.5 - distance))
@@ -250,8 +257,10 @@ public struct RasterImage: DrawingSurface, Sendable {
     }
 
     public mutating func circle(center: (Double, Double), radius: Double, color: RGB) {
-        let minX = max(0, Int(center.0 - radius - 1)), maxX = min(width - 1, Int(center.0 + radius + 1))
-        let minY = max(0, Int(center.1 - radius - 1)), maxY = min(height - 1, Int(center.1 + radius + 1))
+        let minX = max(0, Int(center.0 - radius - 1))
+        let maxX = min(width - 1, Int(center.0 + radius + 1))
+        let minY = max(0, Int(center.1 - radius - 1))
+        let maxY = min(height - 1, Int(center.1 + radius + 1))
         guard minX <= maxX, minY <= maxY else { return }
         for py in minY...maxY {
             for px in minX...maxX {
@@ -363,7 +372,8 @@ public struct SVGDocument: DrawingSurface, Sendable {
         self.width = width
         self.height = height
         body.append(
-            "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"\(background.svg)\"/>")
+            "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"\(background.svg)\"/>"
+        )
     }
 
     /// The complete SVG file.
@@ -384,7 +394,8 @@ public struct SVGDocument: DrawingSurface, Sendable {
 
     private static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(
+                of: "\"", with: "&quot;")
     }
 
     public mutating func fillRect(
@@ -412,7 +423,8 @@ public struct SVGDocument: DrawingSurface, Sendable {
         let dash = dashed ? " stroke-dasharray=\"9 6\"" : ""
         body.append(
             "<line x1=\"\(Self.n(a.0))\" y1=\"\(Self.n(a.1))\" x2=\"\(Self.n(b.0))\" "
-                + "y2=\"\(Self.n(b.1))\" stroke=\"\(color.svg)\" stroke-width=\"\(Self.n(width))\"\(dash)/>")
+                + "y2=\"\(Self.n(b.1))\" stroke=\"\(color.svg)\" stroke-width=\"\(Self.n(width))\"\(dash)/>"
+        )
     }
 
     public mutating func polyline(_ points: [(Double, Double)], color: RGB, width: Double) {
@@ -446,7 +458,8 @@ public struct SVGDocument: DrawingSurface, Sendable {
         let fontSize = Double(10 * style.scale)
         let weight = style.bold ? " font-weight=\"bold\"" : ""
         let (x, y) = style.rotated ? (point.0 + shift, point.1) : (point.0, point.1 + shift)
-        let rotate = style.rotated
+        let rotate =
+            style.rotated
             ? " transform=\"rotate(-90 \(Self.n(x)) \(Self.n(y)))\"" : ""
         body.append(
             "<text x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" font-family=\"DejaVu Sans Mono, Menlo, "

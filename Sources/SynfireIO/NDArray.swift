@@ -9,6 +9,7 @@
 //       -> [T]? (nil when the dtype differs; NPZArchive's typed accessors throw errors
 //          that name the file instead)
 //   .isBitIdentical(to:)  — floats compared by bit pattern (resume / round-trip checks)
+//   .reshaped([rows, columns]) throws  — same elements, new shape
 //   DType: .int8 .int16 .int32 .uint8 .float32 .float64, .descr ("<i4"), .byteWidth
 //
 // Element order is always C order (last index fastest), numpy's default. A rank-0
@@ -119,6 +120,11 @@ public struct NDArray: Equatable, Sendable {
     init(unchecked shape: [Int], _ storage: Storage) {
         self.shape = shape
         self.storage = storage
+    }
+
+    /// The same elements under another shape with the same element count (C order kept).
+    public func reshaped(_ newShape: [Int]) throws -> NDArray {
+        try NDArray(shape: newShape, storage: storage)
     }
 
     public var dtype: DType { storage.dtype }

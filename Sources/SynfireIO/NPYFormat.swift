@@ -78,16 +78,32 @@ public enum NPYFormat {
     }
 
     private static func appendData(of storage: NDArray.Storage, to out: inout [UInt8]) {
-        // The host is little-endian (x86-64, arm64); .littleEndian keeps this correct anyway.
+        // .npy data is little-endian; on little-endian hosts (x86-64, arm64) the in-memory
+        // bytes are already right and are copied in one block.
+        func append<T: FixedWidthInteger>(_ values: [T]) {
+            #if _endian(little)
+                values.withUnsafeBytes { out.append(contentsOf: $0) }
+            #else
+                values.map { $0.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
+            #endif
+        }
         switch storage {
-        case .int8(let v): v.withUnsafeBytes { out.append(contentsOf: $0) }
+        case .int8(let v): append(v)
         case .uint8(let v): out.append(contentsOf: v)
-        case .int16(let v): v.map(\.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
-        case .int32(let v): v.map(\.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
+        case .int16(let v): append(v)
+        case .int32(let v): append(v)
         case .float32(let v):
-            v.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
+            #if _endian(little)
+                v.withUnsafeBytes { out.append(contentsOf: $0) }
+            #else
+                append(v.map { $0.bitPattern })
+            #endif
         case .float64(let v):
-            v.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
+            #if _endian(little)
+                v.withUnsafeBytes { out.append(contentsOf: $0) }
+            #else
+                append(v.map { $0.bitPattern })
+            #endif
         }
     }
 
@@ -147,22 +163,34 @@ public enum NPYFormat {
     private static func decodeStorage(
         _ raw: UnsafeRawBufferPointer, dtype: DType, count: Int, bigEndian: Bool
     ) -> NDArray.Storage {
-        func load<T: FixedWidthInteger>(_: T.Type) -> [T] {
+        // Copies `count` elements of type T out of the (possibly unaligned) data, swapping
+        // bytes only when the file's byte order differs from the host's.
+        func load<T>(_: T.Type, swap: (T) -> T) -> [T] {
             [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count {
-                    let v = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
-                    buffer[i] = bigEndian ? T(bigEndian: v) : T(littleEndian: v)
+                let bytes = UnsafeMutableRawBufferPointer(buffer)
+                bytes.copyMemory(
+                    from: UnsafeRawBufferPointer(
+                        rebasing: raw[0..<(count * MemoryLayout<T>.stride)]))
+                #if _endian(little)
+                    let needsSwap = bigEndian
+                #else
+                    let needsSwap = !bigEndian
+                #endif
+                if needsSwap && MemoryLayout<T>.size > 1 {
+                    for i in 0..<count { buffer[i] = swap(buffer[i]) }
                 }
                 initialized = count
             }
         }
         switch dtype {
-        case .int8: return .int8(load(Int8.self))
-        case .uint8: return .uint8(load(UInt8.self))
-        case .int16: return .int16(load(Int16.self))
-        case .int32: return .int32(load(Int32.self))
-        case .float32: return .float32(load(UInt32.self).map(Float.init(bitPattern:)))
-        case .float64: return .float64(load(UInt64.self).map(Double.init(bitPattern:)))
+        case .int8: return .int8(load(Int8.self) { $0 })
+        case .uint8: return .uint8(load(UInt8.self) { $0 })
+        case .int16: return .int16(load(Int16.self) { $0.byteSwapped })
+        case .int32: return .int32(load(Int32.self) { $0.byteSwapped })
+        case .float32:
+            return .float32(load(Float.self) { Float(bitPattern: $0.bitPattern.byteSwapped) })
+        case .float64:
+            return .float64(load(Double.self) { Double(bitPattern: $0.bitPattern.byteSwapped) })
         }
     }
 
@@ -348,7 +376,7 @@ public enum NPYFormat {
         mutating func readWord() -> String {
             let start = i
             while i < bytes.count,
-                (bytes[i] >= UInt8(ascii: "A") && bytes[i] <= UInt8(ascii: "z"))
+                bytes[i] >= UInt8(ascii: "A") && bytes[i] <= UInt8(ascii: "z")
             {
                 i += 1
             }

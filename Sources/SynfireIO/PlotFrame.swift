@@ -60,7 +60,8 @@ public enum NiceTicks {
     public static func expand(lower: Double, upper: Double, targetCount: Int = 6) -> ClosedRange<
         Double
     > {
-        var lo = lower, hi = upper
+        var lo = lower
+        var hi = upper
         if !(hi > lo) {
             lo -= 0.5
             hi += 0.5
@@ -71,7 +72,9 @@ public enum NiceTicks {
 
     /// Formats a tick value with just enough decimals for `step`.
     public static func label(_ value: Double, step: Double) -> String {
-        let decimals = max(0, Int((-log10(step) + 0.999).rounded(.down)))
+        guard value.isFinite else { return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf") }
+        guard step.isFinite, step > 0 else { return String(format: "%g", value) }
+        let decimals = min(12, max(0, Int((-log10(step) + 0.999).rounded(.down))))
         if abs(value) >= 1e6 || (abs(value) < 1e-4 && value != 0) {
             return String(format: "%.1e", value)
         }
@@ -83,8 +86,10 @@ public enum ColorMap {
     /// Blue (t = -1) – white (0) – red (+1): signed weights, centred on zero.
     public static func diverging(_ t: Double) -> RGB {
         let clamped = max(-1, min(1, t.isNaN ? 0 : t))
-        let blue = RGB(hex: 0x2166AC), red = RGB(hex: 0xB2182B)
-        let lightBlue = RGB(hex: 0x92C5DE), lightRed = RGB(hex: 0xF4A582)
+        let blue = RGB(hex: 0x2166AC)
+        let red = RGB(hex: 0xB2182B)
+        let lightBlue = RGB(hex: 0x92C5DE)
+        let lightRed = RGB(hex: 0xF4A582)
         let white = RGB(hex: 0xF7F7F7)
         if clamped < 0 {
             let u = -clamped
@@ -159,7 +164,9 @@ public struct PlotFrame: Sendable {
     public static let labelStyle = TextStyle(scale: 2, color: Palette.text, bold: true)
     public static let titleStyle = TextStyle(scale: 3, color: Palette.text, bold: false)
 
-    public func drawTitle<S: DrawingSurface>(_ title: String, subtitle: String? = nil, on s: inout S) {
+    public func drawTitle<S: DrawingSurface>(
+        _ title: String, subtitle: String? = nil, on s: inout S
+    ) {
         var style = PlotFrame.titleStyle
         style.anchor = .middle
         s.text(title, at: ((left + right) / 2, 14), style: style)
@@ -205,7 +212,8 @@ public struct PlotFrame: Sendable {
         var xTitle = PlotFrame.labelStyle
         xTitle.anchor = .middle
         if !xLabel.isEmpty {
-            s.text(xLabel, at: ((left + right) / 2, bottom + 12 + tick.capHeight + 16), style: xTitle)
+            s.text(
+                xLabel, at: ((left + right) / 2, bottom + 12 + tick.capHeight + 16), style: xTitle)
         }
         var yTitle = PlotFrame.labelStyle
         yTitle.anchor = .middle
@@ -232,7 +240,8 @@ public struct PlotFrame: Sendable {
         let textWidth = entries.map { style.width(of: $0.0) }.max() ?? 0
         let boxWidth = 12 + swatch + 10 + textWidth + 12
         let boxHeight = Double(entries.count) * rowHeight + 10
-        let x: Double, y: Double
+        let x: Double
+        let y: Double
         switch corner {
         case .topLeft: (x, y) = (left + 14, top + 14)
         case .topRight: (x, y) = (right - 14 - boxWidth, top + 14)
@@ -240,12 +249,15 @@ public struct PlotFrame: Sendable {
         case .bottomRight: (x, y) = (right - 14 - boxWidth, bottom - 14 - boxHeight)
         }
         s.fillRect(x: x, y: y, width: boxWidth, height: boxHeight, color: .white, opacity: 0.92)
-        s.strokeRect(x: x, y: y, width: boxWidth, height: boxHeight, color: RGB.gray(170), lineWidth: 1)
+        s.strokeRect(
+            x: x, y: y, width: boxWidth, height: boxHeight, color: RGB.gray(170), lineWidth: 1)
         for (i, (name, color, mark)) in entries.enumerated() {
             let cy = y + 5 + Double(i) * rowHeight + rowHeight / 2
             switch mark {
             case .line(let dashed):
-                s.line(from: (x + 12, cy), to: (x + 12 + swatch, cy), color: color, width: 3, dashed: dashed)
+                s.line(
+                    from: (x + 12, cy), to: (x + 12 + swatch, cy), color: color, width: 3,
+                    dashed: dashed)
             case .box:
                 s.fillRect(x: x + 12 + 6, y: cy - 8, width: swatch - 12, height: 16, color: color)
             }

@@ -43,7 +43,8 @@ extension Plot {
     /// Writes `<basePath>.png` and `<basePath>.svg` atomically; returns both paths.
     @discardableResult
     public func write(to basePath: String) throws -> [String] {
-        let png = basePath + ".png", svg = basePath + ".svg"
+        let png = basePath + ".png"
+        let svg = basePath + ".svg"
         try AtomicFile.write(bytes: pngData(), to: png)
         try AtomicFile.write(string: svgText(), to: svg)
         return [png, svg]
@@ -124,13 +125,15 @@ public struct LearningCurvePlot: Plot, Sendable {
         let lastEpoch = series.map { $0.firstEpoch + $0.values.count - 1 }.max() ?? 1
         let firstEpoch = series.map(\.firstEpoch).min() ?? 1
         let xDomain = Double(min(firstEpoch, lastEpoch))...Double(max(lastEpoch, firstEpoch + 1))
-        let shown = series.flatMap { $0.values.filter(\.isFinite).map { $0 * valueScale } }
+        let shown =
+            series.flatMap { $0.values.filter(\.isFinite).map { $0 * valueScale } }
             + (target.map { [$0.value * valueScale] } ?? [])
         let yDomain: ClosedRange<Double>
         if let yRange {
             yDomain = yRange
         } else {
-            let lo = shown.min() ?? 0, hi = shown.max() ?? 1
+            let lo = shown.min() ?? 0
+            let hi = shown.max() ?? 1
             let pad = max((hi - lo) * 0.08, 0.5)
             var range = NiceTicks.expand(lower: lo - pad, upper: hi + pad)
             if valueScale == 100 {  // percentages never leave 0...100
@@ -145,17 +148,21 @@ public struct LearningCurvePlot: Plot, Sendable {
             lower: xDomain.lowerBound, upper: xDomain.upperBound,
             targetCount: min(10, max(1, Int(xDomain.upperBound - xDomain.lowerBound))))
         let xStep = max(1, xt.step.rounded())
-        let xTicks = xt.values.filter { $0 == $0.rounded() && $0.truncatingRemainder(dividingBy: xStep) == 0 }
-            .map { ($0, String(Int($0))) }
+        let xTicks = xt.values.filter {
+            $0 == $0.rounded() && $0.truncatingRemainder(dividingBy: xStep) == 0
+        }
+        .map { ($0, String(Int($0))) }
         let yt = NiceTicks.make(lower: yDomain.lowerBound, upper: yDomain.upperBound)
         let yTicks = yt.values.map { ($0, NiceTicks.label($0, step: yt.step)) }
-        frame.drawAxes(on: &s, x: x, y: y, xTicks: xTicks, yTicks: yTicks, xLabel: xLabel, yLabel: yLabel)
+        frame.drawAxes(
+            on: &s, x: x, y: y, xTicks: xTicks, yTicks: yTicks, xLabel: xLabel, yLabel: yLabel)
 
         var legend: [(String, RGB, PlotFrame.LegendMark)] = []
         if let target {
             let py = y.map(target.value * valueScale)
             let color = RGB(hex: 0x444444)
-            s.line(from: (frame.left, py), to: (frame.right, py), color: color, width: 2, dashed: true)
+            s.line(
+                from: (frame.left, py), to: (frame.right, py), color: color, width: 2, dashed: true)
             legend.append((target.label, color, .line(dashed: true)))
         }
         for (index, item) in series.enumerated() {
@@ -173,9 +180,11 @@ public struct LearningCurvePlot: Plot, Sendable {
             if points.count <= 60 {
                 for p in points { s.circle(center: p, radius: 4.5, color: color) }
             }
-            let last = item.values.last(where: \.isFinite).map {
-                String(format: " (last %.2f", $0 * valueScale) + (valueScale == 100 ? "%)" : ")")
-            } ?? ""
+            let last =
+                item.values.last(where: \.isFinite).map {
+                    String(format: " (last %.2f", $0 * valueScale)
+                        + (valueScale == 100 ? "%)" : ")")
+                } ?? ""
             legend.append((item.name + last, color, .line(dashed: item.dashed)))
         }
         // Accuracy curves rise to the top: keep the legend out of their way.
@@ -243,24 +252,28 @@ public struct SpikeRasterPlot: Plot, Sendable {
             width: width, height: height,
             margins: Margins(
                 top: (subtitle == nil ? 64 : 90) + (phases.isEmpty ? 0 : 30),
-                right: groups.isEmpty ? 30 : groupWidth + 34, bottom: 84, left: 110))
+                right: groups.isEmpty ? 30 : groupWidth + 40, bottom: 84, left: 110))
         frame.drawTitle(title, subtitle: subtitle, on: &s)
         let x = LinearScale(domain: 0...Double(max(1, timeSteps)), range: frame.left...frame.right)
         let y = LinearScale(
             domain: 0...Double(max(1, neuronCount)), range: frame.top...frame.bottom)
 
         // Phase bands first, under everything; alternate two tints so neighbours differ.
-        let tints = [RGB(hex: 0xDCEBFA), RGB(hex: 0xFBE8D3), RGB(hex: 0xDFF2E1), RGB(hex: 0xEEE3F5)]
+        let tints = [
+            RGB(hex: 0xDCEBFA), RGB(hex: 0xFBE8D3), RGB(hex: 0xDFF2E1), RGB(hex: 0xEEE3F5),
+        ]
         var bandLabel = PlotFrame.tickStyle
         bandLabel.anchor = .middle
         bandLabel.baseline = .bottom
         for (i, phase) in phases.enumerated() {
-            let x0 = x.map(Double(phase.start)), x1 = x.map(Double(phase.end))
+            let x0 = x.map(Double(phase.start))
+            let x1 = x.map(Double(phase.end))
             s.fillRect(
                 x: x0, y: frame.top, width: x1 - x0, height: frame.bottom - frame.top,
                 color: tints[i % tints.count])
             if i > 0 {
-                s.line(from: (x0, frame.top), to: (x0, frame.bottom), color: RGB.gray(160), width: 1)
+                s.line(
+                    from: (x0, frame.top), to: (x0, frame.bottom), color: RGB.gray(160), width: 1)
             }
             // Label above the band; shorten if it does not fit.
             var text = phase.label
@@ -269,28 +282,60 @@ public struct SpikeRasterPlot: Plot, Sendable {
         }
 
         // Spikes: one cell per (step, neuron), at least 2 px wide so single spikes show.
+        // Spikes that land on the same pixel are drawn once, which bounds the SVG's size by
+        // the plot area instead of the spike count (long runs have millions of spikes).
         let cellWidth = max(2, (frame.right - frame.left) / Double(max(1, timeSteps)))
         let cellHeight = max(1, (frame.bottom - frame.top) / Double(max(1, neuronCount)))
         let spikeColor = RGB(hex: 0x111111)
-        for spike in spikes where spike.time >= 0 && spike.time < timeSteps
+        var drawn = Set<Int>()
+        for spike in spikes
+        where spike.time >= 0 && spike.time < timeSteps
             && spike.neuron >= 0 && spike.neuron < neuronCount
         {
-            s.fillRect(
-                x: x.map(Double(spike.time)), y: y.map(Double(spike.neuron)),
-                width: cellWidth, height: cellHeight, color: spikeColor)
+            let px = x.map(Double(spike.time))
+            let py = y.map(Double(spike.neuron))
+            let key = Int(px.rounded()) &* 65_536 &+ Int(py.rounded())
+            guard drawn.insert(key).inserted else { continue }
+            s.fillRect(x: px, y: py, width: cellWidth, height: cellHeight, color: spikeColor)
         }
 
-        // Group separators and names on the right.
+        // Group separators, brackets and names on the right. Thin groups would stack their
+        // names on top of each other: names are spread to a minimum spacing and joined to
+        // their bracket by a short leader line.
         var groupStyle = PlotFrame.tickStyle
         groupStyle.baseline = .middle
-        for (i, group) in groups.enumerated() {
-            let y0 = y.map(Double(group.neurons.lowerBound))
-            let y1 = y.map(Double(group.neurons.upperBound))
-            if i > 0 {
-                s.line(from: (frame.left, y0), to: (frame.right, y0), color: RGB(hex: 0xC0392B), width: 1)
+        let spans = groups.map {
+            (y.map(Double($0.neurons.lowerBound)), y.map(Double($0.neurons.upperBound)))
+        }
+        let spacing = groupStyle.capHeight + 6
+        var labelY = spans.map { ($0.0 + $0.1) / 2 }
+        for i in labelY.indices.dropFirst() where labelY[i] < labelY[i - 1] + spacing {
+            labelY[i] = labelY[i - 1] + spacing
+        }
+        if let last = labelY.last, last > frame.bottom {
+            labelY[labelY.count - 1] = frame.bottom
+            for i in labelY.indices.dropLast().reversed() where labelY[i] > labelY[i + 1] - spacing
+            {
+                labelY[i] = labelY[i + 1] - spacing
             }
-            s.line(from: (frame.right + 6, y0 + 2), to: (frame.right + 6, y1 - 2), color: Palette.axis, width: 2)
-            s.text(group.name, at: (frame.right + 14, (y0 + y1) / 2), style: groupStyle)
+        }
+        for (i, group) in groups.enumerated() {
+            let (y0, y1) = spans[i]
+            if i > 0 {
+                s.line(
+                    from: (frame.left, y0), to: (frame.right, y0), color: RGB(hex: 0xC0392B),
+                    width: 1)
+            }
+            let mid = (y0 + y1) / 2
+            s.line(
+                from: (frame.right + 6, y0 + 1), to: (frame.right + 6, max(y0 + 1, y1 - 1)),
+                color: Palette.axis, width: 2)
+            if abs(labelY[i] - mid) > 1 {
+                s.line(
+                    from: (frame.right + 7, mid), to: (frame.right + 16, labelY[i]),
+                    color: Palette.muted, width: 1)
+            }
+            s.text(group.name, at: (frame.right + 20, labelY[i]), style: groupStyle)
         }
 
         let xt = NiceTicks.make(lower: 0, upper: Double(timeSteps), targetCount: 10)
@@ -331,9 +376,16 @@ public struct ImageGridPlot: Plot, Sendable {
     }
 
     public var height: Int {
-        let gridRows = (images.count + gridColumns - 1) / max(1, gridColumns)
-        return top + gridRows * (rows * cellSize + gap + labelHeight) + 30
+        // Tall enough for a readable colour bar even when the grid is a thin strip.
+        top + max(gridHeight, Int(colorBarHeight) + 40) + 30
     }
+
+    private var gridHeight: Int {
+        let gridRows = (images.count + gridColumns - 1) / max(1, gridColumns)
+        return gridRows * (rows * cellSize + gap + labelHeight)
+    }
+
+    private var colorBarHeight: Double { Double(min(300, max(180, gridHeight - gap))) }
 
     private var gap: Int { 10 }
     private var labelHeight: Int { labels.isEmpty ? 0 : 22 }
@@ -362,8 +414,9 @@ public struct ImageGridPlot: Plot, Sendable {
             width: width, height: height,
             margins: Margins(top: Double(top), right: 150, bottom: 30, left: 40))
         frame.drawTitle(title, subtitle: subtitle, on: &s)
-        let finite = images.flatMap { $0 }.filter(\.isFinite)
-        let lo = finite.min() ?? 0, hi = finite.max() ?? 1
+        let finite = images.flatMap { $0 }.filter { $0.isFinite }
+        let lo = finite.min() ?? 0
+        let hi = finite.max() ?? 1
         let bound = max(abs(lo), abs(hi), 1e-12)
         func color(_ v: Double) -> RGB {
             switch colorScale {
@@ -371,13 +424,15 @@ public struct ImageGridPlot: Plot, Sendable {
             case .grayscale: return ColorMap.gray(hi > lo ? (v - lo) / (hi - lo) : 0.5)
             }
         }
-        let tileW = columns * cellSize, tileH = rows * cellSize
+        let tileW = columns * cellSize
+        let tileH = rows * cellSize
         var labelStyle = PlotFrame.tickStyle
         labelStyle.scale = 1
         labelStyle.anchor = .middle
         labelStyle.color = Palette.muted
         for (index, image) in images.enumerated() {
-            let gx = index % gridColumns, gy = index / gridColumns
+            let gx = index % gridColumns
+            let gy = index / gridColumns
             let ox = Double(40 + gx * (tileW + gap))
             let oy = Double(top + gy * (tileH + gap + labelHeight))
             for r in 0..<rows {
@@ -388,15 +443,20 @@ public struct ImageGridPlot: Plot, Sendable {
                         color: color(image[r * columns + c]))
                 }
             }
-            s.strokeRect(x: ox - 1, y: oy - 1, width: Double(tileW + 2), height: Double(tileH + 2),
+            s.strokeRect(
+                x: ox - 1, y: oy - 1, width: Double(tileW + 2), height: Double(tileH + 2),
                 color: RGB.gray(150), lineWidth: 1)
             if index < labels.count {
                 labelStyle.scale = 2
-                s.text(labels[index], at: (ox + Double(tileW) / 2, oy + Double(tileH) + 6), style: labelStyle)
+                s.text(
+                    labels[index], at: (ox + Double(tileW) / 2, oy + Double(tileH) + 6),
+                    style: labelStyle)
             }
         }
         // Colour bar with its scale on the right.
-        let barX = Double(width) - 120, barY = Double(top), barH = Double(min(300, height - top - 40))
+        let barX = Double(width) - 120
+        let barY = Double(top)
+        let barH = colorBarHeight
         let steps = 100
         for i in 0..<steps {
             let t = 1 - Double(i) / Double(steps - 1)
@@ -405,7 +465,8 @@ public struct ImageGridPlot: Plot, Sendable {
             case .diverging: v = -bound + 2 * bound * t
             case .grayscale: v = lo + (hi - lo) * t
             }
-            s.fillRect(x: barX, y: barY + barH * Double(i) / Double(steps), width: 22,
+            s.fillRect(
+                x: barX, y: barY + barH * Double(i) / Double(steps), width: 22,
                 height: barH / Double(steps) + 1, color: color(v))
         }
         s.strokeRect(x: barX, y: barY, width: 22, height: barH, color: RGB.gray(120), lineWidth: 1)
@@ -435,11 +496,16 @@ public struct ConfusionMatrixPlot: Plot, Sendable {
     public var classNames: [String]
     public var cellSize: Int
 
-    public var width: Int { max(Int(PlotFrame.titleStyle.width(of: title)) + 60, 130 + classNames.count * cellSize + 40) }
+    public var width: Int {
+        max(Int(PlotFrame.titleStyle.width(of: title)) + 60, 130 + classNames.count * cellSize + 40)
+    }
     public var height: Int { top + classNames.count * cellSize + 90 }
     private var top: Int { subtitle == nil ? 70 : 96 }
 
-    public init(title: String, subtitle: String? = nil, counts: [[Int]], classNames: [String], cellSize: Int = 56) {
+    public init(
+        title: String, subtitle: String? = nil, counts: [[Int]], classNames: [String],
+        cellSize: Int = 56
+    ) {
         self.title = title
         self.subtitle = subtitle
         self.counts = counts
@@ -453,29 +519,38 @@ public struct ConfusionMatrixPlot: Plot, Sendable {
         let top = Double(self.top)
         let frame = PlotFrame(
             width: width, height: height,
-            margins: Margins(top: top, right: Double(width) - left - Double(n * cellSize), bottom: 90, left: left))
+            margins: Margins(
+                top: top, right: Double(width) - left - Double(n * cellSize), bottom: 90, left: left
+            ))
         frame.drawTitle(title, subtitle: subtitle, on: &s)
         let cell = Double(cellSize)
         for t in 0..<n {
-            let rowTotal = max(1, counts[t].reduce(0, +))
+            let row = t < counts.count ? counts[t] : []
+            let rowTotal = max(1, row.reduce(0, +))
             for p in 0..<n {
-                let count = p < counts[t].count ? counts[t][p] : 0
+                let count = p < row.count ? row[p] : 0
                 // Colour by the fraction of the true class, so rare classes read the same.
                 let fraction = Double(count) / Double(rowTotal)
                 let color = ColorMap.sequential(fraction)
-                let x = left + Double(p) * cell, y = top + Double(t) * cell
+                let x = left + Double(p) * cell
+                let y = top + Double(t) * cell
                 s.fillRect(x: x, y: y, width: cell, height: cell, color: color)
-                var style = TextStyle(scale: count >= 10_000 ? 1 : 2, color: color.luminance < 0.5 ? .white : .black)
+                var style = TextStyle(
+                    scale: count >= 10_000 ? 1 : 2, color: color.luminance < 0.5 ? .white : .black)
                 style.anchor = .middle
                 style.baseline = .middle
                 s.text(String(count), at: (x + cell / 2, y + cell / 2), style: style)
             }
         }
-        s.strokeRect(x: left, y: top, width: cell * Double(n), height: cell * Double(n), color: Palette.axis, lineWidth: 2)
+        s.strokeRect(
+            x: left, y: top, width: cell * Double(n), height: cell * Double(n), color: Palette.axis,
+            lineWidth: 2)
         var tick = PlotFrame.tickStyle
         tick.anchor = .middle
         for (i, name) in classNames.enumerated() {
-            s.text(name, at: (left + (Double(i) + 0.5) * cell, top + cell * Double(n) + 10), style: tick)
+            s.text(
+                name, at: (left + (Double(i) + 0.5) * cell, top + cell * Double(n) + 10),
+                style: tick)
             var yTick = PlotFrame.tickStyle
             yTick.anchor = .end
             yTick.baseline = .middle
@@ -483,7 +558,9 @@ public struct ConfusionMatrixPlot: Plot, Sendable {
         }
         var label = PlotFrame.labelStyle
         label.anchor = .middle
-        s.text("predicted class", at: (left + cell * Double(n) / 2, top + cell * Double(n) + 40), style: label)
+        s.text(
+            "predicted class", at: (left + cell * Double(n) / 2, top + cell * Double(n) + 40),
+            style: label)
         label.rotated = true
         s.text("true class", at: (left - 60, top + cell * Double(n) / 2), style: label)
     }
@@ -520,7 +597,8 @@ public struct StackedBarPlot: Plot, Sendable {
         let legendWidth = (components.map { PlotFrame.tickStyle.width(of: $0) }.max() ?? 0) + 70
         let frame = PlotFrame(
             width: width, height: height,
-            margins: Margins(top: subtitle == nil ? 64 : 90, right: legendWidth + 20, bottom: 84, left: 120))
+            margins: Margins(
+                top: subtitle == nil ? 64 : 90, right: legendWidth + 20, bottom: 84, left: 120))
         frame.drawTitle(title, subtitle: subtitle, on: &s)
         let totals = values.map { $0.reduce(0) { $0 + max(0, $1) } }
         let maxTotal = max(totals.max() ?? 1, 1e-12)
@@ -528,7 +606,8 @@ public struct StackedBarPlot: Plot, Sendable {
         let y = LinearScale(domain: yDomain, range: frame.top...frame.bottom, inverted: true)
         let slot = (frame.right - frame.left) / Double(max(1, categories.count))
         let barWidth = min(140, slot * 0.6)
-        let x = LinearScale(domain: 0...Double(max(1, categories.count)), range: frame.left...frame.right)
+        let x = LinearScale(
+            domain: 0...Double(max(1, categories.count)), range: frame.left...frame.right)
 
         let yt = NiceTicks.make(lower: yDomain.lowerBound, upper: yDomain.upperBound)
         frame.drawAxes(
@@ -544,11 +623,16 @@ public struct StackedBarPlot: Plot, Sendable {
             let cx = x.map(Double(c) + 0.5)
             var base = 0.0
             for (k, v) in row.enumerated() where v > 0 {
-                let y0 = y.map(base), y1 = y.map(base + v)
-                s.fillRect(x: cx - barWidth / 2, y: y1, width: barWidth, height: y0 - y1, color: Palette.color(k))
+                let y0 = y.map(base)
+                let y1 = y.map(base + v)
+                s.fillRect(
+                    x: cx - barWidth / 2, y: y1, width: barWidth, height: y0 - y1,
+                    color: Palette.color(k))
                 base += v
             }
-            s.text(NiceTicks.label(totals[c], step: yt.step / 100), at: (cx, y.map(base) - 6), style: totalStyle)
+            s.text(
+                NiceTicks.label(totals[c], step: yt.step / 100), at: (cx, y.map(base) - 6),
+                style: totalStyle)
         }
         // Legend to the right of the plot area, top to bottom in stacking order reversed
         // (the top segment first, as it appears on the bars).
@@ -557,7 +641,8 @@ public struct StackedBarPlot: Plot, Sendable {
         for (k, name) in components.enumerated().reversed() {
             let row = Double(components.count - 1 - k)
             let ly = frame.top + 10 + row * 30
-            s.fillRect(x: frame.right + 24, y: ly - 9, width: 24, height: 18, color: Palette.color(k))
+            s.fillRect(
+                x: frame.right + 24, y: ly - 9, width: 24, height: 18, color: Palette.color(k))
             s.text(name, at: (frame.right + 56, ly), style: style)
         }
     }

@@ -20,6 +20,10 @@
 // A line looks like:
 //   nbp train epoch 3/20 [#######.............]  21000/60000  35.0%  1520 samples/s  ETA 0:25  acc 91.2%
 // Cheap to call per sample: it only formats when the interval has passed.
+//
+//   StopRequest.install()      // SIGINT/SIGTERM raise a flag instead of killing the process
+//   StopRequest.isRequested    // poll per sample: checkpoint, then stop; 2nd signal exits 130
+//   StopRequest.request() / .reset()
 
 import Foundation
 
@@ -129,13 +133,15 @@ public final class ProgressLine: @unchecked Sendable {
             if style == .terminal {
                 let width = 20
                 let filled = Int((fraction * Double(width)).rounded(.down))
-                parts[0] += " [" + String(repeating: "#", count: filled)
+                parts[0] +=
+                    " [" + String(repeating: "#", count: filled)
                     + String(repeating: ".", count: width - filled) + "]"
             }
             let digits = String(total).count
             let count = String(completed)
-            parts.append(String(repeating: " ", count: max(0, digits - count.count)) + count
-                + "/\(total)")
+            parts.append(
+                String(repeating: " ", count: max(0, digits - count.count)) + count
+                    + "/\(total)")
             parts.append(String(format: "%5.1f%%", fraction * 100))
         } else {
             parts.append("\(completed)")
@@ -181,23 +187,31 @@ public final class ProgressLine: @unchecked Sendable {
     }
 }
 
+/// Signals received since the last reset; written only by the signal handler (an aligned
+/// Int32 store, async-signal-safe), read by `StopRequest.isRequested`.
+nonisolated(unsafe) private var receivedStopSignals: Int32 = 0
+
 /// A cooperative stop flag raised by SIGINT/SIGTERM, so a trainer can checkpoint and exit
 /// cleanly instead of dying mid-write. A second signal exits at once (status 130).
 ///
 ///   StopRequest.install()                  // once, at the start of a training command
-///   if StopRequest.isRequested { try run.saveCheckpoint(state); throw ... / return }
+///   if StopRequest.isRequested { try run.saveCheckpoint(state); logLine("stopped; resume with --resume") }
+///
+/// A plain C signal handler is used (not a dispatch signal source): it needs no thread to
+/// run and cannot lose a signal that arrives while the trainer keeps every core busy.
 public enum StopRequest {
     private final class Flag: @unchecked Sendable {
         let lock = NSLock()
         var requested = false
-        var sources: [DispatchSourceSignal] = []
+        var installed = false
     }
     private static let flag = Flag()
 
     public static var isRequested: Bool {
         flag.lock.lock()
         defer { flag.lock.unlock() }
-        return flag.requested
+        // The global is read fresh on every call (a public, non-inlined accessor).
+        return flag.requested || receivedStopSignals > 0
     }
 
     /// Raises the flag (what the signal handler does; also for tests and "stop" commands).
@@ -210,6 +224,7 @@ public enum StopRequest {
     public static func reset() {
         flag.lock.lock()
         flag.requested = false
+        receivedStopSignals = 0
         flag.lock.unlock()
     }
 
@@ -217,21 +232,13 @@ public enum StopRequest {
     public static func install() {
         flag.lock.lock()
         defer { flag.lock.unlock() }
-        guard flag.sources.isEmpty else { return }
+        guard !flag.installed else { return }
+        flag.installed = true
         for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                if isRequested {
-                    FileHandle.standardError.write(Data("\nstopping immediately\n".utf8))
-                    exit(130)
-                }
-                FileHandle.standardError.write(
-                    Data("\nstop requested: finishing the current sample and saving a checkpoint (press again to quit now)\n".utf8))
-                request()
+            signal(signalNumber) { _ in
+                receivedStopSignals += 1
+                if receivedStopSignals > 1 { _exit(130) }
             }
-            source.resume()
-            flag.sources.append(source)
         }
     }
 }

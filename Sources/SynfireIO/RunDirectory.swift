@@ -8,6 +8,7 @@
 //   try run.appendMetrics(myCodableEpochSummary)            // any Encodable object
 //   try run.writeWeights(archive)                           // weights.npz (deflated, atomic)
 //   try run.writeWeights(archive, name: "weights-epoch3")   // weights-epoch3.npz
+//   try run.readWeights()                                   // weights.npz as NPZArchive
 //   try run.saveCheckpoint(TrainingState(...))              // checkpoint.npz, atomic
 //   run.plotPath("learning-curve", extension: "png")        // <run>/plots/learning-curve.png
 //
@@ -41,6 +42,8 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Equatable {
     case corruptCheckpoint(file: String, detail: String)
     case badMetricsLine(file: String, line: Int, detail: String)
     case metricsNotObject(file: String)
+    case conflictingOptions
+    case missingOutput
 
     public var description: String {
         switch self {
@@ -71,6 +74,11 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Equatable {
         case .metricsNotObject(let file):
             return "a metrics record for \(file) must encode as a JSON object (a struct or a "
                 + "dictionary), not a single value or array"
+        case .conflictingOptions:
+            return "--out and --resume were both given — use --out NEW_DIR for a new run or "
+                + "--resume RUN_DIR to continue one"
+        case .missingOutput:
+            return "no run directory given — pass --out NEW_DIR (or --resume RUN_DIR to continue)"
         }
     }
 }
@@ -220,7 +228,8 @@ public struct RunDirectory: Sendable {
     private static func shortDescription(_ error: Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+        case DecodingError.typeMismatch(_, let context),
+            DecodingError.valueNotFound(_, let context):
             let at = context.codingPath.map(\.stringValue).joined(separator: ".")
             return "wrong type at '\(at)'"
         case DecodingError.dataCorrupted(let context):
@@ -316,6 +325,11 @@ public struct RunDirectory: Sendable {
         _ archive: NPZArchive, name: String = "weights", compression: NPZCompression = .deflated
     ) throws {
         try archive.write(to: path + "/" + name + ".npz", compression: compression)
+    }
+
+    /// Reads `<name>.npz` from the run directory (errors name the file).
+    public func readWeights(name: String = "weights") throws -> NPZArchive {
+        try NPZArchive.read(from: path + "/" + name + ".npz")
     }
 
     /// `<run>/plots/<name>.<extension>`, creating plots/ on first use.

@@ -253,7 +253,9 @@ enum ZipContainer {
         for entry in entries {
             let nameBytes = Array(entry.name.utf8)
             let crc = Zlib.crc32(entry.data)
-            let payload = method == .deflate ? Zlib.deflate(entry.data, format: .raw, level: level)
+            let payload =
+                method == .deflate
+                ? Zlib.deflate(entry.data, format: .raw, level: level)
                 : entry.data
             guard entry.data.count < 0xFFFF_FFFF, payload.count < 0xFFFF_FFFF,
                 out.count < 0xFFFF_FFFF, nameBytes.count < 0xFFFF

@@ -90,7 +90,11 @@ struct ChipRunCommand: AsyncParsableCommand {
     private func writeAtomically(_ data: Data, to path: String) throws {
         let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         try data.write(to: URL(fileURLWithPath: temporary))
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+        // rename(2) replaces the destination atomically, so readers never see a partial file.
+        guard rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ChipCommandError.unreadable(path: path, reason: "cannot write (errno \(errno))")
+        }
     }
 }
 
@@ -144,15 +148,22 @@ struct BenchChipCommand: AsyncParsableCommand {
     @Flag(help: "Smaller sizes and shorter runs (under 30 s).") var quick = false
     @Flag(help: "Also measure plastic synapse updates per second.") var learning = false
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @Flag(help: .hidden) var learningOnly = false
+    @Option(help: .hidden) var only: String?
 
     func run() async throws {
+        if learningOnly {
+            let sweep = try ChipBenchmark.measurePlastic(rule: "sweep", minSeconds: quick ? 0.4 : 1.5)
+            print(String(format: "sweep rule: %.3g plastic updates/s, %d updates, %d steps, %.3f cpu s, %.3f wall s", sweep.plasticUpdatesPerSecond, sweep.plasticUpdates, sweep.steps, sweep.seconds, sweep.wallSeconds))
+            return
+        }
         #if DEBUG
             logLine("warning: debug build; figures are meaningless — use swift build -c release")
         #endif
         let sizes = quick ? [1024, 4096, 16384] : [1024, 4096, 16384, 65536]
-        let minSeconds = quick ? 0.4 : 1.5
+        let minSeconds = quick ? 0.3 : 1.5
         var rows: [ChipBenchmarkRow] = []
-        for kind in ["dense", "sparse", "compartments"] {
+        for kind in ["dense", "sparse", "compartments"] where only == nil || only == kind {
             for size in sizes {
                 let row = try ChipBenchmark.measure(kind: kind, compartments: size, minSeconds: minSeconds)
                 logLine(String(format: "%@ %6d compartments: %.3g syn events/s, %.3g compartment updates/s (%.1f spikes/step, %d steps)",
@@ -182,7 +193,7 @@ struct BenchChipCommand: AsyncParsableCommand {
         result["table"] = .array(rows.map { row in
             .object([
                 "kind": .string(row.kind), "compartments": .integer(row.compartments), "steps": .integer(row.steps),
-                "seconds": .number(row.seconds), "spikes_per_step": .number(row.spikesPerStep),
+                "cpu_seconds": .number(row.seconds), "wall_seconds": .number(row.wallSeconds), "spikes_per_step": .number(row.spikesPerStep),
                 "syn_events_per_s": .number(row.synapticEventsPerSecond),
                 "compartment_updates_per_s": .number(row.compartmentUpdatesPerSecond),
                 "plastic_updates_per_s": .number(row.plasticUpdatesPerSecond),

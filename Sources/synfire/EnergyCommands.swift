@@ -1,5 +1,6 @@
 import ArgumentParser
 import EnergyModel
+import NeuroChip
 import Foundation
 
 /// `synfire energy ...`: energy, latency and EDP of chip runs (energy-model.md).
@@ -7,7 +8,9 @@ struct EnergyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "energy",
         abstract: "Estimate what a chip run would cost on Loihi: energy, latency, EDP.",
-        subcommands: [EnergyReportCommand.self, EnergyTableCommand.self, EnergyNBPEstimateCommand.self]
+        subcommands: [
+            EnergyReportCommand.self, EnergyTableCommand.self, EnergyNBPEstimateCommand.self,
+        ]
     )
 }
 
@@ -63,10 +66,13 @@ struct EnergyReportCommand: AsyncParsableCommand {
         let directory = directoryOf(runDirectory)
         var written: [String: String] = [:]
         if !noWrite {
-            let reportPath = reportFile ?? (directory as NSString).appendingPathComponent("energy_report.json")
-            let chartPath = chart ?? (directory as NSString).appendingPathComponent("energy_chart.svg")
+            let reportPath =
+                reportFile ?? (directory as NSString).appendingPathComponent("energy_report.json")
+            let chartPath =
+                chart ?? (directory as NSString).appendingPathComponent("energy_chart.svg")
             try report.jsonData().write(to: URL(fileURLWithPath: reportPath), options: .atomic)
-            try Data(EnergyChart.svg(report).utf8).write(to: URL(fileURLWithPath: chartPath), options: .atomic)
+            try Data(EnergyChart.svg(report).utf8).write(
+                to: URL(fileURLWithPath: chartPath), options: .atomic)
             written = ["report_file": reportPath, "chart_file": chartPath]
             logLine("wrote \(reportPath) and \(chartPath)")
         }
@@ -124,7 +130,8 @@ struct EnergyReportResult: Encodable {
             out["\(prefix)_energy_by_category_j"] = .object(
                 Dictionary(
                     uniqueKeysWithValues: zip(
-                        EnergyByCategory.names, s.meanEnergyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
+                        EnergyByCategory.names,
+                        s.meanEnergyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
             out["\(prefix)_latency_by_term_s"] = .object([
                 "coreWork": .number(s.meanLatencyByTermNS.coreWork * 1e-9),
                 "mesh": .number(s.meanLatencyByTermNS.mesh * 1e-9),
@@ -167,10 +174,12 @@ struct EnergyTableCommand: AsyncParsableCommand {
         print("Entry                  Energy (pJ)   Time (ns)")
         let c = table.costs
         let rows: [(String, OperationCost)] = [
-            ("compartmentActive", c.compartmentActive), ("compartmentInactive", c.compartmentInactive),
+            ("compartmentActive", c.compartmentActive),
+            ("compartmentInactive", c.compartmentInactive),
             ("synapticOp", c.synapticOp), ("plasticSynapseUpdate", c.plasticSynapseUpdate),
             ("learningEpoch", c.learningEpoch), ("spikeGenerated", c.spikeGenerated),
-            ("messageOut", c.messageOut), ("messageIn", c.messageIn), ("messageBase", c.messageBase),
+            ("messageOut", c.messageOut), ("messageIn", c.messageIn),
+            ("messageBase", c.messageBase),
             ("hopEastWest", c.hopEastWest), ("hopNorthSouth", c.hopNorthSouth),
         ]
         for (name, cost) in rows {
@@ -180,10 +189,14 @@ struct EnergyTableCommand: AsyncParsableCommand {
         }
         let points = table.sync.points.map { "\(Int($0[0])) tiles: \($0[1]) ns" }
         print("sync (\(table.sync.model.rawValue)): " + points.joined(separator: ", "))
-        print("static: \(table.staticPower.chipPowerMW) mW chip + \(table.staticPower.perUsedCorePowerMW) mW per used core")
+        print(
+            "static: \(table.staticPower.chipPowerMW) mW chip + \(table.staticPower.perUsedCorePowerMW) mW per used core"
+        )
         let g = table.chip
-        print("chip: \(g.cores) cores, \(g.coresPerTile) per tile, \(g.meshWidthTiles)x\(g.meshHeightTiles) tiles, "
-            + "\(g.maxCompartmentsPerCore) compartments and \(g.synapticMemoryBitsPerCore) bits per core")
+        print(
+            "chip: \(g.cores) cores, \(g.coresPerTile) per tile, \(g.meshWidthTiles)x\(g.meshHeightTiles) tiles, "
+                + "\(g.maxCompartmentsPerCore) compartments and \(g.synapticMemoryBitsPerCore) bits per core"
+        )
     }
 }
 
@@ -204,7 +217,8 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
     @Option(help: "Output layer size.") var outputs = 10
     @Option(help: "Fraction of input pixels on.") var inputOnFraction = 0.19
     @Option(help: "Fraction of hidden units on.") var hiddenOnFraction = 0.5
-    @Option(help: "Cores sharing the learning sweep (default: greedy packing; the authors used ~80).")
+    @Option(
+        help: "Cores sharing the learning sweep (default: greedy packing; the authors used ~80).")
     var learningCores: Int?
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
 
@@ -219,7 +233,8 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
             let e = FirstPrinciples.estimate(input, table: table)
             results["\(prefix)_energy_per_sample_j"] = .number(e.energyPerSamplePJ * 1e-12)
             results["\(prefix)_latency_per_sample_s"] = .number(e.latencyPerSampleNS * 1e-9)
-            results["\(prefix)_edp_js"] = .number(e.energyPerSamplePJ * e.latencyPerSampleNS * 1e-21)
+            results["\(prefix)_edp_js"] = .number(
+                e.energyPerSamplePJ * e.latencyPerSampleNS * 1e-21)
             results["\(prefix)_paper_energy_ratio"] = .number(e.comparison.energyRatio)
             results["\(prefix)_paper_latency_ratio"] = .number(e.comparison.latencyRatio)
             results["\(prefix)_learning_cores"] = .integer(input.learningCores)
@@ -227,15 +242,17 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
             results["\(prefix)_energy_by_category_j"] = .object(
                 Dictionary(
                     uniqueKeysWithValues: zip(
-                        EnergyByCategory.names, e.energyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
+                        EnergyByCategory.names,
+                        e.energyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
             if !json {
                 print(
                     "\(mode.rawValue): \(UnitFormat.energy(e.energyPerSamplePJ)) and "
                         + "\(UnitFormat.time(e.latencyPerSampleNS)) per sample "
                         + "(paper \(UnitFormat.energy(e.comparison.paperEnergyPJ)), "
                         + "\(UnitFormat.time(e.comparison.paperLatencyNS)); ratio energy "
-                        + String(format: "%.2f", e.comparison.energyRatio) + ", latency "
-                        + String(format: "%.2f", e.comparison.latencyRatio) + ") [\(e.comparison.verdict)]; "
+                        + UnitFormat.ratio(e.comparison.energyRatio) + ", latency "
+                        + UnitFormat.ratio(e.comparison.latencyRatio)
+                        + ") [\(e.comparison.verdict)]; "
                         + "cores \(input.coresUsed), learning cores \(input.learningCores)")
                 let parts = zip(EnergyByCategory.names, e.energyByCategoryPJ.values)
                     .filter { $0.1 > 0 }.map { "\($0.0) \(UnitFormat.energy($0.1))" }
@@ -243,5 +260,63 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
             }
         }
         if json { try printJSONResult(JSONValue.object(results)) }
+    }
+}
+
+/// `synfire bench energy`: cost of recording counters during a run and of building a
+/// report, with the nBP training shape (90 used cores, 12 steps per sample).
+struct BenchEnergyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "energy",
+        abstract: "Throughput of EnergyCountsRecorder and EnergyReport (release build).")
+
+    @Option(help: "Steps to record.") var steps = 1_200_000
+    @Option(help: "Used cores.") var cores = 90
+    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+
+    func run() async throws {
+        let allocation = CoreAllocation(
+            populations: [
+                PopulationPlacement(
+                    name: "p", cores: (0..<cores).map { CoreShare(core: $0, count: 10) })
+            ],
+            cores: (0..<cores).map { CoreLoad(core: $0, compartments: 10, plasticSynapses: 100) })
+        var recorder = EnergyCountsRecorder(
+            placement: allocation, stepsPerSample: [.training: 12], keepSampleTotals: true)
+        var chipStep = Array(repeating: CoreStepCounts(), count: 128)
+        for core in 0..<cores {
+            chipStep[core] = CoreStepCounts(
+                activeCompartments: 3, inactiveCompartments: 7, synapticOps: 40,
+                plasticSynapsesSwept: 100, learningEpochs: 1)
+        }
+        let clock = ContinuousClock()
+        let recordTime = clock.measure {
+            for _ in 0..<steps { recorder.record(chipStep: chipStep, mode: .training) }
+        }
+        var report: EnergyReport? = nil
+        let counts = recorder.counts(description: "bench")
+        let reportTime = clock.measure {
+            report = EnergyReport(counts: counts, table: .davies2018)
+        }
+        let recordSeconds = Double(recordTime.components.seconds)
+            + Double(recordTime.components.attoseconds) * 1e-18
+        let reportSeconds = Double(reportTime.components.seconds)
+            + Double(reportTime.components.attoseconds) * 1e-18
+        let result: [String: JSONValue] = [
+            "steps": .integer(steps), "cores": .integer(cores),
+            "record_steps_per_s": .number(Double(steps) / recordSeconds),
+            "record_ns_per_core_step": .number(recordSeconds * 1e9 / Double(steps * cores)),
+            "report_seconds": .number(reportSeconds),
+            "samples": .integer(report?.summary(.training)?.samples ?? 0),
+        ]
+        if json {
+            try printJSONResult(JSONValue.object(result))
+        } else {
+            print(
+                "recorder: \(UnitFormat.plain(Double(steps) / recordSeconds)) steps/s "
+                    + "(\(UnitFormat.plain(recordSeconds * 1e9 / Double(steps * cores))) ns per "
+                    + "core-step); report of \(steps / 12) samples: "
+                    + "\(UnitFormat.plain(reportSeconds)) s")
+        }
     }
 }

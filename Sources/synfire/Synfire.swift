@@ -17,8 +17,11 @@ struct Synfire: AsyncParsableCommand {
             DataCommand.self,
             BenchCommand.self,
             ChipCommand.self,
+            RunsCommand.self,
+            NPZCommand.self,
             EnergyCommand.self,
             NBPCommand.self,
+            ErrorPropCommand.self,
         ]
     )
 }
@@ -32,6 +35,9 @@ struct BenchCommand: AsyncParsableCommand {
             BenchDataCommand.self,
             BenchChipCommand.self,
             BenchNBPCommand.self,
+            BenchEnergyCommand.self,
+            BenchIOCommand.self,
+            BenchErrorPropCommand.self,
         ]
     )
 }

@@ -5,7 +5,8 @@ import Testing
 @testable import EnergyModel
 
 @Test func nbpPopulationsHoldHalfAMillionPlasticSynapses() {
-    let demands = FirstPrinciples.nbpPopulations(mode: .training, inputs: 400, hidden: 400, outputs: 10)
+    let demands = FirstPrinciples.nbpPopulations(
+        mode: .training, inputs: 400, hidden: 400, outputs: 10)
     let plastic = demands.reduce(0) { $0 + $1.compartments * $1.plasticSynapsesPerCompartment }
     #expect(plastic == 500_000)  // energy-model.md §7.1
 }
@@ -43,7 +44,8 @@ import Testing
         activeCompartments: 10, inactiveCompartments: 90, synapticOps: 1000,
         plasticSynapsesSwept: 2000, learningEpochs: 2, spikesGenerated: 5, messages: 5,
         hopsEastWest: 5, hopsNorthSouth: 0)
-    let input = FirstPrinciplesInput(mode: .training, phases: [phase, phase], coresUsed: 4, tilesUsed: 1, learningCores: 2)
+    let input = FirstPrinciplesInput(
+        mode: .training, phases: [phase, phase], coresUsed: 4, tilesUsed: 1, learningCores: 2)
     let e = FirstPrinciples.estimate(input, table: .davies2018)
     let neuron: Double = 10 * 81 + 90 * 52
     let perPhase: Double = neuron + 1000 * 23.6 + 2000 * 120 + 5 * (1.7 + 3.0)
@@ -52,4 +54,22 @@ import Testing
     let other: Double = 10 * 8.4 + 90 * 5.3 + 1000 * 3.5
     let step: Double = 2000 * 6.1 / 2 + other / 4 + (2.1 + 4.1) + 113
     #expect(close(e.latencyPerSampleNS, 2 * step))
+}
+
+@Test func gapTermsNameTheTermThatDiffers() throws {
+    // Learning concentrated on 5 cores: far slower than the paper -> the critical core.
+    var slow = FirstPrinciples.nbpDefaultInput(mode: .training)
+    slow.learningCores = 5
+    let slowEstimate = FirstPrinciples.estimate(slow, table: .davies2018)
+    #expect(!slowEstimate.comparison.latencyWithinTolerance)
+    let load = try #require(slowEstimate.comparison.gapTerms.first { $0.name == "criticalCoreLoad" })
+    #expect(close(try #require(load.estimateNS), slowEstimate.latencyPerSampleNS - 1.5e6))
+    #expect(load.note.contains("100,000 plastic synapses on one core"))
+    // Inference below the paper's energy: the static power that would close the gap.
+    let inference = FirstPrinciples.estimate(
+        FirstPrinciples.nbpDefaultInput(mode: .inference), table: .davies2018)
+    let staticGap = try #require(inference.comparison.gapTerms.first { $0.name == "staticPower" })
+    #expect(close(try #require(staticGap.estimatePJ), 2.5e6 - inference.energyPerSamplePJ))
+    #expect(inference.comparison.gapTerms.contains { $0.name == "hostAndManagement" })
+    #expect(inference.comparison.verdict.hasPrefix("GAP: "))
 }

@@ -26,9 +26,15 @@ import Testing
 @Test func packingWithoutNewCorePerPopulationAndWithCap() throws {
     let chip = CostTable.davies2018.chip
     let shared = try CoreMapper.greedy(
-        [PopulationDemand(name: "a", compartments: 1000), PopulationDemand(name: "b", compartments: 50)],
+        [
+            PopulationDemand(name: "a", compartments: 1000),
+            PopulationDemand(name: "b", compartments: 50),
+        ],
         chip: chip, options: PackingOptions(newCorePerPopulation: false))
-    #expect(shared.populations[1].cores == [CoreShare(core: 0, count: 24), CoreShare(core: 1, count: 26)])
+    #expect(
+        shared.populations[1].cores == [
+            CoreShare(core: 0, count: 24), CoreShare(core: 1, count: 26),
+        ])
     let capped = try CoreMapper.greedy(
         [PopulationDemand(name: "a", compartments: 250)], chip: chip,
         options: PackingOptions(maxCompartmentsPerCoreOverride: 100))
@@ -37,18 +43,28 @@ import Testing
 
 @Test func packingErrorsNameTheProblem() {
     let chip = CostTable.davies2018.chip
-    #expect(throws: MappingError.compartmentTooLarge(population: "huge", bits: 40_000 * 32, limit: 1_048_576)) {
+    #expect(
+        throws: MappingError.compartmentTooLarge(
+            population: "huge", bits: 40_000 * 32, limit: 1_048_576)
+    ) {
         try CoreMapper.greedy(
-            [PopulationDemand(name: "huge", compartments: 1, plasticSynapsesPerCompartment: 40_000)],
+            [
+                PopulationDemand(
+                    name: "huge", compartments: 1, plasticSynapsesPerCompartment: 40_000)
+            ],
             chip: chip)
     }
     #expect(throws: MappingError.doesNotFitChip(neededCores: 130, chipCores: 128)) {
-        try CoreMapper.greedy([PopulationDemand(name: "big", compartments: 1024 * 129 + 1)], chip: chip)
+        try CoreMapper.greedy(
+            [PopulationDemand(name: "big", compartments: 1024 * 129 + 1)], chip: chip)
     }
     do {
         _ = try CoreMapper.explicit(
             [PopulationDemand(name: "a", compartments: 2000)],
-            shares: ["a": [CoreShare(core: 3, count: 1500), CoreShare(core: 200, count: 400)], "ghost": []],
+            shares: [
+                "a": [CoreShare(core: 3, count: 1500), CoreShare(core: 200, count: 400)],
+                "ghost": [],
+            ],
             chip: chip)
         Issue.record("expected an error")
     } catch {
@@ -65,20 +81,30 @@ import Testing
 }
 
 /// Two cores, 3 steps per sample; core 1 is loaded unevenly across samples.
-func smallRun() -> EnergyCounts {
+func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     let placement = CoreAllocation(
-        populations: [PopulationPlacement(name: "p", cores: [CoreShare(core: 0, count: 10), CoreShare(core: 4, count: 10)])],
-        cores: [CoreLoad(core: 0, compartments: 10), CoreLoad(core: 4, compartments: 10, plasticSynapses: 50)])
-    var recorder = EnergyCountsRecorder(placement: placement, stepsPerSample: [.training: 3, .inference: 2])
+        populations: [
+            PopulationPlacement(
+                name: "p", cores: [CoreShare(core: 0, count: 10), CoreShare(core: 4, count: 10)])
+        ],
+        cores: [
+            CoreLoad(core: 0, compartments: 10),
+            CoreLoad(core: 4, compartments: 10, plasticSynapses: 50),
+        ])
+    var recorder = EnergyCountsRecorder(
+        placement: placement, stepsPerSample: [.training: 3, .inference: 2],
+        keepSampleTotals: keepSampleTotals)
     for sample in 0..<2 {
         for step in 0..<3 {
-            var a = CoreStepCounts(activeCompartments: 2, inactiveCompartments: 8,
-                                   spikesGenerated: 1, messagesOut: 1)
+            var a = CoreStepCounts(
+                activeCompartments: 2, inactiveCompartments: 8,
+                spikesGenerated: 1, messagesOut: 1)
             a.addMessagePath(hopsEastWest: 1, hopsNorthSouth: 0)
-            let b = CoreStepCounts(activeCompartments: 1, inactiveCompartments: 9,
-                                   synapticOps: 100 * (sample + 1) * (step + 1),
-                                   plasticSynapseUpdatesProcessed: 5, plasticSynapsesSwept: 50,
-                                   learningEpochs: 1, messagesIn: 1)
+            let b = CoreStepCounts(
+                activeCompartments: 1, inactiveCompartments: 9,
+                synapticOps: 100 * (sample + 1) * (step + 1),
+                plasticSynapseUpdatesProcessed: 5, plasticSynapsesSwept: 50,
+                learningEpochs: 1, messagesIn: 1)
             recorder.record(
                 [CoreCounts(core: 0, counts: a), CoreCounts(core: 4, counts: b)], mode: .training,
                 stepInSample: step)
@@ -143,7 +169,8 @@ func smallRun() -> EnergyCounts {
 
 @Test func totalsOnlyIsALowerBoundOnPhases() throws {
     var counts = smallRun()
-    let withPhases = try #require(EnergyReport(counts: counts, table: .davies2018).summary(.training))
+    let withPhases = try #require(
+        EnergyReport(counts: counts, table: .davies2018).summary(.training))
     counts.training?.phases = nil
     #expect(counts.validationProblems() == [])
     let report = EnergyReport(counts: counts, table: .davies2018)
@@ -175,7 +202,10 @@ func smallRun() -> EnergyCounts {
             Issue.record("\(error)")
             return
         }
-        #expect(problems.contains { $0.contains("training: core 0: activeCompartments + inactiveCompartments") })
+        #expect(
+            problems.contains {
+                $0.contains("training: core 0: activeCompartments + inactiveCompartments")
+            })
         #expect(problems.contains { $0.contains("spikesGenerated 1000 > activeCompartments") })
         #expect(problems.contains { $0.contains("inference: messagesOut 4 != messagesIn 0") })
         #expect(problems.contains { $0.contains("phases of core 0 do not add up") })
@@ -193,8 +223,10 @@ func smallRun() -> EnergyCounts {
     #expect(text.contains("Reference nBP Table 1 (training)"))
     #expect(text.contains("GAP:"))
     let json = try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any]
-    for key in ["schemaVersion", "preset", "costTable", "placement", "chip", "run", "summaryByMode",
-                "perCore", "comparison", "perPhase"] {
+    for key in [
+        "schemaVersion", "preset", "costTable", "placement", "chip", "run", "summaryByMode",
+        "perCore", "comparison", "perPhase",
+    ] {
         #expect(json?[key] != nil, "missing \(key)")
     }
     let svg = EnergyChart.svg(report)
@@ -211,4 +243,78 @@ func smallRun() -> EnergyCounts {
     #expect(UnitFormat.energy(0.59e9) == "590 µJ")
     #expect(UnitFormat.energy(2.5e6) == "2.5 µJ")
     #expect(UnitFormat.time(1.5e6) == "1.5 ms")
+}
+
+@Test func perSampleTotalsGiveTheSpread() throws {
+    let counts = smallRun(keepSampleTotals: true)
+    #expect(counts.validationProblems() == [])
+    #expect(counts.training?.sampleTotals?.map(\.counts.synapticOps) == [600, 1200])
+    #expect(counts.inference?.sampleTotals?.map(\.steps) == [2, 1])
+    let report = EnergyReport(counts: counts, table: .davies2018)
+    let neuron: Double = (2 * 81 + 8 * 52) + (81 + 9 * 52)
+    let perStep: Double = neuron + 50 * 120 + (1.7 + 3.0)
+    let s = try #require(report.summary(.training))
+    #expect(close(try #require(s.minEnergyPJ), 3 * perStep + 600 * 23.6))
+    #expect(close(try #require(s.maxEnergyPJ), 3 * perStep + 1200 * 23.6))
+    #expect(report.samples.count == 4)
+    #expect(report.samples.filter(\.partial).map(\.mode) == [.inference])
+    let trainingSamples = report.samples.filter { $0.mode == .training }
+    #expect(close(trainingSamples.map(\.energyPJ).reduce(0, +), s.energyPJ))
+    #expect(close(trainingSamples[0].latencyNS, s.meanLatencyNS))
+    #expect(report.text.contains("[min "))
+    // Dropping a sample breaks the file's consistency, and the loader says so.
+    var broken = counts
+    broken.training?.sampleTotals?.removeLast()
+    #expect(broken.validationProblems().contains { $0.contains("sampleTotals has 1 samples") })
+}
+
+@Test func aSampleCutAtTheStartIsPartial() throws {
+    let placement = CoreAllocation(
+        populations: [PopulationPlacement(name: "p", cores: [CoreShare(core: 0, count: 1)])],
+        cores: [CoreLoad(core: 0, compartments: 1)])
+    var recorder = EnergyCountsRecorder(placement: placement, stepsPerSample: [.inference: 3])
+    let idle = [CoreCounts(core: 0, counts: CoreStepCounts(inactiveCompartments: 1))]
+    for k in [1, 2, 0, 1, 2] { recorder.record(idle, mode: .inference, stepInSample: k) }
+    let m = try #require(recorder.counts(description: "cut").inference)
+    #expect(m.samples == 1 && m.partialSamples == 1 && m.steps == 5)
+}
+
+@Test func separateInferenceCircuitKeepsItsOwnPlacement() throws {
+    // Training on cores 0 and 4 (smallRun); inference on a different circuit on core 9.
+    let training = smallRun()
+    let inferencePlacement = CoreAllocation(
+        populations: [PopulationPlacement(name: "q", cores: [CoreShare(core: 9, count: 5)])],
+        cores: [CoreLoad(core: 9, compartments: 5)])
+    var recorder = EnergyCountsRecorder(
+        placement: inferencePlacement, stepsPerSample: [.inference: 2])
+    for _ in 0..<4 {
+        recorder.record(
+            [
+                CoreCounts(
+                    core: 9, counts: CoreStepCounts(activeCompartments: 1, inactiveCompartments: 4))
+            ],
+            mode: .inference)
+    }
+    let inference = recorder.counts(description: "inference circuit")
+    var trainingOnly = training
+    trainingOnly.inference = nil
+
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("energy-\(UUID())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try trainingOnly.write(to: dir.appendingPathComponent(EnergyCounts.fileName))
+    try inference.write(to: dir.appendingPathComponent(EnergyCounts.inferenceFileName))
+    let loaded = try EnergyCounts.load(runDirectory: dir.path)
+    #expect(loaded.validationProblems() == [])
+    #expect(loaded.placement(for: .inference) == inferencePlacement)
+    #expect(loaded.placement(for: .training) == training.placement)
+    #expect(loaded == EnergyCounts.combining(training: trainingOnly, inference: inference))
+
+    let report = EnergyReport(counts: loaded, table: .davies2018)
+    let s = try #require(report.summary(.inference))
+    #expect(s.coresUsed == 1 && s.tilesUsed == 1 && s.samples == 2)
+    #expect(close(s.meanEnergyPJ, 2 * (81 + 4 * 52)))
+    #expect(close(s.meanLatencyNS, 2 * (8.4 + 4 * 5.3 + 113)))  // one tile: 113 ns barrier
+    #expect(report.perCore.filter { $0.mode == .inference }.map(\.core) == [9])
+    #expect(report.perCore.filter { $0.mode == .training }.map(\.core) == [0, 4])
 }

@@ -22,17 +22,20 @@ func bridgeNetwork() -> NetworkDescription {
             weights: Array(repeating: 254, count: 24), exponent: 7, signMode: .mixed,
             learning: LearningSpec(rule: "dw = 2*x0*y0", epoch: 1)),
     ]
-    net.mapping = CoreMappingSpec(placement: ["a": [CorePlacement(core: 0, count: 6)], "b": [CorePlacement(core: 40, count: 4)]])
+    net.mapping = CoreMappingSpec(placement: [
+        "a": [CorePlacement(core: 0, count: 6)], "b": [CorePlacement(core: 40, count: 4)],
+    ])
     return net
 }
 
 @Test func placementFromTheSimulator() throws {
     let chip = try ChipSimulator(bridgeNetwork())
     let allocation = CoreAllocation(coreMap: chip.coreMap, network: chip.network)
-    #expect(allocation.cores == [
-        CoreLoad(core: 0, compartments: 6, fixedSynapses: 6, plasticSynapses: 0),
-        CoreLoad(core: 40, compartments: 4, fixedSynapses: 0, plasticSynapses: 24),
-    ])
+    #expect(
+        allocation.cores == [
+            CoreLoad(core: 0, compartments: 6, fixedSynapses: 6, plasticSynapses: 0),
+            CoreLoad(core: 40, compartments: 4, fixedSynapses: 0, plasticSynapses: 24),
+        ])
     #expect(allocation.populations.map(\.name) == ["a", "b"])
     #expect(allocation.tilesUsed(CostTable.davies2018.chip) == 2)
 }

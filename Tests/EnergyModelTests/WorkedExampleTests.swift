@@ -88,7 +88,8 @@ func close(_ a: Double, _ b: Double, relative: Double = 1e-9) -> Bool {
 }
 
 @Test func workedExampleSanafe() {
-    let estimator = EnergyEstimator(table: CostTablePreset.sanafe.table, placement: WorkedExample.placement)
+    let estimator = EnergyEstimator(
+        table: CostTablePreset.sanafe.table, placement: WorkedExample.placement)
     let cost = estimator.step(WorkedExample.cores())
     // §6.2, by hand.
     #expect(close(cost.energy.neuron, 17_600))

@@ -18,6 +18,8 @@ let nbpRule = "dw = 4*x0*y0*r1 - 2*x0*y0"
     #expect(total.plasticSynapseUpdatesProcessed == 4)
     #expect(total.plasticSynapsesSwept == 4 * 5, "every epoch sweeps all 4 synapses on the chip")
     #expect(total.learningEpochs == 5)
+    #expect(chip.totals.perConnection[0].plasticSynapseUpdatesProcessed == 4)
+    #expect(chip.totals.perConnection[0].plasticSynapsesSwept == 20)
 }
 
 @Test func nbpRuleNeedsCoincidenceInTheSameStep() throws {
@@ -38,6 +40,11 @@ let nbpRule = "dw = 4*x0*y0*r1 - 2*x0*y0"
     #expect(try chip.state(of: "h").u == [640], "the spike of step 1 carried the weight before its update")
     chip.step()
     #expect(try chip.state(of: "h").u == [0])
+    // The next spike carries the learned weight (the packed delivery copy was updated).
+    try chip.inject(generator: "pre", channels: [0])
+    chip.step()
+    chip.step()
+    #expect(try chip.state(of: "h").u == [768])
 }
 
 @Test(arguments: [
@@ -195,7 +202,8 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
     let nPost = 9
     var state = ChipRandom(seed: 3)
     let initial = (0..<(nPre * nPost)).map { _ in Int(state.below(200)) * 2 - 200 }
-    for rule in [nbpRule, "dw = 2*x0*y0 - 4*x0*r1", "dw = 2*y0*(x1 - 1)", "dw = -2*x0 + 6*y0*r0"] {
+    for rule in [nbpRule, "dw = 2*x0*y0 - 4*x0*r1", "dw = 2*y0*(x1 - 1)", "dw = -2*x0 + 6*y0*r0",
+                 "dw = 2*y0*r0 - 2^-5*(w + 2)*x0*64", "dw = 4 - w*x1"] {
         let chip = try ChipSimulator(plasticBench(nPre: nPre, nPost: nPost, weights: initial, rule: rule,
                                                   rewardSteps: [2, 5, 6]))
         var w = initial  // post x pre
@@ -221,6 +229,7 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
                             case .x0, .x1: raw = x0  // x1 with impulse 1, tau 1
                             case .y0: raw = y0
                             case .r0, .r1: raw = reward
+                            case .w: raw = w[j * nPre + i]
                             default: raw = 0
                             }
                             value *= raw + f.offset
@@ -234,4 +243,70 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
         try runBench(chip, steps: 9, pre: preSteps, post: postSteps)
         #expect(try chip.weights(of: "W") == w, "rule \(rule)")
     }
+}
+
+/// Contract with NBP's fast path: one `next()` per synapse whose sum is off the grid, its
+/// top bits compared with the remainder, presynaptic rows ascending, then posts ascending.
+@Test func stochasticRoundingDrawOrderIsThePublishedContract() throws {
+    let n = 5
+    let chip = try ChipSimulator(plasticBench(nPre: n, nPost: n, weights: Array(repeating: 0, count: n * n),
+                                              rule: "dw = 2^-1*x0*y0", seed: 321))
+    try runBench(chip, steps: 2, pre: [1: Array(0..<n)], post: [1: Array(0..<n)])
+    var replay = ChipRandom(seed: 321)
+    var expected = [Int](repeating: 0, count: n * n)  // post x pre
+    for pre in 0..<n {
+        for post in 0..<n {
+            // value 0.5 on a grid of 2: remainder 1 of 4 (shift 2).
+            expected[post * n + pre] = (replay.next() >> 62) < 1 ? 2 : 0
+        }
+    }
+    #expect(try chip.weights(of: "W") == expected)
+    #expect(expected.contains(2) && expected.contains(0))
+}
+
+/// Every trace (x1, x2, y1, y2, y3, r1) with tau 0, 1 and 2, impulse 64, one spike at step 1:
+/// tau 0 keeps 64, tau 1 keeps only the step of the spike, tau 2 halves exactly (64, 32, 16).
+@Test(arguments: ["x1", "x2", "y1", "y2", "y3", "r1"], [0, 1, 2])
+func everyTraceWithTau(trace: String, tau: Int) throws {
+    let parameters = TraceParameters(impulse: 64, tau: tau)
+    let chip = try ChipSimulator(plasticBench(
+        nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*\(trace)", signMode: .excitatory, rewardSteps: [1],
+        traces: { l in
+            var l = l
+            switch trace {
+            case "x1": l.x1 = parameters
+            case "x2": l.x2 = parameters
+            case "y1": l.y1 = parameters
+            case "y2": l.y2 = parameters
+            case "y3": l.y3 = parameters
+            default: l.r1 = parameters
+            }
+            return l
+        }))
+    let learning = try #require(chip.connections[0].learning)
+    func value() -> Int32 {
+        switch trace {
+        case "x1": return learning.x1[0]
+        case "x2": return learning.x2[0]
+        case "y1": return learning.y1[0]
+        case "y2": return learning.y2[0]
+        case "y3": return learning.y3[0]
+        default: return learning.r1
+        }
+    }
+    var seen: [Int32] = []
+    for s in 0..<4 {
+        if s == 1 { try chip.inject(generator: "pre", channels: [0]) }
+        if s == 0 { try chip.inject(generator: "drive", channels: [0]) }  // post fires at step 1
+        chip.step()
+        seen.append(value())
+    }
+    // r1 with tau 0 or 1 equals this step's reward (loihi-model.md §3).
+    let expected: [Int32]
+    switch (tau, trace) {
+    case (0, "r1"), (1, _): expected = [0, 64, 0, 0]
+    case (0, _): expected = [0, 64, 64, 64]
+    default: expected = [0, 64, 32, 16]
+    }
+    #expect(seen == expected, "\(trace) tau \(tau)")
 }

@@ -126,6 +126,10 @@ import Testing
         #expect(step.reduce(0) { $0 + $1.messagesOut } == step.reduce(0) { $0 + $1.messagesIn })
     }
     #expect(chip.totals.chip.synapticOps == 5)
+    // Per group: connection "in" touched 1 synapse, "ab" 4; population a fired once.
+    #expect(chip.totals.perConnection.map(\.synapticOps) == [1, 4])
+    #expect(chip.totals.perPopulation[0].spikesGenerated == 1)
+    #expect(chip.totals.perPopulation.map { $0.activeCompartments + $0.inactiveCompartments } == [6, 12])
 }
 
 @Test func hopCounting() {
@@ -237,4 +241,68 @@ func delaysShiftSpikeTrainsExactly(delay: Int) throws {
     }
     #expect(throws: ChipError.unknownGenerator("h")) { try chip.inject(generator: "h", channels: [0]) }
     #expect(throws: ChipError.unknownConnection("x")) { try chip.weights(of: "x") }
+}
+
+/// Each delivery path (packed mixed / excitatory / inhibitory rows, 32-bit currents for
+/// negative shifts, one-to-one, one-to-all, sparse) adds exactly w * 2^(6+e).
+@Test(arguments: [
+    (ConnectionPattern.allToAll, SignMode.mixed, 0, [-256, 254, 2, -2]),
+    (ConnectionPattern.allToAll, SignMode.excitatory, 3, [255, 0, 129, 7]),
+    (ConnectionPattern.allToAll, SignMode.inhibitory, 7, [-255, -1, 0, -128]),
+    (ConnectionPattern.allToAll, SignMode.mixed, -8, [-6, 254, 2, -2]),
+    (ConnectionPattern.allToAll, SignMode.excitatory, -7, [255, 3, 129, 1]),
+    (ConnectionPattern.sparse, SignMode.excitatory, 2, [255, 3, 129, 1]),
+    (ConnectionPattern.sparse, SignMode.mixed, -8, [-250, 4, 128, 2]),
+])
+func deliveryAddsExactCurrents(pattern: ConnectionPattern, mode: SignMode, exponent: Int, weights: [Int]) throws {
+    // 2 sources -> 2 targets; all-to-all weights are post x pre; sparse lists the same 4 synapses.
+    var connection = ConnectionSpec(name: "c", source: "g", target: "b", pattern: pattern, weights: weights,
+                                    exponent: exponent, signMode: mode)
+    if pattern == .sparse {
+        connection.pre = [0, 1, 0, 1]
+        connection.post = [0, 0, 1, 1]
+    }
+    let net = NetworkDescription(
+        populations: [PopulationSpec(name: "b", size: 2, du: 4096, dv: 4096, vthMantissa: 131_071)],
+        connections: [connection],
+        generators: [SpikeGeneratorSpec(name: "g", size: 2, spikeTimes: [[0], [0]])],
+        probes: [ProbeSpec(name: "u", kind: .u, target: "b")])
+    let chip = try ChipSimulator(net)
+    chip.run(steps: 2)
+    func current(_ w: Int) -> Int {
+        let shift = 6 + exponent
+        return shift >= 0 ? w << shift : (w < 0 ? -(-w >> -shift) : w >> -shift)
+    }
+    let expected = [current(weights[0]) + current(weights[1]), current(weights[2]) + current(weights[3])]
+    #expect(chip.probeRecords[0].data[1] == expected)
+    #expect(try chip.weights(of: "c") == weights)
+}
+
+/// The vector kernel (every decay specialisation) agrees with the pure step function.
+@Test(arguments: [0, 1, 410, 4095, 4096])
+func vectorKernelMatchesPureStep(du: Int) {
+    var random = ChipRandom(seed: UInt64(du) + 1)
+    for dv in [0, 7, 2048, 4096] {
+        let p = CompartmentParameters(du: du, dv: dv, bias: Int(random.below(20_000)) - 10_000,
+                                      vth: Int(random.below(300_000)), refractory: 1 + Int(random.below(4)))
+        let n = 37
+        var u = [Int32](repeating: 0, count: n)
+        var v = [Int32](repeating: 0, count: n)
+        var r = [Int32](repeating: 0, count: n)
+        var a = [Int32](repeating: 0, count: n)
+        var spikes = [UInt8](repeating: 0, count: n)
+        var states = [CompartmentState](repeating: CompartmentState(), count: n)
+        for _ in 0..<60 {
+            let inputs = (0..<n).map { _ in Int32(Int(random.below(3_000_000)) - 1_500_000) }
+            a = inputs
+            _ = updateCompartments(range: 0..<n, parameters: p, u: &u, v: &v, refractoryLeft: &r, input: &a,
+                                   spikes: &spikes)
+            for i in 0..<n {
+                let result = compartmentStep(states[i], input: inputs[i], parameters: p)
+                states[i] = result.state
+                #expect(result.state == CompartmentState(u: u[i], v: v[i], refractoryLeft: r[i]))
+                #expect(result.spike == (spikes[i] == 1))
+            }
+        }
+    }
 }

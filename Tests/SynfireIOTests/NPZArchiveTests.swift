@@ -40,7 +40,8 @@ struct DTypeRankCase: CustomTestStringConvertible, Sendable {
 
 @Suite("NPZ read/write")
 struct NPZArchiveTests {
-    @Test("round trip through a file for every dtype, rank and compression",
+    @Test(
+        "round trip through a file for every dtype, rank and compression",
         arguments: DTypeRankCase.all)
     func roundTrip(_ c: DTypeRankCase) throws {
         let shape = FixtureValues.shapes[c.rank]!
@@ -61,8 +62,11 @@ struct NPZArchiveTests {
 
     @Test("large arrays and extreme values survive deflate bit-exactly")
     func extremes() throws {
-        let floats: [Float] = [.nan, .infinity, -.infinity, -0.0, .leastNonzeroMagnitude,
-            .greatestFiniteMagnitude] + (0..<100_000).map { Float($0 % 977) * 0.001 }
+        let floats: [Float] =
+            [
+                .nan, .infinity, -.infinity, -0.0, .leastNonzeroMagnitude,
+                .greatestFiniteMagnitude,
+            ] + (0..<100_000).map { Float($0 % 977) * 0.001 }
         let ints: [Int32] = [.min, .max, 0, -1] + (0..<5000).map { Int32($0 * 7919) }
         let int16s: [Int16] = [.min, .max, 0, -1]
         let int8s: [Int8] = [.min, .max, 0, -1]
@@ -88,11 +92,13 @@ struct NPZArchiveTests {
     @Test("same arrays give byte-identical files (fixed zip timestamps)")
     func deterministic() throws {
         let archive = NPZArchive([("w", FixtureValues.array(.float32, shape: [3, 4]))])
-        #expect(try archive.encoded(compression: .deflated)
-            == archive.encoded(compression: .deflated))
+        #expect(
+            try archive.encoded(compression: .deflated)
+                == archive.encoded(compression: .deflated))
     }
 
-    @Test("numpy-written npz fixtures load with the right values",
+    @Test(
+        "numpy-written npz fixtures load with the right values",
         arguments: ["numpy_savez.npz", "numpy_savez_compressed.npz"])
     func numpyFixtures(_ file: String) throws {
         let archive = try NPZArchive.read(from: TestSupport.fixture(file))
@@ -100,7 +106,8 @@ struct NPZArchiveTests {
             for (rank, shape) in FixtureValues.shapes {
                 let name = "\(dtype.rawValue)_r\(rank)"
                 let loaded = try archive.array(name, dtype: dtype, shape: shape)
-                #expect(loaded.isBitIdentical(to: FixtureValues.array(dtype, shape: shape)),
+                #expect(
+                    loaded.isBitIdentical(to: FixtureValues.array(dtype, shape: shape)),
                     "\(name) differs")
             }
         }
@@ -115,7 +122,8 @@ struct NPZArchiveTests {
 
     @Test("our .npy encoding is byte-identical to numpy's np.save")
     func npyBytesMatchNumpy() throws {
-        let entries = try ZipContainer.read(TestSupport.bytes(TestSupport.fixture("numpy_savez.npz")))
+        let entries = try ZipContainer.read(
+            TestSupport.bytes(TestSupport.fixture("numpy_savez.npz")))
         #expect(entries.count == 32)
         for entry in entries {
             let array = try NPYFormat.decode(entry.data)
@@ -126,18 +134,23 @@ struct NPZArchiveTests {
     @Test("big-endian and Fortran-ordered numpy arrays load in C order")
     func numpyLayouts() throws {
         let archive = try NPZArchive.read(from: TestSupport.fixture("numpy_layouts.npz"))
-        #expect(try archive.array("big_endian_i4", dtype: .int32, shape: [3, 4])
-            == FixtureValues.array(.int32, shape: [3, 4]))
-        #expect(try archive.array("fortran_f8", dtype: .float64, shape: [2, 3, 4])
-            == FixtureValues.array(.float64, shape: [2, 3, 4]))
+        #expect(
+            try archive.array("big_endian_i4", dtype: .int32, shape: [3, 4])
+                == FixtureValues.array(.int32, shape: [3, 4]))
+        #expect(
+            try archive.array("fortran_f8", dtype: .float64, shape: [2, 3, 4])
+                == FixtureValues.array(.float64, shape: [2, 3, 4]))
     }
 
     @Test("an unsupported dtype names the file, the entry and the fix")
     func unsupportedDType() throws {
         let path = TestSupport.fixture("numpy_int64.npz")
         let error = try #require(throws: NPZError.self) { try NPZArchive.read(from: path) }
-        #expect(error == .badArray(path: path, entry: "counts.npy",
-            problem: .unsupportedDType("<i8")))
+        #expect(
+            error
+                == .badArray(
+                    path: path, entry: "counts.npy",
+                    problem: .unsupportedDType("<i8")))
         #expect(error.description.contains(path))
         #expect(error.description.contains("astype"))
     }
@@ -149,14 +162,20 @@ struct NPZArchiveTests {
         let dtypeError = try #require(throws: NPZError.self) {
             try archive.float32("int8_r2")
         }
-        #expect(dtypeError == .wrongDType(path: path, name: "int8_r2", expected: .float32,
-            found: .int8))
+        #expect(
+            dtypeError
+                == .wrongDType(
+                    path: path, name: "int8_r2", expected: .float32,
+                    found: .int8))
         #expect(dtypeError.description.contains(path))
         let shapeError = try #require(throws: NPZError.self) {
             try archive.int8("int8_r2", shape: [4, 3])
         }
-        #expect(shapeError == .wrongShape(path: path, name: "int8_r2", expected: [4, 3],
-            found: [3, 4]))
+        #expect(
+            shapeError
+                == .wrongShape(
+                    path: path, name: "int8_r2", expected: [4, 3],
+                    found: [3, 4]))
         #expect(shapeError.description.contains(path))
         #expect(try archive.int8("int8_r2", shape: [-1, 4]).count == 12)
         let missing = try #require(throws: NPZError.self) { try archive.array("w9") }
@@ -167,7 +186,8 @@ struct NPZArchiveTests {
         #expect(p == path && available.contains("int8_r0"))
     }
 
-    @Test("every truncation of a stored or deflated npz is a clear error, never a crash",
+    @Test(
+        "every truncation of a stored or deflated npz is a clear error, never a crash",
         arguments: ["numpy_savez.npz", "numpy_savez_compressed.npz"])
     func truncated(_ file: String) throws {
         let full = try TestSupport.bytes(TestSupport.fixture(file))
@@ -191,7 +211,8 @@ struct NPZArchiveTests {
         #expect(error.description.contains("truncated"))
     }
 
-    @Test("flipped data bytes are caught by the CRC or the inflater",
+    @Test(
+        "flipped data bytes are caught by the CRC or the inflater",
         arguments: NPZCompression.allCases)
     func corrupt(_ compression: NPZCompression) throws {
         let archive = NPZArchive([("w", FixtureValues.array(.int32, shape: [40, 40]))])
@@ -222,14 +243,20 @@ struct NPZArchiveTests {
     }
 
     @Test("NDArray refuses a shape that does not match the element count")
-    func shapeMismatch() {
+    func shapeMismatch() throws {
         #expect(throws: NDArrayError.countMismatch(shape: [2, 3], count: 5)) {
             try NDArray(shape: [2, 3], int32: [1, 2, 3, 4, 5])
         }
         #expect(throws: NDArrayError.self) { try NDArray(shape: [-1], int8: []) }
+        let matrix = try NDArray.vector(.int16([1, 2, 3, 4, 5, 6])).reshaped([2, 3])
+        #expect(matrix.shape == [2, 3] && matrix.int16Values == [1, 2, 3, 4, 5, 6])
+        #expect(throws: NDArrayError.countMismatch(shape: [4], count: 6)) {
+            try matrix.reshaped([4])
+        }
     }
 
-    @Test("numpy loads what Synfire writes (stored and deflated)",
+    @Test(
+        "numpy loads what Synfire writes (stored and deflated)",
         .enabled(if: TestSupport.pythonWithNumpy != nil, "needs python3 with numpy"))
     func numpyReadsOurFiles() throws {
         let dir = try TestSupport.scratchDirectory()

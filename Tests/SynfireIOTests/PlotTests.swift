@@ -19,30 +19,39 @@ enum ExamplePlots {
         var spikes: [(time: Int, neuron: Int)] = []
         var state: UInt64 = 7
         func random() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) / Double(1 << 53)
         }
         for t in 0..<320 {
             for n in 0..<140 {
                 let phase = t / 64
-                let rate = n < 100 ? (phase == 0 || phase == 2 ? 0.06 : 0.01) : (phase >= 3 ? 0.08 : 0.005)
+                let rate =
+                    n < 100 ? (phase == 0 || phase == 2 ? 0.06 : 0.01) : (phase >= 3 ? 0.08 : 0.005)
                 if random() < rate { spikes.append((t, n)) }
             }
         }
         return SpikeRasterPlot(
             title: "nBP circuit spikes, one sample", timeSteps: 320, neuronCount: 140,
             spikes: spikes,
-            phases: (0..<5).map { .init(start: $0 * 64, end: ($0 + 1) * 64, label: "phase \($0 + 1)") },
-            groups: [.init(name: "hidden", neurons: 0..<100), .init(name: "output", neurons: 100..<120),
-                .init(name: "error", neurons: 120..<140)])
+            phases: (0..<5).map {
+                .init(start: $0 * 64, end: ($0 + 1) * 64, label: "phase \($0 + 1)")
+            },
+            groups: [
+                .init(name: "hidden", neurons: 0..<100), .init(name: "output", neurons: 100..<120),
+                .init(name: "E+ (η=0.5)", neurons: 120..<122),
+                .init(name: "E-", neurons: 122..<124),
+                .init(name: "error", neurons: 124..<140),
+            ])
     }
 
     static func imageGrid() -> ImageGridPlot {
         let images = (0..<20).map { k in
             (0..<400).map { i -> Double in
-                let r = Double(i / 20) - 9.5, c = Double(i % 20) - 9.5
+                let r = Double(i / 20) - 9.5
+                let c = Double(i % 20) - 9.5
                 let angle = Double(k) * 0.3
-                return sin((r * cos(angle) + c * sin(angle)) * 0.5) * exp(-(r * r + c * c) / 60) * 0.8
+                return sin((r * cos(angle) + c * sin(angle)) * 0.5) * exp(-(r * r + c * c) / 60)
+                    * 0.8
             }
         }
         return ImageGridPlot(
@@ -63,14 +72,18 @@ enum ExamplePlots {
     static func energy() -> StackedBarPlot {
         StackedBarPlot(
             title: "Energy per sample on the chip", categories: ["training", "inference"],
-            components: ["synaptic ops", "neuron updates", "spike routing", "learning engine", "static"],
+            components: [
+                "synaptic ops", "neuron updates", "spike routing", "learning engine", "static",
+            ],
             values: [[21.4, 8.2, 3.1, 12.5, 4.0], [9.8, 3.9, 1.2, 0, 1.6]], unit: "µJ/sample")
     }
 
     static var all: [(String, any Plot)] {
-        [("learning-curve", learningCurve()), ("spike-raster", raster()),
+        [
+            ("learning-curve", learningCurve()), ("spike-raster", raster()),
             ("receptive-fields", imageGrid()), ("confusion-matrix", confusion()),
-            ("energy-breakdown", energy())]
+            ("energy-breakdown", energy()),
+        ]
     }
 }
 
@@ -124,7 +137,8 @@ struct PlotTests {
         return try TestSupport.scratchDirectory()
     }
 
-    @Test("every plot kind writes a PNG that Python's zlib/struct decoder accepts, and an SVG",
+    @Test(
+        "every plot kind writes a PNG that Python's zlib/struct decoder accepts, and an SVG",
         arguments: ExamplePlots.all.map(\.0))
     func decodes(_ name: String) throws {
         let plot = try #require(ExamplePlots.all.first { $0.0 == name }?.1)
@@ -139,15 +153,18 @@ struct PlotTests {
             // Pixel (1, 1) is the white background in every plot.
             let result = try TestSupport.run(python, ["-c", pythonPNGDecoder, paths[0], "1", "1"])
             #expect(result.status == 0, "\(result.output)")
-            #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-                == "\(plot.width) \(plot.height) 255 255 255")
+            #expect(
+                result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == "\(plot.width) \(plot.height) 255 255 255")
             let xml = try TestSupport.run(
-                python, ["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", paths[1]])
+                python,
+                ["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", paths[1]])
             #expect(xml.status == 0, "SVG is not well-formed XML: \(xml.output)")
         }
     }
 
-    @Test("libpng's pngfix accepts the PNG",
+    @Test(
+        "libpng's pngfix accepts the PNG",
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/pngfix")))
     func pngfix() throws {
         let dir = try TestSupport.scratchDirectory()
@@ -215,5 +232,70 @@ struct PlotTests {
         let paths = try run.writePlot(ExamplePlots.energy(), name: "energy")
         #expect(paths == [dir + "/plots/energy.png", dir + "/plots/energy.svg"])
         #expect(paths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+    }
+}
+
+@Suite("Plots with degenerate input")
+struct DegeneratePlotTests {
+    @Test("empty, single-point and ragged inputs render without crashing")
+    func degenerate() throws {
+        let plots: [any Plot] = [
+            LearningCurvePlot(title: "empty", series: []),
+            LearningCurvePlot(title: "one", series: [.init(name: "a", values: [0.5])]),
+            LearningCurvePlot(title: "nan", series: [.init(name: "a", values: [.nan, .infinity])]),
+            SpikeRasterPlot(title: "none", timeSteps: 0, neuronCount: 0, spikes: [(5, 5)]),
+            ImageGridPlot(title: "no images", images: [], rows: 3, columns: 3),
+            ImageGridPlot(
+                title: "flat", images: [[0, 0, 0, 0]], rows: 2, columns: 2, colorScale: .grayscale),
+            ConfusionMatrixPlot(title: "ragged", counts: [[1]], classNames: ["a", "b"]),
+            StackedBarPlot(
+                title: "zero", categories: ["x"], components: ["y"], values: [[0]], unit: "J"),
+        ]
+        for plot in plots {
+            let png = plot.pngData()
+            #expect(png.count > 50)
+            #expect(plot.svgText().hasSuffix("</svg>\n"))
+        }
+    }
+
+    @Test(
+        "a weight matrix and grayscale inputs render as image grids",
+        .enabled(if: ProcessInfo.processInfo.environment["SYNFIRE_PLOT_DIR"] != nil))
+    func weightMatrix() throws {
+        let dir = ProcessInfo.processInfo.environment["SYNFIRE_PLOT_DIR"]!
+        let w: [Double] = (0..<1000).map { (i: Int) -> Double in
+            let x = Double(i)
+            return sin(x * 0.37) * Double(i % 10) / 10
+        }
+        try ImageGridPlot(
+            title: "Output weights W2 (10 x 100)", images: [w], rows: 10, columns: 100,
+            gridColumns: 1, cellSize: 8
+        ).write(to: dir + "/weight-matrix")
+        let digits = (0..<8).map { k in
+            (0..<784).map { (i: Int) -> Double in Double((i * (k + 3)) % 256) / 255 }
+        }
+        try ImageGridPlot(
+            title: "Inputs", images: digits, rows: 28, columns: 28, gridColumns: 4,
+            colorScale: .grayscale, labels: (0..<8).map { "label \($0)" }, unit: "intensity"
+        ).write(to: dir + "/inputs")
+    }
+}
+
+@Suite("Large spike rasters")
+struct LargeRasterTests {
+    @Test("200,000 spikes give a bounded SVG (one rect per occupied pixel)")
+    func boundedSVG() {
+        var spikes: [(time: Int, neuron: Int)] = []
+        spikes.reserveCapacity(200_000)
+        for t in 0..<10_000 {
+            for n in 0..<20 { spikes.append((t, n)) }
+        }
+        let plot = SpikeRasterPlot(
+            title: "dense", timeSteps: 10_000, neuronCount: 20, spikes: spikes)
+        let svg = plot.svgText()
+        let rects = svg.components(separatedBy: "<rect").count - 1
+        // About 960 pixel columns x 20 rows are occupied, not 200,000 cells.
+        #expect(rects < 25_000)
+        #expect(rects > 15_000)
     }
 }

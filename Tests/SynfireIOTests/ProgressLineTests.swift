@@ -15,7 +15,7 @@ final class FakeTerminal: @unchecked Sendable {
     var written: [String] { lock.withLock { chunks } }
 }
 
-@Suite("Progress display")
+@Suite("Progress display and stop requests", .serialized)
 struct ProgressLineTests {
     @Test("plain style prints a full line per interval with rate, ETA and accuracy")
     func plainLines() {
@@ -32,8 +32,10 @@ struct ProgressLineTests {
         // One line every 10 s (80 samples) over 125 s, plus the final line.
         #expect(lines.count == 13)
         #expect(lines.allSatisfy { $0.hasSuffix("\n") && !$0.contains("\r") })
-        #expect(lines[0] == "train epoch 1/2    80/1000    8.0%  8.0 samples/s  ETA 1:55  acc 50.0%\n")
-        #expect(lines.last == "train epoch 1/2  1000/1000  100.0%  8.0 samples/s  in 2:05  acc 75.0%\n")
+        #expect(
+            lines[0] == "train epoch 1/2    80/1000    8.0%  8.0 samples/s  ETA 1:55  acc 50.0%\n")
+        #expect(
+            lines.last == "train epoch 1/2  1000/1000  100.0%  8.0 samples/s  in 2:05  acc 75.0%\n")
     }
 
     @Test("terminal style rewrites one line in place and ends it once")
@@ -53,7 +55,9 @@ struct ProgressLineTests {
         #expect(chunks.allSatisfy { $0.hasPrefix("\r") && $0.contains("\u{1B}[K") })
         #expect(chunks.dropLast().allSatisfy { !$0.hasSuffix("\n") })
         #expect(chunks.last!.hasSuffix("\n"))
-        #expect(chunks[0] == "\reval [##..................]   4/40   10.0%  16.0 images/s  ETA 0:02\u{1B}[K")
+        #expect(
+            chunks[0]
+                == "\reval [##..................]   4/40   10.0%  16.0 images/s  ETA 0:02\u{1B}[K")
     }
 
     @Test("a resumed run counts only new work in the rate")
@@ -67,19 +71,57 @@ struct ProgressLineTests {
         #expect(fake.written == ["train   60/100   60.0%  2.0 samples/s  ETA 0:20\n"])
     }
 
-    @Test("durations", arguments: [
-        (0.0, "0:00"), (7.4, "0:07"), (245, "4:05"), (3723, "1:02:03"), (.infinity, "--"),
-    ])
+    @Test(
+        "durations",
+        arguments: [
+            (0.0, "0:00"), (7.4, "0:07"), (245, "4:05"), (3723, "1:02:03"), (.infinity, "--"),
+        ])
     func durations(_ seconds: Double, _ text: String) {
         #expect(ProgressLine.format(duration: seconds) == text)
     }
 
-    @Test("the stop flag can be raised and reset")
-    func stopFlag() {
+    @Test("the stop flag is raised by request() and by a real SIGTERM, and can be reset")
+    func stopFlag() async throws {
         StopRequest.reset()
         #expect(!StopRequest.isRequested)
         StopRequest.request()
         #expect(StopRequest.isRequested)
         StopRequest.reset()
+        StopRequest.install()
+        kill(getpid(), SIGTERM)
+        var waited = 0
+        while !StopRequest.isRequested && waited < 200 {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            waited += 1
+        }
+        #expect(StopRequest.isRequested, "SIGTERM did not raise the stop flag within 2 s")
+        StopRequest.reset()
+    }
+
+    @Test("a stop request mid-epoch checkpoints; the resumed run matches an uninterrupted one")
+    func stopAndResume() throws {
+        let base = try TestSupport.scratchDirectory()
+        let config = ToyTrainer.config(seed: 11, epochs: 3)
+        let reference = try RunDirectory.create(at: base + "/reference", config: config)
+        var uninterrupted = ToyTrainer(seed: 11, epochs: 3)
+        #expect(try uninterrupted.run(in: reference, checkpointEvery: 1000))
+
+        StopRequest.reset()
+        let run = try RunDirectory.create(at: base + "/run", config: config)
+        var trainer = ToyTrainer(seed: 11, epochs: 3)
+        let finished = try trainer.run(in: run, checkpointEvery: 1000) { processed in
+            if processed == 23 { StopRequest.request() }  // the signal arrives here
+            return StopRequest.isRequested
+        }
+        StopRequest.reset()
+        #expect(!finished)
+        let (resumed, state) = try RunDirectory.resume(at: run.path, config: config)
+        #expect(state?.epoch == 1 && state?.sampleIndex == 7)
+        var second = ToyTrainer(seed: 11, epochs: 3)
+        try second.restore(try #require(state))
+        #expect(try second.run(in: resumed, checkpointEvery: 1000))
+        #expect(
+            try TestSupport.bytes(run.path + "/weights.npz")
+                == TestSupport.bytes(reference.path + "/weights.npz"))
     }
 }

@@ -76,9 +76,12 @@ struct ToyTrainer {
 
     /// Trains to the end, checkpointing every `checkpointEvery` samples; returns false if
     /// "killed" (the process stops abruptly, without a checkpoint) after `killAfter` samples.
-    mutating func run(in run: RunDirectory, checkpointEvery: Int, killAfter: Int? = nil) throws
-        -> Bool
-    {
+    /// `stopWhen` is polled before each sample, like a trainer polls `StopRequest`: when it
+    /// returns true the trainer saves a checkpoint and returns false (a clean stop).
+    mutating func run(
+        in run: RunDirectory, checkpointEvery: Int, killAfter: Int? = nil,
+        stopWhen: (Int) -> Bool = { _ in false }
+    ) throws -> Bool {
         let rate: Float = 0.25
         while epoch < epochs {
             if sampleIndex == 0 {
@@ -91,6 +94,10 @@ struct ToyTrainer {
             }
             while sampleIndex < Self.sampleCount {
                 if let killAfter, processed == killAfter { return false }
+                if stopWhen(processed) {
+                    try run.saveCheckpoint(state())
+                    return false
+                }
                 let sample = Int(order[sampleIndex])
                 let x = inputs[(sample * Self.features)..<((sample + 1) * Self.features)]
                 var scores = [Float](repeating: 0, count: Self.classes)
@@ -121,7 +128,8 @@ struct ToyTrainer {
             sampleIndex = 0
         }
         try run.writeWeights(
-            NPZArchive([("w", try NDArray(shape: [Self.classes, Self.features], float32: weights))]))
+            NPZArchive([("w", try NDArray(shape: [Self.classes, Self.features], float32: weights))])
+        )
         return true
     }
 }
@@ -141,13 +149,15 @@ func directorySnapshot(_ path: String) throws -> [String: [UInt8]] {
 struct RunDirectoryTests {
     func uninterrupted(seed: UInt64, epochs: Int) throws -> (weights: [UInt8], metrics: [UInt8]) {
         let dir = try TestSupport.scratchDirectory() + "/run"
-        let run = try RunDirectory.create(at: dir, config: ToyTrainer.config(seed: seed, epochs: epochs))
+        let run = try RunDirectory.create(
+            at: dir, config: ToyTrainer.config(seed: seed, epochs: epochs))
         var trainer = ToyTrainer(seed: seed, epochs: epochs)
         #expect(try trainer.run(in: run, checkpointEvery: 7))
         return (try TestSupport.bytes(dir + "/weights.npz"), try TestSupport.bytes(run.metricsPath))
     }
 
-    @Test("a run killed mid-epoch and resumed ends with identical weights and metrics",
+    @Test(
+        "a run killed mid-epoch and resumed ends with identical weights and metrics",
         arguments: [[1], [5], [16], [33], [47], [9, 30], [20, 6, 11]])
     func killAndResume(_ kills: [Int]) throws {
         let seed: UInt64 = 77
@@ -168,22 +178,26 @@ struct RunDirectoryTests {
         #expect(try trainer.run(in: run, checkpointEvery: 7))
         let weights = try TestSupport.bytes(dir + "/weights.npz")
         #expect(weights == reference.weights)
+        #expect(try run.readWeights().float32("w", shape: [2, 8]).count == 16)
         #expect(try TestSupport.bytes(run.metricsPath) == reference.metrics)
         #expect(try run.readMetrics().count == epochs)
     }
 
     @Test("different seeds give different weights (the kill test can fail)")
     func seedMatters() throws {
-        #expect(try uninterrupted(seed: 1, epochs: 2).weights
-            != uninterrupted(seed: 2, epochs: 2).weights)
+        #expect(
+            try uninterrupted(seed: 1, epochs: 2).weights
+                != uninterrupted(seed: 2, epochs: 2).weights)
     }
 
     @Test("config.json records parameters, seed, dataset, version and commit")
     func configContents() throws {
         let dir = try TestSupport.scratchDirectory() + "/run"
         _ = try RunDirectory.create(at: dir, config: ToyTrainer.config(seed: 9, epochs: 3))
-        let json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+            as! [String: Any]
         #expect(json["seed"] as? Int == 9)
         #expect(json["formatVersion"] as? Int == RunConfig.currentFormatVersion)
         #expect(json["synfireVersion"] as? String == SynfireVersion.current)
@@ -228,7 +242,8 @@ struct RunDirectoryTests {
         let before = try directorySnapshot(dir)
 
         let error = try #require(throws: RunDirectoryError.self) {
-            try RunDirectory.resume(at: dir, config: ToyTrainer.config(seed: 5, epochs: 3, rate: 0.5))
+            try RunDirectory.resume(
+                at: dir, config: ToyTrainer.config(seed: 5, epochs: 3, rate: 0.5))
         }
         guard case .configMismatch(let file, let differences) = error else {
             Issue.record("expected configMismatch, got \(error)")
@@ -303,7 +318,8 @@ struct RunDirectoryTests {
     @Test("a checkpoint copied from another run is refused")
     func foreignCheckpoint() throws {
         let base = try TestSupport.scratchDirectory()
-        let a = try RunDirectory.create(at: base + "/a", config: ToyTrainer.config(seed: 1, epochs: 2))
+        let a = try RunDirectory.create(
+            at: base + "/a", config: ToyTrainer.config(seed: 1, epochs: 2))
         let configB = ToyTrainer.config(seed: 1, epochs: 2, rate: 0.125)
         let b = try RunDirectory.create(at: base + "/b", config: configB)
         var trainer = ToyTrainer(seed: 1, epochs: 2)
@@ -312,7 +328,8 @@ struct RunDirectoryTests {
         let error = try #require(throws: RunDirectoryError.self) {
             try RunDirectory.resume(at: b.path, config: configB)
         }
-        #expect(error == .configMismatch(file: b.checkpointPath, differences: ["rate 0.25 vs 0.125"]))
+        #expect(
+            error == .configMismatch(file: b.checkpointPath, differences: ["rate 0.25 vs 0.125"]))
     }
 
     @Test("wrong shape in a checkpoint is reported with the checkpoint's path")
@@ -320,25 +337,29 @@ struct RunDirectoryTests {
         let dir = try TestSupport.scratchDirectory() + "/run"
         let config = ToyTrainer.config(seed: 3, epochs: 1)
         let run = try RunDirectory.create(at: dir, config: config)
-        try run.saveCheckpoint(TrainingState(
-            epoch: 0, sampleIndex: 3, rngState: [1],
-            arrays: NPZArchive([("w", .vector(.float32([1, 2, 3])))]), values: ["correct": 0]))
+        try run.saveCheckpoint(
+            TrainingState(
+                epoch: 0, sampleIndex: 3, rngState: [1],
+                arrays: NPZArchive([("w", .vector(.float32([1, 2, 3])))]), values: ["correct": 0]))
         let (_, state) = try RunDirectory.resume(at: dir, config: config)
         var trainer = ToyTrainer(seed: 3, epochs: 1)
         let error = try #require(throws: NPZError.self) { try trainer.restore(try #require(state)) }
-        #expect(error == .wrongShape(path: run.checkpointPath, name: "w", expected: [2, 8], found: [3]))
+        #expect(
+            error == .wrongShape(path: run.checkpointPath, name: "w", expected: [2, 8], found: [3]))
     }
 
     @Test("resume of a missing directory or a file says what to pass")
     func notARun() throws {
         let base = try TestSupport.scratchDirectory()
         let error = try #require(throws: RunDirectoryError.self) {
-            try RunDirectory.resume(at: base + "/none", config: ToyTrainer.config(seed: 1, epochs: 1))
+            try RunDirectory.resume(
+                at: base + "/none", config: ToyTrainer.config(seed: 1, epochs: 1))
         }
         #expect(error == .notARun(path: base + "/none"))
         try "x".write(toFile: base + "/file", atomically: false, encoding: .utf8)
         #expect(throws: RunDirectoryError.notADirectory(path: base + "/file")) {
-            try RunDirectory.create(at: base + "/file", config: ToyTrainer.config(seed: 1, epochs: 1))
+            try RunDirectory.create(
+                at: base + "/file", config: ToyTrainer.config(seed: 1, epochs: 1))
         }
     }
 
@@ -355,11 +376,12 @@ struct RunDirectoryTests {
         try run.appendMetrics(EpochSummary(epoch: 1, loss: 0.5, testAccuracy: 0.9))
         try run.appendMetrics(["epoch": 2, "loss": .double(.nan), "phase": "eval"])
         let text = try String(contentsOfFile: run.metricsPath, encoding: .utf8)
-        #expect(text == """
-            {"epoch":1,"loss":0.5,"testAccuracy":0.9}
-            {"epoch":2,"loss":null,"phase":"eval"}
+        #expect(
+            text == """
+                {"epoch":1,"loss":0.5,"testAccuracy":0.9}
+                {"epoch":2,"loss":null,"phase":"eval"}
 
-            """)
+                """)
         // A crash in the middle of a line leaves a fragment, which readers skip.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: run.metricsPath))
         handle.seekToEndOfFile()
@@ -370,9 +392,13 @@ struct RunDirectoryTests {
         #expect(records[0]["testAccuracy"] == 0.9)
         #expect(records[1]["loss"] == .null)
         // A garbled complete line is an error naming the file and line.
-        try "{\"a\":1}\nnot json\n".write(toFile: run.metricsPath, atomically: false, encoding: .utf8)
-        #expect(throws: RunDirectoryError.badMetricsLine(file: run.metricsPath, line: 2,
-            detail: "invalid JSON")) { try run.readMetrics() }
+        try "{\"a\":1}\nnot json\n".write(
+            toFile: run.metricsPath, atomically: false, encoding: .utf8)
+        #expect(
+            throws: RunDirectoryError.badMetricsLine(
+                file: run.metricsPath, line: 2,
+                detail: "invalid JSON")
+        ) { try run.readMetrics() }
         #expect(throws: RunDirectoryError.metricsNotObject(file: run.metricsPath)) {
             try run.appendMetrics([1, 2, 3])
         }
@@ -386,5 +412,54 @@ struct RunDirectoryTests {
         let decoded = try JSONDecoder().decode(RecordValue.self, from: Data(value.description.utf8))
         #expect(decoded == value)
         #expect(value.description == #"{"a":[1,2.5,"x",true,null],"b":{"c":-3}}"#)
+    }
+}
+
+@Suite("Run metrics and the --out/--resume pair")
+struct RunMetricsTests {
+    @Test("a learning curve is built from every *Accuracy key over epochs")
+    func learningCurveFromMetrics() {
+        let metrics: [[String: RecordValue]] = [
+            ["epoch": 1, "trainAccuracy": 0.5, "testAccuracy": 0.4, "loss": 2.0],
+            ["phase": "warmup"],
+            ["epoch": 2, "trainAccuracy": 0.7, "spikeAccuracy": 0.6],
+            ["epoch": 3, "trainAccuracy": 0.8, "testAccuracy": 0.75],
+        ]
+        let plot = LearningCurvePlot(
+            metrics: metrics, title: "t", target: .init(value: 0.9, label: "paper"))
+        #expect(plot.series.map(\.name) == ["train", "test", "spike"])
+        #expect(plot.series[0].values == [0.5, 0.7, 0.8])
+        #expect(plot.series[1].values[0] == 0.4 && plot.series[1].values[1].isNaN)
+        #expect(plot.series.allSatisfy { $0.firstEpoch == 1 })
+        #expect(plot.valueScale == 100)
+        #expect(plot.target?.value == 0.9)
+        // Percent-valued metrics are drawn as they are, and the target follows.
+        let percent = LearningCurvePlot(
+            metrics: [["epoch": 0, "testAccuracy": 91.5]], title: "t",
+            target: .init(value: 0.9474, label: "paper"))
+        #expect(percent.valueScale == 1)
+        #expect(abs((percent.target?.value ?? 0) - 94.74) < 1e-9)
+        #expect(!percent.pngData().isEmpty)
+    }
+
+    @Test("start: --out creates, --resume continues, both or neither is an error")
+    func start() throws {
+        let dir = try TestSupport.scratchDirectory() + "/run"
+        let config = ToyTrainer.config(seed: 4, epochs: 2)
+        let (run, fresh) = try RunDirectory.start(out: dir, resume: nil, config: config)
+        #expect(fresh == nil)
+        var trainer = ToyTrainer(seed: 4, epochs: 2)
+        _ = try trainer.run(in: run, checkpointEvery: 5, killAfter: 12)
+        let (_, state) = try RunDirectory.start(out: nil, resume: dir, config: config)
+        #expect(state?.sampleIndex == 10)
+        #expect(throws: RunDirectoryError.conflictingOptions) {
+            try RunDirectory.start(out: dir, resume: dir, config: config)
+        }
+        #expect(throws: RunDirectoryError.missingOutput) {
+            try RunDirectory.start(out: nil, resume: nil, config: config)
+        }
+        #expect(throws: RunDirectoryError.runExists(path: dir)) {
+            try RunDirectory.start(out: dir, resume: nil, config: config)
+        }
     }
 }

@@ -1,1 +1,0 @@
-// ErrorPropSNN module — placeholder until its first real file lands; removed then.

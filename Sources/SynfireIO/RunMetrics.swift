@@ -1,0 +1,87 @@
+// RunMetrics: the shared vocabulary of metrics.jsonl lines, and the plots a run directory
+// can always regenerate from them.
+//
+// API
+//   MetricKey.epoch / .trainAccuracy / .testAccuracy / .validationAccuracy / .loss /
+//            .samplesPerSecond / .energyMicrojoulesPerSample / .wallSeconds
+//   LearningCurvePlot(metrics: try run.readMetrics(), title: "nBP on MNIST",
+//                     target: .init(value: 0.9474, label: "paper 94.74%"))
+//       one series per "*Accuracy" key (train first, then test/validation, then others),
+//       x = "epoch"; fractions (<= 1) are shown as percent
+//   try RunDirectory.start(out: out, resume: resume, config: config,
+//                          allowingChanges: ["epochs"]) -> (RunDirectory, TrainingState?)
+//       the `--out` / `--resume` pair every training command takes
+//
+// Trainers that write these key names get `synfire run plot` and `synfire run show` for free.
+
+import Foundation
+
+/// Standard metrics.jsonl keys (camelCase, values as fractions where they are rates).
+public enum MetricKey {
+    public static let epoch = "epoch"
+    public static let trainAccuracy = "trainAccuracy"
+    public static let testAccuracy = "testAccuracy"
+    public static let validationAccuracy = "validationAccuracy"
+    public static let loss = "loss"
+    public static let samplesPerSecond = "samplesPerSecond"
+    public static let energyMicrojoulesPerSample = "energyMicrojoulesPerSample"
+    public static let wallSeconds = "wallSeconds"
+}
+
+extension LearningCurvePlot {
+    /// A learning curve from metrics.jsonl records: every key ending in "Accuracy" becomes a
+    /// series over the records' "epoch" values (records without an epoch are skipped).
+    public init(
+        metrics: [[String: RecordValue]], title: String, subtitle: String? = nil,
+        target: Target? = nil
+    ) {
+        let epochs = metrics.compactMap { record -> (Int, [String: RecordValue])? in
+            record[MetricKey.epoch]?.intValue.map { ($0, record) }
+        }
+        let keys = Set(epochs.flatMap { $0.1.keys.filter { $0.hasSuffix("Accuracy") } })
+        let preferred = [
+            MetricKey.trainAccuracy, MetricKey.testAccuracy, MetricKey.validationAccuracy,
+        ]
+        let ordered = preferred.filter(keys.contains) + keys.subtracting(preferred).sorted()
+        let firstEpoch = epochs.map(\.0).min() ?? 1
+        let lastEpoch = epochs.map(\.0).max() ?? 1
+        var series: [Series] = []
+        var maximum = 0.0
+        for key in ordered {
+            // One value per epoch; the last record of an epoch wins; gaps are NaN.
+            var values = [Double](repeating: .nan, count: max(0, lastEpoch - firstEpoch + 1))
+            for (epoch, record) in epochs {
+                if let v = record[key]?.doubleValue { values[epoch - firstEpoch] = v }
+            }
+            maximum = max(maximum, values.filter(\.isFinite).max() ?? 0)
+            let name = key.dropLast("Accuracy".count)
+            series.append(Series(name: String(name), values: values, firstEpoch: firstEpoch))
+        }
+        let scale = maximum > 1 ? 1.0 : 100.0
+        var shownTarget = target
+        if scale == 1, let t = target, t.value <= 1 { shownTarget?.value = t.value * 100 }
+        self.init(
+            title: title, subtitle: subtitle, series: series, target: shownTarget,
+            valueScale: scale)
+    }
+}
+
+extension RunDirectory {
+    /// The `--out DIR` / `--resume DIR` pair: exactly one must be given. `out` creates a new
+    /// run (refusing a directory that holds one); `resume` continues one after checking its
+    /// config. Returns the checkpointed state to restore, or nil to start from scratch.
+    public static func start(
+        out: String?, resume: String?, config: RunConfig, allowingChanges: Set<String> = []
+    ) throws -> (RunDirectory, TrainingState?) {
+        switch (out, resume) {
+        case (let out?, nil):
+            return (try create(at: out, config: config), nil)
+        case (nil, let resume?):
+            return try self.resume(at: resume, config: config, allowingChanges: allowingChanges)
+        case (.some, .some):
+            throw RunDirectoryError.conflictingOptions
+        case (nil, nil):
+            throw RunDirectoryError.missingOutput
+        }
+    }
+}
