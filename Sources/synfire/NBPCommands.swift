@@ -1,4 +1,5 @@
 import ArgumentParser
+import EnergyModel
 import Foundation
 import NBP
 import NeuroChip
@@ -74,6 +75,12 @@ struct NBPTrainCommand: AsyncParsableCommand {
                 result.testExact, result.testArgmax, result.testArgmaxInput, result.trainExact, result.runDirectory))
         if let mismatches = result.weightMismatches {
             logLine("weight mismatches chip vs fast: \(mismatches); gate violations: \(result.gateViolations ?? 0)")
+        }
+        if engineKind == .chip {
+            // Issue 8: every chip-engine run says what it would cost on Loihi, in one line.
+            let counts = try EnergyCounts.load(runDirectory: result.runDirectory)
+            let report = EnergyReport(counts: counts, table: try CostTable.resolve("davies2018"), reference: "nbp")
+            logLine(report.summaryLine + " — details: synfire energy report \(result.runDirectory)")
         }
         if json { try printJSONResult(result) }
     }
