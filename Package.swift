@@ -29,7 +29,9 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "SynfireData", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
+        .target(
+            name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
+            swiftSettings: hotLoopFlags),
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
         .target(name: "NeuroChip", swiftSettings: hotLoopFlags),
         .target(name: "EnergyModel", dependencies: ["NeuroChip"], swiftSettings: hotLoopFlags),
@@ -60,5 +62,7 @@ let package = Package(
         .testTarget(name: "NBPTests", dependencies: ["NBP", "NeuroChip", "SynfireData"]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
+        // Runs the built `synfire` binary: exit codes, messages, --json output.
+        .testTarget(name: "SynfireCLITests", dependencies: ["synfire"]),
     ]
 )

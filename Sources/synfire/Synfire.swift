@@ -14,6 +14,7 @@ struct Synfire: AsyncParsableCommand {
             takes --json and then prints one JSON object on its last stdout line.
             """,
         subcommands: [
+            DataCommand.self,
             BenchCommand.self,
         ]
     )
@@ -25,6 +26,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
+            BenchDataCommand.self,
         ]
     )
 }

@@ -1,1 +1,0 @@
-// SynfireData module — placeholder until its first real file lands; removed then.
