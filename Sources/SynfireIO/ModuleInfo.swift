@@ -1,1 +1,0 @@
-// SynfireIO module — placeholder until its first real file lands; removed then.
