@@ -40,6 +40,12 @@ public final class SpikingNetwork {
     private var cachedTimeSteps = 1
     private var blockOfLayer: [Int?]
 
+    /// When set, `forward` records `spikeCountsPerStep`: entry 0 is the input, then one
+    /// entry per spike layer; each holds the number of spikes at every time step summed
+    /// over the batch (the activity that drives the energy model, spec §8).
+    public var recordsSpikeCounts = false
+    public private(set) var spikeCountsPerStep: [[Double]] = []
+
     public init(spec: NetworkSpec, parameters: [ParameterBlock]) throws {
         try spec.validate()
         var blockOfLayer = [Int?](repeating: nil, count: spec.layers.count)
@@ -121,6 +127,10 @@ public final class SpikingNetwork {
         }
         cachedRows = rows
         cachedTimeSteps = timeSteps
+        spikeCountsPerStep = []
+        if recordsSpikeCounts {
+            spikeCountsPerStep.append(Self.sumPerStep(input, timeSteps: timeSteps))
+        }
         var activation = input
         for (index, layer) in spec.layers.enumerated() {
             layerInputs[index] = activation
@@ -155,6 +165,9 @@ public final class SpikingNetwork {
                 }
                 layerAux[index] = u
                 activation = s
+                if recordsSpikeCounts {
+                    spikeCountsPerStep.append(Self.sumPerStep(s, timeSteps: timeSteps))
+                }
             case .dropout(_, let rate):
                 if phase.dropout && rate > 0 {
                     let mask = dropoutMask(count: activation.count, rate: rate, generator: &generator)
@@ -240,6 +253,39 @@ public final class SpikingNetwork {
             }
         }
         return needInputGradient ? grad : []
+    }
+
+    static func sumPerStep(_ values: [Float], timeSteps: Int) -> [Double] {
+        let width = values.count / timeSteps
+        return values.withUnsafeBufferPointer { v in
+            (0..<timeSteps).map { t in
+                var total: Float = 0
+                for i in (t * width)..<((t + 1) * width) { total += v[i] }
+                return Double(total)
+            }
+        }
+    }
+
+    /// Synaptic fan-out of one spike from the input (entry 0) and from each spike layer:
+    /// the output count of the next dense layer, or kernel² × output channels of the
+    /// next convolution (interior neurons; spec §8 counts accumulations per spike).
+    public var fanOuts: [Int] {
+        var result: [Int] = []
+        func nextFanOut(after index: Int) -> Int {
+            for layer in spec.layers[index...] {
+                switch layer {
+                case .dense(_, let outputs): return outputs
+                case .convolution(_, _, _, let co, let k): return k * k * co
+                default: continue
+                }
+            }
+            return 0
+        }
+        result.append(nextFanOut(after: 0))
+        for (index, layer) in spec.layers.enumerated() {
+            if case .spike = layer { result.append(nextFanOut(after: index + 1)) }
+        }
+        return result
     }
 
     // MARK: dense

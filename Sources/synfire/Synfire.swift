@@ -16,6 +16,7 @@ struct Synfire: AsyncParsableCommand {
         subcommands: [
             DataCommand.self,
             BenchCommand.self,
+            STECommand.self,
         ]
     )
 }
