@@ -136,9 +136,17 @@ public final class SpikingNetwork {
             layerInputs[index] = activation
             switch layer {
             case .dense(let inputs, let outputs):
-                activation = denseForward(
-                    activation, rows: rows, inputs: inputs, outputs: outputs,
-                    block: parameters[blockOfLayer[index]!])
+                let block = parameters[blockOfLayer[index]!]
+                // Inference on spikes is event-driven like the chip (spec §8): a spike
+                // of input j adds row j of W. Training keeps the dense GEMM because the
+                // backward pass needs the same products anyway.
+                if case .heaviside(.inclusive) = phase.firing, Self.isBinary(activation) {
+                    activation = eventDrivenDenseForward(
+                        activation, rows: rows, inputs: inputs, outputs: outputs, block: block)
+                } else {
+                    activation = denseForward(
+                        activation, rows: rows, inputs: inputs, outputs: outputs, block: block)
+                }
             case .convolution(let h, let w, let ci, let co, let k):
                 var cols: [Float] = []
                 activation = convolutionForward(
@@ -286,6 +294,39 @@ public final class SpikingNetwork {
             if case .spike = layer { result.append(nextFanOut(after: index + 1)) }
         }
         return result
+    }
+
+    static func isBinary(_ values: [Float]) -> Bool {
+        values.withUnsafeBufferPointer { v in
+            for x in v where x != 0 && x != 1 { return false }
+            return true
+        }
+    }
+
+    /// `y = b + Σ_{j: x_j = 1} W[j, :]` per row; equal to the dense product for 0/1 input
+    /// up to float summation order.
+    private func eventDrivenDenseForward(
+        _ x: [Float], rows: Int, inputs: Int, outputs: Int, block: ParameterBlock
+    ) -> [Float] {
+        var y = [Float](repeating: 0, count: rows * outputs)
+        x.withUnsafeBufferPointer { px in
+            block.weights.withUnsafeBufferPointer { pw in
+                block.biases.withUnsafeBufferPointer { pb in
+                    y.withUnsafeMutableBufferPointer { py in
+                        for r in 0..<rows {
+                            let out = py.baseAddress! + r * outputs
+                            out.update(from: pb.baseAddress!, count: outputs)
+                            let row = px.baseAddress! + r * inputs
+                            for j in 0..<inputs where row[j] != 0 {
+                                let w = pw.baseAddress! + j * outputs
+                                for k in 0..<outputs { out[k] += w[k] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
     }
 
     // MARK: dense
