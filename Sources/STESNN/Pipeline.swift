@@ -56,9 +56,11 @@ public enum STEPipeline {
             "ste: \(trainer.spec.name) (\(trainer.spec.parameterCount) parameters), \(options.mode.rawValue) mode, "
                 + "\(splits.train.count) train / \(splits.validation.count) validation / \(splits.test.count) test images")
         var history: [EpochReport] = []
-        let outcome = try trainer.train { report in
+        let outcome = try trainer.train { report, isBest in
             history.append(report)
-            try? runDirectory.writeMetrics(history)
+            try runDirectory.writeMetrics(history)
+            // Checkpoint of the kept parameters, so an interrupted run can still be evaluated.
+            if isBest { try ModelArchive.save(trainer.network, to: runDirectory.file("weights.npz")) }
             log(
                 String(
                     format: "epoch %d/%d  lr %.2e  loss %.4f  train acc %.4f  val err %.4f  val loss %.4f  %.1fs (%.0f samples/s)",

@@ -152,8 +152,11 @@ public final class STETrainer {
             timeBins: options.timeSteps, twoChannel: options.twoChannelEvents)
     }
 
-    /// Runs all epochs; `progress` sees every epoch's report as it completes.
-    public func train(progress: (EpochReport) -> Void = { _ in }) throws -> TrainingOutcome {
+    /// Runs all epochs; `progress` sees every epoch's report as it completes, with
+    /// `isBest` set when this epoch's parameters (now in `network`) are the best so far.
+    public func train(progress: (EpochReport, _ isBest: Bool) throws -> Void = { _, _ in }) throws
+        -> TrainingOutcome
+    {
         var history: [EpochReport] = []
         var best = network.parameters
         var bestScore = Double.infinity
@@ -171,7 +174,6 @@ public final class STETrainer {
                 validationLoss: validationLoss, validationError: validationError,
                 seconds: seconds, samplesPerSecond: Double(samples) / max(seconds, 1e-9))
             history.append(report)
-            progress(report)
             // DI keeps the lowest validation error (§4.4), CI the lowest validation loss (§5.3).
             let score = options.mode == .di ? validationError : validationLoss
             if score < bestScore {
@@ -179,6 +181,7 @@ public final class STETrainer {
                 best = network.parameters
                 bestEpoch = epoch + 1
             }
+            try progress(report, bestEpoch == epoch + 1)
         }
         network.parameters = best
         return TrainingOutcome(parameters: best, history: history, bestEpoch: bestEpoch)
