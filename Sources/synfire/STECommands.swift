@@ -138,3 +138,80 @@ func summaryJSON(_ s: STERunSummary, runDirectory: String) -> JSONValue {
     }
     return .object(object)
 }
+
+/// `synfire bench ste`: MLP-1024 DI training throughput, the equivalent numpy script
+/// (bench/ste_numpy.py) measured in the same run, and the machine's GEMM peak.
+struct STEBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ste",
+        abstract: "STE SNN training throughput (MLP-1024, DI) against an equivalent numpy implementation.")
+
+    @Flag(help: "Fewer batches (for CI smoke runs).") var quick = false
+    @Option(help: "Timed batches of 100 samples (default 60, quick 10).") var batches: Int?
+    @Option(help: "Path of the numpy script (default: bench/ste_numpy.py of this package).") var numpyScript: String?
+    @Option(help: "BLAS threads.") var threads: Int = 2
+    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+
+    func run() async throws {
+        setBLASThreads(threads)
+        let count = batches ?? (quick ? 10 : 60)
+        let peak = measureGEMMPeak(size: 1024, repetitions: quick ? 2 : 5)
+        let swift: STEBenchmarkResult
+        do {
+            swift = try STEBenchmark.runTraining(batches: count, warmup: quick ? 1 : 3)
+        } catch let error as STEError {
+            throw ValidationError(error.description)
+        }
+        logLine(
+            String(
+                format: "ste bench: synfire %.0f samples/s (%.1f GFLOP/s; GEMM peak %.1f GFLOP/s)",
+                swift.trainSamplesPerSecond, swift.gflops, peak))
+        var object: [String: JSONValue] = [
+            "benchmark": .string("ste"), "network": .string("MLP-1024 DI"), "batch_size": .integer(swift.batchSize),
+            "batches": .integer(swift.batches), "train_samples_per_s": .number(swift.trainSamplesPerSecond),
+            "gflops": .number(swift.gflops), "flops_per_sample": .number(swift.flopsPerSample),
+            "blas_peak_gflops": .number(peak), "fraction_of_blas_peak": .number(swift.gflops / peak),
+            "threads": .integer(threads),
+        ]
+        let script = numpyScript ?? Self.defaultScript
+        if let numpy = Self.runNumpy(script: script, batches: count, quick: quick, threads: threads) {
+            object["numpy_train_samples_per_s"] = .number(numpy)
+            object["speedup_vs_numpy"] = .number(swift.trainSamplesPerSecond / numpy)
+            logLine(String(format: "ste bench: numpy %.0f samples/s, speed-up %.2fx", numpy, swift.trainSamplesPerSecond / numpy))
+        } else {
+            object["numpy_train_samples_per_s"] = .null
+            object["speedup_vs_numpy"] = .null
+            logLine("ste bench: numpy comparison skipped (python3 with numpy not found, or \(script) failed)")
+        }
+        if json { try printJSONResult(JSONValue.object(object)) }
+    }
+
+    /// bench/ste_numpy.py next to this package's Sources directory.
+    static var defaultScript: String {
+        let here = URL(fileURLWithPath: #filePath)
+        return here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("bench/ste_numpy.py").path
+    }
+
+    static func runNumpy(script: String, batches: Int, quick: Bool, threads: Int) -> Double? {
+        guard FileManager.default.fileExists(atPath: script) else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "--batches", "\(batches)", "--warmup", quick ? "1" : "3"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "\(threads)"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.standardError
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let rate = object["train_samples_per_s"] as? Double
+        else { return nil }
+        return rate
+    }
+}

@@ -27,6 +27,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
+            STEBenchCommand.self,
             BenchDataCommand.self,
         ]
     )
