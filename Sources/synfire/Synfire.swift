@@ -16,6 +16,7 @@ struct Synfire: AsyncParsableCommand {
         subcommands: [
             DataCommand.self,
             BenchCommand.self,
+            ChipCommand.self,
             STECommand.self,
         ]
     )
@@ -29,6 +30,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             STEBenchCommand.self,
             BenchDataCommand.self,
+            BenchChipCommand.self,
         ]
     )
 }

@@ -1,0 +1,32 @@
+// The chip's seeded generator for stochastic trace decay and weight rounding
+// (loihi-model.md §3). SplitMix64: tiny state, full 64-bit output, and a fixed draw
+// order in the simulator makes every run with the same seed bit-identical.
+
+/// SplitMix64 pseudo-random generator.
+public struct ChipRandom: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    @inlinable
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform integer in 0..<bound (bound > 0) by multiply-high; the bias is below 2^-50
+    /// for the small bounds used here.
+    @inlinable
+    public mutating func below(_ bound: UInt64) -> UInt64 {
+        next().multipliedFullWidth(by: bound).high
+    }
+
+    /// True with probability numerator / 2^shift (0 < shift <= 62).
+    @inlinable
+    public mutating func roundsUp(remainder: UInt64, shift: Int) -> Bool {
+        (next() >> UInt64(64 - shift)) < remainder
+    }
+}

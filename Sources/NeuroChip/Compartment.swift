@@ -1,0 +1,118 @@
+// One compartment's integer dynamics (loihi-model.md §2, steps 1–3) as a pure step
+// function, plus the vector kernel the simulator runs over contiguous arrays. Both use
+// the same inlined arithmetic, so the golden tests of the pure function cover the kernel.
+
+/// Compartment parameters in current units (after mantissa/exponent scaling).
+public struct CompartmentParameters: Sendable, Equatable {
+    public var du: Int32
+    public var dv: Int32
+    public var bias: Int32
+    public var vth: Int32
+    public var refractory: Int32
+
+    public init(du: Int, dv: Int, bias: Int, vth: Int, refractory: Int) {
+        self.du = Int32(du)
+        self.dv = Int32(dv)
+        self.bias = Int32(bias)
+        self.vth = Int32(vth)
+        self.refractory = Int32(refractory)
+    }
+}
+
+/// State of one compartment: 24-bit current and voltage, and the number of steps it
+/// still stays silent.
+public struct CompartmentState: Sendable, Equatable {
+    public var u: Int32 = 0
+    public var v: Int32 = 0
+    public var refractoryLeft: Int32 = 0
+    public init(u: Int32 = 0, v: Int32 = 0, refractoryLeft: Int32 = 0) {
+        self.u = u
+        self.v = v
+        self.refractoryLeft = refractoryLeft
+    }
+}
+
+/// `decay(x, d) = sign(x) * ((|x| * (4096 - d)) >> 12)` for |x| <= 2^23, computed in 32
+/// bits: |x| = hi*4096 + lo gives (|x|*k) >> 12 = hi*k + (lo*k) >> 12 exactly.
+@inlinable @inline(__always)
+func chipDecay(_ x: Int32, _ keep: Int32) -> Int32 {
+    let magnitude = x < 0 ? 0 &- x : x
+    let result = (magnitude >> 12) &* keep &+ (((magnitude & 4095) &* keep) >> 12)
+    return x < 0 ? 0 &- result : result
+}
+
+/// Two's complement wrap to 24 bits (loihi-model.md §1).
+@inlinable @inline(__always)
+func wrap24(_ x: Int32) -> Int32 { (x << 8) >> 8 }
+
+/// Pure step of one compartment: returns the new state, whether it spiked, and how many
+/// of u and v wrapped (0, 1 or 2).
+@inlinable
+public func compartmentStep(
+    _ state: CompartmentState, input: Int32, parameters p: CompartmentParameters
+) -> (state: CompartmentState, spike: Bool, wraps: Int) {
+    let rawU = chipDecay(state.u, 4096 - p.du) &+ input
+    let u = wrap24(rawU)
+    var wraps = u != rawU ? 1 : 0
+    if state.refractoryLeft > 0 {
+        return (CompartmentState(u: u, v: 0, refractoryLeft: state.refractoryLeft - 1), false, wraps)
+    }
+    let rawV = chipDecay(state.v, 4096 - p.dv) &+ u &+ p.bias
+    let v = wrap24(rawV)
+    if v != rawV { wraps += 1 }
+    if v > p.vth {
+        return (CompartmentState(u: u, v: 0, refractoryLeft: p.refractory - 1), true, wraps)
+    }
+    return (CompartmentState(u: u, v: v, refractoryLeft: 0), false, wraps)
+}
+
+/// Counts the compartment kernel reports for one segment.
+@usableFromInline
+struct SegmentTally {
+    @usableFromInline var active: Int = 0
+    @usableFromInline var fired: Int = 0
+    @usableFromInline var wraps: Int = 0
+    @usableFromInline init() {}
+}
+
+/// Updates compartments `range` of the flat state arrays with the inputs of `slot`
+/// (zeroing them for reuse), writing 1/0 into `spikes`. Branch-free so it vectorises.
+@inlinable
+func updateCompartments(
+    range: Range<Int>, parameters p: CompartmentParameters,
+    u: UnsafeMutablePointer<Int32>, v: UnsafeMutablePointer<Int32>,
+    refractoryLeft: UnsafeMutablePointer<Int32>, input: UnsafeMutablePointer<Int32>,
+    spikes: UnsafeMutablePointer<UInt8>
+) -> SegmentTally {
+    let keepU = 4096 - p.du
+    let keepV = 4096 - p.dv
+    var active: Int32 = 0
+    var fired: Int32 = 0
+    var wraps: Int32 = 0
+    for i in range {
+        let a = input[i]
+        input[i] = 0
+        let u0 = u[i]
+        let v0 = v[i]
+        let left = refractoryLeft[i]
+        let rawU = chipDecay(u0, keepU) &+ a
+        let un = wrap24(rawU)
+        let rawV = chipDecay(v0, keepV) &+ un &+ p.bias
+        let vn = wrap24(rawV)
+        let refractory = left > 0
+        let fire = !refractory && vn > p.vth
+        u[i] = un
+        v[i] = (refractory || fire) ? 0 : vn
+        refractoryLeft[i] = refractory ? left &- 1 : (fire ? p.refractory &- 1 : 0)
+        spikes[i] = fire ? 1 : 0
+        let isActive = (a | u0 | v0) != 0 || fire
+        active &+= isActive ? 1 : 0
+        fired &+= fire ? 1 : 0
+        wraps &+= (un != rawU ? 1 : 0) &+ (!refractory && vn != rawV ? 1 : 0)
+    }
+    var tally = SegmentTally()
+    tally.active = Int(active)
+    tally.fired = Int(fired)
+    tally.wraps = Int(wraps)
+    return tally
+}

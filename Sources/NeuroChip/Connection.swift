@@ -1,0 +1,261 @@
+// Compiled synapse groups: flat contiguous arrays laid out for event-driven delivery
+// (loihi-model.md §2 step 4). Dense groups are stored presynaptic-row-major so a spike
+// adds one contiguous row of currents into the target's dendritic accumulator.
+
+/// Current of a weight mantissa: `w * 2^(6+e)`; for 6+e < 0 the fraction is truncated
+/// toward zero (project choice, consistent with the decay rounding of §2).
+@inlinable
+func synapticCurrent(mantissa w: Int, exponent e: Int) -> Int32 {
+    let shift = 6 + e
+    if shift >= 0 { return Int32(w << shift) }
+    let magnitude = abs(w) >> -shift
+    return Int32(w < 0 ? -magnitude : magnitude)
+}
+
+enum SynapseLayout {
+    /// source i -> target i.
+    case oneToOne
+    /// currents[i * rowStride + j]; rowStride 0 means every source shares row 0.
+    case dense(rowStride: Int)
+    /// CSR by source: synapses rowStart[i] ..< rowStart[i+1].
+    case sparse
+}
+
+/// One compiled connection. A class so the simulator can hand its arrays to kernels
+/// without copying; kernels take unsafe buffers once per step, never index the class in
+/// a loop.
+final class ConnectionRuntime {
+    let index: Int
+    let name: String
+    let spec: ConnectionSpec
+    /// Source group (populations first, then generators) and its range in source space.
+    let sourceGroup: Int
+    let sourceStart: Int
+    let sourceCount: Int
+    /// Target population and its global compartment range.
+    let targetPopulation: Int
+    let targetStart: Int
+    let targetCount: Int
+    let layout: SynapseLayout
+    let delay: Int
+    let exponent: Int
+    let signMode: SignMode
+
+    /// Weight mantissas and their currents in the layout's order.
+    var mantissa: [Int16]
+    var currents: [Int32]
+    /// Sparse only.
+    var rowStart: [Int32] = []
+    var postIndex: [Int32] = []
+    var synapseDelays: [UInt8] = []
+
+    /// Synaptic ops per spike and core: uniform list, or per-source CSR.
+    var uniformOps: [(core: Int, count: Int)] = []
+    var opsStart: [Int32] = []
+    var opsCore: [Int32] = []
+    var opsCount: [Int32] = []
+
+    var learning: LearningRuntime?
+
+    init(
+        index: Int, spec: ConnectionSpec, sourceGroup: Int, sourceStart: Int, sourceCount: Int,
+        targetPopulation: Int, targetStart: Int, targetCount: Int, coreOf: [UInt8]
+    ) {
+        self.index = index
+        self.name = spec.name
+        self.spec = spec
+        self.sourceGroup = sourceGroup
+        self.sourceStart = sourceStart
+        self.sourceCount = sourceCount
+        self.targetPopulation = targetPopulation
+        self.targetStart = targetStart
+        self.targetCount = targetCount
+        self.delay = spec.delay
+        self.exponent = spec.exponent
+        self.signMode = spec.signMode
+        let ns = sourceCount
+        let nt = targetCount
+        func weight(_ k: Int) -> Int { spec.weights?[k] ?? spec.weight ?? 0 }
+
+        switch spec.pattern {
+        case .oneToOne:
+            layout = .oneToOne
+            mantissa = (0..<nt).map { Int16(weight($0)) }
+            opsStart = Array(0...Int32(ns))
+            opsCore = (0..<nt).map { Int32(coreOf[targetStart + $0]) }
+            opsCount = Array(repeating: 1, count: nt)
+        case .oneToAll:
+            layout = .dense(rowStride: 0)
+            mantissa = (0..<nt).map { Int16(weight($0)) }
+        case .allToAll:
+            layout = .dense(rowStride: nt)
+            // Description layout is (post x pre); store (pre x post) for row delivery.
+            var m = [Int16](repeating: 0, count: ns * nt)
+            if let ws = spec.weights {
+                for j in 0..<nt {
+                    for i in 0..<ns { m[i * nt + j] = Int16(ws[j * ns + i]) }
+                }
+            } else {
+                m = Array(repeating: Int16(spec.weight ?? 0), count: ns * nt)
+            }
+            mantissa = m
+        case .sparse:
+            layout = .sparse
+            let pre = spec.pre ?? []
+            let post = spec.post ?? []
+            // Stable counting sort by presynaptic index keeps the given order within a row.
+            var counts = [Int32](repeating: 0, count: ns + 1)
+            for i in pre { counts[i + 1] += 1 }
+            for i in 0..<ns { counts[i + 1] += counts[i] }
+            var fill = counts
+            var m = [Int16](repeating: 0, count: pre.count)
+            var p = [Int32](repeating: 0, count: pre.count)
+            var d = [UInt8](repeating: UInt8(spec.delay), count: pre.count)
+            for k in 0..<pre.count {
+                let slot = Int(fill[pre[k]])
+                fill[pre[k]] += 1
+                m[slot] = Int16(weight(k))
+                p[slot] = Int32(post[k])
+                if let delays = spec.delays { d[slot] = UInt8(delays[k]) }
+            }
+            mantissa = m
+            rowStart = counts
+            postIndex = p
+            synapseDelays = spec.delays == nil ? [] : d
+            // Per-source synaptic ops per target core.
+            var start: [Int32] = [0]
+            var coresList: [Int32] = []
+            var countList: [Int32] = []
+            for i in 0..<ns {
+                var perCore: [Int: Int32] = [:]
+                for k in Int(counts[i])..<Int(counts[i + 1]) {
+                    perCore[Int(coreOf[targetStart + Int(p[k])]), default: 0] += 1
+                }
+                for (core, c) in perCore.sorted(by: { $0.key < $1.key }) {
+                    coresList.append(Int32(core))
+                    countList.append(c)
+                }
+                start.append(Int32(coresList.count))
+            }
+            opsStart = start
+            opsCore = coresList
+            opsCount = countList
+        }
+        if case .dense = layout {
+            var perCore: [Int: Int] = [:]
+            for j in 0..<nt { perCore[Int(coreOf[targetStart + j]), default: 0] += 1 }
+            uniformOps = perCore.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+        let e = spec.exponent
+        currents = mantissa.map { synapticCurrent(mantissa: Int($0), exponent: e) }
+    }
+
+    /// Destination cores of source i (local index) of this connection.
+    func destinationCores(ofSource i: Int, coreOf: [UInt8]) -> [Int] {
+        switch layout {
+        case .dense: return uniformOps.map(\.core)
+        case .oneToOne, .sparse: return (Int(opsStart[i])..<Int(opsStart[i + 1])).map { Int(opsCore[$0]) }
+        }
+    }
+
+    /// Weights in the description's layout (post x pre for all-to-all).
+    func weightsInDescriptionLayout() -> [Int] {
+        switch spec.pattern {
+        case .allToAll:
+            let ns = sourceCount
+            let nt = targetCount
+            var out = [Int](repeating: 0, count: ns * nt)
+            mantissa.withUnsafeBufferPointer { m in
+                for i in 0..<ns {
+                    for j in 0..<nt { out[j * ns + i] = Int(m[i * nt + j]) }
+                }
+            }
+            return out
+        case .oneToOne, .oneToAll:
+            return mantissa.map(Int.init)
+        case .sparse:
+            // Back to the given synapse order.
+            let pre = spec.pre ?? []
+            var fill = Array(rowStart.map(Int.init).prefix(sourceCount))
+            var out = [Int](repeating: 0, count: pre.count)
+            for k in 0..<pre.count {
+                out[k] = Int(mantissa[fill[pre[k]]])
+                fill[pre[k]] += 1
+            }
+            return out
+        }
+    }
+
+    /// Adds the currents of every spiking source in `spikes` into the accumulator ring.
+    /// `ring` points at slot 0 of the ring, `compartments` is the slot size.
+    func deliver(
+        spikes: UnsafeBufferPointer<Int32>, step: Int, ring: UnsafeMutablePointer<Int32>,
+        ringSize: Int, compartments: Int, counts: UnsafeMutablePointer<CoreStepCounts>
+    ) {
+        if spikes.isEmpty { return }
+        let slot = (step + 1 + delay) % ringSize
+        let target = ring + slot * compartments + targetStart
+        let nt = targetCount
+        let base = Int32(sourceStart)
+        currents.withUnsafeBufferPointer { w in
+            let weights = w.baseAddress!
+            switch layout {
+            case .dense(let stride):
+                for s in spikes {
+                    let row = weights + Int(s - base) * stride
+                    addRow(target, row, nt)
+                }
+                for (core, count) in uniformOps { counts[core].synapticOps += count * spikes.count }
+            case .oneToOne:
+                for s in spikes {
+                    let i = Int(s - base)
+                    target[i] &+= weights[i]
+                    counts[Int(opsCore[i])].synapticOps += 1
+                }
+            case .sparse:
+                rowStart.withUnsafeBufferPointer { rows in
+                    postIndex.withUnsafeBufferPointer { posts in
+                        if synapseDelays.isEmpty {
+                            for s in spikes {
+                                let i = Int(s - base)
+                                for k in Int(rows[i])..<Int(rows[i + 1]) {
+                                    target[Int(posts[k])] &+= weights[k]
+                                }
+                            }
+                        } else {
+                            synapseDelays.withUnsafeBufferPointer { delays in
+                                let origin = ring + targetStart
+                                for s in spikes {
+                                    let i = Int(s - base)
+                                    for k in Int(rows[i])..<Int(rows[i + 1]) {
+                                        let slotK = (step + 1 + Int(delays[k])) % ringSize
+                                        origin[slotK * compartments + Int(posts[k])] &+= weights[k]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                for s in spikes {
+                    let i = Int(s - base)
+                    for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
+                        counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets one synapse's mantissa (internal layout index) and its current.
+    @inline(__always)
+    func setMantissa(_ value: Int, at k: Int) {
+        mantissa[k] = Int16(value)
+        currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
+    }
+}
+
+/// dst[0..<n] += src[0..<n] with wrapping Int32 adds (mod 2^24 is all that matters, §1).
+@inline(__always)
+func addRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int32>, _ n: Int) {
+    for j in 0..<n { dst[j] &+= src[j] }
+}

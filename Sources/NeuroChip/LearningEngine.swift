@@ -1,0 +1,428 @@
+// The learning engine of one plastic all-to-all connection (loihi-model.md §2 step 5
+// and §3): traces, reward, epochs, rule evaluation with stochastic rounding, clamping.
+//
+// Event-driven evaluation: each product is split into a row part P (constant, global
+// and presynaptic factors) and a column part Q (postsynaptic factors). A row whose P
+// are all 0 is skipped (every product contains x0 and the pre did not spike), and a row
+// whose non-zero products all contain y0 visits only the posts that spiked in the epoch.
+// Counters still report what the chip processes: all plastic synapses per epoch
+// (`plasticSynapsesSwept`) and those with a non-zero product (`...Processed`).
+
+/// Product of a rule compiled to integers at scale 2^shift of the rule.
+struct CompiledProduct {
+    /// mantissa * 2^(exponent + scale), exact in Int64.
+    var coefficient: Int64
+    var pre: [RuleFactor]
+    var post: [RuleFactor]
+    var global: [RuleFactor]
+    var synapse: [RuleFactor]
+    var hasY0: Bool
+}
+
+struct CompiledRule {
+    var target: RuleTarget
+    var products: [CompiledProduct]
+    /// Bits below the result grid: scale + log2(grid).
+    var roundingShift: Int
+    var grid: Int64
+    var range: ClosedRange<Int64>
+}
+
+final class LearningRuntime {
+    let rules: RuleSet
+    let compiled: [CompiledRule]
+    let spec: LearningSpec
+    let epoch: Int
+    let rewardGroup: Int?
+    let nPre: Int
+    let nPost: Int
+    let allX0: Bool
+    let usesTag: Bool
+    let usedTraces: Set<RuleVariable>
+
+    // Traces (loihi-model.md §3), saturating 0...127.
+    var x1: [Int32]
+    var x2: [Int32]
+    var y1: [Int32]
+    var y2: [Int32]
+    var y3: [Int32]
+    var r1: Int32 = 0
+    var r0 = false
+    /// x0 / y0: spiked within the current epoch, and the sorted lists of who did.
+    var preFlag: [UInt8]
+    var postFlag: [UInt8]
+    var preList: [Int32] = []
+    var postList: [Int32] = []
+    var tags: [Int16]
+
+    /// Core of each post (local index) and posts per core, for counters.
+    let postCore: [Int32]
+    let postsPerCore: [(core: Int, count: Int)]
+
+    // Scratch for the full-row path.
+    var q: [[Int64]] = []
+    var qValid = false
+    var rowSums: [Int64]
+    var rowTagSums: [Int64]
+    var rowNonZero: [UInt8]
+
+    init(rules: RuleSet, spec: LearningSpec, signMode: SignMode, rewardGroup: Int?, nPre: Int, nPost: Int,
+         postCore: [Int32])
+    {
+        self.rules = rules
+        self.spec = spec
+        self.epoch = spec.epoch
+        self.rewardGroup = rewardGroup
+        self.nPre = nPre
+        self.nPost = nPost
+        self.postCore = postCore
+        var perCore: [Int: Int] = [:]
+        for c in postCore { perCore[Int(c), default: 0] += 1 }
+        postsPerCore = perCore.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        compiled = rules.rules.map { rule in
+            let scale = max(0, -(rule.products.map(\.exponent).min() ?? 0))
+            let gridLog = rule.target == .dw && signMode == .mixed ? 1 : 0
+            let range: ClosedRange<Int>
+            if rule.target == .dw { range = signMode.weightRange } else { range = ChipLimits.tagRange }
+            return CompiledRule(
+                target: rule.target,
+                products: rule.products.map { p in
+                    CompiledProduct(
+                        coefficient: Int64(p.mantissa) << Int64(p.exponent + scale),
+                        pre: p.factors.filter { $0.variable.side == .pre },
+                        post: p.factors.filter { $0.variable.side == .post },
+                        global: p.factors.filter { $0.variable.side == .global },
+                        synapse: p.factors.filter { $0.variable.side == .synapse },
+                        hasY0: p.contains(.y0))
+                },
+                roundingShift: scale + gridLog, grid: Int64(1 << gridLog),
+                range: Int64(range.lowerBound)...Int64(range.upperBound))
+        }
+        allX0 = rules.rules.allSatisfy { $0.everyProductContains(.x0) }
+        usesTag = rules.dt != nil || rules.variables.contains(.t)
+        usedTraces = rules.variables
+        x1 = Array(repeating: 0, count: nPre)
+        x2 = Array(repeating: 0, count: nPre)
+        y1 = Array(repeating: 0, count: nPost)
+        y2 = Array(repeating: 0, count: nPost)
+        y3 = Array(repeating: 0, count: nPost)
+        preFlag = Array(repeating: 0, count: nPre)
+        postFlag = Array(repeating: 0, count: nPost)
+        tags = usesTag ? Array(repeating: 0, count: nPre * nPost) : []
+        rowSums = Array(repeating: 0, count: nPost)
+        rowTagSums = Array(repeating: 0, count: nPost)
+        rowNonZero = Array(repeating: 0, count: nPost)
+    }
+
+    /// `decay_trace(x, tau) = x - x/tau` with the fraction rounded up with probability
+    /// equal to it (loihi-model.md §3). tau 0: no decay; tau 1: nothing is kept.
+    @inline(__always)
+    static func decayTrace(_ x: Int32, tau: Int, random: inout ChipRandom) -> Int32 {
+        if tau == 0 || x == 0 { return x }
+        if tau == 1 { return 0 }
+        let t = Int32(tau)
+        var decrement = x / t
+        let remainder = x % t
+        if remainder != 0 && random.below(UInt64(tau)) < UInt64(remainder) { decrement += 1 }
+        return x - decrement
+    }
+
+    private static func updateTrace(
+        _ trace: inout [Int32], _ parameters: TraceParameters, flags: UnsafePointer<UInt8>,
+        random: inout ChipRandom
+    ) {
+        let impulse = Int32(parameters.impulse)
+        let tau = parameters.tau
+        trace.withUnsafeMutableBufferPointer { x in
+            for i in x.indices {
+                let decayed = decayTrace(x[i], tau: tau, random: &random)
+                x[i] = min(127, decayed + impulse * Int32(flags[i]))
+            }
+        }
+    }
+
+    /// Step 5 of loihi-model.md §2 for this connection: traces of this step, then the rule
+    /// if the epoch ends at `step`. `sourceFlags` marks every source that fired this step.
+    func learn(
+        step: Int, connection c: ConnectionRuntime, sourceFlags: UnsafePointer<UInt8>,
+        preSpikes: UnsafeBufferPointer<Int32>, postSpikes: UnsafeBufferPointer<Int32>,
+        rewardNow: Bool, random: inout ChipRandom, counts: UnsafeMutablePointer<CoreStepCounts>
+    ) {
+        // Epoch membership (x0, y0, r0).
+        let preBase = Int32(c.sourceStart)
+        let postBase = Int32(c.targetStart)
+        for s in preSpikes {
+            let i = Int(s - preBase)
+            if preFlag[i] == 0 {
+                preFlag[i] = 1
+                preList.append(Int32(i))
+            }
+        }
+        for s in postSpikes {
+            let j = Int(s - postBase)
+            if postFlag[j] == 0 {
+                postFlag[j] = 1
+                postList.append(Int32(j))
+            }
+        }
+        if rewardNow { r0 = true }
+
+        // Traces, in a fixed order so the random draws are reproducible.
+        let preFlags = sourceFlags + c.sourceStart
+        let postFlags = sourceFlags + c.targetStart
+        var preTraceCount = 0
+        var postTraceCount = 0
+        if usedTraces.contains(.x1) {
+            Self.updateTrace(&x1, spec.x1, flags: preFlags, random: &random)
+            preTraceCount += 1
+        }
+        if usedTraces.contains(.x2) {
+            Self.updateTrace(&x2, spec.x2, flags: preFlags, random: &random)
+            preTraceCount += 1
+        }
+        if usedTraces.contains(.y1) {
+            Self.updateTrace(&y1, spec.y1, flags: postFlags, random: &random)
+            postTraceCount += 1
+        }
+        if usedTraces.contains(.y2) {
+            Self.updateTrace(&y2, spec.y2, flags: postFlags, random: &random)
+            postTraceCount += 1
+        }
+        if usedTraces.contains(.y3) {
+            Self.updateTrace(&y3, spec.y3, flags: postFlags, random: &random)
+            postTraceCount += 1
+        }
+        let usesR1 = usedTraces.contains(.r1)
+        if usesR1 {
+            // With tau 0 or 1 r1 equals this step's reward (loihi-model.md §3).
+            let impulse = Int32(spec.r1.impulse) * (rewardNow ? 1 : 0)
+            r1 = spec.r1.tau <= 1 ? min(127, impulse)
+                : min(127, Self.decayTrace(r1, tau: spec.r1.tau, random: &random) + impulse)
+        }
+        // Every core holding posts keeps its own copy of the presynaptic traces.
+        for (core, count) in postsPerCore {
+            counts[core].traceUpdates += preTraceCount * nPre + postTraceCount * count + (usesR1 ? 1 : 0)
+        }
+
+        guard (step + 1) % epoch == 0 else { return }
+        for (core, count) in postsPerCore {
+            counts[core].learningEpochs = 1
+            counts[core].plasticSynapsesSwept += count * nPre
+        }
+        if epoch > 1 {
+            preList.sort()
+            postList.sort()
+        }
+        evaluate(connection: c, random: &random, counts: counts)
+        for i in preList { preFlag[Int(i)] = 0 }
+        for j in postList { postFlag[Int(j)] = 0 }
+        preList.removeAll(keepingCapacity: true)
+        postList.removeAll(keepingCapacity: true)
+        r0 = false
+        qValid = false
+    }
+
+    @inline(__always)
+    private func preValue(_ f: RuleFactor, _ i: Int) -> Int64 {
+        let raw: Int32
+        switch f.variable {
+        case .x0: raw = Int32(preFlag[i])
+        case .x1: raw = x1[i]
+        default: raw = x2[i]
+        }
+        return Int64(raw) + Int64(f.offset)
+    }
+
+    @inline(__always)
+    private func postValue(_ f: RuleFactor, _ j: Int) -> Int64 {
+        let raw: Int32
+        switch f.variable {
+        case .y0: raw = Int32(postFlag[j])
+        case .y1: raw = y1[j]
+        case .y2: raw = y2[j]
+        default: raw = y3[j]
+        }
+        return Int64(raw) + Int64(f.offset)
+    }
+
+    @inline(__always)
+    private func synapseValue(_ f: RuleFactor, _ k: Int, _ c: ConnectionRuntime) -> Int64 {
+        let raw = f.variable == .w ? Int64(c.mantissa[k]) : Int64(tags[k])
+        return raw + Int64(f.offset)
+    }
+
+    private func globalValue(_ f: RuleFactor) -> Int64 {
+        let raw: Int64 = f.variable == .r0 ? (r0 ? 1 : 0) : Int64(r1)
+        return raw + Int64(f.offset)
+    }
+
+    /// Column parts Q[rule][product][j] of every product, for rows visiting all posts.
+    private func buildColumnParts() {
+        q = []
+        for rule in compiled {
+            for p in rule.products {
+                var column = [Int64](repeating: 1, count: nPost)
+                for f in p.post {
+                    for j in 0..<nPost { column[j] *= postValue(f, j) }
+                }
+                q.append(column)
+            }
+        }
+        qValid = true
+    }
+
+    /// Rounds `sum` (at scale 2^shift) stochastically to the grid and returns the change.
+    @inline(__always)
+    private static func rounded(_ sum: Int64, _ rule: CompiledRule, _ random: inout ChipRandom) -> Int64 {
+        let shift = rule.roundingShift
+        if shift == 0 { return sum }
+        let floor = sum >> Int64(shift)
+        let remainder = UInt64(sum & ((1 << Int64(shift)) - 1))
+        let up: Int64 = remainder != 0 && random.roundsUp(remainder: remainder, shift: shift) ? 1 : 0
+        return (floor + up) * rule.grid
+    }
+
+    private func evaluate(connection c: ConnectionRuntime, random: inout ChipRandom,
+                          counts: UnsafeMutablePointer<CoreStepCounts>)
+    {
+        let productCount = compiled.reduce(0) { $0 + $1.products.count }
+        // Row part per product: coefficient * global factors (pre factors added per row).
+        var globalPart = [Int64](repeating: 0, count: productCount)
+        var flat = 0
+        for rule in compiled {
+            for p in rule.products {
+                var value = p.coefficient
+                for f in p.global { value *= globalValue(f) }
+                globalPart[flat] = value
+                flat += 1
+            }
+        }
+        var rowPart = [Int64](repeating: 0, count: productCount)
+        let rows: [Int32] = allX0 ? preList : Array(0..<Int32(nPre))
+        let dwRule = compiled.first { $0.target == .dw }
+        let dtRule = compiled.first { $0.target == .dt }
+        let dwCount = dwRule?.products.count ?? 0
+
+        for i32 in rows {
+            let i = Int(i32)
+            var anyRow = false
+            var onlyY0 = true
+            flat = 0
+            for rule in compiled {
+                for p in rule.products {
+                    var value = globalPart[flat]
+                    if value != 0 { for f in p.pre { value *= preValue(f, i) } }
+                    rowPart[flat] = value
+                    if value != 0 {
+                        anyRow = true
+                        if !p.hasY0 { onlyY0 = false }
+                    }
+                    flat += 1
+                }
+            }
+            if !anyRow { continue }
+
+            @inline(__always)
+            func apply(_ j: Int, _ dwSum: Int64, _ dtSum: Int64, _ nonZero: Bool) {
+                guard nonZero else { return }
+                counts[Int(postCore[j])].plasticSynapseUpdatesProcessed += 1
+                let k = i * nPost + j
+                if let rule = dwRule, dwSum != 0 {
+                    let change = Self.rounded(dwSum, rule, &random)
+                    if change != 0 {
+                        let w = Int64(c.mantissa[k])
+                        let updated = min(max(w + change, rule.range.lowerBound), rule.range.upperBound)
+                        if updated != w { c.setMantissa(Int(updated), at: k) }
+                    }
+                }
+                if let rule = dtRule, dtSum != 0 {
+                    let change = Self.rounded(dtSum, rule, &random)
+                    let t = Int64(tags[k])
+                    tags[k] = Int16(min(max(t + change, rule.range.lowerBound), rule.range.upperBound))
+                }
+            }
+
+            if onlyY0 {
+                // Event-driven columns: only posts that spiked in the epoch.
+                for j32 in postList {
+                    let j = Int(j32)
+                    let k = i * nPost + j
+                    var sums: (Int64, Int64) = (0, 0)
+                    var nonZero = false
+                    flat = 0
+                    for rule in compiled {
+                        var sum: Int64 = 0
+                        for p in rule.products {
+                            var value = rowPart[flat]
+                            flat += 1
+                            if value == 0 { continue }
+                            for f in p.post { value *= postValue(f, j) }
+                            for f in p.synapse { value *= synapseValue(f, k, c) }
+                            if value != 0 {
+                                nonZero = true
+                                sum += value
+                            }
+                        }
+                        if rule.target == .dw { sums.0 = sum } else { sums.1 = sum }
+                    }
+                    apply(j, sums.0, sums.1, nonZero)
+                }
+            } else {
+                if !qValid { buildColumnParts() }
+                evaluateFullRow(i: i, rowPart: rowPart, dwCount: dwCount, connection: c)
+                rowSums.withUnsafeBufferPointer { dw in
+                    rowTagSums.withUnsafeBufferPointer { dt in
+                        rowNonZero.withUnsafeBufferPointer { nz in
+                            for j in 0..<nPost where nz[j] != 0 { apply(j, dw[j], dt[j], true) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sums of one row over all posts into `rowSums` / `rowTagSums`, with `rowNonZero`
+    /// marking posts where any product is non-zero. Vectorisable loops per product.
+    private func evaluateFullRow(i: Int, rowPart: [Int64], dwCount: Int, connection c: ConnectionRuntime) {
+        let n = nPost
+        rowSums.withUnsafeMutableBufferPointer { dw in
+            rowTagSums.withUnsafeMutableBufferPointer { dt in
+                rowNonZero.withUnsafeMutableBufferPointer { nz in
+                    for j in 0..<n {
+                        dw[j] = 0
+                        dt[j] = 0
+                        nz[j] = 0
+                    }
+                    var flat = 0
+                    for rule in compiled {
+                        let out = rule.target == .dw ? dw : dt
+                        for p in rule.products {
+                            let a = rowPart[flat]
+                            let column = q[flat]
+                            flat += 1
+                            if a == 0 { continue }
+                            column.withUnsafeBufferPointer { col in
+                                if p.synapse.isEmpty {
+                                    for j in 0..<n {
+                                        let value = a &* col[j]
+                                        out[j] &+= value
+                                        nz[j] |= value != 0 ? 1 : 0
+                                    }
+                                } else {
+                                    for j in 0..<n {
+                                        var value = a &* col[j]
+                                        let k = i * n + j
+                                        for f in p.synapse { value &*= synapseValue(f, k, c) }
+                                        out[j] &+= value
+                                        nz[j] |= value != 0 ? 1 : 0
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        _ = dwCount
+    }
+}

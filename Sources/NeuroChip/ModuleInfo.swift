@@ -1,1 +1,0 @@
-// NeuroChip module — placeholder until its first real file lands; removed then.

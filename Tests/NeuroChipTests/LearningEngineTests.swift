@@ -1,0 +1,237 @@
+import Foundation
+import Testing
+
+@testable import NeuroChip
+
+// nbp-circuit.md §4: +2 when pre and post fire together with reward, -2 without.
+let nbpRule = "dw = 4*x0*y0*r1 - 2*x0*y0"
+
+@Test func nbpRuleRewardGatesSignOfUpdate() throws {
+    // W is post x pre: W[0] = [10, -20], W[1] = [30, 254].
+    let chip = try ChipSimulator(plasticBench(nPre: 2, nPost: 2, weights: [10, -20, 30, 254], rule: nbpRule,
+                                              rewardSteps: [1]))
+    try runBench(chip, steps: 5, pre: [1: [0], 3: [1]], post: [1: [0, 1], 3: [0, 1]])
+    // step 1: pre 0 with both posts, rewarded -> +2; step 3: pre 1, no reward -> -2
+    // (254 - 2 = 252).
+    #expect(try chip.weights(of: "W") == [12, -22, 32, 252])
+    let total = chip.totals.chip
+    #expect(total.plasticSynapseUpdatesProcessed == 4)
+    #expect(total.plasticSynapsesSwept == 4 * 5, "every epoch sweeps all 4 synapses on the chip")
+    #expect(total.learningEpochs == 5)
+}
+
+@Test func nbpRuleNeedsCoincidenceInTheSameStep() throws {
+    let chip = try ChipSimulator(plasticBench(nPre: 1, nPost: 1, weights: [100], rule: nbpRule, rewardSteps: [2, 3]))
+    try runBench(chip, steps: 6, pre: [1: [0], 3: [0]], post: [2: [0], 4: [0]])
+    #expect(try chip.weights(of: "W") == [100])
+    #expect(chip.totals.chip.plasticSynapseUpdatesProcessed == 0)
+}
+
+@Test func weightIsReadBeforeLearning() throws {
+    // Exponent 0 this time so the delivered current shows the weight: 10 * 64.
+    var net = plasticBench(nPre: 1, nPost: 1, weights: [10], rule: nbpRule, rewardSteps: [1])
+    net.connections[0].exponent = 0
+    let chip = try ChipSimulator(net)
+    try runBench(chip, steps: 2, pre: [1: [0]], post: [1: [0]])
+    #expect(try chip.weights(of: "W") == [12])
+    chip.step()
+    #expect(try chip.state(of: "h").u == [640], "the spike of step 1 carried the weight before its update")
+    chip.step()
+    #expect(try chip.state(of: "h").u == [0])
+}
+
+@Test(arguments: [
+    (SignMode.mixed, 254, 1, 254), (SignMode.mixed, -256, -1, -256), (SignMode.excitatory, 255, 1, 255),
+    (SignMode.excitatory, 0, -1, 0), (SignMode.inhibitory, 0, 1, 0), (SignMode.inhibitory, -255, -1, -255),
+    (SignMode.excitatory, 254, 1, 255), (SignMode.inhibitory, -254, -1, -255),
+])
+func clampingAtBothEnds(mode: SignMode, start: Int, direction: Int, expected: Int) throws {
+    let rule = direction > 0 ? "dw = 4*x0*y0" : "dw = -4*x0*y0"
+    let chip = try ChipSimulator(plasticBench(nPre: 1, nPost: 1, weights: [start], rule: rule, signMode: mode))
+    try runBench(chip, steps: 2, pre: [1: [0]], post: [1: [0]])
+    #expect(try chip.weights(of: "W") == [expected])
+}
+
+@Test func epochBoundaries() throws {
+    // tEpoch 3: epochs are steps 0-2, 3-5, 6-8; the rule runs at steps 2, 5, 8.
+    let chip = try ChipSimulator(plasticBench(nPre: 2, nPost: 1, weights: [0, 0], rule: "dw = -2*x0*y0", epoch: 3))
+    // pre 0 at 0 and post at 2: same epoch -> -2 at step 2. pre 1 at 5, post at 6: different epochs.
+    var pre: [Int: [Int]] = [0: [0], 5: [1]]
+    var post: [Int: [Int]] = [2: [0], 6: [0]]
+    try runBench(chip, steps: 2, pre: pre, post: post)
+    #expect(try chip.weights(of: "W") == [0, 0], "nothing before the epoch ends")
+    pre = pre.filter { $0.key >= 2 }.reduce(into: [:]) { $0[$1.key - 2] = $1.value }
+    post = post.filter { $0.key >= 2 }.reduce(into: [:]) { $0[$1.key - 2] = $1.value }
+    try runBench(chip, steps: 7, pre: pre, post: post)
+    #expect(try chip.weights(of: "W") == [-2, 0])
+    #expect(chip.totals.chip.learningEpochs == 3)
+}
+
+@Test func rewardSetsR0ForTheWholeEpoch() throws {
+    // r0 is 1 if the reward fired anywhere in the epoch (steps 0-3 here).
+    let chip = try ChipSimulator(plasticBench(nPre: 1, nPost: 1, weights: [0], rule: "dw = 2*x0*r0", epoch: 4,
+                                              rewardSteps: [0]))
+    try runBench(chip, steps: 4, pre: [3: [0]], post: [:])
+    #expect(try chip.weights(of: "W") == [2])
+}
+
+@Test func traceTau0And1() throws {
+    // x1: impulse 50, tau 0 (no decay, saturates at 127); y1: impulse 7, tau 1.
+    let chip = try ChipSimulator(plasticBench(
+        nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*x1*y1", signMode: .excitatory,
+        traces: { var l = $0; l.x1 = TraceParameters(impulse: 50, tau: 0); l.y1 = TraceParameters(impulse: 7, tau: 1); return l }))
+    let learning = try #require(chip.connections[0].learning)
+    var x1: [Int32] = []
+    var y1: [Int32] = []
+    try runBench(chip, steps: 1, pre: [:], post: [:])
+    for s in 1..<6 {
+        if s != 4 { try chip.inject(generator: "pre", channels: [0]) }
+        if s == 2 { try chip.inject(generator: "drive", channels: [0]) }
+        chip.step()
+        x1.append(learning.x1[0])
+        y1.append(learning.y1[0])
+    }
+    #expect(x1 == [50, 100, 127, 127, 127])
+    #expect(y1 == [0, 0, 7, 0, 0])
+}
+
+@Test func traceDecayLargerTauDeterministicOnGrid() throws {
+    // tau 4 from 127 is stochastic, so start from an impulse of 64: 64 -> 48 -> 36 -> 27
+    // are exact (64/4, 48/4, 36/4 have no fraction).
+    let chip = try ChipSimulator(plasticBench(
+        nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*x1", signMode: .excitatory,
+        traces: { var l = $0; l.x1 = TraceParameters(impulse: 64, tau: 4); return l }))
+    let learning = try #require(chip.connections[0].learning)
+    try chip.inject(generator: "pre", channels: [0])
+    chip.step()
+    var seen: [Int32] = [learning.x1[0]]
+    for _ in 0..<3 {
+        chip.step()
+        seen.append(learning.x1[0])
+    }
+    #expect(seen == [64, 48, 36, 27])
+    chip.step()
+    // 27 - 27/4 = 27 - 6.75: 21 (prob 0.75) or 20 (prob 0.25).
+    #expect([20, 21].contains(learning.x1[0]))
+}
+
+@Test func traceDecayDistributionChiSquare() {
+    // x = 15, tau = 4: decrement 3 + Bernoulli(3/4).
+    var random = ChipRandom(seed: 99)
+    var counts = [0, 0]
+    let n = 40_000
+    for _ in 0..<n {
+        let x = LearningRuntime.decayTrace(15, tau: 4, random: &random)
+        counts[x == 11 ? 0 : 1] += 1
+        #expect(x == 11 || x == 12)
+    }
+    let expected = [0.75 * Double(n), 0.25 * Double(n)]
+    let chi = zip(counts, expected).reduce(0.0) { $0 + pow(Double($1.0) - $1.1, 2) / $1.1 }
+    #expect(chi < 10.83, "chi-square \(chi) with 1 degree of freedom (p = 0.001)")
+}
+
+@Test(arguments: [("dw = 3*2^-3*x0*y0", SignMode.excitatory, 0.375), ("dw = 2^-1*x0*y0", SignMode.mixed, 0.25),
+                  ("dw = -5*2^-4*x0*y0", SignMode.excitatory, 0.6875)])
+func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Double) throws {
+    // 60 x 60 synapses, all co-firing once: each gets floor or floor + grid.
+    let n = 60
+    let start = mode == .mixed ? 0 : 100
+    let chip = try ChipSimulator(plasticBench(nPre: n, nPost: n, weights: Array(repeating: start, count: n * n),
+                                              rule: rule, signMode: mode, seed: 4242))
+    try runBench(chip, steps: 2, pre: [1: Array(0..<n)], post: [1: Array(0..<n)])
+    let weights = try chip.weights(of: "W")
+    let grid = mode.weightStep
+    // Exact change = value (in weight units); outcomes floor(value/grid)*grid and +grid.
+    let value: Double = rule.hasPrefix("dw = -5") ? -5.0 / 16 : (rule.contains("3*2^-3") ? 3.0 / 8 : 0.5)
+    let floorChange = Int((value / Double(grid)).rounded(.down)) * grid
+    var ups = 0
+    for w in weights {
+        #expect(w == start + floorChange || w == start + floorChange + grid)
+        if w == start + floorChange + grid { ups += 1 }
+    }
+    let total = Double(n * n)
+    let expected = [upProbability * total, (1 - upProbability) * total]
+    let observed = [Double(ups), total - Double(ups)]
+    let chi = zip(observed, expected).reduce(0.0) { $0 + pow($1.0 - $1.1, 2) / $1.1 }
+    #expect(chi < 10.83, "chi-square \(chi) with 1 degree of freedom (p = 0.001)")
+}
+
+@Test func uniformDrawsChiSquare() {
+    var random = ChipRandom(seed: 7)
+    var bins = [Int](repeating: 0, count: 10)
+    let n = 100_000
+    for _ in 0..<n { bins[Int(random.below(10))] += 1 }
+    let e = Double(n) / 10
+    let chi = bins.reduce(0.0) { $0 + pow(Double($1) - e, 2) / e }
+    #expect(chi < 27.88, "chi-square \(chi) with 9 degrees of freedom (p = 0.001)")
+}
+
+@Test func stochasticRunsAreDeterministicUnderASeed() throws {
+    func run(seed: UInt64) throws -> [Int] {
+        var net = plasticBench(nPre: 20, nPost: 20, weights: Array(repeating: 0, count: 400),
+                               rule: "dw = 2^-2*x1*y0 - 2^-3*y1*x0",
+                               traces: { var l = $0; l.x1 = .init(impulse: 40, tau: 3); l.y1 = .init(impulse: 30, tau: 5); return l },
+                               seed: seed)
+        net.probes = [ProbeSpec(name: "w", kind: .weights, target: "W", interval: 5)]
+        let chip = try ChipSimulator(net)
+        var state = ChipRandom(seed: 11)
+        for _ in 0..<30 {
+            try chip.inject(generator: "pre", channels: (0..<20).filter { _ in state.below(4) == 0 })
+            try chip.inject(generator: "drive", channels: (0..<20).filter { _ in state.below(4) == 0 })
+            chip.step()
+        }
+        return try chip.weights(of: "W") + chip.probeRecords[0].data.flatMap { $0 }
+    }
+    let a = try run(seed: 5)
+    #expect(a == (try run(seed: 5)))
+    #expect(a != (try run(seed: 6)), "a different seed changes the stochastic rounding")
+    #expect(a.contains { $0 != 0 })
+}
+
+/// Reference: the rule evaluated on every synapse with exact rationals (deterministic
+/// rules only), against the event-driven engine.
+@Test func eventDrivenMatchesFullSweepReference() throws {
+    let nPre = 12
+    let nPost = 9
+    var state = ChipRandom(seed: 3)
+    let initial = (0..<(nPre * nPost)).map { _ in Int(state.below(200)) * 2 - 200 }
+    for rule in [nbpRule, "dw = 2*x0*y0 - 4*x0*r1", "dw = 2*y0*(x1 - 1)", "dw = -2*x0 + 6*y0*r0"] {
+        let chip = try ChipSimulator(plasticBench(nPre: nPre, nPost: nPost, weights: initial, rule: rule,
+                                                  rewardSteps: [2, 5, 6]))
+        var w = initial  // post x pre
+        var preSteps: [Int: [Int]] = [:]
+        var postSteps: [Int: [Int]] = [:]
+        for s in 1..<9 {
+            preSteps[s] = (0..<nPre).filter { _ in state.below(3) == 0 }
+            postSteps[s] = (0..<nPost).filter { _ in state.below(3) == 0 }
+        }
+        let parsed = try LearningRuleParser.parse(rule)
+        for s in 0..<9 {
+            let reward = [2, 5, 6].contains(s) ? 1 : 0
+            for j in 0..<nPost {
+                for i in 0..<nPre {
+                    let x0 = preSteps[s]?.contains(i) == true ? 1 : 0
+                    let y0 = postSteps[s]?.contains(j) == true ? 1 : 0
+                    var dw = 0
+                    for p in parsed.products {
+                        var value = p.mantissa << p.exponent
+                        for f in p.factors {
+                            let raw: Int
+                            switch f.variable {
+                            case .x0, .x1: raw = x0  // x1 with impulse 1, tau 1
+                            case .y0: raw = y0
+                            case .r0, .r1: raw = reward
+                            default: raw = 0
+                            }
+                            value *= raw + f.offset
+                        }
+                        dw += value
+                    }
+                    w[j * nPre + i] = min(254, max(-256, w[j * nPre + i] + dw))
+                }
+            }
+        }
+        try runBench(chip, steps: 9, pre: preSteps, post: postSteps)
+        #expect(try chip.weights(of: "W") == w, "rule \(rule)")
+    }
+}
