@@ -1,5 +1,6 @@
 import Foundation
 import SynfireData
+import SynfireIO
 
 /// What `synfire ste train` / `eval` report (also written as result.json).
 public struct STERunSummary: Codable, Sendable {
@@ -39,36 +40,39 @@ public enum STEPipeline {
         return values
     }
 
-    public static func loadSplits(dataDirectory: String?, limit: Int?) throws -> (DataSplits, String?) {
+    /// MNIST split per spec §4.4, the embedded-subset notice (if any) and dataset records.
+    public static func loadSplits(dataDirectory: String?, limit: Int?) throws
+        -> (splits: DataSplits, notice: String?, records: [DatasetRecord])
+    {
         let train = try DatasetCatalog.load(.mnist, split: .train, dataDirectory: dataDirectory)
         let test = try DatasetCatalog.load(.mnist, split: .test, dataDirectory: dataDirectory)
         let notice = train.notice ?? test.notice
-        return (try DataSplits(trainSet: train.dataset, testSet: test.dataset, limit: limit), notice)
+        let records = [train, test].map {
+            DatasetRecord(
+                name: $0.dataset.name, split: $0.dataset.split.rawValue, count: $0.dataset.count, sha256: $0.sha256)
+        }
+        return (try DataSplits(trainSet: train.dataset, testSet: test.dataset, limit: limit), notice, records)
     }
 
     public static func train(
         options: STETrainingOptions, splits: DataSplits, datasetNotice: String?, runDirectory: STERunDirectory,
         log: (String) -> Void
     ) throws -> STERunSummary {
-        try runDirectory.writeJSON(options, to: "config.json")
         let trainer = try STETrainer(options: options, splits: splits)
         log(
             "ste: \(trainer.spec.name) (\(trainer.spec.parameterCount) parameters), \(options.mode.rawValue) mode, "
                 + "\(splits.train.count) train / \(splits.validation.count) validation / \(splits.test.count) test images")
-        var history: [EpochReport] = []
         let outcome = try trainer.train { report, isBest in
-            history.append(report)
-            try runDirectory.writeMetrics(history)
-            // Checkpoint of the kept parameters, so an interrupted run can still be evaluated.
-            if isBest { try ModelArchive.save(trainer.network, to: runDirectory.file("weights.npz")) }
+            try runDirectory.appendMetrics(report)
+            // The kept parameters so far, so an interrupted run can still be evaluated.
+            if isBest { try runDirectory.run.writeWeights(try ModelArchive.archive(trainer.network)) }
             log(
                 String(
                     format: "epoch %d/%d  lr %.2e  loss %.4f  train acc %.4f  val err %.4f  val loss %.4f  %.1fs (%.0f samples/s)",
                     report.epoch, options.epochs, report.learningRate, report.trainLoss, report.trainAccuracy,
                     report.validationError, report.validationLoss, report.seconds, report.samplesPerSecond))
         }
-        try runDirectory.writeMetrics(outcome.history)
-        try ModelArchive.save(trainer.network, to: runDirectory.file("weights.npz"))
+        try runDirectory.run.writeWeights(try ModelArchive.archive(trainer.network))
         log("ste: kept parameters of epoch \(outcome.bestEpoch); evaluating on \(splits.test.count) test images")
         var summary = try evaluate(
             network: trainer.network, options: options, test: splits.test, runDirectory: runDirectory, log: log)
@@ -129,7 +133,7 @@ public enum STEPipeline {
                     result.readoutDigitAccuracy, result.readoutDirectionAccuracy))
         }
         if let runDirectory {
-            try runDirectory.writeText(
+            try runDirectory.writePlot(
                 LinePlot.svg(
                     title: "\(network.spec.name) \(options.mode.rawValue.uppercased()): test accuracy vs time steps",
                     xLabel: "time steps T (log2)", yLabel: "test accuracy",
@@ -138,13 +142,13 @@ public enum STEPipeline {
                             label: "spiking inference", points: summary.accuracyByTimeSteps.map {
                                 (Double($0.timeSteps), $0.meanAccuracy)
                             })
-                    ], logX: true), to: "accuracy_vs_timesteps.svg")
+                    ], logX: true), name: "accuracy_vs_timesteps")
         }
         return summary
     }
 
     static func writePlots(history: [EpochReport], summary: STERunSummary, runDirectory: STERunDirectory) throws {
-        try runDirectory.writeText(
+        try runDirectory.writePlot(
             LinePlot.svg(
                 title: "\(summary.network): training", xLabel: "epoch", yLabel: "accuracy",
                 series: [
@@ -153,6 +157,6 @@ public enum STEPipeline {
                         points: history.map { (Double($0.epoch), $0.trainAccuracy) }),
                     LinePlot.Series(
                         label: "validation (1 frame)", points: history.map { (Double($0.epoch), 1 - $0.validationError) }),
-                ]), to: "learning_curve.svg")
+                ]), name: "learning_curve")
     }
 }

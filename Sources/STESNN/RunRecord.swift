@@ -1,21 +1,37 @@
 import Foundation
 import SynfireIO
 
-/// Files of a training run directory (config.json, metrics.jsonl, weights.npz, result.json,
-/// plots), every one written atomically so a failed run leaves no half-written file.
+/// A training run on disk through SynfireIO's `RunDirectory`: config.json (a `RunConfig`
+/// whose parameters are the `STETrainingOptions`), metrics.jsonl (one `EpochReport` per
+/// line), weights.npz, result.json and plots/*.svg — each file written atomically.
 public struct STERunDirectory {
-    public let path: String
+    public let run: RunDirectory
+    public var path: String { run.path }
 
-    public init(path: String) throws {
+    /// Starts a new run; refuses a directory that already holds one.
+    public static func create(
+        at path: String, options: STETrainingOptions, datasets: [DatasetRecord]
+    ) throws -> STERunDirectory {
         guard !path.isEmpty else {
             throw STEError.invalidParameter(name: "run directory", value: path, expected: "a directory path (--out)")
         }
-        self.path = path
+        guard case .object(let parameters) = try RecordValue(encoding: options) else {
+            throw STEError.invalidParameter(name: "options", value: "\(options)", expected: "a JSON object")
+        }
+        let config = RunConfig(
+            command: "ste train", seed: options.seed, datasets: datasets, parameters: parameters)
+        return STERunDirectory(run: try RunDirectory.create(at: path, config: config))
+    }
+
+    /// Opens a finished (or interrupted) run and recovers its options.
+    public static func open(at path: String) throws -> (STERunDirectory, STETrainingOptions) {
+        let run = try RunDirectory.open(at: path)
+        let data = try JSONEncoder().encode(RecordValue.object(run.config.parameters))
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            return (STERunDirectory(run: run), try JSONDecoder().decode(STETrainingOptions.self, from: data))
         } catch {
-            throw STEError.invalidParameter(
-                name: "run directory", value: path, expected: "a creatable directory (\(error.localizedDescription))")
+            throw STEError.missingParameters(
+                "\(run.configPath) does not describe an STE run (\(error)) — pass a directory written by 'synfire ste train'")
         }
     }
 
@@ -27,20 +43,12 @@ public struct STERunDirectory {
         try AtomicFile.write(data: try encoder.encode(value), to: file(name))
     }
 
-    /// Rewrites metrics.jsonl with one compact JSON object per epoch.
-    public func writeMetrics(_ history: [EpochReport]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var data = Data()
-        for report in history {
-            data.append(try encoder.encode(report))
-            data.append(0x0A)
-        }
-        try AtomicFile.write(data: data, to: file("metrics.jsonl"))
+    public func appendMetrics(_ report: EpochReport) throws {
+        try run.appendMetrics(report)
     }
 
-    public func writeText(_ text: String, to name: String) throws {
-        try AtomicFile.write(data: Data(text.utf8), to: file(name))
+    public func writePlot(_ svg: String, name: String) throws {
+        try AtomicFile.write(string: svg, to: try run.plotPath(name, extension: "svg"))
     }
 }
 

@@ -45,9 +45,9 @@ struct STETrainCommand: AsyncParsableCommand {
                 architecture: try NetworkArchitecture(parsing: arch), mode: try IntegrationMode(parsing: mode),
                 timeSteps: timesteps, epochs: epochs, batchSize: batchSize, seed: seed, limit: limit,
                 evaluationRuns: runs, twoChannelEvents: twoChannel, shiftedHinge: shiftedHinge)
-            let (splits, notice) = try STEPipeline.loadSplits(dataDirectory: data, limit: limit)
+            let (splits, notice, records) = try STEPipeline.loadSplits(dataDirectory: data, limit: limit)
             if let notice { logLine(notice) }
-            let directory = try STERunDirectory(path: out)
+            let directory = try STERunDirectory.create(at: out, options: options, datasets: records)
             let summary = try STEPipeline.train(
                 options: options, splits: splits, datasetNotice: notice, runDirectory: directory, log: logLine)
             logLine(
@@ -76,12 +76,7 @@ struct STEEvalCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             setBLASThreads(threads)
-            let directory = try STERunDirectory(path: run)
-            let configPath = directory.file("config.json")
-            guard let data = FileManager.default.contents(atPath: configPath) else {
-                throw STEError.missingParameters("\(configPath) not found")
-            }
-            var options = try JSONDecoder().decode(STETrainingOptions.self, from: data)
+            var (directory, options) = try STERunDirectory.open(at: run)
             if let timesteps { options.timeSteps = timesteps }
             if let runs { options.evaluationRuns = runs }
             try options.validate()
@@ -91,7 +86,7 @@ struct STEEvalCommand: AsyncParsableCommand {
                 network.parameters = format.quantised(network.parameters)
                 logLine("ste: fixed-point inference, \(bits) bits, \(format.fractionalBits) fractional")
             }
-            let (splits, notice) = try STEPipeline.loadSplits(dataDirectory: self.data, limit: nil)
+            let (splits, notice, _) = try STEPipeline.loadSplits(dataDirectory: self.data, limit: nil)
             if let notice { logLine(notice) }
             let test = splits.test.prefix(limit ?? splits.test.count)
             var summary = try STEPipeline.evaluate(
