@@ -127,7 +127,9 @@ public func evaluateCI(
             what: "CI network input (event frame)", expected: generatorOfEvents.featuresPerFrame,
             actual: network.spec.inputFeatures)
     }
-    let outputNeuron = IFNeuron(threshold: network.spec.outputThreshold, carry: 1)
+    // Output IF units carry their membrane like the hidden ones (λ = 1 in CI; a DI network
+    // evaluated on events clears it every step, which makes it blind to frame order).
+    let outputNeuron = IFNeuron(threshold: network.spec.outputThreshold, carry: network.spec.neuron.carry)
     var unused = SeededGenerator(seed: 0)
     var digit = 0
     var digitAll = 0

@@ -136,3 +136,22 @@ import Testing
         #expect(throws: STEError.self) { try FixedPointFormat(totalBits: 1, parameters: blocks) }
     }
 }
+
+/// spec §9.2 item 9 (sanity part): a DI network cannot tell forward from reversed event
+/// streams, so its direction accuracy on the synthetic task is exactly 50 %.
+@Suite struct DirectionTaskTests {
+    @Test func diNetworkIsAtChanceOnDirection() throws {
+        var g = SeededGenerator(seed: 4)
+        var spec = try NetworkSpec.standard(.mlp, mode: .ci)
+        spec.neuron.carry = 0
+        spec.outputThreshold = 0
+        let net = try SpikingNetwork(spec: spec, generator: &g)
+        for b in net.parameters.indices {
+            net.parameters[b].biases = net.parameters[b].biases.map { _ in 1.6 * uniformFloat(&g) - 0.6 }
+        }
+        let images = try DatasetCatalog.loadEmbedded(.mnist, split: .test).dataset.prefix(6)
+        let result = try evaluateCI(network: net, images: images, timeSteps: 16)
+        #expect(result.directionAccuracy == 0.5)
+        #expect(result.sequences == 12)
+    }
+}
