@@ -42,18 +42,21 @@ import Testing
         #expect(STEPipeline.sweep(upTo: 5) == [1, 2, 4, 5])
     }
 
-    /// End-to-end on the full MNIST (slow; CI runs it with SYNFIRE_E2E=1): a short DI MLP
-    /// run must clearly learn, and CI mode must learn digits from the synthetic events.
+    /// End-to-end (slow; CI runs it with SYNFIRE_E2E=1): a short DI MLP-1024 run on the
+    /// embedded subset (833 training images, 15 epochs = 135 updates) must clearly learn,
+    /// and more time steps must not hurt.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["SYNFIRE_E2E"] == "1"))
     func e2eShortTrainingRunsLearn() throws {
-        let splits = try embeddedSplits(limit: 1000)
+        let train = try DatasetCatalog.loadEmbedded(.mnist, split: .train).dataset
+        let test = try DatasetCatalog.loadEmbedded(.mnist, split: .test).dataset
+        let splits = try DataSplits(trainSet: train, testSet: test, limit: nil)
         let options = try STETrainingOptions(
-            architecture: .mlp, mode: .di, timeSteps: 8, epochs: 5, seed: 1, evaluationRuns: 2)
+            architecture: .mlp, mode: .di, timeSteps: 8, epochs: 15, seed: 1, evaluationRuns: 2)
         let trainer = try STETrainer(options: options, splits: splits)
         _ = try trainer.train()
         let result = try evaluateDI(
             network: trainer.network, images: splits.test, sweep: [1, 8], runs: 2, seed: 9)
-        #expect((result.accuracy(at: 8) ?? 0) > 0.75)
+        #expect((result.accuracy(at: 8) ?? 0) > 0.6)
         #expect((result.accuracy(at: 8) ?? 0) >= (result.accuracy(at: 1) ?? 1) - 0.01)
     }
 }
