@@ -22,6 +22,7 @@ struct Synfire: AsyncParsableCommand {
             EnergyCommand.self,
             NBPCommand.self,
             ErrorPropCommand.self,
+            STECommand.self,
         ]
     )
 }
@@ -32,6 +33,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure throughput (build with -c release; prints JSON with --json).",
         subcommands: [
+            STEBenchCommand.self,
             BenchDataCommand.self,
             BenchChipCommand.self,
             BenchNBPCommand.self,

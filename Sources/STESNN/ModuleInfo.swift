@@ -1,1 +1,0 @@
-// STESNN module — placeholder until its first real file lands; removed then.

@@ -1,0 +1,19 @@
+import STESNN
+
+/// A small deterministic generator for tests (SplitMix64), independent of SynfireData.
+struct TestGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func randomFloats(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
+    var g = TestGenerator(seed: seed)
+    return (0..<count).map { _ in (2 * uniformFloat(&g) - 1) * scale }
+}
