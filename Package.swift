@@ -66,8 +66,8 @@ let package = Package(
             name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip"]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip"]),
-        .testTarget(name: "NBPTests", dependencies: ["NBP", "NeuroChip", "SynfireData"]),
-        .testTarget(name: "STESNNTests", dependencies: ["STESNN"]),
+        .testTarget(name: "NBPTests", dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel"]),
+        .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
         .testTarget(name: "SynfireCLITests", dependencies: ["synfire"]),
