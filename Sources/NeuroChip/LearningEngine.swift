@@ -70,6 +70,10 @@ final class LearningRuntime {
     var rowSums: [Int64]
     var rowTagSums: [Int64]
     var rowNonZero: [UInt8]
+    /// Column parts of the spiking posts, product-major, for the pair path.
+    var pairColumns: [Int64] = []
+    /// Some product reads w or t (those need the per-synapse path).
+    let hasSynapseFactors: Bool
 
     init(rules: RuleSet, spec: LearningSpec, signMode: SignMode, rewardGroup: Int?, nPre: Int, nPost: Int,
          postCore: [Int32])
@@ -111,6 +115,9 @@ final class LearningRuntime {
                 },
                 roundingShift: scale + gridLog, grid: Int64(1 << gridLog),
                 range: Int64(range.lowerBound)...Int64(range.upperBound))
+        }
+        hasSynapseFactors = rules.rules.contains { rule in
+            rule.products.contains { p in p.factors.contains { $0.variable.side == .synapse } }
         }
         allX0 = rules.rules.allSatisfy { $0.everyProductContains(.x0) }
         allY0 = rules.rules.allSatisfy { $0.everyProductContains(.y0) }
@@ -363,6 +370,86 @@ final class LearningRuntime {
                     let t = Int64(tg[k])
                     tg[k] = Int16(min(max(t + change, rule.range.lowerBound), rule.range.upperBound))
                 }
+            }
+
+            // Pair path: a dw-only rule without synapse factors whose products all contain
+            // x0 and y0 (nBP's `4*x0*y0*r1 - 2*x0*y0`, and any STDP-like epoch-1 rule) can
+            // only change (spiking pre) x (spiking post) pairs. The post factors are the
+            // same for every row, so they are taken once per epoch for the spiking posts
+            // (column parts), and each pair is a short dot product of row and column
+            // parts. Same synapses, same order, same draws as the per-synapse path below.
+            if allX0 && allY0, let rule = dwRule, dtRule == nil, !hasSynapseFactors {
+                let m = postList.count
+                if m == 0 { return }
+                let products = rule.products.count
+                pairColumns.removeAll(keepingCapacity: true)
+                for p in rule.products {
+                    for j32 in postList {
+                        var value: Int64 = 1
+                        for f in p.post { value *= postValue(f, Int(j32)) }
+                        pairColumns.append(value)
+                    }
+                }
+                let sh = rule.roundingShift
+                let mask = (Int64(1) &<< Int64(sh)) &- 1
+                let grid = rule.grid
+                let lo = rule.range.lowerBound
+                let hi = rule.range.upperBound
+                var processed = 0
+                pairColumns.withUnsafeBufferPointer { columns in
+                postList.withUnsafeBufferPointer { posts in
+                    for i32 in rows {
+                        let i = Int(i32)
+                        var anyRow = false
+                        for (index, p) in rule.products.enumerated() {
+                            var value = globalPart[index]
+                            if value != 0 { for f in p.pre { value *= preValue(f, i) } }
+                            rowPart[index] = value
+                            if value != 0 { anyRow = true }
+                        }
+                        if !anyRow { continue }
+                        let rowBase = i &* n
+                        rowPart.withUnsafeBufferPointer { a in
+                            for jj in 0..<m {
+                                var sum: Int64 = 0
+                                var nonZero = false
+                                var column = jj
+                                for index in 0..<products {
+                                    let value = a[index] &* columns[column]
+                                    column &+= m
+                                    sum &+= value
+                                    nonZero = nonZero || value != 0
+                                }
+                                if !nonZero { continue }
+                                let j = Int(posts[jj])
+                                counts[Int(core[j])].plasticSynapseUpdatesProcessed += 1
+                                processed &+= 1
+                                if sum == 0 { continue }
+                                var change = sum
+                                if sh != 0 {
+                                    let remainder = UInt64(bitPattern: sum & mask)
+                                    var up: Int64 = 0
+                                    if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
+                                    change = ((sum &>> Int64(sh)) &+ up) &* grid
+                                }
+                                if change == 0 { continue }
+                                let k = rowBase &+ j
+                                let w = Int64(mant[k])
+                                let updated = min(max(w &+ change, lo), hi)
+                                if updated == w { continue }
+                                mant[k] = Int16(truncatingIfNeeded: updated)
+                                if shift < 0 {
+                                    currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                                } else if hasPacked {
+                                    packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                }
+                            }
+                        }
+                    }
+                }
+                }
+                processedCount += processed
+                return
             }
 
             for i32 in rows {
