@@ -72,6 +72,10 @@ final class LearningRuntime {
     var rowNonZero: [UInt8]
     /// Column parts of the spiking posts, product-major, for the pair path.
     var pairColumns: [Int64] = []
+    /// Per spiking post of the pair path: sum, non-zero flag and synapses processed.
+    var pairSums: [Int64] = []
+    var pairNonZero: [Int32] = []
+    var pairHits: [Int] = []
     /// Some product reads w or t (those need the per-synapse path).
     let hasSynapseFactors: Bool
 
@@ -395,9 +399,18 @@ final class LearningRuntime {
                 let grid = rule.grid
                 let lo = rule.range.lowerBound
                 let hi = rule.range.upperBound
+                if pairSums.count < m {
+                    pairSums = [Int64](repeating: 0, count: m)
+                    pairNonZero = [Int32](repeating: 0, count: m)
+                    pairHits = [Int](repeating: 0, count: m)
+                }
                 var processed = 0
                 pairColumns.withUnsafeBufferPointer { columns in
                 postList.withUnsafeBufferPointer { posts in
+                pairSums.withUnsafeMutableBufferPointer { sums in
+                pairNonZero.withUnsafeMutableBufferPointer { nz in
+                pairHits.withUnsafeMutableBufferPointer { hits in
+                    for jj in 0..<m { hits[jj] = 0 }
                     for i32 in rows {
                         let i = Int(i32)
                         var anyRow = false
@@ -408,44 +421,56 @@ final class LearningRuntime {
                             if value != 0 { anyRow = true }
                         }
                         if !anyRow { continue }
-                        let rowBase = i &* n
-                        rowPart.withUnsafeBufferPointer { a in
+                        // Sums of all spiking posts first (vectorisable), then one pass
+                        // in post order that rounds (the draws) and stores.
+                        for jj in 0..<m {
+                            sums[jj] = 0
+                            nz[jj] = 0
+                        }
+                        for index in 0..<products {
+                            let a = rowPart[index]
+                            if a == 0 { continue }
+                            let column = columns.baseAddress! + index &* m
                             for jj in 0..<m {
-                                var sum: Int64 = 0
-                                var nonZero = false
-                                var column = jj
-                                for index in 0..<products {
-                                    let value = a[index] &* columns[column]
-                                    column &+= m
-                                    sum &+= value
-                                    nonZero = nonZero || value != 0
-                                }
-                                if !nonZero { continue }
-                                let j = Int(posts[jj])
-                                counts[Int(core[j])].plasticSynapseUpdatesProcessed += 1
-                                processed &+= 1
-                                if sum == 0 { continue }
-                                var change = sum
-                                if sh != 0 {
-                                    let remainder = UInt64(bitPattern: sum & mask)
-                                    var up: Int64 = 0
-                                    if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
-                                    change = ((sum &>> Int64(sh)) &+ up) &* grid
-                                }
-                                if change == 0 { continue }
-                                let k = rowBase &+ j
-                                let w = Int64(mant[k])
-                                let updated = min(max(w &+ change, lo), hi)
-                                if updated == w { continue }
-                                mant[k] = Int16(truncatingIfNeeded: updated)
-                                if shift < 0 {
-                                    currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
-                                } else if hasPacked {
-                                    packed[k] = ConnectionRuntime.pack(Int(updated), mode)
-                                }
+                                let value = a &* column[jj]
+                                sums[jj] &+= value
+                                nz[jj] |= value != 0 ? 1 : 0
+                            }
+                        }
+                        for jj in 0..<m {
+                            hits[jj] &+= Int(nz[jj])
+                        }
+                        let rowBase = i &* n
+                        for jj in 0..<m {
+                            let sum = sums[jj]
+                            if sum == 0 { continue }
+                            var change = sum
+                            if sh != 0 {
+                                let remainder = UInt64(bitPattern: sum & mask)
+                                var up: Int64 = 0
+                                if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
+                                change = ((sum &>> Int64(sh)) &+ up) &* grid
+                            }
+                            if change == 0 { continue }
+                            let k = rowBase &+ Int(posts[jj])
+                            let w = Int64(mant[k])
+                            let updated = min(max(w &+ change, lo), hi)
+                            if updated == w { continue }
+                            mant[k] = Int16(truncatingIfNeeded: updated)
+                            if shift < 0 {
+                                currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                            } else if hasPacked {
+                                packed[k] = ConnectionRuntime.pack(Int(updated), mode)
                             }
                         }
                     }
+                    for jj in 0..<m where hits[jj] != 0 {
+                        counts[Int(core[Int(posts[jj])])].plasticSynapseUpdatesProcessed += hits[jj]
+                        processed += hits[jj]
+                    }
+                }
+                }
+                }
                 }
                 }
                 processedCount += processed
