@@ -40,6 +40,8 @@ final class LearningRuntime {
     let allY0: Bool
     let usesTag: Bool
     let usedTraces: Set<RuleVariable>
+    /// Which traces the rules read (plain flags: `learn` runs every step).
+    let usesX1: Bool, usesX2: Bool, usesY1: Bool, usesY2: Bool, usesY3: Bool, usesR1: Bool
 
     // Traces (loihi-model.md §3), saturating 0...127.
     var x1: [Int32]
@@ -127,6 +129,12 @@ final class LearningRuntime {
         allY0 = rules.rules.allSatisfy { $0.everyProductContains(.y0) }
         usesTag = rules.dt != nil || rules.variables.contains(.t)
         usedTraces = rules.variables
+        usesX1 = usedTraces.contains(.x1)
+        usesX2 = usedTraces.contains(.x2)
+        usesY1 = usedTraces.contains(.y1)
+        usesY2 = usedTraces.contains(.y2)
+        usesY3 = usedTraces.contains(.y3)
+        usesR1 = usedTraces.contains(.r1)
         x1 = Array(repeating: 0, count: nPre)
         x2 = Array(repeating: 0, count: nPre)
         y1 = Array(repeating: 0, count: nPost)
@@ -199,28 +207,27 @@ final class LearningRuntime {
         let postFlags = sourceFlags + c.targetStart
         var preTraceCount = 0
         var postTraceCount = 0
-        if usedTraces.contains(.x1) {
+        if usesX1 {
             Self.updateTrace(&x1, spec.x1, flags: preFlags, random: &random)
             preTraceCount += 1
         }
-        if usedTraces.contains(.x2) {
+        if usesX2 {
             Self.updateTrace(&x2, spec.x2, flags: preFlags, random: &random)
             preTraceCount += 1
         }
-        if usedTraces.contains(.y1) {
+        if usesY1 {
             Self.updateTrace(&y1, spec.y1, flags: postFlags, random: &random)
             postTraceCount += 1
         }
-        if usedTraces.contains(.y2) {
+        if usesY2 {
             Self.updateTrace(&y2, spec.y2, flags: postFlags, random: &random)
             postTraceCount += 1
         }
-        if usedTraces.contains(.y3) {
+        if usesY3 {
             Self.updateTrace(&y3, spec.y3, flags: postFlags, random: &random)
             postTraceCount += 1
         }
-        let usesR1 = usedTraces.contains(.r1)
-        if usesR1 {
+                if usesR1 {
             // With tau 0 or 1 r1 equals this step's reward (loihi-model.md §3).
             let impulse = Int32(spec.r1.impulse) * (rewardNow ? 1 : 0)
             r1 = spec.r1.tau <= 1 ? min(127, impulse)
