@@ -228,13 +228,28 @@ final class ConnectionRuntime {
             if shift >= 0 {
                 packed.withUnsafeBufferPointer { m in
                     let rows = m.baseAddress!
-                    for s in spikes {
-                        let row = rows + Int(s - base) * stride
+                    var k = 0
+                    // Mixed rows four spikes at a time: one load and store of the target
+                    // row per four source rows. Wrapping adds and the shift commute, so the
+                    // sums are bit-identical to adding row by row.
+                    if signMode == .mixed {
+                        let sh = Int32(shift + 1)
+                        while k + 4 <= spikes.count {
+                            addMixedRows4(target, rows + Int(spikes[k] - base) * stride,
+                                          rows + Int(spikes[k + 1] - base) * stride,
+                                          rows + Int(spikes[k + 2] - base) * stride,
+                                          rows + Int(spikes[k + 3] - base) * stride, nt, shift: sh)
+                            k += 4
+                        }
+                    }
+                    while k < spikes.count {
+                        let row = rows + Int(spikes[k] - base) * stride
                         switch signMode {
                         case .mixed: addMixedRow(target, row, nt, shift: Int32(shift + 1))
                         case .excitatory: addUnsignedRow(target, row, nt, shift: Int32(shift))
                         case .inhibitory: subtractUnsignedRow(target, row, nt, shift: Int32(shift))
                         }
+                        k += 1
                     }
                 }
             } else {
@@ -322,6 +337,18 @@ final class ConnectionRuntime {
 @inline(__always)
 func addMixedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
     for j in 0..<n { dst[j] &+= Int32(truncatingIfNeeded: src[j]) &<< shift }
+}
+
+@inline(__always)
+func addMixedRows4(
+    _ dst: UnsafeMutablePointer<Int32>, _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>,
+    _ c: UnsafePointer<Int8>, _ d: UnsafePointer<Int8>, _ n: Int, shift: Int32
+) {
+    for j in 0..<n {
+        let sum = Int32(truncatingIfNeeded: a[j]) &+ Int32(truncatingIfNeeded: b[j])
+            &+ Int32(truncatingIfNeeded: c[j]) &+ Int32(truncatingIfNeeded: d[j])
+        dst[j] &+= sum &<< shift
+    }
 }
 
 @inline(__always)

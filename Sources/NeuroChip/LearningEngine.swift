@@ -40,6 +40,8 @@ final class LearningRuntime {
     let allY0: Bool
     let usesTag: Bool
     let usedTraces: Set<RuleVariable>
+    /// Which traces the rules read (plain flags: `learn` runs every step).
+    let usesX1: Bool, usesX2: Bool, usesY1: Bool, usesY2: Bool, usesY3: Bool, usesR1: Bool
 
     // Traces (loihi-model.md §3), saturating 0...127.
     var x1: [Int32]
@@ -70,6 +72,14 @@ final class LearningRuntime {
     var rowSums: [Int64]
     var rowTagSums: [Int64]
     var rowNonZero: [UInt8]
+    /// Column parts of the spiking posts, product-major, for the pair path.
+    var pairColumns: [Int64] = []
+    /// Per spiking post of the pair path: sum, non-zero flag and synapses processed.
+    var pairSums: [Int64] = []
+    var pairNonZero: [Int32] = []
+    var pairHits: [Int] = []
+    /// Some product reads w or t (those need the per-synapse path).
+    let hasSynapseFactors: Bool
 
     init(rules: RuleSet, spec: LearningSpec, signMode: SignMode, rewardGroup: Int?, nPre: Int, nPost: Int,
          postCore: [Int32])
@@ -112,10 +122,19 @@ final class LearningRuntime {
                 roundingShift: scale + gridLog, grid: Int64(1 << gridLog),
                 range: Int64(range.lowerBound)...Int64(range.upperBound))
         }
+        hasSynapseFactors = rules.rules.contains { rule in
+            rule.products.contains { p in p.factors.contains { $0.variable.side == .synapse } }
+        }
         allX0 = rules.rules.allSatisfy { $0.everyProductContains(.x0) }
         allY0 = rules.rules.allSatisfy { $0.everyProductContains(.y0) }
         usesTag = rules.dt != nil || rules.variables.contains(.t)
         usedTraces = rules.variables
+        usesX1 = usedTraces.contains(.x1)
+        usesX2 = usedTraces.contains(.x2)
+        usesY1 = usedTraces.contains(.y1)
+        usesY2 = usedTraces.contains(.y2)
+        usesY3 = usedTraces.contains(.y3)
+        usesR1 = usedTraces.contains(.r1)
         x1 = Array(repeating: 0, count: nPre)
         x2 = Array(repeating: 0, count: nPre)
         y1 = Array(repeating: 0, count: nPost)
@@ -188,28 +207,27 @@ final class LearningRuntime {
         let postFlags = sourceFlags + c.targetStart
         var preTraceCount = 0
         var postTraceCount = 0
-        if usedTraces.contains(.x1) {
+        if usesX1 {
             Self.updateTrace(&x1, spec.x1, flags: preFlags, random: &random)
             preTraceCount += 1
         }
-        if usedTraces.contains(.x2) {
+        if usesX2 {
             Self.updateTrace(&x2, spec.x2, flags: preFlags, random: &random)
             preTraceCount += 1
         }
-        if usedTraces.contains(.y1) {
+        if usesY1 {
             Self.updateTrace(&y1, spec.y1, flags: postFlags, random: &random)
             postTraceCount += 1
         }
-        if usedTraces.contains(.y2) {
+        if usesY2 {
             Self.updateTrace(&y2, spec.y2, flags: postFlags, random: &random)
             postTraceCount += 1
         }
-        if usedTraces.contains(.y3) {
+        if usesY3 {
             Self.updateTrace(&y3, spec.y3, flags: postFlags, random: &random)
             postTraceCount += 1
         }
-        let usesR1 = usedTraces.contains(.r1)
-        if usesR1 {
+                if usesR1 {
             // With tau 0 or 1 r1 equals this step's reward (loihi-model.md §3).
             let impulse = Int32(spec.r1.impulse) * (rewardNow ? 1 : 0)
             r1 = spec.r1.tau <= 1 ? min(127, impulse)
@@ -363,6 +381,107 @@ final class LearningRuntime {
                     let t = Int64(tg[k])
                     tg[k] = Int16(min(max(t + change, rule.range.lowerBound), rule.range.upperBound))
                 }
+            }
+
+            // Pair path: a dw-only rule without synapse factors whose products all contain
+            // x0 and y0 (nBP's `4*x0*y0*r1 - 2*x0*y0`, and any STDP-like epoch-1 rule) can
+            // only change (spiking pre) x (spiking post) pairs. The post factors are the
+            // same for every row, so they are taken once per epoch for the spiking posts
+            // (column parts), and each pair is a short dot product of row and column
+            // parts. Same synapses, same order, same draws as the per-synapse path below.
+            if allX0 && allY0, let rule = dwRule, dtRule == nil, !hasSynapseFactors {
+                let m = postList.count
+                if m == 0 { return }
+                let products = rule.products.count
+                pairColumns.removeAll(keepingCapacity: true)
+                for p in rule.products {
+                    for j32 in postList {
+                        var value: Int64 = 1
+                        for f in p.post { value *= postValue(f, Int(j32)) }
+                        pairColumns.append(value)
+                    }
+                }
+                let sh = rule.roundingShift
+                let mask = (Int64(1) &<< Int64(sh)) &- 1
+                let grid = rule.grid
+                let lo = rule.range.lowerBound
+                let hi = rule.range.upperBound
+                if pairSums.count < m {
+                    pairSums = [Int64](repeating: 0, count: m)
+                    pairNonZero = [Int32](repeating: 0, count: m)
+                    pairHits = [Int](repeating: 0, count: m)
+                }
+                var processed = 0
+                pairColumns.withUnsafeBufferPointer { columns in
+                postList.withUnsafeBufferPointer { posts in
+                pairSums.withUnsafeMutableBufferPointer { sums in
+                pairNonZero.withUnsafeMutableBufferPointer { nz in
+                pairHits.withUnsafeMutableBufferPointer { hits in
+                    for jj in 0..<m { hits[jj] = 0 }
+                    for i32 in rows {
+                        let i = Int(i32)
+                        var anyRow = false
+                        for (index, p) in rule.products.enumerated() {
+                            var value = globalPart[index]
+                            if value != 0 { for f in p.pre { value *= preValue(f, i) } }
+                            rowPart[index] = value
+                            if value != 0 { anyRow = true }
+                        }
+                        if !anyRow { continue }
+                        // Sums of all spiking posts first (vectorisable), then one pass
+                        // in post order that rounds (the draws) and stores.
+                        for jj in 0..<m {
+                            sums[jj] = 0
+                            nz[jj] = 0
+                        }
+                        for index in 0..<products {
+                            let a = rowPart[index]
+                            if a == 0 { continue }
+                            let column = columns.baseAddress! + index &* m
+                            for jj in 0..<m {
+                                let value = a &* column[jj]
+                                sums[jj] &+= value
+                                nz[jj] |= value != 0 ? 1 : 0
+                            }
+                        }
+                        for jj in 0..<m {
+                            hits[jj] &+= Int(nz[jj])
+                        }
+                        let rowBase = i &* n
+                        for jj in 0..<m {
+                            let sum = sums[jj]
+                            if sum == 0 { continue }
+                            var change = sum
+                            if sh != 0 {
+                                let remainder = UInt64(bitPattern: sum & mask)
+                                var up: Int64 = 0
+                                if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
+                                change = ((sum &>> Int64(sh)) &+ up) &* grid
+                            }
+                            if change == 0 { continue }
+                            let k = rowBase &+ Int(posts[jj])
+                            let w = Int64(mant[k])
+                            let updated = min(max(w &+ change, lo), hi)
+                            if updated == w { continue }
+                            mant[k] = Int16(truncatingIfNeeded: updated)
+                            if shift < 0 {
+                                currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
+                            } else if hasPacked {
+                                packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                            }
+                        }
+                    }
+                    for jj in 0..<m where hits[jj] != 0 {
+                        counts[Int(core[Int(posts[jj])])].plasticSynapseUpdatesProcessed += hits[jj]
+                        processed += hits[jj]
+                    }
+                }
+                }
+                }
+                }
+                }
+                processedCount += processed
+                return
             }
 
             for i32 in rows {
