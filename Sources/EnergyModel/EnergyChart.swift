@@ -14,19 +14,25 @@ public enum EnergyChart {
             guard let s = report.summary(mode) else { continue }
             categories.append("\(mode.rawValue) (\(s.samples) samples)")
             valuesPJ.append(s.meanEnergyByCategoryPJ.values)
-            let t = s.meanLatencyByTermNS
-            latencies.append(
-                "\(mode.rawValue) \(UnitFormat.time(t.total)) (core \(UnitFormat.time(t.coreWork)), "
-                    + "mesh \(UnitFormat.time(t.mesh)), sync \(UnitFormat.time(t.sync)))")
+            // Totals only: the coreWork / mesh / sync split does not fit on one line for two
+            // modes; it stays in the §8.1 table and energy_report.json.
+            latencies.append("\(mode.rawValue) \(UnitFormat.time(s.meanLatencyByTermNS.total))")
         }
         // The largest bar decides the unit so tick labels stay short (pJ → nJ / µJ / mJ).
         let largest = valuesPJ.map { $0.reduce(0, +) }.max() ?? 0
         let (factor, unit): (Double, String) =
             largest >= 1e9 ? (1e9, "mJ") : largest >= 1e6 ? (1e6, "µJ") : largest >= 1e3 ? (1e3, "nJ") : (1, "pJ")
+        // One category can dwarf the rest by orders of magnitude (learning vs mesh), leaving
+        // thin segments unreadable: the legend carries each category's value per mode.
+        let components = EnergyByCategory.names.enumerated().map { k, name in
+            name + " " + valuesPJ.map { String(format: "%.3g", $0[k] / factor) }.joined(separator: " / ")
+        }
+        let modes = categories.map { $0.components(separatedBy: " ").first ?? $0 }
         return StackedBarPlot(
             title: "\(report.preset): energy per sample by category",
-            subtitle: "mean latency per sample: " + latencies.joined(separator: "; "),
-            categories: categories, components: EnergyByCategory.names,
+            subtitle: "latency/sample: " + latencies.joined(separator: ", ")
+                + "; legend: \(unit) (\(modes.joined(separator: " / ")))",
+            categories: categories, components: components,
             values: valuesPJ.map { $0.map { $0 / factor } }, unit: "\(unit) per sample")
     }
 

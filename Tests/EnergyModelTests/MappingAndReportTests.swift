@@ -233,11 +233,18 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     let plot = EnergyChart.plot(report)
     #expect(plot.categories.count == 2)
     #expect(plot.categories[0].hasPrefix("training (2 samples)"))
-    #expect(plot.components == EnergyByCategory.names)
     let training = try #require(report.summary(.training)).meanEnergyByCategoryPJ.values
+    let inference = try #require(report.summary(.inference)).meanEnergyByCategoryPJ.values
     let factor = plot.unit.hasPrefix("nJ") ? 1e3 : plot.unit.hasPrefix("µJ") ? 1e6 : 1
     #expect(zip(plot.values[0], training).allSatisfy { close($0 * factor, $1) })
-    #expect(plot.subtitle?.contains("mean latency per sample: training") == true)
+    #expect(zip(plot.values[1], inference).allSatisfy { close($0 * factor, $1) })
+    // Legend: "<category> <training value> / <inference value>" in the plot's unit.
+    for (k, name) in EnergyByCategory.names.enumerated() {
+        let expected = name + " " + String(format: "%.3g", training[k] / factor) + " / "
+            + String(format: "%.3g", inference[k] / factor)
+        #expect(plot.components[k] == expected)
+    }
+    #expect(plot.subtitle?.contains("latency/sample: training") == true)
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("energy-chart-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
