@@ -41,7 +41,7 @@ let package = Package(
             swiftSettings: hotLoopFlags),
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
         .target(name: "NeuroChip", swiftSettings: hotLoopFlags),
-        .target(name: "EnergyModel", dependencies: ["NeuroChip"], swiftSettings: hotLoopFlags),
+        .target(name: "EnergyModel", dependencies: ["NeuroChip", "SynfireIO"], swiftSettings: hotLoopFlags),
         .target(
             name: "NBP",
             dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel"],
@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(
             name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip"]),
-        .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip"]),
+        .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(name: "NBPTests", dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel"]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),

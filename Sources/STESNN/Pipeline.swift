@@ -133,30 +133,33 @@ public enum STEPipeline {
                     result.readoutDigitAccuracy, result.readoutDirectionAccuracy))
         }
         if let runDirectory {
-            try runDirectory.writePlot(
-                LinePlot.svg(
+            // One point per evaluated T, equally spaced: the sweep is powers of two (plus T
+            // itself, §4.5), so the x axis is ~log2 T with the actual T values as tick labels.
+            let rows = summary.accuracyByTimeSteps
+            try runDirectory.run.writePlot(
+                LearningCurvePlot(
                     title: "\(network.spec.name) \(options.mode.rawValue.uppercased()): test accuracy vs time steps",
-                    xLabel: "time steps T (log2)", yLabel: "test accuracy",
-                    series: [
-                        LinePlot.Series(
-                            label: "spiking inference", points: summary.accuracyByTimeSteps.map {
-                                (Double($0.timeSteps), $0.meanAccuracy)
-                            })
-                    ], logX: true), name: "accuracy_vs_timesteps")
+                    subtitle: "spiking inference, mean over \(rows.map(\.runs).max() ?? 1) run(s) per T",
+                    series: [LearningCurvePlot.Series(name: "spiking inference", values: rows.map(\.meanAccuracy))],
+                    xLabel: "time steps T (log2 spacing)", yLabel: "test accuracy (%)",
+                    xTickLabels: rows.map { String($0.timeSteps) }),
+                name: "accuracy_vs_timesteps")
         }
         return summary
     }
 
     static func writePlots(history: [EpochReport], summary: STERunSummary, runDirectory: STERunDirectory) throws {
-        try runDirectory.writePlot(
-            LinePlot.svg(
-                title: "\(summary.network): training", xLabel: "epoch", yLabel: "accuracy",
+        try runDirectory.run.writePlot(
+            LearningCurvePlot(
+                title: "\(summary.network): training",
                 series: [
-                    LinePlot.Series(
-                        label: "train (float read-out, 1 frame)",
-                        points: history.map { (Double($0.epoch), $0.trainAccuracy) }),
-                    LinePlot.Series(
-                        label: "validation (1 frame)", points: history.map { (Double($0.epoch), 1 - $0.validationError) }),
-                ]), name: "learning_curve")
+                    LearningCurvePlot.Series(
+                        name: "train (float read-out, 1 frame)", values: history.map(\.trainAccuracy),
+                        firstEpoch: history.first?.epoch ?? 1),
+                    LearningCurvePlot.Series(
+                        name: "validation (1 frame)", values: history.map { 1 - $0.validationError },
+                        firstEpoch: history.first?.epoch ?? 1),
+                ]),
+            name: "learning_curve")
     }
 }

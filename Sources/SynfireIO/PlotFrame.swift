@@ -169,12 +169,19 @@ public struct PlotFrame: Sendable {
     ) {
         var style = PlotFrame.titleStyle
         style.anchor = .middle
-        s.text(title, at: ((left + right) / 2, 14), style: style)
+        // Centred over the plot area, but shifted so a long line (next to a wide legend
+        // margin) stays on the canvas instead of being cut at the left edge.
+        func centre(_ text: String, _ textStyle: TextStyle) -> Double {
+            let half = textStyle.width(of: text) / 2
+            let canvas = Double(width)
+            return max(min((left + right) / 2, canvas - half - 4), min(half + 4, canvas / 2))
+        }
+        s.text(title, at: (centre(title, style), 14), style: style)
         if let subtitle {
             var sub = PlotFrame.tickStyle
             sub.anchor = .middle
             sub.color = Palette.muted
-            s.text(subtitle, at: ((left + right) / 2, 14 + style.capHeight + 10), style: sub)
+            s.text(subtitle, at: (centre(subtitle, sub), 14 + style.capHeight + 10), style: sub)
         }
     }
 

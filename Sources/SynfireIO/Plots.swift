@@ -96,13 +96,18 @@ public struct LearningCurvePlot: Plot, Sendable {
     public var valueScale: Double
     /// Fixed y range in displayed units; nil = fit the data and the target.
     public var yRange: ClosedRange<Double>?
+    /// Labels for the x positions firstEpoch, firstEpoch + 1, ... when the x axis is not
+    /// epochs (e.g. a sweep over time steps T = 1, 2, 4, ...: equal spacing = a log2 axis).
+    /// nil = integer epoch ticks.
+    public var xTickLabels: [String]?
     public var width: Int
     public var height: Int
 
     public init(
         title: String, subtitle: String? = nil, series: [Series], target: Target? = nil,
         xLabel: String = "epoch", yLabel: String = "accuracy (%)", valueScale: Double = 100,
-        yRange: ClosedRange<Double>? = nil, width: Int = 960, height: Int = 600
+        yRange: ClosedRange<Double>? = nil, xTickLabels: [String]? = nil, width: Int = 960,
+        height: Int = 600
     ) {
         self.title = title
         self.subtitle = subtitle
@@ -112,6 +117,7 @@ public struct LearningCurvePlot: Plot, Sendable {
         self.yLabel = yLabel
         self.valueScale = valueScale
         self.yRange = yRange
+        self.xTickLabels = xTickLabels
         self.width = width
         self.height = height
     }
@@ -148,10 +154,15 @@ public struct LearningCurvePlot: Plot, Sendable {
             lower: xDomain.lowerBound, upper: xDomain.upperBound,
             targetCount: min(10, max(1, Int(xDomain.upperBound - xDomain.lowerBound))))
         let xStep = max(1, xt.step.rounded())
-        let xTicks = xt.values.filter {
-            $0 == $0.rounded() && $0.truncatingRemainder(dividingBy: xStep) == 0
+        let xTicks: [(Double, String)]
+        if let xTickLabels {
+            xTicks = xTickLabels.enumerated().map { (Double(firstEpoch + $0.offset), $0.element) }
+        } else {
+            xTicks = xt.values.filter {
+                $0 == $0.rounded() && $0.truncatingRemainder(dividingBy: xStep) == 0
+            }
+            .map { ($0, String(Int($0))) }
         }
-        .map { ($0, String(Int($0))) }
         let yt = NiceTicks.make(lower: yDomain.lowerBound, upper: yDomain.upperBound)
         let yTicks = yt.values.map { ($0, NiceTicks.label($0, step: yt.step)) }
         frame.drawAxes(

@@ -229,10 +229,33 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     ] {
         #expect(json?[key] != nil, "missing \(key)")
     }
-    let svg = EnergyChart.svg(report)
-    #expect(svg.hasPrefix("<svg"))
-    #expect(svg.contains("log scale"))  // learning dwarfs mesh by more than 100x
-    #expect(svg.components(separatedBy: "<rect").count > 14)
+    // The chart: one stacked bar per mode, one segment per §4 category, in the unit named.
+    let plot = EnergyChart.plot(report)
+    #expect(plot.categories.count == 2)
+    #expect(plot.categories[0].hasPrefix("training (2 samples)"))
+    let training = try #require(report.summary(.training)).meanEnergyByCategoryPJ.values
+    let inference = try #require(report.summary(.inference)).meanEnergyByCategoryPJ.values
+    let factor = plot.unit.hasPrefix("nJ") ? 1e3 : plot.unit.hasPrefix("µJ") ? 1e6 : 1
+    #expect(zip(plot.values[0], training).allSatisfy { close($0 * factor, $1) })
+    #expect(zip(plot.values[1], inference).allSatisfy { close($0 * factor, $1) })
+    // Legend: "<category> <training value> / <inference value>" in the plot's unit.
+    for (k, name) in EnergyByCategory.names.enumerated() {
+        let expected = name + " " + String(format: "%.3g", training[k] / factor) + " / "
+            + String(format: "%.3g", inference[k] / factor)
+        #expect(plot.components[k] == expected)
+    }
+    #expect(plot.subtitle?.contains("latency/sample: training") == true)
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("energy-chart-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let files = try EnergyChart.write(report, to: directory + "/energy_chart.svg")
+    #expect(files == [directory + "/energy_chart.png", directory + "/energy_chart.svg"])
+    let png = try #require(FileManager.default.contents(atPath: files[0]))
+    #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    let svg = try String(contentsOfFile: files[1], encoding: .utf8)
+    #expect(svg.contains("<svg"))
+    for name in EnergyByCategory.names { #expect(svg.contains(name), "legend lacks \(name)") }
     #expect(report.summaryLine.hasPrefix("energy [loihi-davies2018]: training "))
 }
 

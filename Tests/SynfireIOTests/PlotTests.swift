@@ -299,3 +299,16 @@ struct LargeRasterTests {
         #expect(rects > 15_000)
     }
 }
+
+/// A sweep over T (not epochs): `xTickLabels` puts the T values under equally spaced points.
+@Test func lineOverTimeStepsUsesTheGivenTickLabels() {
+    let plot = LearningCurvePlot(
+        title: "accuracy vs time steps",
+        series: [.init(name: "spiking", values: [0.62, 0.81, 0.90, 0.93, 0.94])],
+        xLabel: "time steps T (log2 spacing)", xTickLabels: ["1", "2", "4", "8", "16"])
+    let svg = plot.svgText()
+    #expect(svg.contains("time steps T (log2 spacing)"))
+    for label in ["1", "2", "4", "8", "16"] { #expect(svg.contains(">\(label)</text>"), "no tick \(label)") }
+    #expect(!svg.contains(">5</text>"))  // epoch numbering 1...5 would label the last point 5
+    #expect(Array(plot.pngData().prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+}
