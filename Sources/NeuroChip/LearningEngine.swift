@@ -596,7 +596,6 @@ final class LearningRuntime {
                                     }
                                 }
                                 counts[run.core].plasticSynapseUpdatesProcessed += processed
-                            processedCount += processed
                                 processedCount += processed
                             }
                         }
