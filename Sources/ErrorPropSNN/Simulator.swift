@@ -250,8 +250,7 @@ public func simulatePresentation(
         }
         if withErrors {
             for k in 0..<nO
-            where teacherCursor[k] < teacherSteps[k].count && teacherSteps[k][teacherCursor[k]] == n
-            {
+            where teacherCursor[k] < teacherSteps[k].count && teacherSteps[k][teacherCursor[k]] == n {
                 teacherCursor[k] += 1
                 iExc[ePO + k] += jErr  // T[k] → E⁺_o[k] exc
                 iInh[eMO + k] += jErr  // T[k] → E⁻_o[k] inh

@@ -211,7 +211,8 @@ public final class NBPChipEngine: NBPEngine {
         trainingSteps += 1
         if recordsEnergy && step >= circuit.phaseOneStep(sample: 0) - 1 {
             if trainingRecorder == nil {
-                trainingRecorder = EnergyCountsRecorder(simulator: chip, stepsPerSample: [.training: circuit.stepsPerSample])
+                trainingRecorder = EnergyCountsRecorder(
+                    simulator: chip, stepsPerSample: [.training: circuit.stepsPerSample])
             }
             // Position in the sample: the step before phase 1 (input and g01) is position 0.
             let position = (step - (circuit.phaseOneStep(sample: 0) - 1)) % circuit.stepsPerSample
@@ -232,8 +233,12 @@ public final class NBPChipEngine: NBPEngine {
         for offset in -1..<(circuit.stepsPerSample - 1) {
             do {
                 if offset == circuit.inputOffset { try chip.inject(generatorIndex: inputGenerator, channels: input) }
-                if offset == circuit.targetOffset { try chip.inject(generatorIndex: targetGenerator, channels: [label]) }
-                if circuit.rewardOffsets.contains(offset) { try chip.inject(generatorIndex: rewardGenerator, channels: [0]) }
+                if offset == circuit.targetOffset {
+                    try chip.inject(generatorIndex: targetGenerator, channels: [label])
+                }
+                if circuit.rewardOffsets.contains(offset) {
+                    try chip.inject(generatorIndex: rewardGenerator, channels: [0])
+                }
             } catch {
                 preconditionFailure("nBP chip input out of range: \(error)")
             }

@@ -38,7 +38,8 @@ extension NBPCircuit {
             PopulationSpec(
                 name: population.name, size: population.size, du: 4096, dv: 4096,
                 // -8192 * 64 = -4096 * 2^7 (weight units -> current units).
-                biasMantissa: population.bias == 0 ? 0 : population.bias / 2, biasExponent: population.bias == 0 ? 0 : 7,
+                biasMantissa: population.bias == 0 ? 0 : population.bias / 2,
+                biasExponent: population.bias == 0 ? 0 : 7,
                 vthMantissa: threshold, refractory: population.refractory)
         }
         network.generators = generators.map { generator in

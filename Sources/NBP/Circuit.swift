@@ -232,9 +232,14 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     public static func inference(sizes: NBPSizes) throws(NBPError) -> NBPCircuit {
         try sizes.validate()
         var populations = [
-            Population(name: "x", size: sizes.input, role: "input layer", refractory: 2, bias: -8192, phases: [1], isGate: false),
-            Population(name: "h1", size: sizes.hidden, role: "hidden h", refractory: 2, bias: -8192, phases: [2], isGate: false),
-            Population(name: "o", size: sizes.output, role: "output o", refractory: 2, bias: -8192, phases: [3], isGate: false),
+            Population(
+                name: "x", size: sizes.input, role: "input layer", refractory: 2, bias: -8192, phases: [1],
+                isGate: false),
+            Population(
+                name: "h1", size: sizes.hidden, role: "hidden h", refractory: 2, bias: -8192, phases: [2], isGate: false
+            ),
+            Population(
+                name: "o", size: sizes.output, role: "output o", refractory: 2, bias: -8192, phases: [3], isGate: false),
         ]
         for gate in 0..<4 {
             populations.append(
@@ -336,7 +341,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         if !learningRule.isEmpty { lines.append("learning rule on every p connection: \(learningRule)") }
         lines.append(
             "schedule: in_g at step \(startStep), sample k phase 1 at step \(phaseOneStep(sample: 0)) + \(stepsPerSample)k"
-                + (rewardOffsets.isEmpty ? "" : ", reward at phases \(rewardOffsets.map { String($0 + 1) }.joined(separator: " and "))"))
+                + (rewardOffsets.isEmpty
+                    ? "" : ", reward at phases \(rewardOffsets.map { String($0 + 1) }.joined(separator: " and "))"))
         return lines.joined(separator: "\n")
     }
 }

@@ -458,7 +458,8 @@ public final class NBPFastEngine: @unchecked Sendable {
                     let add = UnsafeRawPointer(increment + j).loadUnaligned(as: SIMD16<Int16>.self)
                     let target = UnsafeMutableRawPointer(row + j)
                     let sum = target.loadUnaligned(as: SIMD16<Int16>.self) &+ add
-                    target.storeBytes(of: pointwiseMin(highVector, pointwiseMax(lowVector, sum)), as: SIMD16<Int16>.self)
+                    target.storeBytes(
+                        of: pointwiseMin(highVector, pointwiseMax(lowVector, sum)), as: SIMD16<Int16>.self)
                     j += 16
                 }
                 while j < nHid {

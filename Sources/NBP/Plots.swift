@@ -17,8 +17,12 @@ public enum NBPPlots {
                 series: [
                     .init(name: "test exact", values: history.map(\.test.exact), firstEpoch: history[0].epoch),
                     .init(name: "test argmax", values: history.map(\.test.argmax), firstEpoch: history[0].epoch),
-                    .init(name: "test argmax-input", values: history.map(\.test.argmaxInput), firstEpoch: history[0].epoch),
-                    .init(name: "train exact", values: history.map(\.trainExact), firstEpoch: history[0].epoch, dashed: true),
+                    .init(
+                        name: "test argmax-input", values: history.map(\.test.argmaxInput), firstEpoch: history[0].epoch
+                    ),
+                    .init(
+                        name: "train exact", values: history.map(\.trainExact), firstEpoch: history[0].epoch,
+                        dashed: true),
                 ],
                 target: .init(value: target.value, label: target.label))
             files += try run.writePlot(curve, name: "learning-curve")
@@ -53,7 +57,9 @@ public enum NBPPlots {
             guard time >= 0, time < circuit.stepsPerSample, let offset = offsets[spike.population] else { return nil }
             return (time, offset + spike.index)
         }
-        let phases = (0..<circuit.stepsPerSample).map { SpikeRasterPlot.Phase(start: $0, end: $0 + 1, label: "\($0 + 1)") }
+        let phases = (0..<circuit.stepsPerSample).map {
+            SpikeRasterPlot.Phase(start: $0, end: $0 + 1, label: "\($0 + 1)")
+        }
         return SpikeRasterPlot(
             title: "nBP training sample on the chip: 12 phases (label \(set.labels[0]))",
             subtitle: "phase 1 = x fires; 5, 7 reward (potentiation); 9, 11 depression",

@@ -151,7 +151,8 @@ public enum NBPRunner {
             }
         case .chip:
             let chip = try NBPChipEngine(
-                matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes, seed: options.seed)
+                matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
+                seed: options.seed)
             chip.recordsEnergy = true
             chipEngine = chip
             engine = chip
@@ -231,8 +232,9 @@ public enum NBPRunner {
         let final = lastTest ?? NBPTrainer.evaluate(engine: engine, set: test.set)
         var plots: [String] = []
         do {
-            plots = try NBPPlots.write(run: run, history: history, weights: engine.weights, dataset: name,
-                                       sample: train.set, rasterEngine: chipEngine)
+            plots = try NBPPlots.write(
+                run: run, history: history, weights: engine.weights, dataset: name,
+                sample: train.set, rasterEngine: chipEngine)
         } catch {
             log("plots not written: \(error)")
         }
@@ -260,12 +262,15 @@ public enum NBPRunner {
             throw NBPError.malformedFile(path: run.configPath, reason: "it names no dataset")
         }
         let name = try NBPDatasets.name(record.name)
-        let threshold = run.config.parameters["threshold"].flatMap { value -> Int? in
-            if case .int(let v) = value { return v }
-            return nil
-        } ?? 129
+        let threshold =
+            run.config.parameters["threshold"].flatMap { value -> Int? in
+                if case .int(let v) = value { return v }
+                return nil
+            } ?? 129
         let variant: NBPVariant = {
-            if case .string(let v)? = run.config.parameters["variant"], let parsed = NBPVariant(rawValue: v) { return parsed }
+            if case .string(let v)? = run.config.parameters["variant"], let parsed = NBPVariant(rawValue: v) {
+                return parsed
+            }
             return .chip
         }()
         let testCount = run.config.datasets.first { $0.split == "test" }?.count
@@ -297,8 +302,9 @@ extension NBPEpochRecord {
         let samples = Int(try double("test_samples"))
         self.init(
             epoch: Int(try double("epoch")), trainExact: try double("train_exact"),
-            test: NBPAccuracy(samples: samples, exact: try double("test_exact"), argmax: try double("test_argmax"),
-                              argmaxInput: try double("test_argmax_input")),
+            test: NBPAccuracy(
+                samples: samples, exact: try double("test_exact"), argmax: try double("test_argmax"),
+                argmaxInput: try double("test_argmax_input")),
             updateExponent: Int(try double("update_exponent")), seconds: try double("seconds"))
     }
 }
@@ -373,7 +379,8 @@ public enum NBPWeightsFile {
 
     static func weights(from archive: NPZArchive, path: String = "checkpoint") throws -> NBPWeights {
         guard let w1 = archive["W1"], w1.shape.count == 2, let w2 = archive["W2"], w2.shape.count == 2 else {
-            throw NBPError.malformedFile(path: path, reason: "it needs 2-D arrays W1 (hidden x input) and W2 (output x hidden)")
+            throw NBPError.malformedFile(
+                path: path, reason: "it needs 2-D arrays W1 (hidden x input) and W2 (output x hidden)")
         }
         let sizes = NBPSizes(input: w1.shape[1], hidden: w1.shape[0], output: w2.shape[0])
         if w2.shape[1] != sizes.hidden {

@@ -94,7 +94,8 @@ public final class NBPStochasticEngine: NBPEngine {
                                 block &+= UnsafeRawPointer(weights.baseAddress! + (rows[position] &* width &+ column))
                                     .loadUnaligned(as: SIMD16<Int16>.self)
                             }
-                            UnsafeMutableRawPointer(part.baseAddress! + column).storeBytes(of: block, as: SIMD16<Int16>.self)
+                            UnsafeMutableRawPointer(part.baseAddress! + column).storeBytes(
+                                of: block, as: SIMD16<Int16>.self)
                             column += 16
                         }
                         for j in blocked..<width {

@@ -46,12 +46,14 @@ public enum ChipBenchmark {
             if density == nil {
                 // dv = 0 integrates the bias: 3200 * 21 > 64000 -> one spike every 21 steps;
                 // the refractory delay of each block shifts its phase.
-                net.populations.append(PopulationSpec(
-                    name: "p\(b)", size: blockSize, du: 410, dv: 0, biasMantissa: 3200, vthMantissa: 1000,
-                    refractory: 1 + b % 8))
+                net.populations.append(
+                    PopulationSpec(
+                        name: "p\(b)", size: blockSize, du: 410, dv: 0, biasMantissa: 3200, vthMantissa: 1000,
+                        refractory: 1 + b % 8))
             } else {
-                net.populations.append(PopulationSpec(
-                    name: "p\(b)", size: blockSize, du: 410, dv: 205, vthMantissa: 100_000, refractory: 2))
+                net.populations.append(
+                    PopulationSpec(
+                        name: "p\(b)", size: blockSize, du: 410, dv: 205, vthMantissa: 100_000, refractory: 2))
                 net.generators.append(SpikeGeneratorSpec(name: "src\(b)", size: blockSize))
             }
         }
@@ -61,8 +63,9 @@ public enum ChipBenchmark {
         if density >= 1 {
             let weights = (0..<(blockSize * blockSize)).map { _ in Int(random.below(128)) * 2 - 128 }
             for b in 0..<blocks {
-                net.connections.append(ConnectionSpec(
-                    name: "d\(b)", source: "src\(b)", target: "p\(b)", pattern: .allToAll, weights: weights))
+                net.connections.append(
+                    ConnectionSpec(
+                        name: "d\(b)", source: "src\(b)", target: "p\(b)", pattern: .allToAll, weights: weights))
             }
         } else {
             var pre: [Int] = []
@@ -76,9 +79,10 @@ public enum ChipBenchmark {
             }
             let weights = pre.map { _ in Int(random.below(128)) * 2 - 128 }
             for b in 0..<blocks {
-                net.connections.append(ConnectionSpec(
-                    name: "s\(b)", source: "src\(b)", target: "p\(b)", pattern: .sparse, weights: weights,
-                    pre: pre, post: post))
+                net.connections.append(
+                    ConnectionSpec(
+                        name: "s\(b)", source: "src\(b)", target: "p\(b)", pattern: .sparse, weights: weights,
+                        pre: pre, post: post))
             }
         }
         return net
@@ -136,7 +140,8 @@ public enum ChipBenchmark {
         let after = chip.totals.chip
         let events = after.synapticOps - before.synapticOps
         let updates = steps * chip.compartmentCount
-        let spikes = Double(after.spikesGenerated - before.spikesGenerated + after.hostMessagesIn - before.hostMessagesIn)
+        let spikes = Double(
+            after.spikesGenerated - before.spikesGenerated + after.hostMessagesIn - before.hostMessagesIn)
         return ChipBenchmarkRow(
             kind: kind, compartments: chip.compartmentCount, steps: steps, seconds: elapsed, wallSeconds: wall,
             spikesPerStep: spikes / Double(steps), synapticEvents: events, compartmentUpdates: updates,
@@ -160,13 +165,17 @@ public enum ChipBenchmark {
         let net = NetworkDescription(
             populations: [PopulationSpec(name: "h", size: n, vthMantissa: 10000)],
             connections: [
-                ConnectionSpec(name: "W", source: "pre", target: "h", pattern: .allToAll, weights: weights,
-                               exponent: -8, learning: learning),
-                ConnectionSpec(name: "D", source: "drive", target: "h", pattern: .oneToOne, weight: 255, exponent: 7,
-                               signMode: .excitatory),
+                ConnectionSpec(
+                    name: "W", source: "pre", target: "h", pattern: .allToAll, weights: weights,
+                    exponent: -8, learning: learning),
+                ConnectionSpec(
+                    name: "D", source: "drive", target: "h", pattern: .oneToOne, weight: 255, exponent: 7,
+                    signMode: .excitatory),
             ],
-            generators: [SpikeGeneratorSpec(name: "pre", size: n), SpikeGeneratorSpec(name: "drive", size: n),
-                         SpikeGeneratorSpec(name: "reward", size: 1)],
+            generators: [
+                SpikeGeneratorSpec(name: "pre", size: n), SpikeGeneratorSpec(name: "drive", size: n),
+                SpikeGeneratorSpec(name: "reward", size: 1),
+            ],
             mapping: CoreMappingSpec(ignoreSynapticMemory: true), seed: seed)
         let chip = try ChipSimulator(net)
         let k = max(1, n / 20)
@@ -206,7 +215,8 @@ public enum ChipBenchmark {
         let swept = after.plasticSynapsesSwept - before.plasticSynapsesSwept
         let updates = rule == "nbp" ? swept : processed
         return ChipBenchmarkRow(
-            kind: "plastic-\(rule)", compartments: chip.compartmentCount, steps: steps, seconds: elapsed, wallSeconds: wall,
+            kind: "plastic-\(rule)", compartments: chip.compartmentCount, steps: steps, seconds: elapsed,
+            wallSeconds: wall,
             spikesPerStep: Double(after.spikesGenerated - before.spikesGenerated) / Double(steps),
             synapticEvents: after.synapticOps - before.synapticOps, compartmentUpdates: steps * chip.compartmentCount,
             synapticEventsPerSecond: Double(after.synapticOps - before.synapticOps) / elapsed,

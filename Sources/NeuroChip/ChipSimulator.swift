@@ -57,7 +57,8 @@ public enum ChipError: Error, CustomStringConvertible, Sendable, Equatable {
         case .weightCount(let connection, let got, let expected):
             return "\(got) weights for connection '\(connection)', expected \(expected) in the description's layout"
         case .weightOutOfRange(let connection, let index, let value):
-            return "weight \(value) at \(index) of '\(connection)' is outside its sign mode's range or odd in mixed mode"
+            return
+                "weight \(value) at \(index) of '\(connection)' is outside its sign mode's range or odd in mixed mode"
         }
     }
 }
@@ -186,8 +187,9 @@ public final class ChipSimulator {
         usedCores = map.usedCores
         segmentParameters = map.segments.map { segment in
             let p = populations[segment.population]
-            return CompartmentParameters(du: p.du, dv: p.dv, bias: p.biasMantissa << p.biasExponent,
-                                         vth: p.vthMantissa << 6, refractory: p.refractory)
+            return CompartmentParameters(
+                du: p.du, dv: p.dv, bias: p.biasMantissa << p.biasExponent,
+                vth: p.vthMantissa << 6, refractory: p.refractory)
         }
 
         // Connections.
@@ -233,9 +235,11 @@ public final class ChipSimulator {
                 uniformCores = Array(Set(outgoing.flatMap { $0.uniformOps.map(\.core) })).sorted()
             }
             for i in 0..<counts[g] {
-                let cores = uniform
+                let cores =
+                    uniform
                     ? uniformCores
-                    : Array(Set(outgoing.flatMap { $0.destinationCores(ofSource: i, coreOf: map.coreOfCompartment) })).sorted()
+                    : Array(Set(outgoing.flatMap { $0.destinationCores(ofSource: i, coreOf: map.coreOfCompartment) }))
+                        .sorted()
                 var ew: Int32 = 0
                 var ns: Int32 = 0
                 var seen: UInt32 = 0
@@ -461,8 +465,9 @@ public final class ChipSimulator {
                     for c in connections {
                         let range = firedRanges[c.sourceGroup]
                         if range.isEmpty { continue }
-                        lastConnectionCounts[c.index].synapticOps = c.deliver(spikes: UnsafeBufferPointer(rebasing: f[range]), step: s, ring: aa.baseAddress!,
-                                  ringSize: ringSize, compartments: n, counts: cc.baseAddress!)
+                        lastConnectionCounts[c.index].synapticOps = c.deliver(
+                            spikes: UnsafeBufferPointer(rebasing: f[range]), step: s, ring: aa.baseAddress!,
+                            ringSize: ringSize, compartments: n, counts: cc.baseAddress!)
                     }
                 }
             }
@@ -509,8 +514,9 @@ public final class ChipSimulator {
         var into = 0
         for core in usedCores {
             let c = counts[core]
-            assert(c.activeCompartments + c.inactiveCompartments == coreMap.compartmentsPerCore[core],
-                   "A + I must equal the configured compartments of core \(core)")
+            assert(
+                c.activeCompartments + c.inactiveCompartments == coreMap.compartmentsPerCore[core],
+                "A + I must equal the configured compartments of core \(core)")
             assert(c.spikesGenerated <= c.activeCompartments, "F <= A on core \(core)")
             assert(c.learningEpochs != 0 || c.plasticSynapseUpdatesProcessed == 0, "U = 0 when L = 0 on core \(core)")
             out += c.messagesOut

@@ -117,15 +117,21 @@ func updateCompartments(
     let ku = p.du == 4096 ? 0 : (p.du == 0 ? 1 : 2)
     let kv = p.dv == 4096 ? 0 : (p.dv == 0 ? 1 : 2)
     switch (ku, kv) {
-    case (0, 0): return updateCompartments(FullDecay.self, FullDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (0, 0):
+        return updateCompartments(FullDecay.self, FullDecay.self, range, p, u, v, refractoryLeft, input, spikes)
     case (0, 1): return updateCompartments(FullDecay.self, NoDecay.self, range, p, u, v, refractoryLeft, input, spikes)
-    case (0, _): return updateCompartments(FullDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (0, _):
+        return updateCompartments(FullDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
     case (1, 0): return updateCompartments(NoDecay.self, FullDecay.self, range, p, u, v, refractoryLeft, input, spikes)
     case (1, 1): return updateCompartments(NoDecay.self, NoDecay.self, range, p, u, v, refractoryLeft, input, spikes)
-    case (1, _): return updateCompartments(NoDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
-    case (_, 0): return updateCompartments(PartialDecay.self, FullDecay.self, range, p, u, v, refractoryLeft, input, spikes)
-    case (_, 1): return updateCompartments(PartialDecay.self, NoDecay.self, range, p, u, v, refractoryLeft, input, spikes)
-    default: return updateCompartments(PartialDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (1, _):
+        return updateCompartments(NoDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (_, 0):
+        return updateCompartments(PartialDecay.self, FullDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    case (_, 1):
+        return updateCompartments(PartialDecay.self, NoDecay.self, range, p, u, v, refractoryLeft, input, spikes)
+    default:
+        return updateCompartments(PartialDecay.self, PartialDecay.self, range, p, u, v, refractoryLeft, input, spikes)
     }
 }
 
@@ -157,8 +163,8 @@ func updateCompartments<DU: DecayKind, DV: DecayKind>(
         let un = wrap24(rawU)
         let rawV = DV.decay(v0, keepV) &+ un &+ bias
         let vn = wrap24(rawV)
-        let refractory = (0 &- left) >> 31            // -1 while refractory (left > 0)
-        let above = (vth &- vn) >> 31                 // -1 when vn > vth (both 24-bit)
+        let refractory = (0 &- left) >> 31  // -1 while refractory (left > 0)
+        let above = (vth &- vn) >> 31  // -1 when vn > vth (both 24-bit)
         let fire = above & ~refractory
         u[i] = un
         v[i] = vn & ~(refractory | fire)

@@ -235,10 +235,11 @@ final class ConnectionRuntime {
                     if signMode == .mixed {
                         let sh = Int32(shift + 1)
                         while k + 4 <= spikes.count {
-                            addMixedRows4(target, rows + Int(spikes[k] - base) * stride,
-                                          rows + Int(spikes[k + 1] - base) * stride,
-                                          rows + Int(spikes[k + 2] - base) * stride,
-                                          rows + Int(spikes[k + 3] - base) * stride, nt, shift: sh)
+                            addMixedRows4(
+                                target, rows + Int(spikes[k] - base) * stride,
+                                rows + Int(spikes[k + 1] - base) * stride,
+                                rows + Int(spikes[k + 2] - base) * stride,
+                                rows + Int(spikes[k + 3] - base) * stride, nt, shift: sh)
                             k += 4
                         }
                     }
@@ -269,8 +270,9 @@ final class ConnectionRuntime {
         case .sparse:
             rowStart.withUnsafeBufferPointer { rows in
                 if !synapseDelays.isEmpty || shift < 0 || postIndex16.isEmpty {
-                    deliverSparseGeneral(spikes: spikes, step: step, ring: ring, ringSize: ringSize,
-                                         compartments: compartments, rows: rows)
+                    deliverSparseGeneral(
+                        spikes: spikes, step: step, ring: ring, ringSize: ringSize,
+                        compartments: compartments, rows: rows)
                 } else {
                     mantissa.withUnsafeBufferPointer { m in
                         postIndex16.withUnsafeBufferPointer { posts in
@@ -345,7 +347,8 @@ func addMixedRows4(
     _ c: UnsafePointer<Int8>, _ d: UnsafePointer<Int8>, _ n: Int, shift: Int32
 ) {
     for j in 0..<n {
-        let sum = Int32(truncatingIfNeeded: a[j]) &+ Int32(truncatingIfNeeded: b[j])
+        let sum =
+            Int32(truncatingIfNeeded: a[j]) &+ Int32(truncatingIfNeeded: b[j])
             &+ Int32(truncatingIfNeeded: c[j]) &+ Int32(truncatingIfNeeded: d[j])
         dst[j] &+= sum &<< shift
     }

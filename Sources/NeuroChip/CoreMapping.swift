@@ -39,11 +39,15 @@ enum CoreMapper {
         }
         for core in 0..<cores {
             if count[core] > cap {
-                problems.append("mapping: core \(core) holds \(count[core]) compartments, more than \(cap); spread the placement over more cores")
+                problems.append(
+                    "mapping: core \(core) holds \(count[core]) compartments, more than \(cap); spread the placement over more cores"
+                )
                 failed = true
             }
             if bits[core] > memory {
-                problems.append("mapping: core \(core) needs \(bits[core]) bits of synaptic memory, more than \(memory); spread the placement over more cores")
+                problems.append(
+                    "mapping: core \(core) needs \(bits[core]) bits of synaptic memory, more than \(memory); spread the placement over more cores"
+                )
                 failed = true
             }
         }
@@ -55,13 +59,17 @@ enum CoreMapper {
             for j in 0..<p.size {
                 let need = incomingBits[index][j]
                 if need > memory {
-                    problems.append("mapping: population '\(p.name)' compartment \(j) needs \(need) bits of synaptic memory, more than one core's \(memory); reduce its fan-in")
+                    problems.append(
+                        "mapping: population '\(p.name)' compartment \(j) needs \(need) bits of synaptic memory, more than one core's \(memory); reduce its fan-in"
+                    )
                     failed = true
                     break
                 }
                 if core < cores && (count[core] + 1 > cap || bits[core] + need > memory) { core += 1 }
                 if core >= cores {
-                    problems.append("mapping: population '\(p.name)' does not fit on one chip of \(cores) cores; reduce the network size or fan-in")
+                    problems.append(
+                        "mapping: population '\(p.name)' does not fit on one chip of \(cores) cores; reduce the network size or fan-in"
+                    )
                     return nil
                 }
                 coreOf[starts[index] + j] = UInt8(core)
@@ -78,12 +86,15 @@ enum CoreMapper {
                 let c = coreOf[starts[index] + j]
                 var k = j
                 while k < p.size && coreOf[starts[index] + k] == c { k += 1 }
-                segments.append(CoreSegment(population: index, start: starts[index] + j,
-                                            end: starts[index] + k, core: Int(c)))
+                segments.append(
+                    CoreSegment(
+                        population: index, start: starts[index] + j,
+                        end: starts[index] + k, core: Int(c)))
                 j = k
             }
         }
-        return CoreMap(segments: segments, coreOfCompartment: coreOf, compartmentsPerCore: count,
-                       synapseBitsPerCore: bits)
+        return CoreMap(
+            segments: segments, coreOfCompartment: coreOf, compartmentsPerCore: count,
+            synapseBitsPerCore: bits)
     }
 }

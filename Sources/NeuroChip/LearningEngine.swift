@@ -81,9 +81,10 @@ final class LearningRuntime {
     /// Some product reads w or t (those need the per-synapse path).
     let hasSynapseFactors: Bool
 
-    init(rules: RuleSet, spec: LearningSpec, signMode: SignMode, rewardGroup: Int?, nPre: Int, nPost: Int,
-         postCore: [Int32])
-    {
+    init(
+        rules: RuleSet, spec: LearningSpec, signMode: SignMode, rewardGroup: Int?, nPre: Int, nPost: Int,
+        postCore: [Int32]
+    ) {
         self.rules = rules
         self.spec = spec
         self.epoch = spec.epoch
@@ -227,10 +228,12 @@ final class LearningRuntime {
             Self.updateTrace(&y3, spec.y3, flags: postFlags, random: &random)
             postTraceCount += 1
         }
-                if usesR1 {
+        if usesR1 {
             // With tau 0 or 1 r1 equals this step's reward (loihi-model.md §3).
             let impulse = Int32(spec.r1.impulse) * (rewardNow ? 1 : 0)
-            r1 = spec.r1.tau <= 1 ? min(127, impulse)
+            r1 =
+                spec.r1.tau <= 1
+                ? min(127, impulse)
                 : min(127, Self.decayTrace(r1, tau: spec.r1.tau, random: &random) + impulse)
         }
         // Every core holding posts keeps its own copy of the presynaptic traces.
@@ -320,9 +323,10 @@ final class LearningRuntime {
         return (floor + up) * rule.grid
     }
 
-    private func evaluate(connection c: ConnectionRuntime, random: inout ChipRandom,
-                          counts: UnsafeMutablePointer<CoreStepCounts>)
-    {
+    private func evaluate(
+        connection c: ConnectionRuntime, random: inout ChipRandom,
+        counts: UnsafeMutablePointer<CoreStepCounts>
+    ) {
         let productCount = compiled.reduce(0) { $0 + $1.products.count }
         // Row part per product: coefficient * global factors (pre factors added per row).
         var globalPart = [Int64](repeating: 0, count: productCount)
@@ -347,356 +351,375 @@ final class LearningRuntime {
 
         // Unsafe views of the synapse arrays for the whole evaluation (see Connection.swift).
         c.mantissa.withUnsafeMutableBufferPointer { mant in
-        c.packed.withUnsafeMutableBufferPointer { packed in
-        c.currents.withUnsafeMutableBufferPointer { currents in
-        tags.withUnsafeMutableBufferPointer { tg in
-        postCore.withUnsafeBufferPointer { core in
-            @inline(__always)
-            func synapseValue(_ f: RuleFactor, _ k: Int) -> Int64 {
-                (f.variable == .w ? Int64(mant[k]) : Int64(tg[k])) + Int64(f.offset)
-            }
-
-            @inline(__always)
-            func apply(_ i: Int, _ j: Int, _ dwSum: Int64, _ dtSum: Int64) {
-                counts[Int(core[j])].plasticSynapseUpdatesProcessed += 1
-                processedCount += 1
-                let k = i * n + j
-                if let rule = dwRule, dwSum != 0 {
-                    let change = Self.rounded(dwSum, rule, &random)
-                    if change != 0 {
-                        let w = Int64(mant[k])
-                        let updated = min(max(w + change, rule.range.lowerBound), rule.range.upperBound)
-                        if updated != w {
-                            mant[k] = Int16(updated)
-                            if shift < 0 {
-                                currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
-                            } else if hasPacked {
-                                packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+            c.packed.withUnsafeMutableBufferPointer { packed in
+                c.currents.withUnsafeMutableBufferPointer { currents in
+                    tags.withUnsafeMutableBufferPointer { tg in
+                        postCore.withUnsafeBufferPointer { core in
+                            @inline(__always)
+                            func synapseValue(_ f: RuleFactor, _ k: Int) -> Int64 {
+                                (f.variable == .w ? Int64(mant[k]) : Int64(tg[k])) + Int64(f.offset)
                             }
-                        }
-                    }
-                }
-                if let rule = dtRule, dtSum != 0 {
-                    let change = Self.rounded(dtSum, rule, &random)
-                    let t = Int64(tg[k])
-                    tg[k] = Int16(min(max(t + change, rule.range.lowerBound), rule.range.upperBound))
-                }
-            }
 
-            // Pair path: a dw-only rule without synapse factors whose products all contain
-            // x0 and y0 (nBP's `4*x0*y0*r1 - 2*x0*y0`, and any STDP-like epoch-1 rule) can
-            // only change (spiking pre) x (spiking post) pairs. The post factors are the
-            // same for every row, so they are taken once per epoch for the spiking posts
-            // (column parts), and each pair is a short dot product of row and column
-            // parts. Same synapses, same order, same draws as the per-synapse path below.
-            if allX0 && allY0, let rule = dwRule, dtRule == nil, !hasSynapseFactors {
-                let m = postList.count
-                if m == 0 { return }
-                let products = rule.products.count
-                pairColumns.removeAll(keepingCapacity: true)
-                for p in rule.products {
-                    for j32 in postList {
-                        var value: Int64 = 1
-                        for f in p.post { value *= postValue(f, Int(j32)) }
-                        pairColumns.append(value)
-                    }
-                }
-                let sh = rule.roundingShift
-                let mask = (Int64(1) &<< Int64(sh)) &- 1
-                let grid = rule.grid
-                let lo = rule.range.lowerBound
-                let hi = rule.range.upperBound
-                if pairSums.count < m {
-                    pairSums = [Int64](repeating: 0, count: m)
-                    pairNonZero = [Int32](repeating: 0, count: m)
-                    pairHits = [Int](repeating: 0, count: m)
-                }
-                var processed = 0
-                pairColumns.withUnsafeBufferPointer { columns in
-                postList.withUnsafeBufferPointer { posts in
-                pairSums.withUnsafeMutableBufferPointer { sums in
-                pairNonZero.withUnsafeMutableBufferPointer { nz in
-                pairHits.withUnsafeMutableBufferPointer { hits in
-                    for jj in 0..<m { hits[jj] = 0 }
-                    for i32 in rows {
-                        let i = Int(i32)
-                        var anyRow = false
-                        for (index, p) in rule.products.enumerated() {
-                            var value = globalPart[index]
-                            if value != 0 { for f in p.pre { value *= preValue(f, i) } }
-                            rowPart[index] = value
-                            if value != 0 { anyRow = true }
-                        }
-                        if !anyRow { continue }
-                        // Sums of all spiking posts first (vectorisable), then one pass
-                        // in post order that rounds (the draws) and stores.
-                        for jj in 0..<m {
-                            sums[jj] = 0
-                            nz[jj] = 0
-                        }
-                        for index in 0..<products {
-                            let a = rowPart[index]
-                            if a == 0 { continue }
-                            let column = columns.baseAddress! + index &* m
-                            for jj in 0..<m {
-                                let value = a &* column[jj]
-                                sums[jj] &+= value
-                                nz[jj] |= value != 0 ? 1 : 0
-                            }
-                        }
-                        for jj in 0..<m {
-                            hits[jj] &+= Int(nz[jj])
-                        }
-                        let rowBase = i &* n
-                        for jj in 0..<m {
-                            let sum = sums[jj]
-                            if sum == 0 { continue }
-                            var change = sum
-                            if sh != 0 {
-                                let remainder = UInt64(bitPattern: sum & mask)
-                                var up: Int64 = 0
-                                if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
-                                change = ((sum &>> Int64(sh)) &+ up) &* grid
-                            }
-                            if change == 0 { continue }
-                            let k = rowBase &+ Int(posts[jj])
-                            let w = Int64(mant[k])
-                            let updated = min(max(w &+ change, lo), hi)
-                            if updated == w { continue }
-                            mant[k] = Int16(truncatingIfNeeded: updated)
-                            if shift < 0 {
-                                currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
-                            } else if hasPacked {
-                                packed[k] = ConnectionRuntime.pack(Int(updated), mode)
-                            }
-                        }
-                    }
-                    for jj in 0..<m where hits[jj] != 0 {
-                        counts[Int(core[Int(posts[jj])])].plasticSynapseUpdatesProcessed += hits[jj]
-                        processed += hits[jj]
-                    }
-                }
-                }
-                }
-                }
-                }
-                processedCount += processed
-                return
-            }
-
-            for i32 in rows {
-                let i = Int(i32)
-                var anyRow = false
-                var onlyY0 = true
-                flat = 0
-                for rule in compiled {
-                    for p in rule.products {
-                        var value = globalPart[flat]
-                        if value != 0 { for f in p.pre { value *= preValue(f, i) } }
-                        rowPart[flat] = value
-                        if value != 0 {
-                            anyRow = true
-                            if !p.hasY0 { onlyY0 = false }
-                        }
-                        flat += 1
-                    }
-                }
-                if !anyRow { continue }
-
-                if onlyY0 {
-                    // Event-driven columns: only posts that spiked in the epoch.
-                    for j32 in postList {
-                        let j = Int(j32)
-                        let k = i * n + j
-                        var dwSum: Int64 = 0
-                        var dtSum: Int64 = 0
-                        var nonZero = false
-                        flat = 0
-                        for rule in compiled {
-                            var sum: Int64 = 0
-                            for p in rule.products {
-                                var value = rowPart[flat]
-                                flat += 1
-                                if value == 0 { continue }
-                                for f in p.post { value *= postValue(f, j) }
-                                for f in p.synapse { value *= synapseValue(f, k) }
-                                if value != 0 {
-                                    nonZero = true
-                                    sum += value
+                            @inline(__always)
+                            func apply(_ i: Int, _ j: Int, _ dwSum: Int64, _ dtSum: Int64) {
+                                counts[Int(core[j])].plasticSynapseUpdatesProcessed += 1
+                                processedCount += 1
+                                let k = i * n + j
+                                if let rule = dwRule, dwSum != 0 {
+                                    let change = Self.rounded(dwSum, rule, &random)
+                                    if change != 0 {
+                                        let w = Int64(mant[k])
+                                        let updated = min(max(w + change, rule.range.lowerBound), rule.range.upperBound)
+                                        if updated != w {
+                                            mant[k] = Int16(updated)
+                                            if shift < 0 {
+                                                currents[k] = synapticCurrent(
+                                                    mantissa: Int(updated), exponent: exponent)
+                                            } else if hasPacked {
+                                                packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                            }
+                                        }
+                                    }
+                                }
+                                if let rule = dtRule, dtSum != 0 {
+                                    let change = Self.rounded(dtSum, rule, &random)
+                                    let t = Int64(tg[k])
+                                    tg[k] = Int16(min(max(t + change, rule.range.lowerBound), rule.range.upperBound))
                                 }
                             }
-                            if rule.target == .dw { dwSum = sum } else { dtSum = sum }
-                        }
-                        if nonZero { apply(i, j, dwSum, dtSum) }
-                    }
-                    continue
-                }
 
-                // Full row.
-                if !qValid { buildColumnParts() }
-
-                // Fused path for the common shape of sweep rules (only dw; constant terms, at
-                // most one product of post traces, at most one product `c * (w + k)`): the
-                // sum, rounding and store happen in one pass per post.
-                if let rule = dwRule, dtRule == nil {
-                    var constant: Int64 = 0
-                    var anyConstant = false
-                    var postA: Int64 = 0
-                    var postColumn = 0
-                    var hasPost = false
-                    var weightA: Int64 = 0
-                    var weightOffset: Int64 = 0
-                    var hasWeight = false
-                    var fusable = true
-                    for (index, p) in rule.products.enumerated() {
-                        let a = rowPart[index]
-                        if a == 0 { continue }
-                        if p.post.isEmpty && p.synapse.isEmpty {
-                            constant &+= a
-                            anyConstant = true
-                        } else if p.synapse.isEmpty && !hasPost {
-                            postA = a
-                            postColumn = index
-                            hasPost = true
-                        } else if p.post.isEmpty && p.synapse.count == 1 && p.synapse[0].variable == .w && !hasWeight {
-                            weightA = a
-                            weightOffset = Int64(p.synapse[0].offset)
-                            hasWeight = true
-                        } else {
-                            fusable = false
-                        }
-                    }
-                    if fusable {
-                        let sh = rule.roundingShift
-                        let mask = (Int64(1) &<< Int64(sh)) &- 1
-                        let grid = rule.grid
-                        let lo = rule.range.lowerBound
-                        let hi = rule.range.upperBound
-                        let rowBase = i * n
-                        q[postColumn].withUnsafeBufferPointer { column in
-                            for run in postCoreRuns {
+                            // Pair path: a dw-only rule without synapse factors whose products all contain
+                            // x0 and y0 (nBP's `4*x0*y0*r1 - 2*x0*y0`, and any STDP-like epoch-1 rule) can
+                            // only change (spiking pre) x (spiking post) pairs. The post factors are the
+                            // same for every row, so they are taken once per epoch for the spiking posts
+                            // (column parts), and each pair is a short dot product of row and column
+                            // parts. Same synapses, same order, same draws as the per-synapse path below.
+                            if allX0 && allY0, let rule = dwRule, dtRule == nil, !hasSynapseFactors {
+                                let m = postList.count
+                                if m == 0 { return }
+                                let products = rule.products.count
+                                pairColumns.removeAll(keepingCapacity: true)
+                                for p in rule.products {
+                                    for j32 in postList {
+                                        var value: Int64 = 1
+                                        for f in p.post { value *= postValue(f, Int(j32)) }
+                                        pairColumns.append(value)
+                                    }
+                                }
+                                let sh = rule.roundingShift
+                                let mask = (Int64(1) &<< Int64(sh)) &- 1
+                                let grid = rule.grid
+                                let lo = rule.range.lowerBound
+                                let hi = rule.range.upperBound
+                                if pairSums.count < m {
+                                    pairSums = [Int64](repeating: 0, count: m)
+                                    pairNonZero = [Int32](repeating: 0, count: m)
+                                    pairHits = [Int](repeating: 0, count: m)
+                                }
                                 var processed = 0
-                                for j in run.start..<run.end {
-                                    let k = rowBase &+ j
-                                    let w = Int64(mant[k])
-                                    let termPost = postA &* column[j]
-                                    let termWeight = weightA &* (w &+ weightOffset)
-                                    let sum = constant &+ termPost &+ termWeight
-                                    processed &+= (anyConstant || termPost != 0 || termWeight != 0) ? 1 : 0
-                                    let remainder = UInt64(bitPattern: sum & mask)
-                                    var up: Int64 = 0
-                                    if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
-                                    let change = ((sum &>> Int64(sh)) &+ up) &* grid
-                                    let updated = min(max(w &+ change, lo), hi)
-                                    mant[k] = Int16(truncatingIfNeeded: updated)
-                                    if shift < 0 {
-                                        currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
-                                    } else if hasPacked {
-                                        packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                pairColumns.withUnsafeBufferPointer { columns in
+                                    postList.withUnsafeBufferPointer { posts in
+                                        pairSums.withUnsafeMutableBufferPointer { sums in
+                                            pairNonZero.withUnsafeMutableBufferPointer { nz in
+                                                pairHits.withUnsafeMutableBufferPointer { hits in
+                                                    for jj in 0..<m { hits[jj] = 0 }
+                                                    for i32 in rows {
+                                                        let i = Int(i32)
+                                                        var anyRow = false
+                                                        for (index, p) in rule.products.enumerated() {
+                                                            var value = globalPart[index]
+                                                            if value != 0 { for f in p.pre { value *= preValue(f, i) } }
+                                                            rowPart[index] = value
+                                                            if value != 0 { anyRow = true }
+                                                        }
+                                                        if !anyRow { continue }
+                                                        // Sums of all spiking posts first (vectorisable), then one pass
+                                                        // in post order that rounds (the draws) and stores.
+                                                        for jj in 0..<m {
+                                                            sums[jj] = 0
+                                                            nz[jj] = 0
+                                                        }
+                                                        for index in 0..<products {
+                                                            let a = rowPart[index]
+                                                            if a == 0 { continue }
+                                                            let column = columns.baseAddress! + index &* m
+                                                            for jj in 0..<m {
+                                                                let value = a &* column[jj]
+                                                                sums[jj] &+= value
+                                                                nz[jj] |= value != 0 ? 1 : 0
+                                                            }
+                                                        }
+                                                        for jj in 0..<m {
+                                                            hits[jj] &+= Int(nz[jj])
+                                                        }
+                                                        let rowBase = i &* n
+                                                        for jj in 0..<m {
+                                                            let sum = sums[jj]
+                                                            if sum == 0 { continue }
+                                                            var change = sum
+                                                            if sh != 0 {
+                                                                let remainder = UInt64(bitPattern: sum & mask)
+                                                                var up: Int64 = 0
+                                                                if remainder != 0 {
+                                                                    up =
+                                                                        random.roundsUp(remainder: remainder, shift: sh)
+                                                                        ? 1 : 0
+                                                                }
+                                                                change = ((sum &>> Int64(sh)) &+ up) &* grid
+                                                            }
+                                                            if change == 0 { continue }
+                                                            let k = rowBase &+ Int(posts[jj])
+                                                            let w = Int64(mant[k])
+                                                            let updated = min(max(w &+ change, lo), hi)
+                                                            if updated == w { continue }
+                                                            mant[k] = Int16(truncatingIfNeeded: updated)
+                                                            if shift < 0 {
+                                                                currents[k] = synapticCurrent(
+                                                                    mantissa: Int(updated), exponent: exponent)
+                                                            } else if hasPacked {
+                                                                packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                                            }
+                                                        }
+                                                    }
+                                                    for jj in 0..<m where hits[jj] != 0 {
+                                                        counts[Int(core[Int(posts[jj])])]
+                                                            .plasticSynapseUpdatesProcessed += hits[jj]
+                                                        processed += hits[jj]
+                                                    }
+                                                }
+                                            }
+                                        }
                                     }
                                 }
-                                counts[run.core].plasticSynapseUpdatesProcessed += processed
                                 processedCount += processed
+                                return
                             }
-                        }
-                        continue
-                    }
-                }
 
-                // General full row: vectorisable sums per product, then one pass to round
-                // and store.
-                rowSums.withUnsafeMutableBufferPointer { dw in
-                rowTagSums.withUnsafeMutableBufferPointer { dt in
-                rowNonZero.withUnsafeMutableBufferPointer { nz in
-                    for j in 0..<n {
-                        dw[j] = 0
-                        dt[j] = 0
-                        nz[j] = 0
-                    }
-                    let rowBase = i * n
-                    var flat = 0
-                    for rule in compiled {
-                        let out = rule.target == .dw ? dw : dt
-                        for p in rule.products {
-                            let a = rowPart[flat]
-                            let column = q[flat]
-                            flat += 1
-                            if a == 0 { continue }
-                            column.withUnsafeBufferPointer { col in
-                                switch (p.post.isEmpty, p.synapse.count) {
-                                case (true, 0):
-                                    for j in 0..<n {
-                                        out[j] &+= a
-                                        nz[j] = 1
+                            for i32 in rows {
+                                let i = Int(i32)
+                                var anyRow = false
+                                var onlyY0 = true
+                                flat = 0
+                                for rule in compiled {
+                                    for p in rule.products {
+                                        var value = globalPart[flat]
+                                        if value != 0 { for f in p.pre { value *= preValue(f, i) } }
+                                        rowPart[flat] = value
+                                        if value != 0 {
+                                            anyRow = true
+                                            if !p.hasY0 { onlyY0 = false }
+                                        }
+                                        flat += 1
                                     }
-                                case (false, 0):
-                                    for j in 0..<n {
-                                        let value = a &* col[j]
-                                        out[j] &+= value
-                                        nz[j] |= value != 0 ? 1 : 0
+                                }
+                                if !anyRow { continue }
+
+                                if onlyY0 {
+                                    // Event-driven columns: only posts that spiked in the epoch.
+                                    for j32 in postList {
+                                        let j = Int(j32)
+                                        let k = i * n + j
+                                        var dwSum: Int64 = 0
+                                        var dtSum: Int64 = 0
+                                        var nonZero = false
+                                        flat = 0
+                                        for rule in compiled {
+                                            var sum: Int64 = 0
+                                            for p in rule.products {
+                                                var value = rowPart[flat]
+                                                flat += 1
+                                                if value == 0 { continue }
+                                                for f in p.post { value *= postValue(f, j) }
+                                                for f in p.synapse { value *= synapseValue(f, k) }
+                                                if value != 0 {
+                                                    nonZero = true
+                                                    sum += value
+                                                }
+                                            }
+                                            if rule.target == .dw { dwSum = sum } else { dtSum = sum }
+                                        }
+                                        if nonZero { apply(i, j, dwSum, dtSum) }
                                     }
-                                case (true, 1) where p.synapse[0].variable == .w:
-                                    let offset = Int64(p.synapse[0].offset)
-                                    let m = mant.baseAddress! + rowBase
-                                    for j in 0..<n {
-                                        let value = a &* (Int64(m[j]) &+ offset)
-                                        out[j] &+= value
-                                        nz[j] |= value != 0 ? 1 : 0
+                                    continue
+                                }
+
+                                // Full row.
+                                if !qValid { buildColumnParts() }
+
+                                // Fused path for the common shape of sweep rules (only dw; constant terms, at
+                                // most one product of post traces, at most one product `c * (w + k)`): the
+                                // sum, rounding and store happen in one pass per post.
+                                if let rule = dwRule, dtRule == nil {
+                                    var constant: Int64 = 0
+                                    var anyConstant = false
+                                    var postA: Int64 = 0
+                                    var postColumn = 0
+                                    var hasPost = false
+                                    var weightA: Int64 = 0
+                                    var weightOffset: Int64 = 0
+                                    var hasWeight = false
+                                    var fusable = true
+                                    for (index, p) in rule.products.enumerated() {
+                                        let a = rowPart[index]
+                                        if a == 0 { continue }
+                                        if p.post.isEmpty && p.synapse.isEmpty {
+                                            constant &+= a
+                                            anyConstant = true
+                                        } else if p.synapse.isEmpty && !hasPost {
+                                            postA = a
+                                            postColumn = index
+                                            hasPost = true
+                                        } else if p.post.isEmpty && p.synapse.count == 1 && p.synapse[0].variable == .w
+                                            && !hasWeight
+                                        {
+                                            weightA = a
+                                            weightOffset = Int64(p.synapse[0].offset)
+                                            hasWeight = true
+                                        } else {
+                                            fusable = false
+                                        }
                                     }
-                                default:
-                                    for j in 0..<n {
-                                        var value = a &* col[j]
-                                        for f in p.synapse { value &*= synapseValue(f, rowBase + j) }
-                                        out[j] &+= value
-                                        nz[j] |= value != 0 ? 1 : 0
+                                    if fusable {
+                                        let sh = rule.roundingShift
+                                        let mask = (Int64(1) &<< Int64(sh)) &- 1
+                                        let grid = rule.grid
+                                        let lo = rule.range.lowerBound
+                                        let hi = rule.range.upperBound
+                                        let rowBase = i * n
+                                        q[postColumn].withUnsafeBufferPointer { column in
+                                            for run in postCoreRuns {
+                                                var processed = 0
+                                                for j in run.start..<run.end {
+                                                    let k = rowBase &+ j
+                                                    let w = Int64(mant[k])
+                                                    let termPost = postA &* column[j]
+                                                    let termWeight = weightA &* (w &+ weightOffset)
+                                                    let sum = constant &+ termPost &+ termWeight
+                                                    processed &+=
+                                                        (anyConstant || termPost != 0 || termWeight != 0) ? 1 : 0
+                                                    let remainder = UInt64(bitPattern: sum & mask)
+                                                    var up: Int64 = 0
+                                                    if remainder != 0 {
+                                                        up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0
+                                                    }
+                                                    let change = ((sum &>> Int64(sh)) &+ up) &* grid
+                                                    let updated = min(max(w &+ change, lo), hi)
+                                                    mant[k] = Int16(truncatingIfNeeded: updated)
+                                                    if shift < 0 {
+                                                        currents[k] = synapticCurrent(
+                                                            mantissa: Int(updated), exponent: exponent)
+                                                    } else if hasPacked {
+                                                        packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                                    }
+                                                }
+                                                counts[run.core].plasticSynapseUpdatesProcessed += processed
+                                                processedCount += processed
+                                            }
+                                        }
+                                        continue
+                                    }
+                                }
+
+                                // General full row: vectorisable sums per product, then one pass to round
+                                // and store.
+                                rowSums.withUnsafeMutableBufferPointer { dw in
+                                    rowTagSums.withUnsafeMutableBufferPointer { dt in
+                                        rowNonZero.withUnsafeMutableBufferPointer { nz in
+                                            for j in 0..<n {
+                                                dw[j] = 0
+                                                dt[j] = 0
+                                                nz[j] = 0
+                                            }
+                                            let rowBase = i * n
+                                            var flat = 0
+                                            for rule in compiled {
+                                                let out = rule.target == .dw ? dw : dt
+                                                for p in rule.products {
+                                                    let a = rowPart[flat]
+                                                    let column = q[flat]
+                                                    flat += 1
+                                                    if a == 0 { continue }
+                                                    column.withUnsafeBufferPointer { col in
+                                                        switch (p.post.isEmpty, p.synapse.count) {
+                                                        case (true, 0):
+                                                            for j in 0..<n {
+                                                                out[j] &+= a
+                                                                nz[j] = 1
+                                                            }
+                                                        case (false, 0):
+                                                            for j in 0..<n {
+                                                                let value = a &* col[j]
+                                                                out[j] &+= value
+                                                                nz[j] |= value != 0 ? 1 : 0
+                                                            }
+                                                        case (true, 1) where p.synapse[0].variable == .w:
+                                                            let offset = Int64(p.synapse[0].offset)
+                                                            let m = mant.baseAddress! + rowBase
+                                                            for j in 0..<n {
+                                                                let value = a &* (Int64(m[j]) &+ offset)
+                                                                out[j] &+= value
+                                                                nz[j] |= value != 0 ? 1 : 0
+                                                            }
+                                                        default:
+                                                            for j in 0..<n {
+                                                                var value = a &* col[j]
+                                                                for f in p.synapse {
+                                                                    value &*= synapseValue(f, rowBase + j)
+                                                                }
+                                                                out[j] &+= value
+                                                                nz[j] |= value != 0 ? 1 : 0
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                            if let rule = dwRule, dtRule == nil {
+                                                // Common case (only dw): round and store in one tight loop per core run.
+                                                let sh = rule.roundingShift
+                                                let mask = (Int64(1) &<< Int64(sh)) &- 1
+                                                let grid = rule.grid
+                                                let lo = rule.range.lowerBound
+                                                let hi = rule.range.upperBound
+                                                // Branch-free apart from the random draw (data-dependent branches
+                                                // mispredict on random weights); a synapse with a zero sum gets a
+                                                // zero change and is stored unchanged. All values are small, so the
+                                                // wrapping operators never wrap.
+                                                for run in postCoreRuns {
+                                                    var processed = 0
+                                                    for j in run.start..<run.end {
+                                                        processed &+= Int(nz[j])
+                                                        let sum = dw[j]
+                                                        let remainder = UInt64(bitPattern: sum & mask)
+                                                        var up: Int64 = 0
+                                                        if remainder != 0 {
+                                                            up =
+                                                                random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0
+                                                        }
+                                                        let change = ((sum &>> Int64(sh)) &+ up) &* grid
+                                                        let k = rowBase &+ j
+                                                        let updated = min(max(Int64(mant[k]) &+ change, lo), hi)
+                                                        mant[k] = Int16(truncatingIfNeeded: updated)
+                                                        if shift < 0 {
+                                                            currents[k] = synapticCurrent(
+                                                                mantissa: Int(updated), exponent: exponent)
+                                                        } else if hasPacked {
+                                                            packed[k] = ConnectionRuntime.pack(Int(updated), mode)
+                                                        }
+                                                    }
+                                                    counts[run.core].plasticSynapseUpdatesProcessed += processed
+                                                    processedCount += processed
+                                                }
+                                            } else {
+                                                for j in 0..<n where nz[j] != 0 { apply(i, j, dw[j], dt[j]) }
+                                            }
+                                        }
                                     }
                                 }
                             }
                         }
                     }
-                    if let rule = dwRule, dtRule == nil {
-                        // Common case (only dw): round and store in one tight loop per core run.
-                        let sh = rule.roundingShift
-                        let mask = (Int64(1) &<< Int64(sh)) &- 1
-                        let grid = rule.grid
-                        let lo = rule.range.lowerBound
-                        let hi = rule.range.upperBound
-                        // Branch-free apart from the random draw (data-dependent branches
-                        // mispredict on random weights); a synapse with a zero sum gets a
-                        // zero change and is stored unchanged. All values are small, so the
-                        // wrapping operators never wrap.
-                        for run in postCoreRuns {
-                            var processed = 0
-                            for j in run.start..<run.end {
-                                processed &+= Int(nz[j])
-                                let sum = dw[j]
-                                let remainder = UInt64(bitPattern: sum & mask)
-                                var up: Int64 = 0
-                                if remainder != 0 { up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0 }
-                                let change = ((sum &>> Int64(sh)) &+ up) &* grid
-                                let k = rowBase &+ j
-                                let updated = min(max(Int64(mant[k]) &+ change, lo), hi)
-                                mant[k] = Int16(truncatingIfNeeded: updated)
-                                if shift < 0 {
-                                    currents[k] = synapticCurrent(mantissa: Int(updated), exponent: exponent)
-                                } else if hasPacked {
-                                    packed[k] = ConnectionRuntime.pack(Int(updated), mode)
-                                }
-                            }
-                            counts[run.core].plasticSynapseUpdatesProcessed += processed
-                            processedCount += processed
-                        }
-                    } else {
-                        for j in 0..<n where nz[j] != 0 { apply(i, j, dw[j], dt[j]) }
-                    }
-                }
-                }
                 }
             }
-        }
-        }
-        }
-        }
         }
     }
 }

@@ -98,8 +98,9 @@ public struct LearningRule: Sendable, Equatable, Codable {
             } else {
                 text += negative ? " - " : " + "
             }
-            text += Self.productText(mantissa: abs(product.mantissa), exponent: product.exponent,
-                                     factors: product.factors)
+            text += Self.productText(
+                mantissa: abs(product.mantissa), exponent: product.exponent,
+                factors: product.factors)
         }
         return text
     }
@@ -186,14 +187,16 @@ public enum LearningRuleParser {
                 switch rule.target {
                 case .dw:
                     if set.dw != nil {
-                        throw RuleParseError(rule: text, column: start + 1, token: "dw",
-                                             message: "a second `dw` rule; give one rule per target")
+                        throw RuleParseError(
+                            rule: text, column: start + 1, token: "dw",
+                            message: "a second `dw` rule; give one rule per target")
                     }
                     set.dw = rule
                 case .dt:
                     if set.dt != nil {
-                        throw RuleParseError(rule: text, column: start + 1, token: "dt",
-                                             message: "a second `dt` rule; give one rule per target")
+                        throw RuleParseError(
+                            rule: text, column: start + 1, token: "dt",
+                            message: "a second `dt` rule; give one rule per target")
                     }
                     set.dt = rule
                 }
@@ -242,8 +245,9 @@ public enum LearningRuleParser {
                 while j < range.upperBound && chars[j].isASCII && chars[j].isNumber { j += 1 }
                 let digits = String(chars[i..<j])
                 guard digits.count <= 9, let value = Int(digits) else {
-                    throw RuleParseError(rule: rule, column: i + 1, token: digits,
-                                         message: "integer too large; constants must be small integers or 2^k")
+                    throw RuleParseError(
+                        rule: rule, column: i + 1, token: digits,
+                        message: "integer too large; constants must be small integers or 2^k")
                 }
                 tokens.append(Token(kind: .integer(value), column: i + 1, text: digits))
                 i = j
@@ -251,8 +255,9 @@ public enum LearningRuleParser {
                 tokens.append(Token(kind: .symbol(c), column: i + 1, text: String(c)))
                 i += 1
             } else {
-                throw RuleParseError(rule: rule, column: i + 1, token: String(c),
-                                     message: "unsupported character; use only + - * 2^k ( ) = and the variables \(variableList)")
+                throw RuleParseError(
+                    rule: rule, column: i + 1, token: String(c),
+                    message: "unsupported character; use only + - * 2^k ( ) = and the variables \(variableList)")
             }
         }
         tokens.append(Token(kind: .end, column: range.upperBound + 1, text: "end of rule"))
@@ -379,11 +384,15 @@ public enum LearningRuleParser {
                 }
             }
             if abs(mantissa) > maxMantissa || !exponentRange.contains(exponent) {
-                throw fail(productStart,
-                           "constant cannot be represented on the chip; keep it m*2^e with odd |m| <= \(maxMantissa) and e in \(exponentRange.lowerBound)...\(exponentRange.upperBound)")
+                throw fail(
+                    productStart,
+                    "constant cannot be represented on the chip; keep it m*2^e with odd |m| <= \(maxMantissa) and e in \(exponentRange.lowerBound)...\(exponentRange.upperBound)"
+                )
             }
-            products.append(RuleProduct(mantissa: negative ? -mantissa : mantissa, exponent: exponent,
-                                        factors: factors.sorted()))
+            products.append(
+                RuleProduct(
+                    mantissa: negative ? -mantissa : mantissa, exponent: exponent,
+                    factors: factors.sorted()))
             if products.count > maxProducts {
                 throw fail(productStart, "more than \(maxProducts) products in one rule")
             }

@@ -44,38 +44,47 @@ enum NetworkValidator {
         for (index, p) in network.populations.enumerated() {
             let at = "populations[\(index)] '\(p.name)'"
             check(!p.name.isEmpty, "\(at): empty name; give every population a unique name")
-            check(populationSize[p.name] == nil && generatorSize[p.name] == nil,
-                  "\(at): duplicate name; population and generator names must be unique")
+            check(
+                populationSize[p.name] == nil && generatorSize[p.name] == nil,
+                "\(at): duplicate name; population and generator names must be unique")
             if populationSize[p.name] == nil && generatorSize[p.name] == nil { populationSize[p.name] = p.size }
             check(p.size >= 1, "\(at): size \(p.size); use a size >= 1")
             check(ChipLimits.decayRange.contains(p.du), "\(at): du \(p.du) out of range; use 0...4096")
             check(ChipLimits.decayRange.contains(p.dv), "\(at): dv \(p.dv) out of range; use 0...4096")
-            check(ChipLimits.biasMantissaRange.contains(p.biasMantissa),
-                  "\(at): biasMantissa \(p.biasMantissa) out of range; use -4096...4095 and raise biasExponent")
-            check(ChipLimits.biasExponentRange.contains(p.biasExponent),
-                  "\(at): biasExponent \(p.biasExponent) out of range; use 0...23")
+            check(
+                ChipLimits.biasMantissaRange.contains(p.biasMantissa),
+                "\(at): biasMantissa \(p.biasMantissa) out of range; use -4096...4095 and raise biasExponent")
+            check(
+                ChipLimits.biasExponentRange.contains(p.biasExponent),
+                "\(at): biasExponent \(p.biasExponent) out of range; use 0...23")
             if ChipLimits.biasMantissaRange.contains(p.biasMantissa),
                 ChipLimits.biasExponentRange.contains(p.biasExponent)
             {
                 let bias = p.biasMantissa << p.biasExponent
-                check((-(1 << 23)...((1 << 23) - 1)).contains(bias),
-                      "\(at): bias \(bias) does not fit 24 bits; lower biasMantissa or biasExponent")
+                check(
+                    (-(1 << 23)...((1 << 23) - 1)).contains(bias),
+                    "\(at): bias \(bias) does not fit 24 bits; lower biasMantissa or biasExponent")
             }
-            check(ChipLimits.vthMantissaRange.contains(p.vthMantissa),
-                  "\(at): vthMantissa \(p.vthMantissa) out of range; use 0...131071")
-            check(ChipLimits.refractoryRange.contains(p.refractory),
-                  "\(at): refractory \(p.refractory) out of range; use 1...63 (1 = no restriction)")
+            check(
+                ChipLimits.vthMantissaRange.contains(p.vthMantissa),
+                "\(at): vthMantissa \(p.vthMantissa) out of range; use 0...131071")
+            check(
+                ChipLimits.refractoryRange.contains(p.refractory),
+                "\(at): refractory \(p.refractory) out of range; use 1...63 (1 = no restriction)")
         }
         for (index, g) in network.generators.enumerated() {
             let at = "generators[\(index)] '\(g.name)'"
             check(!g.name.isEmpty, "\(at): empty name; give every generator a unique name")
-            check(populationSize[g.name] == nil && generatorSize[g.name] == nil,
-                  "\(at): duplicate name; population and generator names must be unique")
+            check(
+                populationSize[g.name] == nil && generatorSize[g.name] == nil,
+                "\(at): duplicate name; population and generator names must be unique")
             if populationSize[g.name] == nil && generatorSize[g.name] == nil { generatorSize[g.name] = g.size }
             check(g.size >= 1, "\(at): size \(g.size); use a size >= 1")
             if let times = g.spikeTimes {
-                check(times.count == g.size,
-                      "\(at): spikeTimes has \(times.count) channels but size is \(g.size); give one list of steps per channel")
+                check(
+                    times.count == g.size,
+                    "\(at): spikeTimes has \(times.count) channels but size is \(g.size); give one list of steps per channel"
+                )
                 for (channel, steps) in times.enumerated() where steps.contains(where: { $0 < 0 }) {
                     problems.append("\(at): spikeTimes[\(channel)] has a negative step; steps start at 0")
                 }
@@ -91,12 +100,14 @@ enum NetworkValidator {
             let targetSize = populationSize[c.target]
             check(sourceSize != nil, "\(at): unknown source '\(c.source)'; name a population or spike generator")
             if targetSize == nil {
-                problems.append(generatorSize[c.target] != nil
-                    ? "\(at): target '\(c.target)' is a spike generator; targets must be populations"
-                    : "\(at): unknown target '\(c.target)'; name a population")
+                problems.append(
+                    generatorSize[c.target] != nil
+                        ? "\(at): target '\(c.target)' is a spike generator; targets must be populations"
+                        : "\(at): unknown target '\(c.target)'; name a population")
             }
-            check(ChipLimits.exponentRange.contains(c.exponent),
-                  "\(at): exponent \(c.exponent) out of range; use -8...7")
+            check(
+                ChipLimits.exponentRange.contains(c.exponent),
+                "\(at): exponent \(c.exponent) out of range; use -8...7")
             check(ChipLimits.delayRange.contains(c.delay), "\(at): delay \(c.delay) out of range; use 0...62")
 
             // Synapse count for this pattern.
@@ -112,8 +123,9 @@ enum NetworkValidator {
                     synapseCount = ns * nt
                 case .sparse:
                     if let pre = c.pre, let post = c.post {
-                        check(pre.count == post.count,
-                              "\(at): pre has \(pre.count) entries but post has \(post.count); give one pair per synapse")
+                        check(
+                            pre.count == post.count,
+                            "\(at): pre has \(pre.count) entries but post has \(post.count); give one pair per synapse")
                         if let bad = pre.firstIndex(where: { $0 < 0 || $0 >= ns }) {
                             problems.append("\(at): pre[\(bad)] = \(pre[bad]) outside source size \(ns)")
                         }
@@ -133,9 +145,12 @@ enum NetworkValidator {
             let range = c.signMode.weightRange
             func checkWeight(_ w: Int, _ location: String) {
                 if !range.contains(w) {
-                    problems.append("\(at): \(location) = \(w) outside \(c.signMode.rawValue) range \(range.lowerBound)...\(range.upperBound)")
+                    problems.append(
+                        "\(at): \(location) = \(w) outside \(c.signMode.rawValue) range \(range.lowerBound)...\(range.upperBound)"
+                    )
                 } else if c.signMode == .mixed && w % 2 != 0 {
-                    problems.append("\(at): \(location) = \(w) is odd; mixed sign mode drops the lowest bit, use an even value")
+                    problems.append(
+                        "\(at): \(location) = \(w) is odd; mixed sign mode drops the lowest bit, use an even value")
                 }
             }
             switch (c.weight, c.weights) {
@@ -170,10 +185,13 @@ enum NetworkValidator {
             // Learning.
             if let learning = c.learning {
                 if c.plastic == false {
-                    problems.append("\(at): a learning rule on a non-plastic connection; set plastic to true or remove the rule")
+                    problems.append(
+                        "\(at): a learning rule on a non-plastic connection; set plastic to true or remove the rule")
                 }
                 if c.pattern != .allToAll {
-                    problems.append("\(at): learning rules are supported on all-to-all connections only; use all-to-all (zero weights are allowed)")
+                    problems.append(
+                        "\(at): learning rules are supported on all-to-all connections only; use all-to-all (zero weights are allowed)"
+                    )
                 }
                 do {
                     let set = try LearningRuleParser.parseSet(learning.rule)
@@ -193,10 +211,12 @@ enum NetworkValidator {
                     ("y3", learning.y3), ("r1", learning.r1),
                 ]
                 for (name, trace) in traces {
-                    check(ChipLimits.traceRange.contains(trace.impulse),
-                          "\(at): trace \(name) impulse \(trace.impulse) out of range; use 0...127")
-                    check(trace.tau >= 0 && trace.tau <= 4096,
-                          "\(at): trace \(name) tau \(trace.tau) out of range; use 0...4096 (0 = no decay)")
+                    check(
+                        ChipLimits.traceRange.contains(trace.impulse),
+                        "\(at): trace \(name) impulse \(trace.impulse) out of range; use 0...127")
+                    check(
+                        trace.tau >= 0 && trace.tau <= 4096,
+                        "\(at): trace \(name) tau \(trace.tau) out of range; use 0...4096 (0 = no decay)")
                 }
                 if let set = rules[index], set.variables.contains(.r0) || set.variables.contains(.r1),
                     learning.reward == nil
@@ -204,7 +224,8 @@ enum NetworkValidator {
                     problems.append("\(at): the rule reads r0/r1 but no reward source is set; give `reward`")
                 }
             } else if c.plastic == true {
-                problems.append("\(at): plastic connection without a learning rule; add `learning` or set plastic to false")
+                problems.append(
+                    "\(at): plastic connection without a learning rule; add `learning` or set plastic to false")
             }
         }
 
@@ -234,10 +255,12 @@ enum NetworkValidator {
                     continue
                 }
                 let total = runs.reduce(0) { $0 + $1.count }
-                check(total == size,
-                      "mapping.placement['\(name)']: places \(total) compartments but the population has \(size)")
+                check(
+                    total == size,
+                    "mapping.placement['\(name)']: places \(total) compartments but the population has \(size)")
                 for run in runs where !(0..<ChipGeometry.cores).contains(run.core) || run.count < 0 {
-                    problems.append("mapping.placement['\(name)']: core \(run.core) count \(run.count) invalid; cores are 0...127")
+                    problems.append(
+                        "mapping.placement['\(name)']: core \(run.core) count \(run.count) invalid; cores are 0...127")
                 }
             }
         }

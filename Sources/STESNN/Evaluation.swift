@@ -58,7 +58,9 @@ public func evaluateDI(
             let y = try network.forward(
                 input, batch: n, timeSteps: maxT, phase: .inference, generator: &generator)
             let counts = network.spikeCountsPerStep.map { $0.reduce(0, +) }
-            if spikeTotals.isEmpty { spikeTotals = counts } else {
+            if spikeTotals.isEmpty {
+                spikeTotals = counts
+            } else {
                 for i in counts.indices { spikeTotals[i] += counts[i] }
             }
             // Output IF units, cleared every step (DI): spike iff y ≥ θ_out.

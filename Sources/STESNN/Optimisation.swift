@@ -4,8 +4,7 @@ import Foundation
 /// `L = mean_{r,k} max(0, 1 − t_{r,k}·y_{r,k})²` over all rows (time steps × samples)
 /// and classes. `targets[r·K + k]` is +1 or −1.
 public enum SquaredHinge {
-    public static func loss(outputs: [Float], targets: [Float]) -> (loss: Double, gradient: [Float])
-    {
+    public static func loss(outputs: [Float], targets: [Float]) -> (loss: Double, gradient: [Float]) {
         precondition(outputs.count == targets.count)
         var gradient = [Float](repeating: 0, count: outputs.count)
         let scale = 1 / Float(outputs.count)

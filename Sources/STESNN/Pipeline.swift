@@ -61,14 +61,16 @@ public enum STEPipeline {
         let trainer = try STETrainer(options: options, splits: splits)
         log(
             "ste: \(trainer.spec.name) (\(trainer.spec.parameterCount) parameters), \(options.mode.rawValue) mode, "
-                + "\(splits.train.count) train / \(splits.validation.count) validation / \(splits.test.count) test images")
+                + "\(splits.train.count) train / \(splits.validation.count) validation / \(splits.test.count) test images"
+        )
         let outcome = try trainer.train { report, isBest in
             try runDirectory.appendMetrics(report)
             // The kept parameters so far, so an interrupted run can still be evaluated.
             if isBest { try runDirectory.run.writeWeights(try ModelArchive.archive(trainer.network)) }
             log(
                 String(
-                    format: "epoch %d/%d  lr %.2e  loss %.4f  train acc %.4f  val err %.4f  val loss %.4f  %.1fs (%.0f samples/s)",
+                    format:
+                        "epoch %d/%d  lr %.2e  loss %.4f  train acc %.4f  val err %.4f  val loss %.4f  %.1fs (%.0f samples/s)",
                     report.epoch, options.epochs, report.learningRate, report.trainLoss, report.trainAccuracy,
                     report.validationError, report.validationLoss, report.seconds, report.samplesPerSecond))
         }

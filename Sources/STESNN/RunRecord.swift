@@ -31,7 +31,8 @@ public struct STERunDirectory {
             return (STERunDirectory(run: run), try JSONDecoder().decode(STETrainingOptions.self, from: data))
         } catch {
             throw STEError.missingParameters(
-                "\(run.configPath) does not describe an STE run (\(error)) — pass a directory written by 'synfire ste train'")
+                "\(run.configPath) does not describe an STE run (\(error)) — pass a directory written by 'synfire ste train'"
+            )
         }
     }
 

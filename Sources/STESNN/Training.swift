@@ -237,9 +237,10 @@ public final class STETrainer {
             let labels = indices.map { Int(set.labels[$0]) }
             let y = try network.forward(
                 input, batch: indices.count, timeSteps: 1, phase: .validation, generator: &generator)
-            totalLoss += hinge(
-                outputs: y, targets: SquaredHinge.targets(labels: labels, classes: classes)
-            ).0
+            totalLoss +=
+                hinge(
+                    outputs: y, targets: SquaredHinge.targets(labels: labels, classes: classes)
+                ).0
             batches += 1
             for (n, label) in labels.enumerated() where argmax(y, row: n, width: classes) != label {
                 wrong += 1

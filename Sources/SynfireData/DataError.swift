@@ -49,7 +49,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .emptyFile(let path):
             return "\(path) is empty — delete it and re-fetch with `synfire data fetch`"
         case .unknownFormat(let path):
-            return "\(path): unknown dataset format — give an IDX file (.idx / -ubyte, optionally .gz) or an MNIST-layout .csv"
+            return
+                "\(path): unknown dataset format — give an IDX file (.idx / -ubyte, optionally .gz) or an MNIST-layout .csv"
         case .invalidParameter(let message):
             return message
         }

@@ -9,7 +9,8 @@ public enum DatasetName: String, Sendable, CaseIterable, Codable {
     public init(validating text: String) throws {
         guard let name = DatasetName(rawValue: text.lowercased()) else {
             throw DataError.invalidParameter(
-                "unknown dataset '\(text)' — use one of: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+                "unknown dataset '\(text)' — use one of: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         self = name
     }
@@ -90,7 +91,8 @@ public enum DatasetCatalog {
     public static func loadEmbedded(_ name: DatasetName, split: DatasetSplit) throws -> LoadedDataset {
         guard let root = Bundle.module.url(forResource: "embedded", withExtension: nil) else {
             throw DataError.missingFile(
-                path: "embedded/\(name.rawValue)", fetchHint: "the Synfire build is incomplete; rebuild with `swift build`")
+                path: "embedded/\(name.rawValue)",
+                fetchHint: "the Synfire build is incomplete; rebuild with `swift build`")
         }
         let directory = root.appendingPathComponent(name.rawValue)
         let idx = idxFileNames(split: split)

@@ -110,7 +110,9 @@ public struct ImageDataset: Sendable, Equatable {
 
     /// Splits off the last `fraction` of the images (e.g. a validation set), after an
     /// optional seeded shuffle.
-    public func split(holdOut fraction: Double, seed: UInt64? = nil) throws -> (kept: ImageDataset, heldOut: ImageDataset) {
+    public func split(holdOut fraction: Double, seed: UInt64? = nil) throws -> (
+        kept: ImageDataset, heldOut: ImageDataset
+    ) {
         guard fraction > 0, fraction < 1 else {
             throw DataError.invalidParameter("hold-out fraction \(fraction) must be strictly between 0 and 1")
         }

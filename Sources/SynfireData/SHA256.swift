@@ -52,8 +52,14 @@ public enum SHA256 {
                     let t2 = s0 &+ majority
                     (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
                 }
-                hash[0] &+= a; hash[1] &+= b; hash[2] &+= c; hash[3] &+= d
-                hash[4] &+= e; hash[5] &+= f; hash[6] &+= g; hash[7] &+= h
+                hash[0] &+= a
+                hash[1] &+= b
+                hash[2] &+= c
+                hash[3] &+= d
+                hash[4] &+= e
+                hash[5] &+= f
+                hash[6] &+= g
+                hash[7] &+= h
             }
         }
         return hash.flatMap { word -> [UInt8] in

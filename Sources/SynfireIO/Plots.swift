@@ -325,8 +325,7 @@ public struct SpikeRasterPlot: Plot, Sendable {
         }
         if let last = labelY.last, last > frame.bottom {
             labelY[labelY.count - 1] = frame.bottom
-            for i in labelY.indices.dropLast().reversed() where labelY[i] > labelY[i + 1] - spacing
-            {
+            for i in labelY.indices.dropLast().reversed() where labelY[i] > labelY[i + 1] - spacing {
                 labelY[i] = labelY[i + 1] - spacing
             }
         }

@@ -70,20 +70,25 @@ struct ChipRunCommand: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             try writeAtomically(encoder.encode(chip.probeRecords), to: "\(out)/probes.json")
-            let perCore = Dictionary(uniqueKeysWithValues: chip.coreMap.usedCores.map { (String($0), totals.perCore[$0]) })
+            let perCore = Dictionary(
+                uniqueKeysWithValues: chip.coreMap.usedCores.map { (String($0), totals.perCore[$0]) })
             try writeAtomically(encoder.encode(perCore), to: "\(out)/counters.json")
             logLine("wrote \(out)/probes.json and \(out)/counters.json")
         }
         let chipTotals = totals.chip
         if json {
-            try printJSONResult(JSONValue.object([
-                "steps": .integer(steps), "seconds": .number(seconds), "cores": .integer(chip.coreMap.usedCores.count),
-                "spikes": .integer(chipTotals.spikesGenerated), "synaptic_ops": .integer(chipTotals.synapticOps),
-                "plastic_updates_processed": .integer(chipTotals.plasticSynapseUpdatesProcessed),
-                "wraps": .integer(chip.wrapCount), "probes": .integer(chip.probeRecords.count),
-            ]))
+            try printJSONResult(
+                JSONValue.object([
+                    "steps": .integer(steps), "seconds": .number(seconds),
+                    "cores": .integer(chip.coreMap.usedCores.count),
+                    "spikes": .integer(chipTotals.spikesGenerated), "synaptic_ops": .integer(chipTotals.synapticOps),
+                    "plastic_updates_processed": .integer(chipTotals.plasticSynapseUpdatesProcessed),
+                    "wraps": .integer(chip.wrapCount), "probes": .integer(chip.probeRecords.count),
+                ]))
         } else {
-            print("ran \(steps) steps on \(chip.coreMap.usedCores.count) cores in \(String(format: "%.3f", seconds)) s: \(chipTotals.spikesGenerated) spikes, \(chipTotals.synapticOps) synaptic ops")
+            print(
+                "ran \(steps) steps on \(chip.coreMap.usedCores.count) cores in \(String(format: "%.3f", seconds)) s: \(chipTotals.spikesGenerated) spikes, \(chipTotals.synapticOps) synaptic ops"
+            )
         }
     }
 
@@ -114,19 +119,21 @@ struct ChipCheckRuleCommand: AsyncParsableCommand {
             set = try LearningRuleParser.parseSet(rule)
         } catch {
             if json {
-                try printJSONResult(JSONValue.object([
-                    "valid": .bool(false), "column": .integer(error.column), "token": .string(error.token),
-                    "message": .string(error.message),
-                ]))
+                try printJSONResult(
+                    JSONValue.object([
+                        "valid": .bool(false), "column": .integer(error.column), "token": .string(error.token),
+                        "message": .string(error.message),
+                    ]))
             }
             throw error
         }
         if json {
-            try printJSONResult(JSONValue.object([
-                "valid": .bool(true), "normalized": .string(set.normalized),
-                "event_driven_x0": .bool(set.rules.allSatisfy { $0.everyProductContains(.x0) }),
-                "event_driven_y0": .bool(set.rules.allSatisfy { $0.everyProductContains(.y0) }),
-            ]))
+            try printJSONResult(
+                JSONValue.object([
+                    "valid": .bool(true), "normalized": .string(set.normalized),
+                    "event_driven_x0": .bool(set.rules.allSatisfy { $0.everyProductContains(.x0) }),
+                    "event_driven_y0": .bool(set.rules.allSatisfy { $0.everyProductContains(.y0) }),
+                ]))
         } else {
             print(set.normalized)
         }
@@ -154,7 +161,10 @@ struct BenchChipCommand: AsyncParsableCommand {
     func run() async throws {
         if learningOnly {
             let sweep = try ChipBenchmark.measurePlastic(rule: "sweep", minSeconds: quick ? 0.4 : 1.5)
-            print(String(format: "sweep rule: %.3g plastic updates/s, %d updates, %d steps, %.3f cpu s, %.3f wall s", sweep.plasticUpdatesPerSecond, sweep.plasticUpdates, sweep.steps, sweep.seconds, sweep.wallSeconds))
+            print(
+                String(
+                    format: "sweep rule: %.3g plastic updates/s, %d updates, %d steps, %.3f cpu s, %.3f wall s",
+                    sweep.plasticUpdatesPerSecond, sweep.plasticUpdates, sweep.steps, sweep.seconds, sweep.wallSeconds))
             return
         }
         #if DEBUG
@@ -166,9 +176,12 @@ struct BenchChipCommand: AsyncParsableCommand {
         for kind in ["dense", "sparse", "compartments"] where only == nil || only == kind {
             for size in sizes {
                 let row = try ChipBenchmark.measure(kind: kind, compartments: size, minSeconds: minSeconds)
-                logLine(String(format: "%@ %6d compartments: %.3g syn events/s, %.3g compartment updates/s (%.1f spikes/step, %d steps)",
-                               kind, size, row.synapticEventsPerSecond, row.compartmentUpdatesPerSecond,
-                               row.spikesPerStep, row.steps))
+                logLine(
+                    String(
+                        format:
+                            "%@ %6d compartments: %.3g syn events/s, %.3g compartment updates/s (%.1f spikes/step, %d steps)",
+                        kind, size, row.synapticEventsPerSecond, row.compartmentUpdatesPerSecond,
+                        row.spikesPerStep, row.steps))
                 rows.append(row)
             }
         }
@@ -184,27 +197,34 @@ struct BenchChipCommand: AsyncParsableCommand {
         if learning {
             let sweep = try ChipBenchmark.measurePlastic(rule: "sweep", minSeconds: minSeconds)
             let nbp = try ChipBenchmark.measurePlastic(rule: "nbp", minSeconds: minSeconds)
-            logLine(String(format: "plastic 400x400: %.3g rule evaluations/s (sweep rule); nBP rule: %.3g chip synapse updates/s",
-                           sweep.plasticUpdatesPerSecond, nbp.plasticUpdatesPerSecond))
+            logLine(
+                String(
+                    format:
+                        "plastic 400x400: %.3g rule evaluations/s (sweep rule); nBP rule: %.3g chip synapse updates/s",
+                    sweep.plasticUpdatesPerSecond, nbp.plasticUpdatesPerSecond))
             rows += [sweep, nbp]
             result["plastic_updates_per_s"] = .number(sweep.plasticUpdatesPerSecond)
             result["nbp_rule_chip_synapse_updates_per_s"] = .number(nbp.plasticUpdatesPerSecond)
         }
-        result["table"] = .array(rows.map { row in
-            .object([
-                "kind": .string(row.kind), "compartments": .integer(row.compartments), "steps": .integer(row.steps),
-                "cpu_seconds": .number(row.seconds), "wall_seconds": .number(row.wallSeconds), "spikes_per_step": .number(row.spikesPerStep),
-                "syn_events_per_s": .number(row.synapticEventsPerSecond),
-                "compartment_updates_per_s": .number(row.compartmentUpdatesPerSecond),
-                "plastic_updates_per_s": .number(row.plasticUpdatesPerSecond),
-            ])
-        })
+        result["table"] = .array(
+            rows.map { row in
+                .object([
+                    "kind": .string(row.kind), "compartments": .integer(row.compartments), "steps": .integer(row.steps),
+                    "cpu_seconds": .number(row.seconds), "wall_seconds": .number(row.wallSeconds),
+                    "spikes_per_step": .number(row.spikesPerStep),
+                    "syn_events_per_s": .number(row.synapticEventsPerSecond),
+                    "compartment_updates_per_s": .number(row.compartmentUpdatesPerSecond),
+                    "plastic_updates_per_s": .number(row.plasticUpdatesPerSecond),
+                ])
+            })
         if json {
             try printJSONResult(JSONValue.object(result))
         } else {
             for row in rows {
-                print(String(format: "%-14@ %6d  syn/s %.3g  comp/s %.3g  plastic/s %.3g", row.kind, row.compartments,
-                             row.synapticEventsPerSecond, row.compartmentUpdatesPerSecond, row.plasticUpdatesPerSecond))
+                print(
+                    String(
+                        format: "%-14@ %6d  syn/s %.3g  comp/s %.3g  plastic/s %.3g", row.kind, row.compartments,
+                        row.synapticEventsPerSecond, row.compartmentUpdatesPerSecond, row.plasticUpdatesPerSecond))
             }
         }
     }

@@ -62,7 +62,8 @@ struct DataFetchCommand: AsyncParsableCommand {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw CLIError("scripts/fetch-data failed with status \(process.terminationStatus) — see its messages above")
+            throw CLIError(
+                "scripts/fetch-data failed with status \(process.terminationStatus) — see its messages above")
         }
     }
 
@@ -145,7 +146,9 @@ struct DataInfoCommand: AsyncParsableCommand {
         }
         print("dataset   \(info.dataset)   source: \(info.source)")
         for (name, split) in [("train", info.train), ("test", info.test)] {
-            print("\(name.padding(toLength: 6, withPad: " ", startingAt: 0))    \(split.count) images of \(split.rows)x\(split.columns)")
+            print(
+                "\(name.padding(toLength: 6, withPad: " ", startingAt: 0))    \(split.count) images of \(split.rows)x\(split.columns)"
+            )
             let bars = split.class_histogram.enumerated().map { "\($0.offset):\($0.element)" }.joined(separator: " ")
             print("          classes \(bars)")
             print("          sha256  \(split.sha256)")
@@ -184,7 +187,8 @@ struct DataShowCommand: AsyncParsableCommand {
         var dataset = try options.load().dataset
         guard (0..<dataset.count).contains(index) else {
             throw ValidationError(
-                "--index \(index) is outside 0..<\(dataset.count) for \(options.dataset.rawValue) \(options.split.rawValue)")
+                "--index \(index) is outside 0..<\(dataset.count) for \(options.dataset.rawValue) \(options.split.rawValue)"
+            )
         }
         guard (1...64).contains(scale) else { throw ValidationError("--scale must be in 1...64, got \(scale)") }
         dataset = dataset.subset([index])

@@ -1,7 +1,7 @@
 import ArgumentParser
 import EnergyModel
-import NeuroChip
 import Foundation
+import NeuroChip
 
 /// `synfire energy ...`: energy, latency and EDP of chip runs (energy-model.md).
 struct EnergyCommand: AsyncParsableCommand {
@@ -297,9 +297,11 @@ struct BenchEnergyCommand: AsyncParsableCommand {
         let reportTime = clock.measure {
             report = EnergyReport(counts: counts, table: .davies2018)
         }
-        let recordSeconds = Double(recordTime.components.seconds)
+        let recordSeconds =
+            Double(recordTime.components.seconds)
             + Double(recordTime.components.attoseconds) * 1e-18
-        let reportSeconds = Double(reportTime.components.seconds)
+        let reportSeconds =
+            Double(reportTime.components.seconds)
             + Double(reportTime.components.attoseconds) * 1e-18
         let result: [String: JSONValue] = [
             "steps": .integer(steps), "cores": .integer(cores),

@@ -35,8 +35,7 @@ struct ErrorPropExperimentOptions: ParsableArguments {
     @Option(help: "Learning-rate half-life in epochs, 0 = constant (overrides the preset).")
     var halfLife: Double?
     @Option(help: "Teacher rate of the correct class in Hz (default 40).") var teacherRate: Double?
-    @Option(help: "Teacher rate of the wrong class in Hz (default 0).") var wrongTeacherRate:
-        Double?
+    @Option(help: "Teacher rate of the wrong class in Hz (default 0).") var wrongTeacherRate: Double?
     @Option(help: "Hidden gate: voltage (default) or postTrace.") var gate: String?
     @Option(help: "Feedback pathway: mirrored (default) or random.") var feedback: String?
     @Option(help: "Feedback scale κ_fb of the error pathway (overrides the preset).")
@@ -273,8 +272,7 @@ struct ErrorPropCompareCommand: AsyncParsableCommand {
         commandName: "compare",
         abstract: "Plot the test-accuracy curves of several runs in one figure (PNG and SVG).")
 
-    @Option(name: .customLong("run"), help: "NAME=RUN_DIR; repeat for each curve.") var runs:
-        [String]
+    @Option(name: .customLong("run"), help: "NAME=RUN_DIR; repeat for each curve.") var runs: [String]
     @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
     @Option(help: "Figure title.") var title: String =
         "Error-propagation SNN: held-out accuracy per epoch"

@@ -38,7 +38,10 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @Option(help: "Hidden units.") var hidden = 400
     @Option(help: "Pixel binarization threshold (on if value >= threshold).") var threshold = 129
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
-    @Option(help: "Learning-rate schedule: update probability 2^-k halves every N epochs after --decay-after (0 = paper's constant rate).")
+    @Option(
+        help:
+            "Learning-rate schedule: update probability 2^-k halves every N epochs after --decay-after (0 = paper's constant rate)."
+    )
     var decayEvery = 0
     @Option(help: "Epochs at full rate before the first halving.") var decayAfter = 0
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
@@ -123,7 +126,8 @@ struct NBPCircuitCommand: AsyncParsableCommand {
         let parts = sizes.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3 else { throw ValidationError("--sizes must look like 400-400-10") }
         let layerSizes = NBPSizes(input: parts[0], hidden: parts[1], output: parts[2])
-        let circuit = inference ? try NBPCircuit.inference(sizes: layerSizes) : try NBPCircuit.training(sizes: layerSizes)
+        let circuit =
+            inference ? try NBPCircuit.inference(sizes: layerSizes) : try NBPCircuit.training(sizes: layerSizes)
         if json {
             var matrices: [String: [Int]] = [:]
             for connection in circuit.connections where connection.kind == .p {
@@ -173,9 +177,13 @@ struct BenchNBPCommand: AsyncParsableCommand {
         #if DEBUG
             logLine("warning: debug build — benchmark figures need `swift build -c release`")
         #endif
-        let script = ["bench/nbp_numpy.py", URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bench/nbp_numpy.py").path]
-            .first { FileManager.default.fileExists(atPath: $0) }
+        let script = [
+            "bench/nbp_numpy.py",
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bench/nbp_numpy.py")
+                .path,
+        ]
+        .first { FileManager.default.fileExists(atPath: $0) }
         let result = try NBPBenchmark.run(quick: quick, dataDirectory: dataDir, numpyScript: script) { logLine($0) }
         if json { try printJSONResult(result) }
     }

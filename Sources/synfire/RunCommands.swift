@@ -104,8 +104,7 @@ struct RunsPlotCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "A run directory (the --out of a training command).") var runDirectory: String
-    @Option(help: "Accuracy to draw as a target line, as a fraction (e.g. 0.9474).") var target:
-        Double?
+    @Option(help: "Accuracy to draw as a target line, as a fraction (e.g. 0.9474).") var target: Double?
     @Option(help: "Legend text of the target line.") var targetLabel = "paper target"
     @Option(help: "Plot title (default: the run's command and dataset).") var title: String?
     @Flag(help: "Print the written paths as JSON on the last stdout line.") var json = false

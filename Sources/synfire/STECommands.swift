@@ -51,7 +51,8 @@ struct STETrainCommand: AsyncParsableCommand {
             let summary = try STEPipeline.train(
                 options: options, splits: splits, datasetNotice: notice, runDirectory: directory, log: logLine)
             logLine(
-                String(format: "ste: test accuracy %.4f at T=%d; run directory %@", summary.testAccuracy, timesteps, out))
+                String(
+                    format: "ste: test accuracy %.4f at T=%d; run directory %@", summary.testAccuracy, timesteps, out))
             if json { try printJSONResult(summaryJSON(summary, runDirectory: out)) }
         } catch let error as STEError {
             throw ValidationError(error.description)
@@ -109,13 +110,16 @@ func summaryJSON(_ s: STERunSummary, runDirectory: String) -> JSONValue {
         "evaluation_runs": .integer(s.evaluationRuns), "run_dir": .string(runDirectory),
         "train_seconds": .number(s.trainSeconds), "train_samples_per_s": .number(s.trainSamplesPerSecond),
         "accuracy_by_timesteps": .object(
-            Dictionary(uniqueKeysWithValues: s.accuracyByTimeSteps.map { ("\($0.timeSteps)", .number($0.meanAccuracy)) })),
+            Dictionary(
+                uniqueKeysWithValues: s.accuracyByTimeSteps.map { ("\($0.timeSteps)", .number($0.meanAccuracy)) })),
     ]
     if let notice = s.datasetNotice { object["dataset_notice"] = .string(notice) }
     if let ci = s.ci {
         object["ci"] = .object([
-            "digit_accuracy": .number(ci.digitAccuracy), "digit_accuracy_all_outputs": .number(ci.digitAccuracyAllOutputs),
-            "direction_accuracy": .number(ci.directionAccuracy), "readout_digit_accuracy": .number(ci.readoutDigitAccuracy),
+            "digit_accuracy": .number(ci.digitAccuracy),
+            "digit_accuracy_all_outputs": .number(ci.digitAccuracyAllOutputs),
+            "direction_accuracy": .number(ci.directionAccuracy),
+            "readout_digit_accuracy": .number(ci.readoutDigitAccuracy),
             "readout_direction_accuracy": .number(ci.readoutDirectionAccuracy),
         ])
     }
@@ -126,7 +130,9 @@ func summaryJSON(_ s: STERunSummary, runDirectory: String) -> JSONValue {
             "input_spikes_per_step": .number(e.inputSpikesPerStep),
             "hidden_firing_rates": .array(e.hiddenFiringRates.map { .number($0) }),
             "ratio_to_paper_at_16": .number(e.ratioToPaperAt16),
-            "paper_nj_per_image": .object(["1": .number(EnergyReport.paperLowNanojoules), "16": .number(EnergyReport.paperHighNanojoules)]),
+            "paper_nj_per_image": .object([
+                "1": .number(EnergyReport.paperLowNanojoules), "16": .number(EnergyReport.paperHighNanojoules),
+            ]),
             "model_nj_per_image": .object(
                 Dictionary(uniqueKeysWithValues: e.rows.map { ("\($0.timeSteps)", .number($0.modelNanojoules)) })),
         ])
@@ -172,7 +178,10 @@ struct STEBenchCommand: AsyncParsableCommand {
         if let numpy = Self.runNumpy(script: script, batches: count, quick: quick, threads: threads) {
             object["numpy_train_samples_per_s"] = .number(numpy)
             object["speedup_vs_numpy"] = .number(swift.trainSamplesPerSecond / numpy)
-            logLine(String(format: "ste bench: numpy %.0f samples/s, speed-up %.2fx", numpy, swift.trainSamplesPerSecond / numpy))
+            logLine(
+                String(
+                    format: "ste bench: numpy %.0f samples/s, speed-up %.2fx", numpy,
+                    swift.trainSamplesPerSecond / numpy))
         } else {
             object["numpy_train_samples_per_s"] = .null
             object["speedup_vs_numpy"] = .null

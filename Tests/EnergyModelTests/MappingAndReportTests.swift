@@ -240,7 +240,8 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     #expect(zip(plot.values[1], inference).allSatisfy { close($0 * factor, $1) })
     // Legend: "<category> <training value> / <inference value>" in the plot's unit.
     for (k, name) in EnergyByCategory.names.enumerated() {
-        let expected = name + " " + String(format: "%.3g", training[k] / factor) + " / "
+        let expected =
+            name + " " + String(format: "%.3g", training[k] / factor) + " / "
             + String(format: "%.3g", inference[k] / factor)
         #expect(plot.components[k] == expected)
     }

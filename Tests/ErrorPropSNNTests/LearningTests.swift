@@ -189,8 +189,7 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     #expect(abs(mean - 1) < 0.05 && abs(sd - 0.1) < 0.04, "mean \(mean) sd \(sd)")
     #expect(a.inputGains.allSatisfy { $0 > 0 } && Set(a.inputGains).count > 100)
     #expect(
-        try ErrorPropNetwork(parameters: NetworkParameters(), masterSeed: 11).inputGains.allSatisfy
-        { $0 == 1 })
+        try ErrorPropNetwork(parameters: NetworkParameters(), masterSeed: 11).inputGains.allSatisfy { $0 == 1 })
 }
 
 @Test func invalidNetworkParametersAreRejectedWithTheFix() {

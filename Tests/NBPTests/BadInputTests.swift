@@ -58,7 +58,8 @@ struct BadInputTests {
         options.epochs = 2
         #expect(
             throws: NBPError.checkpointSizeMismatch(
-                checkpoint: NBPSizes(input: 400, hidden: 6, output: 10), expected: NBPSizes(input: 400, hidden: 8, output: 10))
+                checkpoint: NBPSizes(input: 400, hidden: 6, output: 10),
+                expected: NBPSizes(input: 400, hidden: 8, output: 10))
         ) { try NBPRunner.train(options) { _ in } }
     }
 

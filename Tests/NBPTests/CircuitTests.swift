@@ -6,18 +6,23 @@ import Testing
 
 @Suite("nBP circuit as data")
 struct CircuitTests {
-    @Test("the circuit builds and validates for any sizes", arguments: [
-        NBPSizes.mnist, NBPSizes(input: 784, hidden: 200, output: 10), NBPSizes(input: 400, hidden: 100, output: 10),
-        NBPSizes(input: 16, hidden: 9, output: 4),
-    ])
+    @Test(
+        "the circuit builds and validates for any sizes",
+        arguments: [
+            NBPSizes.mnist, NBPSizes(input: 784, hidden: 200, output: 10),
+            NBPSizes(input: 400, hidden: 100, output: 10),
+            NBPSizes(input: 16, hidden: 9, output: 4),
+        ])
     func buildsForSizes(sizes: NBPSizes) throws {
         let circuit = try NBPCircuit.training(sizes: sizes)
         #expect(circuit.populations.count == 15 + 12)
-        #expect(circuit.connections.filter { $0.kind == .p }.map { $0.matrix ?? "" }.sorted()
-            == ["M", "W1", "W1c1", "W1c2", "W2", "W2Tp", "W2c1", "W2c2"])
+        #expect(
+            circuit.connections.filter { $0.kind == .p }.map { $0.matrix ?? "" }.sorted()
+                == ["M", "W1", "W1c1", "W1c2", "W2", "W2Tp", "W2c1", "W2c2"])
         let matrices = NBPCircuit.chipMatrices(
-            try NBPWeights(sizes: sizes, w1: .init(repeating: 0, count: sizes.input * sizes.hidden),
-                           w2: .init(repeating: 0, count: sizes.hidden * sizes.output)))
+            try NBPWeights(
+                sizes: sizes, w1: .init(repeating: 0, count: sizes.input * sizes.hidden),
+                w2: .init(repeating: 0, count: sizes.hidden * sizes.output)))
         _ = try ChipSimulator(try circuit.networkDescription(matrices: matrices, plastic: true))
         let inference = try NBPCircuit.inference(sizes: sizes)
         #expect(inference.stepsPerSample == 4)

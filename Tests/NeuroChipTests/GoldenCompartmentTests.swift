@@ -44,7 +44,10 @@ enum GoldenFiles {
 
 @Test func goldenCompartmentFileIsPresent() throws {
     let cases = GoldenFiles.compartmentCases()
-    #expect(!cases.isEmpty, "golden/compartment.json missing or unreadable at \(GoldenFiles.specDirectory.path); check out ../shared/spec next to the package")
+    #expect(
+        !cases.isEmpty,
+        "golden/compartment.json missing or unreadable at \(GoldenFiles.specDirectory.path); check out ../shared/spec next to the package"
+    )
     #expect(cases.count >= 6)
 }
 
@@ -71,11 +74,13 @@ func goldenCompartmentVectorKernel(_ c: CompartmentCase) {
     var spikes = [UInt8](repeating: 0, count: n)
     for (s, input) in c.input.enumerated() {
         for i in 0..<n { a[i] = Int32(input) }
-        _ = updateCompartments(range: 0..<n, parameters: c.parameters, u: &u, v: &v, refractoryLeft: &r,
-                               input: &a, spikes: &spikes)
+        _ = updateCompartments(
+            range: 0..<n, parameters: c.parameters, u: &u, v: &v, refractoryLeft: &r,
+            input: &a, spikes: &spikes)
         for i in 0..<n {
-            #expect(Int(u[i]) == c.expected[s].u && Int(v[i]) == c.expected[s].v
-                        && Int(spikes[i]) == c.expected[s].spike, "\(c.name) step \(s) copy \(i)")
+            #expect(
+                Int(u[i]) == c.expected[s].u && Int(v[i]) == c.expected[s].v
+                    && Int(spikes[i]) == c.expected[s].spike, "\(c.name) step \(s) copy \(i)")
             #expect(a[i] == 0, "input slot is cleared for reuse")
         }
     }
@@ -99,11 +104,16 @@ func biasParts(_ bias: Int) -> (mantissa: Int, exponent: Int)? {
 func goldenCompartmentSimulator(_ c: CompartmentCase) throws {
     let bias = try #require(biasParts(c.bias))
     let net = NetworkDescription(
-        populations: [PopulationSpec(name: "c", size: 1, du: c.du, dv: c.dv, biasMantissa: bias.mantissa,
-                                     biasExponent: bias.exponent, vthMantissa: c.vth / 64,
-                                     refractory: c.refractory)],
-        probes: [ProbeSpec(name: "s", kind: .spikes, target: "c"), ProbeSpec(name: "u", kind: .u, target: "c"),
-                 ProbeSpec(name: "v", kind: .v, target: "c")])
+        populations: [
+            PopulationSpec(
+                name: "c", size: 1, du: c.du, dv: c.dv, biasMantissa: bias.mantissa,
+                biasExponent: bias.exponent, vthMantissa: c.vth / 64,
+                refractory: c.refractory)
+        ],
+        probes: [
+            ProbeSpec(name: "s", kind: .spikes, target: "c"), ProbeSpec(name: "u", kind: .u, target: "c"),
+            ProbeSpec(name: "v", kind: .v, target: "c"),
+        ])
     let chip = try ChipSimulator(net)
     for input in c.input {
         chip.addInput(current: Int32(input), compartment: 0)

@@ -8,8 +8,10 @@ let nbpRule = "dw = 4*x0*y0*r1 - 2*x0*y0"
 
 @Test func nbpRuleRewardGatesSignOfUpdate() throws {
     // W is post x pre: W[0] = [10, -20], W[1] = [30, 254].
-    let chip = try ChipSimulator(plasticBench(nPre: 2, nPost: 2, weights: [10, -20, 30, 254], rule: nbpRule,
-                                              rewardSteps: [1]))
+    let chip = try ChipSimulator(
+        plasticBench(
+            nPre: 2, nPost: 2, weights: [10, -20, 30, 254], rule: nbpRule,
+            rewardSteps: [1]))
     try runBench(chip, steps: 5, pre: [1: [0], 3: [1]], post: [1: [0, 1], 3: [0, 1]])
     // step 1: pre 0 with both posts, rewarded -> +2; step 3: pre 1, no reward -> -2
     // (254 - 2 = 252).
@@ -76,17 +78,25 @@ func clampingAtBothEnds(mode: SignMode, start: Int, direction: Int, expected: In
 
 @Test func rewardSetsR0ForTheWholeEpoch() throws {
     // r0 is 1 if the reward fired anywhere in the epoch (steps 0-3 here).
-    let chip = try ChipSimulator(plasticBench(nPre: 1, nPost: 1, weights: [0], rule: "dw = 2*x0*r0", epoch: 4,
-                                              rewardSteps: [0]))
+    let chip = try ChipSimulator(
+        plasticBench(
+            nPre: 1, nPost: 1, weights: [0], rule: "dw = 2*x0*r0", epoch: 4,
+            rewardSteps: [0]))
     try runBench(chip, steps: 4, pre: [3: [0]], post: [:])
     #expect(try chip.weights(of: "W") == [2])
 }
 
 @Test func traceTau0And1() throws {
     // x1: impulse 50, tau 0 (no decay, saturates at 127); y1: impulse 7, tau 1.
-    let chip = try ChipSimulator(plasticBench(
-        nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*x1*y1", signMode: .excitatory,
-        traces: { var l = $0; l.x1 = TraceParameters(impulse: 50, tau: 0); l.y1 = TraceParameters(impulse: 7, tau: 1); return l }))
+    let chip = try ChipSimulator(
+        plasticBench(
+            nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*x1*y1", signMode: .excitatory,
+            traces: {
+                var l = $0
+                l.x1 = TraceParameters(impulse: 50, tau: 0)
+                l.y1 = TraceParameters(impulse: 7, tau: 1)
+                return l
+            }))
     let learning = try #require(chip.connections[0].learning)
     var x1: [Int32] = []
     var y1: [Int32] = []
@@ -105,9 +115,14 @@ func clampingAtBothEnds(mode: SignMode, start: Int, direction: Int, expected: In
 @Test func traceDecayLargerTauDeterministicOnGrid() throws {
     // tau 4 from 127 is stochastic, so start from an impulse of 64: 64 -> 48 -> 36 -> 27
     // are exact (64/4, 48/4, 36/4 have no fraction).
-    let chip = try ChipSimulator(plasticBench(
-        nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*x1", signMode: .excitatory,
-        traces: { var l = $0; l.x1 = TraceParameters(impulse: 64, tau: 4); return l }))
+    let chip = try ChipSimulator(
+        plasticBench(
+            nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*x1", signMode: .excitatory,
+            traces: {
+                var l = $0
+                l.x1 = TraceParameters(impulse: 64, tau: 4)
+                return l
+            }))
     let learning = try #require(chip.connections[0].learning)
     try chip.inject(generator: "pre", channels: [0])
     chip.step()
@@ -137,14 +152,18 @@ func clampingAtBothEnds(mode: SignMode, start: Int, direction: Int, expected: In
     #expect(chi < 10.83, "chi-square \(chi) with 1 degree of freedom (p = 0.001)")
 }
 
-@Test(arguments: [("dw = 3*2^-3*x0*y0", SignMode.excitatory, 0.375), ("dw = 2^-1*x0*y0", SignMode.mixed, 0.25),
-                  ("dw = -5*2^-4*x0*y0", SignMode.excitatory, 0.6875)])
+@Test(arguments: [
+    ("dw = 3*2^-3*x0*y0", SignMode.excitatory, 0.375), ("dw = 2^-1*x0*y0", SignMode.mixed, 0.25),
+    ("dw = -5*2^-4*x0*y0", SignMode.excitatory, 0.6875),
+])
 func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Double) throws {
     // 60 x 60 synapses, all co-firing once: each gets floor or floor + grid.
     let n = 60
     let start = mode == .mixed ? 0 : 100
-    let chip = try ChipSimulator(plasticBench(nPre: n, nPost: n, weights: Array(repeating: start, count: n * n),
-                                              rule: rule, signMode: mode, seed: 4242))
+    let chip = try ChipSimulator(
+        plasticBench(
+            nPre: n, nPost: n, weights: Array(repeating: start, count: n * n),
+            rule: rule, signMode: mode, seed: 4242))
     try runBench(chip, steps: 2, pre: [1: Array(0..<n)], post: [1: Array(0..<n)])
     let weights = try chip.weights(of: "W")
     let grid = mode.weightStep
@@ -175,10 +194,16 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
 
 @Test func stochasticRunsAreDeterministicUnderASeed() throws {
     func run(seed: UInt64) throws -> [Int] {
-        var net = plasticBench(nPre: 20, nPost: 20, weights: Array(repeating: 0, count: 400),
-                               rule: "dw = 2^-2*x1*y0 - 2^-3*y1*x0",
-                               traces: { var l = $0; l.x1 = .init(impulse: 40, tau: 3); l.y1 = .init(impulse: 30, tau: 5); return l },
-                               seed: seed)
+        var net = plasticBench(
+            nPre: 20, nPost: 20, weights: Array(repeating: 0, count: 400),
+            rule: "dw = 2^-2*x1*y0 - 2^-3*y1*x0",
+            traces: {
+                var l = $0
+                l.x1 = .init(impulse: 40, tau: 3)
+                l.y1 = .init(impulse: 30, tau: 5)
+                return l
+            },
+            seed: seed)
         net.probes = [ProbeSpec(name: "w", kind: .weights, target: "W", interval: 5)]
         let chip = try ChipSimulator(net)
         var state = ChipRandom(seed: 11)
@@ -202,10 +227,14 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
     let nPost = 9
     var state = ChipRandom(seed: 3)
     let initial = (0..<(nPre * nPost)).map { _ in Int(state.below(200)) * 2 - 200 }
-    for rule in [nbpRule, "dw = 2*x0*y0 - 4*x0*r1", "dw = 2*y0*(x1 - 1)", "dw = -2*x0 + 6*y0*r0",
-                 "dw = 2*y0*r0 - 2^-5*(w + 2)*x0*64", "dw = 4 - w*x1"] {
-        let chip = try ChipSimulator(plasticBench(nPre: nPre, nPost: nPost, weights: initial, rule: rule,
-                                                  rewardSteps: [2, 5, 6]))
+    for rule in [
+        nbpRule, "dw = 2*x0*y0 - 4*x0*r1", "dw = 2*y0*(x1 - 1)", "dw = -2*x0 + 6*y0*r0",
+        "dw = 2*y0*r0 - 2^-5*(w + 2)*x0*64", "dw = 4 - w*x1",
+    ] {
+        let chip = try ChipSimulator(
+            plasticBench(
+                nPre: nPre, nPost: nPost, weights: initial, rule: rule,
+                rewardSteps: [2, 5, 6]))
         var w = initial  // post x pre
         var preSteps: [Int: [Int]] = [:]
         var postSteps: [Int: [Int]] = [:]
@@ -249,8 +278,10 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
 /// top bits compared with the remainder, presynaptic rows ascending, then posts ascending.
 @Test func stochasticRoundingDrawOrderIsThePublishedContract() throws {
     let n = 5
-    let chip = try ChipSimulator(plasticBench(nPre: n, nPost: n, weights: Array(repeating: 0, count: n * n),
-                                              rule: "dw = 2^-1*x0*y0", seed: 321))
+    let chip = try ChipSimulator(
+        plasticBench(
+            nPre: n, nPost: n, weights: Array(repeating: 0, count: n * n),
+            rule: "dw = 2^-1*x0*y0", seed: 321))
     try runBench(chip, steps: 2, pre: [1: Array(0..<n)], post: [1: Array(0..<n)])
     var replay = ChipRandom(seed: 321)
     var expected = [Int](repeating: 0, count: n * n)  // post x pre
@@ -269,20 +300,21 @@ func stochasticRoundingChiSquare(rule: String, mode: SignMode, upProbability: Do
 @Test(arguments: ["x1", "x2", "y1", "y2", "y3", "r1"], [0, 1, 2])
 func everyTraceWithTau(trace: String, tau: Int) throws {
     let parameters = TraceParameters(impulse: 64, tau: tau)
-    let chip = try ChipSimulator(plasticBench(
-        nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*\(trace)", signMode: .excitatory, rewardSteps: [1],
-        traces: { l in
-            var l = l
-            switch trace {
-            case "x1": l.x1 = parameters
-            case "x2": l.x2 = parameters
-            case "y1": l.y1 = parameters
-            case "y2": l.y2 = parameters
-            case "y3": l.y3 = parameters
-            default: l.r1 = parameters
-            }
-            return l
-        }))
+    let chip = try ChipSimulator(
+        plasticBench(
+            nPre: 1, nPost: 1, weights: [0], rule: "dw = 2^-8*\(trace)", signMode: .excitatory, rewardSteps: [1],
+            traces: { l in
+                var l = l
+                switch trace {
+                case "x1": l.x1 = parameters
+                case "x2": l.x2 = parameters
+                case "y1": l.y1 = parameters
+                case "y2": l.y2 = parameters
+                case "y3": l.y3 = parameters
+                default: l.r1 = parameters
+                }
+                return l
+            }))
     let learning = try #require(chip.connections[0].learning)
     func value() -> Int32 {
         switch trace {

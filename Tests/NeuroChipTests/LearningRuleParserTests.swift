@@ -33,8 +33,9 @@ func normalizationAndRoundTrip(text: String, normalized: String) throws {
     #expect(try LearningRuleParser.parse("dw = 4*x0*y0*r1 - 2*x0*y0").everyProductContains(.x0))
     #expect(try LearningRuleParser.parse("dw = 4*x0*y0*r1 - 2*x0*y0").everyProductContains(.y0))
     #expect(try !LearningRuleParser.parse("dw = 2^-2*x1*y0 - 2^-2*y1*x0").everyProductContains(.x0))
-    #expect(try !LearningRuleParser.parse("dw = (x0 - 1)*y0").everyProductContains(.x0),
-            "an offset factor does not vanish when x0 is 0")
+    #expect(
+        try !LearningRuleParser.parse("dw = (x0 - 1)*y0").everyProductContains(.x0),
+        "an offset factor does not vanish when x0 is 0")
 }
 
 /// (rule, 1-based column, token) of the first problem.

@@ -13,12 +13,14 @@ import Testing
         ],
         connections: [
             ConnectionSpec(name: "c1", source: "a", target: "missing", pattern: .oneToOne, weight: 3),
-            ConnectionSpec(name: "c2", source: "ghost", target: "a", pattern: .allToAll, weights: [1, 2],
-                           exponent: 9, delay: 63),
+            ConnectionSpec(
+                name: "c2", source: "ghost", target: "a", pattern: .allToAll, weights: [1, 2],
+                exponent: 9, delay: 63),
             ConnectionSpec(name: "c3", source: "a", target: "a", pattern: .allToAll, weight: 300, learning: learning),
             ConnectionSpec(name: "c4", source: "a", target: "a", pattern: .sparse, weight: 2, pre: [0, 9], post: [1]),
-            ConnectionSpec(name: "c5", source: "a", target: "a", pattern: .oneToOne, weight: 2, plastic: false,
-                           learning: LearningSpec(rule: "dw = x0")),
+            ConnectionSpec(
+                name: "c5", source: "a", target: "a", pattern: .oneToOne, weight: 2, plastic: false,
+                learning: LearningSpec(rule: "dw = x0")),
         ],
         probes: [ProbeSpec(name: "p", kind: .weights, target: "nope")])
     #expect(throws: NetworkValidationError.self) { try ChipSimulator(net) }
@@ -56,8 +58,12 @@ import Testing
 
 @Test func weightCountAndParityErrors() {
     let net = NetworkDescription(
-        populations: [PopulationSpec(name: "a", size: 2, vthMantissa: 1), PopulationSpec(name: "b", size: 3, vthMantissa: 1)],
-        connections: [ConnectionSpec(name: "w", source: "a", target: "b", pattern: .allToAll, weights: [2, 4, 6, 8, 10])])
+        populations: [
+            PopulationSpec(name: "a", size: 2, vthMantissa: 1), PopulationSpec(name: "b", size: 3, vthMantissa: 1),
+        ],
+        connections: [
+            ConnectionSpec(name: "w", source: "a", target: "b", pattern: .allToAll, weights: [2, 4, 6, 8, 10])
+        ])
     #expect {
         try ChipSimulator(net)
     } throws: { error in
@@ -78,9 +84,14 @@ import Testing
 @Test func greedyMappingFollowsEnergyModelExample() throws {
     // energy-model.md §5.3: 400 hidden with 400 plastic inputs each -> 81 per core, 5 cores.
     let net = NetworkDescription(
-        populations: [PopulationSpec(name: "x", size: 400, vthMantissa: 1), PopulationSpec(name: "h", size: 400, vthMantissa: 1)],
-        connections: [ConnectionSpec(name: "W", source: "x", target: "h", pattern: .allToAll, weight: 0,
-                                     learning: LearningSpec(rule: "dw = 2*x0*y0"))])
+        populations: [
+            PopulationSpec(name: "x", size: 400, vthMantissa: 1), PopulationSpec(name: "h", size: 400, vthMantissa: 1),
+        ],
+        connections: [
+            ConnectionSpec(
+                name: "W", source: "x", target: "h", pattern: .allToAll, weight: 0,
+                learning: LearningSpec(rule: "dw = 2*x0*y0"))
+        ])
     let chip = try ChipSimulator(net)
     let perCore = chip.coreMap.compartmentsPerCore.filter { $0 > 0 }
     #expect(perCore == [400, 81, 81, 81, 81, 76])
@@ -90,7 +101,9 @@ import Testing
 @Test func countersAndMessages() throws {
     // g (generator) -> a (core 0) -> b (cores 1..2 via a cap of 2 per core), all-to-all.
     var net = NetworkDescription(
-        populations: [PopulationSpec(name: "a", size: 2, vthMantissa: 0), PopulationSpec(name: "b", size: 4, vthMantissa: 1000)],
+        populations: [
+            PopulationSpec(name: "a", size: 2, vthMantissa: 0), PopulationSpec(name: "b", size: 4, vthMantissa: 1000),
+        ],
         connections: [
             ConnectionSpec(name: "in", source: "g", target: "a", pattern: .oneToOne, weight: 100),
             ConnectionSpec(name: "ab", source: "a", target: "b", pattern: .allToAll, weight: 2),
@@ -162,8 +175,9 @@ import Testing
         let fullDecay = random.below(2) == 0
         let bias = fullDecay ? Int(random.below(UInt64(vth + 1))) : -Int(random.below(100_000))
         let dv = fullDecay ? 4096 : Int(random.below(4097))
-        let p = CompartmentParameters(du: Int(random.below(4097)), dv: dv, bias: bias, vth: vth,
-                                      refractory: 1 + Int(random.below(5)))
+        let p = CompartmentParameters(
+            du: Int(random.below(4097)), dv: dv, bias: bias, vth: vth,
+            refractory: 1 + Int(random.below(5)))
         var state = CompartmentState()
         for _ in 0..<100 {
             let r = compartmentStep(state, input: 0, parameters: p)
@@ -179,8 +193,11 @@ func delaysShiftSpikeTrainsExactly(delay: Int) throws {
     let times = (0..<40).filter { _ in random.below(3) == 0 }
     let net = NetworkDescription(
         populations: [PopulationSpec(name: "relay", size: 1, vthMantissa: 100)],
-        connections: [ConnectionSpec(name: "d", source: "g", target: "relay", pattern: .oneToOne, weight: 254,
-                                     delay: delay)],
+        connections: [
+            ConnectionSpec(
+                name: "d", source: "g", target: "relay", pattern: .oneToOne, weight: 254,
+                delay: delay)
+        ],
         generators: [SpikeGeneratorSpec(name: "g", size: 1, spikeTimes: [times])],
         probes: [ProbeSpec(name: "s", kind: .spikes, target: "relay")])
     let chip = try ChipSimulator(net)
@@ -193,8 +210,11 @@ func delaysShiftSpikeTrainsExactly(delay: Int) throws {
 @Test func sparseAndPerSynapseDelays() throws {
     let net = NetworkDescription(
         populations: [PopulationSpec(name: "b", size: 3, vthMantissa: 100)],
-        connections: [ConnectionSpec(name: "s", source: "g", target: "b", pattern: .sparse, weights: [254, 254, 2],
-                                     delays: [0, 4, 0], pre: [1, 0, 1], post: [2, 0, 0])],
+        connections: [
+            ConnectionSpec(
+                name: "s", source: "g", target: "b", pattern: .sparse, weights: [254, 254, 2],
+                delays: [0, 4, 0], pre: [1, 0, 1], post: [2, 0, 0])
+        ],
         generators: [SpikeGeneratorSpec(name: "g", size: 2, spikeTimes: [[0], [0]])],
         probes: [ProbeSpec(name: "s", kind: .spikes, target: "b"), ProbeSpec(name: "u", kind: .u, target: "b")])
     let chip = try ChipSimulator(net)
@@ -207,12 +227,21 @@ func delaysShiftSpikeTrainsExactly(delay: Int) throws {
 }
 
 @Test func sameNetworkTwiceGivesIdenticalProbesAndJSONRoundTrip() throws {
-    var net = plasticBench(nPre: 30, nPost: 20, weights: Array(repeating: 6, count: 600),
-                           rule: "dw = 2^-1*x1*y0 - 2^-2*x0*y1 + 2*x0*y0*r1", rewardSteps: [3, 9, 14],
-                           traces: { var l = $0; l.x1 = .init(impulse: 20, tau: 3); l.y1 = .init(impulse: 9, tau: 2); return l },
-                           seed: 77)
-    net.probes = [ProbeSpec(name: "s", kind: .spikes, target: "h"), ProbeSpec(name: "w", kind: .weights, target: "W", interval: 4),
-                  ProbeSpec(name: "v", kind: .v, target: "h")]
+    var net = plasticBench(
+        nPre: 30, nPost: 20, weights: Array(repeating: 6, count: 600),
+        rule: "dw = 2^-1*x1*y0 - 2^-2*x0*y1 + 2*x0*y0*r1", rewardSteps: [3, 9, 14],
+        traces: {
+            var l = $0
+            l.x1 = .init(impulse: 20, tau: 3)
+            l.y1 = .init(impulse: 9, tau: 2)
+            return l
+        },
+        seed: 77)
+    net.probes = [
+        ProbeSpec(name: "s", kind: .spikes, target: "h"),
+        ProbeSpec(name: "w", kind: .weights, target: "W", interval: 4),
+        ProbeSpec(name: "v", kind: .v, target: "h"),
+    ]
     let data = try JSONEncoder().encode(net)
     let decoded = try JSONDecoder().decode(NetworkDescription.self, from: data)
     #expect(decoded == net)
@@ -233,9 +262,10 @@ func delaysShiftSpikeTrainsExactly(delay: Int) throws {
 }
 
 @Test func injectRejectsBadChannels() throws {
-    let chip = try ChipSimulator(NetworkDescription(
-        populations: [PopulationSpec(name: "a", size: 1, vthMantissa: 1)],
-        generators: [SpikeGeneratorSpec(name: "g", size: 2)]))
+    let chip = try ChipSimulator(
+        NetworkDescription(
+            populations: [PopulationSpec(name: "a", size: 1, vthMantissa: 1)],
+            generators: [SpikeGeneratorSpec(name: "g", size: 2)]))
     #expect(throws: ChipError.channelOutOfRange(generator: "g", channel: 2, size: 2)) {
         try chip.inject(generator: "g", channels: [2])
     }
@@ -256,8 +286,9 @@ func delaysShiftSpikeTrainsExactly(delay: Int) throws {
 ])
 func deliveryAddsExactCurrents(pattern: ConnectionPattern, mode: SignMode, exponent: Int, weights: [Int]) throws {
     // 2 sources -> 2 targets; all-to-all weights are post x pre; sparse lists the same 4 synapses.
-    var connection = ConnectionSpec(name: "c", source: "g", target: "b", pattern: pattern, weights: weights,
-                                    exponent: exponent, signMode: mode)
+    var connection = ConnectionSpec(
+        name: "c", source: "g", target: "b", pattern: pattern, weights: weights,
+        exponent: exponent, signMode: mode)
     if pattern == .sparse {
         connection.pre = [0, 1, 0, 1]
         connection.post = [0, 0, 1, 1]
@@ -283,8 +314,9 @@ func deliveryAddsExactCurrents(pattern: ConnectionPattern, mode: SignMode, expon
 func vectorKernelMatchesPureStep(du: Int) {
     var random = ChipRandom(seed: UInt64(du) + 1)
     for dv in [0, 7, 2048, 4096] {
-        let p = CompartmentParameters(du: du, dv: dv, bias: Int(random.below(20_000)) - 10_000,
-                                      vth: Int(random.below(300_000)), refractory: 1 + Int(random.below(4)))
+        let p = CompartmentParameters(
+            du: du, dv: dv, bias: Int(random.below(20_000)) - 10_000,
+            vth: Int(random.below(300_000)), refractory: 1 + Int(random.below(4)))
         let n = 37
         var u = [Int32](repeating: 0, count: n)
         var v = [Int32](repeating: 0, count: n)
@@ -295,8 +327,9 @@ func vectorKernelMatchesPureStep(du: Int) {
         for _ in 0..<60 {
             let inputs = (0..<n).map { _ in Int32(Int(random.below(3_000_000)) - 1_500_000) }
             a = inputs
-            _ = updateCompartments(range: 0..<n, parameters: p, u: &u, v: &v, refractoryLeft: &r, input: &a,
-                                   spikes: &spikes)
+            _ = updateCompartments(
+                range: 0..<n, parameters: p, u: &u, v: &v, refractoryLeft: &r, input: &a,
+                spikes: &spikes)
             for i in 0..<n {
                 let result = compartmentStep(states[i], input: inputs[i], parameters: p)
                 states[i] = result.state

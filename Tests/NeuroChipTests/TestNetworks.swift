@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NeuroChip
 
 /// Test bench for the learning engine: generator `pre` (nPre channels) feeds population
@@ -15,10 +16,12 @@ func plasticBench(
     return NetworkDescription(
         populations: [PopulationSpec(name: "h", size: nPost, du: 4096, dv: 4096, vthMantissa: 10000, refractory: 1)],
         connections: [
-            ConnectionSpec(name: "W", source: "pre", target: "h", pattern: .allToAll, weights: weights,
-                           exponent: -8, signMode: signMode, learning: learning),
-            ConnectionSpec(name: "D", source: "drive", target: "h", pattern: .oneToOne, weight: 255, exponent: 7,
-                           signMode: .excitatory),
+            ConnectionSpec(
+                name: "W", source: "pre", target: "h", pattern: .allToAll, weights: weights,
+                exponent: -8, signMode: signMode, learning: learning),
+            ConnectionSpec(
+                name: "D", source: "drive", target: "h", pattern: .oneToOne, weight: 255, exponent: 7,
+                signMode: .excitatory),
         ],
         generators: [
             SpikeGeneratorSpec(name: "pre", size: nPre), SpikeGeneratorSpec(name: "drive", size: nPost),

@@ -1,6 +1,7 @@
 import Foundation
 import SynfireData
 import Testing
+
 @testable import STESNN
 
 /// Every user-reachable bad input gives an STEError whose message names problem and fix.
@@ -37,8 +38,10 @@ import Testing
     @Test func shapeMismatches() throws {
         var g = SeededGenerator(seed: 1)
         let net = try SpikingNetwork(spec: try NetworkSpec.standard(.mlp256, mode: .di), generator: &g)
-        #expect(throws: STEError.shapeMismatch(
-            what: "network input (2 steps × 3 samples × 784 features)", expected: 4704, actual: 100)) {
+        #expect(
+            throws: STEError.shapeMismatch(
+                what: "network input (2 steps × 3 samples × 784 features)", expected: 4704, actual: 100)
+        ) {
             try net.forward([Float](repeating: 0, count: 100), batch: 3, timeSteps: 2, phase: .inference, generator: &g)
         }
         // Layers that do not fit together.
@@ -70,7 +73,9 @@ import Testing
         try ModelArchive.save(net, to: path)
         let back = try ModelArchive.load(spec: net.spec, from: path)
         #expect(back.parameters == net.parameters)
-        #expect(throws: STEError.self) { try ModelArchive.load(spec: try NetworkSpec.standard(.mlp, mode: .di), from: path) }
+        #expect(throws: STEError.self) {
+            try ModelArchive.load(spec: try NetworkSpec.standard(.mlp, mode: .di), from: path)
+        }
         #expect(throws: STEError.self) { try ModelArchive.load(spec: net.spec, from: path + ".missing") }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import STESNN
 
 /// Gradient checks of every layer type against central finite differences of the

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import STESNN
 
 /// spec §9.1: the worked single-neuron example, forward and backward, CI and DI.
@@ -59,8 +60,9 @@ import Testing
 
 /// spec §9.2 items 1 and 2.
 @Suite struct NeuronEdgeTests {
-    @Test(arguments: zip(
-        [Float(-0.5), 0, 1e-7, 1, 1.999, 2, 3], [Float(0), 0, 0.5, 0.5, 0.5, 0, 0]))
+    @Test(
+        arguments: zip(
+            [Float(-0.5), 0, 1e-7, 1, 1.999, 2, 3], [Float(0), 0, 0.5, 0.5, 0.5, 0, 0]))
     func steEdges(u: Float, factor: Float) {
         #expect(IFNeuron(carry: 1).surrogateDerivative(u) == factor)
     }

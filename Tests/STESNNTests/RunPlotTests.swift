@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import STESNN
 
 /// The learning curve lands in the run directory as plots/learning_curve.{png,svg} (issue 6:
@@ -25,9 +26,10 @@ import Testing
         trainSamplesPerSecond: 100, datasetNotice: nil)
     try STEPipeline.writePlots(history: history, summary: summary, runDirectory: run)
     let plots = directory + "/plots/"
-    #expect(try FileManager.default.contentsOfDirectory(atPath: plots).sorted() == [
-        "learning_curve.png", "learning_curve.svg",
-    ])
+    #expect(
+        try FileManager.default.contentsOfDirectory(atPath: plots).sorted() == [
+            "learning_curve.png", "learning_curve.svg",
+        ])
     let png = try #require(FileManager.default.contents(atPath: plots + "learning_curve.png"))
     #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
     let svg = try String(contentsOfFile: plots + "learning_curve.svg", encoding: .utf8)

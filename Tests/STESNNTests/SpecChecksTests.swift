@@ -1,6 +1,7 @@
 import Foundation
 import SynfireData
 import Testing
+
 @testable import STESNN
 
 /// spec §9.2 items 4–8 and the inference/training plumbing.

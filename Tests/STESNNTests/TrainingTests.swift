@@ -1,6 +1,7 @@
 import Foundation
 import SynfireData
 import Testing
+
 @testable import STESNN
 
 @Suite struct TrainingTests {

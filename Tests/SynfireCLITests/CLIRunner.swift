@@ -24,7 +24,8 @@ struct CLIRunnerError: Error, CustomStringConvertible {
 enum CLIRunner {
     /// The test bundle and the executable share the build products folder.
     static var executable: URL {
-        let products = Bundle.main.bundleURL.pathExtension == "xctest"
+        let products =
+            Bundle.main.bundleURL.pathExtension == "xctest"
             ? Bundle.main.bundleURL.deletingLastPathComponent()
             : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         return products.appendingPathComponent("synfire")

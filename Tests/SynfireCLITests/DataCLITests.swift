@@ -5,7 +5,8 @@ import Testing
 struct DataCLITests {
     @Test func infoOnTheEmbeddedSubsetPrintsJSONAndANotice() throws {
         let empty = try CLIRunner.temporaryDirectory()
-        let result = try CLIRunner.run(["data", "info", "--dataset", "mnist", "--json"], environment: ["SYNFIRE_DATA": empty.path])
+        let result = try CLIRunner.run(
+            ["data", "info", "--dataset", "mnist", "--json"], environment: ["SYNFIRE_DATA": empty.path])
         #expect(result.status == 0)
         #expect(result.stderr.contains("embedded subset"))
         let json = try result.jsonObject()
@@ -23,7 +24,8 @@ struct DataCLITests {
     @Test func corruptFileExitsNonZeroWithTheFileName() throws {
         let directory = try CLIRunner.temporaryDirectory()
         let path = directory.appendingPathComponent("broken-images-idx3-ubyte.gz").path
-        try Data([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x4b, 0x4c]).write(to: URL(fileURLWithPath: path))
+        try Data([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x4b, 0x4c]).write(
+            to: URL(fileURLWithPath: path))
         let result = try CLIRunner.run(["data", "info", "--file", path])
         #expect(result.status != 0)
         #expect(result.stderr.contains(path))

@@ -43,7 +43,8 @@ struct BadInputTests {
         #expect(text.contains("magic number 0x00000801"))
         #expect(text.contains(labels))
         let junk = try write("junk.idx", Array("hello world".utf8))
-        #expect(message { _ = try IDXReader.read(path: junk, expectedMagic: [IDXReader.imagesMagic]) }.contains("magic"))
+        #expect(
+            message { _ = try IDXReader.read(path: junk, expectedMagic: [IDXReader.imagesMagic]) }.contains("magic"))
     }
 
     @Test func truncatedRawIDX() throws {
@@ -77,7 +78,6 @@ struct BadInputTests {
         #expect(corruptText.contains("not a valid gzip stream"))
         #expect(corruptText.contains("incorrect data check"))
     }
-
 
     @Test func imageAndLabelCountsDisagree() throws {
         let images = try write("i.idx", goodImages)
@@ -116,7 +116,8 @@ struct BadInputTests {
         let text = message { _ = try CSVReader.read(path: path) }
         #expect(text.contains("\(path):4"))
         #expect(text.contains("'x7'"))
-        let big = try write("big.csv", Array("\((["300"] + Array(repeating: "0", count: 784)).joined(separator: ","))\n".utf8))
+        let big = try write(
+            "big.csv", Array("\((["300"] + Array(repeating: "0", count: 784)).joined(separator: ","))\n".utf8))
         #expect(message { _ = try CSVReader.read(path: big) }.contains("outside 0-255"))
     }
 
