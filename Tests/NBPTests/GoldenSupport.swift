@@ -116,3 +116,37 @@ struct NBPGolden: Decodable {
         var description: String { "golden vectors not found at \(path)" }
     }
 }
+
+/// The forward-pass and output-error values both golden variants list (nbp-circuit.md §2).
+protocol GoldenForwardPass {
+    var a: [Int32] { get }
+    var h: [UInt8] { get }
+    var hm: [UInt8] { get }
+    var hp: [UInt8] { get }
+    var z: [Int32] { get }
+    var o: [UInt8] { get }
+    var om: [UInt8] { get }
+    var op: [UInt8] { get }
+    var dp: [UInt8] { get }
+    var dm: [UInt8] { get }
+}
+
+extension NBPGolden.ChipSample: GoldenForwardPass {}
+extension NBPGolden.ReferenceSample: GoldenForwardPass {}
+
+/// Checks a, h, hm, hp, z, o, om, op, dp, dm of one sample, each named in the failure.
+func expectForwardPass(
+    _ trace: NBPSampleTrace, equals expected: some GoldenForwardPass, sample index: Int,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(trace.a == expected.a, "sample \(index): a", sourceLocation: sourceLocation)
+    #expect(trace.h == expected.h, "sample \(index): h", sourceLocation: sourceLocation)
+    #expect(trace.hm == expected.hm, "sample \(index): hm", sourceLocation: sourceLocation)
+    #expect(trace.hp == expected.hp, "sample \(index): hp", sourceLocation: sourceLocation)
+    #expect(trace.z == expected.z, "sample \(index): z", sourceLocation: sourceLocation)
+    #expect(trace.o == expected.o, "sample \(index): o", sourceLocation: sourceLocation)
+    #expect(trace.om == expected.om, "sample \(index): om", sourceLocation: sourceLocation)
+    #expect(trace.op == expected.op, "sample \(index): op", sourceLocation: sourceLocation)
+    #expect(trace.dp == expected.dp, "sample \(index): dp", sourceLocation: sourceLocation)
+    #expect(trace.dm == expected.dm, "sample \(index): dm", sourceLocation: sourceLocation)
+}
