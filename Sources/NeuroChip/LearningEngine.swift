@@ -26,6 +26,13 @@ struct CompiledRule {
     var roundingShift: Int
     var grid: Int64
     var range: ClosedRange<Int64>
+    /// Every coefficient is a multiple of 2^roundingShift, so every sum lies on the grid:
+    /// the remainder is always 0 and the rule never draws (loihi-model.md §3: results are
+    /// deterministic when every term is on the grid, as in nBP).
+    var onGrid: Bool {
+        let mask = (Int64(1) << Int64(roundingShift)) - 1
+        return products.allSatisfy { $0.coefficient & mask == 0 }
+    }
 }
 
 final class LearningRuntime {
@@ -80,6 +87,15 @@ final class LearningRuntime {
     var pairHits: [Int] = []
     /// Some product reads w or t (those need the per-synapse path).
     let hasSynapseFactors: Bool
+    /// Pre factors are all plain x0 and post factors all plain y0 (nBP's rule): on a
+    /// (spiking pre) x (spiking post) pair every product is its coefficient times the global
+    /// factors, so one sum serves every pair of the epoch.
+    let pairSumIsUniform: Bool
+    /// Tests only: evaluate every rule with the general per-synapse code instead of the
+    /// specialised kernels, to check that both give the same weights, tags, counts and draws.
+    var usesGeneralEvaluation = false
+    /// Zero column part for rules without a post product (full-row kernel).
+    var zeroColumn: [Int64] = []
 
     init(
         rules: RuleSet, spec: LearningSpec, signMode: SignMode, rewardGroup: Int?, nPre: Int, nPost: Int,
@@ -125,6 +141,13 @@ final class LearningRuntime {
         }
         hasSynapseFactors = rules.rules.contains { rule in
             rule.products.contains { p in p.factors.contains { $0.variable.side == .synapse } }
+        }
+        pairSumIsUniform = rules.rules.allSatisfy { rule in
+            rule.products.allSatisfy { p in
+                p.factors.allSatisfy { f in
+                    f.offset == 0 && (f.variable == .x0 || f.variable == .y0 || f.variable.side == .global)
+                }
+            }
         }
         allX0 = rules.rules.allSatisfy { $0.everyProductContains(.x0) }
         allY0 = rules.rules.allSatisfy { $0.everyProductContains(.y0) }
@@ -394,9 +417,39 @@ final class LearningRuntime {
                             // same for every row, so they are taken once per epoch for the spiking posts
                             // (column parts), and each pair is a short dot product of row and column
                             // parts. Same synapses, same order, same draws as the per-synapse path below.
-                            if allX0 && allY0, let rule = dwRule, dtRule == nil, !hasSynapseFactors {
+                            let target = DeliveryTarget(
+                                shift: shift, mode: mode, currents: currents.isEmpty ? nil : currents.baseAddress,
+                                packed: packed.isEmpty ? nil : packed.baseAddress)
+                            if allX0 && allY0, let rule = dwRule, dtRule == nil, !hasSynapseFactors,
+                                !usesGeneralEvaluation
+                            {
                                 let m = postList.count
                                 if m == 0 { return }
+                                if pairSumIsUniform {
+                                    // x0 = y0 = 1 on every pair: each product is its global part, so
+                                    // one sum (and one non-zero test) serves every pair of the epoch.
+                                    var sum: Int64 = 0
+                                    var anyNonZero = false
+                                    for index in rule.products.indices {
+                                        sum &+= globalPart[index]
+                                        if globalPart[index] != 0 { anyNonZero = true }
+                                    }
+                                    if !anyNonZero { return }
+                                    let rowCount = rows.count
+                                    for j32 in postList {
+                                        counts[Int(core[Int(j32)])].plasticSynapseUpdatesProcessed += rowCount
+                                    }
+                                    processedCount += rowCount * m
+                                    if sum == 0 { return }
+                                    rows.withUnsafeBufferPointer { r in
+                                        postList.withUnsafeBufferPointer { posts in
+                                            LearningKernels.updatePairs(
+                                                rows: r, posts: posts, rowLength: n, sum: sum,
+                                                weights: mant.baseAddress!, target: target, rule: rule, random: &random)
+                                        }
+                                    }
+                                    return
+                                }
                                 let products = rule.products.count
                                 pairColumns.removeAll(keepingCapacity: true)
                                 for p in rule.products {
@@ -549,7 +602,7 @@ final class LearningRuntime {
                                 // Fused path for the common shape of sweep rules (only dw; constant terms, at
                                 // most one product of post traces, at most one product `c * (w + k)`): the
                                 // sum, rounding and store happen in one pass per post.
-                                if let rule = dwRule, dtRule == nil {
+                                if let rule = dwRule, dtRule == nil, !usesGeneralEvaluation {
                                     var constant: Int64 = 0
                                     var anyConstant = false
                                     var postA: Int64 = 0
@@ -580,38 +633,22 @@ final class LearningRuntime {
                                         }
                                     }
                                     if fusable {
-                                        let sh = rule.roundingShift
-                                        let mask = (Int64(1) &<< Int64(sh)) &- 1
-                                        let grid = rule.grid
-                                        let lo = rule.range.lowerBound
-                                        let hi = rule.range.upperBound
-                                        let rowBase = i * n
-                                        q[postColumn].withUnsafeBufferPointer { column in
+                                        var terms = SweepRowTerms()
+                                        terms.constant = constant
+                                        terms.constantCounts = anyConstant
+                                        terms.postA = postA
+                                        terms.weightA = weightA
+                                        terms.weightOffset = weightOffset
+                                        if !hasPost && zeroColumn.count != n {
+                                            zeroColumn = [Int64](repeating: 0, count: n)
+                                        }
+                                        let columnSource = hasPost ? q[postColumn] : zeroColumn
+                                        columnSource.withUnsafeBufferPointer { column in
                                             for run in postCoreRuns {
-                                                var processed = 0
-                                                for j in run.start..<run.end {
-                                                    let k = rowBase &+ j
-                                                    let w = Int64(mant[k])
-                                                    let termPost = postA &* column[j]
-                                                    let termWeight = weightA &* (w &+ weightOffset)
-                                                    let sum = constant &+ termPost &+ termWeight
-                                                    processed &+=
-                                                        (anyConstant || termPost != 0 || termWeight != 0) ? 1 : 0
-                                                    let remainder = UInt64(bitPattern: sum & mask)
-                                                    var up: Int64 = 0
-                                                    if remainder != 0 {
-                                                        up = random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0
-                                                    }
-                                                    let change = ((sum &>> Int64(sh)) &+ up) &* grid
-                                                    let updated = min(max(w &+ change, lo), hi)
-                                                    mant[k] = Int16(truncatingIfNeeded: updated)
-                                                    if shift < 0 {
-                                                        currents[k] = synapticCurrent(
-                                                            mantissa: Int(updated), exponent: exponent)
-                                                    } else if hasPacked {
-                                                        packed[k] = ConnectionRuntime.pack(Int(updated), mode)
-                                                    }
-                                                }
+                                                let processed = LearningKernels.sweepRow(
+                                                    run.start..<run.end, rowBase: i &* n, terms: terms,
+                                                    column: column.baseAddress!, weights: mant.baseAddress!,
+                                                    target: target, rule: rule, random: &random)
                                                 counts[run.core].plasticSynapseUpdatesProcessed += processed
                                                 processedCount += processed
                                             }
@@ -673,7 +710,7 @@ final class LearningRuntime {
                                                     }
                                                 }
                                             }
-                                            if let rule = dwRule, dtRule == nil {
+                                            if let rule = dwRule, dtRule == nil, !usesGeneralEvaluation {
                                                 // Common case (only dw): round and store in one tight loop per core run.
                                                 let sh = rule.roundingShift
                                                 let mask = (Int64(1) &<< Int64(sh)) &- 1
@@ -721,5 +758,263 @@ final class LearningRuntime {
                 }
             }
         }
+    }
+}
+
+// MARK: - Specialised kernels
+//
+// The hot loops of the learning engine, written once per (delivery copy, rounding) pair
+// through generics that the optimiser specialises: no per-synapse switch, no class
+// property access, the generator state in a register. They make the same draws in the
+// same order as the general code above (one `next()` per synapse whose sum is off the
+// grid, rows ascending, then posts ascending; docs/neurochip.md), which the tests check
+// against `usesGeneralEvaluation`.
+
+/// Where a changed weight mantissa is mirrored for delivery (Connection.swift).
+enum DeliveryTarget {
+    /// 6 + e < 0: currents truncated toward zero, `rightShift` = -(6 + e).
+    case currents(UnsafeMutablePointer<Int32>, rightShift: Int64)
+    case packedMixed(UnsafeMutablePointer<Int8>)
+    case packedExcitatory(UnsafeMutablePointer<Int8>)
+    case packedInhibitory(UnsafeMutablePointer<Int8>)
+    case mantissaOnly
+
+    init(
+        shift: Int, mode: SignMode, currents: UnsafeMutablePointer<Int32>?, packed: UnsafeMutablePointer<Int8>?
+    ) {
+        if shift < 0, let currents {
+            self = .currents(currents, rightShift: Int64(-shift))
+        } else if shift >= 0, let packed {
+            switch mode {
+            case .mixed: self = .packedMixed(packed)
+            case .excitatory: self = .packedExcitatory(packed)
+            case .inhibitory: self = .packedInhibitory(packed)
+            }
+        } else {
+            self = .mantissaOnly
+        }
+    }
+}
+
+protocol WeightCopy {
+    func store(_ k: Int, _ w: Int64)
+}
+
+/// `synapticCurrent` for 6 + e < 0: sign(w) * (|w| >> r), as (w + (w < 0 ? 2^r - 1 : 0)) >> r.
+struct CurrentCopy: WeightCopy {
+    let base: UnsafeMutablePointer<Int32>
+    let rightShift: Int64
+    @inline(__always) func store(_ k: Int, _ w: Int64) {
+        let bias = (w &>> 63) & ((1 &<< rightShift) &- 1)
+        base[k] = Int32(truncatingIfNeeded: (w &+ bias) &>> rightShift)
+    }
+}
+
+/// `ConnectionRuntime.pack` for the three sign modes (w is already in the mode's range).
+struct PackedMixedCopy: WeightCopy {
+    let base: UnsafeMutablePointer<Int8>
+    @inline(__always) func store(_ k: Int, _ w: Int64) { base[k] = Int8(truncatingIfNeeded: w &>> 1) }
+}
+
+struct PackedExcitatoryCopy: WeightCopy {
+    let base: UnsafeMutablePointer<Int8>
+    @inline(__always) func store(_ k: Int, _ w: Int64) { base[k] = Int8(truncatingIfNeeded: w) }
+}
+
+struct PackedInhibitoryCopy: WeightCopy {
+    let base: UnsafeMutablePointer<Int8>
+    @inline(__always) func store(_ k: Int, _ w: Int64) { base[k] = Int8(truncatingIfNeeded: 0 &- w) }
+}
+
+struct NoCopy: WeightCopy {
+    @inline(__always) func store(_ k: Int, _ w: Int64) {}
+}
+
+protocol GridRounding {
+    /// The change of a synapse whose rule sum (at scale 2^shift) is `sum`.
+    func change(_ sum: Int64, _ random: inout ChipRandom) -> Int64
+}
+
+/// Stochastic rounding to the grid (loihi-model.md §3): floor, plus one with probability
+/// remainder / 2^shift. Branch-free: the state advances only when the remainder is non-zero
+/// (the draw semantics of `ChipRandom.roundsUp`), and with remainder 0 the unsigned
+/// comparison `top bits < 0` is false, so no draw and no round-up, exactly as the general
+/// path that skips the draw.
+struct StochasticRounding: GridRounding {
+    let shift: Int64
+    let gridLog: Int64
+
+    @inline(__always) func change(_ sum: Int64, _ random: inout ChipRandom) -> Int64 {
+        let remainder = UInt64(bitPattern: sum & ((1 &<< shift) &- 1))
+        random.state &+= remainder != 0 ? 0x9E37_79B9_7F4A_7C15 : 0
+        var z = random.state
+        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z &>> 31
+        let up: Int64 = (z &>> UInt64(64 &- shift)) < remainder ? 1 : 0
+        return ((sum &>> shift) &+ up) &<< gridLog
+    }
+}
+
+/// Rules whose every coefficient is on the grid (`CompiledRule.onGrid`): the remainder is
+/// always 0, so there is never a draw.
+struct ExactRounding: GridRounding {
+    let shift: Int64
+    let gridLog: Int64
+
+    @inline(__always) func change(_ sum: Int64, _ random: inout ChipRandom) -> Int64 {
+        (sum &>> shift) &<< gridLog
+    }
+}
+
+/// The terms of a fused sweep row: `constant + postA * column[j] + weightA * (w + weightOffset)`.
+struct SweepRowTerms {
+    var constant: Int64 = 0
+    /// Some constant product is non-zero: every synapse of the row is processed.
+    var constantCounts = false
+    var postA: Int64 = 0
+    var weightA: Int64 = 0
+    var weightOffset: Int64 = 0
+}
+
+enum LearningKernels {
+    /// Fused sweep of posts `range` of one row: sum, round, clamp, store. Returns how many
+    /// synapses had a non-zero product.
+    static func sweepRow(
+        _ range: Range<Int>, rowBase: Int, terms: SweepRowTerms, column: UnsafePointer<Int64>,
+        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: CompiledRule, random: inout ChipRandom
+    ) -> Int {
+        let gridLog = Int64(rule.grid.trailingZeroBitCount)
+        let shift = Int64(rule.roundingShift)
+        if rule.onGrid {
+            return sweepRow(
+                range, rowBase, terms, column, weights, target, ExactRounding(shift: shift, gridLog: gridLog),
+                rule.range, &random)
+        }
+        return sweepRow(
+            range, rowBase, terms, column, weights, target, StochasticRounding(shift: shift, gridLog: gridLog),
+            rule.range, &random)
+    }
+
+    @inline(__always)
+    private static func sweepRow<Round: GridRounding>(
+        _ range: Range<Int>, _ rowBase: Int, _ terms: SweepRowTerms, _ column: UnsafePointer<Int64>,
+        _ weights: UnsafeMutablePointer<Int16>, _ target: DeliveryTarget, _ rounding: Round,
+        _ limits: ClosedRange<Int64>, _ random: inout ChipRandom
+    ) -> Int {
+        switch target {
+        case .currents(let base, let r):
+            return sweepRow(
+                range, rowBase, terms, column, weights, CurrentCopy(base: base, rightShift: r), rounding, limits,
+                &random)
+        case .packedMixed(let base):
+            return sweepRow(
+                range, rowBase, terms, column, weights, PackedMixedCopy(base: base), rounding, limits, &random)
+        case .packedExcitatory(let base):
+            return sweepRow(
+                range, rowBase, terms, column, weights, PackedExcitatoryCopy(base: base), rounding, limits, &random)
+        case .packedInhibitory(let base):
+            return sweepRow(
+                range, rowBase, terms, column, weights, PackedInhibitoryCopy(base: base), rounding, limits, &random)
+        case .mantissaOnly:
+            return sweepRow(range, rowBase, terms, column, weights, NoCopy(), rounding, limits, &random)
+        }
+    }
+
+    @inline(never)
+    private static func sweepRow<Copy: WeightCopy, Round: GridRounding>(
+        _ range: Range<Int>, _ rowBase: Int, _ terms: SweepRowTerms, _ column: UnsafePointer<Int64>,
+        _ weights: UnsafeMutablePointer<Int16>, _ copy: Copy, _ rounding: Round, _ limits: ClosedRange<Int64>,
+        _ random: inout ChipRandom
+    ) -> Int {
+        // Locals, so the loop keeps everything (the generator state too) in registers. All
+        // values are small (rule constants are bounded, LearningRule.swift), so the
+        // wrapping operators never wrap.
+        var generator = random
+        let constant = terms.constant
+        let always = terms.constantCounts ? 1 : 0
+        let postA = terms.postA
+        let weightA = terms.weightA
+        let weightOffset = terms.weightOffset
+        let lo = limits.lowerBound
+        let hi = limits.upperBound
+        var processed = 0
+        for j in range {
+            let k = rowBase &+ j
+            let w = Int64(weights[k])
+            let termPost = postA &* column[j]
+            let termWeight = weightA &* (w &+ weightOffset)
+            let sum = constant &+ termPost &+ termWeight
+            processed &+= always | ((termPost | termWeight) != 0 ? 1 : 0)
+            let updated = min(max(w &+ rounding.change(sum, &generator), lo), hi)
+            weights[k] = Int16(truncatingIfNeeded: updated)
+            copy.store(k, updated)
+        }
+        random = generator
+        return processed
+    }
+
+    /// Adds the rounded `sum` to every (row, post) pair, rows then posts in the given
+    /// (ascending) order: the pair path of a rule whose pair sum is uniform.
+    static func updatePairs(
+        rows: UnsafeBufferPointer<Int32>, posts: UnsafeBufferPointer<Int32>, rowLength: Int, sum: Int64,
+        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: CompiledRule, random: inout ChipRandom
+    ) {
+        let gridLog = Int64(rule.grid.trailingZeroBitCount)
+        let shift = Int64(rule.roundingShift)
+        let remainder = sum & ((Int64(1) &<< shift) &- 1)
+        if remainder == 0 {
+            // No draws: one change for every pair.
+            let change = (sum &>> shift) &<< gridLog
+            if change == 0 { return }
+            updatePairs(rows, posts, rowLength, weights, target, rule.range, &random) { _ in change }
+        } else {
+            let rounding = StochasticRounding(shift: shift, gridLog: gridLog)
+            updatePairs(rows, posts, rowLength, weights, target, rule.range, &random) { random in
+                rounding.change(sum, &random)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func updatePairs(
+        _ rows: UnsafeBufferPointer<Int32>, _ posts: UnsafeBufferPointer<Int32>, _ rowLength: Int,
+        _ weights: UnsafeMutablePointer<Int16>, _ target: DeliveryTarget, _ limits: ClosedRange<Int64>,
+        _ random: inout ChipRandom, _ change: (inout ChipRandom) -> Int64
+    ) {
+        switch target {
+        case .currents(let base, let r):
+            updatePairs(
+                rows, posts, rowLength, weights, CurrentCopy(base: base, rightShift: r), limits, &random, change)
+        case .packedMixed(let base):
+            updatePairs(rows, posts, rowLength, weights, PackedMixedCopy(base: base), limits, &random, change)
+        case .packedExcitatory(let base):
+            updatePairs(rows, posts, rowLength, weights, PackedExcitatoryCopy(base: base), limits, &random, change)
+        case .packedInhibitory(let base):
+            updatePairs(rows, posts, rowLength, weights, PackedInhibitoryCopy(base: base), limits, &random, change)
+        case .mantissaOnly:
+            updatePairs(rows, posts, rowLength, weights, NoCopy(), limits, &random, change)
+        }
+    }
+
+    @inline(__always)
+    private static func updatePairs<Copy: WeightCopy>(
+        _ rows: UnsafeBufferPointer<Int32>, _ posts: UnsafeBufferPointer<Int32>, _ rowLength: Int,
+        _ weights: UnsafeMutablePointer<Int16>, _ copy: Copy, _ limits: ClosedRange<Int64>,
+        _ random: inout ChipRandom, _ change: (inout ChipRandom) -> Int64
+    ) {
+        var generator = random
+        let lo = limits.lowerBound
+        let hi = limits.upperBound
+        for i in rows {
+            let rowBase = Int(i) &* rowLength
+            for j in posts {
+                let k = rowBase &+ Int(j)
+                let updated = min(max(Int64(weights[k]) &+ change(&generator), lo), hi)
+                weights[k] = Int16(truncatingIfNeeded: updated)
+                copy.store(k, updated)
+            }
+        }
+        random = generator
     }
 }

@@ -342,3 +342,63 @@ func everyTraceWithTau(trace: String, tau: Int) throws {
     }
     #expect(seen == expected, "\(trace) tau \(tau)")
 }
+
+/// The specialised kernels (fused sweep rows, uniform pair sums, branch-free rounding)
+/// against the general per-synapse evaluation: same weights, tags, delivery copies,
+/// counters and generator state, for sweep and event-driven rules, stochastic and on the
+/// grid, in every sign mode, with truncated currents (exponent -8) and packed rows (0).
+@Test(arguments: [SignMode.mixed, .excitatory, .inhibitory], [-8, 0])
+func specialisedKernelsMatchGeneralEvaluation(signMode: SignMode, exponent: Int) throws {
+    let nPre = 13
+    let nPost = 11
+    let rules = [
+        "dw = 2^-3*x1*y1 - 2^-6*w", "dw = 2^-2*x1 - 2^-5*(w + 3)", "dw = 4 - w*x1", "dw = 2^-4*y1 + 2^-7",
+        "dw = 3*2^-3*x1*y1 - 2^-4*(w - 5) + 2^-3", nbpRule, "dw = 2^-1*x0*y0*r1 - 2^-2*x0*y0",
+        "dw = 3*2^-2*x0*y0*r0 - 5*2^-3*x0*y0", "dw = 2^-2*x1*y0*x0 - 2^-3*y1*x0*y0",
+        "dw = 2^-3*x1*y1 - 2^-6*w; dt = x0*(y1 - 8)",
+    ]
+    var source = ChipRandom(seed: 99)
+    let initial: [Int] = (0..<(nPre * nPost)).map { _ in
+        switch signMode {
+        case .mixed: return Int(source.below(256)) * 2 - 256
+        case .excitatory: return Int(source.below(256))
+        case .inhibitory: return -Int(source.below(256))
+        }
+    }
+    var pre: [Int: [Int]] = [:]
+    var post: [Int: [Int]] = [:]
+    for s in 0..<14 {
+        pre[s] = (0..<nPre).filter { _ in source.below(3) == 0 }
+        // Posts are driven one step ahead, so none can spike at step 0.
+        post[s] = s == 0 ? [] : (0..<nPost).filter { _ in source.below(3) == 0 }
+    }
+    for rule in rules {
+        func run(general: Bool) throws -> (ChipSimulator, ConnectionRuntime) {
+            var net = plasticBench(
+                nPre: nPre, nPost: nPost, weights: initial, rule: rule, signMode: signMode,
+                rewardSteps: [1, 2, 5, 9, 10],
+                traces: {
+                    var l = $0
+                    l.x1 = .init(impulse: 40, tau: 4)
+                    l.y1 = .init(impulse: 30, tau: 3)
+                    return l
+                }, seed: 17)
+            net.connections[0].exponent = exponent
+            let chip = try ChipSimulator(net)
+            let connection = chip.connections[0]
+            try #require(connection.learning).usesGeneralEvaluation = general
+            try runBench(chip, steps: 14, pre: pre, post: post)
+            return (chip, connection)
+        }
+        let (fast, fastConnection) = try run(general: false)
+        let (general, generalConnection) = try run(general: true)
+        let label = "rule \(rule), \(signMode), exponent \(exponent)"
+        #expect(try fast.weights(of: "W") == general.weights(of: "W"), "\(label)")
+        #expect(fastConnection.currents == generalConnection.currents, "\(label)")
+        #expect(fastConnection.packed == generalConnection.packed, "\(label)")
+        #expect(fastConnection.learning?.tags == generalConnection.learning?.tags, "\(label)")
+        #expect(fast.random.state == general.random.state, "\(label): same number of draws")
+        #expect(fast.totals == general.totals, "\(label): same counters")
+        #expect(try fast.weights(of: "W") != initial, "\(label): the rule changed some weight")
+    }
+}
