@@ -29,6 +29,9 @@ struct CompiledRule {
     /// Every coefficient is a multiple of 2^roundingShift, so every sum lies on the grid:
     /// the remainder is always 0 and the rule never draws (loihi-model.md §3: results are
     /// deterministic when every term is on the grid, as in nBP).
+    /// Upper bound of |sum| over all values the factors can take (Int64.max if that
+    /// overflows): below 2^30 the sweep runs in Int32 lanes.
+    var sumBound: Int64
     var onGrid: Bool {
         let mask = (Int64(1) << Int64(roundingShift)) - 1
         return products.allSatisfy { $0.coefficient & mask == 0 }
@@ -91,11 +94,16 @@ final class LearningRuntime {
     /// (spiking pre) x (spiking post) pair every product is its coefficient times the global
     /// factors, so one sum serves every pair of the epoch.
     let pairSumIsUniform: Bool
+    /// The `dw` rule when it takes the uniform pair path: dw only, every product has x0 and
+    /// y0, and `pairSumIsUniform`.
+    let uniformPairRule: CompiledRule?
     /// Tests only: evaluate every rule with the general per-synapse code instead of the
     /// specialised kernels, to check that both give the same weights, tags, counts and draws.
     var usesGeneralEvaluation = false
     /// Zero column part for rules without a post product (full-row kernel).
     var zeroColumn: [Int64] = []
+    /// Per-post scratch of the Int32 sweep kernel.
+    var sweepScratch: [Int32]
 
     init(
         rules: RuleSet, spec: LearningSpec, signMode: SignMode, rewardGroup: Int?, nPre: Int, nPost: Int,
@@ -137,7 +145,8 @@ final class LearningRuntime {
                         hasY0: p.contains(.y0))
                 },
                 roundingShift: scale + gridLog, grid: Int64(1 << gridLog),
-                range: Int64(range.lowerBound)...Int64(range.upperBound))
+                range: Int64(range.lowerBound)...Int64(range.upperBound),
+                sumBound: Self.sumBound(rule, signMode: signMode, scale: scale))
         }
         hasSynapseFactors = rules.rules.contains { rule in
             rule.products.contains { p in p.factors.contains { $0.variable.side == .synapse } }
@@ -152,6 +161,8 @@ final class LearningRuntime {
         allX0 = rules.rules.allSatisfy { $0.everyProductContains(.x0) }
         allY0 = rules.rules.allSatisfy { $0.everyProductContains(.y0) }
         usesTag = rules.dt != nil || rules.variables.contains(.t)
+        uniformPairRule =
+            allX0 && allY0 && pairSumIsUniform && rules.dt == nil && compiled.count == 1 ? compiled[0] : nil
         usedTraces = rules.variables
         usesX1 = usedTraces.contains(.x1)
         usesX2 = usedTraces.contains(.x2)
@@ -168,8 +179,36 @@ final class LearningRuntime {
         postFlag = Array(repeating: 0, count: nPost)
         tags = usesTag ? Array(repeating: 0, count: nPre * nPost) : []
         rowSums = Array(repeating: 0, count: nPost)
+        sweepScratch = Array(repeating: 0, count: nPost)
         rowTagSums = Array(repeating: 0, count: nPost)
         rowNonZero = Array(repeating: 0, count: nPost)
+    }
+
+    /// Bound of |rule sum| at scale 2^scale: coefficients times the largest magnitude each
+    /// factor can reach (0...1 for x0/y0/r0, 0...127 for traces, the weight range for w,
+    /// the tag range for t, each shifted by its offset).
+    static func sumBound(_ rule: LearningRule, signMode: SignMode, scale: Int) -> Int64 {
+        var total: Int64 = 0
+        for p in rule.products {
+            var bound = Int64(abs(p.mantissa)) << Int64(p.exponent + scale)
+            for f in p.factors {
+                let range: ClosedRange<Int>
+                switch f.variable {
+                case .x0, .y0, .r0: range = 0...1
+                case .w: range = signMode.weightRange
+                case .t: range = ChipLimits.tagRange
+                default: range = 0...127
+                }
+                let magnitude = Int64(max(abs(range.lowerBound + f.offset), abs(range.upperBound + f.offset)))
+                let (product, overflow) = bound.multipliedReportingOverflow(by: magnitude)
+                if overflow { return .max }
+                bound = product
+            }
+            let (sum, overflow) = total.addingReportingOverflow(bound)
+            if overflow { return .max }
+            total = sum
+        }
+        return total
     }
 
     /// `decay_trace(x, tau) = x - x/tau` with the fraction rounded up with probability
@@ -275,7 +314,11 @@ final class LearningRuntime {
         }
         // Nothing can be non-zero without the spikes every product needs (event-driven, §3).
         if !(allX0 && preList.isEmpty) && !(allY0 && postList.isEmpty) {
-            evaluate(connection: c, random: &random, counts: counts)
+            if let rule = uniformPairRule, !usesGeneralEvaluation {
+                evaluateUniformPairs(connection: c, rule: rule, random: &random, counts: counts)
+            } else {
+                evaluate(connection: c, random: &random, counts: counts)
+            }
         }
         for i in preList { preFlag[Int(i)] = 0 }
         for j in postList { postFlag[Int(j)] = 0 }
@@ -318,6 +361,55 @@ final class LearningRuntime {
     private func globalValue(_ f: RuleFactor) -> Int64 {
         let raw: Int64 = f.variable == .r0 ? (r0 ? 1 : 0) : Int64(r1)
         return raw + Int64(f.offset)
+    }
+
+    /// Pair path of a rule whose pair sum is uniform (nBP's `4*x0*y0*r1 - 2*x0*y0`): with
+    /// x0 = y0 = 1 on every (spiking pre) x (spiking post) pair, each product is its
+    /// coefficient times the global factors, so one sum and one non-zero test serve the whole
+    /// epoch. No scratch arrays, no per-pair products; rows then posts ascending, as the
+    /// general path (same draws when the sum is off the grid).
+    private func evaluateUniformPairs(
+        connection c: ConnectionRuntime, rule: CompiledRule, random: inout ChipRandom,
+        counts: UnsafeMutablePointer<CoreStepCounts>
+    ) {
+        let rowCount = preList.count
+        let m = postList.count
+        if rowCount == 0 || m == 0 { return }
+        var sum: Int64 = 0
+        var anyNonZero = false
+        for p in rule.products {
+            var value = p.coefficient
+            for f in p.global { value *= globalValue(f) }
+            sum &+= value
+            if value != 0 { anyNonZero = true }
+        }
+        if !anyNonZero { return }
+        postCore.withUnsafeBufferPointer { core in
+            postList.withUnsafeBufferPointer { posts in
+                for j in posts { counts[Int(core[Int(j)])].plasticSynapseUpdatesProcessed += rowCount }
+            }
+        }
+        processedCount += rowCount * m
+        if sum == 0 { return }
+        let shift = c.shift
+        let mode = c.signMode
+        let n = nPost
+        c.mantissa.withUnsafeMutableBufferPointer { mant in
+            c.packed.withUnsafeMutableBufferPointer { packed in
+                c.currents.withUnsafeMutableBufferPointer { currents in
+                    let target = DeliveryTarget(
+                        shift: shift, mode: mode, currents: currents.isEmpty ? nil : currents.baseAddress,
+                        packed: packed.isEmpty ? nil : packed.baseAddress)
+                    preList.withUnsafeBufferPointer { rows in
+                        postList.withUnsafeBufferPointer { posts in
+                            LearningKernels.updatePairs(
+                                rows: rows, posts: posts, rowLength: n, sum: sum, weights: mant.baseAddress!,
+                                target: target, rule: rule, random: &random)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Column parts Q[rule][product][j] of every product, for rows visiting all posts.
@@ -425,31 +517,6 @@ final class LearningRuntime {
                             {
                                 let m = postList.count
                                 if m == 0 { return }
-                                if pairSumIsUniform {
-                                    // x0 = y0 = 1 on every pair: each product is its global part, so
-                                    // one sum (and one non-zero test) serves every pair of the epoch.
-                                    var sum: Int64 = 0
-                                    var anyNonZero = false
-                                    for index in rule.products.indices {
-                                        sum &+= globalPart[index]
-                                        if globalPart[index] != 0 { anyNonZero = true }
-                                    }
-                                    if !anyNonZero { return }
-                                    let rowCount = rows.count
-                                    for j32 in postList {
-                                        counts[Int(core[Int(j32)])].plasticSynapseUpdatesProcessed += rowCount
-                                    }
-                                    processedCount += rowCount * m
-                                    if sum == 0 { return }
-                                    rows.withUnsafeBufferPointer { r in
-                                        postList.withUnsafeBufferPointer { posts in
-                                            LearningKernels.updatePairs(
-                                                rows: r, posts: posts, rowLength: n, sum: sum,
-                                                weights: mant.baseAddress!, target: target, rule: rule, random: &random)
-                                        }
-                                    }
-                                    return
-                                }
                                 let products = rule.products.count
                                 pairColumns.removeAll(keepingCapacity: true)
                                 for p in rule.products {
@@ -643,14 +710,24 @@ final class LearningRuntime {
                                             zeroColumn = [Int64](repeating: 0, count: n)
                                         }
                                         let columnSource = hasPost ? q[postColumn] : zeroColumn
+                                        let lanes32 = rule.sumBound < 1 << 30
                                         columnSource.withUnsafeBufferPointer { column in
-                                            for run in postCoreRuns {
-                                                let processed = LearningKernels.sweepRow(
-                                                    run.start..<run.end, rowBase: i &* n, terms: terms,
-                                                    column: column.baseAddress!, weights: mant.baseAddress!,
-                                                    target: target, rule: rule, random: &random)
-                                                counts[run.core].plasticSynapseUpdatesProcessed += processed
-                                                processedCount += processed
+                                            sweepScratch.withUnsafeMutableBufferPointer { scratch in
+                                                for run in postCoreRuns {
+                                                    let processed =
+                                                        lanes32
+                                                        ? LearningKernels.sweepRow32(
+                                                            run.start..<run.end, rowBase: i &* n, terms: terms,
+                                                            column: column.baseAddress!, weights: mant.baseAddress!,
+                                                            target: target, rule: rule, scratch: scratch.baseAddress!,
+                                                            random: &random)
+                                                        : LearningKernels.sweepRow(
+                                                            run.start..<run.end, rowBase: i &* n, terms: terms,
+                                                            column: column.baseAddress!, weights: mant.baseAddress!,
+                                                            target: target, rule: rule, random: &random)
+                                                    counts[run.core].plasticSynapseUpdatesProcessed += processed
+                                                    processedCount += processed
+                                                }
                                             }
                                         }
                                         continue
@@ -773,7 +850,7 @@ final class LearningRuntime {
 /// Where a changed weight mantissa is mirrored for delivery (Connection.swift).
 enum DeliveryTarget {
     /// 6 + e < 0: currents truncated toward zero, `rightShift` = -(6 + e).
-    case currents(UnsafeMutablePointer<Int32>, rightShift: Int64)
+    case currents(UnsafeMutablePointer<Int32>, rightShift: Int32)
     case packedMixed(UnsafeMutablePointer<Int8>)
     case packedExcitatory(UnsafeMutablePointer<Int8>)
     case packedInhibitory(UnsafeMutablePointer<Int8>)
@@ -783,7 +860,7 @@ enum DeliveryTarget {
         shift: Int, mode: SignMode, currents: UnsafeMutablePointer<Int32>?, packed: UnsafeMutablePointer<Int8>?
     ) {
         if shift < 0, let currents {
-            self = .currents(currents, rightShift: Int64(-shift))
+            self = .currents(currents, rightShift: Int32(-shift))
         } else if shift >= 0, let packed {
             switch mode {
             case .mixed: self = .packedMixed(packed)
@@ -797,37 +874,38 @@ enum DeliveryTarget {
 }
 
 protocol WeightCopy {
-    func store(_ k: Int, _ w: Int64)
+    /// `w` is a clamped weight mantissa.
+    func store(_ k: Int, _ w: Int32)
 }
 
 /// `synapticCurrent` for 6 + e < 0: sign(w) * (|w| >> r), as (w + (w < 0 ? 2^r - 1 : 0)) >> r.
 struct CurrentCopy: WeightCopy {
     let base: UnsafeMutablePointer<Int32>
-    let rightShift: Int64
-    @inline(__always) func store(_ k: Int, _ w: Int64) {
-        let bias = (w &>> 63) & ((1 &<< rightShift) &- 1)
-        base[k] = Int32(truncatingIfNeeded: (w &+ bias) &>> rightShift)
+    let rightShift: Int32
+    @inline(__always) func store(_ k: Int, _ w: Int32) {
+        let bias = (w &>> 31) & ((1 &<< rightShift) &- 1)
+        base[k] = (w &+ bias) &>> rightShift
     }
 }
 
 /// `ConnectionRuntime.pack` for the three sign modes (w is already in the mode's range).
 struct PackedMixedCopy: WeightCopy {
     let base: UnsafeMutablePointer<Int8>
-    @inline(__always) func store(_ k: Int, _ w: Int64) { base[k] = Int8(truncatingIfNeeded: w &>> 1) }
+    @inline(__always) func store(_ k: Int, _ w: Int32) { base[k] = Int8(truncatingIfNeeded: w &>> 1) }
 }
 
 struct PackedExcitatoryCopy: WeightCopy {
     let base: UnsafeMutablePointer<Int8>
-    @inline(__always) func store(_ k: Int, _ w: Int64) { base[k] = Int8(truncatingIfNeeded: w) }
+    @inline(__always) func store(_ k: Int, _ w: Int32) { base[k] = Int8(truncatingIfNeeded: w) }
 }
 
 struct PackedInhibitoryCopy: WeightCopy {
     let base: UnsafeMutablePointer<Int8>
-    @inline(__always) func store(_ k: Int, _ w: Int64) { base[k] = Int8(truncatingIfNeeded: 0 &- w) }
+    @inline(__always) func store(_ k: Int, _ w: Int32) { base[k] = Int8(truncatingIfNeeded: 0 &- w) }
 }
 
 struct NoCopy: WeightCopy {
-    @inline(__always) func store(_ k: Int, _ w: Int64) {}
+    @inline(__always) func store(_ k: Int, _ w: Int32) {}
 }
 
 protocol GridRounding {
@@ -948,10 +1026,108 @@ enum LearningKernels {
             processed &+= always | ((termPost | termWeight) != 0 ? 1 : 0)
             let updated = min(max(w &+ rounding.change(sum, &generator), lo), hi)
             weights[k] = Int16(truncatingIfNeeded: updated)
-            copy.store(k, updated)
+            copy.store(k, Int32(truncatingIfNeeded: updated))
         }
         random = generator
         return processed
+    }
+
+    /// `sweepRow` in three passes over Int32 lanes, for rules with `sumBound < 2^30` (so
+    /// no lane can wrap): the sums (vectorisable), the draws (the only serial part: the
+    /// generator state, one SplitMix64 step per off-grid synapse, in post order), then
+    /// clamp and store (vectorisable). `scratch` holds at least `range.count` values.
+    static func sweepRow32(
+        _ range: Range<Int>, rowBase: Int, terms: SweepRowTerms, column: UnsafePointer<Int64>,
+        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: CompiledRule,
+        scratch: UnsafeMutablePointer<Int32>, random: inout ChipRandom
+    ) -> Int {
+        let count = range.count
+        if count == 0 { return 0 }
+        let w = weights + (rowBase &+ range.lowerBound)
+        let processed = sweepSums32(
+            count, terms, column + range.lowerBound, UnsafePointer(w), scratch)
+        let shift = Int32(rule.roundingShift)
+        if rule.onGrid {
+            for j in 0..<count { scratch[j] = scratch[j] &>> shift }
+        } else {
+            roundStochastically32(count, shift, scratch, &random)
+        }
+        let gridLog = Int32(rule.grid.trailingZeroBitCount)
+        let lo = Int32(rule.range.lowerBound)
+        let hi = Int32(rule.range.upperBound)
+        let first = rowBase &+ range.lowerBound
+        switch target {
+        case .currents(let base, let r):
+            store32(count, first, gridLog, lo, hi, scratch, weights, CurrentCopy(base: base, rightShift: r))
+        case .packedMixed(let base):
+            store32(count, first, gridLog, lo, hi, scratch, weights, PackedMixedCopy(base: base))
+        case .packedExcitatory(let base):
+            store32(count, first, gridLog, lo, hi, scratch, weights, PackedExcitatoryCopy(base: base))
+        case .packedInhibitory(let base):
+            store32(count, first, gridLog, lo, hi, scratch, weights, PackedInhibitoryCopy(base: base))
+        case .mantissaOnly:
+            store32(count, first, gridLog, lo, hi, scratch, weights, NoCopy())
+        }
+        return processed
+    }
+
+    /// Pass 1: `scratch[j] = constant + postA * column[j] + weightA * (w[j] + offset)`;
+    /// returns how many synapses have a non-zero product.
+    @inline(never)
+    private static func sweepSums32(
+        _ count: Int, _ terms: SweepRowTerms, _ column: UnsafePointer<Int64>, _ w: UnsafePointer<Int16>,
+        _ scratch: UnsafeMutablePointer<Int32>
+    ) -> Int {
+        let constant = Int32(truncatingIfNeeded: terms.constant)
+        let always: Int32 = terms.constantCounts ? 1 : 0
+        let postA = Int32(truncatingIfNeeded: terms.postA)
+        let weightA = Int32(truncatingIfNeeded: terms.weightA)
+        let offset = Int32(truncatingIfNeeded: terms.weightOffset)
+        var processed: Int32 = 0
+        for j in 0..<count {
+            // A column value only matters when postA != 0, and then it is within the bound.
+            let termPost = postA &* Int32(truncatingIfNeeded: column[j])
+            let termWeight = weightA &* (Int32(w[j]) &+ offset)
+            scratch[j] = constant &+ termPost &+ termWeight
+            processed &+= always | ((termPost | termWeight) != 0 ? 1 : 0)
+        }
+        return Int(processed)
+    }
+
+    /// Pass 2: `scratch[j] = floor(sum / 2^shift) + up`, with `StochasticRounding`'s
+    /// branch-free draw (one `next()` only when the remainder is non-zero).
+    @inline(never)
+    private static func roundStochastically32(
+        _ count: Int, _ shift: Int32, _ scratch: UnsafeMutablePointer<Int32>, _ random: inout ChipRandom
+    ) {
+        var state = random.state
+        let mask = (Int32(1) &<< shift) &- 1
+        let top = UInt64(64 &- shift)
+        for j in 0..<count {
+            let sum = scratch[j]
+            let remainder = UInt64(UInt32(bitPattern: sum & mask))
+            state &+= remainder != 0 ? 0x9E37_79B9_7F4A_7C15 : 0
+            var z = state
+            z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z &>> 31
+            scratch[j] = (sum &>> shift) &+ ((z &>> top) < remainder ? 1 : 0)
+        }
+        random.state = state
+    }
+
+    /// Pass 3: clamp `w + change * grid` to the range, store the mantissa and its copy.
+    @inline(never)
+    private static func store32<Copy: WeightCopy>(
+        _ count: Int, _ first: Int, _ gridLog: Int32, _ lo: Int32, _ hi: Int32,
+        _ scratch: UnsafeMutablePointer<Int32>, _ weights: UnsafeMutablePointer<Int16>, _ copy: Copy
+    ) {
+        for j in 0..<count {
+            let k = first &+ j
+            let updated = min(max(Int32(weights[k]) &+ (scratch[j] &<< gridLog), lo), hi)
+            weights[k] = Int16(truncatingIfNeeded: updated)
+            copy.store(k, updated)
+        }
     }
 
     /// Adds the rounded `sum` to every (row, post) pair, rows then posts in the given
@@ -1012,7 +1188,7 @@ enum LearningKernels {
                 let k = rowBase &+ Int(j)
                 let updated = min(max(Int64(weights[k]) &+ change(&generator), lo), hi)
                 weights[k] = Int16(truncatingIfNeeded: updated)
-                copy.store(k, updated)
+                copy.store(k, Int32(truncatingIfNeeded: updated))
             }
         }
         random = generator

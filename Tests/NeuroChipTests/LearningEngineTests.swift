@@ -356,6 +356,8 @@ func specialisedKernelsMatchGeneralEvaluation(signMode: SignMode, exponent: Int)
         "dw = 3*2^-3*x1*y1 - 2^-4*(w - 5) + 2^-3", nbpRule, "dw = 2^-1*x0*y0*r1 - 2^-2*x0*y0",
         "dw = 3*2^-2*x0*y0*r0 - 5*2^-3*x0*y0", "dw = 2^-2*x1*y0*x0 - 2^-3*y1*x0*y0",
         "dw = 2^-3*x1*y1 - 2^-6*w; dt = x0*(y1 - 8)",
+        // Sums beyond 2^30: the Int64 sweep kernel instead of the Int32 lanes.
+        "dw = 3*2^8*x1*y1 - 2^-8*w",
     ]
     var source = ChipRandom(seed: 99)
     let initial: [Int] = (0..<(nPre * nPost)).map { _ in
