@@ -17,6 +17,16 @@ struct CompiledProduct {
     var global: [RuleFactor]
     var synapse: [RuleFactor]
     var hasY0: Bool
+    /// Its role in a fused sweep row (`LearningRuntime.evaluate`).
+    var sweepKind: SweepKind
+}
+
+/// Shape of a product for the fused sweep: a row constant (no post or synapse factor), a
+/// post column (post factors only), `a * (w + offset)`, or anything else (not fusable).
+enum SweepKind {
+    case constant, post
+    case weight(offset: Int64)
+    case other
 }
 
 struct CompiledRule {
@@ -32,10 +42,28 @@ struct CompiledRule {
     /// Upper bound of |sum| over all values the factors can take (Int64.max if that
     /// overflows): below 2^30 the sweep runs in Int32 lanes.
     var sumBound: Int64
-    var onGrid: Bool {
+
+    /// What the kernels need of the rule, as a trivial value (no arrays to retain per call).
+    var rounding: RuleRounding {
         let mask = (Int64(1) << Int64(roundingShift)) - 1
-        return products.allSatisfy { $0.coefficient & mask == 0 }
+        return RuleRounding(
+            shift: roundingShift, gridLog: grid.trailingZeroBitCount, lo: range.lowerBound, hi: range.upperBound,
+            onGrid: products.allSatisfy { $0.coefficient & mask == 0 }, lanes32: sumBound < 1 << 30)
     }
+}
+
+struct RuleRounding {
+    /// Bits below the result grid, and log2 of the grid.
+    var shift: Int
+    var gridLog: Int
+    var lo: Int64
+    var hi: Int64
+    /// Every coefficient is a multiple of 2^shift, so every sum lies on the grid: the
+    /// remainder is always 0 and the rule never draws (loihi-model.md §3: results are
+    /// deterministic when every term is on the grid, as in nBP).
+    var onGrid: Bool
+    /// `sumBound < 2^30`: the sweep may run in Int32 lanes.
+    var lanes32: Bool
 }
 
 final class LearningRuntime {
@@ -142,7 +170,8 @@ final class LearningRuntime {
                         post: p.factors.filter { $0.variable.side == .post },
                         global: p.factors.filter { $0.variable.side == .global },
                         synapse: p.factors.filter { $0.variable.side == .synapse },
-                        hasY0: p.contains(.y0))
+                        hasY0: p.contains(.y0),
+                        sweepKind: Self.sweepKind(p))
                 },
                 roundingShift: scale + gridLog, grid: Int64(1 << gridLog),
                 range: Int64(range.lowerBound)...Int64(range.upperBound),
@@ -182,6 +211,17 @@ final class LearningRuntime {
         sweepScratch = Array(repeating: 0, count: nPost)
         rowTagSums = Array(repeating: 0, count: nPost)
         rowNonZero = Array(repeating: 0, count: nPost)
+    }
+
+    static func sweepKind(_ p: RuleProduct) -> SweepKind {
+        let post = p.factors.filter { $0.variable.side == .post }
+        let synapse = p.factors.filter { $0.variable.side == .synapse }
+        if post.isEmpty && synapse.isEmpty { return .constant }
+        if synapse.isEmpty { return .post }
+        if post.isEmpty && synapse.count == 1 && synapse[0].variable == .w {
+            return .weight(offset: Int64(synapse[0].offset))
+        }
+        return .other
     }
 
     /// Bound of |rule sum| at scale 2^scale: coefficients times the largest magnitude each
@@ -412,6 +452,19 @@ final class LearningRuntime {
         }
     }
 
+    /// `out[i] *= value of pre factor f at row i`, for every row.
+    private func multiply(_ out: UnsafeMutableBufferPointer<Int64>, byPreFactor f: RuleFactor) {
+        let offset = Int64(f.offset)
+        switch f.variable {
+        case .x0:
+            preFlag.withUnsafeBufferPointer { v in for i in out.indices { out[i] &*= Int64(v[i]) &+ offset } }
+        case .x1:
+            x1.withUnsafeBufferPointer { v in for i in out.indices { out[i] &*= Int64(v[i]) &+ offset } }
+        default:
+            x2.withUnsafeBufferPointer { v in for i in out.indices { out[i] &*= Int64(v[i]) &+ offset } }
+        }
+    }
+
     /// Column parts Q[rule][product][j] of every product, for rows visiting all posts.
     private func buildColumnParts() {
         q = []
@@ -458,6 +511,25 @@ final class LearningRuntime {
         let rows: [Int32] = allX0 ? preList : Array(0..<Int32(nPre))
         let dwRule = compiled.first { $0.target == .dw }
         let dtRule = compiled.first { $0.target == .dt }
+        let dwKinds = dwRule?.products.map(\.sweepKind) ?? []
+        let dwRounding =
+            dwRule?.rounding ?? RuleRounding(shift: 0, gridLog: 0, lo: 0, hi: 0, onGrid: true, lanes32: true)
+        // Row parts of every product for every row, product-major, once per epoch: rows
+        // differ only in their pre factors, and the row loops below then read plain values.
+        let rowParts = UnsafeMutablePointer<Int64>.allocate(capacity: max(1, productCount * nPre))
+        defer { rowParts.deallocate() }
+        flat = 0
+        for rule in compiled {
+            for p in rule.products {
+                let out = UnsafeMutableBufferPointer(start: rowParts + flat * nPre, count: nPre)
+                out.initialize(repeating: globalPart[flat])
+                if globalPart[flat] != 0 {
+                    for f in p.pre { multiply(out, byPreFactor: f) }
+                }
+                flat += 1
+            }
+        }
+        let productHasY0 = compiled.flatMap { $0.products.map(\.hasY0) }
         let n = nPost
         let shift = c.shift
         let mode = c.signMode
@@ -619,17 +691,12 @@ final class LearningRuntime {
                                 let i = Int(i32)
                                 var anyRow = false
                                 var onlyY0 = true
-                                flat = 0
-                                for rule in compiled {
-                                    for p in rule.products {
-                                        var value = globalPart[flat]
-                                        if value != 0 { for f in p.pre { value *= preValue(f, i) } }
-                                        rowPart[flat] = value
-                                        if value != 0 {
-                                            anyRow = true
-                                            if !p.hasY0 { onlyY0 = false }
-                                        }
-                                        flat += 1
+                                for index in 0..<productCount {
+                                    let value = rowParts[index &* nPre &+ i]
+                                    rowPart[index] = value
+                                    if value != 0 {
+                                        anyRow = true
+                                        if !productHasY0[index] { onlyY0 = false }
                                     }
                                 }
                                 if !anyRow { continue }
@@ -679,23 +746,22 @@ final class LearningRuntime {
                                     var weightOffset: Int64 = 0
                                     var hasWeight = false
                                     var fusable = true
-                                    for (index, p) in rule.products.enumerated() {
+                                    for index in 0..<dwKinds.count {
                                         let a = rowPart[index]
                                         if a == 0 { continue }
-                                        if p.post.isEmpty && p.synapse.isEmpty {
+                                        switch dwKinds[index] {
+                                        case .constant:
                                             constant &+= a
                                             anyConstant = true
-                                        } else if p.synapse.isEmpty && !hasPost {
+                                        case .post where !hasPost:
                                             postA = a
                                             postColumn = index
                                             hasPost = true
-                                        } else if p.post.isEmpty && p.synapse.count == 1 && p.synapse[0].variable == .w
-                                            && !hasWeight
-                                        {
+                                        case .weight(let offset) where !hasWeight:
                                             weightA = a
-                                            weightOffset = Int64(p.synapse[0].offset)
+                                            weightOffset = offset
                                             hasWeight = true
-                                        } else {
+                                        default:
                                             fusable = false
                                         }
                                     }
@@ -710,7 +776,7 @@ final class LearningRuntime {
                                             zeroColumn = [Int64](repeating: 0, count: n)
                                         }
                                         let columnSource = hasPost ? q[postColumn] : zeroColumn
-                                        let lanes32 = rule.sumBound < 1 << 30
+                                        let lanes32 = dwRounding.lanes32
                                         columnSource.withUnsafeBufferPointer { column in
                                             sweepScratch.withUnsafeMutableBufferPointer { scratch in
                                                 for run in postCoreRuns {
@@ -719,12 +785,13 @@ final class LearningRuntime {
                                                         ? LearningKernels.sweepRow32(
                                                             run.start..<run.end, rowBase: i &* n, terms: terms,
                                                             column: column.baseAddress!, weights: mant.baseAddress!,
-                                                            target: target, rule: rule, scratch: scratch.baseAddress!,
+                                                            target: target, rule: dwRounding,
+                                                            scratch: scratch.baseAddress!,
                                                             random: &random)
                                                         : LearningKernels.sweepRow(
                                                             run.start..<run.end, rowBase: i &* n, terms: terms,
                                                             column: column.baseAddress!, weights: mant.baseAddress!,
-                                                            target: target, rule: rule, random: &random)
+                                                            target: target, rule: dwRounding, random: &random)
                                                     counts[run.core].plasticSynapseUpdatesProcessed += processed
                                                     processedCount += processed
                                                 }
@@ -960,18 +1027,18 @@ enum LearningKernels {
     /// synapses had a non-zero product.
     static func sweepRow(
         _ range: Range<Int>, rowBase: Int, terms: SweepRowTerms, column: UnsafePointer<Int64>,
-        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: CompiledRule, random: inout ChipRandom
+        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: RuleRounding, random: inout ChipRandom
     ) -> Int {
-        let gridLog = Int64(rule.grid.trailingZeroBitCount)
-        let shift = Int64(rule.roundingShift)
+        let gridLog = Int64(rule.gridLog)
+        let shift = Int64(rule.shift)
         if rule.onGrid {
             return sweepRow(
                 range, rowBase, terms, column, weights, target, ExactRounding(shift: shift, gridLog: gridLog),
-                rule.range, &random)
+                rule.lo...rule.hi, &random)
         }
         return sweepRow(
             range, rowBase, terms, column, weights, target, StochasticRounding(shift: shift, gridLog: gridLog),
-            rule.range, &random)
+            rule.lo...rule.hi, &random)
     }
 
     @inline(__always)
@@ -1038,7 +1105,7 @@ enum LearningKernels {
     /// clamp and store (vectorisable). `scratch` holds at least `range.count` values.
     static func sweepRow32(
         _ range: Range<Int>, rowBase: Int, terms: SweepRowTerms, column: UnsafePointer<Int64>,
-        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: CompiledRule,
+        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: RuleRounding,
         scratch: UnsafeMutablePointer<Int32>, random: inout ChipRandom
     ) -> Int {
         let count = range.count
@@ -1046,15 +1113,15 @@ enum LearningKernels {
         let w = weights + (rowBase &+ range.lowerBound)
         let processed = sweepSums32(
             count, terms, column + range.lowerBound, UnsafePointer(w), scratch)
-        let shift = Int32(rule.roundingShift)
+        let shift = Int32(rule.shift)
         if rule.onGrid {
             for j in 0..<count { scratch[j] = scratch[j] &>> shift }
         } else {
             roundStochastically32(count, shift, scratch, &random)
         }
-        let gridLog = Int32(rule.grid.trailingZeroBitCount)
-        let lo = Int32(rule.range.lowerBound)
-        let hi = Int32(rule.range.upperBound)
+        let gridLog = Int32(rule.gridLog)
+        let lo = Int32(rule.lo)
+        let hi = Int32(rule.hi)
         let first = rowBase &+ range.lowerBound
         switch target {
         case .currents(let base, let r):
@@ -1102,7 +1169,9 @@ enum LearningKernels {
     ) {
         var state = random.state
         let mask = (Int32(1) &<< shift) &- 1
-        let top = UInt64(64 &- shift)
+        // (z >> (64 - shift)) < remainder  <=>  z < remainder * 2^(64 - shift) (no overflow:
+        // remainder < 2^shift); a multiply by a register instead of a shift by cl.
+        let scale = UInt64(1) &<< UInt64(64 &- shift)
         for j in 0..<count {
             let sum = scratch[j]
             let remainder = UInt64(UInt32(bitPattern: sum & mask))
@@ -1111,7 +1180,7 @@ enum LearningKernels {
             z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
             z ^= z &>> 31
-            scratch[j] = (sum &>> shift) &+ ((z &>> top) < remainder ? 1 : 0)
+            scratch[j] = (sum &>> shift) &+ (z < remainder &* scale ? 1 : 0)
         }
         random.state = state
     }
@@ -1136,17 +1205,18 @@ enum LearningKernels {
         rows: UnsafeBufferPointer<Int32>, posts: UnsafeBufferPointer<Int32>, rowLength: Int, sum: Int64,
         weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: CompiledRule, random: inout ChipRandom
     ) {
-        let gridLog = Int64(rule.grid.trailingZeroBitCount)
-        let shift = Int64(rule.roundingShift)
+        let rule = rule.rounding
+        let gridLog = Int64(rule.gridLog)
+        let shift = Int64(rule.shift)
         let remainder = sum & ((Int64(1) &<< shift) &- 1)
         if remainder == 0 {
             // No draws: one change for every pair.
             let change = (sum &>> shift) &<< gridLog
             if change == 0 { return }
-            updatePairs(rows, posts, rowLength, weights, target, rule.range, &random) { _ in change }
+            updatePairs(rows, posts, rowLength, weights, target, rule.lo...rule.hi, &random) { _ in change }
         } else {
             let rounding = StochasticRounding(shift: shift, gridLog: gridLog)
-            updatePairs(rows, posts, rowLength, weights, target, rule.range, &random) { random in
+            updatePairs(rows, posts, rowLength, weights, target, rule.lo...rule.hi, &random) { random in
                 rounding.change(sum, &random)
             }
         }
