@@ -130,7 +130,7 @@ final class LearningRuntime {
     var usesGeneralEvaluation = false
     /// Zero column part for rules without a post product (full-row kernel).
     var zeroColumn: [Int64] = []
-    /// Per-post scratch of the Int32 sweep kernel (quotients, then remainders).
+    /// Per-post scratch of the Int32 sweep kernel.
     var sweepScratch: [Int32]
     /// `q` in Int32 lanes, and the zero column in that width.
     var q32: [[Int32]] = []
@@ -211,7 +211,7 @@ final class LearningRuntime {
         postFlag = Array(repeating: 0, count: nPost)
         tags = usesTag ? Array(repeating: 0, count: nPre * nPost) : []
         rowSums = Array(repeating: 0, count: nPost)
-        sweepScratch = Array(repeating: 0, count: 2 * nPost)
+        sweepScratch = Array(repeating: 0, count: nPost)
         rowTagSums = Array(repeating: 0, count: nPost)
         rowNonZero = Array(repeating: 0, count: nPost)
     }
@@ -1112,10 +1112,9 @@ enum LearningKernels {
     }
 
     /// `sweepRow` in three passes over Int32 lanes, for rules with `sumBound < 2^30` (so
-    /// no lane can wrap): the sums split into quotient and remainder (vectorisable), the
-    /// draws (the only serial part: the generator state, one SplitMix64 step per off-grid
-    /// synapse, in post order), then clamp and store (vectorisable). `scratch` holds at
-    /// least `2 * range.count` values.
+    /// no lane can wrap): the sums (vectorisable), the draws (the only serial part: the
+    /// generator state, one SplitMix64 step per off-grid synapse, in post order), then
+    /// clamp and store (vectorisable). `scratch` holds at least `range.count` values.
     static func sweepRow32(
         _ range: Range<Int>, rowBase: Int, terms: SweepRowTerms, column: UnsafePointer<Int32>,
         weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: RuleRounding,
@@ -1124,12 +1123,12 @@ enum LearningKernels {
         let count = range.count
         if count == 0 { return 0 }
         let w = weights + (rowBase &+ range.lowerBound)
+        let processed = sweepSums32(count, terms, column + range.lowerBound, UnsafePointer(w), scratch)
         let shift = Int32(rule.shift)
-        let remainders = scratch + count
-        let processed = sweepSums32(
-            count, terms, column + range.lowerBound, UnsafePointer(w), shift, scratch, remainders)
-        if !rule.onGrid {
-            roundStochastically32(count, shift, scratch, remainders, &random)
+        if rule.onGrid {
+            for j in 0..<count { scratch[j] = scratch[j] &>> shift }
+        } else {
+            roundStochastically32(count, shift, scratch, &random)
         }
         let gridLog = Int32(rule.gridLog)
         let lo = Int32(rule.lo)
@@ -1150,50 +1149,48 @@ enum LearningKernels {
         return processed
     }
 
-    /// Pass 1: `sum = constant + postA * column[j] + weightA * (w[j] + offset)`, split into
-    /// `quotients[j] = sum >> shift` and `remainders[j] = sum & (2^shift - 1)`; returns how
-    /// many synapses have a non-zero product.
+    /// Pass 1: `sums[j] = constant + postA * column[j] + weightA * (w[j] + offset)`; returns
+    /// how many synapses have a non-zero product.
     @inline(never)
     private static func sweepSums32(
         _ count: Int, _ terms: SweepRowTerms, _ column: UnsafePointer<Int32>, _ w: UnsafePointer<Int16>,
-        _ shift: Int32, _ quotients: UnsafeMutablePointer<Int32>, _ remainders: UnsafeMutablePointer<Int32>
+        _ sums: UnsafeMutablePointer<Int32>
     ) -> Int {
         let constant = Int32(truncatingIfNeeded: terms.constant)
+        let always: Int32 = terms.constantCounts ? 1 : 0
         let postA = Int32(truncatingIfNeeded: terms.postA)
         let weightA = Int32(truncatingIfNeeded: terms.weightA)
         let offset = Int32(truncatingIfNeeded: terms.weightOffset)
-        let mask = (Int32(1) &<< shift) &- 1
-        var zeroProducts: Int32 = 0
+        var processed: Int32 = 0
         for j in 0..<count {
             let termPost = postA &* column[j]
             let termWeight = weightA &* (Int32(w[j]) &+ offset)
-            let sum = constant &+ termPost &+ termWeight
-            quotients[j] = sum &>> shift
-            remainders[j] = sum & mask
-            zeroProducts &+= (termPost | termWeight) == 0 ? 1 : 0
+            sums[j] = constant &+ termPost &+ termWeight
+            processed &+= always | ((termPost | termWeight) != 0 ? 1 : 0)
         }
-        return terms.constantCounts ? count : count - Int(zeroProducts)
+        return Int(processed)
     }
 
-    /// Pass 2: `quotients[j] += up`, with `StochasticRounding`'s branch-free draw (one
-    /// `next()` only when the remainder is non-zero), in post order.
+    /// Pass 2: `sums[j] = floor(sum / 2^shift) + up`, with `StochasticRounding`'s
+    /// branch-free draw (one `next()` only when the remainder is non-zero), in post order.
     @inline(never)
     private static func roundStochastically32(
-        _ count: Int, _ shift: Int32, _ quotients: UnsafeMutablePointer<Int32>,
-        _ remainders: UnsafePointer<Int32>, _ random: inout ChipRandom
+        _ count: Int, _ shift: Int32, _ sums: UnsafeMutablePointer<Int32>, _ random: inout ChipRandom
     ) {
         var state = random.state
+        let mask = (Int32(1) &<< shift) &- 1
         // (z >> (64 - shift)) < remainder  <=>  z < remainder * 2^(64 - shift) (no overflow:
         // remainder < 2^shift); a multiply by a register instead of a shift by cl.
         let scale = UInt64(1) &<< UInt64(64 &- shift)
         for j in 0..<count {
-            let remainder = UInt64(UInt32(bitPattern: remainders[j]))
+            let sum = sums[j]
+            let remainder = UInt64(UInt32(bitPattern: sum & mask))
             state &+= remainder != 0 ? 0x9E37_79B9_7F4A_7C15 : 0
             var z = state
             z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
             z ^= z &>> 31
-            quotients[j] &+= z < remainder &* scale ? 1 : 0
+            sums[j] = (sum &>> shift) &+ (z < remainder &* scale ? 1 : 0)
         }
         random.state = state
     }
