@@ -746,8 +746,9 @@ final class LearningRuntime {
 
                                 // Fused path for the common shape of sweep rules (only dw; constant terms, at
                                 // most one product of post traces, at most one product `c * (w + k)`): the
-                                // sum, rounding and store happen in one pass per post.
-                                if let rule = dwRule, dtRule == nil, !usesGeneralEvaluation {
+                                // sum, rounding and store of a row run in LearningKernels.sweepRow32 (or
+                                // sweepRow when the sums may exceed 2^30).
+                                if dwRule != nil, dtRule == nil, !usesGeneralEvaluation {
                                     var constant: Int64 = 0
                                     var anyConstant = false
                                     var postA: Int64 = 0
