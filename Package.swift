@@ -40,7 +40,9 @@ let package = Package(
             name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
             swiftSettings: hotLoopFlags),
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
-        .target(name: "NeuroChip", swiftSettings: hotLoopFlags),
+        // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
+        .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "NeuroChip", dependencies: ["CNeuroChipKernels"], swiftSettings: hotLoopFlags),
         .target(name: "EnergyModel", dependencies: ["NeuroChip", "SynfireIO"], swiftSettings: hotLoopFlags),
         .target(
             name: "NBP",
@@ -64,7 +66,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip"]),
+        .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(name: "NBPTests", dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel"]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
