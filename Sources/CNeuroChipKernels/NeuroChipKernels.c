@@ -167,25 +167,47 @@ void nc_dense_rows_add(
     dense_portable(target, rows, stride, spikes, count, source_base, n, shift, kind);
 }
 
-void nc_sparse_rows_add(
-    int32_t *restrict target, const uint32_t *restrict words, const int32_t *restrict row_start,
-    const int32_t *restrict spikes, int64_t count, int32_t source_base, int32_t shift) {
-    for (int64_t k = 0; k < count; k++) {
-        // Short rows at random addresses: fetch the row four spikes ahead (measured best
-        // of 1-8 with 64 blocks of 10% rows, whose 27 MB do not stay in cache).
-        if (k + 4 < count) {
-            const int32_t ahead = spikes[k + 4] - source_base;
-            const int8_t *p = (const int8_t *)(words + row_start[ahead]);
-            prefetch_bytes(p, (int64_t)(row_start[ahead + 1] - row_start[ahead]) * 4);
+NC_INLINE void sparse_row(
+    int32_t *restrict target, const uint16_t *restrict posts, const int8_t *restrict weights, int32_t first,
+    int32_t end, int32_t shift, NCRowKind kind) {
+    if (kind == NCRowsSigned) {
+        for (int32_t s = first; s < end; s++) {
+            target[posts[s]] = (int32_t)((uint32_t)target[posts[s]] + ((uint32_t)(int32_t)weights[s] << shift));
         }
-        const int32_t i = spikes[k] - source_base;
-        const int32_t end = row_start[i + 1];
-        for (int32_t s = row_start[i]; s < end; s++) {
-            const uint32_t word = words[s];
-            const uint32_t current = (uint32_t)((int32_t)word >> 16) << shift;
-            target[word & 0xFFFF] = (int32_t)((uint32_t)target[word & 0xFFFF] + current);
+    } else if (kind == NCRowsUnsignedAdd) {
+        for (int32_t s = first; s < end; s++) {
+            target[posts[s]] = (int32_t)((uint32_t)target[posts[s]] + ((uint32_t)(uint8_t)weights[s] << shift));
+        }
+    } else {
+        for (int32_t s = first; s < end; s++) {
+            target[posts[s]] = (int32_t)((uint32_t)target[posts[s]] - ((uint32_t)(uint8_t)weights[s] << shift));
         }
     }
+}
+
+int64_t nc_sparse_rows_add(
+    int32_t *restrict target, const uint16_t *restrict posts, const int8_t *restrict weights,
+    const int32_t *restrict row_start, const int32_t *restrict spikes, int64_t count, int32_t source_base,
+    int32_t shift, NCRowKind kind) {
+    int64_t synapses = 0;
+    for (int64_t k = 0; k < count; k++) {
+        // Short rows at random addresses: fetch the row four spikes ahead (measured best
+        // of 1-8 with 64 blocks of 10% rows, which do not stay in cache). 3 bytes per
+        // synapse (16-bit post, 8-bit weight) instead of 4 were ~15% faster there.
+        if (k + 4 < count) {
+            const int32_t ahead = spikes[k + 4] - source_base;
+            const int32_t first = row_start[ahead];
+            const int64_t length = row_start[ahead + 1] - first;
+            prefetch_bytes((const int8_t *)(posts + first), length * 2);
+            prefetch_bytes(weights + first, length);
+        }
+        const int32_t i = spikes[k] - source_base;
+        const int32_t first = row_start[i];
+        const int32_t end = row_start[i + 1];
+        synapses += end - first;
+        sparse_row(target, posts, weights, first, end, shift, kind);
+    }
+    return synapses;
 }
 
 // ---- Compartment update (loihi-model.md §2 steps 1-3) ----

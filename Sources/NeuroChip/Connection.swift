@@ -55,11 +55,13 @@ final class ConnectionRuntime {
     var rowStart: [Int32] = []
     var postIndex: [Int32] = []
     var postIndex16: [UInt16] = []
-    /// Sparse delivery copy, one word per synapse in row order: post (16 bits) and the
-    /// mantissa (high 16 bits), so a spike streams one array (nc_sparse_rows_add). Built
-    /// when posts fit 16 bits, the group has one delay and a non-negative shift; sparse
-    /// groups are not plastic, so it never changes after compilation.
-    var sparseWords: [UInt32] = []
+    /// Sparse delivery copy of the weights, 8 bits per synapse in `packed`'s encoding, next
+    /// to `postIndex16` (nc_sparse_rows_add). Built when posts fit 16 bits, the group has
+    /// one delay and a non-negative shift.
+    var sparsePacked: [Int8] = []
+    /// Core of every target compartment when they all share one core (-1 otherwise):
+    /// then a spike's synaptic ops all go to that core.
+    var singleTargetCore = -1
     var synapseDelays: [UInt8] = []
 
     /// Synaptic ops per spike and core: uniform list, or per-source CSR.
@@ -155,6 +157,8 @@ final class ConnectionRuntime {
             opsCore = coresList
             opsCount = countList
         }
+        let targetCores = Set((0..<nt).map { coreOf[targetStart + $0] })
+        if targetCores.count == 1 { singleTargetCore = Int(targetCores.first!) }
         if case .dense = layout {
             var perCore: [Int: Int] = [:]
             for j in 0..<nt { perCore[Int(coreOf[targetStart + j]), default: 0] += 1 }
@@ -171,10 +175,18 @@ final class ConnectionRuntime {
             postIndex16 = postIndex.map { UInt16($0) }
             postIndex = []
             if spec.delays == nil && shift >= 0 {
-                sparseWords = zip(postIndex16, mantissa).map { post, m in
-                    UInt32(post) | UInt32(UInt16(bitPattern: m)) << 16
-                }
+                let mode = signMode
+                sparsePacked = mantissa.map { Self.pack(Int($0), mode) }
             }
+        }
+    }
+
+    /// How the kernels read `packed` / `sparsePacked` (mixed rows hold w/2: shift one more).
+    var rowKind: NCRowKind {
+        switch signMode {
+        case .mixed: return NCRowsSigned
+        case .excitatory: return NCRowsUnsignedAdd
+        case .inhibitory: return NCRowsUnsignedSubtract
         }
     }
 
@@ -241,17 +253,11 @@ final class ConnectionRuntime {
                 // Sums of up to 256 packed rows in 16-bit lanes, then one widening add into
                 // the target per batch; wrapping adds and the shift commute, so the currents
                 // are bit-identical to adding row by row (NeuroChipKernels.h).
-                let kind: NCRowKind
-                switch signMode {
-                case .mixed: kind = NCRowsSigned
-                case .excitatory: kind = NCRowsUnsignedAdd
-                case .inhibitory: kind = NCRowsUnsignedSubtract
-                }
                 let rowShift = Int32(signMode == .mixed ? shift + 1 : shift)
                 packed.withUnsafeBufferPointer { m in
                     nc_dense_rows_add(
                         target, m.baseAddress!, Int64(stride), spikes.baseAddress!, Int64(spikes.count), base,
-                        Int64(nt), rowShift, kind, NCKernelAuto)
+                        Int64(nt), rowShift, rowKind, NCKernelAuto)
                 }
             } else {
                 currents.withUnsafeBufferPointer { w in
@@ -269,24 +275,32 @@ final class ConnectionRuntime {
             }
         case .sparse:
             rowStart.withUnsafeBufferPointer { rows in
-                if sparseWords.isEmpty {
+                if sparsePacked.isEmpty {
                     deliverSparseGeneral(
                         spikes: spikes, step: step, ring: ring, ringSize: ringSize,
                         compartments: compartments, rows: rows)
+                    for s in spikes { operations += Int(rows[Int(s - base) + 1] - rows[Int(s - base)]) }
                 } else {
-                    sparseWords.withUnsafeBufferPointer { words in
-                        nc_sparse_rows_add(
-                            target, words.baseAddress!, rows.baseAddress!, spikes.baseAddress!, Int64(spikes.count),
-                            base, Int32(shift))
+                    postIndex16.withUnsafeBufferPointer { posts in
+                        sparsePacked.withUnsafeBufferPointer { weights in
+                            operations = Int(
+                                nc_sparse_rows_add(
+                                    target, posts.baseAddress!, weights.baseAddress!, rows.baseAddress!,
+                                    spikes.baseAddress!, Int64(spikes.count), base,
+                                    Int32(signMode == .mixed ? shift + 1 : shift), rowKind))
+                        }
                     }
                 }
             }
-            for s in spikes {
-                let i = Int(s - base)
-                for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
-                    counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
+            if singleTargetCore >= 0 {
+                counts[singleTargetCore].synapticOps += operations
+            } else {
+                for s in spikes {
+                    let i = Int(s - base)
+                    for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
+                        counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
+                    }
                 }
-                operations += Int(rowStart[i + 1] - rowStart[i])
             }
         }
         return operations
@@ -324,8 +338,8 @@ final class ConnectionRuntime {
             currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
         } else if !packed.isEmpty {
             packed[k] = Self.pack(value, signMode)
-        } else if !sparseWords.isEmpty {
-            sparseWords[k] = sparseWords[k] & 0xFFFF | UInt32(UInt16(bitPattern: Int16(value))) << 16
+        } else if !sparsePacked.isEmpty {
+            sparsePacked[k] = Self.pack(value, signMode)
         }
     }
 }

@@ -102,32 +102,43 @@ struct DeliveryKernelTests {
         let sources = 50
         let n = 300
         var rowStart: [Int32] = [0]
-        var words: [UInt32] = []
-        var posts: [Int] = []
-        var mantissas: [Int16] = []
+        var posts: [UInt16] = []
+        var weights: [Int8] = []
         for _ in 0..<sources {
             for _ in 0..<Int(random.below(40)) {
-                let post = Int(random.below(UInt64(n)))
-                let m = Int16(Int(random.below(511)) - 255)
-                posts.append(post)
-                mantissas.append(m)
-                words.append(UInt32(post) | UInt32(UInt16(bitPattern: m)) << 16)
+                posts.append(UInt16(random.below(UInt64(n))))
+                weights.append(Int8(truncatingIfNeeded: random.below(256)))
             }
-            rowStart.append(Int32(words.count))
+            rowStart.append(Int32(posts.count))
         }
+        weights[0] = -128
+        weights[1] = 127
         let base: Int32 = 1000
         let spikes = (0..<30).map { _ in base + Int32(random.below(UInt64(sources))) }
-        for shift: Int32 in [0, 6, 13, 30] {
-            var expected = [Int32](repeating: 5, count: n)
-            for s in spikes {
-                let i = Int(s - base)
-                for k in Int(rowStart[i])..<Int(rowStart[i + 1]) { expected[posts[k]] &+= Int32(mantissas[k]) &<< shift }
+        for kind in [NCRowsSigned, NCRowsUnsignedAdd, NCRowsUnsignedSubtract] {
+            for shift: Int32 in [0, 7, 14, 30] {
+                var expected = [Int32](repeating: 5, count: n)
+                var touched = 0
+                for s in spikes {
+                    let i = Int(s - base)
+                    for k in Int(rowStart[i])..<Int(rowStart[i + 1]) {
+                        let w = kind == NCRowsSigned ? Int32(weights[k]) : Int32(UInt8(bitPattern: weights[k]))
+                        if kind == NCRowsUnsignedSubtract {
+                            expected[Int(posts[k])] &-= w &<< shift
+                        } else {
+                            expected[Int(posts[k])] &+= w &<< shift
+                        }
+                        touched += 1
+                    }
+                }
+                var got = [Int32](repeating: 5, count: n)
+                let synapses = got.withUnsafeMutableBufferPointer { t in
+                    nc_sparse_rows_add(
+                        t.baseAddress!, posts, weights, rowStart, spikes, Int64(spikes.count), base, shift, kind)
+                }
+                #expect(got == expected, "kind \(kind.rawValue), shift \(shift)")
+                #expect(Int(synapses) == touched)
             }
-            var got = [Int32](repeating: 5, count: n)
-            got.withUnsafeMutableBufferPointer { t in
-                nc_sparse_rows_add(t.baseAddress!, words, rowStart, spikes, Int64(spikes.count), base, shift)
-            }
-            #expect(got == expected, "shift \(shift)")
         }
     }
 }
