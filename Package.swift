@@ -4,9 +4,10 @@ import PackageDescription
 
 // Release builds of the hot loops are measured with exclusivity checks off; debug builds
 // keep every check on.
-// SYNFIRE_TARGET_CPU=haswell (or another LLVM CPU name) opts a release build into that
-// CPU's vector units (AVX2 on x86-64): NeuroChip's kernels run up to 2x faster, but the
-// binary then needs that CPU. Off by default so a build runs on any x86-64 machine.
+// SYNFIRE_TARGET_CPU=haswell (or another LLVM CPU name) opts a release build's Swift code
+// into that CPU's vector units (AVX2 on x86-64), but the binary then needs that CPU. Off by
+// default so a build runs on any x86-64 machine. NeuroChip's hot kernels (C target
+// CNeuroChipKernels) carry an AVX2 variant either way and pick it at run time.
 
 let targetCPUFlags: [String] =
     ProcessInfo.processInfo.environment["SYNFIRE_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
