@@ -4,9 +4,10 @@ import PackageDescription
 
 // Release builds of the hot loops are measured with exclusivity checks off; debug builds
 // keep every check on.
-// SYNFIRE_TARGET_CPU=haswell (or another LLVM CPU name) opts a release build into that
-// CPU's vector units (AVX2 on x86-64): NeuroChip's kernels run up to 2x faster, but the
-// binary then needs that CPU. Off by default so a build runs on any x86-64 machine.
+// SYNFIRE_TARGET_CPU=haswell (or another LLVM CPU name) opts a release build's Swift code
+// into that CPU's vector units (AVX2 on x86-64), but the binary then needs that CPU. Off by
+// default so a build runs on any x86-64 machine. NeuroChip's hot kernels (C target
+// CNeuroChipKernels) carry an AVX2 variant either way and pick it at run time.
 
 let targetCPUFlags: [String] =
     ProcessInfo.processInfo.environment["SYNFIRE_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
@@ -40,7 +41,9 @@ let package = Package(
             name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
             swiftSettings: hotLoopFlags),
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
-        .target(name: "NeuroChip", swiftSettings: hotLoopFlags),
+        // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
+        .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "NeuroChip", dependencies: ["CNeuroChipKernels"], swiftSettings: hotLoopFlags),
         .target(name: "EnergyModel", dependencies: ["NeuroChip", "SynfireIO"], swiftSettings: hotLoopFlags),
         .target(
             name: "NBP",
@@ -64,7 +67,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip"]),
+        .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(name: "NBPTests", dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel"]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),

@@ -196,18 +196,23 @@ public final class NBPChipEngine: NBPEngine {
         let step = chip.currentStep
         chip.step()
         let phase = circuit.phase(ofStep: step)
-        var observed: [String: [Int]] = [:]
+        // Counts only: spike arrays are built just for an observer (no allocation per step).
         for (position, population) in populationIndices.enumerated() {
-            let fired = chip.spikes(ofPopulation: population)
-            if fired.isEmpty { continue }
-            if spikeObserver != nil { observed[circuit.populations[position].name] = fired }
+            let count = chip.spikeCount(ofPopulation: population)
             // Before phase 1 of the first sample only the gate chain may run.
-            if !allowedPhases[position][phase] {
-                gateViolations += fired.count
-                violationsByPopulation[circuit.populations[position].name, default: 0] += fired.count
+            if count > 0 && !allowedPhases[position][phase] {
+                gateViolations += count
+                violationsByPopulation[circuit.populations[position].name, default: 0] += count
             }
         }
-        spikeObserver?(step, observed)
+        if let spikeObserver {
+            var observed: [String: [Int]] = [:]
+            for (position, population) in populationIndices.enumerated() {
+                let fired = chip.spikes(ofPopulation: population)
+                if !fired.isEmpty { observed[circuit.populations[position].name] = fired }
+            }
+            spikeObserver(step, observed)
+        }
         trainingSteps += 1
         if recordsEnergy && step >= circuit.phaseOneStep(sample: 0) - 1 {
             if trainingRecorder == nil {

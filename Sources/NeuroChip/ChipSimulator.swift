@@ -124,14 +124,42 @@ public final class ChipSimulator {
     var generatorScratch: [Int32] = []
     var injected: [[Int32]]
     let connections: [ConnectionRuntime]
+    /// The connections with a learning rule, in declaration order (step 5 visits only these).
+    let plasticConnections: [ConnectionRuntime]
     let connectionsBySource: [[Int]]
-    /// Per source: destination cores (CSR) and precomputed message figures.
-    let destStart: [Int32]
-    let destCores: [UInt8]
-    let messageHopsEW: [Int32]
-    let messageHopsNS: [Int32]
-    let messagePaths: [UInt32]
+    /// Message classes (energy-model.md §2): sources with the same sending core (or the
+    /// host, for generators) and the same destination cores send the same messages, hops
+    /// and paths. Per step the simulator counts fired sources per class and adds each
+    /// class's figures once, instead of one counter update per message.
+    let messageClassOf: [Int32]
+    /// Per class: sending core (-1 = host), destination cores (CSR), hops and paths.
+    let classCore: [Int32]
+    let classDestStart: [Int32]
+    let classDestCores: [UInt8]
+    let classHopsEW: [Int]
+    let classHopsNS: [Int]
+    let classPaths: [UInt32]
+    /// Fired sources per class in this step, and the classes touched (scratch).
+    var classHits: [Int32]
+    var touchedClasses: [Int32] = []
     var random: ChipRandom
+
+    // Resting segments (event-driven compartment update). A segment is quiet when its last
+    // update had no input and left every compartment's u, v and refractory count as they
+    // were and fired nothing: the step function is pure, so with no input it would do the
+    // same again, and the simulator replays that update's counts instead of running it.
+    // Delivery marks the segments of its target population dirty in the ring slot it
+    // writes; a dirty segment is always updated. Checking for rest costs a little, so a
+    // segment that was checked and is not at rest waits 1, 2, 4 ... 16 steps before the
+    // next check (reset by input).
+    /// Segments of each population (indices into `coreMap.segments`).
+    let populationSegments: [Range<Int>]
+    /// slotDirty[slot * segmentCount + k]: segment k may have input in that ring slot.
+    var slotDirty: [UInt8]
+    var segmentQuiet: [UInt8]
+    var quietTally: [SegmentTally]
+    var checkWait: [Int32]
+    var checkSpan: [Int32]
 
     /// Validates and compiles `network`; throws `NetworkValidationError` listing every problem.
     public init(_ network: NetworkDescription) throws {
@@ -217,16 +245,25 @@ public final class ChipSimulator {
             connectionIndex[spec.name] = index
         }
         connections = compiled
+        plasticConnections = compiled.filter { $0.learning != nil }
         connectionsBySource = bySource
         connectionNames = connectionIndex
         ringSize = maxDelay + 2
 
-        // Messages: one per (fired source, distinct destination core), energy-model.md §2.
-        var dStart: [Int32] = [0]
-        var dCores: [UInt8] = []
-        var hopsEW: [Int32] = []
-        var hopsNS: [Int32] = []
-        var paths: [UInt32] = []
+        // Messages: one per (fired source, distinct destination core), energy-model.md §2,
+        // grouped into classes of (sending core or host, destination cores).
+        struct ClassKey: Hashable {
+            var core: Int
+            var destinations: [Int]
+        }
+        var classIndex: [ClassKey: Int32] = [:]
+        var classOf: [Int32] = []
+        var cCore: [Int32] = []
+        var cStart: [Int32] = [0]
+        var cCores: [UInt8] = []
+        var cEW: [Int] = []
+        var cNS: [Int] = []
+        var cPaths: [UInt32] = []
         for g in 0..<counts.count {
             let outgoing = bySource[g].map { compiled[$0] }
             let uniform = outgoing.allSatisfy { if case .dense = $0.layout { return true } else { return false } }
@@ -240,30 +277,42 @@ public final class ChipSimulator {
                     ? uniformCores
                     : Array(Set(outgoing.flatMap { $0.destinationCores(ofSource: i, coreOf: map.coreOfCompartment) }))
                         .sorted()
-                var ew: Int32 = 0
-                var ns: Int32 = 0
+                let source = g < populations.count ? Int(map.coreOfCompartment[starts[g] + i]) : -1
+                let key = ClassKey(core: source, destinations: cores)
+                if let known = classIndex[key] {
+                    classOf.append(known)
+                    continue
+                }
+                var ew = 0
+                var ns = 0
                 var seen: UInt32 = 0
-                if g < populations.count {
-                    let source = Int(map.coreOfCompartment[starts[g] + i])
+                if source >= 0 {
                     for d in cores {
                         let h = ChipGeometry.hops(from: source, to: d)
-                        ew += Int32(h.eastWest)
-                        ns += Int32(h.northSouth)
+                        ew += h.eastWest
+                        ns += h.northSouth
                         seen |= 1 << UInt32(h.eastWest * 4 + h.northSouth)
                     }
                 }
-                dCores += cores.map { UInt8($0) }
-                dStart.append(Int32(dCores.count))
-                hopsEW.append(ew)
-                hopsNS.append(ns)
-                paths.append(seen)
+                let id = Int32(cCore.count)
+                classIndex[key] = id
+                classOf.append(id)
+                cCore.append(Int32(source))
+                cCores += cores.map { UInt8($0) }
+                cStart.append(Int32(cCores.count))
+                cEW.append(ew)
+                cNS.append(ns)
+                cPaths.append(seen)
             }
         }
-        destStart = dStart
-        destCores = dCores
-        messageHopsEW = hopsEW
-        messageHopsNS = hopsNS
-        messagePaths = paths
+        messageClassOf = classOf
+        classCore = cCore
+        classDestStart = cStart
+        classDestCores = cCores
+        classHopsEW = cEW
+        classHopsNS = cNS
+        classPaths = cPaths
+        classHits = Array(repeating: 0, count: cCore.count)
 
         // Scheduled generator spikes, sorted by (step, source).
         var events: [(step: Int, source: Int32)] = []
@@ -285,6 +334,18 @@ public final class ChipSimulator {
         fired = []
         fired.reserveCapacity(sourceCount)
         firedRanges = Array(repeating: 0..<0, count: counts.count)
+        var segmentRanges = [Range<Int>](repeating: 0..<0, count: populations.count)
+        for (k, segment) in map.segments.enumerated() {
+            let r = segmentRanges[segment.population]
+            segmentRanges[segment.population] = r.isEmpty ? k..<(k + 1) : r.lowerBound..<(k + 1)
+        }
+        populationSegments = segmentRanges
+        let segmentCount = map.segments.count
+        slotDirty = Array(repeating: 1, count: ringSize * segmentCount)
+        segmentQuiet = Array(repeating: 0, count: segmentCount)
+        quietTally = Array(repeating: SegmentTally(), count: segmentCount)
+        checkWait = Array(repeating: 0, count: segmentCount)
+        checkSpan = Array(repeating: 1, count: segmentCount)
         random = ChipRandom(seed: network.seed)
         lastStepCounts = Array(repeating: CoreStepCounts(), count: ChipGeometry.cores)
         lastPopulationCounts = Array(repeating: PopulationStepCounts(), count: populations.count)
@@ -324,11 +385,16 @@ public final class ChipSimulator {
     public func inject(generatorIndex g: Int, channels: [Int]) throws {
         let group = network.populations.count + g
         let size = groupCount[group]
+        let start = groupStart[group]
+        // Append to a local array (no uniqueness check of the nested property per channel).
+        var list: [Int32] = []
+        swap(&list, &injected[g])
+        defer { swap(&list, &injected[g]) }
         for channel in channels {
             guard channel >= 0 && channel < size else {
                 throw ChipError.channelOutOfRange(generator: network.generators[g].name, channel: channel, size: size)
             }
-            injected[g].append(Int32(groupStart[group] + channel))
+            list.append(Int32(start + channel))
         }
     }
 
@@ -351,18 +417,28 @@ public final class ChipSimulator {
     public func step() {
         let s = currentStep
         let n = compartmentCount
-        // Take the counter array out of the property (no copy), reset the used cores.
+        // Take the counter arrays and the spike list out of their properties (no copy) so
+        // the step works on local storage through pointers: indexing a class's array
+        // property in a loop re-checks uniqueness on every write.
         var counts: [CoreStepCounts] = []
+        var populationCounts: [PopulationStepCounts] = []
+        var connectionCounts: [ConnectionStepCounts] = []
+        var spikes: [Int32] = []
         swap(&counts, &lastStepCounts)
-        for core in usedCores { counts[core] = CoreStepCounts() }
-        for p in lastPopulationCounts.indices { lastPopulationCounts[p] = PopulationStepCounts() }
-        for c in lastConnectionCounts.indices { lastConnectionCounts[c] = ConnectionStepCounts() }
+        swap(&populationCounts, &lastPopulationCounts)
+        swap(&connectionCounts, &lastConnectionCounts)
+        swap(&spikes, &fired)
+        counts.withUnsafeMutableBufferPointer { cc in
+            for core in usedCores { cc[core] = CoreStepCounts() }
+        }
+        populationCounts.withUnsafeMutableBufferPointer { $0.update(repeating: PopulationStepCounts()) }
+        connectionCounts.withUnsafeMutableBufferPointer { $0.update(repeating: ConnectionStepCounts()) }
 
         // Clear last step's flags.
         sourceFlags.withUnsafeMutableBufferPointer { flags in
-            for f in fired { flags[Int(f)] = 0 }
+            for f in spikes { flags[Int(f)] = 0 }
         }
-        fired.removeAll(keepingCapacity: true)
+        spikes.removeAll(keepingCapacity: true)
 
         // 1–3: integrate, voltage, fire, segment by segment (one population on one core).
         let slot = s % ringSize
@@ -372,28 +448,44 @@ public final class ChipSimulator {
                 refractoryLeft.withUnsafeMutableBufferPointer { rr in
                     ring.withUnsafeMutableBufferPointer { aa in
                         sourceFlags.withUnsafeMutableBufferPointer { ff in
-                            for (k, segment) in coreMap.segments.enumerated() {
-                                let tally = updateCompartments(
-                                    range: segment.start..<segment.end, parameters: segmentParameters[k],
-                                    u: uu.baseAddress!, v: vv.baseAddress!, refractoryLeft: rr.baseAddress!,
-                                    input: aa.baseAddress! + slot * n, spikes: ff.baseAddress!)
-                                counts[segment.core].activeCompartments += tally.active
-                                counts[segment.core].inactiveCompartments += segment.end - segment.start - tally.active
-                                counts[segment.core].spikesGenerated += tally.fired
-                                lastPopulationCounts[segment.population].activeCompartments += tally.active
-                                lastPopulationCounts[segment.population].inactiveCompartments +=
-                                    segment.end - segment.start - tally.active
-                                lastPopulationCounts[segment.population].spikesGenerated += tally.fired
-                                stepWraps += tally.wraps
-                                if tally.fired > 0 {
-                                    var found = 0
-                                    var i = segment.start
-                                    while found < tally.fired {
-                                        if ff[i] != 0 {
-                                            fired.append(Int32(i))
-                                            found += 1
+                            counts.withUnsafeMutableBufferPointer { cc in
+                                populationCounts.withUnsafeMutableBufferPointer { pc in
+                                    coreMap.segments.withUnsafeBufferPointer { segments in
+                                        segmentParameters.withUnsafeBufferPointer { parameters in
+                                            let dirtyRow = slot * segments.count
+                                            for k in 0..<segments.count {
+                                                let segment = segments[k]
+                                                let dirty = slotDirty[dirtyRow + k] != 0
+                                                slotDirty[dirtyRow + k] = 0
+                                                var tally: SegmentTally
+                                                if !dirty && segmentQuiet[k] != 0 {
+                                                    tally = quietTally[k]
+                                                } else {
+                                                    let check = !dirty && checkWait[k] == 0
+                                                    tally = updateCompartments(
+                                                        range: segment.start..<segment.end, parameters: parameters[k],
+                                                        u: uu.baseAddress!, v: vv.baseAddress!,
+                                                        refractoryLeft: rr.baseAddress!,
+                                                        input: aa.baseAddress! + slot * n, spikes: ff.baseAddress!,
+                                                        detectChange: check)
+                                                    noteRest(
+                                                        segment: k, tally: tally, dirty: dirty, checked: check)
+                                                }
+                                                let inactive = segment.end - segment.start - tally.active
+                                                cc[segment.core].activeCompartments += tally.active
+                                                cc[segment.core].inactiveCompartments += inactive
+                                                cc[segment.core].spikesGenerated += tally.fired
+                                                pc[segment.population].activeCompartments += tally.active
+                                                pc[segment.population].inactiveCompartments += inactive
+                                                pc[segment.population].spikesGenerated += tally.fired
+                                                stepWraps += tally.wraps
+                                                if tally.fired > 0 {
+                                                    collectSpikes(
+                                                        flags: ff.baseAddress!, from: segment.start,
+                                                        end: segment.end, count: tally.fired, into: &spikes)
+                                                }
+                                            }
                                         }
-                                        i += 1
                                     }
                                 }
                             }
@@ -404,7 +496,7 @@ public final class ChipSimulator {
         }
         wrapCount += stepWraps
         // Segments follow population order, but an explicit placement may interleave cores.
-        if network.mapping.placement != nil { fired.sort() }
+        if network.mapping.placement != nil { spikes.sort() }
 
         // Spike generators: scheduled plus injected, per generator in channel order.
         // Reuse the scratch array's storage (no allocation per step).
@@ -421,76 +513,111 @@ public final class ChipSimulator {
             injected[g].removeAll(keepingCapacity: true)
         }
         if !generatorSpikes.isEmpty {
-            generatorSpikes.sort()
-            var last: Int32 = -1
-            for spike in generatorSpikes where spike != last {
-                fired.append(spike)
-                sourceFlags[Int(spike)] = 1
-                last = spike
+            // Usually already ascending (generators in order, channels injected sorted);
+            // sorting is then skipped. Duplicates are merged below either way.
+            let ascending = generatorSpikes.withUnsafeBufferPointer { g in
+                var k = 1
+                while k < g.count && g[k - 1] <= g[k] { k += 1 }
+                return k >= g.count
+            }
+            if !ascending { generatorSpikes.sort() }
+            sourceFlags.withUnsafeMutableBufferPointer { flags in
+                var last: Int32 = -1
+                for spike in generatorSpikes where spike != last {
+                    spikes.append(spike)
+                    flags[Int(spike)] = 1
+                    last = spike
+                }
             }
         }
         swap(&generatorSpikes, &generatorScratch)
 
-        // Ranges of `fired` per source group (fired is sorted by source index).
-        fired.withUnsafeBufferPointer { f in
-            var k = 0
-            for g in 0..<groupStart.count {
-                let end = Int32(groupStart[g] + groupCount[g])
-                let begin = k
-                while k < f.count && f[k] < end { k += 1 }
-                firedRanges[g] = begin..<k
-            }
-        }
-
-        // Message counters per fired source.
-        for source in fired {
-            let i = Int(source)
-            let range = Int(destStart[i])..<Int(destStart[i + 1])
-            if i < n {
-                let core = Int(coreMap.coreOfCompartment[i])
-                counts[core].messagesOut += range.count
-                counts[core].hopsEastWest += Int(messageHopsEW[i])
-                counts[core].hopsNorthSouth += Int(messageHopsNS[i])
-                counts[core].messagePathsSeen |= messagePaths[i]
-                for k in range { counts[Int(destCores[k])].messagesIn += 1 }
-            } else {
-                for k in range { counts[Int(destCores[k])].hostMessagesIn += 1 }
-            }
-        }
-
-        // 4: deliver, reading the weights before this step's learning.
-        counts.withUnsafeMutableBufferPointer { cc in
-            ring.withUnsafeMutableBufferPointer { aa in
-                fired.withUnsafeBufferPointer { f in
-                    for c in connections {
-                        let range = firedRanges[c.sourceGroup]
-                        if range.isEmpty { continue }
-                        lastConnectionCounts[c.index].synapticOps = c.deliver(
-                            spikes: UnsafeBufferPointer(rebasing: f[range]), step: s, ring: aa.baseAddress!,
-                            ringSize: ringSize, compartments: n, counts: cc.baseAddress!)
-                    }
+        // Ranges of the spike list per source group (it is sorted by source index).
+        spikes.withUnsafeBufferPointer { f in
+            firedRanges.withUnsafeMutableBufferPointer { ranges in
+                var k = 0
+                for g in 0..<groupStart.count {
+                    let end = Int32(groupStart[g] + groupCount[g])
+                    let begin = k
+                    while k < f.count && f[k] < end { k += 1 }
+                    ranges[g] = begin..<k
                 }
             }
         }
 
-        // 5: learn.
         counts.withUnsafeMutableBufferPointer { cc in
-            sourceFlags.withUnsafeBufferPointer { flags in
-                fired.withUnsafeBufferPointer { f in
-                    for c in connections {
-                        guard let learning = c.learning else { continue }
-                        let reward = learning.rewardGroup.map { !firedRanges[$0].isEmpty } ?? false
-                        let (processed, swept) = learning.learn(
-                            step: s, connection: c, sourceFlags: flags.baseAddress!,
-                            preSpikes: UnsafeBufferPointer(rebasing: f[firedRanges[c.sourceGroup]]),
-                            postSpikes: UnsafeBufferPointer(rebasing: f[firedRanges[c.targetPopulation]]),
-                            rewardNow: reward, random: &random, counts: cc.baseAddress!)
-                        lastConnectionCounts[c.index].plasticSynapseUpdatesProcessed = processed
-                        lastConnectionCounts[c.index].plasticSynapsesSwept = swept
+            spikes.withUnsafeBufferPointer { f in
+                // Message counters: fired sources per class, then each class's figures.
+                classHits.withUnsafeMutableBufferPointer { hits in
+                    messageClassOf.withUnsafeBufferPointer { classOf in
+                        for source in f {
+                            let id = Int(classOf[Int(source)])
+                            if hits[id] == 0 { touchedClasses.append(Int32(id)) }
+                            hits[id] &+= 1
+                        }
+                    }
+                    classDestStart.withUnsafeBufferPointer { dStart in
+                        classDestCores.withUnsafeBufferPointer { dCores in
+                            for id32 in touchedClasses {
+                                let id = Int(id32)
+                                let sent = Int(hits[id])
+                                hits[id] = 0
+                                let first = Int(dStart[id])
+                                let end = Int(dStart[id + 1])
+                                let core = Int(classCore[id])
+                                if core >= 0 {
+                                    cc[core].messagesOut += sent * (end - first)
+                                    cc[core].hopsEastWest += sent * classHopsEW[id]
+                                    cc[core].hopsNorthSouth += sent * classHopsNS[id]
+                                    cc[core].messagePathsSeen |= classPaths[id]
+                                    for k in first..<end { cc[Int(dCores[k])].messagesIn += sent }
+                                } else {
+                                    for k in first..<end { cc[Int(dCores[k])].hostMessagesIn += sent }
+                                }
+                            }
+                        }
+                    }
+                }
+                touchedClasses.removeAll(keepingCapacity: true)
+
+                // 4: deliver, reading the weights before this step's learning.
+                // Only groups that fired; connection order does not matter (wrapping adds
+                // and counter sums commute).
+                ring.withUnsafeMutableBufferPointer { aa in
+                    connectionCounts.withUnsafeMutableBufferPointer { kc in
+                        for g in 0..<firedRanges.count {
+                            let range = firedRanges[g]
+                            if range.isEmpty { continue }
+                            for index in connectionsBySource[g] {
+                                let c = connections[index]
+                                kc[index].synapticOps = c.deliver(
+                                    spikes: UnsafeBufferPointer(rebasing: f[range]), step: s, ring: aa.baseAddress!,
+                                    ringSize: ringSize, compartments: n, counts: cc.baseAddress!)
+                                markDirty(connection: c, step: s)
+                            }
+                        }
+                    }
+                }
+
+                // 5: learn.
+                sourceFlags.withUnsafeBufferPointer { flags in
+                    connectionCounts.withUnsafeMutableBufferPointer { kc in
+                        for c in plasticConnections {
+                            let learning = c.learning!
+                            let reward = learning.rewardGroup.map { !firedRanges[$0].isEmpty } ?? false
+                            let (processed, swept) = learning.learn(
+                                step: s, connection: c, sourceFlags: flags.baseAddress!,
+                                preSpikes: UnsafeBufferPointer(rebasing: f[firedRanges[c.sourceGroup]]),
+                                postSpikes: UnsafeBufferPointer(rebasing: f[firedRanges[c.targetPopulation]]),
+                                rewardNow: reward, random: &random, counts: cc.baseAddress!)
+                            kc[c.index].plasticSynapseUpdatesProcessed = processed
+                            kc[c.index].plasticSynapsesSwept = swept
+                        }
                     }
                 }
             }
         }
+        swap(&spikes, &fired)
 
         // 6: probe.
         if !probeRecords.isEmpty { recordProbes(step: s) }
@@ -498,14 +625,100 @@ public final class ChipSimulator {
         #if DEBUG
             checkCounterInvariants(counts)
         #endif
-        lastStepCounts = counts
+        // Totals, again on local storage.
+        var totalCores: [CoreStepCounts] = []
+        var totalPopulations: [PopulationStepCounts] = []
+        var totalConnections: [ConnectionStepCounts] = []
+        swap(&totalCores, &totals.perCore)
+        swap(&totalPopulations, &totals.perPopulation)
+        swap(&totalConnections, &totals.perConnection)
+        totalCores.withUnsafeMutableBufferPointer { t in
+            counts.withUnsafeBufferPointer { c in
+                for core in usedCores { t[core] += c[core] }
+            }
+        }
+        totalPopulations.withUnsafeMutableBufferPointer { t in
+            populationCounts.withUnsafeBufferPointer { c in
+                for p in 0..<c.count { t[p] += c[p] }
+            }
+        }
+        totalConnections.withUnsafeMutableBufferPointer { t in
+            connectionCounts.withUnsafeBufferPointer { c in
+                for k in 0..<c.count { t[k] += c[k] }
+            }
+        }
+        swap(&totalCores, &totals.perCore)
+        swap(&totalPopulations, &totals.perPopulation)
+        swap(&totalConnections, &totals.perConnection)
         totals.steps += 1
         totals.wraps = wrapCount
-        for core in usedCores { totals.perCore[core] += counts[core] }
-        for p in lastPopulationCounts.indices { totals.perPopulation[p] += lastPopulationCounts[p] }
-        for c in lastConnectionCounts.indices { totals.perConnection[c] += lastConnectionCounts[c] }
         if recordCounterHistory { counterHistory.steps.append(usedCores.map { counts[$0] }) }
+        swap(&counts, &lastStepCounts)
+        swap(&populationCounts, &lastPopulationCounts)
+        swap(&connectionCounts, &lastConnectionCounts)
         currentStep = s + 1
+    }
+
+    /// Appends the indices of the `count` set flags (0/1 bytes) in `start..<end`, ascending;
+    /// looks at eight flags per load and skips words without a spike.
+    @inline(__always)
+    private func collectSpikes(
+        flags: UnsafeMutablePointer<UInt8>, from start: Int, end: Int, count: Int, into spikes: inout [Int32]
+    ) {
+        var found = 0
+        var i = start
+        let raw = UnsafeRawPointer(flags)
+        while found < count && i &+ 8 <= end {
+            var word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            while word != 0 {
+                spikes.append(Int32(truncatingIfNeeded: i &+ word.trailingZeroBitCount &>> 3))
+                found &+= 1
+                word &= word &- 1
+            }
+            i &+= 8
+        }
+        while found < count && i < end {
+            if flags[i] != 0 {
+                spikes.append(Int32(truncatingIfNeeded: i))
+                found &+= 1
+            }
+            i &+= 1
+        }
+    }
+
+    /// Rest bookkeeping after segment k was updated (see `segmentQuiet`).
+    @inline(__always)
+    private func noteRest(segment k: Int, tally: SegmentTally, dirty: Bool, checked: Bool) {
+        if dirty {
+            segmentQuiet[k] = 0
+            checkWait[k] = 0
+            checkSpan[k] = 1
+        } else if checked {
+            if tally.changed || tally.fired > 0 {
+                checkWait[k] = checkSpan[k]
+                checkSpan[k] = min(checkSpan[k] * 2, 16)
+            } else {
+                segmentQuiet[k] = 1
+                quietTally[k] = tally
+            }
+        } else {
+            checkWait[k] -= 1
+        }
+    }
+
+    /// Marks the target segments of `c` as having input in the ring slots it wrote.
+    @inline(__always)
+    private func markDirty(connection c: ConnectionRuntime, step s: Int) {
+        let segments = populationSegments[c.targetPopulation]
+        let count = coreMap.segments.count
+        if c.synapseDelays.isEmpty {
+            let row = (s + 1 + c.delay) % ringSize * count
+            for k in segments { slotDirty[row + k] = 1 }
+        } else {
+            for slot in 0..<ringSize {
+                for k in segments { slotDirty[slot * count + k] = 1 }
+            }
+        }
     }
 
     /// energy-model.md §2: invariants checked in debug builds.
@@ -554,6 +767,9 @@ public final class ChipSimulator {
 
     /// Same as `spikes(of:)` for population index `p` (declaration order).
     public func spikes(ofPopulation p: Int) -> [Int] { spikes(ofGroup: p) }
+
+    /// Number of compartments of population `p` that fired in the last step (no array built).
+    public func spikeCount(ofPopulation p: Int) -> Int { firedRanges[p].count }
 
     func spikes(ofGroup g: Int) -> [Int] {
         firedRanges[g].map { Int(fired[$0]) - groupStart[g] }
@@ -610,5 +826,8 @@ extension ChipSimulator {
     public func addInput(current: Int32, compartment: Int) {
         let slot = currentStep % ringSize
         ring[slot * compartmentCount + compartment] &+= current
+        // The slot now holds input: no segment may skip its update there.
+        let count = coreMap.segments.count
+        for k in 0..<count { slotDirty[slot * count + k] = 1 }
     }
 }

@@ -2,6 +2,8 @@
 // (loihi-model.md §2 step 4). Dense groups are stored presynaptic-row-major so a spike
 // adds one contiguous row of currents into the target's dendritic accumulator.
 
+import CNeuroChipKernels
+
 /// Current of a weight mantissa: `w * 2^(6+e)`; for 6+e < 0 the fraction is truncated
 /// toward zero (project choice, consistent with the decay rounding of §2).
 @inlinable
@@ -53,6 +55,13 @@ final class ConnectionRuntime {
     var rowStart: [Int32] = []
     var postIndex: [Int32] = []
     var postIndex16: [UInt16] = []
+    /// Sparse delivery copy of the weights, 8 bits per synapse in `packed`'s encoding, next
+    /// to `postIndex16` (nc_sparse_rows_add). Built when posts fit 16 bits, the group has
+    /// one delay and a non-negative shift.
+    var sparsePacked: [Int8] = []
+    /// Core of every target compartment when they all share one core (-1 otherwise):
+    /// then a spike's synaptic ops all go to that core.
+    var singleTargetCore = -1
     var synapseDelays: [UInt8] = []
 
     /// Synaptic ops per spike and core: uniform list, or per-source CSR.
@@ -148,6 +157,8 @@ final class ConnectionRuntime {
             opsCore = coresList
             opsCount = countList
         }
+        let targetCores = Set((0..<nt).map { coreOf[targetStart + $0] })
+        if targetCores.count == 1 { singleTargetCore = Int(targetCores.first!) }
         if case .dense = layout {
             var perCore: [Int: Int] = [:]
             for j in 0..<nt { perCore[Int(coreOf[targetStart + j]), default: 0] += 1 }
@@ -163,6 +174,19 @@ final class ConnectionRuntime {
         if case .sparse = layout, nt <= 65536 {
             postIndex16 = postIndex.map { UInt16($0) }
             postIndex = []
+            if spec.delays == nil && shift >= 0 {
+                let mode = signMode
+                sparsePacked = mantissa.map { Self.pack(Int($0), mode) }
+            }
+        }
+    }
+
+    /// How the kernels read `packed` / `sparsePacked` (mixed rows hold w/2: shift one more).
+    var rowKind: NCRowKind {
+        switch signMode {
+        case .mixed: return NCRowsSigned
+        case .excitatory: return NCRowsUnsignedAdd
+        case .inhibitory: return NCRowsUnsignedSubtract
         }
     }
 
@@ -226,32 +250,14 @@ final class ConnectionRuntime {
         switch layout {
         case .dense(let stride):
             if shift >= 0 {
+                // Sums of up to 256 packed rows in 16-bit lanes, then one widening add into
+                // the target per batch; wrapping adds and the shift commute, so the currents
+                // are bit-identical to adding row by row (NeuroChipKernels.h).
+                let rowShift = Int32(signMode == .mixed ? shift + 1 : shift)
                 packed.withUnsafeBufferPointer { m in
-                    let rows = m.baseAddress!
-                    var k = 0
-                    // Mixed rows four spikes at a time: one load and store of the target
-                    // row per four source rows. Wrapping adds and the shift commute, so the
-                    // sums are bit-identical to adding row by row.
-                    if signMode == .mixed {
-                        let sh = Int32(shift + 1)
-                        while k + 4 <= spikes.count {
-                            addMixedRows4(
-                                target, rows + Int(spikes[k] - base) * stride,
-                                rows + Int(spikes[k + 1] - base) * stride,
-                                rows + Int(spikes[k + 2] - base) * stride,
-                                rows + Int(spikes[k + 3] - base) * stride, nt, shift: sh)
-                            k += 4
-                        }
-                    }
-                    while k < spikes.count {
-                        let row = rows + Int(spikes[k] - base) * stride
-                        switch signMode {
-                        case .mixed: addMixedRow(target, row, nt, shift: Int32(shift + 1))
-                        case .excitatory: addUnsignedRow(target, row, nt, shift: Int32(shift))
-                        case .inhibitory: subtractUnsignedRow(target, row, nt, shift: Int32(shift))
-                        }
-                        k += 1
-                    }
+                    nc_dense_rows_add(
+                        target, m.baseAddress!, Int64(stride), spikes.baseAddress!, Int64(spikes.count), base,
+                        Int64(nt), rowShift, rowKind, NCKernelAuto)
                 }
             } else {
                 currents.withUnsafeBufferPointer { w in
@@ -269,30 +275,32 @@ final class ConnectionRuntime {
             }
         case .sparse:
             rowStart.withUnsafeBufferPointer { rows in
-                if !synapseDelays.isEmpty || shift < 0 || postIndex16.isEmpty {
+                if sparsePacked.isEmpty {
                     deliverSparseGeneral(
                         spikes: spikes, step: step, ring: ring, ringSize: ringSize,
                         compartments: compartments, rows: rows)
+                    for s in spikes { operations += Int(rows[Int(s - base) + 1] - rows[Int(s - base)]) }
                 } else {
-                    mantissa.withUnsafeBufferPointer { m in
-                        postIndex16.withUnsafeBufferPointer { posts in
-                            let sh = Int32(shift)
-                            for s in spikes {
-                                let i = Int(s - base)
-                                for k in Int(rows[i])..<Int(rows[i + 1]) {
-                                    target[Int(posts[k])] &+= Int32(truncatingIfNeeded: m[k]) &<< sh
-                                }
-                            }
+                    postIndex16.withUnsafeBufferPointer { posts in
+                        sparsePacked.withUnsafeBufferPointer { weights in
+                            operations = Int(
+                                nc_sparse_rows_add(
+                                    target, posts.baseAddress!, weights.baseAddress!, rows.baseAddress!,
+                                    spikes.baseAddress!, Int64(spikes.count), base,
+                                    Int32(signMode == .mixed ? shift + 1 : shift), rowKind))
                         }
                     }
                 }
             }
-            for s in spikes {
-                let i = Int(s - base)
-                for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
-                    counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
+            if singleTargetCore >= 0 {
+                counts[singleTargetCore].synapticOps += operations
+            } else {
+                for s in spikes {
+                    let i = Int(s - base)
+                    for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
+                        counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
+                    }
                 }
-                operations += Int(rowStart[i + 1] - rowStart[i])
             }
         }
         return operations
@@ -330,38 +338,10 @@ final class ConnectionRuntime {
             currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
         } else if !packed.isEmpty {
             packed[k] = Self.pack(value, signMode)
+        } else if !sparsePacked.isEmpty {
+            sparsePacked[k] = Self.pack(value, signMode)
         }
     }
-}
-
-/// Packed-row kernels (see `packed`): mixed rows hold w/2, so shift one more. Shifts are
-/// 0...14, so the masking shift `&<<` is exact and keeps the loops free of overshift checks.
-@inline(__always)
-func addMixedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
-    for j in 0..<n { dst[j] &+= Int32(truncatingIfNeeded: src[j]) &<< shift }
-}
-
-@inline(__always)
-func addMixedRows4(
-    _ dst: UnsafeMutablePointer<Int32>, _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>,
-    _ c: UnsafePointer<Int8>, _ d: UnsafePointer<Int8>, _ n: Int, shift: Int32
-) {
-    for j in 0..<n {
-        let sum =
-            Int32(truncatingIfNeeded: a[j]) &+ Int32(truncatingIfNeeded: b[j])
-            &+ Int32(truncatingIfNeeded: c[j]) &+ Int32(truncatingIfNeeded: d[j])
-        dst[j] &+= sum &<< shift
-    }
-}
-
-@inline(__always)
-func addUnsignedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
-    for j in 0..<n { dst[j] &+= Int32(UInt8(bitPattern: src[j])) &<< shift }
-}
-
-@inline(__always)
-func subtractUnsignedRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int8>, _ n: Int, shift: Int32) {
-    for j in 0..<n { dst[j] &-= Int32(UInt8(bitPattern: src[j])) &<< shift }
 }
 
 /// dst[0..<n] += src[0..<n] with wrapping Int32 adds (mod 2^24 is all that matters, §1).

@@ -283,6 +283,8 @@ func delaysShiftSpikeTrainsExactly(delay: Int) throws {
     (ConnectionPattern.allToAll, SignMode.excitatory, -7, [255, 3, 129, 1]),
     (ConnectionPattern.sparse, SignMode.excitatory, 2, [255, 3, 129, 1]),
     (ConnectionPattern.sparse, SignMode.mixed, -8, [-250, 4, 128, 2]),
+    (ConnectionPattern.sparse, SignMode.mixed, 7, [-256, 254, 2, -2]),
+    (ConnectionPattern.sparse, SignMode.inhibitory, 5, [-255, -1, 0, -128]),
 ])
 func deliveryAddsExactCurrents(pattern: ConnectionPattern, mode: SignMode, exponent: Int, weights: [Int]) throws {
     // 2 sources -> 2 targets; all-to-all weights are post x pre; sparse lists the same 4 synapses.

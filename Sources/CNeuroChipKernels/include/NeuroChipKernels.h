@@ -1,0 +1,83 @@
+// Vector kernels of NeuroChip's delivery step (loihi-model.md §2 step 4), in C so one
+// binary can carry an AVX2 variant next to a portable one and pick at run time: the
+// default build targets baseline x86-64 (SSE2), where Swift cannot use AVX2 without
+// making the whole binary AVX2-only. Every variant computes the same integers (wrapping
+// 32-bit adds), so results are bit-identical whichever runs; tests compare them.
+
+#ifndef NEUROCHIP_KERNELS_H
+#define NEUROCHIP_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Which code path a kernel runs.
+typedef enum {
+    /// The fastest one this CPU supports (AVX2 when present, else portable).
+    NCKernelAuto = 0,
+    /// Plain C, vectorised for the build's baseline CPU.
+    NCKernelPortable = 1,
+    /// AVX2 (x86-64 only); falls back to portable on CPUs without AVX2.
+    NCKernelAVX2 = 2,
+} NCKernelVariant;
+
+/// How dense rows hold their weights (see ConnectionRuntime.packed).
+typedef enum {
+    /// Signed 8-bit (mixed sign mode: w/2); current = sum << shift.
+    NCRowsSigned = 0,
+    /// Unsigned 8-bit added (excitatory mode).
+    NCRowsUnsignedAdd = 1,
+    /// Unsigned 8-bit subtracted (inhibitory mode, rows hold -w).
+    NCRowsUnsignedSubtract = 2,
+} NCRowKind;
+
+/// 1 when this CPU and OS can run the AVX2 kernels, else 0.
+int nc_cpu_supports_avx2(void);
+
+/// The variant `requested` resolves to on this CPU (never NCKernelAuto).
+NCKernelVariant nc_resolve_variant(NCKernelVariant requested);
+
+/// Dense delivery: for every spike k, row r = rows + (spikes[k] - source_base) * stride
+/// (n bytes) is added into target[0..<n] as `row[j] << shift` with wrapping 32-bit
+/// arithmetic (subtracted for NCRowsUnsignedSubtract). shift must be 0...31.
+void nc_dense_rows_add(
+    int32_t *target, const int8_t *rows, int64_t stride, const int32_t *spikes, int64_t count,
+    int32_t source_base, int64_t n, int32_t shift, NCRowKind kind, NCKernelVariant variant);
+
+/// Sparse delivery: synapses of source i are k in row_start[i] ..< row_start[i+1], with
+/// post posts[k] and 8-bit weight weights[k] in the same encoding as dense rows (`kind`);
+/// adds `weight << shift` into target[post] (subtracts for NCRowsUnsignedSubtract) with
+/// wrapping 32-bit arithmetic, spikes in order, synapses in row order. Returns the number
+/// of synapses touched.
+int64_t nc_sparse_rows_add(
+    int32_t *target, const uint16_t *posts, const int8_t *weights, const int32_t *row_start, const int32_t *spikes,
+    int64_t count, int32_t source_base, int32_t shift, NCRowKind kind);
+
+/// Counts of one compartment update pass (see nc_update_compartments).
+typedef struct {
+    int64_t active;
+    int64_t fired;
+    int64_t wraps;
+    /// Non-zero when any input was non-zero or any u, v or refractory count changed
+    /// (only computed when detect_change is set).
+    int64_t changed;
+} NCCompartmentTally;
+
+/// Steps 1-3 of loihi-model.md §2 for compartments [start, end) of the flat arrays, the
+/// same integers as NeuroChip's `compartmentStep`: u = decay(u, du) + input; refractory
+/// compartments keep v = 0 and count down; else v = decay(v, dv) + u + bias, spike when
+/// v > vth (then v = 0, refractory count = refractory - 1); u and v wrap to 24 bits.
+/// Reads and zeroes input[i], writes spikes[i] = 0/1. u and v must hold 24-bit values,
+/// du and dv 0...4096.
+NCCompartmentTally nc_update_compartments(
+    int64_t start, int64_t end, int32_t du, int32_t dv, int32_t bias, int32_t vth, int32_t refractory,
+    int32_t *u, int32_t *v, int32_t *refractory_left, int32_t *input, uint8_t *spikes, int detect_change,
+    NCKernelVariant variant);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
