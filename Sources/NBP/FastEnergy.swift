@@ -1,0 +1,369 @@
+import EnergyModel
+import Foundation
+import NeuroChip
+
+/// Energy counts of the fast path (issue 8: "for the fast path, the estimate comes from the
+/// same counters"): every training sample is turned into the 12 steps of spikes the chip
+/// circuit would produce (nbp-circuit.md §6), every inference sample into the 4 steps of
+/// the inference circuit, and `SpikeCountModel` counts them exactly as NeuroChip does. The
+/// placement is the chip's own (a `ChipSimulator` is built once per circuit for its core
+/// map; it never steps). For the chip variant with the constant schedule the files equal
+/// the chip engine's for the same weights and samples (tested).
+public final class NBPFastEnergyRecorder {
+    let sizes: NBPSizes
+    let trainingCircuit: NBPCircuit
+    let inferenceCircuit: NBPCircuit
+    let trainingModel: SpikeCountModel
+    let inferenceModel: SpikeCountModel
+    var trainingRecorder: EnergyCountsRecorder
+    var inferenceRecorder: EnergyCountsRecorder
+    var trainingSamples = 0
+    var inferenceSamples = 0
+    /// A training sample since the last inference: the chip engine builds a fresh
+    /// inference chip then, so the inference spike history restarts.
+    var inferenceStale = true
+
+    // Group indices (populations first, then generators) of both circuits.
+    let t: TrainingGroups
+    let i: InferenceGroups
+    /// Matrix family of every training connection: 1 = W1 and copies, 2 = W2 and copies.
+    let family: [Int]
+    let inferenceFamily: [Int]
+
+    /// Sums the chip reads mid-sample that the fast path does not otherwise keep:
+    /// `W1' x` (after the phase-7 update) for the hidden units that fire in phase 11, and
+    /// `W2' h` (after the phase-5 update) for every output.
+    var aPrime: [Int32]
+    var zPrime: [Int32]
+
+    // Spike lists of the current sample.
+    var active: [Int32] = []
+    var h: [Int32] = []
+    var hm: [Int32] = []
+    var hp: [Int32] = []
+    var b: [Int32] = []
+    var gPlus: [Int32] = []
+    var gMinus: [Int32] = []
+    var gPlusB: [Int32] = []
+    var gMinusB: [Int32] = []
+    var o: [Int32] = []
+    var om: [Int32] = []
+    var op: [Int32] = []
+    var dp: [Int32] = []
+    var dm: [Int32] = []
+    var a: [Int32] = []
+    var z: [Int32] = []
+
+    struct TrainingGroups {
+        var x, mx6, h1, h1c, h1c2, mh1, ch1, h1T, o, oc, oc2, t, dPlus, dMinus, oTMinus: Int
+        var gates: [Int]
+        var input, target, inG, reward: Int
+    }
+
+    struct InferenceGroups {
+        var x, h1, o: Int
+        var gates: [Int]
+        var input, inG: Int
+    }
+
+    public init(sizes: NBPSizes) throws {
+        self.sizes = sizes
+        trainingCircuit = try NBPCircuit.training(sizes: sizes)
+        inferenceCircuit = try NBPCircuit.inference(sizes: sizes)
+        func zeros(_ circuit: NBPCircuit) -> [String: [Int]] {
+            var matrices: [String: [Int]] = [:]
+            let size = Dictionary(uniqueKeysWithValues: circuit.populations.map { ($0.name, $0.size) })
+            for c in circuit.connections where c.kind == .p {
+                matrices[c.matrix ?? ""] = Array(repeating: 0, count: (size[c.source] ?? 0) * (size[c.target] ?? 0))
+            }
+            return matrices
+        }
+        // The chip engine's networks (weights do not change the placement).
+        let trainingNetwork = try trainingCircuit.networkDescription(matrices: zeros(trainingCircuit), plastic: true)
+        let inferenceNetwork = try inferenceCircuit.networkDescription(
+            matrices: zeros(inferenceCircuit), plastic: false)
+        let trainingChip = try ChipSimulator(trainingNetwork)
+        let inferenceChip = try ChipSimulator(inferenceNetwork)
+        trainingModel = try SpikeCountModel(network: trainingNetwork, coreMap: trainingChip.coreMap)
+        inferenceModel = try SpikeCountModel(network: inferenceNetwork, coreMap: inferenceChip.coreMap)
+        trainingRecorder = EnergyCountsRecorder(
+            simulator: trainingChip, stepsPerSample: [.training: trainingCircuit.stepsPerSample])
+        inferenceRecorder = EnergyCountsRecorder(
+            simulator: inferenceChip, stepsPerSample: [.inference: inferenceCircuit.stepsPerSample])
+
+        func group(_ network: NetworkDescription, _ name: String) throws -> Int {
+            if let p = network.populations.firstIndex(where: { $0.name == name }) { return p }
+            if let g = network.generators.firstIndex(where: { $0.name == name }) {
+                return network.populations.count + g
+            }
+            throw NBPError.chipMismatch("the nBP circuit has no population or generator \(name)")
+        }
+        let tn = trainingNetwork
+        t = TrainingGroups(
+            x: try group(tn, "x"), mx6: try group(tn, "m_x6"), h1: try group(tn, "h1"),
+            h1c: try group(tn, "h1_copy"), h1c2: try group(tn, "h1_copy2"), mh1: try group(tn, "m_h1"),
+            ch1: try group(tn, "c_h1"), h1T: try group(tn, "h1T"), o: try group(tn, "o"),
+            oc: try group(tn, "o_copy"), oc2: try group(tn, "o_copy2"), t: try group(tn, "t"),
+            dPlus: try group(tn, "d+"), dMinus: try group(tn, "d-"), oTMinus: try group(tn, "oT-"),
+            gates: try (0..<12).map { try group(tn, NBPCircuit.gateName($0)) },
+            input: try group(tn, "input"), target: try group(tn, "in_tgt"), inG: try group(tn, "in_g"),
+            reward: try group(tn, "reward"))
+        let inn = inferenceNetwork
+        i = InferenceGroups(
+            x: try group(inn, "x"), h1: try group(inn, "h1"), o: try group(inn, "o"),
+            gates: try (0..<4).map { try group(inn, NBPCircuit.gateName($0)) },
+            input: try group(inn, "input"), inG: try group(inn, "in_g"))
+        func families(_ circuit: NBPCircuit) -> [Int] {
+            circuit.connections.map { c in
+                switch c.matrix {
+                case "W1", "W1c1", "W1c2": return 1
+                case "W2", "W2c1", "W2c2": return 2
+                default: return 0
+                }
+            }
+        }
+        family = families(trainingCircuit)
+        inferenceFamily = families(inferenceCircuit)
+        aPrime = Array(repeating: 0, count: sizes.hidden)
+        zPrime = Array(repeating: 0, count: sizes.output)
+        restart(trainingModel, circuit: trainingCircuit, inG: t.inG, g00: t.gates[0])
+    }
+
+    /// Plastic inputs the spike model had to assume zero (0 means the counts are exact).
+    public var unresolvedInputs: Int { trainingModel.unresolvedInputs + inferenceModel.unresolvedInputs }
+
+    /// A fresh chip: `in_g` fires at `startStep`, g00 one step later; recording starts with
+    /// the next step (position 0 of sample 0), as in `NBPChipEngine`.
+    func restart(_ model: SpikeCountModel, circuit: NBPCircuit, inG: Int, g00: Int) {
+        model.reset(step: circuit.startStep)
+        model.beginStep()
+        model.fire(group: inG, index: 0)
+        model.endStep { _, _ in nil }
+        model.beginStep()
+        model.fire(group: g00, index: 0)
+        model.endStep { _, _ in nil }
+    }
+
+    static func list(_ bits: UnsafeMutablePointer<UInt8>, _ n: Int, into out: inout [Int32]) {
+        out.removeAll(keepingCapacity: true)
+        for k in 0..<n where bits[k] != 0 { out.append(Int32(k)) }
+    }
+
+    /// Gate k of a chain of `chain` fires at this position of the sample (position 0 =
+    /// the step before phase 1 = phase `chain`).
+    static func gateFiring(_ k: Int, chain: Int) -> Int { NBPCircuit.gateFiringPhase(k, chain: chain) % chain }
+
+    // MARK: - Sums the fast path computes mid-sample (called from trainChip)
+
+    /// After the phase-5 updates: z' = W2' h for every output (read in phase 9).
+    func captureOutputSums(_ engine: NBPFastEngine) {
+        let nOut = sizes.output
+        for k in 0..<nOut { zPrime[k] = 0 }
+        for position in 0..<engine.hCount {
+            let row = engine.w2T + Int(engine.hIndex[position]) * nOut
+            for k in 0..<nOut { zPrime[k] &+= Int32(row[k]) }
+        }
+    }
+
+    /// After the phase-7 update: W1' x for the hidden units selected for phase 11.
+    func captureHiddenSums(_ engine: NBPFastEngine, _ inputs: UnsafeBufferPointer<Int32>, selected: Int) {
+        let nHid = sizes.hidden
+        for position in 0..<selected {
+            let j = Int(engine.selIndex[position])
+            var sum: Int32 = 0
+            for input in inputs { sum &+= Int32(engine.w1T[Int(input) * nHid + j]) }
+            aPrime[j] = sum
+        }
+    }
+
+    // MARK: - Samples
+
+    func readForward(_ engine: NBPFastEngine, _ inputs: UnsafeBufferPointer<Int32>) {
+        active.removeAll(keepingCapacity: true)
+        active.append(contentsOf: inputs)
+        active.sort()
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        h.removeAll(keepingCapacity: true)
+        for position in 0..<engine.hCount { h.append(engine.hIndex[position]) }
+        NBPFastEnergyRecorder.list(engine.hmBits, nHid, into: &hm)
+        NBPFastEnergyRecorder.list(engine.hpBits, nHid, into: &hp)
+        NBPFastEnergyRecorder.list(engine.oBits, nOut, into: &o)
+        NBPFastEnergyRecorder.list(engine.omBits, nOut, into: &om)
+        NBPFastEnergyRecorder.list(engine.opBits, nOut, into: &op)
+        a.removeAll(keepingCapacity: true)
+        a.append(contentsOf: UnsafeBufferPointer(start: engine.a, count: nHid))
+        z.removeAll(keepingCapacity: true)
+        z.append(contentsOf: UnsafeBufferPointer(start: engine.z, count: nOut))
+    }
+
+    /// Records the 12 steps of the training sample the engine has just trained.
+    func recordTraining(_ engine: NBPFastEngine, _ inputs: UnsafeBufferPointer<Int32>, label: Int) {
+        readForward(engine, inputs)
+        let nHid = sizes.hidden
+        let nOut = sizes.output
+        NBPFastEnergyRecorder.list(engine.dpBits, nOut, into: &dp)
+        NBPFastEnergyRecorder.list(engine.dmBits, nOut, into: &dm)
+        NBPFastEnergyRecorder.list(engine.gPlus, nHid, into: &gPlus)
+        NBPFastEnergyRecorder.list(engine.gMinus, nHid, into: &gMinus)
+        b.removeAll(keepingCapacity: true)
+        gPlusB.removeAll(keepingCapacity: true)
+        gMinusB.removeAll(keepingCapacity: true)
+        for j in 0..<nHid where engine.hmBits[j] != 0 && engine.hpBits[j] == 0 {
+            b.append(Int32(j))
+            if engine.gPlus[j] != 0 { gPlusB.append(Int32(j)) }
+            if engine.gMinus[j] != 0 { gMinusB.append(Int32(j)) }
+        }
+
+        let model = trainingModel
+        let label32 = [Int32(label)]
+        let zero: [Int32] = [0]
+        for position in 0..<trainingCircuit.stepsPerSample {
+            model.beginStep()
+            for (k, gate) in t.gates.enumerated() where NBPFastEnergyRecorder.gateFiring(k, chain: 12) == position {
+                model.fire(group: gate, index: 0)
+            }
+            // nbp-circuit.md §6: who fires in which phase (position p = phase p, 0 = phase 12).
+            switch position {
+            case 0:
+                model.fire(group: t.input, active)
+            case 1:
+                model.fire(group: t.x, active)
+            case 2:
+                model.fire(group: t.h1, h)
+                model.fire(group: t.h1c, hm)
+                model.fire(group: t.h1c2, hp)
+                model.fire(group: t.target, label32)
+            case 3:
+                model.fire(group: t.o, o)
+                model.fire(group: t.oc, om)
+                model.fire(group: t.oc2, op)
+                model.fire(group: t.t, label32)
+                model.fire(group: t.mh1, h)
+            case 4:
+                model.fire(group: t.dPlus, dp)
+                model.fire(group: t.dMinus, dm)
+            case 5:
+                for g in [t.o, t.oc, t.oc2] { model.fire(group: g, dp) }
+                model.fire(group: t.oTMinus, dm)
+                model.fire(group: t.h1, h)
+                model.fire(group: t.h1T, h)
+                model.fire(group: t.reward, zero)
+            case 6:
+                model.fire(group: t.h1T, gPlus)
+                model.fire(group: t.ch1, b)
+                model.fire(group: t.mx6, active)
+            case 7:
+                model.fire(group: t.x, active)
+                for g in [t.h1, t.h1c, t.h1c2] { model.fire(group: g, gPlusB) }
+                model.fire(group: t.reward, zero)
+            case 9:
+                for g in [t.o, t.oc, t.oc2] { model.fire(group: g, dm) }
+                model.fire(group: t.oTMinus, dp)
+                model.fire(group: t.h1, h)
+                model.fire(group: t.h1T, h)
+            case 10:
+                model.fire(group: t.h1T, gMinus)
+            case 11:
+                model.fire(group: t.x, active)
+                for g in [t.h1, t.h1c, t.h1c2] { model.fire(group: g, gMinusB) }
+            default:
+                break
+            }
+            // Plastic sums of this step's spikes, weights before this step's learning
+            // (nbp-circuit.md §2 and "Why it works"): x fires in phases 1 and 7 before W1
+            // changes, in phase 11 after the phase-7 update; h1 fires in phases 2 and 5
+            // before W2 changes, in phase 9 after the phase-5 update.
+            model.endStep { connection, j in
+                switch (self.family[connection], position) {
+                case (1, 1), (1, 7): return self.a[j]
+                case (1, 11): return self.aPrime[j]
+                case (2, 2), (2, 5): return self.z[j]
+                case (2, 9): return self.zPrime[j]
+                default: return nil
+                }
+            }
+            trainingRecorder.record(chipStep: model.counts, mode: .training, stepInSample: position)
+        }
+        trainingSamples += 1
+        inferenceStale = true
+    }
+
+    /// Records the 4 steps of the inference sample the engine has just evaluated.
+    func recordInference(_ engine: NBPFastEngine, _ inputs: UnsafeBufferPointer<Int32>) {
+        let model = inferenceModel
+        if inferenceStale {
+            restart(model, circuit: inferenceCircuit, inG: i.inG, g00: i.gates[0])
+            inferenceStale = false
+        }
+        readForward(engine, inputs)
+        for position in 0..<inferenceCircuit.stepsPerSample {
+            model.beginStep()
+            for (k, gate) in i.gates.enumerated() where NBPFastEnergyRecorder.gateFiring(k, chain: 4) == position {
+                model.fire(group: gate, index: 0)
+            }
+            switch position {
+            case 0: model.fire(group: i.input, active)
+            case 1: model.fire(group: i.x, active)
+            case 2: model.fire(group: i.h1, h)
+            default: model.fire(group: i.o, o)
+            }
+            // W1 carries x (position 1), W2 carries h1 (position 2).
+            model.endStep { connection, j in
+                switch (self.inferenceFamily[connection], position) {
+                case (1, 1): return self.a[j]
+                case (2, 2): return self.z[j]
+                default: return nil
+                }
+            }
+            inferenceRecorder.record(chipStep: model.counts, mode: .inference, stepInSample: position)
+        }
+        inferenceSamples += 1
+    }
+
+    /// Writes `energy_counts.json` (training) and `energy_counts_inference.json` into
+    /// `directory`, as `NBPChipEngine.writeEnergyCounts` does.
+    public func write(to directory: String) throws {
+        let url = URL(fileURLWithPath: directory)
+        if trainingSamples > 0 {
+            try trainingRecorder.counts(
+                description: "nBP training, chip-circuit counts derived from the fast path (12 steps per sample)",
+                network: "nbp \(sizes)", reference: "nbp"
+            ).write(to: url.appendingPathComponent(EnergyCounts.fileName))
+        }
+        if inferenceSamples > 0 {
+            try inferenceRecorder.counts(
+                description: "nBP inference, 4-step-circuit counts derived from the fast path",
+                network: "nbp \(sizes) inference", reference: "nbp"
+            ).write(to: url.appendingPathComponent(EnergyCounts.inferenceFileName))
+        }
+    }
+
+    /// The documents so far (training, inference), for tests and callers that do not write.
+    public func documents() -> (training: EnergyCounts?, inference: EnergyCounts?) {
+        (
+            trainingSamples > 0
+                ? trainingRecorder.counts(description: "fast path", network: "nbp \(sizes)", reference: "nbp") : nil,
+            inferenceSamples > 0
+                ? inferenceRecorder.counts(
+                    description: "fast path", network: "nbp \(sizes) inference", reference: "nbp") : nil
+        )
+    }
+}
+
+extension NBPFastEngine {
+    /// Starts recording the chip circuit's op counts of every following training and
+    /// inference sample (docs/energy.md, "Fast path"). Chip variant only.
+    public func enableEnergyCounts() throws {
+        guard variant == .chip else {
+            throw NBPError.chipMismatch(
+                "energy counts need the chip variant (the reference variant is not the chip circuit); use --variant chip")
+        }
+        if energyRecorder == nil { energyRecorder = try NBPFastEnergyRecorder(sizes: sizes) }
+    }
+
+    /// Writes the counts files into a run directory (nothing when counting is off).
+    public func writeEnergyCounts(to directory: String) throws {
+        try energyRecorder?.write(to: directory)
+    }
+}
