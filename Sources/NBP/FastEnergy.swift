@@ -15,10 +15,14 @@ public final class NBPFastEnergyRecorder {
     let inferenceCircuit: NBPCircuit
     let trainingModel: SpikeCountModel
     let inferenceModel: SpikeCountModel
-    var trainingRecorder: EnergyCountsRecorder
-    var inferenceRecorder: EnergyCountsRecorder
-    var trainingSamples = 0
-    var inferenceSamples = 0
+    let trainingPlacement: CoreAllocation
+    let inferencePlacement: CoreAllocation
+    /// Per-core totals of every step position (what `EnergyCountsRecorder` keeps, added
+    /// straight into by the spike model: no per-step record to sum).
+    let trainingTotals: PositionTotals
+    let inferenceTotals: PositionTotals
+    /// Where the warm-up steps before sample 0 are counted (and dropped).
+    let scratch: PositionTotals
     /// A training sample since the last inference: the chip engine builds a fresh
     /// inference chip then, so the inference spike history restarts.
     var inferenceStale = true
@@ -28,6 +32,8 @@ public final class NBPFastEnergyRecorder {
     let i: InferenceGroups
     /// Matrix family of every training connection: 1 = W1 and copies, 2 = W2 and copies.
     let family: [Int]
+    let outputGroups: [Int]
+    let hiddenGroups: [Int]
     let inferenceFamily: [Int]
 
     /// Sums the chip reads mid-sample that the fast path does not otherwise keep:
@@ -86,10 +92,11 @@ public final class NBPFastEnergyRecorder {
         let inferenceChip = try ChipSimulator(inferenceNetwork)
         trainingModel = try SpikeCountModel(network: trainingNetwork, coreMap: trainingChip.coreMap)
         inferenceModel = try SpikeCountModel(network: inferenceNetwork, coreMap: inferenceChip.coreMap)
-        trainingRecorder = EnergyCountsRecorder(
-            simulator: trainingChip, stepsPerSample: [.training: trainingCircuit.stepsPerSample])
-        inferenceRecorder = EnergyCountsRecorder(
-            simulator: inferenceChip, stepsPerSample: [.inference: inferenceCircuit.stepsPerSample])
+        trainingPlacement = CoreAllocation(coreMap: trainingChip.coreMap, network: trainingChip.network)
+        inferencePlacement = CoreAllocation(coreMap: inferenceChip.coreMap, network: inferenceChip.network)
+        trainingTotals = PositionTotals(positions: trainingCircuit.stepsPerSample)
+        inferenceTotals = PositionTotals(positions: inferenceCircuit.stepsPerSample)
+        scratch = PositionTotals(positions: 1)
 
         func group(_ network: NetworkDescription, _ name: String) throws -> Int {
             if let p = network.populations.firstIndex(where: { $0.name == name }) { return p }
@@ -108,6 +115,8 @@ public final class NBPFastEnergyRecorder {
             gates: try (0..<12).map { try group(tn, NBPCircuit.gateName($0)) },
             input: try group(tn, "input"), target: try group(tn, "in_tgt"), inG: try group(tn, "in_g"),
             reward: try group(tn, "reward"))
+        outputGroups = [t.o, t.oc, t.oc2]
+        hiddenGroups = [t.h1, t.h1c, t.h1c2]
         let inn = inferenceNetwork
         i = InferenceGroups(
             x: try group(inn, "x"), h1: try group(inn, "h1"), o: try group(inn, "o"),
@@ -138,10 +147,10 @@ public final class NBPFastEnergyRecorder {
         model.reset(step: circuit.startStep)
         model.beginStep()
         model.fire(group: inG, index: 0)
-        model.endStep { _, _ in nil }
+        model.endStep(into: scratch.position(0)) { _, _ in nil }
         model.beginStep()
         model.fire(group: g00, index: 0)
-        model.endStep { _, _ in nil }
+        model.endStep(into: scratch.position(0)) { _, _ in nil }
     }
 
     static func list(_ bits: UnsafeMutablePointer<UInt8>, _ n: Int, into out: inout [Int32]) {
@@ -216,8 +225,6 @@ public final class NBPFastEnergyRecorder {
         }
 
         let model = trainingModel
-        let label32 = [Int32(label)]
-        let zero: [Int32] = [0]
         for position in 0..<trainingCircuit.stepsPerSample {
             model.beginStep()
             for (k, gate) in t.gates.enumerated() where NBPFastEnergyRecorder.gateFiring(k, chain: 12) == position {
@@ -233,32 +240,32 @@ public final class NBPFastEnergyRecorder {
                 model.fire(group: t.h1, h)
                 model.fire(group: t.h1c, hm)
                 model.fire(group: t.h1c2, hp)
-                model.fire(group: t.target, label32)
+                model.fire(group: t.target, index: Int32(label))
             case 3:
                 model.fire(group: t.o, o)
                 model.fire(group: t.oc, om)
                 model.fire(group: t.oc2, op)
-                model.fire(group: t.t, label32)
+                model.fire(group: t.t, index: Int32(label))
                 model.fire(group: t.mh1, h)
             case 4:
                 model.fire(group: t.dPlus, dp)
                 model.fire(group: t.dMinus, dm)
             case 5:
-                for g in [t.o, t.oc, t.oc2] { model.fire(group: g, dp) }
+                for g in outputGroups { model.fire(group: g, dp) }
                 model.fire(group: t.oTMinus, dm)
                 model.fire(group: t.h1, h)
                 model.fire(group: t.h1T, h)
-                model.fire(group: t.reward, zero)
+                model.fire(group: t.reward, index: 0)
             case 6:
                 model.fire(group: t.h1T, gPlus)
                 model.fire(group: t.ch1, b)
                 model.fire(group: t.mx6, active)
             case 7:
                 model.fire(group: t.x, active)
-                for g in [t.h1, t.h1c, t.h1c2] { model.fire(group: g, gPlusB) }
-                model.fire(group: t.reward, zero)
+                for g in hiddenGroups { model.fire(group: g, gPlusB) }
+                model.fire(group: t.reward, index: 0)
             case 9:
-                for g in [t.o, t.oc, t.oc2] { model.fire(group: g, dm) }
+                for g in outputGroups { model.fire(group: g, dm) }
                 model.fire(group: t.oTMinus, dp)
                 model.fire(group: t.h1, h)
                 model.fire(group: t.h1T, h)
@@ -266,7 +273,7 @@ public final class NBPFastEnergyRecorder {
                 model.fire(group: t.h1T, gMinus)
             case 11:
                 model.fire(group: t.x, active)
-                for g in [t.h1, t.h1c, t.h1c2] { model.fire(group: g, gMinusB) }
+                for g in hiddenGroups { model.fire(group: g, gMinusB) }
             default:
                 break
             }
@@ -274,7 +281,7 @@ public final class NBPFastEnergyRecorder {
             // (nbp-circuit.md §2 and "Why it works"): x fires in phases 1 and 7 before W1
             // changes, in phase 11 after the phase-7 update; h1 fires in phases 2 and 5
             // before W2 changes, in phase 9 after the phase-5 update.
-            model.endStep { connection, j in
+            model.endStep(into: trainingTotals.position(position)) { connection, j in
                 switch (self.family[connection], position) {
                 case (1, 1), (1, 7): return self.a[j]
                 case (1, 11): return self.aPrime[j]
@@ -283,9 +290,8 @@ public final class NBPFastEnergyRecorder {
                 default: return nil
                 }
             }
-            trainingRecorder.record(chipStep: model.counts, mode: .training, stepInSample: position)
         }
-        trainingSamples += 1
+        trainingTotals.samples += 1
         inferenceStale = true
     }
 
@@ -309,45 +315,81 @@ public final class NBPFastEnergyRecorder {
             default: model.fire(group: i.o, o)
             }
             // W1 carries x (position 1), W2 carries h1 (position 2).
-            model.endStep { connection, j in
+            model.endStep(into: inferenceTotals.position(position)) { connection, j in
                 switch (self.inferenceFamily[connection], position) {
                 case (1, 1): return self.a[j]
                 case (2, 2): return self.z[j]
                 default: return nil
                 }
             }
-            inferenceRecorder.record(chipStep: model.counts, mode: .inference, stepInSample: position)
         }
-        inferenceSamples += 1
+        inferenceTotals.samples += 1
+    }
+
+    /// The training document (nil before the first training sample).
+    public var trainingCounts: EnergyCounts? {
+        guard trainingTotals.samples > 0 else { return nil }
+        return EnergyCounts(
+            description: "nBP training, chip-circuit counts derived from the fast path (12 steps per sample)",
+            network: "nbp \(sizes)", reference: "nbp", placement: trainingPlacement,
+            training: trainingTotals.modeCounts(placement: trainingPlacement))
+    }
+
+    /// The inference document (nil before the first inference sample).
+    public var inferenceCounts: EnergyCounts? {
+        guard inferenceTotals.samples > 0 else { return nil }
+        return EnergyCounts(
+            description: "nBP inference, 4-step-circuit counts derived from the fast path",
+            network: "nbp \(sizes) inference", reference: "nbp", placement: inferencePlacement,
+            inference: inferenceTotals.modeCounts(placement: inferencePlacement))
     }
 
     /// Writes `energy_counts.json` (training) and `energy_counts_inference.json` into
     /// `directory`, as `NBPChipEngine.writeEnergyCounts` does.
     public func write(to directory: String) throws {
         let url = URL(fileURLWithPath: directory)
-        if trainingSamples > 0 {
-            try trainingRecorder.counts(
-                description: "nBP training, chip-circuit counts derived from the fast path (12 steps per sample)",
-                network: "nbp \(sizes)", reference: "nbp"
-            ).write(to: url.appendingPathComponent(EnergyCounts.fileName))
-        }
-        if inferenceSamples > 0 {
-            try inferenceRecorder.counts(
-                description: "nBP inference, 4-step-circuit counts derived from the fast path",
-                network: "nbp \(sizes) inference", reference: "nbp"
-            ).write(to: url.appendingPathComponent(EnergyCounts.inferenceFileName))
-        }
+        try trainingCounts?.write(to: url.appendingPathComponent(EnergyCounts.fileName))
+        try inferenceCounts?.write(to: url.appendingPathComponent(EnergyCounts.inferenceFileName))
+    }
+}
+
+/// Per-core counts summed over every sample at each step position (128 cores per
+/// position), in the layout `EnergyCountsRecorder` produces.
+final class PositionTotals {
+    let positions: Int
+    let cores: UnsafeMutablePointer<CoreStepCounts>
+    /// Complete samples added (every sample of the fast path has all its steps).
+    var samples = 0
+
+    init(positions: Int) {
+        self.positions = positions
+        cores = .allocate(capacity: positions * ChipGeometry.cores)
+        cores.initialize(repeating: CoreStepCounts(), count: positions * ChipGeometry.cores)
     }
 
-    /// The documents so far (training, inference), for tests and callers that do not write.
-    public func documents() -> (training: EnergyCounts?, inference: EnergyCounts?) {
-        (
-            trainingSamples > 0
-                ? trainingRecorder.counts(description: "fast path", network: "nbp \(sizes)", reference: "nbp") : nil,
-            inferenceSamples > 0
-                ? inferenceRecorder.counts(
-                    description: "fast path", network: "nbp \(sizes) inference", reference: "nbp") : nil
-        )
+    deinit {
+        cores.deinitialize(count: positions * ChipGeometry.cores)
+        cores.deallocate()
+    }
+
+    func position(_ k: Int) -> UnsafeMutablePointer<CoreStepCounts> { cores + k * ChipGeometry.cores }
+
+    /// The mode's counts: phases per position, totals per core (placement order).
+    func modeCounts(placement: CoreAllocation) -> ModeCounts {
+        var totals = Array(repeating: CoreStepCounts(), count: placement.cores.count)
+        var phases: [PhaseCounts] = []
+        for k in 0..<positions {
+            var list: [CoreCounts] = []
+            for (slot, load) in placement.cores.enumerated() {
+                let c = position(k)[load.core]
+                totals[slot] += c
+                list.append(CoreCounts(core: load.core, counts: c))
+            }
+            phases.append(PhaseCounts(stepInSample: k, samples: samples, cores: list))
+        }
+        return ModeCounts(
+            samples: samples, partialSamples: 0, stepsPerSample: positions, steps: samples * positions,
+            coreTotals: zip(placement.cores, totals).map { CoreCounts(core: $0.core, counts: $1) }, phases: phases)
     }
 }
 

@@ -52,7 +52,9 @@ final class SpikeCountModel {
         var traceUpdatesPerCore: [(core: Int, count: Int)]
     }
 
+    // Structure (immutable; `let` arrays need no exclusivity checks in the step loop).
     let populationCount: Int
+    let groups: Int
     let groupStart: [Int]
     let groupCount: [Int]
     let sourceCount: Int
@@ -61,30 +63,48 @@ final class SpikeCountModel {
     let usedCores: [Int]
     let bias: [Int32]
     let refractory: [Int]
-    let fixedInputs: [[FixedInput]]
+    /// Fixed inputs of population p: entries fixedStart[p] ..< fixedStart[p + 1].
+    let fixedStart: [Int]
+    let fixedSource: [Int]
+    let fixedDelay: [Int]
+    let fixedOneToOne: [Bool]
+    /// Offset of the entry's per-target currents in `fixedCurrents`.
+    let fixedCurrentOffset: [Int]
+    let fixedCurrents: [Int32]
     let plastic: [PlasticConnection]
     /// Per connection: source group, and either the per-core synaptic ops of one spike
     /// (dense) or the core of each target (one-to-one).
     let connectionSource: [Int]
-    let denseOps: [[(core: Int, count: Int)]?]
+    let connectionDense: [Bool]
+    let denseOps: [[(core: Int, count: Int)]]
     let oneToOneCore: [[Int32]]
-    /// Messages per source (global source index), as NeuroChip precomputes them.
+    /// Messages per source (global source index), as NeuroChip precomputes them; a group
+    /// whose every outgoing connection is dense sends to the same cores from every source.
     let destStart: [Int32]
     let destCores: [UInt8]
     let hopsEW: [Int32]
     let hopsNS: [Int32]
     let paths: [UInt32]
+    let groupUniform: [Bool]
+    /// Cores holding posts of a learning connection.
+    let learningCores: [Int]
 
-    /// History ring: spikes (local indices per group) and flags of the last `depth` steps.
+    // State: raw buffers owned by the object (STYLE.md, "Hot loops").
+    /// History ring of `depth` steps: flags per source, fired local indices per group
+    /// (group g's list at offset groupStart[g] of the slot) and their counts.
     let depth: Int
-    var fired: [[Int32]]
-    var flags: [UInt8]
-    /// Plastic input currents of the watched targets for steps s-1, s, s+1 (ring of 3).
-    var pending: [Int32]
-    var pendingTouched: [[Int32]]
+    let flags: UnsafeMutablePointer<UInt8>
+    let firedIndex: UnsafeMutablePointer<Int32>
+    let firedCount: UnsafeMutablePointer<Int32>
+    /// Plastic input currents of the watched targets for steps s-1, s, s+1 (ring of 3),
+    /// and which entries were written.
+    let pending: UnsafeMutablePointer<Int32>
+    let touched: UnsafeMutablePointer<Int32>
+    let touchedCount: UnsafeMutablePointer<Int>
+    let inactive: UnsafeMutablePointer<Int>
+    /// Fixed inputs with a spike in their source at the step they deliver for (scratch).
+    let activeEntries: UnsafeMutablePointer<Int>
     var step = 0
-    var counts = [CoreStepCounts](repeating: CoreStepCounts(), count: ChipGeometry.cores)
-    var inactive = [Int](repeating: 0, count: ChipGeometry.cores)
     /// Plastic inputs the caller could not give (then taken as zero); 0 when exact.
     private(set) var unresolvedInputs = 0
 
@@ -114,8 +134,10 @@ final class SpikeCountModel {
         coreOf = coreMap.coreOfCompartment
         compartmentsPerCore = coreMap.compartmentsPerCore
         usedCores = coreMap.usedCores
-        bias = populations.map { Int32($0.biasMantissa << $0.biasExponent) }
-        refractory = populations.map(\.refractory)
+        let bias = populations.map { Int32($0.biasMantissa << $0.biasExponent) }
+        let refractory = populations.map(\.refractory)
+        self.bias = bias
+        self.refractory = refractory
         for p in populations {
             if p.du != 4096 || p.dv != 4096 {
                 problems.append("population \(p.name) does not decay fully (du, dv = \(p.du), \(p.dv); need 4096)")
@@ -222,10 +244,33 @@ final class SpikeCountModel {
             }
         }
         if !problems.isEmpty { throw Unsupported(problems: problems) }
-        fixedInputs = fixed
+        var fStart: [Int] = [0]
+        var fSource: [Int] = []
+        var fDelay: [Int] = []
+        var fOne: [Bool] = []
+        var fOffset: [Int] = []
+        var fCurrents: [Int32] = []
+        for p in 0..<populations.count {
+            for f in fixed[p] {
+                fSource.append(f.sourceGroup)
+                fDelay.append(f.delay)
+                fOne.append(f.oneToOne)
+                fOffset.append(fCurrents.count)
+                fCurrents += f.current
+            }
+            fStart.append(fSource.count)
+        }
+        fixedStart = fStart
+        fixedSource = fSource
+        fixedDelay = fDelay
+        fixedOneToOne = fOne
+        fixedCurrentOffset = fOffset
+        fixedCurrents = fCurrents
         plastic = plasticList
+        learningCores = Set(plasticList.filter(\.learns).flatMap { $0.postsPerCore.map(\.core) }).sorted()
         connectionSource = sources
-        denseOps = dense
+        connectionDense = dense.map { $0 != nil }
+        denseOps = dense.map { $0 ?? [] }
         oneToOneCore = oneToOne
 
         // Messages: one per (fired source, distinct destination core), energy-model.md §2.
@@ -234,7 +279,9 @@ final class SpikeCountModel {
         var ew: [Int32] = []
         var ns: [Int32] = []
         var seenPaths: [UInt32] = []
+        var uniform: [Bool] = []
         for g in 0..<sizes.count {
+            uniform.append(outgoing[g].allSatisfy { dense[$0] != nil })
             for i in 0..<sizes[g] {
                 var cores = Set<Int>()
                 for c in outgoing[g] {
@@ -269,15 +316,40 @@ final class SpikeCountModel {
         hopsEW = ew
         hopsNS = ns
         paths = seenPaths
+        groupUniform = uniform
+        groups = sizes.count
 
         depth = maxDelay + 3
-        fired = Array(repeating: [], count: depth * sizes.count)
-        flags = Array(repeating: 0, count: depth * total)
-        pending = Array(repeating: 0, count: 3 * total)
-        pendingTouched = Array(repeating: [], count: 3)
+        flags = .allocate(capacity: depth * total)
+        flags.initialize(repeating: 0, count: depth * total)
+        firedIndex = .allocate(capacity: depth * total)
+        firedIndex.initialize(repeating: 0, count: depth * total)
+        firedCount = .allocate(capacity: depth * sizes.count)
+        firedCount.initialize(repeating: 0, count: depth * sizes.count)
+        pending = .allocate(capacity: 3 * total)
+        pending.initialize(repeating: 0, count: 3 * total)
+        touched = .allocate(capacity: 3 * total)
+        touched.initialize(repeating: 0, count: 3 * total)
+        touchedCount = .allocate(capacity: 3)
+        touchedCount.initialize(repeating: 0, count: 3)
+        inactive = .allocate(capacity: ChipGeometry.cores)
+        inactive.initialize(repeating: 0, count: ChipGeometry.cores)
+        activeEntries = .allocate(capacity: max(1, 2 * fSource.count))
+        activeEntries.initialize(repeating: 0, count: max(1, 2 * fSource.count))
     }
 
-    /// Forgets all spikes (a fresh chip) and numbers the next step `step`.
+    deinit {
+        flags.deallocate()
+        firedIndex.deallocate()
+        firedCount.deallocate()
+        pending.deallocate()
+        touched.deallocate()
+        touchedCount.deallocate()
+        inactive.deallocate()
+        activeEntries.deallocate()
+    }
+
+    /// Forgets all spikes (a fresh chip) and numbers the next step `first`.
     func reset(step first: Int) {
         for slot in 0..<depth { clearSlot(slot) }
         for slot in 0..<3 { clearPending(slot) }
@@ -285,23 +357,24 @@ final class SpikeCountModel {
     }
 
     private func clearSlot(_ slot: Int) {
-        let groups = groupCount.count
         for g in 0..<groups {
-            let index = slot * groups + g
-            if fired[index].isEmpty { continue }
-            let base = slot * sourceCount + groupStart[g]
-            for i in fired[index] { flags[base + Int(i)] = 0 }
-            fired[index].removeAll(keepingCapacity: true)
+            let count = Int(firedCount[slot * groups + g])
+            if count == 0 { continue }
+            let list = firedIndex + slot * sourceCount + groupStart[g]
+            let base = flags + slot * sourceCount + groupStart[g]
+            for k in 0..<count { base[Int(list[k])] = 0 }
+            firedCount[slot * groups + g] = 0
         }
     }
 
     private func clearPending(_ slot: Int) {
-        let base = slot * sourceCount
-        for k in pendingTouched[slot] { pending[base + Int(k)] = 0 }
-        pendingTouched[slot].removeAll(keepingCapacity: true)
+        let base = pending + slot * sourceCount
+        let list = touched + slot * sourceCount
+        for k in 0..<touchedCount[slot] { base[Int(list[k])] = 0 }
+        touchedCount[slot] = 0
     }
 
-    /// Starts step `step`: clears its history slot.
+    /// Starts the next step: clears its history slot.
     func beginStep() {
         clearSlot(step % depth)
     }
@@ -310,12 +383,15 @@ final class SpikeCountModel {
     func fire(group g: Int, _ indices: UnsafeBufferPointer<Int32>) {
         if indices.isEmpty { return }
         let slot = step % depth
-        let index = slot * groupCount.count + g
-        let base = slot * sourceCount + groupStart[g]
-        for i in indices where flags[base + Int(i)] == 0 {
-            flags[base + Int(i)] = 1
-            fired[index].append(i)
+        let base = flags + slot * sourceCount + groupStart[g]
+        let list = firedIndex + slot * sourceCount + groupStart[g]
+        var count = Int(firedCount[slot * groups + g])
+        for i in indices where base[Int(i)] == 0 {
+            base[Int(i)] = 1
+            list[count] = i
+            count += 1
         }
+        firedCount[slot * groups + g] = Int32(count)
     }
 
     func fire(group g: Int, _ indices: [Int32]) {
@@ -326,99 +402,148 @@ final class SpikeCountModel {
         withUnsafePointer(to: i) { fire(group: g, UnsafeBufferPointer(start: $0, count: 1)) }
     }
 
+    /// Spikes of group g in step t (empty outside the history).
     @inline(__always)
-    private func firedList(_ group: Int, at s: Int) -> [Int32] {
-        if s < step - depth + 1 || s > step { return [] }
-        return fired[(s % depth) * groupCount.count + group]
+    private func fired(_ g: Int, at t: Int, now s: Int) -> UnsafeBufferPointer<Int32> {
+        if t < 0 || t <= s - depth || t > s { return UnsafeBufferPointer(start: nil, count: 0) }
+        let slot = t % depth
+        return UnsafeBufferPointer(
+            start: firedIndex + slot * sourceCount + groupStart[g], count: Int(firedCount[slot * groups + g]))
     }
 
+    /// Fixed inputs of population p that deliver a spike in step t, written into
+    /// `activeEntries` from `offset`; returns the range they occupy.
     @inline(__always)
-    private func didFire(_ source: Int, at s: Int) -> Bool {
-        if s < 0 || s < step - depth + 1 || s > step { return false }
-        return flags[(s % depth) * sourceCount + source] != 0
-    }
-
-    /// Summed input current of compartment j of population p in step t (raw, wrapping).
-    private func input(_ p: Int, _ j: Int, at t: Int) -> Int32 {
-        var a: Int32 = 0
-        for f in fixedInputs[p] {
-            let source = groupStart[f.sourceGroup] + (f.oneToOne ? j : 0)
-            if didFire(source, at: t - 1 - f.delay) { a &+= f.current[j] }
+    private func activeInputs(_ p: Int, at t: Int, now s: Int, offset: Int) -> Range<Int> {
+        var n = offset
+        for e in fixedStart[p]..<fixedStart[p + 1] {
+            let source = t - 1 - fixedDelay[e]
+            if source < 0 || source <= s - depth || source > s { continue }
+            if firedCount[(source % depth) * groups + fixedSource[e]] > 0 {
+                activeEntries[n] = e
+                n += 1
+            }
         }
-        if t >= step - 1 && t <= step + 1 {
+        return offset..<n
+    }
+
+    /// Summed input current of compartment j of population p in step t (raw, wrapping),
+    /// over the fixed inputs listed in activeEntries[from ..< to] for step t.
+    @inline(__always)
+    private func input(_ p: Int, _ j: Int, at t: Int, entries: Range<Int>, now s: Int) -> Int32 {
+        var a: Int32 = 0
+        for k in entries {
+            let e = activeEntries[k]
+            if fixedOneToOne[e] {
+                let source = t - 1 - fixedDelay[e]
+                let flag = flags[(source % depth) * sourceCount + groupStart[fixedSource[e]] + j]
+                if flag == 0 { continue }
+            }
+            a &+= fixedCurrents[fixedCurrentOffset[e] + j]
+        }
+        if t >= s - 1 && t <= s + 1 {
             a &+= pending[(t % 3) * sourceCount + groupStart[p] + j]
         }
         return a
     }
 
-    /// Ends the step: computes its counts (128 cores, used ones filled) into `counts`.
-    /// `plasticSum(connection, j)` gives the summed weight (mantissa units) of the
-    /// presynaptic spikes of this step onto target j of a plastic connection, with the
-    /// weights before this step's learning; nil when unknown (counted, taken as zero).
-    func endStep(plasticSum: (_ connection: Int, _ target: Int) -> Int32?) {
+    /// Whether compartment j of population p is inactive in step s (see the header):
+    /// a(s) == 0 and wrap24(a(s-1)) == 0.
+    @inline(__always)
+    private func isInactive(_ p: Int, _ j: Int, now s: Int, current: Range<Int>, previous: Range<Int>) -> Bool {
+        input(p, j, at: s, entries: current, now: s) == 0
+            && wrap24(input(p, j, at: s - 1, entries: previous, now: s)) == 0
+    }
+
+    /// Ends the step: adds its counts into `into` (indexed by core, 128 entries: the
+    /// accumulator of this step's position in the sample) and advances to the next step.
+    /// `plasticSum(connection, j)` gives the summed weight (mantissa units) of this step's
+    /// presynaptic spikes onto target j of an all-to-all connection, with the weights
+    /// before this step's learning; nil when unknown (counted, taken as zero).
+    func endStep(into counts: UnsafeMutablePointer<CoreStepCounts>, plasticSum: (_ connection: Int, _ target: Int) -> Int32?) {
         let s = step
-        let groups = groupCount.count
         let slot = s % depth
-        for core in usedCores {
-            counts[core] = CoreStepCounts()
-            inactive[core] = 0
-        }
         clearPending((s + 1) % 3)
+        for core in usedCores { inactive[core] = 0 }
 
         // Compartments: only the candidates of the header can be inactive.
         for p in 0..<populationCount {
             let start = groupStart[p]
+            if bias[p] != 0 && refractory[p] < 2 { continue }
+            var anyCandidate = bias[p] == 0
+            if !anyCandidate {
+                for m in 2...refractory[p] where fired(p, at: s - m, now: s).count > 0 { anyCandidate = true }
+            }
+            if !anyCandidate { continue }
+            let current = activeInputs(p, at: s, now: s, offset: 0)
+            let previous = activeInputs(p, at: s - 1, now: s, offset: fixedSource.count)
             if bias[p] == 0 {
-                for j in 0..<groupCount[p] where !didFire(start + j, at: s - 1) {
-                    if input(p, j, at: s) == 0 && wrap24(input(p, j, at: s - 1)) == 0 {
+                let firedBefore = fired(p, at: s - 1, now: s)
+                for j in 0..<groupCount[p] {
+                    if firedBefore.count > 0 && flags[((s - 1) % depth) * sourceCount + start + j] != 0 { continue }
+                    if isInactive(p, j, now: s, current: current, previous: previous) {
                         inactive[Int(coreOf[start + j])] += 1
                     }
                 }
-            } else if refractory[p] >= 2 {
+            } else {
                 for m in 2...refractory[p] {
-                    for j32 in firedList(p, at: s - m) {
-                        let j = Int(j32)
-                        if input(p, j, at: s) == 0 && wrap24(input(p, j, at: s - 1)) == 0 {
-                            inactive[Int(coreOf[start + j])] += 1
-                        }
+                    for j32 in fired(p, at: s - m, now: s)
+                    where isInactive(p, Int(j32), now: s, current: current, previous: previous) {
+                        inactive[Int(coreOf[start + Int(j32)])] += 1
                     }
                 }
             }
         }
         for core in usedCores {
-            counts[core].inactiveCompartments = inactive[core]
-            counts[core].activeCompartments = compartmentsPerCore[core] - inactive[core]
+            counts[core].inactiveCompartments += inactive[core]
+            counts[core].activeCompartments += compartmentsPerCore[core] - inactive[core]
         }
 
         // Spikes and messages.
         for g in 0..<groups {
-            let list = fired[slot * groups + g]
+            let list = fired(g, at: s, now: s)
             if list.isEmpty { continue }
             let start = groupStart[g]
-            for i in list {
-                let source = start + Int(i)
-                let first = Int(destStart[source])
-                let end = Int(destStart[source + 1])
-                if g < populationCount {
+            if g < populationCount {
+                for i in list {
+                    let source = start + Int(i)
                     let core = Int(coreOf[source])
                     counts[core].spikesGenerated += 1
-                    counts[core].messagesOut += end - first
+                    counts[core].messagesOut += Int(destStart[source + 1] - destStart[source])
                     counts[core].hopsEastWest += Int(hopsEW[source])
                     counts[core].hopsNorthSouth += Int(hopsNS[source])
                     counts[core].messagePathsSeen |= paths[source]
-                    for k in first..<end { counts[Int(destCores[k])].messagesIn += 1 }
-                } else {
-                    for k in first..<end { counts[Int(destCores[k])].hostMessagesIn += 1 }
+                }
+            }
+            if groupUniform[g] {
+                // Same destination cores for every source of the group.
+                for k in Int(destStart[start])..<Int(destStart[start + 1]) {
+                    if g < populationCount {
+                        counts[Int(destCores[k])].messagesIn += list.count
+                    } else {
+                        counts[Int(destCores[k])].hostMessagesIn += list.count
+                    }
+                }
+            } else {
+                for i in list {
+                    let source = start + Int(i)
+                    for k in Int(destStart[source])..<Int(destStart[source + 1]) {
+                        if g < populationCount {
+                            counts[Int(destCores[k])].messagesIn += 1
+                        } else {
+                            counts[Int(destCores[k])].hostMessagesIn += 1
+                        }
+                    }
                 }
             }
         }
 
         // Synaptic ops: every spike touches every synapse of its fan-out.
         for c in connectionSource.indices {
-            let list = fired[slot * groups + connectionSource[c]]
+            let list = fired(connectionSource[c], at: s, now: s)
             if list.isEmpty { continue }
-            if let ops = denseOps[c] {
-                for op in ops { counts[op.core].synapticOps += op.count * list.count }
+            if connectionDense[c] {
+                for op in denseOps[c] { counts[op.core].synapticOps += op.count * list.count }
             } else {
                 let cores = oneToOneCore[c]
                 for i in list { counts[Int(cores[Int(i)])].synapticOps += 1 }
@@ -426,30 +551,32 @@ final class SpikeCountModel {
         }
 
         // Learning (epoch, sweep, traces, processed pairs) and the plastic inputs of the
-        // targets that may be inactive in s+1 or s+2.
-        let next = ((s + 1) % 3) * sourceCount
+        // targets that may be inactive in s+1 or s+2. A core runs one learning epoch per
+        // step however many plastic connections it holds (every epoch is 1, checked).
+        for core in learningCores { counts[core].learningEpochs += 1 }
+        let nextSlot = (s + 1) % 3
+        let next = pending + nextSlot * sourceCount
         for c in plastic {
             if c.learns {
                 for entry in c.traceUpdatesPerCore { counts[entry.core].traceUpdates += entry.count }
-            }
-            if c.learns && (s + 1) % c.epoch == 0 {
-                for entry in c.postsPerCore {
-                    counts[entry.core].learningEpochs = 1
-                    counts[entry.core].plasticSynapsesSwept += entry.count * c.nPre
+                if (s + 1) % c.epoch == 0 {
+                    for entry in c.postsPerCore {
+                        counts[entry.core].plasticSynapsesSwept += entry.count * c.nPre
+                    }
                 }
             }
-            let pre = fired[slot * groups + c.sourceGroup].count
+            let pre = fired(c.sourceGroup, at: s, now: s).count
             if pre == 0 { continue }
+            let start = groupStart[c.target]
             if c.learns && c.epoch == 1 {
-                for j in fired[slot * groups + c.target] {
-                    counts[Int(coreOf[groupStart[c.target] + Int(j)])].plasticSynapseUpdatesProcessed += pre
+                for j in fired(c.target, at: s, now: s) {
+                    counts[Int(coreOf[start + Int(j)])].plasticSynapseUpdatesProcessed += pre
                 }
             }
             // A target with refractory 1 is never a candidate (header), so needs no sums.
-            let start = groupStart[c.target]
             let window = refractory[c.target] >= 2 ? refractory[c.target] : 0
             for m in 0..<window {
-                for j32 in firedList(c.target, at: s - m) {
+                for j32 in fired(c.target, at: s - m, now: s) {
                     let j = Int(j32)
                     let sum: Int32
                     if let known = plasticSum(c.index, j) {
@@ -458,13 +585,16 @@ final class SpikeCountModel {
                         unresolvedInputs += 1
                         sum = 0
                     }
-                    let k = next + start + j
-                    if pending[k] == 0 { pendingTouched[(s + 1) % 3].append(Int32(start + j)) }
-                    pending[k] &+= sum &<< Int32(c.shift)
+                    let k = start + j
+                    if next[k] == 0 {
+                        touched[nextSlot * sourceCount + touchedCount[nextSlot]] = Int32(k)
+                        touchedCount[nextSlot] += 1
+                    }
+                    next[k] &+= sum &<< Int32(c.shift)
                 }
             }
         }
-        step += 1
+        step = s + 1
     }
 
     @inline(__always)
