@@ -17,12 +17,9 @@ public final class NBPFastEnergyRecorder {
     let inferenceModel: SpikeCountModel
     let trainingPlacement: CoreAllocation
     let inferencePlacement: CoreAllocation
-    /// Per-core totals of every step position (what `EnergyCountsRecorder` keeps, added
-    /// straight into by the spike model: no per-step record to sum).
-    let trainingTotals: PositionTotals
-    let inferenceTotals: PositionTotals
-    /// Where the warm-up steps before sample 0 are counted (and dropped).
-    let scratch: PositionTotals
+    /// Spikes, idle compartments and processed synapses per step position.
+    let trainingTotals: SpikeTally
+    let inferenceTotals: SpikeTally
     /// A training sample since the last inference: the chip engine builds a fresh
     /// inference chip then, so the inference spike history restarts.
     var inferenceStale = true
@@ -94,9 +91,8 @@ public final class NBPFastEnergyRecorder {
         inferenceModel = try SpikeCountModel(network: inferenceNetwork, coreMap: inferenceChip.coreMap)
         trainingPlacement = CoreAllocation(coreMap: trainingChip.coreMap, network: trainingChip.network)
         inferencePlacement = CoreAllocation(coreMap: inferenceChip.coreMap, network: inferenceChip.network)
-        trainingTotals = PositionTotals(positions: trainingCircuit.stepsPerSample)
-        inferenceTotals = PositionTotals(positions: inferenceCircuit.stepsPerSample)
-        scratch = PositionTotals(positions: 1)
+        trainingTotals = SpikeTally(positions: trainingCircuit.stepsPerSample, sourceCount: trainingModel.sourceCount)
+        inferenceTotals = SpikeTally(positions: inferenceCircuit.stepsPerSample, sourceCount: inferenceModel.sourceCount)
 
         func group(_ network: NetworkDescription, _ name: String) throws -> Int {
             if let p = network.populations.firstIndex(where: { $0.name == name }) { return p }
@@ -147,10 +143,10 @@ public final class NBPFastEnergyRecorder {
         model.reset(step: circuit.startStep)
         model.beginStep()
         model.fire(group: inG, index: 0)
-        model.endStep(into: scratch.position(0)) { _, _ in nil }
+        model.endStep(tally: nil, position: 0) { _, _ in nil }
         model.beginStep()
         model.fire(group: g00, index: 0)
-        model.endStep(into: scratch.position(0)) { _, _ in nil }
+        model.endStep(tally: nil, position: 0) { _, _ in nil }
     }
 
     static func list(_ bits: UnsafeMutablePointer<UInt8>, _ n: Int, into out: inout [Int32]) {
@@ -281,7 +277,7 @@ public final class NBPFastEnergyRecorder {
             // (nbp-circuit.md §2 and "Why it works"): x fires in phases 1 and 7 before W1
             // changes, in phase 11 after the phase-7 update; h1 fires in phases 2 and 5
             // before W2 changes, in phase 9 after the phase-5 update.
-            model.endStep(into: trainingTotals.position(position)) { connection, j in
+            model.endStep(tally: trainingTotals, position: position) { connection, j in
                 switch (self.family[connection], position) {
                 case (1, 1), (1, 7): return self.a[j]
                 case (1, 11): return self.aPrime[j]
@@ -315,7 +311,7 @@ public final class NBPFastEnergyRecorder {
             default: model.fire(group: i.o, o)
             }
             // W1 carries x (position 1), W2 carries h1 (position 2).
-            model.endStep(into: inferenceTotals.position(position)) { connection, j in
+            model.endStep(tally: inferenceTotals, position: position) { connection, j in
                 switch (self.inferenceFamily[connection], position) {
                 case (1, 1): return self.a[j]
                 case (2, 2): return self.z[j]
@@ -332,7 +328,7 @@ public final class NBPFastEnergyRecorder {
         return EnergyCounts(
             description: "nBP training, chip-circuit counts derived from the fast path (12 steps per sample)",
             network: "nbp \(sizes)", reference: "nbp", placement: trainingPlacement,
-            training: trainingTotals.modeCounts(placement: trainingPlacement))
+            training: modeCounts(trainingModel, trainingTotals, placement: trainingPlacement))
     }
 
     /// The inference document (nil before the first inference sample).
@@ -341,7 +337,27 @@ public final class NBPFastEnergyRecorder {
         return EnergyCounts(
             description: "nBP inference, 4-step-circuit counts derived from the fast path",
             network: "nbp \(sizes) inference", reference: "nbp", placement: inferencePlacement,
-            inference: inferenceTotals.modeCounts(placement: inferencePlacement))
+            inference: modeCounts(inferenceModel, inferenceTotals, placement: inferencePlacement))
+    }
+
+    /// A mode's counts in the layout `EnergyCountsRecorder` produces: phases per position
+    /// and totals per core, both in placement order.
+    func modeCounts(_ model: SpikeCountModel, _ tally: SpikeTally, placement: CoreAllocation) -> ModeCounts {
+        let perPosition = model.counts(of: tally)
+        var totals = Array(repeating: CoreStepCounts(), count: placement.cores.count)
+        var phases: [PhaseCounts] = []
+        for (k, counts) in perPosition.enumerated() {
+            var list: [CoreCounts] = []
+            for (slot, load) in placement.cores.enumerated() {
+                totals[slot] += counts[load.core]
+                list.append(CoreCounts(core: load.core, counts: counts[load.core]))
+            }
+            phases.append(PhaseCounts(stepInSample: k, samples: tally.steps[k], cores: list))
+        }
+        return ModeCounts(
+            samples: tally.samples, partialSamples: 0, stepsPerSample: tally.positions,
+            steps: tally.steps.reduce(0, +),
+            coreTotals: zip(placement.cores, totals).map { CoreCounts(core: $0.core, counts: $1) }, phases: phases)
     }
 
     /// Writes `energy_counts.json` (training) and `energy_counts_inference.json` into
@@ -350,46 +366,6 @@ public final class NBPFastEnergyRecorder {
         let url = URL(fileURLWithPath: directory)
         try trainingCounts?.write(to: url.appendingPathComponent(EnergyCounts.fileName))
         try inferenceCounts?.write(to: url.appendingPathComponent(EnergyCounts.inferenceFileName))
-    }
-}
-
-/// Per-core counts summed over every sample at each step position (128 cores per
-/// position), in the layout `EnergyCountsRecorder` produces.
-final class PositionTotals {
-    let positions: Int
-    let cores: UnsafeMutablePointer<CoreStepCounts>
-    /// Complete samples added (every sample of the fast path has all its steps).
-    var samples = 0
-
-    init(positions: Int) {
-        self.positions = positions
-        cores = .allocate(capacity: positions * ChipGeometry.cores)
-        cores.initialize(repeating: CoreStepCounts(), count: positions * ChipGeometry.cores)
-    }
-
-    deinit {
-        cores.deinitialize(count: positions * ChipGeometry.cores)
-        cores.deallocate()
-    }
-
-    func position(_ k: Int) -> UnsafeMutablePointer<CoreStepCounts> { cores + k * ChipGeometry.cores }
-
-    /// The mode's counts: phases per position, totals per core (placement order).
-    func modeCounts(placement: CoreAllocation) -> ModeCounts {
-        var totals = Array(repeating: CoreStepCounts(), count: placement.cores.count)
-        var phases: [PhaseCounts] = []
-        for k in 0..<positions {
-            var list: [CoreCounts] = []
-            for (slot, load) in placement.cores.enumerated() {
-                let c = position(k)[load.core]
-                totals[slot] += c
-                list.append(CoreCounts(core: load.core, counts: c))
-            }
-            phases.append(PhaseCounts(stepInSample: k, samples: samples, cores: list))
-        }
-        return ModeCounts(
-            samples: samples, partialSamples: 0, stepsPerSample: positions, steps: samples * positions,
-            coreTotals: zip(placement.cores, totals).map { CoreCounts(core: $0.core, counts: $1) }, phases: phases)
     }
 }
 

@@ -78,14 +78,12 @@ final class SpikeCountModel {
     let connectionDense: [Bool]
     let denseOps: [[(core: Int, count: Int)]]
     let oneToOneCore: [[Int32]]
-    /// Messages per source (global source index), as NeuroChip precomputes them; a group
-    /// whose every outgoing connection is dense sends to the same cores from every source.
+    /// Messages per source (global source index), as NeuroChip precomputes them.
     let destStart: [Int32]
     let destCores: [UInt8]
     let hopsEW: [Int32]
     let hopsNS: [Int32]
     let paths: [UInt32]
-    let groupUniform: [Bool]
     /// Cores holding posts of a learning connection.
     let learningCores: [Int]
 
@@ -101,7 +99,6 @@ final class SpikeCountModel {
     let pending: UnsafeMutablePointer<Int32>
     let touched: UnsafeMutablePointer<Int32>
     let touchedCount: UnsafeMutablePointer<Int>
-    let inactive: UnsafeMutablePointer<Int>
     /// Fixed inputs with a spike in their source at the step they deliver for (scratch).
     let activeEntries: UnsafeMutablePointer<Int>
     var step = 0
@@ -279,9 +276,7 @@ final class SpikeCountModel {
         var ew: [Int32] = []
         var ns: [Int32] = []
         var seenPaths: [UInt32] = []
-        var uniform: [Bool] = []
         for g in 0..<sizes.count {
-            uniform.append(outgoing[g].allSatisfy { dense[$0] != nil })
             for i in 0..<sizes[g] {
                 var cores = Set<Int>()
                 for c in outgoing[g] {
@@ -316,7 +311,6 @@ final class SpikeCountModel {
         hopsEW = ew
         hopsNS = ns
         paths = seenPaths
-        groupUniform = uniform
         groups = sizes.count
 
         depth = maxDelay + 3
@@ -332,8 +326,6 @@ final class SpikeCountModel {
         touched.initialize(repeating: 0, count: 3 * total)
         touchedCount = .allocate(capacity: 3)
         touchedCount.initialize(repeating: 0, count: 3)
-        inactive = .allocate(capacity: ChipGeometry.cores)
-        inactive.initialize(repeating: 0, count: ChipGeometry.cores)
         activeEntries = .allocate(capacity: max(1, 2 * fSource.count))
         activeEntries.initialize(repeating: 0, count: max(1, 2 * fSource.count))
     }
@@ -345,7 +337,6 @@ final class SpikeCountModel {
         pending.deallocate()
         touched.deallocate()
         touchedCount.deallocate()
-        inactive.deallocate()
         activeEntries.deallocate()
     }
 
@@ -455,124 +446,76 @@ final class SpikeCountModel {
             && wrap24(input(p, j, at: s - 1, entries: previous, now: s)) == 0
     }
 
-    /// Ends the step: adds its counts into `into` (indexed by core, 128 entries: the
-    /// accumulator of this step's position in the sample) and advances to the next step.
+    /// Ends the step and advances to the next. With a tally, adds this step's events at
+    /// `position` of the sample: one increment per spike, the idle compartments and the
+    /// processed synapses; every other count is linear in the spikes and is priced once
+    /// per position in `counts(of:)` (which keeps the per-sample cost a few µs).
     /// `plasticSum(connection, j)` gives the summed weight (mantissa units) of this step's
     /// presynaptic spikes onto target j of an all-to-all connection, with the weights
     /// before this step's learning; nil when unknown (counted, taken as zero).
-    func endStep(into counts: UnsafeMutablePointer<CoreStepCounts>, plasticSum: (_ connection: Int, _ target: Int) -> Int32?) {
+    func endStep(
+        tally: SpikeTally?, position: Int, plasticSum: (_ connection: Int, _ target: Int) -> Int32?
+    ) {
         let s = step
-        let slot = s % depth
         clearPending((s + 1) % 3)
-        for core in usedCores { inactive[core] = 0 }
+        if let tally {
+            let idle = tally.inactive + position * ChipGeometry.cores
+            let processed = tally.processed + position * ChipGeometry.cores
+            let spikes = tally.spikes + position * sourceCount
+            tally.steps[position] += 1
 
-        // Compartments: only the candidates of the header can be inactive.
-        for p in 0..<populationCount {
-            let start = groupStart[p]
-            if bias[p] != 0 && refractory[p] < 2 { continue }
-            var anyCandidate = bias[p] == 0
-            if !anyCandidate {
-                for m in 2...refractory[p] where fired(p, at: s - m, now: s).count > 0 { anyCandidate = true }
-            }
-            if !anyCandidate { continue }
-            let current = activeInputs(p, at: s, now: s, offset: 0)
-            let previous = activeInputs(p, at: s - 1, now: s, offset: fixedSource.count)
-            if bias[p] == 0 {
-                let firedBefore = fired(p, at: s - 1, now: s)
-                for j in 0..<groupCount[p] {
-                    if firedBefore.count > 0 && flags[((s - 1) % depth) * sourceCount + start + j] != 0 { continue }
-                    if isInactive(p, j, now: s, current: current, previous: previous) {
-                        inactive[Int(coreOf[start + j])] += 1
+            // Compartments: only the candidates of the header can be inactive.
+            for p in 0..<populationCount {
+                let start = groupStart[p]
+                if bias[p] != 0 && refractory[p] < 2 { continue }
+                var anyCandidate = bias[p] == 0
+                if !anyCandidate {
+                    for m in 2...refractory[p] where fired(p, at: s - m, now: s).count > 0 { anyCandidate = true }
+                }
+                if !anyCandidate { continue }
+                let current = activeInputs(p, at: s, now: s, offset: 0)
+                let previous = activeInputs(p, at: s - 1, now: s, offset: fixedSource.count)
+                if bias[p] == 0 {
+                    let firedBefore = fired(p, at: s - 1, now: s)
+                    for j in 0..<groupCount[p] {
+                        if firedBefore.count > 0 && flags[((s - 1) % depth) * sourceCount + start + j] != 0 { continue }
+                        if isInactive(p, j, now: s, current: current, previous: previous) {
+                            idle[Int(coreOf[start + j])] += 1
+                        }
                     }
-                }
-            } else {
-                for m in 2...refractory[p] {
-                    for j32 in fired(p, at: s - m, now: s)
-                    where isInactive(p, Int(j32), now: s, current: current, previous: previous) {
-                        inactive[Int(coreOf[start + Int(j32)])] += 1
-                    }
-                }
-            }
-        }
-        for core in usedCores {
-            counts[core].inactiveCompartments += inactive[core]
-            counts[core].activeCompartments += compartmentsPerCore[core] - inactive[core]
-        }
-
-        // Spikes and messages.
-        for g in 0..<groups {
-            let list = fired(g, at: s, now: s)
-            if list.isEmpty { continue }
-            let start = groupStart[g]
-            if g < populationCount {
-                for i in list {
-                    let source = start + Int(i)
-                    let core = Int(coreOf[source])
-                    counts[core].spikesGenerated += 1
-                    counts[core].messagesOut += Int(destStart[source + 1] - destStart[source])
-                    counts[core].hopsEastWest += Int(hopsEW[source])
-                    counts[core].hopsNorthSouth += Int(hopsNS[source])
-                    counts[core].messagePathsSeen |= paths[source]
-                }
-            }
-            if groupUniform[g] {
-                // Same destination cores for every source of the group.
-                for k in Int(destStart[start])..<Int(destStart[start + 1]) {
-                    if g < populationCount {
-                        counts[Int(destCores[k])].messagesIn += list.count
-                    } else {
-                        counts[Int(destCores[k])].hostMessagesIn += list.count
-                    }
-                }
-            } else {
-                for i in list {
-                    let source = start + Int(i)
-                    for k in Int(destStart[source])..<Int(destStart[source + 1]) {
-                        if g < populationCount {
-                            counts[Int(destCores[k])].messagesIn += 1
-                        } else {
-                            counts[Int(destCores[k])].hostMessagesIn += 1
+                } else {
+                    for m in 2...refractory[p] {
+                        for j32 in fired(p, at: s - m, now: s)
+                        where isInactive(p, Int(j32), now: s, current: current, previous: previous) {
+                            idle[Int(coreOf[start + Int(j32)])] += 1
                         }
                     }
                 }
             }
-        }
 
-        // Synaptic ops: every spike touches every synapse of its fan-out.
-        for c in connectionSource.indices {
-            let list = fired(connectionSource[c], at: s, now: s)
-            if list.isEmpty { continue }
-            if connectionDense[c] {
-                for op in denseOps[c] { counts[op.core].synapticOps += op.count * list.count }
-            } else {
-                let cores = oneToOneCore[c]
-                for i in list { counts[Int(cores[Int(i)])].synapticOps += 1 }
+            // One increment per spike (sources in global order).
+            for g in 0..<groups {
+                let list = fired(g, at: s, now: s)
+                if list.isEmpty { continue }
+                let base = spikes + groupStart[g]
+                for i in list { base[Int(i)] &+= 1 }
+            }
+
+            // Processed synapses: (spiking pre) x (spiking post) of a learning connection.
+            for c in plastic where c.learns && c.epoch == 1 {
+                let pre = fired(c.sourceGroup, at: s, now: s).count
+                if pre == 0 { continue }
+                let start = groupStart[c.target]
+                for j in fired(c.target, at: s, now: s) { processed[Int(coreOf[start + Int(j)])] += pre }
             }
         }
 
-        // Learning (epoch, sweep, traces, processed pairs) and the plastic inputs of the
-        // targets that may be inactive in s+1 or s+2. A core runs one learning epoch per
-        // step however many plastic connections it holds (every epoch is 1, checked).
-        for core in learningCores { counts[core].learningEpochs += 1 }
+        // The plastic inputs of the targets that may be inactive in s+1 or s+2.
         let nextSlot = (s + 1) % 3
         let next = pending + nextSlot * sourceCount
         for c in plastic {
-            if c.learns {
-                for entry in c.traceUpdatesPerCore { counts[entry.core].traceUpdates += entry.count }
-                if (s + 1) % c.epoch == 0 {
-                    for entry in c.postsPerCore {
-                        counts[entry.core].plasticSynapsesSwept += entry.count * c.nPre
-                    }
-                }
-            }
-            let pre = fired(c.sourceGroup, at: s, now: s).count
-            if pre == 0 { continue }
+            if fired(c.sourceGroup, at: s, now: s).isEmpty { continue }
             let start = groupStart[c.target]
-            if c.learns && c.epoch == 1 {
-                for j in fired(c.target, at: s, now: s) {
-                    counts[Int(coreOf[start + Int(j)])].plasticSynapseUpdatesProcessed += pre
-                }
-            }
             // A target with refractory 1 is never a candidate (header), so needs no sums.
             let window = refractory[c.target] >= 2 ? refractory[c.target] : 0
             for m in 0..<window {
@@ -597,6 +540,100 @@ final class SpikeCountModel {
         step = s + 1
     }
 
+    /// The counts of every step position of a tally: per position, 128 per-core records
+    /// (the used cores filled), summed over the tally's samples (energy-model.md §2).
+    func counts(of tally: SpikeTally) -> [[CoreStepCounts]] {
+        (0..<tally.positions).map { position in
+            var counts = [CoreStepCounts](repeating: CoreStepCounts(), count: ChipGeometry.cores)
+            let steps = tally.steps[position]
+            let idle = tally.inactive + position * ChipGeometry.cores
+            let processed = tally.processed + position * ChipGeometry.cores
+            let spikes = tally.spikes + position * sourceCount
+            for core in usedCores {
+                counts[core].inactiveCompartments = idle[core]
+                counts[core].activeCompartments = compartmentsPerCore[core] * steps - idle[core]
+                counts[core].plasticSynapseUpdatesProcessed = processed[core]
+            }
+            // Learning: every step sweeps, runs one epoch per learning core, updates traces.
+            for core in learningCores { counts[core].learningEpochs = steps }
+            for c in plastic where c.learns {
+                for entry in c.traceUpdatesPerCore { counts[entry.core].traceUpdates += entry.count * steps }
+                for entry in c.postsPerCore { counts[entry.core].plasticSynapsesSwept += entry.count * c.nPre * steps }
+            }
+            // Spikes, messages and synaptic ops, linear in each source's spike count.
+            var groupSpikes = [Int](repeating: 0, count: groups)
+            for g in 0..<groups {
+                for i in 0..<groupCount[g] {
+                    let source = groupStart[g] + i
+                    let n = Int(spikes[source])
+                    if n == 0 { continue }
+                    groupSpikes[g] += n
+                    if g < populationCount {
+                        let core = Int(coreOf[source])
+                        counts[core].spikesGenerated += n
+                        counts[core].messagesOut += n * Int(destStart[source + 1] - destStart[source])
+                        counts[core].hopsEastWest += n * Int(hopsEW[source])
+                        counts[core].hopsNorthSouth += n * Int(hopsNS[source])
+                        counts[core].messagePathsSeen |= paths[source]
+                    }
+                    for k in Int(destStart[source])..<Int(destStart[source + 1]) {
+                        if g < populationCount {
+                            counts[Int(destCores[k])].messagesIn += n
+                        } else {
+                            counts[Int(destCores[k])].hostMessagesIn += n
+                        }
+                    }
+                }
+            }
+            for c in connectionSource.indices {
+                let g = connectionSource[c]
+                if groupSpikes[g] == 0 { continue }
+                if connectionDense[c] {
+                    for op in denseOps[c] { counts[op.core].synapticOps += op.count * groupSpikes[g] }
+                } else {
+                    let cores = oneToOneCore[c]
+                    for i in 0..<groupCount[g] {
+                        let n = Int(spikes[groupStart[g] + i])
+                        if n > 0 { counts[Int(cores[i])].synapticOps += n }
+                    }
+                }
+            }
+            return counts
+        }
+    }
+
     @inline(__always)
     private func wrap24(_ x: Int32) -> Int32 { (x << 8) >> 8 }
+}
+
+/// What `SpikeCountModel` keeps per step position of a mode: spikes per source, idle
+/// compartments and processed synapses per core, steps seen.
+final class SpikeTally {
+    let positions: Int
+    let sourceCount: Int
+    let spikes: UnsafeMutablePointer<UInt32>
+    let inactive: UnsafeMutablePointer<Int>
+    let processed: UnsafeMutablePointer<Int>
+    var steps: [Int]
+    /// Complete samples (every sample of the fast path has all its steps).
+    var samples = 0
+
+    init(positions: Int, sourceCount: Int) {
+        self.positions = positions
+        self.sourceCount = sourceCount
+        spikes = .allocate(capacity: positions * sourceCount)
+        spikes.initialize(repeating: 0, count: positions * sourceCount)
+        inactive = .allocate(capacity: positions * ChipGeometry.cores)
+        inactive.initialize(repeating: 0, count: positions * ChipGeometry.cores)
+        processed = .allocate(capacity: positions * ChipGeometry.cores)
+        processed.initialize(repeating: 0, count: positions * ChipGeometry.cores)
+        steps = Array(repeating: 0, count: positions)
+    }
+
+    deinit {
+        spikes.deallocate()
+        inactive.deallocate()
+        processed.deallocate()
+    }
+
 }
