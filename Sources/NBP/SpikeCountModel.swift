@@ -91,6 +91,7 @@ final class SpikeCountModel {
     /// History ring of `depth` steps: flags per source, fired local indices per group
     /// (group g's list at offset groupStart[g] of the slot) and their counts.
     let depth: Int
+    let mask: Int
     let flags: UnsafeMutablePointer<UInt8>
     let firedIndex: UnsafeMutablePointer<Int32>
     let firedCount: UnsafeMutablePointer<Int32>
@@ -99,6 +100,8 @@ final class SpikeCountModel {
     let pending: UnsafeMutablePointer<Int32>
     let touched: UnsafeMutablePointer<Int32>
     let touchedCount: UnsafeMutablePointer<Int>
+    /// Whether any plastic input of a population was written for a ring slot.
+    let pendingInPopulation: UnsafeMutablePointer<Bool>
     /// Fixed inputs with a spike in their source at the step they deliver for (scratch).
     let activeEntries: UnsafeMutablePointer<Int>
     var step = 0
@@ -313,19 +316,25 @@ final class SpikeCountModel {
         paths = seenPaths
         groups = sizes.count
 
-        depth = maxDelay + 3
+        // Rings of powers of two: slots by masking, no division in the step loop.
+        var ring = 4
+        while ring < maxDelay + 3 { ring *= 2 }
+        depth = ring
+        mask = ring - 1
         flags = .allocate(capacity: depth * total)
         flags.initialize(repeating: 0, count: depth * total)
         firedIndex = .allocate(capacity: depth * total)
         firedIndex.initialize(repeating: 0, count: depth * total)
         firedCount = .allocate(capacity: depth * sizes.count)
         firedCount.initialize(repeating: 0, count: depth * sizes.count)
-        pending = .allocate(capacity: 3 * total)
-        pending.initialize(repeating: 0, count: 3 * total)
-        touched = .allocate(capacity: 3 * total)
-        touched.initialize(repeating: 0, count: 3 * total)
-        touchedCount = .allocate(capacity: 3)
-        touchedCount.initialize(repeating: 0, count: 3)
+        pending = .allocate(capacity: 4 * total)
+        pending.initialize(repeating: 0, count: 4 * total)
+        touched = .allocate(capacity: 4 * total)
+        touched.initialize(repeating: 0, count: 4 * total)
+        pendingInPopulation = .allocate(capacity: 4 * populations.count)
+        pendingInPopulation.initialize(repeating: false, count: 4 * populations.count)
+        touchedCount = .allocate(capacity: 4)
+        touchedCount.initialize(repeating: 0, count: 4)
         activeEntries = .allocate(capacity: max(1, 2 * fSource.count))
         activeEntries.initialize(repeating: 0, count: max(1, 2 * fSource.count))
     }
@@ -337,13 +346,14 @@ final class SpikeCountModel {
         pending.deallocate()
         touched.deallocate()
         touchedCount.deallocate()
+        pendingInPopulation.deallocate()
         activeEntries.deallocate()
     }
 
     /// Forgets all spikes (a fresh chip) and numbers the next step `first`.
     func reset(step first: Int) {
         for slot in 0..<depth { clearSlot(slot) }
-        for slot in 0..<3 { clearPending(slot) }
+        for slot in 0..<4 { clearPending(slot) }
         step = first
     }
 
@@ -363,17 +373,18 @@ final class SpikeCountModel {
         let list = touched + slot * sourceCount
         for k in 0..<touchedCount[slot] { base[Int(list[k])] = 0 }
         touchedCount[slot] = 0
+        for p in 0..<populationCount { pendingInPopulation[slot * populationCount + p] = false }
     }
 
     /// Starts the next step: clears its history slot.
     func beginStep() {
-        clearSlot(step % depth)
+        clearSlot(step & mask)
     }
 
     /// Marks local indices of group `g` (population or generator) as fired in this step.
     func fire(group g: Int, _ indices: UnsafeBufferPointer<Int32>) {
         if indices.isEmpty { return }
-        let slot = step % depth
+        let slot = step & mask
         let base = flags + slot * sourceCount + groupStart[g]
         let list = firedIndex + slot * sourceCount + groupStart[g]
         var count = Int(firedCount[slot * groups + g])
@@ -397,7 +408,7 @@ final class SpikeCountModel {
     @inline(__always)
     private func fired(_ g: Int, at t: Int, now s: Int) -> UnsafeBufferPointer<Int32> {
         if t < 0 || t <= s - depth || t > s { return UnsafeBufferPointer(start: nil, count: 0) }
-        let slot = t % depth
+        let slot = t & mask
         return UnsafeBufferPointer(
             start: firedIndex + slot * sourceCount + groupStart[g], count: Int(firedCount[slot * groups + g]))
     }
@@ -410,7 +421,7 @@ final class SpikeCountModel {
         for e in fixedStart[p]..<fixedStart[p + 1] {
             let source = t - 1 - fixedDelay[e]
             if source < 0 || source <= s - depth || source > s { continue }
-            if firedCount[(source % depth) * groups + fixedSource[e]] > 0 {
+            if firedCount[(source & mask) * groups + fixedSource[e]] > 0 {
                 activeEntries[n] = e
                 n += 1
             }
@@ -427,13 +438,13 @@ final class SpikeCountModel {
             let e = activeEntries[k]
             if fixedOneToOne[e] {
                 let source = t - 1 - fixedDelay[e]
-                let flag = flags[(source % depth) * sourceCount + groupStart[fixedSource[e]] + j]
+                let flag = flags[(source & mask) * sourceCount + groupStart[fixedSource[e]] + j]
                 if flag == 0 { continue }
             }
             a &+= fixedCurrents[fixedCurrentOffset[e] + j]
         }
         if t >= s - 1 && t <= s + 1 {
-            a &+= pending[(t % 3) * sourceCount + groupStart[p] + j]
+            a &+= pending[(t & 3) * sourceCount + groupStart[p] + j]
         }
         return a
     }
@@ -457,7 +468,7 @@ final class SpikeCountModel {
         tally: SpikeTally?, position: Int, plasticSum: (_ connection: Int, _ target: Int) -> Int32?
     ) {
         let s = step
-        clearPending((s + 1) % 3)
+        clearPending((s + 1) & 3)
         if let tally {
             let idle = tally.inactive + position * ChipGeometry.cores
             let processed = tally.processed + position * ChipGeometry.cores
@@ -475,10 +486,20 @@ final class SpikeCountModel {
                 if !anyCandidate { continue }
                 let current = activeInputs(p, at: s, now: s, offset: 0)
                 let previous = activeInputs(p, at: s - 1, now: s, offset: fixedSource.count)
+                let quiet =
+                    current.isEmpty && previous.isEmpty && !pendingInPopulation[(s & 3) * populationCount + p]
+                    && !pendingInPopulation[((s - 1) & 3) * populationCount + p]
+                if quiet && bias[p] != 0 {
+                    // No input at all in s-1 and s: every candidate is idle.
+                    for m in 2...refractory[p] {
+                        for j32 in fired(p, at: s - m, now: s) { idle[Int(coreOf[start + Int(j32)])] += 1 }
+                    }
+                    continue
+                }
                 if bias[p] == 0 {
                     let firedBefore = fired(p, at: s - 1, now: s)
                     for j in 0..<groupCount[p] {
-                        if firedBefore.count > 0 && flags[((s - 1) % depth) * sourceCount + start + j] != 0 { continue }
+                        if firedBefore.count > 0 && flags[((s - 1) & mask) * sourceCount + start + j] != 0 { continue }
                         if isInactive(p, j, now: s, current: current, previous: previous) {
                             idle[Int(coreOf[start + j])] += 1
                         }
@@ -511,7 +532,7 @@ final class SpikeCountModel {
         }
 
         // The plastic inputs of the targets that may be inactive in s+1 or s+2.
-        let nextSlot = (s + 1) % 3
+        let nextSlot = (s + 1) & 3
         let next = pending + nextSlot * sourceCount
         for c in plastic {
             if fired(c.sourceGroup, at: s, now: s).isEmpty { continue }
@@ -533,6 +554,7 @@ final class SpikeCountModel {
                         touched[nextSlot * sourceCount + touchedCount[nextSlot]] = Int32(k)
                         touchedCount[nextSlot] += 1
                     }
+                    pendingInPopulation[nextSlot * populationCount + c.target] = true
                     next[k] &+= sum &<< Int32(c.shift)
                 }
             }
