@@ -40,22 +40,19 @@ public final class NBPFastEnergyRecorder {
     var zPrime: [Int32]
 
     // Spike lists of the current sample.
-    var active: [Int32] = []
-    var h: [Int32] = []
-    var hm: [Int32] = []
-    var hp: [Int32] = []
-    var b: [Int32] = []
-    var gPlus: [Int32] = []
-    var gMinus: [Int32] = []
-    var gPlusB: [Int32] = []
-    var gMinusB: [Int32] = []
-    var o: [Int32] = []
-    var om: [Int32] = []
-    var op: [Int32] = []
-    var dp: [Int32] = []
-    var dm: [Int32] = []
-    var a: [Int32] = []
-    var z: [Int32] = []
+    let h: IndexList
+    let hm: IndexList
+    let hp: IndexList
+    let b: IndexList
+    let gPlus: IndexList
+    let gMinus: IndexList
+    let gPlusB: IndexList
+    let gMinusB: IndexList
+    let o: IndexList
+    let om: IndexList
+    let op: IndexList
+    let dp: IndexList
+    let dm: IndexList
 
     struct TrainingGroups {
         var x, mx6, h1, h1c, h1c2, mh1, ch1, h1T, o, oc, oc2, t, dPlus, dMinus, oTMinus: Int
@@ -129,6 +126,11 @@ public final class NBPFastEnergyRecorder {
         }
         family = families(trainingCircuit)
         inferenceFamily = families(inferenceCircuit)
+        (h, hm, hp, b) = (IndexList(sizes.hidden), IndexList(sizes.hidden), IndexList(sizes.hidden), IndexList(sizes.hidden))
+        (gPlus, gMinus) = (IndexList(sizes.hidden), IndexList(sizes.hidden))
+        (gPlusB, gMinusB) = (IndexList(sizes.hidden), IndexList(sizes.hidden))
+        (o, om, op) = (IndexList(sizes.output), IndexList(sizes.output), IndexList(sizes.output))
+        (dp, dm) = (IndexList(sizes.output), IndexList(sizes.output))
         aPrime = Array(repeating: 0, count: sizes.hidden)
         zPrime = Array(repeating: 0, count: sizes.output)
         restart(trainingModel, circuit: trainingCircuit, inG: t.inG, g00: t.gates[0])
@@ -147,11 +149,6 @@ public final class NBPFastEnergyRecorder {
         model.beginStep()
         model.fire(group: g00, index: 0)
         model.endStep(tally: nil, position: 0) { _, _ in nil }
-    }
-
-    static func list(_ bits: UnsafeMutablePointer<UInt8>, _ n: Int, into out: inout [Int32]) {
-        out.removeAll(keepingCapacity: true)
-        for k in 0..<n where bits[k] != 0 { out.append(Int32(k)) }
     }
 
     /// Gate k of a chain of `chain` fires at this position of the sample (position 0 =
@@ -183,42 +180,40 @@ public final class NBPFastEnergyRecorder {
 
     // MARK: - Samples
 
-    func readForward(_ engine: NBPFastEngine, _ inputs: UnsafeBufferPointer<Int32>) {
-        active.removeAll(keepingCapacity: true)
-        active.append(contentsOf: inputs)
-        active.sort()
+    func readForward(_ engine: NBPFastEngine) {
         let nHid = sizes.hidden
         let nOut = sizes.output
-        h.removeAll(keepingCapacity: true)
-        for position in 0..<engine.hCount { h.append(engine.hIndex[position]) }
-        NBPFastEnergyRecorder.list(engine.hmBits, nHid, into: &hm)
-        NBPFastEnergyRecorder.list(engine.hpBits, nHid, into: &hp)
-        NBPFastEnergyRecorder.list(engine.oBits, nOut, into: &o)
-        NBPFastEnergyRecorder.list(engine.omBits, nOut, into: &om)
-        NBPFastEnergyRecorder.list(engine.opBits, nOut, into: &op)
-        a.removeAll(keepingCapacity: true)
-        a.append(contentsOf: UnsafeBufferPointer(start: engine.a, count: nHid))
-        z.removeAll(keepingCapacity: true)
-        z.append(contentsOf: UnsafeBufferPointer(start: engine.z, count: nOut))
+        h.fill(engine.hIndex, count: engine.hCount)
+        hm.fill(bits: engine.hmBits, nHid)
+        hp.fill(bits: engine.hpBits, nHid)
+        o.fill(bits: engine.oBits, nOut)
+        om.fill(bits: engine.omBits, nOut)
+        op.fill(bits: engine.opBits, nOut)
     }
 
     /// Records the 12 steps of the training sample the engine has just trained.
-    func recordTraining(_ engine: NBPFastEngine, _ inputs: UnsafeBufferPointer<Int32>, label: Int) {
-        readForward(engine, inputs)
+    func recordTraining(_ engine: NBPFastEngine, _ active: UnsafeBufferPointer<Int32>, label: Int) {
+        readForward(engine)
         let nHid = sizes.hidden
         let nOut = sizes.output
-        NBPFastEnergyRecorder.list(engine.dpBits, nOut, into: &dp)
-        NBPFastEnergyRecorder.list(engine.dmBits, nOut, into: &dm)
-        NBPFastEnergyRecorder.list(engine.gPlus, nHid, into: &gPlus)
-        NBPFastEnergyRecorder.list(engine.gMinus, nHid, into: &gMinus)
-        b.removeAll(keepingCapacity: true)
-        gPlusB.removeAll(keepingCapacity: true)
-        gMinusB.removeAll(keepingCapacity: true)
-        for j in 0..<nHid where engine.hmBits[j] != 0 && engine.hpBits[j] == 0 {
-            b.append(Int32(j))
-            if engine.gPlus[j] != 0 { gPlusB.append(Int32(j)) }
-            if engine.gMinus[j] != 0 { gMinusB.append(Int32(j)) }
+        dp.fill(bits: engine.dpBits, nOut)
+        dm.fill(bits: engine.dmBits, nOut)
+        gPlus.fill(bits: engine.gPlus, nHid)
+        gMinus.fill(bits: engine.gMinus, nHid)
+        // b = hm & !hp, and the hidden units whose W1 row learns in phases 7 and 11.
+        var (nb, np, nm) = (0, 0, 0)
+        for j in 0..<nHid {
+            let inB = engine.hmBits[j] & (1 &- engine.hpBits[j])
+            b.base[nb] = Int32(j)
+            nb &+= Int(inB)
+            gPlusB.base[np] = Int32(j)
+            np &+= Int(inB & engine.gPlus[j])
+            gMinusB.base[nm] = Int32(j)
+            nm &+= Int(inB & engine.gMinus[j])
         }
+        (b.count, gPlusB.count, gMinusB.count) = (nb, np, nm)
+        let a = engine.a
+        let z = engine.z
 
         let model = trainingModel
         for position in 0..<trainingCircuit.stepsPerSample {
@@ -233,43 +228,43 @@ public final class NBPFastEnergyRecorder {
             case 1:
                 model.fire(group: t.x, active)
             case 2:
-                model.fire(group: t.h1, h)
-                model.fire(group: t.h1c, hm)
-                model.fire(group: t.h1c2, hp)
+                model.fire(group: t.h1, h.buffer)
+                model.fire(group: t.h1c, hm.buffer)
+                model.fire(group: t.h1c2, hp.buffer)
                 model.fire(group: t.target, index: Int32(label))
             case 3:
-                model.fire(group: t.o, o)
-                model.fire(group: t.oc, om)
-                model.fire(group: t.oc2, op)
+                model.fire(group: t.o, o.buffer)
+                model.fire(group: t.oc, om.buffer)
+                model.fire(group: t.oc2, op.buffer)
                 model.fire(group: t.t, index: Int32(label))
-                model.fire(group: t.mh1, h)
+                model.fire(group: t.mh1, h.buffer)
             case 4:
-                model.fire(group: t.dPlus, dp)
-                model.fire(group: t.dMinus, dm)
+                model.fire(group: t.dPlus, dp.buffer)
+                model.fire(group: t.dMinus, dm.buffer)
             case 5:
-                for g in outputGroups { model.fire(group: g, dp) }
-                model.fire(group: t.oTMinus, dm)
-                model.fire(group: t.h1, h)
-                model.fire(group: t.h1T, h)
+                for g in outputGroups { model.fire(group: g, dp.buffer) }
+                model.fire(group: t.oTMinus, dm.buffer)
+                model.fire(group: t.h1, h.buffer)
+                model.fire(group: t.h1T, h.buffer)
                 model.fire(group: t.reward, index: 0)
             case 6:
-                model.fire(group: t.h1T, gPlus)
-                model.fire(group: t.ch1, b)
+                model.fire(group: t.h1T, gPlus.buffer)
+                model.fire(group: t.ch1, b.buffer)
                 model.fire(group: t.mx6, active)
             case 7:
                 model.fire(group: t.x, active)
-                for g in hiddenGroups { model.fire(group: g, gPlusB) }
+                for g in hiddenGroups { model.fire(group: g, gPlusB.buffer) }
                 model.fire(group: t.reward, index: 0)
             case 9:
-                for g in outputGroups { model.fire(group: g, dm) }
-                model.fire(group: t.oTMinus, dp)
-                model.fire(group: t.h1, h)
-                model.fire(group: t.h1T, h)
+                for g in outputGroups { model.fire(group: g, dm.buffer) }
+                model.fire(group: t.oTMinus, dp.buffer)
+                model.fire(group: t.h1, h.buffer)
+                model.fire(group: t.h1T, h.buffer)
             case 10:
-                model.fire(group: t.h1T, gMinus)
+                model.fire(group: t.h1T, gMinus.buffer)
             case 11:
                 model.fire(group: t.x, active)
-                for g in hiddenGroups { model.fire(group: g, gMinusB) }
+                for g in hiddenGroups { model.fire(group: g, gMinusB.buffer) }
             default:
                 break
             }
@@ -279,9 +274,9 @@ public final class NBPFastEnergyRecorder {
             // before W2 changes, in phase 9 after the phase-5 update.
             model.endStep(tally: trainingTotals, position: position) { connection, j in
                 switch (self.family[connection], position) {
-                case (1, 1), (1, 7): return self.a[j]
+                case (1, 1), (1, 7): return a[j]
                 case (1, 11): return self.aPrime[j]
-                case (2, 2), (2, 5): return self.z[j]
+                case (2, 2), (2, 5): return z[j]
                 case (2, 9): return self.zPrime[j]
                 default: return nil
                 }
@@ -292,13 +287,15 @@ public final class NBPFastEnergyRecorder {
     }
 
     /// Records the 4 steps of the inference sample the engine has just evaluated.
-    func recordInference(_ engine: NBPFastEngine, _ inputs: UnsafeBufferPointer<Int32>) {
+    func recordInference(_ engine: NBPFastEngine, _ active: UnsafeBufferPointer<Int32>) {
         let model = inferenceModel
         if inferenceStale {
             restart(model, circuit: inferenceCircuit, inG: i.inG, g00: i.gates[0])
             inferenceStale = false
         }
-        readForward(engine, inputs)
+        readForward(engine)
+        let a = engine.a
+        let z = engine.z
         for position in 0..<inferenceCircuit.stepsPerSample {
             model.beginStep()
             for (k, gate) in i.gates.enumerated() where NBPFastEnergyRecorder.gateFiring(k, chain: 4) == position {
@@ -307,14 +304,14 @@ public final class NBPFastEnergyRecorder {
             switch position {
             case 0: model.fire(group: i.input, active)
             case 1: model.fire(group: i.x, active)
-            case 2: model.fire(group: i.h1, h)
-            default: model.fire(group: i.o, o)
+            case 2: model.fire(group: i.h1, h.buffer)
+            default: model.fire(group: i.o, o.buffer)
             }
             // W1 carries x (position 1), W2 carries h1 (position 2).
             model.endStep(tally: inferenceTotals, position: position) { connection, j in
                 switch (self.inferenceFamily[connection], position) {
-                case (1, 1): return self.a[j]
-                case (2, 2): return self.z[j]
+                case (1, 1): return a[j]
+                case (2, 2): return z[j]
                 default: return nil
                 }
             }
@@ -383,5 +380,35 @@ extension NBPFastEngine {
     /// Writes the counts files into a run directory (nothing when counting is off).
     public func writeEnergyCounts(to directory: String) throws {
         try energyRecorder?.write(to: directory)
+    }
+}
+
+/// A list of indices in a buffer owned by the object (no array appends per sample).
+final class IndexList {
+    let base: UnsafeMutablePointer<Int32>
+    var count = 0
+
+    init(_ capacity: Int) {
+        base = .allocate(capacity: max(1, capacity))
+        base.initialize(repeating: 0, count: max(1, capacity))
+    }
+
+    deinit { base.deallocate() }
+
+    var buffer: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: base, count: count) }
+
+    /// The indices k < n with bits[k] != 0 (branch-free).
+    func fill(bits: UnsafeMutablePointer<UInt8>, _ n: Int) {
+        var c = 0
+        for k in 0..<n {
+            base[c] = Int32(k)
+            c &+= bits[k] != 0 ? 1 : 0
+        }
+        count = c
+    }
+
+    func fill(_ indices: UnsafeMutablePointer<Int32>, count n: Int) {
+        base.update(from: indices, count: n)
+        count = n
     }
 }
