@@ -48,9 +48,9 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
     @Flag(
         help:
-            "With --engine fast: do not derive the chip circuit's energy counts (energy_counts*.json) from the fast path's spikes."
+            "With --engine fast: derive the chip circuit's energy counts from the fast path's spikes and write energy_counts*.json (identical to --engine chip's; ~4x the fast epoch time)."
     )
-    var noEnergyCounts = false
+    var energyCounts = false
     @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
 
     func run() async throws {
@@ -75,7 +75,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
         options.initWeights = initWeights
         options.resume = resume
         options.dataDirectory = dataDir
-        options.energyCounts = !noEnergyCounts
+        options.energyCounts = energyCounts
         options.schedule = NBPLearningSchedule(constantEpochs: decayAfter, halvingEvery: decayEvery)
         let result = try NBPRunner.train(options) { logLine($0) }
         logLine(
