@@ -197,8 +197,11 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                     }
                     if includePerStep {
                         let mean = phase.cores.reduce(into: CoreStepCounts()) { $0 += $1.counts }
-                        let labels = nbpLabels ? NBPReference.stepLabels(mode: mode, stepsPerSample: m.stepsPerSample) : nil
-                        let label = labels.flatMap { $0.indices.contains(phase.stepInSample) ? $0[phase.stepInSample] : nil }
+                        let labels =
+                            nbpLabels ? NBPReference.stepLabels(mode: mode, stepsPerSample: m.stepsPerSample) : nil
+                        let label = labels.flatMap {
+                            $0.indices.contains(phase.stepInSample) ? $0[phase.stepInSample] : nil
+                        }
                         stepsByMode[mode.rawValue, default: []].append(
                             StepEstimate(
                                 mode: mode, step: phase.stepInSample, label: label, samples: phase.samples,

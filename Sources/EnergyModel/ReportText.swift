@@ -145,9 +145,10 @@ extension EnergyReport {
             guard let steps = perStep[mode.rawValue], !steps.isEmpty else { continue }
             let samples = summary(mode)?.samples ?? 0
             lines.append(
-                "Per time step, mean \(mode.rawValue) sample (\(preset), \(UnitFormat.grouped(Double(samples))) samples)")
+                "Per time step, mean \(mode.rawValue) sample (\(preset), \(UnitFormat.grouped(Double(samples))) samples)"
+            )
             lines.append(
-                pad("Step", 5) + pad("What happens", 46) + lpad("Energy nJ", 11)
+                pad("Step", 5) + pad("What happens", 50) + lpad("Energy nJ", 11)
                     + EnergyByCategory.names.map { lpad($0, 10) }.joined() + lpad("Latency µs", 12)
                     + lpad("coreWork", 10) + lpad("mesh", 8) + lpad("sync", 8) + lpad("critical", 9))
             var energy = EnergyByCategory()
@@ -157,7 +158,7 @@ extension EnergyReport {
                 energy = energy + e
                 latency += step.latencyNS
                 lines.append(
-                    pad(String(step.step), 5) + pad(String((step.label ?? "-").prefix(45)), 46)
+                    pad(String(step.step), 5) + pad(String((step.label ?? "-").prefix(49)), 50)
                         + lpad(UnitFormat.grouped(step.energyPJ / 1e3, decimals: 3), 11)
                         + e.values.map { lpad(UnitFormat.grouped($0 / 1e3, decimals: 3), 10) }.joined()
                         + lpad(UnitFormat.grouped(step.latencyNS / 1e3, decimals: 3), 12)
@@ -167,7 +168,7 @@ extension EnergyReport {
                         + lpad(step.criticalCore.map(String.init) ?? "-", 9))
             }
             lines.append(
-                pad("SUM", 5) + pad("(= the per-sample mean above)", 46)
+                pad("SUM", 5) + pad("(= the per-sample mean above)", 50)
                     + lpad(UnitFormat.grouped(energy.total / 1e3, decimals: 3), 11)
                     + energy.values.map { lpad(UnitFormat.grouped($0 / 1e3, decimals: 3), 10) }.joined()
                     + lpad(UnitFormat.grouped(latency / 1e3, decimals: 3), 12))

@@ -89,7 +89,8 @@ public final class NBPFastEnergyRecorder {
         trainingPlacement = CoreAllocation(coreMap: trainingChip.coreMap, network: trainingChip.network)
         inferencePlacement = CoreAllocation(coreMap: inferenceChip.coreMap, network: inferenceChip.network)
         trainingTotals = SpikeTally(positions: trainingCircuit.stepsPerSample, sourceCount: trainingModel.sourceCount)
-        inferenceTotals = SpikeTally(positions: inferenceCircuit.stepsPerSample, sourceCount: inferenceModel.sourceCount)
+        inferenceTotals = SpikeTally(
+            positions: inferenceCircuit.stepsPerSample, sourceCount: inferenceModel.sourceCount)
 
         func group(_ network: NetworkDescription, _ name: String) throws -> Int {
             if let p = network.populations.firstIndex(where: { $0.name == name }) { return p }
@@ -126,7 +127,9 @@ public final class NBPFastEnergyRecorder {
         }
         family = families(trainingCircuit)
         inferenceFamily = families(inferenceCircuit)
-        (h, hm, hp, b) = (IndexList(sizes.hidden), IndexList(sizes.hidden), IndexList(sizes.hidden), IndexList(sizes.hidden))
+        (h, hm, hp, b) = (
+            IndexList(sizes.hidden), IndexList(sizes.hidden), IndexList(sizes.hidden), IndexList(sizes.hidden)
+        )
         (gPlus, gMinus) = (IndexList(sizes.hidden), IndexList(sizes.hidden))
         (gPlusB, gMinusB) = (IndexList(sizes.hidden), IndexList(sizes.hidden))
         (o, om, op) = (IndexList(sizes.output), IndexList(sizes.output), IndexList(sizes.output))
@@ -372,7 +375,8 @@ extension NBPFastEngine {
     public func enableEnergyCounts() throws {
         guard variant == .chip else {
             throw NBPError.chipMismatch(
-                "energy counts need the chip variant (the reference variant is not the chip circuit); use --variant chip")
+                "energy counts need the chip variant (the reference variant is not the chip circuit); use --variant chip"
+            )
         }
         if energyRecorder == nil { energyRecorder = try NBPFastEnergyRecorder(sizes: sizes) }
     }

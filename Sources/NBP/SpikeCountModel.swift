@@ -197,7 +197,9 @@ final class SpikeCountModel {
                 var epoch = 1
                 if let learning = c.learning {
                     epoch = max(1, learning.epoch)
-                    if epoch != 1 { problems.append("plastic connection \(c.name) learns every \(epoch) steps (need 1)") }
+                    if epoch != 1 {
+                        problems.append("plastic connection \(c.name) learns every \(epoch) steps (need 1)")
+                    }
                     do {
                         let rules = try LearningRuleParser.parseSet(learning.rule)
                         let variables = rules.variables
@@ -208,7 +210,8 @@ final class SpikeCountModel {
                         // holds x0 and y0, no dt rule, and one product that is a non-zero constant
                         // times x0*y0 (NeuroChip's pair path then hits every such pair).
                         let pairRule =
-                            rules.dt == nil && rules.dw.map { rule in
+                            rules.dt == nil
+                            && rules.dw.map { rule in
                                 rule.everyProductContains(.x0) && rule.everyProductContains(.y0)
                                     && rule.products.contains { product in
                                         product.mantissa != 0
@@ -229,7 +232,8 @@ final class SpikeCountModel {
                 }
                 plasticList.append(
                     PlasticConnection(
-                        index: index, learns: c.isPlastic, sourceGroup: g, target: t, shift: shift, epoch: epoch, nPre: sizes[g],
+                        index: index, learns: c.isPlastic, sourceGroup: g, target: t, shift: shift, epoch: epoch,
+                        nPre: sizes[g],
                         postsPerCore: ops,
                         traceUpdatesPerCore: ops.map { (core: $0.core, count: pre * sizes[g] + post * $0.count + r1) }))
             } else if c.pattern == .oneToOne || c.pattern == .oneToAll {

@@ -64,7 +64,10 @@ import Testing
     var recorder = EnergyCountsRecorder(placement: placement, stepsPerSample: [.training: 12, .inference: 4])
     for k in 0..<12 {
         recorder.record(
-            [CoreCounts(core: 0, counts: CoreStepCounts(activeCompartments: 1, inactiveCompartments: 3, synapticOps: k))],
+            [
+                CoreCounts(
+                    core: 0, counts: CoreStepCounts(activeCompartments: 1, inactiveCompartments: 3, synapticOps: k))
+            ],
             mode: .training, stepInSample: k)
     }
     for k in 0..<4 {

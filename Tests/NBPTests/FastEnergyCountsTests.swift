@@ -30,7 +30,9 @@ struct FastEnergyCountsTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("synfire-fast-energy-\(UUID())")
         let chipDir = root.appendingPathComponent("chip").path
         let fastDir = root.appendingPathComponent("fast").path
-        for dir in [chipDir, fastDir] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        for dir in [chipDir, fastDir] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
         try chip.writeEnergyCounts(to: chipDir)
         try fast.writeEnergyCounts(to: fastDir)
         return (chipDir, fastDir, fast)
