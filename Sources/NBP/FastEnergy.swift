@@ -201,18 +201,27 @@ public final class NBPFastEnergyRecorder {
         let nOut = sizes.output
         dp.fill(bits: engine.dpBits, nOut)
         dm.fill(bits: engine.dmBits, nOut)
-        gPlus.fill(bits: engine.gPlus, nHid)
-        gMinus.fill(bits: engine.gMinus, nHid)
-        // b = hm & !hp, and the hidden units whose W1 row learns in phases 7 and 11.
+        // b = hm & !hp, and the hidden units whose W1 row learns in phases 7 and 11. A
+        // sample without output error (most of them) has no backward pass: g+ = g- = 0.
         var (nb, np, nm) = (0, 0, 0)
-        for j in 0..<nHid {
-            let inB = engine.hmBits[j] & (1 &- engine.hpBits[j])
-            b.base[nb] = Int32(j)
-            nb &+= Int(inB)
-            gPlusB.base[np] = Int32(j)
-            np &+= Int(inB & engine.gPlus[j])
-            gMinusB.base[nm] = Int32(j)
-            nm &+= Int(inB & engine.gMinus[j])
+        if dp.count == 0 && dm.count == 0 {
+            for j in 0..<nHid {
+                b.base[nb] = Int32(j)
+                nb &+= Int(engine.hmBits[j] & (1 &- engine.hpBits[j]))
+            }
+            (gPlus.count, gMinus.count) = (0, 0)
+        } else {
+            gPlus.fill(bits: engine.gPlus, nHid)
+            gMinus.fill(bits: engine.gMinus, nHid)
+            for j in 0..<nHid {
+                let inB = engine.hmBits[j] & (1 &- engine.hpBits[j])
+                b.base[nb] = Int32(j)
+                nb &+= Int(inB)
+                gPlusB.base[np] = Int32(j)
+                np &+= Int(inB & engine.gPlus[j])
+                gMinusB.base[nm] = Int32(j)
+                nm &+= Int(inB & engine.gMinus[j])
+            }
         }
         (b.count, gPlusB.count, gMinusB.count) = (nb, np, nm)
         let a = engine.a
