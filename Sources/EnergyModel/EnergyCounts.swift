@@ -95,8 +95,8 @@ public enum EnergyCountsError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .missingFile(let path):
             return "no \(EnergyCounts.fileName) at \(path): run training or evaluation with "
-                + "the chip engine (it writes this file into the run directory), or pass the "
-                + "directory that holds it"
+                + "the chip engine, or with the fast engine and --energy-counts (both write this "
+                + "file into the run directory), or pass the directory that holds it"
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason) — the file must follow the counts format "
                 + "in docs/energy.md"

@@ -67,6 +67,31 @@ public struct PhaseEstimate: Codable, Sendable, Equatable {
     public var syncNS: Double
 }
 
+/// One time step of the mean sample (§8.2 `perStep`, with `--per-step`): the counts of
+/// every sample at this position, averaged, priced with §4. Energy is exact for the mean
+/// sample (linear in the counts); latency is exact when each sample's critical core
+/// carries the same load at this position (see docs/energy.md).
+public struct StepEstimate: Codable, Sendable, Equatable {
+    public var mode: RunMode
+    /// Position in the sample, 0 ..< stepsPerSample.
+    public var step: Int
+    /// What the step does (nBP phase names when the counts name the nBP reference).
+    public var label: String?
+    public var samples: Int
+    public var energyPJ: Double
+    public var energyByCategoryPJ: EnergyByCategory
+    public var latencyNS: Double
+    public var criticalCore: Int?
+    public var coreWorkNS: Double
+    public var meshNS: Double
+    public var syncNS: Double
+    /// Chip-wide counts of the mean step.
+    public var activeCompartments: Double
+    public var synapticOps: Double
+    public var spikes: Double
+    public var plasticSynapseUpdates: Double
+}
+
 /// One used core over all steps of one mode (§8.2 `perCore`).
 public struct PerCoreEstimate: Codable, Sendable, Equatable {
     public var mode: RunMode
@@ -116,6 +141,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
     public var samples: [SampleEstimate]
     /// Stand-in for §8.2 `perStep`: counts files keep totals per step position.
     public var perPhase: [String: [PhaseEstimate]]
+    /// §8.2 `perStep` per mode, only when asked for (`includePerStep`); absent otherwise.
+    public var perStep: [String: [StepEstimate]]?
     public var perCore: [PerCoreEstimate]
     public var comparison: [ReferenceComparison]
     /// Caveats that apply to these numbers.
@@ -125,7 +152,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
 
     /// Builds the report: every §4 formula applied to the counts.
     /// `reference` overrides the counts file's own (`"nbp"` or `"none"`).
-    public init(counts: EnergyCounts, table: CostTable, reference: String? = nil) {
+    /// `includePerStep` adds `perStep` (the mean sample's steps with their energy split).
+    public init(counts: EnergyCounts, table: CostTable, reference: String? = nil, includePerStep: Bool = false) {
         let chipGeometry = table.chip
         var histogram: [Int: Int] = [:]
         var perCoreEstimates: [PerCoreEstimate] = []
@@ -137,6 +165,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         var runSteps = 0
         var notes: [String] = []
         var sampleEstimates: [SampleEstimate] = []
+        var stepsByMode: [String: [StepEstimate]] = [:]
+        let referenceName = reference ?? counts.reference
+        let nbpLabels = referenceName.map(NBPReference.matches) ?? false
 
         for mode in RunMode.allCases {
             guard let m = counts.counts(for: mode), m.steps > 0 else { continue }
@@ -164,6 +195,25 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                     if let core = cost.criticalCore {
                         modeHistogram[core, default: 0] += phase.samples
                     }
+                    if includePerStep {
+                        let mean = phase.cores.reduce(into: CoreStepCounts()) { $0 += $1.counts }
+                        let labels =
+                            nbpLabels ? NBPReference.stepLabels(mode: mode, stepsPerSample: m.stepsPerSample) : nil
+                        let label = labels.flatMap {
+                            $0.indices.contains(phase.stepInSample) ? $0[phase.stepInSample] : nil
+                        }
+                        stepsByMode[mode.rawValue, default: []].append(
+                            StepEstimate(
+                                mode: mode, step: phase.stepInSample, label: label, samples: phase.samples,
+                                energyPJ: cost.energyPJ, energyByCategoryPJ: cost.energy, latencyNS: cost.latencyNS,
+                                criticalCore: cost.criticalCore, coreWorkNS: cost.latency.coreWork,
+                                meshNS: cost.latency.mesh, syncNS: cost.latency.sync,
+                                activeCompartments: Double(mean.activeCompartments) / n,
+                                synapticOps: Double(mean.synapticOps) / n, spikes: Double(mean.spikesGenerated) / n,
+                                plasticSynapseUpdates: Double(
+                                    table.learningCountMode == .swept
+                                        ? mean.plasticSynapsesSwept : mean.plasticSynapseUpdatesProcessed) / n))
+                    }
                     phaseEstimates.append(
                         PhaseEstimate(
                             stepInSample: phase.stepInSample, samples: phase.samples,
@@ -183,7 +233,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                 if let core = cost.criticalCore { modeHistogram[core, default: 0] += m.steps }
                 notes.append(
                     "\(mode.rawValue): no per-phase counts; latency assumes every step carries "
-                        + "the mean load (a lower bound)")
+                        + "the mean load (a lower bound)"
+                        + (includePerStep ? "; no per-step figures" : ""))
             }
             let totalsByCore = Dictionary(
                 m.coreTotals.map { ($0.core, $0.counts) }, uniquingKeysWith: { a, _ in a })
@@ -281,8 +332,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         summaryByMode = summaries
         samples = sampleEstimates
         perPhase = phasesByMode
+        perStep = includePerStep ? stepsByMode : nil
         perCore = perCoreEstimates
-        let referenceName = reference ?? counts.reference
         if let referenceName, NBPReference.matches(referenceName) {
             comparison = RunMode.allCases.compactMap { mode in
                 summaries[mode.rawValue].map { NBPReference.compare($0, table: table) }

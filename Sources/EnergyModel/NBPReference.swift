@@ -46,6 +46,35 @@ public enum NBPReference {
     /// §7.1: the authors spread the learning populations over about 80 cores.
     public static let authorsLearningCores = 80
 
+    /// What each step of an nBP sample does (nbp-circuit.md §6), for per-step reports.
+    /// Step 0 is the step before phase 1: the input spikes are sent and g01 fires, while
+    /// g00's inhibition closes the previous sample (its phase 12).
+    public static func stepLabels(mode: RunMode, stepsPerSample: Int) -> [String]? {
+        switch (mode, stepsPerSample) {
+        case (.training, 12):
+            return [
+                "phase 12/0: input spikes sent; outputs cleared",
+                "phase 1: x fires (input layer)",
+                "phase 2: hidden h, hm, hp",
+                "phase 3: outputs o, om, op; target t; h stored",
+                "phase 4: output errors d+, d-",
+                "phase 5: W2, W2Tp += 2; M += 2 (reward)",
+                "phase 6: backward pass g+ (h1T); b; x stored",
+                "phase 7: W1 += 2 (reward)",
+                "phase 8: clean-up (hidden inhibited)",
+                "phase 9: W2, W2Tp -= 2; M -= 2",
+                "phase 10: backward pass g- (h1T)",
+                "phase 11: W1 -= 2",
+            ]
+        case (.inference, 4):
+            return [
+                "phase 4/0: input spikes sent", "phase 1: x fires", "phase 2: hidden h", "phase 3: output o",
+            ]
+        default:
+            return nil
+        }
+    }
+
     static func matches(_ name: String) -> Bool {
         ["nbp", "nbp-400-400-10", "nbp table 1"].contains(name.lowercased())
     }

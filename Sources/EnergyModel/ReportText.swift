@@ -135,6 +135,48 @@ extension EnergyReport {
         return lines.joined(separator: "\n")
     }
 
+    /// The per-step table (`--per-step`): one row per step of the mean sample of each
+    /// mode, energy split by category (nJ), latency split by term (µs), critical core.
+    /// Empty when the report was built without `includePerStep`.
+    public var perStepText: String {
+        guard let perStep else { return "" }
+        var lines: [String] = []
+        for mode in RunMode.allCases {
+            guard let steps = perStep[mode.rawValue], !steps.isEmpty else { continue }
+            let samples = summary(mode)?.samples ?? 0
+            lines.append(
+                "Per time step, mean \(mode.rawValue) sample (\(preset), \(UnitFormat.grouped(Double(samples))) samples)"
+            )
+            lines.append(
+                pad("Step", 5) + pad("What happens", 50) + lpad("Energy nJ", 11)
+                    + EnergyByCategory.names.map { lpad($0, 10) }.joined() + lpad("Latency µs", 12)
+                    + lpad("coreWork", 10) + lpad("mesh", 8) + lpad("sync", 8) + lpad("critical", 9))
+            var energy = EnergyByCategory()
+            var latency = 0.0
+            for step in steps {
+                let e = step.energyByCategoryPJ
+                energy = energy + e
+                latency += step.latencyNS
+                lines.append(
+                    pad(String(step.step), 5) + pad(String((step.label ?? "-").prefix(49)), 50)
+                        + lpad(UnitFormat.grouped(step.energyPJ / 1e3, decimals: 3), 11)
+                        + e.values.map { lpad(UnitFormat.grouped($0 / 1e3, decimals: 3), 10) }.joined()
+                        + lpad(UnitFormat.grouped(step.latencyNS / 1e3, decimals: 3), 12)
+                        + lpad(UnitFormat.grouped(step.coreWorkNS / 1e3, decimals: 3), 10)
+                        + lpad(UnitFormat.grouped(step.meshNS / 1e3, decimals: 3), 8)
+                        + lpad(UnitFormat.grouped(step.syncNS / 1e3, decimals: 3), 8)
+                        + lpad(step.criticalCore.map(String.init) ?? "-", 9))
+            }
+            lines.append(
+                pad("SUM", 5) + pad("(= the per-sample mean above)", 50)
+                    + lpad(UnitFormat.grouped(energy.total / 1e3, decimals: 3), 11)
+                    + energy.values.map { lpad(UnitFormat.grouped($0 / 1e3, decimals: 3), 10) }.joined()
+                    + lpad(UnitFormat.grouped(latency / 1e3, decimals: 3), 12))
+            lines.append("")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     private func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
     }

@@ -83,6 +83,9 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// Random stream for stochastic updates (see `NBPStochasticRounding`).
     var rounding: NBPStochasticRounding
 
+    /// Chip op counts of every sample when on (`enableEnergyCounts()`, FastEnergy.swift).
+    public internal(set) var energyRecorder: NBPFastEnergyRecorder?
+
     public init(weights: NBPWeights, variant: NBPVariant, roundingSeed: UInt64 = 0) throws(NBPError) {
         try weights.validate(variant: variant)
         let sizes = weights.sizes
@@ -331,6 +334,7 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// Inference only (the 4-step chain of nbp-circuit.md §6): no weight changes.
     public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
         forward(active)
+        energyRecorder?.recordInference(self, active)
         return outcome(label: label)
     }
 
@@ -359,6 +363,8 @@ public final class NBPFastEngine: @unchecked Sendable {
         forward(active)
         let result = outcome(label: label)
         defer { if pendingReferenceClip { clipReferenceWeights() } }
+        // Runs after every update of this sample (both return paths).
+        defer { energyRecorder?.recordTraining(self, active, label: label) }
         let nHid = sizes.hidden
         let nOut = sizes.output
         var dpCount = 0
@@ -506,11 +512,13 @@ public final class NBPFastEngine: @unchecked Sendable {
         // g10/g06 lift h1T by 9216 (g + gm05): fires when e > 0.
         var selected = selectHidden(ePlus, into: gPlus)
         updateInputSide(active, selected: selected, delta: 2)
+        energyRecorder?.captureOutputSums(self)
         // Phase 9/10: e- reads W2 and M after phase 5, before phase 9.
         backward(into: eMinus, w2T, dmIndex, dmCount, mW, dpIndex, dpCount)
         updateOutputSide(w2T, dmIndex, dmCount, delta: -2)
         updateOutputSide(mW, dpIndex, dpCount, delta: -2)
         selected = selectHidden(eMinus, into: gMinus)
+        energyRecorder?.captureHiddenSums(self, active, selected: selected)
         updateInputSide(active, selected: selected, delta: -2)
     }
 

@@ -53,6 +53,12 @@ struct EnergyReportCommand: AsyncParsableCommand {
     @Flag(help: "Write no files; only print.")
     var noWrite = false
 
+    @Flag(
+        help:
+            "Also give energy (by category) and latency (by term) for every time step of the mean sample of each mode (with --json: train_per_step / infer_per_step, and perStep in the report file)."
+    )
+    var perStep = false
+
     @Flag(help: "Print one JSON object as the last stdout line instead of the table.")
     var json = false
 
@@ -62,7 +68,7 @@ struct EnergyReportCommand: AsyncParsableCommand {
         if let reference, !["nbp", "none"].contains(reference.lowercased()) {
             throw ValidationError("--reference must be nbp or none, not '\(reference)'")
         }
-        let report = EnergyReport(counts: counts, table: table, reference: reference)
+        let report = EnergyReport(counts: counts, table: table, reference: reference, includePerStep: perStep)
         let directory = directoryOf(runDirectory)
         var written: [String: String] = [:]
         if !noWrite {
@@ -79,6 +85,7 @@ struct EnergyReportCommand: AsyncParsableCommand {
             try printJSONResult(EnergyReportResult(report: report, files: written))
         } else {
             print(report.text)
+            if perStep { print(report.perStepText) }
         }
     }
 
@@ -136,6 +143,28 @@ struct EnergyReportResult: Encodable {
                 "mesh": .number(s.meanLatencyByTermNS.mesh * 1e-9),
                 "sync": .number(s.meanLatencyByTermNS.sync * 1e-9),
             ])
+            if let steps = report.perStep?[mode.rawValue] {
+                out["\(prefix)_per_step"] = .array(
+                    steps.map { step in
+                        .object([
+                            "step": .integer(step.step),
+                            "label": step.label.map(JSONValue.string) ?? .null,
+                            "energy_j": .number(step.energyPJ * 1e-12),
+                            "energy_by_category_j": .object(
+                                Dictionary(
+                                    uniqueKeysWithValues: zip(
+                                        EnergyByCategory.names,
+                                        step.energyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) }))),
+                            "latency_s": .number(step.latencyNS * 1e-9),
+                            "latency_by_term_s": .object([
+                                "coreWork": .number(step.coreWorkNS * 1e-9), "mesh": .number(step.meshNS * 1e-9),
+                                "sync": .number(step.syncNS * 1e-9),
+                            ]),
+                            "critical_core": step.criticalCore.map(JSONValue.integer) ?? .null,
+                            "samples": .integer(step.samples),
+                        ])
+                    })
+            }
             if let cmp = report.comparison.first(where: { $0.mode == mode }) {
                 out["\(prefix)_paper_energy_ratio"] = .number(cmp.energyRatio)
                 out["\(prefix)_paper_latency_ratio"] = .number(cmp.latencyRatio)

@@ -46,6 +46,11 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @Option(help: "Epochs at full rate before the first halving.") var decayAfter = 0
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
     @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
+    @Flag(
+        help:
+            "With --engine fast: derive the chip circuit's energy counts from the fast path's spikes and write energy_counts*.json (identical to --engine chip's; ~4x the fast epoch time)."
+    )
+    var energyCounts = false
     @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
 
     func run() async throws {
@@ -70,6 +75,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
         options.initWeights = initWeights
         options.resume = resume
         options.dataDirectory = dataDir
+        options.energyCounts = energyCounts
         options.schedule = NBPLearningSchedule(constantEpochs: decayAfter, halvingEvery: decayEvery)
         let result = try NBPRunner.train(options) { logLine($0) }
         logLine(
@@ -79,7 +85,8 @@ struct NBPTrainCommand: AsyncParsableCommand {
         if let mismatches = result.weightMismatches {
             logLine("weight mismatches chip vs fast: \(mismatches); gate violations: \(result.gateViolations ?? 0)")
         }
-        if engineKind == .chip {
+        let countsFile = result.runDirectory + "/" + EnergyCounts.fileName
+        if engineKind == .chip || FileManager.default.fileExists(atPath: countsFile) {
             // Issue 8: every chip-engine run says what it would cost on Loihi, in one line.
             let counts = try EnergyCounts.load(runDirectory: result.runDirectory)
             let report = EnergyReport(counts: counts, table: try CostTable.resolve("davies2018"), reference: "nbp")
