@@ -9,6 +9,29 @@ public enum NBPEngineKind: String, Codable, Sendable, CaseIterable {
     case fast, chip
 }
 
+/// Named training settings (`synfire nbp train --preset`); explicit options override them.
+public enum NBPPreset: String, CaseIterable, Sendable {
+    /// The papers' settings: He-normal initialisation, no margin, every ±2 event applied.
+    case paper
+    /// The on-chip improvements measured in docs/nbp.md: half the initialisation's standard
+    /// deviation, a training margin of 192 and the update probability halved every 3 epochs
+    /// after epoch 30 (per-synapse stochastic rounding by the learning engine).
+    case tuned
+
+    public var initScale: Double { self == .paper ? 1 : 0.5 }
+    public var margin: Int { self == .paper ? 0 : 192 }
+    public var schedule: NBPLearningSchedule {
+        self == .paper ? .constant : NBPLearningSchedule(constantEpochs: 30, halvingEvery: 3, gate: .synapse)
+    }
+
+    /// Options with this preset's settings.
+    public func apply(to options: inout NBPTrainOptions) {
+        options.initScale = initScale
+        options.margin = margin
+        options.schedule = schedule
+    }
+}
+
 /// Everything `synfire nbp train` can set.
 public struct NBPTrainOptions: Sendable {
     public var dataset: String = "mnist"
@@ -21,6 +44,10 @@ public struct NBPTrainOptions: Sendable {
     public var out: String
     public var hidden = 400
     public var threshold = 129
+    /// Multiplier of the initialisation's standard deviation (1 = the paper).
+    public var initScale = 1.0
+    /// Training margin m in weight units (docs/nbp.md; 0 = the paper).
+    public var margin = 0
     public var schedule = NBPLearningSchedule.constant
     public var initWeights: String?
     public var resume = false
@@ -83,6 +110,9 @@ public enum NBPRunner {
             throw NBPError.chipMismatch(
                 "the chip engine runs the chip variant only; use --engine fast with --variant reference")
         }
+        if options.margin < 0 || options.margin > NBPCircuit.maximumMargin || options.margin % 2 != 0 {
+            throw NBPError.invalidMargin(options.margin)
+        }
         let preprocessing = NBPPreprocessing.standard(for: name, threshold: options.threshold)
         let train = try NBPDatasets.load(
             name, split: .train, dataDirectory: options.dataDirectory, preprocessing: preprocessing,
@@ -100,7 +130,7 @@ public enum NBPRunner {
             var generator = SeededGenerator(seed: options.seed)
             initial = try NBPWeights.heNormal(
                 sizes: NBPSizes(input: train.set.inputCount, hidden: options.hidden, output: 10),
-                using: &generator)
+                scale: options.initScale, using: &generator)
         }
         try train.set.validate(for: initial.sizes)
         try test.set.validate(for: initial.sizes)
@@ -115,6 +145,7 @@ public enum NBPRunner {
                 "engine": .string(options.engine.rawValue), "variant": .string(options.variant.rawValue),
                 "epochs": .int(options.epochs), "sizes": .string(initial.sizes.description),
                 "threshold": .int(options.threshold), "schedule": .string(options.schedule.description),
+                "init_scale": .double(options.initScale), "margin": .int(options.margin),
                 "compare_fast": .bool(options.compareFast),
             ])
         let run: RunDirectory
@@ -145,24 +176,33 @@ public enum NBPRunner {
         switch options.engine {
         case .fast:
             if let restoredMatrices, options.variant == .chip {
-                engine = NBPStochasticEngine(matrices: restoredMatrices, sizes: initial.sizes, seed: options.seed)
+                let copies = NBPStochasticEngine(matrices: restoredMatrices, sizes: initial.sizes, seed: options.seed)
+                copies.trainingMargin = Int32(options.margin)
+                engine = copies
             } else {
-                engine = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
+                let fast = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
+                fast.trainingMargin = Int32(options.margin)
+                engine = fast
             }
         case .chip:
             let chip = try NBPChipEngine(
                 matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
-                seed: options.seed)
+                seed: options.seed, margin: options.margin)
             chip.recordsEnergy = true
             chipEngine = chip
             engine = chip
             if options.compareFast {
-                shadow =
-                    options.schedule.isConstant && restoredMatrices == nil
-                    ? try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
-                    : NBPStochasticEngine(
+                if (options.schedule.isConstant || options.schedule.gate == .sample) && restoredMatrices == nil {
+                    let fast = try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
+                    fast.trainingMargin = Int32(options.margin)
+                    shadow = fast
+                } else {
+                    let copies = NBPStochasticEngine(
                         matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
                         seed: options.seed)
+                    copies.trainingMargin = Int32(options.margin)
+                    shadow = copies
+                }
             }
         }
         var mismatches = 0
@@ -170,18 +210,23 @@ public enum NBPRunner {
         var lastTest = history.last?.test
         for epoch in firstEpoch...max(firstEpoch, options.epochs) where epoch <= options.epochs {
             let epochStart = Date()
-            if options.engine == .fast, options.variant == .chip, options.schedule.exponent(epoch: epoch) > 0,
+            if options.engine == .fast, options.variant == .chip, options.schedule.ruleExponent(epoch: epoch) > 0,
                 engine is NBPFastEngine
             {
                 // From the first epoch with p < 1 on, the updates are random per synapse and the
                 // copies drift apart: switch to the engine that tracks all eight matrices and
                 // draws as the chip does. Until now every update was deterministic, so the
                 // copies equal W1 / W2 and the plain weights describe the chip's state.
-                engine = try NBPStochasticEngine(weights: engine.weights, seed: options.seed)
+                let copies = try NBPStochasticEngine(weights: engine.weights, seed: options.seed)
+                copies.trainingMargin = Int32(options.margin)
+                engine = copies
             }
             engine.beginEpoch(epoch, schedule: options.schedule)
             shadow?.beginEpoch(epoch, schedule: options.schedule)
             let order = NBPTrainer.order(count: train.set.count, seed: options.seed, epoch: epoch)
+            let learns = NBPTrainer.learningGate(
+                count: order.count, seed: options.seed, epoch: epoch,
+                numerator: options.schedule.sampleGateNumerator(epoch: epoch))
             let progress = ProgressLine(label: "epoch \(epoch)/\(options.epochs)", total: order.count, unit: "samples")
             var exact = 0
             if let shadow, let chipEngine {
@@ -190,8 +235,9 @@ public enum NBPRunner {
                     let range = train.set.offsets[sample]..<train.set.offsets[sample + 1]
                     let label = Int(train.set.labels[sample])
                     let outcome = train.set.indices[range].withUnsafeBufferPointer { active in
-                        let chipOutcome = chipEngine.train(active: active, label: label)
-                        let fastOutcome = shadow.train(active: active, label: label)
+                        let open = learns?[done] ?? true
+                        let chipOutcome = chipEngine.train(active: active, label: label, learns: open)
+                        let fastOutcome = shadow.train(active: active, label: label, learns: open)
                         return (chipOutcome, fastOutcome)
                     }
                     if outcome.0.exact { exact += 1 }
@@ -202,7 +248,9 @@ public enum NBPRunner {
                     if (done + 1) % 100 == 0 { progress.update(completed: done + 1) }
                 }
             } else {
-                exact = NBPTrainer.trainPass(engine: engine, set: train.set, order: order, progressEvery: 1000) {
+                exact = NBPTrainer.trainPass(
+                    engine: engine, set: train.set, order: order, learns: learns, progressEvery: 1000
+                ) {
                     progress.update(completed: $0)
                 }
             }

@@ -40,10 +40,25 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
     @Option(
         help:
-            "Learning-rate schedule: update probability 2^-k halves every N epochs after --decay-after (0 = paper's constant rate)."
+            "Named settings: paper (the papers') or tuned (init scale 0.5, margin 192, p halved every 3 epochs after 30; docs/nbp.md). Options below override it."
     )
-    var decayEvery = 0
-    @Option(help: "Epochs at full rate before the first halving.") var decayAfter = 0
+    var preset = "paper"
+    @Option(
+        help:
+            "Learning-rate schedule: update probability 2^-k halves every N epochs after --decay-after (0 = constant rate)."
+    )
+    var decayEvery: Int?
+    @Option(help: "Epochs at full rate before the first halving.") var decayAfter: Int?
+    @Option(
+        help:
+            "How the schedule's probability is realised: synapse (the learning engine rounds each ±2 event) or sample (a per-sample learning gate; the copies stay identical)."
+    )
+    var learningGate: String?
+    @Option(help: "Smallest update probability 2^-N the schedule decays to.") var decayMax: Int?
+    @Option(help: "Multiplier of the He-normal initialisation's standard deviation (1 = paper).") var initScale: Double?
+    @Option(
+        help: "Training margin m (even, 0...254): the target must exceed 512 + m, the others stay at or below 512 - m.")
+    var margin: Int?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
     @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
     @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
@@ -70,7 +85,29 @@ struct NBPTrainCommand: AsyncParsableCommand {
         options.initWeights = initWeights
         options.resume = resume
         options.dataDirectory = dataDir
-        options.schedule = NBPLearningSchedule(constantEpochs: decayAfter, halvingEvery: decayEvery)
+        guard let presetKind = NBPPreset(rawValue: preset) else {
+            throw ValidationError("--preset must be paper or tuned, not '\(preset)'")
+        }
+        presetKind.apply(to: &options)
+        if let learningGate {
+            guard let gate = NBPLearningGate(rawValue: learningGate) else {
+                throw ValidationError("--learning-gate must be synapse or sample, not '\(learningGate)'")
+            }
+            options.schedule.gate = gate
+        }
+        if let decayAfter { options.schedule.constantEpochs = decayAfter }
+        if let decayEvery { options.schedule.halvingEvery = decayEvery }
+        if let decayMax { options.schedule.maximumExponent = decayMax }
+        if let initScale {
+            guard initScale > 0 else { throw ValidationError("--init-scale must be positive") }
+            options.initScale = initScale
+        }
+        if let margin {
+            guard margin >= 0, margin <= NBPCircuit.maximumMargin, margin % 2 == 0 else {
+                throw ValidationError("--margin must be even and in 0...\(NBPCircuit.maximumMargin), not \(margin)")
+            }
+            options.margin = margin
+        }
         let result = try NBPRunner.train(options) { logLine($0) }
         logLine(
             String(
