@@ -4,13 +4,17 @@ import Foundation
 import NBP
 import NeuroChip
 import SynfireData
+import SynfireIO
 
 /// `synfire nbp ...`: train and evaluate the nBP network, print its circuit.
 struct NBPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nbp",
         abstract: "Backpropagation as spikes on the simulated chip (Renner et al.): train, evaluate, show the circuit.",
-        subcommands: [NBPTrainCommand.self, NBPEvalCommand.self, NBPCircuitCommand.self, NBPExportCommand.self]
+        subcommands: [
+            NBPTrainCommand.self, NBPEvalCommand.self, NBPCircuitCommand.self, NBPExportCommand.self,
+            NBPCompareCommand.self,
+        ]
     )
 }
 
@@ -40,7 +44,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
     @Option(
         help:
-            "Named settings: paper (the papers') or tuned (init scale 0.5, margin 192, p halved every 3 epochs after 30; docs/nbp.md). Options below override it."
+            "Named settings: paper (the papers'), margin (init scale 0.5, training margin 192) or margin-decay (margin, and p halved every 3 epochs after 30; docs/nbp.md). Options below override it."
     )
     var preset = "paper"
     @Option(
@@ -86,7 +90,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
         options.resume = resume
         options.dataDirectory = dataDir
         guard let presetKind = NBPPreset(rawValue: preset) else {
-            throw ValidationError("--preset must be paper or tuned, not '\(preset)'")
+            throw ValidationError("--preset must be paper, margin or margin-decay, not '\(preset)'")
         }
         presetKind.apply(to: &options)
         if let learningGate {
@@ -123,6 +127,49 @@ struct NBPTrainCommand: AsyncParsableCommand {
             logLine(report.summaryLine + " — details: synfire energy report \(result.runDirectory)")
         }
         if json { try printJSONResult(result) }
+    }
+}
+
+struct NBPCompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG + SVG).")
+
+    @Argument(help: "Run directories written by `synfire nbp train --out` (label=DIR to name a curve).")
+    var runs: [String]
+    @Option(help: "exact, argmax or argmax-input.") var measure = "exact"
+    @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
+    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+
+    func run() async throws {
+        guard let measureKind = NBPMeasure(rawValue: measure) else {
+            throw ValidationError("--measure must be exact, argmax or argmax-input, not '\(measure)'")
+        }
+        guard !runs.isEmpty else { throw ValidationError("name at least one run directory") }
+        var curves: [(name: String, history: [NBPEpochRecord])] = []
+        var dataset: DatasetName?
+        var finals: [String: JSONValue] = [:]
+        for argument in runs {
+            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (argument, argument)
+            let history = try NBPPlots.history(runDirectory: path)
+            guard let last = history.last else { throw ValidationError("\(path) has no epochs in metrics.jsonl") }
+            let config = try RunDirectory.open(at: path).config
+            if let record = config.datasets.first, let parsed = DatasetName(rawValue: record.name) {
+                if let dataset, dataset != parsed {
+                    throw ValidationError("\(path) trained on \(parsed.rawValue), the others on \(dataset.rawValue)")
+                }
+                dataset = parsed
+            }
+            curves.append((name, history))
+            finals[name] = .number(measureKind.value(of: last.test))
+        }
+        let plot = NBPPlots.comparison(runs: curves, dataset: dataset ?? .mnist, measure: measureKind)
+        let files = try plot.write(to: out)
+        logLine("wrote \(files.joined(separator: ", "))")
+        if json {
+            try printJSONResult(["files": JSONValue.array(files.map { .string($0) }), "final": .object(finals)])
+        }
     }
 }
 
