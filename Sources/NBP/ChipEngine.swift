@@ -35,6 +35,7 @@ public final class NBPChipEngine: NBPEngine {
     var inputGenerator: Int
     var targetGenerator: Int
     var rewardGenerator: Int
+    var skipGenerator: Int
     var oIndex: Int
 
     /// Record energy counts (energy_counts.json, docs/energy.md) of training and inference.
@@ -49,15 +50,16 @@ public final class NBPChipEngine: NBPEngine {
     static let plasticNames = ["W1", "W1c1", "W1c2", "W2", "W2c1", "W2c2", "W2Tp", "M"]
     var connectionOfMatrix: [String: String] = [:]
 
-    public convenience init(weights: NBPWeights, seed: UInt64 = 0) throws(NBPError) {
+    public convenience init(weights: NBPWeights, seed: UInt64 = 0, margin: Int = 0) throws(NBPError) {
         try weights.validate(variant: .chip)
-        try self.init(matrices: NBPChipMatrices(weights: weights), sizes: weights.sizes, seed: seed)
+        try self.init(matrices: NBPChipMatrices(weights: weights), sizes: weights.sizes, seed: seed, margin: margin)
     }
 
     /// From all eight matrices (a resumed run whose copies drifted under the schedule).
-    public init(matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0) throws(NBPError) {
+    /// `margin`: the training margin's two connections (docs/nbp.md; 0 = the paper).
+    public init(matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0, margin: Int = 0) throws(NBPError) {
         self.sizes = sizes
-        circuit = try NBPCircuit.training(sizes: sizes)
+        circuit = try NBPCircuit.training(sizes: sizes, margin: margin)
         inferenceCircuit = try NBPCircuit.inference(sizes: sizes)
         chipSeed = seed
         for connection in circuit.connections where connection.kind == .p {
@@ -70,6 +72,7 @@ public final class NBPChipEngine: NBPEngine {
         inputGenerator = 0
         targetGenerator = 0
         rewardGenerator = 0
+        skipGenerator = 0
         oIndex = 0
         try resolveIndices()
     }
@@ -92,6 +95,7 @@ public final class NBPChipEngine: NBPEngine {
             inputGenerator = try chip.generatorIndex("input")
             targetGenerator = try chip.generatorIndex("in_tgt")
             rewardGenerator = try chip.generatorIndex("reward")
+            skipGenerator = try chip.generatorIndex("in_skip")
             oIndex = try chip.populationIndex("o")
         } catch {
             throw .chipMismatch("circuit and chip disagree on names: \(error)")
@@ -124,7 +128,7 @@ public final class NBPChipEngine: NBPEngine {
     /// A new epoch with another update probability rebuilds the chip with the new rule;
     /// weights carry over (all eight matrices, so diverged copies stay as they are).
     public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
-        let exponent = schedule.exponent(epoch: epoch)
+        let exponent = schedule.ruleExponent(epoch: epoch)
         // With p < 1 every epoch restarts the generator from (seed, epoch), so a run resumed
         // at an epoch boundary draws what an uninterrupted run draws.
         if exponent == 0 && updateExponent == 0 { return }
@@ -228,6 +232,12 @@ public final class NBPChipEngine: NBPEngine {
     /// One training sample: 12 steps (§6). Generator spikes are injected one step before they
     /// fire: input at phase 1 - 1, target at phase 2, reward at phases 5 and 7.
     public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        train(active: active, label: label, learns: true)
+    }
+
+    /// With `learns` false the `in_skip` generator fires in phase 3 and vetoes d+ and d- in
+    /// phase 4 (docs/nbp.md, per-sample learning gate).
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome {
         inferenceWeightsStale = true
         let phaseOne = circuit.phaseOneStep(sample: samplesOnChip)
         // Bring the chip to one step before phase 1 (the very first sample also runs the
@@ -243,6 +253,9 @@ public final class NBPChipEngine: NBPEngine {
                 }
                 if circuit.rewardOffsets.contains(offset) {
                     try chip.inject(generatorIndex: rewardGenerator, channels: [0])
+                }
+                if !learns && offset == circuit.skipOffset {
+                    try chip.inject(generatorIndex: skipGenerator, channels: [0])
                 }
             } catch {
                 preconditionFailure("nBP chip input out of range: \(error)")

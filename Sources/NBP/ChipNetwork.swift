@@ -14,6 +14,7 @@ extension NBPCircuit.Kind {
         case .gm05: return (128, 2, .excitatory)
         case .gp05: return (128, 6, .excitatory)
         case .gi: return (-127, 6, .inhibitory)
+        case .gMargin, .oneIMargin: return nil
         }
     }
 }
@@ -59,7 +60,19 @@ extension NBPCircuit {
             case .oneToAll: pattern = .oneToAll
             case .allToAll: pattern = .allToAll
             }
-            if let encoding = connection.kind.chipEncoding {
+            if let weight = connection.weight {
+                // Parametrised fixed weight (the training margin): weight = mantissa * 2^exponent
+                // with an 8-bit single-sign mantissa (loihi-model.md §1).
+                var exponent = 0
+                while exponent < 7 && (abs(weight) >> exponent > 255 || (weight >> exponent) << exponent != weight) {
+                    exponent += 1
+                }
+                specs.append(
+                    ConnectionSpec(
+                        name: connection.name, source: connection.source, target: connection.target,
+                        pattern: pattern, weight: weight >> exponent, exponent: exponent,
+                        delay: connection.kind.delay, signMode: weight < 0 ? .inhibitory : .excitatory))
+            } else if let encoding = connection.kind.chipEncoding {
                 specs.append(
                     ConnectionSpec(
                         name: connection.name, source: connection.source, target: connection.target,

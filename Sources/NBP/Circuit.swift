@@ -43,6 +43,10 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         case g1
         case g1s
         case g1_d4
+        /// Training margin (docs/nbp.md): the gate g03 lifts o by a further +m ...
+        case gMargin = "g_margin"
+        /// ... and the target generator holds the labelled output back by -2m.
+        case oneIMargin = "1i_margin"
 
         /// Weight in weight units (the chip multiplies by 64); nil for plastic `p`.
         public var weight: Int? {
@@ -55,6 +59,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             case .gm05: return 512
             case .gp05: return 8192
             case .gi: return -8128
+            case .gMargin, .oneIMargin: return nil
             }
         }
 
@@ -73,7 +78,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         public var pattern: Pattern {
             switch self {
             case .p: return .allToAll
-            case .g, .gm05, .gp05, .gi: return .oneToAll
+            case .g, .gm05, .gp05, .gi, .gMargin: return .oneToAll
             default: return .oneToOne
             }
         }
@@ -85,6 +90,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         public var kind: Kind
         /// For plastic connections: which of the eight matrices it carries (§2, §7).
         public var matrix: String?
+        /// Weight (weight units) of a connection whose kind has no fixed weight (the margin).
+        public var weight: Int?
 
         public var name: String { "\(source)->\(target):\(kind.rawValue)" }
     }
@@ -104,8 +111,18 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     public var inputOffset: Int
     public var targetOffset: Int
     public var rewardOffsets: [Int]
+    /// Offset of the `in_skip` spike that closes a sample's learning gate: emitted in
+    /// phase 3, it inhibits d+ and d- in phase 4 (nil in the inference circuit).
+    public var skipOffset: Int?
     /// Threshold of every neuron, weight units.
     public var threshold: Int
+    /// Training margin m (0 = the paper): o fires in phase 3 when z > 512 + m for the
+    /// labelled output and when z > 512 - m for the others (docs/nbp.md).
+    public var margin: Int = 0
+
+    /// Largest training margin: o must stay inside om's window (z > 0), and the margin
+    /// weights must fit an 8-bit single-sign mantissa (2m = 255 * 2^1 at most).
+    public static let maximumMargin = 254
 
     /// Absolute step of phase 1 of training sample k (0-based): 14 + 12k for the default.
     public func phaseOneStep(sample: Int) -> Int { startStep + 3 + stepsPerSample * sample }
@@ -116,9 +133,13 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return (offset + stepsPerSample) % stepsPerSample + 1
     }
 
-    /// The training circuit for the given sizes (§3-6).
-    public static func training(sizes: NBPSizes) throws(NBPError) -> NBPCircuit {
+    /// The training circuit for the given sizes (§3-6); `margin` > 0 adds the two margin
+    /// connections (docs/nbp.md, "Training margin").
+    public static func training(sizes: NBPSizes, margin: Int = 0) throws(NBPError) -> NBPCircuit {
         try sizes.validate()
+        if margin < 0 || margin > maximumMargin || margin % 2 != 0 {
+            throw .invalidMargin(margin)
+        }
         let nIn = sizes.input
         let nHid = sizes.hidden
         let nOut = sizes.output
@@ -157,6 +178,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             Generator(name: "in_tgt", size: nOut, role: "one-hot target, phase 2"),
             Generator(name: "in_g", size: 1, role: "starts the gate chain once"),
             Generator(name: "reward", size: 1, role: "reward channel, phases 5 and 7"),
+            Generator(name: "in_skip", size: 1, role: "learning gate: phase 3 spike vetoes d+ and d-"),
         ]
         var connections: [Connection] = []
         func connect(_ source: String, _ targets: [String], _ kinds: [Kind], matrices: [String?]? = nil) {
@@ -181,6 +203,15 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         connect("t", ["d-"], [.oneI])
         connect("t", ["d+"], [.oneE])
         connect("o", ["d+"], [.oneI])
+        // Per-sample learning gate (docs/nbp.md): no output error, so nothing learns.
+        connect("in_skip", ["d+", "d-"], [.gi])
+        if margin > 0 {
+            // Training margin: every o is lifted by +m in phase 3, the labelled one held back
+            // by 2m (its target spike arrives in phase 3 together with g03's lift).
+            connections.append(Connection(source: "g03", target: "o", kind: .gMargin, matrix: nil, weight: margin))
+            connections.append(
+                Connection(source: "in_tgt", target: "o", kind: .oneIMargin, matrix: nil, weight: -2 * margin))
+        }
         // W2 update and backward pass.
         connect("d-", ["o", "o_copy", "o_copy2"], [.oneE_d4])
         connect("d-", ["oT-"], [.oneE])
@@ -222,7 +253,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         let circuit = NBPCircuit(
             sizes: sizes, populations: populations, generators: generators, connections: connections,
             learningRule: "dw = 4*x0*y0*r1 - 2*x0*y0", stepsPerSample: 12, startStep: 11,
-            inputOffset: -1, targetOffset: 1, rewardOffsets: [4, 6], threshold: 1024)
+            inputOffset: -1, targetOffset: 1, rewardOffsets: [4, 6], skipOffset: 2, threshold: 1024, margin: margin)
         try circuit.validate()
         return circuit
     }
@@ -267,7 +298,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         let circuit = NBPCircuit(
             sizes: sizes, populations: populations, generators: generators, connections: connections,
             learningRule: "", stepsPerSample: 4, startStep: 11, inputOffset: -1, targetOffset: 0,
-            rewardOffsets: [], threshold: 1024)
+            rewardOffsets: [], skipOffset: nil, threshold: 1024)
         try circuit.validate()
         return circuit
     }
@@ -312,6 +343,9 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
                 problems.append("\(connection.name): a gate connection needs a single-neuron source")
             default: break
             }
+            if connection.kind.weight == nil && connection.kind != .p && connection.weight == nil {
+                problems.append("\(connection.name): a \(connection.kind.rawValue) connection needs a weight")
+            }
             if connection.kind == .p && connection.matrix == nil {
                 problems.append("\(connection.name): plastic connection without a matrix name")
             }
@@ -335,7 +369,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         }
         lines.append("connections (weight in weight units, x64 on the chip):")
         for connection in connections {
-            let weight = connection.kind.weight.map(String.init) ?? "plastic \(connection.matrix ?? "")"
+            let weight =
+                (connection.weight ?? connection.kind.weight).map(String.init) ?? "plastic \(connection.matrix ?? "")"
             lines.append("  \(connection.name)  w=\(weight) delay=\(connection.kind.delay)")
         }
         if !learningRule.isEmpty { lines.append("learning rule on every p connection: \(learningRule)") }

@@ -66,9 +66,11 @@ public final class NBPFastEnergyRecorder {
         var input, inG: Int
     }
 
-    public init(sizes: NBPSizes) throws {
+    /// `margin`: the training margin of the circuit being counted (its two margin
+    /// connections add fixed input to o; Circuit.swift).
+    public init(sizes: NBPSizes, margin: Int = 0) throws {
         self.sizes = sizes
-        trainingCircuit = try NBPCircuit.training(sizes: sizes)
+        trainingCircuit = try NBPCircuit.training(sizes: sizes, margin: margin)
         inferenceCircuit = try NBPCircuit.inference(sizes: sizes)
         func zeros(_ circuit: NBPCircuit) -> [String: [Int]] {
             var matrices: [String: [Int]] = [:]
@@ -387,7 +389,9 @@ extension NBPFastEngine {
                 "energy counts need the chip variant (the reference variant is not the chip circuit); use --variant chip"
             )
         }
-        if energyRecorder == nil { energyRecorder = try NBPFastEnergyRecorder(sizes: sizes) }
+        if energyRecorder == nil {
+            energyRecorder = try NBPFastEnergyRecorder(sizes: sizes, margin: Int(trainingMargin))
+        }
     }
 
     /// Writes the counts files into a run directory (nothing when counting is off).

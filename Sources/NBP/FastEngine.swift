@@ -47,6 +47,10 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// Probability (numerator over 2^16) that a given ±2 learning event is applied; 65536
     /// (the default) applies every event as in the paper. See `NBPUpdateSchedule`.
     public private(set) var updateProbability: UInt32 = 65536
+    /// Training margin m (docs/nbp.md): while training, the target output fires only when
+    /// z > 512 + m and every other output already when z > 512 - m, so samples inside the
+    /// margin count as errors and learn. 0 = the paper. Inference is unaffected.
+    public var trainingMargin: Int32 = 0
 
     let w1T: UnsafeMutablePointer<Int16>
     let w2T: UnsafeMutablePointer<Int16>
@@ -361,6 +365,7 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// backward pass of the chosen variant. Returns the forward outcome (before learning).
     public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
         forward(active)
+        if trainingMargin != 0 { applyTrainingMargin(label: label) }
         let result = outcome(label: label)
         defer { if pendingReferenceClip { clipReferenceWeights() } }
         // Runs after every update of this sample (both return paths).
@@ -394,6 +399,15 @@ public final class NBPFastEngine: @unchecked Sendable {
             trainReference(active, dpCount: dpCount, dmCount: dmCount)
         }
         return result
+    }
+
+    /// o with the training margin: the circuit's g03 -> o (+m) and in_tgt -> o (-2m) lifts.
+    func applyTrainingMargin(label: Int) {
+        let margin = trainingMargin
+        for k in 0..<sizes.output {
+            let lift: Int32 = k == label ? 8704 - margin : 8704 + margin
+            oBits[k] = NBPFastEngine.chipFires(z[k], lift: lift) ? 1 : 0
+        }
     }
 
     /// Whether the next learning event is applied (always, unless a schedule is set).

@@ -63,6 +63,7 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
     case missingFile(String)
     case malformedFile(path: String, reason: String)
     case chipMismatch(String)
+    case invalidMargin(Int)
 
     public var description: String {
         switch self {
@@ -95,6 +96,9 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "`synfire nbp train --out`)"
         case .malformedFile(let path, let reason):
             return "\(path) cannot be read: \(reason); re-create it with `synfire nbp train`"
+        case .invalidMargin(let margin):
+            return "training margin \(margin) is not possible: use an even value in 0...\(NBPCircuit.maximumMargin) "
+                + "(weight units; 0 is the paper's rule)"
         case .chipMismatch(let reason):
             return "the chip engine disagrees with the fast path: \(reason); "
                 + "this is a bug, report it with the seed and sample index"
@@ -158,13 +162,14 @@ public struct NBPWeights: Codable, Equatable, Sendable {
     }
 
     /// Paper initialisation (nbp-circuit.md §1): He normal scaled to chip units,
-    /// clipped to ±240, truncated toward zero to an even integer.
+    /// clipped to ±240, truncated toward zero to an even integer. `scale` multiplies the
+    /// standard deviation (1 = the paper; the spec leaves it free, docs/nbp.md).
     public static func heNormal<G: RandomNumberGenerator>(
-        sizes: NBPSizes, using generator: inout G
+        sizes: NBPSizes, scale factor: Double = 1, using generator: inout G
     ) throws(NBPError) -> NBPWeights {
         try sizes.validate()
         func draw(count: Int, fanSum: Int) -> [Int16] {
-            let scale = (2.0 / Double(fanSum)).squareRoot() * 1024
+            let scale = (2.0 / Double(fanSum)).squareRoot() * 1024 * factor
             var values = [Int16](repeating: 0, count: count)
             for index in 0..<count {
                 let value = min(240, max(-240, gaussian(&generator) * scale))

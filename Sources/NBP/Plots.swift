@@ -83,3 +83,42 @@ public enum NBPPlots {
             labels: (0..<count).map { "h\($0)" })
     }
 }
+
+extension NBPPlots {
+    /// One curve per run (`name`, its metrics): the chosen measure per epoch against the
+    /// paper's figure (docs/nbp.md, the accuracy study's figures).
+    public static func comparison(
+        runs: [(name: String, history: [NBPEpochRecord])], dataset: DatasetName, measure: NBPMeasure
+    ) -> LearningCurvePlot {
+        let target = NBPPaperTarget.exact(for: dataset)
+        return LearningCurvePlot(
+            title: "nBP on \(dataset.rawValue): test \(measure.rawValue) per epoch",
+            subtitle: "one curve per run",
+            series: runs.map { run in
+                .init(
+                    name: run.name, values: run.history.map { measure.value(of: $0.test) },
+                    firstEpoch: run.history.first?.epoch ?? 1)
+            },
+            target: .init(value: target.value, label: target.label))
+    }
+
+    /// Reads a run directory's per-epoch metrics (`metrics.jsonl`).
+    public static func history(runDirectory path: String) throws -> [NBPEpochRecord] {
+        try RunDirectory.open(at: path).readMetrics().map { try NBPEpochRecord(record: $0) }
+    }
+}
+
+/// The three accuracy measures of nbp-circuit.md §1.
+public enum NBPMeasure: String, CaseIterable, Sendable {
+    case exact
+    case argmax
+    case argmaxInput = "argmax-input"
+
+    public func value(of accuracy: NBPAccuracy) -> Double {
+        switch self {
+        case .exact: return accuracy.exact
+        case .argmax: return accuracy.argmax
+        case .argmaxInput: return accuracy.argmaxInput
+        }
+    }
+}

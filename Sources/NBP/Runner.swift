@@ -9,6 +9,32 @@ public enum NBPEngineKind: String, Codable, Sendable, CaseIterable {
     case fast, chip
 }
 
+/// Named training settings (`synfire nbp train --preset`); explicit options override them.
+public enum NBPPreset: String, CaseIterable, Sendable {
+    /// The papers' settings: He-normal initialisation, no margin, every ±2 event applied.
+    case paper
+    /// Half the initialisation's standard deviation and a training margin of 192, constant
+    /// rate (docs/nbp.md: the best Fashion-MNIST setting measured).
+    case margin
+    /// `margin` plus the learning-rate decay: the update probability halves every 3 epochs
+    /// after epoch 30, rounded per synapse by the learning engine (the best MNIST setting;
+    /// on Fashion-MNIST the copies drift apart under it, docs/nbp.md).
+    case marginDecay = "margin-decay"
+
+    public var initScale: Double { self == .paper ? 1 : 0.5 }
+    public var margin: Int { self == .paper ? 0 : 192 }
+    public var schedule: NBPLearningSchedule {
+        self == .marginDecay ? NBPLearningSchedule(constantEpochs: 30, halvingEvery: 3, gate: .synapse) : .constant
+    }
+
+    /// Options with this preset's settings.
+    public func apply(to options: inout NBPTrainOptions) {
+        options.initScale = initScale
+        options.margin = margin
+        options.schedule = schedule
+    }
+}
+
 /// Everything `synfire nbp train` can set.
 public struct NBPTrainOptions: Sendable {
     public var dataset: String = "mnist"
@@ -21,6 +47,10 @@ public struct NBPTrainOptions: Sendable {
     public var out: String
     public var hidden = 400
     public var threshold = 129
+    /// Multiplier of the initialisation's standard deviation (1 = the paper).
+    public var initScale = 1.0
+    /// Training margin m in weight units (docs/nbp.md; 0 = the paper).
+    public var margin = 0
     public var schedule = NBPLearningSchedule.constant
     public var initWeights: String?
     public var resume = false
@@ -87,6 +117,9 @@ public enum NBPRunner {
             throw NBPError.chipMismatch(
                 "the chip engine runs the chip variant only; use --engine fast with --variant reference")
         }
+        if options.margin < 0 || options.margin > NBPCircuit.maximumMargin || options.margin % 2 != 0 {
+            throw NBPError.invalidMargin(options.margin)
+        }
         let preprocessing = NBPPreprocessing.standard(for: name, threshold: options.threshold)
         let train = try NBPDatasets.load(
             name, split: .train, dataDirectory: options.dataDirectory, preprocessing: preprocessing,
@@ -104,7 +137,7 @@ public enum NBPRunner {
             var generator = SeededGenerator(seed: options.seed)
             initial = try NBPWeights.heNormal(
                 sizes: NBPSizes(input: train.set.inputCount, hidden: options.hidden, output: 10),
-                using: &generator)
+                scale: options.initScale, using: &generator)
         }
         try train.set.validate(for: initial.sizes)
         try test.set.validate(for: initial.sizes)
@@ -119,6 +152,7 @@ public enum NBPRunner {
                 "engine": .string(options.engine.rawValue), "variant": .string(options.variant.rawValue),
                 "epochs": .int(options.epochs), "sizes": .string(initial.sizes.description),
                 "threshold": .int(options.threshold), "schedule": .string(options.schedule.description),
+                "init_scale": .double(options.initScale), "margin": .int(options.margin),
                 "compare_fast": .bool(options.compareFast),
             ])
         let run: RunDirectory
@@ -150,10 +184,13 @@ public enum NBPRunner {
         switch options.engine {
         case .fast:
             if let restoredMatrices, options.variant == .chip {
-                engine = NBPStochasticEngine(matrices: restoredMatrices, sizes: initial.sizes, seed: options.seed)
+                let copies = NBPStochasticEngine(matrices: restoredMatrices, sizes: initial.sizes, seed: options.seed)
+                copies.trainingMargin = Int32(options.margin)
+                engine = copies
             } else {
                 let fast = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
-                if options.energyCounts && options.variant == .chip {
+                fast.trainingMargin = Int32(options.margin)
+                if options.energyCounts && options.variant == .chip && options.schedule.gate == .synapse {
                     try fast.enableEnergyCounts()
                     countingEngine = fast
                 }
@@ -161,24 +198,31 @@ public enum NBPRunner {
             }
             if options.energyCounts && countingEngine == nil {
                 log(
-                    options.variant == .chip
-                        ? "no energy counts: a resumed fast run continues on the engine that tracks all eight matrices, which does not count"
-                        : "no energy counts: the reference variant is not the chip circuit (use --variant chip)")
+                    options.variant != .chip
+                        ? "no energy counts: the reference variant is not the chip circuit (use --variant chip)"
+                        : options.schedule.gate == .sample
+                            ? "no energy counts: the per-sample learning gate adds in_skip spikes the fast path does not count (run --engine chip for counts)"
+                            : "no energy counts: a resumed fast run continues on the engine that tracks all eight matrices, which does not count")
             }
         case .chip:
             let chip = try NBPChipEngine(
                 matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
-                seed: options.seed)
+                seed: options.seed, margin: options.margin)
             chip.recordsEnergy = true
             chipEngine = chip
             engine = chip
             if options.compareFast {
-                shadow =
-                    options.schedule.isConstant && restoredMatrices == nil
-                    ? try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
-                    : NBPStochasticEngine(
+                if (options.schedule.isConstant || options.schedule.gate == .sample) && restoredMatrices == nil {
+                    let fast = try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
+                    fast.trainingMargin = Int32(options.margin)
+                    shadow = fast
+                } else {
+                    let copies = NBPStochasticEngine(
                         matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
                         seed: options.seed)
+                    copies.trainingMargin = Int32(options.margin)
+                    shadow = copies
+                }
             }
         }
         var mismatches = 0
@@ -186,14 +230,16 @@ public enum NBPRunner {
         var lastTest = history.last?.test
         for epoch in firstEpoch...max(firstEpoch, options.epochs) where epoch <= options.epochs {
             let epochStart = Date()
-            if options.engine == .fast, options.variant == .chip, options.schedule.exponent(epoch: epoch) > 0,
+            if options.engine == .fast, options.variant == .chip, options.schedule.ruleExponent(epoch: epoch) > 0,
                 engine is NBPFastEngine
             {
                 // From the first epoch with p < 1 on, the updates are random per synapse and the
                 // copies drift apart: switch to the engine that tracks all eight matrices and
                 // draws as the chip does. Until now every update was deterministic, so the
                 // copies equal W1 / W2 and the plain weights describe the chip's state.
-                engine = try NBPStochasticEngine(weights: engine.weights, seed: options.seed)
+                let copies = try NBPStochasticEngine(weights: engine.weights, seed: options.seed)
+                copies.trainingMargin = Int32(options.margin)
+                engine = copies
                 if countingEngine != nil {
                     log("energy counts cover epochs 1-\(epoch - 1) only: the stochastic engine (p < 1) does not count")
                 }
@@ -201,6 +247,9 @@ public enum NBPRunner {
             engine.beginEpoch(epoch, schedule: options.schedule)
             shadow?.beginEpoch(epoch, schedule: options.schedule)
             let order = NBPTrainer.order(count: train.set.count, seed: options.seed, epoch: epoch)
+            let learns = NBPTrainer.learningGate(
+                count: order.count, seed: options.seed, epoch: epoch,
+                numerator: options.schedule.sampleGateNumerator(epoch: epoch))
             let progress = ProgressLine(label: "epoch \(epoch)/\(options.epochs)", total: order.count, unit: "samples")
             var exact = 0
             if let shadow, let chipEngine {
@@ -209,8 +258,9 @@ public enum NBPRunner {
                     let range = train.set.offsets[sample]..<train.set.offsets[sample + 1]
                     let label = Int(train.set.labels[sample])
                     let outcome = train.set.indices[range].withUnsafeBufferPointer { active in
-                        let chipOutcome = chipEngine.train(active: active, label: label)
-                        let fastOutcome = shadow.train(active: active, label: label)
+                        let open = learns?[done] ?? true
+                        let chipOutcome = chipEngine.train(active: active, label: label, learns: open)
+                        let fastOutcome = shadow.train(active: active, label: label, learns: open)
                         return (chipOutcome, fastOutcome)
                     }
                     if outcome.0.exact { exact += 1 }
@@ -221,7 +271,9 @@ public enum NBPRunner {
                     if (done + 1) % 100 == 0 { progress.update(completed: done + 1) }
                 }
             } else {
-                exact = NBPTrainer.trainPass(engine: engine, set: train.set, order: order, progressEvery: 1000) {
+                exact = NBPTrainer.trainPass(
+                    engine: engine, set: train.set, order: order, learns: learns, progressEvery: 1000
+                ) {
                     progress.update(completed: $0)
                 }
             }

@@ -13,6 +13,8 @@ public final class NBPStochasticEngine: NBPEngine {
     let seed: UInt64
     var exponent = 0
     var random: ChipRandom
+    /// Training margin (see `NBPFastEngine.trainingMargin`).
+    public var trainingMargin: Int32 = 0
 
     // Pre-major storage (row = presynaptic neuron), the chip's visiting order.
     var w1: [[Int16]]  // W1, W1c1, W1c2: input x hidden
@@ -47,7 +49,7 @@ public final class NBPStochasticEngine: NBPEngine {
     /// Same rebuild rule as `NBPChipEngine.beginEpoch`: a new exponent restarts the chip's
     /// generator from the epoch's seed.
     public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
-        let next = schedule.exponent(epoch: epoch)
+        let next = schedule.ruleExponent(epoch: epoch)
         if next == 0 && exponent == 0 { return }
         exponent = next
         random = ChipRandom(seed: NBPChipEngine.epochSeed(seed, epoch: epoch))
@@ -151,7 +153,8 @@ public final class NBPStochasticEngine: NBPEngine {
         var z: [Int32]
     }
 
-    func forward(_ inputs: [Int]) -> Forward {
+    /// `label` set: a training forward pass, o with the training margin's lifts.
+    func forward(_ inputs: [Int], label: Int? = nil) -> Forward {
         let nHid = sizes.hidden
         let nOut = sizes.output
         let a = NBPStochasticEngine.accumulate(w1[0], rows: inputs, width: nHid)
@@ -164,7 +167,11 @@ public final class NBPStochasticEngine: NBPEngine {
         let z1 = NBPStochasticEngine.accumulate(w2[1], rows: h, width: nOut)
         let z2 = NBPStochasticEngine.accumulate(w2[2], rows: h, width: nOut)
         return Forward(
-            h: h, hm: hm, hp: hp, fired: (0..<nOut).filter { NBPFastEngine.chipFires(z[$0], lift: 8704) },
+            h: h, hm: hm, hp: hp,
+            fired: (0..<nOut).filter { k in
+                let shift = label == nil ? 0 : (k == label ? -trainingMargin : trainingMargin)
+                return NBPFastEngine.chipFires(z[k], lift: 8704 + shift)
+            },
             om: (0..<nOut).map { NBPFastEngine.chipFires(z1[$0], lift: 9216) },
             op: (0..<nOut).map { NBPFastEngine.chipFires(z2[$0], lift: 8192) }, z: z)
     }
@@ -182,6 +189,11 @@ public final class NBPStochasticEngine: NBPEngine {
         NBPStochasticEngine.outcome(forward(active.map { Int($0) }), label: label)
     }
 
+    /// A closed learning gate vetoes the output error: only the forward pass remains.
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome {
+        learns ? train(active: active, label: label) : infer(active: active, label: label)
+    }
+
     /// nbp-circuit.md §2 with every matrix read where the circuit reads it and every update
     /// drawn in the chip's order (phases 5, 7, 9, 11; within a phase the plastic
     /// connections in the circuit's order W1, W1c1, W1c2, W2, W2c1, W2c2, W2Tp, M).
@@ -189,7 +201,7 @@ public final class NBPStochasticEngine: NBPEngine {
         let inputs = active.map { Int($0) }
         let nHid = sizes.hidden
         let nOut = sizes.output
-        let f = forward(inputs)
+        let f = forward(inputs, label: label)
         let result = NBPStochasticEngine.outcome(f, label: label)
         let on = Set(f.fired)
         let dp = (0..<nOut).filter { $0 == label && !on.contains($0) && f.om[$0] }

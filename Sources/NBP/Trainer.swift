@@ -8,6 +8,10 @@ public protocol NBPEngine: AnyObject {
     var weights: NBPWeights { get }
     /// One training sample (12 phases on the chip); returns the forward outcome.
     func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome
+    /// One training sample whose learning gate is open (`learns`) or closed: closed, the
+    /// chip's `in_skip` generator vetoes the output error (d+, d-) in phase 4, so the sample
+    /// runs all 12 phases but nothing learns, exactly as for a sample without error.
+    func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome
     /// One inference sample (4 steps on the chip); no learning.
     func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome
     /// Called before every epoch so the engine can apply the learning-rate schedule.
@@ -15,8 +19,13 @@ public protocol NBPEngine: AnyObject {
 }
 
 extension NBPFastEngine: NBPEngine {
+    /// A closed learning gate leaves only the forward pass, which is what `infer` computes.
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome {
+        learns ? train(active: active, label: label) : infer(active: active, label: label)
+    }
+
     public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
-        setUpdateProbability(numerator: schedule.probabilityNumerator(epoch: epoch))
+        setUpdateProbability(numerator: schedule.gate == .synapse ? schedule.probabilityNumerator(epoch: epoch) : 65536)
     }
 }
 
@@ -24,6 +33,18 @@ extension NBPFastEngine: NBPEngine {
 /// `p(epoch)`; the chip realises it as `dw = p * (4*x0*y0*r1 - 2*x0*y0)`, whose value ±2p
 /// the learning engine rounds stochastically to ±2 or 0 (loihi-model.md §3). `p` is a
 /// power of two so that the rule's constant is representable.
+/// How a learning-rate schedule's probability p is realised on the chip.
+public enum NBPLearningGate: String, Codable, Equatable, Sendable, CaseIterable {
+    /// Every ±2 event on every synapse is rounded on its own by the learning engine (rule
+    /// `dw = 2^(2-k)*x0*y0*r1 - 2^(1-k)*x0*y0`): the copies of W1 / W2 draw independently
+    /// and drift apart.
+    case synapse
+    /// One draw per training sample: with probability 1 - p the `in_skip` generator vetoes
+    /// the sample's output error, so no synapse learns from it; otherwise the paper's rule
+    /// applies in full. All copies stay identical (nbp.md, "Learning-rate schedule").
+    case sample
+}
+
 public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringConvertible {
     /// Exponent k0 of the starting probability p = 2^-k0 (0: every event applied).
     public var initialExponent: Int
@@ -33,12 +54,27 @@ public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringCon
     public var halvingEvery: Int
     /// Largest exponent: p never drops below 2^-maximumExponent.
     public var maximumExponent: Int
+    /// Per-synapse stochastic rounding or a per-sample learning gate.
+    public var gate: NBPLearningGate
 
-    public init(initialExponent: Int = 0, constantEpochs: Int = 0, halvingEvery: Int = 0, maximumExponent: Int = 8) {
+    public init(
+        initialExponent: Int = 0, constantEpochs: Int = 0, halvingEvery: Int = 0, maximumExponent: Int = 8,
+        gate: NBPLearningGate = .synapse
+    ) {
         self.initialExponent = initialExponent
         self.constantEpochs = constantEpochs
         self.halvingEvery = halvingEvery
         self.maximumExponent = maximumExponent
+        self.gate = gate
+    }
+
+    /// Exponent the learning engine's rule uses in an epoch (0 when the gate is per sample:
+    /// the rule stays the paper's and the sample gate lowers the rate instead).
+    public func ruleExponent(epoch: Int) -> Int { gate == .synapse ? exponent(epoch: epoch) : 0 }
+
+    /// Probability (numerator over 2^16) that a training sample's learning gate is open.
+    public func sampleGateNumerator(epoch: Int) -> UInt32 {
+        gate == .sample ? probabilityNumerator(epoch: epoch) : 65536
     }
 
     /// The paper: every event applied.
@@ -65,7 +101,7 @@ public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringCon
         if halvingEvery > 0 {
             text += " for \(constantEpochs) epochs, then halved every \(halvingEvery) (min 2^-\(maximumExponent))"
         }
-        return text
+        return text + (gate == .sample ? ", per-sample learning gate" : ", per-synapse rounding")
     }
 }
 
@@ -110,10 +146,23 @@ public enum NBPTrainer {
         return order
     }
 
+    /// The per-sample learning gate of epoch `epoch` (1-based), by position in the epoch's
+    /// order: open with probability `numerator / 65536`, drawn from a stream seeded by
+    /// (seed, epoch) apart from the shuffle's, so a resumed run gates as an uninterrupted one.
+    /// nil when every gate is open. This is the host's part, like the input and target
+    /// spikes: it decides whether `in_skip` fires for a sample.
+    public static func learningGate(count: Int, seed: UInt64, epoch: Int, numerator: UInt32) -> [Bool]? {
+        if numerator >= 65536 { return nil }
+        var generator = NBPStochasticRounding(
+            seed: (seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(epoch)) ^ 0xA076_1D64_78BD_642F)
+        return (0..<count).map { _ in generator.accept(numerator: numerator) }
+    }
+
     /// Trains one pass over `set` in `order`; returns how many samples were exact before
-    /// their update. `progress` is called every `progressEvery` samples with the count done.
+    /// their update. `learns[position]` (when given) opens or closes the learning gate of the
+    /// sample at that position. `progress` is called every `progressEvery` samples.
     public static func trainPass(
-        engine: NBPEngine, set: NBPEncodedSet, order: [Int], progressEvery: Int = 0,
+        engine: NBPEngine, set: NBPEncodedSet, order: [Int], learns: [Bool]? = nil, progressEvery: Int = 0,
         progress: ((Int) -> Void)? = nil
     ) -> Int {
         var exact = 0
@@ -124,7 +173,10 @@ public enum NBPTrainer {
                         let start = offsets[sample]
                         let active = UnsafeBufferPointer(
                             rebasing: indices[start..<offsets[sample + 1]])
-                        if engine.train(active: active, label: Int(labels[sample])).exact { exact += 1 }
+                        let outcome =
+                            learns.map { engine.train(active: active, label: Int(labels[sample]), learns: $0[done]) }
+                            ?? engine.train(active: active, label: Int(labels[sample]))
+                        if outcome.exact { exact += 1 }
                         if progressEvery > 0, (done + 1) % progressEvery == 0 { progress?(done + 1) }
                     }
                 }

@@ -4,13 +4,17 @@ import Foundation
 import NBP
 import NeuroChip
 import SynfireData
+import SynfireIO
 
 /// `synfire nbp ...`: train and evaluate the nBP network, print its circuit.
 struct NBPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nbp",
         abstract: "Backpropagation as spikes on the simulated chip (Renner et al.): train, evaluate, show the circuit.",
-        subcommands: [NBPTrainCommand.self, NBPEvalCommand.self, NBPCircuitCommand.self, NBPExportCommand.self]
+        subcommands: [
+            NBPTrainCommand.self, NBPEvalCommand.self, NBPCircuitCommand.self, NBPExportCommand.self,
+            NBPCompareCommand.self,
+        ]
     )
 }
 
@@ -40,10 +44,25 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
     @Option(
         help:
-            "Learning-rate schedule: update probability 2^-k halves every N epochs after --decay-after (0 = paper's constant rate)."
+            "Named settings: paper (the papers'), margin (init scale 0.5, training margin 192) or margin-decay (margin, and p halved every 3 epochs after 30; docs/nbp.md). Options below override it."
     )
-    var decayEvery = 0
-    @Option(help: "Epochs at full rate before the first halving.") var decayAfter = 0
+    var preset = "paper"
+    @Option(
+        help:
+            "Learning-rate schedule: update probability 2^-k halves every N epochs after --decay-after (0 = constant rate)."
+    )
+    var decayEvery: Int?
+    @Option(help: "Epochs at full rate before the first halving.") var decayAfter: Int?
+    @Option(
+        help:
+            "How the schedule's probability is realised: synapse (the learning engine rounds each ±2 event) or sample (a per-sample learning gate; the copies stay identical)."
+    )
+    var learningGate: String?
+    @Option(help: "Smallest update probability 2^-N the schedule decays to.") var decayMax: Int?
+    @Option(help: "Multiplier of the He-normal initialisation's standard deviation (1 = paper).") var initScale: Double?
+    @Option(
+        help: "Training margin m (even, 0...254): the target must exceed 512 + m, the others stay at or below 512 - m.")
+    var margin: Int?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
     @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
     @Flag(
@@ -76,7 +95,29 @@ struct NBPTrainCommand: AsyncParsableCommand {
         options.resume = resume
         options.dataDirectory = dataDir
         options.energyCounts = energyCounts
-        options.schedule = NBPLearningSchedule(constantEpochs: decayAfter, halvingEvery: decayEvery)
+        guard let presetKind = NBPPreset(rawValue: preset) else {
+            throw ValidationError("--preset must be paper, margin or margin-decay, not '\(preset)'")
+        }
+        presetKind.apply(to: &options)
+        if let learningGate {
+            guard let gate = NBPLearningGate(rawValue: learningGate) else {
+                throw ValidationError("--learning-gate must be synapse or sample, not '\(learningGate)'")
+            }
+            options.schedule.gate = gate
+        }
+        if let decayAfter { options.schedule.constantEpochs = decayAfter }
+        if let decayEvery { options.schedule.halvingEvery = decayEvery }
+        if let decayMax { options.schedule.maximumExponent = decayMax }
+        if let initScale {
+            guard initScale > 0 else { throw ValidationError("--init-scale must be positive") }
+            options.initScale = initScale
+        }
+        if let margin {
+            guard margin >= 0, margin <= NBPCircuit.maximumMargin, margin % 2 == 0 else {
+                throw ValidationError("--margin must be even and in 0...\(NBPCircuit.maximumMargin), not \(margin)")
+            }
+            options.margin = margin
+        }
         let result = try NBPRunner.train(options) { logLine($0) }
         logLine(
             String(
@@ -93,6 +134,49 @@ struct NBPTrainCommand: AsyncParsableCommand {
             logLine(report.summaryLine + " — details: synfire energy report \(result.runDirectory)")
         }
         if json { try printJSONResult(result) }
+    }
+}
+
+struct NBPCompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG + SVG).")
+
+    @Argument(help: "Run directories written by `synfire nbp train --out` (label=DIR to name a curve).")
+    var runs: [String]
+    @Option(help: "exact, argmax or argmax-input.") var measure = "exact"
+    @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
+    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+
+    func run() async throws {
+        guard let measureKind = NBPMeasure(rawValue: measure) else {
+            throw ValidationError("--measure must be exact, argmax or argmax-input, not '\(measure)'")
+        }
+        guard !runs.isEmpty else { throw ValidationError("name at least one run directory") }
+        var curves: [(name: String, history: [NBPEpochRecord])] = []
+        var dataset: DatasetName?
+        var finals: [String: JSONValue] = [:]
+        for argument in runs {
+            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (argument, argument)
+            let history = try NBPPlots.history(runDirectory: path)
+            guard let last = history.last else { throw ValidationError("\(path) has no epochs in metrics.jsonl") }
+            let config = try RunDirectory.open(at: path).config
+            if let record = config.datasets.first, let parsed = DatasetName(rawValue: record.name) {
+                if let dataset, dataset != parsed {
+                    throw ValidationError("\(path) trained on \(parsed.rawValue), the others on \(dataset.rawValue)")
+                }
+                dataset = parsed
+            }
+            curves.append((name, history))
+            finals[name] = .number(measureKind.value(of: last.test))
+        }
+        let plot = NBPPlots.comparison(runs: curves, dataset: dataset ?? .mnist, measure: measureKind)
+        let files = try plot.write(to: out)
+        logLine("wrote \(files.joined(separator: ", "))")
+        if json {
+            try printJSONResult(["files": JSONValue.array(files.map { .string($0) }), "final": .object(finals)])
+        }
     }
 }
 

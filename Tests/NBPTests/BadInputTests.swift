@@ -20,6 +20,25 @@ struct BadInputTests {
         #expect(NBPError.unknownDataset("cifar").description.contains("mnist or fashion-mnist"))
     }
 
+    @Test("an odd or too large training margin is refused by the circuit and the trainer, naming the range")
+    func invalidMargin() throws {
+        for margin in [-2, 3, 256] {
+            #expect(throws: NBPError.invalidMargin(margin)) { try NBPCircuit.training(sizes: .mnist, margin: margin) }
+            var options = NBPTrainOptions(out: BadInputTests.temporaryDirectory())
+            options.margin = margin
+            #expect(throws: NBPError.invalidMargin(margin)) { try NBPRunner.train(options) { _ in } }
+        }
+        #expect(NBPError.invalidMargin(3).description.contains("even value in 0...254"))
+        // The presets: paper changes nothing, margin-decay sets all three settings.
+        var options = NBPTrainOptions(out: "unused")
+        NBPPreset.paper.apply(to: &options)
+        #expect(options.margin == 0 && options.initScale == 1 && options.schedule == .constant)
+        NBPPreset.marginDecay.apply(to: &options)
+        #expect(options.margin == 192 && options.initScale == 0.5)
+        #expect(options.schedule.exponent(epoch: 30) == 0 && options.schedule.exponent(epoch: 31) == 1)
+        #expect(options.schedule.exponent(epoch: 34) == 2 && options.schedule.gate == .synapse)
+    }
+
     @Test("a dataset whose image size differs from the circuit's input is refused")
     func imageSizeMismatch() throws {
         let directory = BadInputTests.temporaryDirectory()

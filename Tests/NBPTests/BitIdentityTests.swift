@@ -80,6 +80,77 @@ struct ScheduleBitIdentityTests {
         #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation)")
     }
 
+    @Test("per-sample learning gate at p = 1/2: chip (in_skip vetoes d+/d-) equals the fast path, copies stay equal")
+    func sampleGateMatches() throws {
+        let set = try BitIdentityTests.smallSet(count: 200)
+        let sizes = NBPSizes(input: set.inputCount, hidden: 24, output: 10)
+        var generator = SeededGenerator(seed: 11)
+        let weights = try NBPWeights.heNormal(sizes: sizes, using: &generator)
+        let chip = try NBPChipEngine(weights: weights, seed: 11)
+        let fast = try NBPFastEngine(weights: weights, variant: .chip)
+        // p = 1 for epoch 1, then 1/2: epoch 2 uses the gate.
+        let schedule = NBPLearningSchedule(constantEpochs: 1, halvingEvery: 4, gate: .sample)
+        chip.beginEpoch(2, schedule: schedule)
+        fast.beginEpoch(2, schedule: schedule)
+        let gate = try #require(
+            NBPTrainer.learningGate(
+                count: set.count, seed: 11, epoch: 2, numerator: schedule.sampleGateNumerator(epoch: 2)))
+        #expect(schedule.ruleExponent(epoch: 2) == 0)
+        var skippedWithError = 0
+        for sample in 0..<set.count {
+            let active = Array(set.indices[set.offsets[sample]..<set.offsets[sample + 1]])
+            let label = Int(set.labels[sample])
+            let before = fast.weights
+            let a = active.withUnsafeBufferPointer { chip.train(active: $0, label: label, learns: gate[sample]) }
+            let b = active.withUnsafeBufferPointer { fast.train(active: $0, label: label, learns: gate[sample]) }
+            #expect(a.outputBits == b.outputBits, "sample \(sample): outputs")
+            let differing = try chip.chipMatrices().differences(from: NBPChipMatrices(weights: fast.weights))
+            #expect(differing.isEmpty, "sample \(sample): \(differing) differ")
+            if !differing.isEmpty { break }
+            if !gate[sample] {
+                #expect(fast.weights == before, "sample \(sample): a closed gate must not learn")
+                if !a.exact { skippedWithError += 1 }
+            }
+        }
+        // The veto was exercised on samples that would have learned, and both gate states occur.
+        #expect(skippedWithError > 10)
+        #expect(gate.filter { $0 }.count > 60 && gate.filter { !$0 }.count > 60)
+        #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation)")
+    }
+
+    @Test("training margin 128: the circuit's margin connections and the fast path agree (weights, o spikes)")
+    func marginMatches() throws {
+        let set = try BitIdentityTests.smallSet(count: 200)
+        let sizes = NBPSizes(input: set.inputCount, hidden: 24, output: 10)
+        var generator = SeededGenerator(seed: 13)
+        let weights = try NBPWeights.heNormal(sizes: sizes, scale: 0.5, using: &generator)
+        let chip = try NBPChipEngine(weights: weights, seed: 13, margin: 128)
+        let fast = try NBPFastEngine(weights: weights, variant: .chip)
+        fast.trainingMargin = 128
+        let plain = try NBPFastEngine(weights: weights, variant: .chip)
+        var marginOnlyErrors = 0
+        for sample in 0..<set.count {
+            let active = Array(set.indices[set.offsets[sample]..<set.offsets[sample + 1]])
+            let label = Int(set.labels[sample])
+            let reference = active.withUnsafeBufferPointer { plain.infer(active: $0, label: label) }
+            let a = active.withUnsafeBufferPointer { chip.train(active: $0, label: label) }
+            let b = active.withUnsafeBufferPointer { fast.train(active: $0, label: label) }
+            #expect(a.outputBits == b.outputBits, "sample \(sample): o spikes in phase 3")
+            let differing = try chip.chipMatrices().differences(from: NBPChipMatrices(weights: fast.weights))
+            #expect(differing.isEmpty, "sample \(sample): \(differing) differ")
+            if !differing.isEmpty { break }
+            plain.load(fast.weights)
+            // Samples right without the margin but wrong with it: the margin made them learn.
+            if reference.exact && !b.exact { marginOnlyErrors += 1 }
+        }
+        #expect(marginOnlyErrors > 5)
+        #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation)")
+        // Inference has no margin: both engines answer as the plain network does.
+        let test = try BitIdentityTests.smallSet(count: 300).prefix(300)
+        #expect(NBPTrainer.outputs(engine: chip, set: test) == NBPTrainer.outputs(engine: plain, set: test))
+        #expect(NBPTrainer.outputs(engine: fast, set: test) == NBPTrainer.outputs(engine: plain, set: test))
+    }
+
     @Test("p = 1: the eight-matrix engine equals the plain fast path")
     func constantRateMatchesFastPath() throws {
         let set = try BitIdentityTests.smallSet(count: 120)

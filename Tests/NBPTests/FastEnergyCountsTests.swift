@@ -10,14 +10,15 @@ struct FastEnergyCountsTests {
     /// Runs both engines over the same samples in the Runner's order (a training pass, an
     /// evaluation, another training pass, another evaluation) and returns both run dirs.
     static func runBoth(
-        set: NBPEncodedSet, test: NBPEncodedSet, hidden: Int, seed: UInt64, passes: [Range<Int>]
+        set: NBPEncodedSet, test: NBPEncodedSet, hidden: Int, seed: UInt64, passes: [Range<Int>], margin: Int = 0
     ) throws -> (chip: String, fast: String, fastEngine: NBPFastEngine) {
         let sizes = NBPSizes(input: set.inputCount, hidden: hidden, output: 10)
         var generator = SeededGenerator(seed: seed)
         let weights = try NBPWeights.heNormal(sizes: sizes, using: &generator)
-        let chip = try NBPChipEngine(weights: weights, seed: seed)
+        let chip = try NBPChipEngine(weights: weights, seed: seed, margin: margin)
         chip.recordsEnergy = true
         let fast = try NBPFastEngine(weights: weights, variant: .chip)
+        fast.trainingMargin = Int32(margin)
         try fast.enableEnergyCounts()
         for pass in passes {
             for engine in [chip, fast] as [NBPEngine] {
@@ -84,6 +85,16 @@ struct FastEnergyCountsTests {
         // equality below covers the data-dependent counters, not just constants.
         #expect(training.coreTotals.reduce(0) { $0 + $1.counts.plasticSynapseUpdatesProcessed } > 0)
         #expect(training.coreTotals.reduce(0) { $0 + $1.counts.inactiveCompartments } > 0)
+        try FastEnergyCountsTests.expectSameCounts(chipDir, fastDir)
+    }
+
+    @Test("with a training margin (its two extra connections into o) the counts still match")
+    func marginCircuitMatches() throws {
+        let set = try BitIdentityTests.smallSet(count: 60)
+        let test = try BitIdentityTests.smallSet(count: 90).prefix(30)
+        let (chipDir, fastDir, fast) = try FastEnergyCountsTests.runBoth(
+            set: set, test: test, hidden: 24, seed: 7, passes: [0..<40, 40..<60], margin: 64)
+        #expect(fast.energyRecorder?.unresolvedInputs == 0)
         try FastEnergyCountsTests.expectSameCounts(chipDir, fastDir)
     }
 
