@@ -228,9 +228,8 @@ def measure(target, kind, n, seconds, build_dir, seed):
         else:
             # Standalone reads the counter only at the end: whole periods are identical, so
             # the measured run's share is exact.
-            events = int(spikes_per_period * steps // PERIOD * out_degree.mean())
-            check = spikes_per_period * steps // PERIOD
-            measured_spikes = int(check)
+            measured_spikes = spikes_per_period * steps // PERIOD
+            events = int(measured_spikes * out_degree.mean())
         synapse_count = int(out_degree.sum())
     else:
         events = 0
@@ -299,7 +298,7 @@ def parse_sizes(text):
 def main():
     parser = argparse.ArgumentParser(
         description="Brian2 synaptic events/s and neuron updates/s on the shape of `synfire bench chip`.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 2)[1])
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--targets", type=lambda t: parse_list(t, TARGETS), default=list(TARGETS),
                         help="comma-separated code generation targets (default: all three)")
     parser.add_argument("--kinds", type=lambda t: parse_list(t, KINDS), default=list(KINDS),
@@ -312,7 +311,7 @@ def main():
                         help="seconds allowed per configuration, build included (default 1200)")
     parser.add_argument("--build-dir", default="/tmp/synfire-bench-brian2",
                         help="where cpp_standalone projects are built (kept, so rebuilds are incremental)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="seed of the input patterns, weights and sparse pattern")
     parser.add_argument("--child", nargs=3, metavar=("TARGET", "KIND", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seconds <= 0:
