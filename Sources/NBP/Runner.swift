@@ -202,7 +202,8 @@ public enum NBPRunner {
                         ? "no energy counts: the reference variant is not the chip circuit (use --variant chip)"
                         : options.schedule.gate == .sample
                             ? "no energy counts: the per-sample learning gate adds in_skip spikes the fast path does not count (run --engine chip for counts)"
-                            : "no energy counts: a resumed fast run continues on the engine that tracks all eight matrices, which does not count")
+                            : "no energy counts: a resumed fast run continues on the engine that tracks all eight matrices, which does not count"
+                )
             }
         case .chip:
             let chip = try NBPChipEngine(

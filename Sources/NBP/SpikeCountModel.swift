@@ -294,23 +294,15 @@ final class SpikeCountModel {
                     }
                 }
                 let sorted = cores.sorted()
-                var hEW: Int32 = 0
-                var hNS: Int32 = 0
-                var seen: UInt32 = 0
-                if g < populations.count {
-                    let source = Int(coreMap.coreOfCompartment[starts[g] + i])
-                    for d in sorted {
-                        let h = ChipGeometry.hops(from: source, to: d)
-                        hEW += Int32(h.eastWest)
-                        hNS += Int32(h.northSouth)
-                        seen |= 1 << UInt32(h.eastWest * 4 + h.northSouth)
-                    }
-                }
+                // Spike generators (g >= populations.count) send from off-chip: no hops.
+                let route =
+                    g < populations.count
+                    ? ChipGeometry.route(from: Int(coreMap.coreOfCompartment[starts[g] + i]), to: sorted) : (0, 0, 0)
                 dCores += sorted.map { UInt8($0) }
                 dStart.append(Int32(dCores.count))
-                ew.append(hEW)
-                ns.append(hNS)
-                seenPaths.append(seen)
+                ew.append(Int32(route.0))
+                ns.append(Int32(route.1))
+                seenPaths.append(route.2)
             }
         }
         destStart = dStart

@@ -283,17 +283,7 @@ public final class ChipSimulator {
                     classOf.append(known)
                     continue
                 }
-                var ew = 0
-                var ns = 0
-                var seen: UInt32 = 0
-                if source >= 0 {
-                    for d in cores {
-                        let h = ChipGeometry.hops(from: source, to: d)
-                        ew += h.eastWest
-                        ns += h.northSouth
-                        seen |= 1 << UInt32(h.eastWest * 4 + h.northSouth)
-                    }
-                }
+                let (ew, ns, seen) = source >= 0 ? ChipGeometry.route(from: source, to: cores) : (0, 0, 0)
                 let id = Int32(cCore.count)
                 classIndex[key] = id
                 classOf.append(id)

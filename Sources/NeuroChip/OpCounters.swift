@@ -74,6 +74,23 @@ public enum ChipGeometry {
         let tb = tile(ofCore: b)
         return (abs(ta.x - tb.x), abs(ta.y - tb.y))
     }
+
+    /// One message from `source` to each of `destinations`: summed hops, and the set of
+    /// (east-west, north-south) path shapes seen as bits `ew * 4 + ns` (energy-model.md §5.4).
+    public static func route(from source: Int, to destinations: [Int]) -> (
+        eastWest: Int, northSouth: Int, pathsSeen: UInt32
+    ) {
+        var ew = 0
+        var ns = 0
+        var seen: UInt32 = 0
+        for d in destinations {
+            let h = hops(from: source, to: d)
+            ew += h.eastWest
+            ns += h.northSouth
+            seen |= 1 << UInt32(h.eastWest * 4 + h.northSouth)
+        }
+        return (ew, ns, seen)
+    }
 }
 
 /// A contiguous run of one population's compartments on one core.
