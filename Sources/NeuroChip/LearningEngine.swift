@@ -8,6 +8,8 @@
 // Counters still report what the chip processes: all plastic synapses per epoch
 // (`plasticSynapsesSwept`) and those with a non-zero product (`...Processed`).
 
+import CNeuroChipKernels
+
 /// Product of a rule compiled to integers at scale 2^shift of the rule.
 struct CompiledProduct {
     /// mantissa * 2^(exponent + scale), exact in Int64.
@@ -1129,7 +1131,11 @@ enum LearningKernels {
         if rule.onGrid {
             for j in 0..<count { scratch[j] = scratch[j] &>> shift }
         } else {
-            roundStochastically32(count, shift, scratch, &random)
+            if (1...31).contains(shift) {
+                random.state = nc_round_stochastically(scratch, Int64(count), shift, random.state, NCKernelAuto)
+            } else {
+                roundStochastically32(count, shift, scratch, &random)
+            }
         }
         let gridLog = Int32(rule.gridLog)
         let lo = Int32(rule.lo)
@@ -1174,8 +1180,10 @@ enum LearningKernels {
 
     /// Pass 2: `sums[j] = floor(sum / 2^shift) + up`, with `StochasticRounding`'s
     /// branch-free draw (one `next()` only when the remainder is non-zero), in post order.
+    /// The reference of the C kernel `nc_round_stochastically` (four draws at once with
+    /// AVX2), which runs it for shifts 1...31.
     @inline(never)
-    private static func roundStochastically32(
+    static func roundStochastically32(
         _ count: Int, _ shift: Int32, _ sums: UnsafeMutablePointer<Int32>, _ random: inout ChipRandom
     ) {
         var state = random.state
