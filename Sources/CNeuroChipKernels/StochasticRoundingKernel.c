@@ -97,3 +97,40 @@ uint64_t nc_round_stochastically(int32_t *sums, int64_t count, int32_t shift, ui
 #endif
     return round_portable(sums, 0, count, shift, state);
 }
+
+// The sums pass is here too: SSE2 (the default build's baseline) has no 32-bit vector
+// multiply, AVX2 has.
+#define NC_SWEEP_SUMS_BODY                                                                                     \
+    int64_t nonZero = 0;                                                                                       \
+    for (int64_t j = 0; j < count; j++) {                                                                      \
+        int32_t termPost = (int32_t)((uint32_t)post_a * (uint32_t)column[j]);                                  \
+        int32_t termWeight = (int32_t)((uint32_t)weight_a * (uint32_t)((int32_t)w[j] + offset));               \
+        sums[j] = (int32_t)((uint32_t)constant + (uint32_t)termPost + (uint32_t)termWeight);                   \
+        nonZero += (termPost | termWeight) != 0;                                                               \
+    }                                                                                                          \
+    return constant_counts ? count : nonZero;
+
+static int64_t sweep_sums_portable(
+    int32_t *sums, const int32_t *column, const int16_t *w, int64_t count, int32_t constant, int32_t constant_counts,
+    int32_t post_a, int32_t weight_a, int32_t offset) {
+    NC_SWEEP_SUMS_BODY
+}
+
+#ifdef NC_SR_X86_64
+__attribute__((target("avx2"))) static int64_t sweep_sums_avx2(
+    int32_t *sums, const int32_t *column, const int16_t *w, int64_t count, int32_t constant, int32_t constant_counts,
+    int32_t post_a, int32_t weight_a, int32_t offset) {
+    NC_SWEEP_SUMS_BODY
+}
+#endif
+
+int64_t nc_sweep_sums(
+    int32_t *sums, const int32_t *column, const int16_t *w, int64_t count, int32_t constant, int32_t constant_counts,
+    int32_t post_a, int32_t weight_a, int32_t offset, NCKernelVariant variant) {
+    if (count <= 0) return 0;
+#ifdef NC_SR_X86_64
+    if (nc_resolve_variant(variant) == NCKernelAVX2)
+        return sweep_sums_avx2(sums, column, w, count, constant, constant_counts, post_a, weight_a, offset);
+#endif
+    return sweep_sums_portable(sums, column, w, count, constant, constant_counts, post_a, weight_a, offset);
+}

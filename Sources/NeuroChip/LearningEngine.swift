@@ -1126,7 +1126,11 @@ enum LearningKernels {
         let count = range.count
         if count == 0 { return 0 }
         let w = weights + (rowBase &+ range.lowerBound)
-        let processed = sweepSums32(count, terms, column + range.lowerBound, UnsafePointer(w), scratch)
+        let processed = Int(
+            nc_sweep_sums(
+                scratch, column + range.lowerBound, w, Int64(count), Int32(truncatingIfNeeded: terms.constant),
+                terms.constantCounts ? 1 : 0, Int32(truncatingIfNeeded: terms.postA),
+                Int32(truncatingIfNeeded: terms.weightA), Int32(truncatingIfNeeded: terms.weightOffset), NCKernelAuto))
         let shift = Int32(rule.shift)
         if rule.onGrid {
             for j in 0..<count { scratch[j] = scratch[j] &>> shift }
@@ -1157,9 +1161,10 @@ enum LearningKernels {
     }
 
     /// Pass 1: `sums[j] = constant + postA * column[j] + weightA * (w[j] + offset)`; returns
-    /// how many synapses have a non-zero product.
+    /// how many synapses have a non-zero product. The reference of the C kernel
+    /// `nc_sweep_sums`, which runs it (AVX2 has the 32-bit multiply SSE2 lacks).
     @inline(never)
-    private static func sweepSums32(
+    static func sweepSums32(
         _ count: Int, _ terms: SweepRowTerms, _ column: UnsafePointer<Int32>, _ w: UnsafePointer<Int16>,
         _ sums: UnsafeMutablePointer<Int32>
     ) -> Int {

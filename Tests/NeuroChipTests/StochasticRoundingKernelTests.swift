@@ -34,4 +34,39 @@ struct StochasticRoundingKernelTests {
             }
         }
     }
+
+    @Test("nc_sweep_sums equals the Swift reference (sums and processed count) in both variants")
+    func sweepSumsMatchReference() {
+        var generator = ChipRandom(seed: 7)
+        for count in [0, 1, 7, 8, 33, 400] {
+            for (postA, weightA, constant, counts) in [
+                (Int64(3), Int64(-2), Int64(0), false), (0, 5, 17, false), (-7, 0, -3, true), (0, 0, 0, false),
+            ] {
+                // Columns with zeros (posts whose factor is 0) and small weights, as in a sweep row.
+                let column: [Int32] = (0..<count).map { _ in generator.below(3) == 0 ? 0 : Int32(generator.below(256)) }
+                let weights: [Int16] = (0..<count).map { _ in Int16(Int(generator.below(256)) - 128) }
+                let terms = SweepRowTerms(
+                    constant: constant, constantCounts: counts, postA: postA, weightA: weightA, weightOffset: -1)
+                var expected = [Int32](repeating: 0, count: count)
+                let expectedProcessed = column.withUnsafeBufferPointer { c in
+                    weights.withUnsafeBufferPointer { w in
+                        expected.withUnsafeMutableBufferPointer {
+                            LearningKernels.sweepSums32(count, terms, c.baseAddress!, w.baseAddress!, $0.baseAddress!)
+                        }
+                    }
+                }
+                for variant in [NCKernelPortable, NCKernelAVX2] {
+                    var got = [Int32](repeating: 0, count: count)
+                    let processed = got.withUnsafeMutableBufferPointer {
+                        nc_sweep_sums(
+                            $0.baseAddress, column, weights, Int64(count), Int32(constant), counts ? 1 : 0,
+                            Int32(postA), Int32(weightA), -1, variant)
+                    }
+                    #expect(
+                        got == expected && Int(processed) == expectedProcessed,
+                        "count \(count), variant \(variant.rawValue)")
+                }
+            }
+        }
+    }
 }

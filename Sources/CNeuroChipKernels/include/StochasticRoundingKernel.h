@@ -19,6 +19,14 @@ extern "C" {
 /// 0...30 (0: no draws, sums unchanged). Returns the generator state after the pass.
 uint64_t nc_round_stochastically(int32_t *sums, int64_t count, int32_t shift, uint64_t state, NCKernelVariant variant);
 
+/// The sums pass of a fused sweep row: sums[j] = constant + post_a * column[j] +
+/// weight_a * (w[j] + offset) with wrapping 32-bit arithmetic (callers guarantee no wrap);
+/// returns how many j have a non-zero post or weight term, plus count when
+/// constant_counts is set (then every synapse counts).
+int64_t nc_sweep_sums(
+    int32_t *sums, const int32_t *column, const int16_t *w, int64_t count, int32_t constant, int32_t constant_counts,
+    int32_t post_a, int32_t weight_a, int32_t offset, NCKernelVariant variant);
+
 #ifdef __cplusplus
 }
 #endif
