@@ -3,8 +3,8 @@ import Testing
 
 @testable import NeuroChip
 
-@Suite("stochastic rounding kernel")
-struct StochasticRoundingKernelTests {
+@Suite("learning sweep C kernels")
+struct LearningKernelTests {
     /// Random sums (both signs, some on the grid), every shift 1...31, odd and short
     /// lengths: both C variants give the reference's sums and final generator state.
     @Test("nc_round_stochastically equals the Swift reference in both variants")

@@ -1,8 +1,9 @@
-// The learning engine's stochastic rounding pass (loihi-model.md §4) as a C kernel, so the
-// AVX2 variant can draw four SplitMix64 numbers at once; see StochasticRoundingKernel.c.
+// Two passes of the learning engine's fused sweep rows (LearningEngine.swift) as C kernels
+// with an AVX2 variant chosen at run time: the sums (32-bit multiplies, which SSE2 lacks)
+// and the stochastic rounding (loihi-model.md §4; four SplitMix64 draws at once).
 
-#ifndef NEUROCHIP_STOCHASTIC_ROUNDING_KERNEL_H
-#define NEUROCHIP_STOCHASTIC_ROUNDING_KERNEL_H
+#ifndef NEUROCHIP_LEARNING_KERNELS_H
+#define NEUROCHIP_LEARNING_KERNELS_H
 
 #include <stdint.h>
 

@@ -1,9 +1,9 @@
-// Stochastic rounding of a row of learning sums. The portable loop is serial only through
-// the generator state; the AVX2 variant removes that chain: the state of the k-th draw is
-// state0 + k * gamma, so four lanes get their states from a prefix count of non-zero
-// remainders and the loop carries just one vector add.
+// Learning sweep kernels. Stochastic rounding of a row of sums: the portable loop is serial
+// only through the generator state; the AVX2 variant removes that chain: the state of the
+// k-th draw is state0 + k * gamma, so four lanes get their states from a prefix count of
+// non-zero remainders and the loop carries just one vector add.
 
-#include "StochasticRoundingKernel.h"
+#include "LearningKernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
