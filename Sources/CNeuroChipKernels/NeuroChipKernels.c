@@ -23,11 +23,6 @@
 
 #define NC_INLINE static inline __attribute__((always_inline))
 
-// Spikes between fetching a sparse row and using it. With 2-byte entries, 2, 6, 8 and 12
-// were not better than 4 at 64k (64 blocks of 10% rows, not in cache), nor was also
-// fetching a call's first rows up front (all within this machine's run-to-run noise).
-#define NC_SPARSE_AHEAD 4
-
 // Fetch the next rows ahead of use: with thousands of 1 KiB rows the weights do not stay
 // in cache (docs/neurochip.md), and four rows at random addresses are more streams than
 // the hardware prefetcher follows.
@@ -172,79 +167,47 @@ void nc_dense_rows_add(
     dense_portable(target, rows, stride, spikes, count, source_base, n, shift, kind);
 }
 
-// The value an entry's weight byte adds (kind is a constant wherever this is inlined).
-NC_INLINE uint32_t pair_weight(uint8_t b, NCRowKind kind) {
-    return kind == NCRowsSigned ? (uint32_t)(int32_t)(int8_t)b : (uint32_t)b;
-}
-
-NC_INLINE void pair_add(int32_t *restrict target, uint32_t post, uint8_t b, int32_t shift, NCRowKind kind) {
-    const uint32_t current = pair_weight(b, kind) << shift;
-    if (kind == NCRowsUnsignedSubtract) {
-        target[post] = (int32_t)((uint32_t)target[post] - current);
-    } else {
-        target[post] = (int32_t)((uint32_t)target[post] + current);
-    }
-}
-
-NC_INLINE void sparse_pairs_row_of_kind(
-    int32_t *restrict target, const uint8_t *restrict pairs, int64_t entries, int32_t shift, NCRowKind kind) {
-    // Posts ascend within a row: each entry's first byte is the step from the previous post
-    // (from 0 for the first), so the post is a running sum. Filler entries (step 255,
-    // weight 0) bridge larger gaps and add nothing. Four posts are summed before their four
-    // adds (still in entry order, so equal posts stay exact): one entry at a time was ~5-10%
-    // slower with rows in cache.
-    uint32_t post = 0;
-    int64_t e = 0;
-    for (; e + 4 <= entries; e += 4) {
-        const uint8_t *p = pairs + 2 * e;
-        const uint32_t p0 = post + p[0];
-        const uint32_t p1 = p0 + p[2];
-        const uint32_t p2 = p1 + p[4];
-        const uint32_t p3 = p2 + p[6];
-        post = p3;
-        pair_add(target, p0, p[1], shift, kind);
-        pair_add(target, p1, p[3], shift, kind);
-        pair_add(target, p2, p[5], shift, kind);
-        pair_add(target, p3, p[7], shift, kind);
-    }
-    for (; e < entries; e++) {
-        post += pairs[2 * e];
-        pair_add(target, post, pairs[2 * e + 1], shift, kind);
-    }
-}
-
-NC_INLINE void sparse_pairs_row(
-    int32_t *restrict target, const uint8_t *restrict pairs, int64_t entries, int32_t shift, NCRowKind kind) {
+NC_INLINE void sparse_row(
+    int32_t *restrict target, const uint16_t *restrict posts, const int8_t *restrict weights, int32_t first,
+    int32_t end, int32_t shift, NCRowKind kind) {
     if (kind == NCRowsSigned) {
-        sparse_pairs_row_of_kind(target, pairs, entries, shift, NCRowsSigned);
+        for (int32_t s = first; s < end; s++) {
+            target[posts[s]] = (int32_t)((uint32_t)target[posts[s]] + ((uint32_t)(int32_t)weights[s] << shift));
+        }
     } else if (kind == NCRowsUnsignedAdd) {
-        sparse_pairs_row_of_kind(target, pairs, entries, shift, NCRowsUnsignedAdd);
+        for (int32_t s = first; s < end; s++) {
+            target[posts[s]] = (int32_t)((uint32_t)target[posts[s]] + ((uint32_t)(uint8_t)weights[s] << shift));
+        }
     } else {
-        sparse_pairs_row_of_kind(target, pairs, entries, shift, NCRowsUnsignedSubtract);
+        for (int32_t s = first; s < end; s++) {
+            target[posts[s]] = (int32_t)((uint32_t)target[posts[s]] - ((uint32_t)(uint8_t)weights[s] << shift));
+        }
     }
 }
 
-int64_t nc_sparse_pairs_add(
-    int32_t *restrict target, const uint8_t *restrict pairs, const int32_t *restrict entry_start,
-    const int32_t *restrict spikes, int64_t count, int32_t source_base, int32_t shift, NCRowKind kind) {
-    int64_t entries = 0;
+int64_t nc_sparse_rows_add(
+    int32_t *restrict target, const uint16_t *restrict posts, const int8_t *restrict weights,
+    const int32_t *restrict row_start, const int32_t *restrict spikes, int64_t count, int32_t source_base,
+    int32_t shift, NCRowKind kind) {
+    int64_t synapses = 0;
     for (int64_t k = 0; k < count; k++) {
-        // Short rows at random addresses: fetch the row a few spikes ahead. 2 bytes per
-        // synapse in one stream (was a 16-bit post array plus a weight array, 3 bytes in
-        // two streams) measured 12-25% faster on 64 blocks out of cache (kernel alone),
-        // within noise of the old layout in cache (docs/neurochip.md).
-        if (k + NC_SPARSE_AHEAD < count) {
-            const int32_t ahead = spikes[k + NC_SPARSE_AHEAD] - source_base;
-            const int32_t first = entry_start[ahead];
-            prefetch_bytes((const int8_t *)(pairs + 2 * (int64_t)first), 2 * (int64_t)(entry_start[ahead + 1] - first));
+        // Short rows at random addresses: fetch the row four spikes ahead (measured best
+        // of 1-8 with 64 blocks of 10% rows, which do not stay in cache). 3 bytes per
+        // synapse (16-bit post, 8-bit weight) instead of 4 were ~15% faster there.
+        if (k + 4 < count) {
+            const int32_t ahead = spikes[k + 4] - source_base;
+            const int32_t first = row_start[ahead];
+            const int64_t length = row_start[ahead + 1] - first;
+            prefetch_bytes((const int8_t *)(posts + first), length * 2);
+            prefetch_bytes(weights + first, length);
         }
         const int32_t i = spikes[k] - source_base;
-        const int32_t first = entry_start[i];
-        const int64_t n = entry_start[i + 1] - first;
-        entries += n;
-        sparse_pairs_row(target, pairs + 2 * (int64_t)first, n, shift, kind);
+        const int32_t first = row_start[i];
+        const int32_t end = row_start[i + 1];
+        synapses += end - first;
+        sparse_row(target, posts, weights, first, end, shift, kind);
     }
-    return entries;
+    return synapses;
 }
 
 // ---- Compartment update (loihi-model.md §2 steps 1-3) ----

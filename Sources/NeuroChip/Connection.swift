@@ -55,15 +55,10 @@ final class ConnectionRuntime {
     var rowStart: [Int32] = []
     var postIndex: [Int32] = []
     var postIndex16: [UInt16] = []
-    /// Sparse delivery copy (nc_sparse_pairs_add), 2 bytes per synapse: per row, the
-    /// synapses sorted by post as (step from the previous post, 8-bit weight in `packed`'s
-    /// encoding) pairs, with weight-0 fillers where a step exceeds 255; row i is entries
-    /// `pairStart[i] ..< pairStart[i+1]`. Wrapping adds commute, so delivering a row in
-    /// post order gives the same currents as the description's order. Built when posts fit
-    /// 16 bits, the group has one delay and a non-negative shift; `mantissa`, `rowStart`
-    /// and `postIndex16` keep the description's order for everything else.
-    var sparsePairs: [UInt8] = []
-    var pairStart: [Int32] = []
+    /// Sparse delivery copy of the weights, 8 bits per synapse in `packed`'s encoding, next
+    /// to `postIndex16` (nc_sparse_rows_add). Built when posts fit 16 bits, the group has
+    /// one delay and a non-negative shift.
+    var sparsePacked: [Int8] = []
     /// Core of every target compartment when they all share one core (-1 otherwise):
     /// then a spike's synaptic ops all go to that core.
     var singleTargetCore = -1
@@ -179,11 +174,14 @@ final class ConnectionRuntime {
         if case .sparse = layout, nt <= 65536 {
             postIndex16 = postIndex.map { UInt16($0) }
             postIndex = []
-            if spec.delays == nil && shift >= 0 { buildSparsePairs() }
+            if spec.delays == nil && shift >= 0 {
+                let mode = signMode
+                sparsePacked = mantissa.map { Self.pack(Int($0), mode) }
+            }
         }
     }
 
-    /// How the kernels read `packed` / `sparsePairs` (mixed rows hold w/2: shift one more).
+    /// How the kernels read `packed` / `sparsePacked` (mixed rows hold w/2: shift one more).
     var rowKind: NCRowKind {
         switch signMode {
         case .mixed: return NCRowsSigned
@@ -199,74 +197,6 @@ final class ConnectionRuntime {
         case .excitatory: return Int8(bitPattern: UInt8(w))
         case .inhibitory: return Int8(bitPattern: UInt8(-w))
         }
-    }
-
-    /// Fills `sparsePairs` and `pairStart` from `rowStart`, `postIndex16` and `mantissa`.
-    private func buildSparsePairs() {
-        let rows = sourceCount
-        var pairs: [UInt8] = []
-        pairs.reserveCapacity(2 * mantissa.count + 64)
-        var starts = [Int32](repeating: 0, count: rows + 1)
-        var order: [Int] = []
-        for i in 0..<rows {
-            Self.appendPairs(
-                row: Int(rowStart[i])..<Int(rowStart[i + 1]), posts: postIndex16, mantissa: mantissa, mode: signMode,
-                order: &order, into: &pairs)
-            starts[i + 1] = Int32(pairs.count / 2)
-        }
-        sparsePairs = pairs
-        pairStart = starts
-    }
-
-    /// Appends one row's delivery pairs: its synapses in ascending post order (stable, so
-    /// equal posts keep their order; `order` is scratch space).
-    private static func appendPairs(
-        row: Range<Int>, posts: [UInt16], mantissa: [Int16], mode: SignMode, order: inout [Int],
-        into pairs: inout [UInt8]
-    ) {
-        order.removeAll(keepingCapacity: true)
-        order.append(contentsOf: row)
-        var ascending = true
-        for k in row.dropFirst() where posts[k] < posts[k - 1] {
-            ascending = false
-            break
-        }
-        if !ascending { order.sort { (posts[$0], $0) < (posts[$1], $1) } }
-        var previous = 0
-        for k in order {
-            let post = Int(posts[k])
-            var step = post - previous
-            // A filler lands on a post below the next real one (inside the target) and adds 0.
-            while step > 255 {
-                pairs.append(255)
-                pairs.append(0)
-                step -= 255
-            }
-            pairs.append(UInt8(step))
-            pairs.append(UInt8(bitPattern: pack(Int(mantissa[k]), mode)))
-            previous = post
-        }
-    }
-
-    /// Re-encodes the delivery row of synapse k after its mantissa changed; the row keeps its
-    /// length (the posts did not move). No public API changes sparse weights today
-    /// (setWeights and learning are all-to-all only), but the copy must never go stale.
-    private func refreshSparsePairs(containing k: Int) {
-        // The row i with rowStart[i] <= k < rowStart[i + 1] (the last such i, past empty rows).
-        var low = 0
-        var high = sourceCount - 1
-        while low < high {
-            let middle = (low + high + 1) / 2
-            if Int(rowStart[middle]) <= k { low = middle } else { high = middle - 1 }
-        }
-        var row: [UInt8] = []
-        var order: [Int] = []
-        Self.appendPairs(
-            row: Int(rowStart[low])..<Int(rowStart[low + 1]), posts: postIndex16, mantissa: mantissa, mode: signMode,
-            order: &order, into: &row)
-        let first = 2 * Int(pairStart[low])
-        precondition(row.count == 2 * Int(pairStart[low + 1]) - first, "sparse delivery row changed length")
-        sparsePairs.replaceSubrange(first..<(first + row.count), with: row)
     }
 
     /// Destination cores of source i (local index) of this connection.
@@ -345,18 +275,19 @@ final class ConnectionRuntime {
             }
         case .sparse:
             rowStart.withUnsafeBufferPointer { rows in
-                // Synaptic ops count real synapses (the delivery copy's fillers are not ops).
-                for s in spikes { operations += Int(rows[Int(s - base) + 1] - rows[Int(s - base)]) }
-                if pairStart.isEmpty {
+                if sparsePacked.isEmpty {
                     deliverSparseGeneral(
                         spikes: spikes, step: step, ring: ring, ringSize: ringSize,
                         compartments: compartments, rows: rows)
-                } else if !sparsePairs.isEmpty {
-                    sparsePairs.withUnsafeBufferPointer { pairs in
-                        pairStart.withUnsafeBufferPointer { starts in
-                            _ = nc_sparse_pairs_add(
-                                target, pairs.baseAddress!, starts.baseAddress!, spikes.baseAddress!,
-                                Int64(spikes.count), base, Int32(signMode == .mixed ? shift + 1 : shift), rowKind)
+                    for s in spikes { operations += Int(rows[Int(s - base) + 1] - rows[Int(s - base)]) }
+                } else {
+                    postIndex16.withUnsafeBufferPointer { posts in
+                        sparsePacked.withUnsafeBufferPointer { weights in
+                            operations = Int(
+                                nc_sparse_rows_add(
+                                    target, posts.baseAddress!, weights.baseAddress!, rows.baseAddress!,
+                                    spikes.baseAddress!, Int64(spikes.count), base,
+                                    Int32(signMode == .mixed ? shift + 1 : shift), rowKind))
                         }
                     }
                 }
@@ -407,8 +338,8 @@ final class ConnectionRuntime {
             currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
         } else if !packed.isEmpty {
             packed[k] = Self.pack(value, signMode)
-        } else if !pairStart.isEmpty {
-            refreshSparsePairs(containing: k)
+        } else if !sparsePacked.isEmpty {
+            sparsePacked[k] = Self.pack(value, signMode)
         }
     }
 }

@@ -96,6 +96,51 @@ struct DeliveryKernelTests {
         #expect(nc_resolve_variant(NCKernelAVX2) == (avx2 ? NCKernelAVX2 : NCKernelPortable))
         #expect(nc_resolve_variant(NCKernelAuto) != NCKernelAuto)
     }
+
+    @Test func sparseKernelMatchesPerSynapseReference() {
+        var random = ChipRandom(seed: 99)
+        let sources = 50
+        let n = 300
+        var rowStart: [Int32] = [0]
+        var posts: [UInt16] = []
+        var weights: [Int8] = []
+        for _ in 0..<sources {
+            for _ in 0..<Int(random.below(40)) {
+                posts.append(UInt16(random.below(UInt64(n))))
+                weights.append(Int8(truncatingIfNeeded: random.below(256)))
+            }
+            rowStart.append(Int32(posts.count))
+        }
+        weights[0] = -128
+        weights[1] = 127
+        let base: Int32 = 1000
+        let spikes = (0..<30).map { _ in base + Int32(random.below(UInt64(sources))) }
+        for kind in [NCRowsSigned, NCRowsUnsignedAdd, NCRowsUnsignedSubtract] {
+            for shift: Int32 in [0, 7, 14, 30] {
+                var expected = [Int32](repeating: 5, count: n)
+                var touched = 0
+                for s in spikes {
+                    let i = Int(s - base)
+                    for k in Int(rowStart[i])..<Int(rowStart[i + 1]) {
+                        let w = kind == NCRowsSigned ? Int32(weights[k]) : Int32(UInt8(bitPattern: weights[k]))
+                        if kind == NCRowsUnsignedSubtract {
+                            expected[Int(posts[k])] &-= w &<< shift
+                        } else {
+                            expected[Int(posts[k])] &+= w &<< shift
+                        }
+                        touched += 1
+                    }
+                }
+                var got = [Int32](repeating: 5, count: n)
+                let synapses = got.withUnsafeMutableBufferPointer { t in
+                    nc_sparse_rows_add(
+                        t.baseAddress!, posts, weights, rowStart, spikes, Int64(spikes.count), base, shift, kind)
+                }
+                #expect(got == expected, "kind \(kind.rawValue), shift \(shift)")
+                #expect(Int(synapses) == touched)
+            }
+        }
+    }
 }
 
 /// The compartment kernel (C, both variants) against the pure step function that the

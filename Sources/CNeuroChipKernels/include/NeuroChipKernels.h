@@ -46,16 +46,14 @@ void nc_dense_rows_add(
     int32_t *target, const int8_t *rows, int64_t stride, const int32_t *spikes, int64_t count,
     int32_t source_base, int64_t n, int32_t shift, NCRowKind kind, NCKernelVariant variant);
 
-/// Sparse delivery: the entries of source i are e in entry_start[i] ..< entry_start[i+1];
-/// entry e is the byte pair pairs[2e] (step from the previous entry's post, or from 0 for
-/// a row's first entry) and pairs[2e+1] (8-bit weight in the dense rows' encoding, `kind`).
-/// Posts therefore ascend within a row; gaps over 255 are bridged by entries of weight 0.
-/// Adds `weight << shift` into target[post] (subtracts for NCRowsUnsignedSubtract) with
-/// wrapping 32-bit arithmetic. Returns the number of entries read (fillers included).
-/// One version for every CPU: the adds are a scalar scatter, so there is no AVX2 form.
-int64_t nc_sparse_pairs_add(
-    int32_t *target, const uint8_t *pairs, const int32_t *entry_start, const int32_t *spikes, int64_t count,
-    int32_t source_base, int32_t shift, NCRowKind kind);
+/// Sparse delivery: synapses of source i are k in row_start[i] ..< row_start[i+1], with
+/// post posts[k] and 8-bit weight weights[k] in the same encoding as dense rows (`kind`);
+/// adds `weight << shift` into target[post] (subtracts for NCRowsUnsignedSubtract) with
+/// wrapping 32-bit arithmetic, spikes in order, synapses in row order. Returns the number
+/// of synapses touched.
+int64_t nc_sparse_rows_add(
+    int32_t *target, const uint16_t *posts, const int8_t *weights, const int32_t *row_start, const int32_t *spikes,
+    int64_t count, int32_t source_base, int32_t shift, NCRowKind kind);
 
 /// Counts of one compartment update pass (see nc_update_compartments).
 typedef struct {
