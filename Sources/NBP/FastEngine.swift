@@ -1,3 +1,6 @@
+import CNBPKernels
+import CNeuroChipKernels
+
 /// What one sample produced at the output (both for training and inference).
 public struct NBPSampleOutcome: Equatable, Sendable {
     /// All output bits equal the one-hot target (the paper's exact-match measure).
@@ -58,8 +61,10 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     // Scratch of the last sample (read by `trace()`).
     let a: UnsafeMutablePointer<Int32>
-    let partial: UnsafeMutablePointer<Int16>
+    /// Per hidden unit, the W1 update of the sample's active rows: `row[j] =
+    /// min(ceiling[j], max(weightMin, row[j] + increment[j]))` (see `stageInputUpdate`).
     let increment: UnsafeMutablePointer<Int16>
+    let ceiling: UnsafeMutablePointer<Int16>
     let hBits: UnsafeMutablePointer<UInt8>
     let hmBits: UnsafeMutablePointer<UInt8>
     let hpBits: UnsafeMutablePointer<UInt8>
@@ -70,6 +75,8 @@ public final class NBPFastEngine: @unchecked Sendable {
     let hiddenError: UnsafeMutablePointer<Int8>
     let hIndex: UnsafeMutablePointer<Int32>
     let selIndex: UnsafeMutablePointer<Int32>
+    /// Hidden units with a staged W1 update (`increment` or `ceiling` changed).
+    let stagedIndex: UnsafeMutablePointer<Int32>
     let z: UnsafeMutablePointer<Int32>
     let oBits: UnsafeMutablePointer<UInt8>
     let omBits: UnsafeMutablePointer<UInt8>
@@ -102,10 +109,10 @@ public final class NBPFastEngine: @unchecked Sendable {
         w2T = .allocate(capacity: nHid * nOut)
         mW = .allocate(capacity: nHid * nOut)
         a = .allocate(capacity: nHid)
-        partial = .allocate(capacity: nHid)
-        partial.initialize(repeating: 0, count: nHid)
         increment = .allocate(capacity: nHid)
         increment.initialize(repeating: 0, count: nHid)
+        ceiling = .allocate(capacity: nHid)
+        ceiling.initialize(repeating: variant.weightMax, count: nHid)
         hBits = .allocate(capacity: nHid)
         hmBits = .allocate(capacity: nHid)
         hpBits = .allocate(capacity: nHid)
@@ -116,6 +123,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         hiddenError = .allocate(capacity: nHid)
         hIndex = .allocate(capacity: nHid)
         selIndex = .allocate(capacity: nHid)
+        stagedIndex = .allocate(capacity: nHid)
         z = .allocate(capacity: nOut)
         oBits = .allocate(capacity: nOut)
         omBits = .allocate(capacity: nOut)
@@ -129,6 +137,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         hiddenError.initialize(repeating: 0, count: nHid)
         hIndex.initialize(repeating: 0, count: nHid)
         selIndex.initialize(repeating: 0, count: nHid)
+        stagedIndex.initialize(repeating: 0, count: nHid)
         z.initialize(repeating: 0, count: nOut)
         for pointer in [oBits, omBits, opBits, dpBits, dmBits] { pointer.initialize(repeating: 0, count: nOut) }
         dpIndex.initialize(repeating: 0, count: nOut)
@@ -141,13 +150,13 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     deinit {
         for pointer in [w1T, w2T, mW] { pointer.deallocate() }
-        for pointer in [a, ePlus, eMinus, hIndex, selIndex, z, dpIndex, dmIndex] { pointer.deallocate() }
+        for pointer in [a, ePlus, eMinus, hIndex, selIndex, stagedIndex, z, dpIndex, dmIndex] { pointer.deallocate() }
         for pointer in [hBits, hmBits, hpBits, gPlus, gMinus, oBits, omBits, opBits, dpBits, dmBits] {
             pointer.deallocate()
         }
         hiddenError.deallocate()
-        partial.deallocate()
         increment.deallocate()
+        ceiling.deallocate()
     }
 
     /// Replaces the weights. The reference variant's numpy original clips the whole matrix
@@ -235,37 +244,12 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     // MARK: - Forward pass
 
-    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, §2). Columns are
-    /// processed in blocks of 32 held in registers; rows are summed in Int16 for at most 127
-    /// rows at a time (127 * 256 < 2^15, so no block overflows) and then widened to Int32.
+    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, §2), summed by
+    /// the C kernel in register tiles of 16-bit partial sums (exact: at most 127 rows per
+    /// partial sum) widened to Int32; AVX2 when the CPU has it (CNBPKernels).
     @inline(__always)
     func accumulateHidden(_ active: UnsafeBufferPointer<Int32>) {
-        let nHid = sizes.hidden
-        a.update(repeating: 0, count: nHid)
-        let blocked = nHid & ~31
-        var start = 0
-        while start < active.count {
-            let end = min(active.count, start + 127)
-            var column = 0
-            while column < blocked {
-                var sum = SIMD32<Int16>()
-                for position in start..<end {
-                    let row = UnsafeRawPointer(w1T + (Int(active[position]) &* nHid &+ column))
-                    sum &+= row.loadUnaligned(as: SIMD32<Int16>.self)
-                }
-                UnsafeMutableRawPointer(partial + column).storeBytes(of: sum, as: SIMD32<Int16>.self)
-                column += 32
-            }
-            if blocked < nHid {
-                for j in blocked..<nHid { partial[j] = 0 }
-                for position in start..<end {
-                    let row = w1T + Int(active[position]) &* nHid
-                    for j in blocked..<nHid { partial[j] &+= row[j] }
-                }
-            }
-            for j in 0..<nHid { a[j] &+= Int32(partial[j]) }
-            start = end
-        }
+        nbp_sum_rows(a, w1T, Int64(sizes.hidden), active.baseAddress, Int64(active.count), NCKernelAuto)
     }
 
     /// Computes a, h, hm, hp, z, o, om, op for the active inputs (sorted or not).
@@ -463,30 +447,12 @@ public final class NBPFastEngine: @unchecked Sendable {
         let high = variant.weightMax
         if updateProbability >= 65536 && count * 16 > nHid {
             // Many hidden units selected: add a dense 0/±2 increment vector to each active
-            // row and clamp, branch-free (same result as the sparse loop below).
-            increment.update(repeating: 0, count: nHid)
+            // row and clamp, branch-free (same result as the sparse loop below). `ceiling`
+            // is weightMax everywhere outside `applyStagedInputUpdate`.
             for position in 0..<count { increment[Int(selIndex[position])] = delta }
-            // Explicit 16-lane vectors: the optimiser does not vectorise the clamped add on
-            // its own (it cannot prove that `row` and `increment` do not overlap).
-            let blocked = nHid & ~15
-            let lowVector = SIMD16<Int16>(repeating: low)
-            let highVector = SIMD16<Int16>(repeating: high)
-            for input in active {
-                let row = w1T + Int(input) &* nHid
-                var j = 0
-                while j < blocked {
-                    let add = UnsafeRawPointer(increment + j).loadUnaligned(as: SIMD16<Int16>.self)
-                    let target = UnsafeMutableRawPointer(row + j)
-                    let sum = target.loadUnaligned(as: SIMD16<Int16>.self) &+ add
-                    target.storeBytes(
-                        of: pointwiseMin(highVector, pointwiseMax(lowVector, sum)), as: SIMD16<Int16>.self)
-                    j += 16
-                }
-                while j < nHid {
-                    row[j] = min(high, max(low, row[j] &+ increment[j]))
-                    j += 1
-                }
-            }
+            nbp_update_rows(
+                w1T, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
+            for position in 0..<count { increment[Int(selIndex[position])] = 0 }
             return
         }
         for input in active {
@@ -496,6 +462,56 @@ public final class NBPFastEngine: @unchecked Sendable {
                 if !takeUpdate() { continue }
                 row[j] = min(high, max(low, row[j] &+ delta))
             }
+        }
+    }
+
+    /// Adds `delta` for the selected hidden units (`selIndex[0..<count]`) to the staged W1
+    /// update; returns the new number of staged units. A unit staged +2 and then -2 (chip
+    /// phases 7 and 11) gets `clamp(clamp(w + 2) - 2)`, which for any w in [weightMin,
+    /// weightMax] is `min(w, weightMax - 2)`: increment 0 under a lowered ceiling.
+    @inline(__always)
+    func stageInputUpdate(selected count: Int, delta: Int16, staged: Int) -> Int {
+        let high = variant.weightMax
+        var staged = staged
+        for position in 0..<count {
+            let j = Int(selIndex[position])
+            if increment[j] == 0 && ceiling[j] == high {
+                increment[j] = delta
+                stagedIndex[staged] = Int32(j)
+                staged &+= 1
+            } else {
+                // Only +2 then -2 reaches here (chip); the reference variant's signs are disjoint.
+                assert(increment[j] == 2 && delta == -2, "W1 updates must be staged +2 before -2")
+                increment[j] = 0
+                ceiling[j] = high &- 2
+            }
+        }
+        return staged
+    }
+
+    /// Applies the staged W1 update to every active row in one pass and clears the stage.
+    @inline(__always)
+    func applyStagedInputUpdate(_ active: UnsafeBufferPointer<Int32>, staged: Int) {
+        if staged == 0 { return }
+        let nHid = sizes.hidden
+        let low = variant.weightMin
+        if staged * 16 > nHid {
+            nbp_update_rows(
+                w1T, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
+        } else {
+            for input in active {
+                let row = w1T + Int(input) &* nHid
+                for position in 0..<staged {
+                    let j = Int(stagedIndex[position])
+                    row[j] = min(ceiling[j], max(low, row[j] &+ increment[j]))
+                }
+            }
+        }
+        let high = variant.weightMax
+        for position in 0..<staged {
+            let j = Int(stagedIndex[position])
+            increment[j] = 0
+            ceiling[j] = high
         }
     }
 
@@ -519,21 +535,35 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     /// nbp-circuit.md §2, chip variant.
     func trainChip(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
+        // The W1 updates of phases 7 and 11 are applied in one pass over the active rows:
+        // nothing in between reads W1 (e- reads W2 and M). Not when the energy recorder
+        // needs W1' x in between, or a stochastic schedule draws per event in order.
+        let combined = energyRecorder == nil && updateProbability >= 65536
+        var staged = 0
         // Phase 5/6: e+ reads W2 and M before the phase-5 update.
         backward(into: ePlus, w2T, dpIndex, dpCount, mW, dmIndex, dmCount)
         updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
         updateOutputSide(mW, dmIndex, dmCount, delta: 2)
         // g10/g06 lift h1T by 9216 (g + gm05): fires when e > 0.
         var selected = selectHidden(ePlus, into: gPlus)
-        updateInputSide(active, selected: selected, delta: 2)
+        if combined {
+            staged = stageInputUpdate(selected: selected, delta: 2, staged: staged)
+        } else {
+            updateInputSide(active, selected: selected, delta: 2)
+        }
         energyRecorder?.captureOutputSums(self)
         // Phase 9/10: e- reads W2 and M after phase 5, before phase 9.
         backward(into: eMinus, w2T, dmIndex, dmCount, mW, dpIndex, dpCount)
         updateOutputSide(w2T, dmIndex, dmCount, delta: -2)
         updateOutputSide(mW, dpIndex, dpCount, delta: -2)
         selected = selectHidden(eMinus, into: gMinus)
-        energyRecorder?.captureHiddenSums(self, active, selected: selected)
-        updateInputSide(active, selected: selected, delta: -2)
+        if combined {
+            staged = stageInputUpdate(selected: selected, delta: -2, staged: staged)
+            applyStagedInputUpdate(active, staged: staged)
+        } else {
+            energyRecorder?.captureHiddenSums(self, active, selected: selected)
+            updateInputSide(active, selected: selected, delta: -2)
+        }
     }
 
     /// The authors' numpy semantics (nbp-circuit.md §2, last paragraph).
@@ -555,6 +585,17 @@ public final class NBPFastEngine: @unchecked Sendable {
         eMinus.update(repeating: 0, count: nHid)
         gPlus.update(repeating: 0, count: nHid)
         gMinus.update(repeating: 0, count: nHid)
+        if updateProbability >= 65536 {
+            // Both signs in one pass over the active rows (their hidden units are disjoint).
+            var staged = 0
+            for j in 0..<nHid where hiddenError[j] != 0 {
+                increment[j] = hiddenError[j] > 0 ? 2 : -2
+                stagedIndex[staged] = Int32(j)
+                staged &+= 1
+            }
+            applyStagedInputUpdate(active, staged: staged)
+            return
+        }
         for (sign, delta) in [(Int8(1), Int16(2)), (Int8(-1), Int16(-2))] {
             var selected = 0
             for j in 0..<nHid {

@@ -1,0 +1,35 @@
+// Vector kernels of the nBP fast path (NBPFastEngine, docs/nbp.md "Fast path"): summing
+// the W1 rows of the active inputs and the clamped ±2 update of those rows. In C for the
+// same reason as CNeuroChipKernels: the default build targets baseline x86-64 (SSE2), and
+// only C lets one binary carry an AVX2 variant chosen at run time. Every variant computes
+// the same integers, so results are bit-identical whichever runs; tests compare them.
+
+#ifndef NBP_KERNELS_H
+#define NBP_KERNELS_H
+
+#include <stdint.h>
+
+#include "NeuroChipKernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// a[j] = sum over k < count of rows[active[k] * n + j], for j < n, exactly (32-bit result).
+/// Rows hold values in [-256, 256]; partial sums of at most 127 rows are kept in 16 bits
+/// (127 * 256 < 2^15) and then widened. `variant` as in CNeuroChipKernels (NCKernelAuto
+/// honours SYNFIRE_KERNELS=portable).
+void nbp_sum_rows(
+    int32_t *a, const int16_t *rows, int64_t n, const int32_t *active, int64_t count, NCKernelVariant variant);
+
+/// For every k < count, row r = rows + active[k] * n: r[j] = min(ceiling[j], max(floor,
+/// r[j] + increment[j])) for j < n. |r[j] + increment[j]| must fit int16.
+void nbp_update_rows(
+    int16_t *rows, int64_t n, const int32_t *active, int64_t count, const int16_t *increment,
+    const int16_t *ceiling, int16_t floor, NCKernelVariant variant);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
