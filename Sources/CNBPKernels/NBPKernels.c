@@ -13,17 +13,20 @@
 
 #define NBP_INLINE static inline __attribute__((always_inline))
 
-// Rows summed in one 16-bit partial sum: 127 * 256 = 32512 < 32768, so it cannot wrap.
-#define NBP_MAX_ROWS 127
+// Rows summed in one 16-bit partial sum: 255 * 128 = 32640 < 32768, so it cannot wrap.
+#define NBP_MAX_ROWS 255
 
+typedef int8_t v16i8 __attribute__((vector_size(16)));
+typedef int8_t v32i8 __attribute__((vector_size(32)));
 typedef int16_t v16i16 __attribute__((vector_size(32)));
 typedef int16_t v8i16 __attribute__((vector_size(16)));
 typedef int32_t v8i32 __attribute__((vector_size(32)));
 
 // One tile of `lanes` columns (a multiple of 16) starting at column c0: the partial sums
-// stay in registers while every active row adds its slice, then are widened into a.
+// stay in registers while every active row adds its sign-extended slice, then are
+// doubled and widened into a.
 NBP_INLINE void sum_tile(
-    int32_t *restrict a, const int16_t *restrict rows, int64_t n, const int32_t *restrict active, int64_t count,
+    int32_t *restrict a, const int8_t *restrict rows, int64_t n, const int32_t *restrict active, int64_t count,
     int64_t c0, const int lanes) {
     v16i16 acc[8];
     const int vectors = lanes / 16;
@@ -31,11 +34,11 @@ NBP_INLINE void sum_tile(
         const int64_t r1 = count - r0 < NBP_MAX_ROWS ? count : r0 + NBP_MAX_ROWS;
         for (int v = 0; v < vectors; v++) acc[v] = (v16i16){0};
         for (int64_t k = r0; k < r1; k++) {
-            const int16_t *row = rows + (int64_t)active[k] * n + c0;
+            const int8_t *row = rows + (int64_t)active[k] * n + c0;
             for (int v = 0; v < vectors; v++) {
-                v16i16 slice;
+                v16i8 slice;
                 memcpy(&slice, row + 16 * v, sizeof slice);  // an unaligned load
-                acc[v] += slice;
+                acc[v] += __builtin_convertvector(slice, v16i16);
             }
         }
         for (int v = 0; v < vectors; v++) {
@@ -44,8 +47,8 @@ NBP_INLINE void sum_tile(
             v8i32 first, second;
             memcpy(&first, a + c0 + 16 * v, sizeof first);
             memcpy(&second, a + c0 + 16 * v + 8, sizeof second);
-            first += __builtin_convertvector(low, v8i32);
-            second += __builtin_convertvector(high, v8i32);
+            first += __builtin_convertvector(low, v8i32) << 1;
+            second += __builtin_convertvector(high, v8i32) << 1;
             memcpy(a + c0 + 16 * v, &first, sizeof first);
             memcpy(a + c0 + 16 * v + 8, &second, sizeof second);
         }
@@ -53,7 +56,7 @@ NBP_INLINE void sum_tile(
 }
 
 NBP_INLINE void sum_rows_body(
-    int32_t *restrict a, const int16_t *restrict rows, int64_t n, const int32_t *restrict active, int64_t count) {
+    int32_t *restrict a, const int8_t *restrict rows, int64_t n, const int32_t *restrict active, int64_t count) {
     memset(a, 0, (size_t)n * sizeof(int32_t));
     int64_t c0 = 0;
     // 128 columns = 8 accumulators (8 of the 16 vector registers with AVX2; with SSE2 the
@@ -65,49 +68,63 @@ NBP_INLINE void sum_rows_body(
     }
     for (; c0 + 16 <= n; c0 += 16) sum_tile(a, rows, n, active, count, c0, 16);
     for (int64_t k = 0; k < count && c0 < n; k++) {
-        const int16_t *row = rows + (int64_t)active[k] * n;
-        for (int64_t j = c0; j < n; j++) a[j] += row[j];
+        const int8_t *row = rows + (int64_t)active[k] * n;
+        for (int64_t j = c0; j < n; j++) a[j] += 2 * (int32_t)row[j];
     }
 }
 
+// 32 columns per vector; the add saturates at int8, which cannot change the result: the
+// clamp to [floor, ceiling] (both within int8) maps any true sum beyond int8 to the same
+// bound the saturation gives (e.g. 127 + 1 -> 127 -> min(ceiling, 127)).
 NBP_INLINE void update_rows_body(
-    int16_t *restrict rows, int64_t n, const int32_t *restrict active, int64_t count,
-    const int16_t *restrict increment, const int16_t *restrict ceiling, int16_t floor) {
+    int8_t *restrict rows, int64_t n, const int32_t *restrict active, int64_t count,
+    const int8_t *restrict increment, const int8_t *restrict ceiling, int8_t floor) {
+    const v32i8 floors = (v32i8){0} + floor;
     for (int64_t k = 0; k < count; k++) {
-        int16_t *restrict row = rows + (int64_t)active[k] * n;
-        for (int64_t j = 0; j < n; j++) {
-            int16_t value = (int16_t)(row[j] + increment[j]);
+        int8_t *restrict row = rows + (int64_t)active[k] * n;
+        int64_t j = 0;
+        for (; j + 32 <= n; j += 32) {
+            v32i8 value, add, top;
+            memcpy(&value, row + j, sizeof value);
+            memcpy(&add, increment + j, sizeof add);
+            memcpy(&top, ceiling + j, sizeof top);
+            value = __builtin_elementwise_add_sat(value, add);
+            value = __builtin_elementwise_min(top, __builtin_elementwise_max(floors, value));
+            memcpy(row + j, &value, sizeof value);
+        }
+        for (; j < n; j++) {
+            int value = row[j] + increment[j];
             value = value < floor ? floor : value;
-            row[j] = value > ceiling[j] ? ceiling[j] : value;
+            row[j] = (int8_t)(value > ceiling[j] ? ceiling[j] : value);
         }
     }
 }
 
-static void sum_rows_portable(int32_t *a, const int16_t *rows, int64_t n, const int32_t *active, int64_t count) {
+static void sum_rows_portable(int32_t *a, const int8_t *rows, int64_t n, const int32_t *active, int64_t count) {
     sum_rows_body(a, rows, n, active, count);
 }
 
 static void update_rows_portable(
-    int16_t *rows, int64_t n, const int32_t *active, int64_t count, const int16_t *increment, const int16_t *ceiling,
-    int16_t floor) {
+    int8_t *rows, int64_t n, const int32_t *active, int64_t count, const int8_t *increment, const int8_t *ceiling,
+    int8_t floor) {
     update_rows_body(rows, n, active, count, increment, ceiling, floor);
 }
 
 #ifdef NBP_X86_64
 __attribute__((target("avx2"))) static void sum_rows_avx2(
-    int32_t *a, const int16_t *rows, int64_t n, const int32_t *active, int64_t count) {
+    int32_t *a, const int8_t *rows, int64_t n, const int32_t *active, int64_t count) {
     sum_rows_body(a, rows, n, active, count);
 }
 
 __attribute__((target("avx2"))) static void update_rows_avx2(
-    int16_t *rows, int64_t n, const int32_t *active, int64_t count, const int16_t *increment, const int16_t *ceiling,
-    int16_t floor) {
+    int8_t *rows, int64_t n, const int32_t *active, int64_t count, const int8_t *increment, const int8_t *ceiling,
+    int8_t floor) {
     update_rows_body(rows, n, active, count, increment, ceiling, floor);
 }
 #endif
 
 void nbp_sum_rows(
-    int32_t *a, const int16_t *rows, int64_t n, const int32_t *active, int64_t count, NCKernelVariant variant) {
+    int32_t *a, const int8_t *rows, int64_t n, const int32_t *active, int64_t count, NCKernelVariant variant) {
     if (n <= 0) return;
 #ifdef NBP_X86_64
     if (nc_resolve_variant(variant) == NCKernelAVX2) {
@@ -121,8 +138,8 @@ void nbp_sum_rows(
 }
 
 void nbp_update_rows(
-    int16_t *rows, int64_t n, const int32_t *active, int64_t count, const int16_t *increment,
-    const int16_t *ceiling, int16_t floor, NCKernelVariant variant) {
+    int8_t *rows, int64_t n, const int32_t *active, int64_t count, const int8_t *increment,
+    const int8_t *ceiling, int8_t floor, NCKernelVariant variant) {
     if (n <= 0 || count <= 0) return;
 #ifdef NBP_X86_64
     if (nc_resolve_variant(variant) == NCKernelAVX2) {

@@ -39,8 +39,8 @@ public struct NBPSampleTrace: Equatable, Sendable {
 /// (`.reference`). Event-driven: only active inputs and hidden units touch weights, and a
 /// sample whose output is already right changes nothing and skips the backward pass.
 ///
-/// Storage is pre-major so that the forward pass adds contiguous rows: `w1T` is
-/// input x hidden, `w2T` hidden x output, `mW` hidden x output. Buffers are raw
+/// Storage is pre-major so that the forward pass adds contiguous rows: `w1Half` is
+/// input x hidden (in half units), `w2T` hidden x output, `mW` hidden x output. Buffers are raw
 /// allocations owned by this object so the kernels run over plain pointers (STYLE.md,
 /// "Hot loops").
 public final class NBPFastEngine: @unchecked Sendable {
@@ -55,16 +55,22 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// margin count as errors and learn. 0 = the paper. Inference is unaffected.
     public var trainingMargin: Int32 = 0
 
-    let w1T: UnsafeMutablePointer<Int16>
+    /// W1 input x hidden in half units (w / 2, exact: every weight is even, loihi-model.md
+    /// §1), so a row of 400 inputs is 400 bytes and both the forward sums and the updates
+    /// move half the memory (CNBPKernels).
+    let w1Half: UnsafeMutablePointer<Int8>
     let w2T: UnsafeMutablePointer<Int16>
     let mW: UnsafeMutablePointer<Int16>
 
     // Scratch of the last sample (read by `trace()`).
     let a: UnsafeMutablePointer<Int32>
-    /// Per hidden unit, the W1 update of the sample's active rows: `row[j] =
-    /// min(ceiling[j], max(weightMin, row[j] + increment[j]))` (see `stageInputUpdate`).
-    let increment: UnsafeMutablePointer<Int16>
-    let ceiling: UnsafeMutablePointer<Int16>
+    /// Per hidden unit, the W1 update of the sample's active rows in half units: `row[j] =
+    /// min(ceiling[j], max(weightMin / 2, row[j] + increment[j]))` (see `stageInputUpdate`).
+    let increment: UnsafeMutablePointer<Int8>
+    let ceiling: UnsafeMutablePointer<Int8>
+    /// weightMin / 2 and weightMax / 2 (W1 half units).
+    let halfMin: Int8
+    let halfMax: Int8
     let hBits: UnsafeMutablePointer<UInt8>
     let hmBits: UnsafeMutablePointer<UInt8>
     let hpBits: UnsafeMutablePointer<UInt8>
@@ -105,14 +111,16 @@ public final class NBPFastEngine: @unchecked Sendable {
         let nIn = sizes.input
         let nHid = sizes.hidden
         let nOut = sizes.output
-        w1T = .allocate(capacity: nIn * nHid)
+        w1Half = .allocate(capacity: nIn * nHid)
         w2T = .allocate(capacity: nHid * nOut)
         mW = .allocate(capacity: nHid * nOut)
         a = .allocate(capacity: nHid)
         increment = .allocate(capacity: nHid)
         increment.initialize(repeating: 0, count: nHid)
         ceiling = .allocate(capacity: nHid)
-        ceiling.initialize(repeating: variant.weightMax, count: nHid)
+        halfMin = Int8(variant.weightMin / 2)
+        halfMax = Int8(variant.weightMax / 2)
+        ceiling.initialize(repeating: halfMax, count: nHid)
         hBits = .allocate(capacity: nHid)
         hmBits = .allocate(capacity: nHid)
         hpBits = .allocate(capacity: nHid)
@@ -149,7 +157,8 @@ public final class NBPFastEngine: @unchecked Sendable {
     }
 
     deinit {
-        for pointer in [w1T, w2T, mW] { pointer.deallocate() }
+        for pointer in [w2T, mW] { pointer.deallocate() }
+        w1Half.deallocate()
         for pointer in [a, ePlus, eMinus, hIndex, selIndex, stagedIndex, z, dpIndex, dmIndex] { pointer.deallocate() }
         for pointer in [hBits, hmBits, hpBits, gPlus, gMinus, oBits, omBits, opBits, dpBits, dmBits] {
             pointer.deallocate()
@@ -167,7 +176,8 @@ public final class NBPFastEngine: @unchecked Sendable {
         let nHid = sizes.hidden
         let nOut = sizes.output
         for j in 0..<nHid {
-            for i in 0..<nIn { w1T[i * nHid + j] = weights.w1[j * nIn + i] }
+            // Exact: `NBPWeights.validate` admits only even weights in [-256, 254].
+            for i in 0..<nIn { w1Half[i * nHid + j] = Int8(weights.w1[j * nIn + i] / 2) }
         }
         for k in 0..<nOut {
             for j in 0..<nHid { w2T[j * nOut + k] = weights.w2[k * nHid + j] }
@@ -179,7 +189,7 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// Clips all reference-variant weights to [-254, 254] once (numpy's whole-matrix clip).
     func clipReferenceWeights() {
         let low = variant.weightMin
-        for index in 0..<(sizes.input * sizes.hidden) { w1T[index] = max(low, w1T[index]) }
+        for index in 0..<(sizes.input * sizes.hidden) { w1Half[index] = max(halfMin, w1Half[index]) }
         for index in 0..<(sizes.hidden * sizes.output) { w2T[index] = max(low, w2T[index]) }
         pendingReferenceClip = false
     }
@@ -192,7 +202,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         var w1 = [Int16](repeating: 0, count: nIn * nHid)
         var w2 = [Int16](repeating: 0, count: nHid * nOut)
         for j in 0..<nHid {
-            for i in 0..<nIn { w1[j * nIn + i] = w1T[i * nHid + j] }
+            for i in 0..<nIn { w1[j * nIn + i] = Int16(w1Half[i * nHid + j]) * 2 }
         }
         for k in 0..<nOut {
             for j in 0..<nHid { w2[k * nHid + j] = w2T[j * nOut + k] }
@@ -249,7 +259,7 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// partial sum) widened to Int32; AVX2 when the CPU has it (CNBPKernels).
     @inline(__always)
     func accumulateHidden(_ active: UnsafeBufferPointer<Int32>) {
-        nbp_sum_rows(a, w1T, Int64(sizes.hidden), active.baseAddress, Int64(active.count), NCKernelAuto)
+        nbp_sum_rows(a, w1Half, Int64(sizes.hidden), active.baseAddress, Int64(active.count), NCKernelAuto)
     }
 
     /// Computes a, h, hm, hp, z, o, om, op for the active inputs (sorted or not).
@@ -443,24 +453,26 @@ public final class NBPFastEngine: @unchecked Sendable {
     func updateInputSide(_ active: UnsafeBufferPointer<Int32>, selected count: Int, delta: Int16) {
         if count == 0 { return }
         let nHid = sizes.hidden
-        let low = variant.weightMin
-        let high = variant.weightMax
+        let low = halfMin
+        let high = halfMax
+        let step = Int8(delta / 2)
         if updateProbability >= 65536 && count * 16 > nHid {
             // Many hidden units selected: add a dense 0/±2 increment vector to each active
             // row and clamp, branch-free (same result as the sparse loop below). `ceiling`
-            // is weightMax everywhere outside `applyStagedInputUpdate`.
-            for position in 0..<count { increment[Int(selIndex[position])] = delta }
+            // is weightMax / 2 everywhere outside `applyStagedInputUpdate`.
+            for position in 0..<count { increment[Int(selIndex[position])] = step }
             nbp_update_rows(
-                w1T, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
+                w1Half, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
             for position in 0..<count { increment[Int(selIndex[position])] = 0 }
             return
         }
         for input in active {
-            let row = w1T + Int(input) * nHid
+            let row = w1Half + Int(input) * nHid
             for position in 0..<count {
                 let j = Int(selIndex[position])
                 if !takeUpdate() { continue }
-                row[j] = min(high, max(low, row[j] &+ delta))
+                // Int16 sum: 127 + 1 must clamp, not wrap.
+                row[j] = Int8(min(Int16(high), max(Int16(low), Int16(row[j]) &+ Int16(step))))
             }
         }
     }
@@ -471,19 +483,20 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// weightMax] is `min(w, weightMax - 2)`: increment 0 under a lowered ceiling.
     @inline(__always)
     func stageInputUpdate(selected count: Int, delta: Int16, staged: Int) -> Int {
-        let high = variant.weightMax
+        let high = halfMax
+        let step = Int8(delta / 2)
         var staged = staged
         for position in 0..<count {
             let j = Int(selIndex[position])
             if increment[j] == 0 && ceiling[j] == high {
-                increment[j] = delta
+                increment[j] = step
                 stagedIndex[staged] = Int32(j)
                 staged &+= 1
             } else {
                 // Only +2 then -2 reaches here (chip); the reference variant's signs are disjoint.
-                assert(increment[j] == 2 && delta == -2, "W1 updates must be staged +2 before -2")
+                assert(increment[j] == 1 && step == -1, "W1 updates must be staged +2 before -2")
                 increment[j] = 0
-                ceiling[j] = high &- 2
+                ceiling[j] = high &- 1
             }
         }
         return staged
@@ -494,20 +507,21 @@ public final class NBPFastEngine: @unchecked Sendable {
     func applyStagedInputUpdate(_ active: UnsafeBufferPointer<Int32>, staged: Int) {
         if staged == 0 { return }
         let nHid = sizes.hidden
-        let low = variant.weightMin
+        let low = halfMin
         if staged * 16 > nHid {
             nbp_update_rows(
-                w1T, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
+                w1Half, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
         } else {
             for input in active {
-                let row = w1T + Int(input) &* nHid
+                let row = w1Half + Int(input) &* nHid
                 for position in 0..<staged {
                     let j = Int(stagedIndex[position])
-                    row[j] = min(ceiling[j], max(low, row[j] &+ increment[j]))
+                    let sum = Int16(row[j]) &+ Int16(increment[j])
+                    row[j] = Int8(min(Int16(ceiling[j]), max(Int16(low), sum)))
                 }
             }
         }
-        let high = variant.weightMax
+        let high = halfMax
         for position in 0..<staged {
             let j = Int(stagedIndex[position])
             increment[j] = 0
@@ -589,7 +603,7 @@ public final class NBPFastEngine: @unchecked Sendable {
             // Both signs in one pass over the active rows (their hidden units are disjoint).
             var staged = 0
             for j in 0..<nHid where hiddenError[j] != 0 {
-                increment[j] = hiddenError[j] > 0 ? 2 : -2
+                increment[j] = hiddenError[j]
                 stagedIndex[staged] = Int32(j)
                 staged &+= 1
             }

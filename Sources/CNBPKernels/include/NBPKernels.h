@@ -15,18 +15,22 @@
 extern "C" {
 #endif
 
-/// a[j] = sum over k < count of rows[active[k] * n + j], for j < n, exactly (32-bit result).
-/// Rows hold values in [-256, 256]; partial sums of at most 127 rows are kept in 16 bits
-/// (127 * 256 < 2^15) and then widened. `variant` as in CNeuroChipKernels (NCKernelAuto
-/// honours SYNFIRE_KERNELS=portable).
+// W1 is stored in half units: every nBP weight is an even integer in [-256, 254]
+// (loihi-model.md §1: the 8-bit mixed-sign mantissa drops the lowest bit), so w / 2 is an
+// exact int8 and a row of 400 inputs is 400 bytes instead of 800.
+
+/// a[j] = 2 * (sum over k < count of rows[active[k] * n + j]), for j < n, exactly (32-bit
+/// result). Partial sums of at most 255 rows are kept in 16 bits (255 * 128 < 2^15) and
+/// then widened. `variant` as in CNeuroChipKernels (NCKernelAuto honours
+/// SYNFIRE_KERNELS=portable).
 void nbp_sum_rows(
-    int32_t *a, const int16_t *rows, int64_t n, const int32_t *active, int64_t count, NCKernelVariant variant);
+    int32_t *a, const int8_t *rows, int64_t n, const int32_t *active, int64_t count, NCKernelVariant variant);
 
 /// For every k < count, row r = rows + active[k] * n: r[j] = min(ceiling[j], max(floor,
-/// r[j] + increment[j])) for j < n. |r[j] + increment[j]| must fit int16.
+/// r[j] + increment[j])) for j < n. r[j] + increment[j] must fit int8.
 void nbp_update_rows(
-    int16_t *rows, int64_t n, const int32_t *active, int64_t count, const int16_t *increment,
-    const int16_t *ceiling, int16_t floor, NCKernelVariant variant);
+    int8_t *rows, int64_t n, const int32_t *active, int64_t count, const int8_t *increment, const int8_t *ceiling,
+    int8_t floor, NCKernelVariant variant);
 
 #ifdef __cplusplus
 }
