@@ -100,6 +100,39 @@ NBP_INLINE void update_rows_body(
     }
 }
 
+// Rows of at most 16 int16 values (W2 rows, one per output) summed as whole vectors: one
+// load and one add per row. Lanes beyond n read the next row (or the allocation's
+// padding) and are dropped; 16-bit partial sums are exact for at most 127 rows of values
+// in [-256, 256], and unsigned lanes make the dropped lanes' wrap well defined.
+typedef uint16_t v16u16 __attribute__((vector_size(32)));
+
+NBP_INLINE void sum_short_rows_body(
+    int32_t *restrict out, const int16_t *restrict rows, int64_t n, const int32_t *restrict index, int64_t count) {
+    v8i32 low = (v8i32){0};
+    v8i32 high = (v8i32){0};
+    for (int64_t r0 = 0; r0 < count; r0 += 127) {
+        const int64_t r1 = count - r0 < 127 ? count : r0 + 127;
+        v16u16 acc = (v16u16){0};
+        for (int64_t r = r0; r < r1; r++) {
+            v16u16 row;
+            memcpy(&row, rows + (int64_t)index[r] * n, sizeof row);
+            acc += row;
+        }
+        const v16i16 sums = (v16i16)acc;
+        low += __builtin_convertvector(__builtin_shufflevector(sums, sums, 0, 1, 2, 3, 4, 5, 6, 7), v8i32);
+        high += __builtin_convertvector(__builtin_shufflevector(sums, sums, 8, 9, 10, 11, 12, 13, 14, 15), v8i32);
+    }
+    int32_t lanes[16];
+    memcpy(lanes, &low, sizeof low);
+    memcpy(lanes + 8, &high, sizeof high);
+    for (int64_t k = 0; k < n; k++) out[k] = lanes[k];
+}
+
+static void sum_short_rows_portable(
+    int32_t *out, const int16_t *rows, int64_t n, const int32_t *index, int64_t count) {
+    sum_short_rows_body(out, rows, n, index, count);
+}
+
 static void sum_rows_portable(int32_t *a, const int8_t *rows, int64_t n, const int32_t *active, int64_t count) {
     sum_rows_body(a, rows, n, active, count);
 }
@@ -114,6 +147,11 @@ static void update_rows_portable(
 __attribute__((target("avx2"))) static void sum_rows_avx2(
     int32_t *a, const int8_t *rows, int64_t n, const int32_t *active, int64_t count) {
     sum_rows_body(a, rows, n, active, count);
+}
+
+__attribute__((target("avx2"))) static void sum_short_rows_avx2(
+    int32_t *out, const int16_t *rows, int64_t n, const int32_t *index, int64_t count) {
+    sum_short_rows_body(out, rows, n, index, count);
 }
 
 __attribute__((target("avx2"))) static void update_rows_avx2(
@@ -150,4 +188,18 @@ void nbp_update_rows(
     (void)variant;
 #endif
     update_rows_portable(rows, n, active, count, increment, ceiling, floor);
+}
+
+void nbp_sum_short_rows(
+    int32_t *out, const int16_t *rows, int64_t n, const int32_t *index, int64_t count, NCKernelVariant variant) {
+    if (n <= 0 || n > 16) return;
+#ifdef NBP_X86_64
+    if (nc_resolve_variant(variant) == NCKernelAVX2) {
+        sum_short_rows_avx2(out, rows, n, index, count);
+        return;
+    }
+#else
+    (void)variant;
+#endif
+    sum_short_rows_portable(out, rows, n, index, count);
 }

@@ -112,7 +112,9 @@ public final class NBPFastEngine: @unchecked Sendable {
         let nHid = sizes.hidden
         let nOut = sizes.output
         w1Half = .allocate(capacity: nIn * nHid)
-        w2T = .allocate(capacity: nHid * nOut)
+        // 16 elements of padding: `nbp_sum_short_rows` reads 16 values from each row start.
+        w2T = .allocate(capacity: nHid * nOut + 16)
+        w2T.initialize(repeating: 0, count: nHid * nOut + 16)
         mW = .allocate(capacity: nHid * nOut)
         a = .allocate(capacity: nHid)
         increment = .allocate(capacity: nHid)
@@ -292,10 +294,15 @@ public final class NBPFastEngine: @unchecked Sendable {
             count &+= Int(hBits[j])
         }
         hCount = count
-        z.update(repeating: 0, count: nOut)
-        for position in 0..<count {
-            let row = w2T + Int(hIndex[position]) * nOut
-            for k in 0..<nOut { z[k] &+= Int32(row[k]) }
+        if nOut <= 16 {
+            // One vector load and add per active hidden unit (CNBPKernels).
+            nbp_sum_short_rows(z, w2T, Int64(nOut), hIndex, Int64(count), NCKernelAuto)
+        } else {
+            z.update(repeating: 0, count: nOut)
+            for position in 0..<count {
+                let row = w2T + Int(hIndex[position]) * nOut
+                for k in 0..<nOut { z[k] &+= Int32(row[k]) }
+            }
         }
         let isChip = variant == .chip
         for k in 0..<nOut {
@@ -418,14 +425,19 @@ public final class NBPFastEngine: @unchecked Sendable {
         _ first: UnsafeMutablePointer<Int32>, _ firstCount: Int,
         _ q: UnsafeMutablePointer<Int16>, _ second: UnsafeMutablePointer<Int32>, _ secondCount: Int
     ) {
+        // Column by column (the lists hold one or two outputs): a plain strided loop per
+        // column instead of a short inner loop per hidden unit. Integer sums, so the order
+        // does not change the result.
         let nOut = sizes.output
-        for j in 0..<sizes.hidden {
-            var sum: Int32 = 0
-            let rowP = p + j * nOut
-            let rowQ = q + j * nOut
-            for position in 0..<firstCount { sum &+= Int32(rowP[Int(first[position])]) }
-            for position in 0..<secondCount { sum &+= Int32(rowQ[Int(second[position])]) }
-            e[j] = sum
+        let nHid = sizes.hidden
+        e.update(repeating: 0, count: nHid)
+        for position in 0..<firstCount {
+            let column = p + Int(first[position])
+            for j in 0..<nHid { e[j] &+= Int32(column[j &* nOut]) }
+        }
+        for position in 0..<secondCount {
+            let column = q + Int(second[position])
+            for j in 0..<nHid { e[j] &+= Int32(column[j &* nOut]) }
         }
     }
 

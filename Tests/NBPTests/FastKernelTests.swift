@@ -70,4 +70,30 @@ struct FastKernelTests {
             #expect(wrong == 0, "width \(width), variant \(variant.rawValue): \(wrong) weights differ")
         }
     }
+
+    @Test("nbp_sum_short_rows equals the Int32 sums of rows of at most 16 values", arguments: [1, 7, 10, 16, 17])
+    func sumShortRows(width: Int) {
+        var generator = SeededGenerator(seed: 2000 + UInt64(width))
+        let rowCount = 400
+        // W2 layout (hidden x output) with the 16 elements of padding the kernel reads past the last row.
+        var rows = (0..<(rowCount * width)).map { _ in Int16(Int(generator.next() % 256) * 2 - 256) }
+        for k in 0..<width { rows[k] = -256 }
+        rows += [Int16](repeating: 0, count: 16)
+        var indexSets = [0, 1, 126, 127, 128, 399].map { count in
+            (0..<count).map { _ in Int32(generator.next() % UInt64(rowCount)) }
+        }
+        indexSets += [[Int32](repeating: 0, count: 300), [Int32(rowCount - 1)]]
+        for index in indexSets {
+            var expected = [Int32](repeating: 7, count: width + 1)
+            if width <= 16 {
+                for k in 0..<width { expected[k] = index.reduce(0) { $0 + Int32(rows[Int($1) * width + k]) } }
+            }
+            for variant in [NCKernelPortable, NCKernelAVX2, NCKernelAuto] {
+                var sums = [Int32](repeating: 7, count: width + 1)
+                nbp_sum_short_rows(&sums, rows, Int64(width), index, Int64(index.count), variant)
+                // Wider rows are refused (nothing written); one past the row is never written.
+                #expect(sums == expected, "width \(width), \(index.count) rows, variant \(variant.rawValue)")
+            }
+        }
+    }
 }

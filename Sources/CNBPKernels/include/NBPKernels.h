@@ -32,6 +32,13 @@ void nbp_update_rows(
     int8_t *rows, int64_t n, const int32_t *active, int64_t count, const int8_t *increment, const int8_t *ceiling,
     int8_t floor, NCKernelVariant variant);
 
+/// out[k] = sum over r < count of rows[index[r] * n + k], for k < n, exactly; n must be
+/// 1...16 (other n: nothing is written). Reads 16 int16 from every row start, so the row
+/// storage must stay readable 16 - n elements past its last row (pad the allocation).
+/// Rows hold values in [-256, 256].
+void nbp_sum_short_rows(
+    int32_t *out, const int16_t *rows, int64_t n, const int32_t *index, int64_t count, NCKernelVariant variant);
+
 #ifdef __cplusplus
 }
 #endif
