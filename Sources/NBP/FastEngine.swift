@@ -83,6 +83,8 @@ public final class NBPFastEngine: @unchecked Sendable {
     let selIndex: UnsafeMutablePointer<Int32>
     /// Hidden units with a staged W1 update (`increment` or `ceiling` changed).
     let stagedIndex: UnsafeMutablePointer<Int32>
+    /// The b units of the current sample (`listB`).
+    let bIndex: UnsafeMutablePointer<Int32>
     let z: UnsafeMutablePointer<Int32>
     let oBits: UnsafeMutablePointer<UInt8>
     let omBits: UnsafeMutablePointer<UInt8>
@@ -134,6 +136,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         hIndex = .allocate(capacity: nHid)
         selIndex = .allocate(capacity: nHid)
         stagedIndex = .allocate(capacity: nHid)
+        bIndex = .allocate(capacity: nHid)
         z = .allocate(capacity: nOut)
         oBits = .allocate(capacity: nOut)
         omBits = .allocate(capacity: nOut)
@@ -148,6 +151,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         hIndex.initialize(repeating: 0, count: nHid)
         selIndex.initialize(repeating: 0, count: nHid)
         stagedIndex.initialize(repeating: 0, count: nHid)
+        bIndex.initialize(repeating: 0, count: nHid)
         z.initialize(repeating: 0, count: nOut)
         for pointer in [oBits, omBits, opBits, dpBits, dmBits] { pointer.initialize(repeating: 0, count: nOut) }
         dpIndex.initialize(repeating: 0, count: nOut)
@@ -161,7 +165,9 @@ public final class NBPFastEngine: @unchecked Sendable {
     deinit {
         for pointer in [w2T, mW] { pointer.deallocate() }
         w1Half.deallocate()
-        for pointer in [a, ePlus, eMinus, hIndex, selIndex, stagedIndex, z, dpIndex, dmIndex] { pointer.deallocate() }
+        for pointer in [a, ePlus, eMinus, hIndex, selIndex, stagedIndex, bIndex, z, dpIndex, dmIndex] {
+            pointer.deallocate()
+        }
         for pointer in [hBits, hmBits, hpBits, gPlus, gMinus, oBits, omBits, opBits, dpBits, dmBits] {
             pointer.deallocate()
         }
@@ -290,7 +296,7 @@ public final class NBPFastEngine: @unchecked Sendable {
             }
         }
         for j in 0..<nHid {
-            hIndex[count] = Int32(j)
+            hIndex[count] = Int32(truncatingIfNeeded: j)
             count &+= Int(hBits[j])
         }
         hCount = count
@@ -544,19 +550,33 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// `g = e > 0` (h1T lifted by g06/g10's g+gm05 = 9216) and the list of hidden units
     /// whose W1 row learns: g & b, b = hm & !hp being c_h1's gate in phases 7 and 11.
     @inline(__always)
-    func selectHidden(_ e: UnsafeMutablePointer<Int32>, into g: UnsafeMutablePointer<UInt8>) -> Int {
+    func selectHidden(_ e: UnsafeMutablePointer<Int32>, into g: UnsafeMutablePointer<UInt8>, b bCount: Int) -> Int {
         let nHid = sizes.hidden
         if chipWrapPossible {
             for j in 0..<nHid { g[j] = NBPFastEngine.chipFires(e[j], lift: 9216) ? 1 : 0 }
         } else {
             for j in 0..<nHid { g[j] = e[j] > 0 ? 1 : 0 }
         }
+        // Only b units can learn: walk their list (`bIndex[0..<bCount]`, ascending).
         var selected = 0
-        for j in 0..<nHid {
-            selIndex[selected] = Int32(j)
-            selected &+= Int(g[j] & hmBits[j] & (1 &- hpBits[j]))
+        for position in 0..<bCount {
+            let j = bIndex[position]
+            selIndex[selected] = j
+            selected &+= Int(g[Int(j)])
         }
         return selected
+    }
+
+    /// The b units (hm & !hp, c_h1's gate in phases 7 and 11) in ascending order; returns
+    /// their number.
+    @inline(__always)
+    func listB() -> Int {
+        var count = 0
+        for j in 0..<sizes.hidden {
+            bIndex[count] = Int32(truncatingIfNeeded: j)
+            count &+= Int(hmBits[j] & (1 &- hpBits[j]))
+        }
+        return count
     }
 
     /// nbp-circuit.md §2, chip variant.
@@ -571,7 +591,8 @@ public final class NBPFastEngine: @unchecked Sendable {
         updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
         updateOutputSide(mW, dmIndex, dmCount, delta: 2)
         // g10/g06 lift h1T by 9216 (g + gm05): fires when e > 0.
-        var selected = selectHidden(ePlus, into: gPlus)
+        let bCount = listB()
+        var selected = selectHidden(ePlus, into: gPlus, b: bCount)
         if combined {
             staged = stageInputUpdate(selected: selected, delta: 2, staged: staged)
         } else {
@@ -582,7 +603,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         backward(into: eMinus, w2T, dmIndex, dmCount, mW, dpIndex, dpCount)
         updateOutputSide(w2T, dmIndex, dmCount, delta: -2)
         updateOutputSide(mW, dpIndex, dpCount, delta: -2)
-        selected = selectHidden(eMinus, into: gMinus)
+        selected = selectHidden(eMinus, into: gMinus, b: bCount)
         if combined {
             staged = stageInputUpdate(selected: selected, delta: -2, staged: staged)
             applyStagedInputUpdate(active, staged: staged)
