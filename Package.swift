@@ -44,10 +44,14 @@ let package = Package(
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(name: "NeuroChip", dependencies: ["CNeuroChipKernels"], swiftSettings: hotLoopFlags),
+        // The nBP fast path's row kernels, with the same run-time AVX2 choice.
+        .target(
+            name: "CNBPKernels", dependencies: ["CNeuroChipKernels"],
+            cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(name: "EnergyModel", dependencies: ["NeuroChip", "SynfireIO"], swiftSettings: hotLoopFlags),
         .target(
             name: "NBP",
-            dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel"],
+            dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels"],
             swiftSettings: hotLoopFlags),
         .target(
             name: "STESNN", dependencies: ["COpenBLAS", "SynfireData", "SynfireIO"],
@@ -69,7 +73,9 @@ let package = Package(
             name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
-        .testTarget(name: "NBPTests", dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel"]),
+        .testTarget(
+            name: "NBPTests",
+            dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels"]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.

@@ -178,7 +178,7 @@ public final class NBPFastEnergyRecorder {
         for position in 0..<selected {
             let j = Int(engine.selIndex[position])
             var sum: Int32 = 0
-            for input in inputs { sum &+= Int32(engine.w1T[Int(input) * nHid + j]) }
+            for input in inputs { sum &+= Int32(engine.w1Half[Int(input) * nHid + j]) &* 2 }
             aPrime[j] = sum
         }
     }

@@ -1,3 +1,6 @@
+import CNBPKernels
+import CNeuroChipKernels
+
 /// What one sample produced at the output (both for training and inference).
 public struct NBPSampleOutcome: Equatable, Sendable {
     /// All output bits equal the one-hot target (the paper's exact-match measure).
@@ -36,8 +39,8 @@ public struct NBPSampleTrace: Equatable, Sendable {
 /// (`.reference`). Event-driven: only active inputs and hidden units touch weights, and a
 /// sample whose output is already right changes nothing and skips the backward pass.
 ///
-/// Storage is pre-major so that the forward pass adds contiguous rows: `w1T` is
-/// input x hidden, `w2T` hidden x output, `mW` hidden x output. Buffers are raw
+/// Storage is pre-major so that the forward pass adds contiguous rows: `w1Half` is
+/// input x hidden (in half units), `w2T` hidden x output, `mW` hidden x output. Buffers are raw
 /// allocations owned by this object so the kernels run over plain pointers (STYLE.md,
 /// "Hot loops").
 public final class NBPFastEngine: @unchecked Sendable {
@@ -52,14 +55,22 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// margin count as errors and learn. 0 = the paper. Inference is unaffected.
     public var trainingMargin: Int32 = 0
 
-    let w1T: UnsafeMutablePointer<Int16>
+    /// W1 input x hidden in half units (w / 2, exact: every weight is even, loihi-model.md
+    /// §1), so a row of 400 inputs is 400 bytes and both the forward sums and the updates
+    /// move half the memory (CNBPKernels).
+    let w1Half: UnsafeMutablePointer<Int8>
     let w2T: UnsafeMutablePointer<Int16>
     let mW: UnsafeMutablePointer<Int16>
 
     // Scratch of the last sample (read by `trace()`).
     let a: UnsafeMutablePointer<Int32>
-    let partial: UnsafeMutablePointer<Int16>
-    let increment: UnsafeMutablePointer<Int16>
+    /// Per hidden unit, the W1 update of the sample's active rows in half units: `row[j] =
+    /// min(ceiling[j], max(weightMin / 2, row[j] + increment[j]))` (see `stageInputUpdate`).
+    let increment: UnsafeMutablePointer<Int8>
+    let ceiling: UnsafeMutablePointer<Int8>
+    /// weightMin / 2 and weightMax / 2 (W1 half units).
+    let halfMin: Int8
+    let halfMax: Int8
     let hBits: UnsafeMutablePointer<UInt8>
     let hmBits: UnsafeMutablePointer<UInt8>
     let hpBits: UnsafeMutablePointer<UInt8>
@@ -70,6 +81,10 @@ public final class NBPFastEngine: @unchecked Sendable {
     let hiddenError: UnsafeMutablePointer<Int8>
     let hIndex: UnsafeMutablePointer<Int32>
     let selIndex: UnsafeMutablePointer<Int32>
+    /// Hidden units with a staged W1 update (`increment` or `ceiling` changed).
+    let stagedIndex: UnsafeMutablePointer<Int32>
+    /// The b units of the current sample (`listB`).
+    let bIndex: UnsafeMutablePointer<Int32>
     let z: UnsafeMutablePointer<Int32>
     let oBits: UnsafeMutablePointer<UInt8>
     let omBits: UnsafeMutablePointer<UInt8>
@@ -98,14 +113,18 @@ public final class NBPFastEngine: @unchecked Sendable {
         let nIn = sizes.input
         let nHid = sizes.hidden
         let nOut = sizes.output
-        w1T = .allocate(capacity: nIn * nHid)
-        w2T = .allocate(capacity: nHid * nOut)
+        w1Half = .allocate(capacity: nIn * nHid)
+        // 16 elements of padding: `nbp_sum_short_rows` reads 16 values from each row start.
+        w2T = .allocate(capacity: nHid * nOut + 16)
+        w2T.initialize(repeating: 0, count: nHid * nOut + 16)
         mW = .allocate(capacity: nHid * nOut)
         a = .allocate(capacity: nHid)
-        partial = .allocate(capacity: nHid)
-        partial.initialize(repeating: 0, count: nHid)
         increment = .allocate(capacity: nHid)
         increment.initialize(repeating: 0, count: nHid)
+        ceiling = .allocate(capacity: nHid)
+        halfMin = Int8(variant.weightMin / 2)
+        halfMax = Int8(variant.weightMax / 2)
+        ceiling.initialize(repeating: halfMax, count: nHid)
         hBits = .allocate(capacity: nHid)
         hmBits = .allocate(capacity: nHid)
         hpBits = .allocate(capacity: nHid)
@@ -116,6 +135,8 @@ public final class NBPFastEngine: @unchecked Sendable {
         hiddenError = .allocate(capacity: nHid)
         hIndex = .allocate(capacity: nHid)
         selIndex = .allocate(capacity: nHid)
+        stagedIndex = .allocate(capacity: nHid)
+        bIndex = .allocate(capacity: nHid)
         z = .allocate(capacity: nOut)
         oBits = .allocate(capacity: nOut)
         omBits = .allocate(capacity: nOut)
@@ -129,6 +150,8 @@ public final class NBPFastEngine: @unchecked Sendable {
         hiddenError.initialize(repeating: 0, count: nHid)
         hIndex.initialize(repeating: 0, count: nHid)
         selIndex.initialize(repeating: 0, count: nHid)
+        stagedIndex.initialize(repeating: 0, count: nHid)
+        bIndex.initialize(repeating: 0, count: nHid)
         z.initialize(repeating: 0, count: nOut)
         for pointer in [oBits, omBits, opBits, dpBits, dmBits] { pointer.initialize(repeating: 0, count: nOut) }
         dpIndex.initialize(repeating: 0, count: nOut)
@@ -140,14 +163,17 @@ public final class NBPFastEngine: @unchecked Sendable {
     }
 
     deinit {
-        for pointer in [w1T, w2T, mW] { pointer.deallocate() }
-        for pointer in [a, ePlus, eMinus, hIndex, selIndex, z, dpIndex, dmIndex] { pointer.deallocate() }
+        for pointer in [w2T, mW] { pointer.deallocate() }
+        w1Half.deallocate()
+        for pointer in [a, ePlus, eMinus, hIndex, selIndex, stagedIndex, bIndex, z, dpIndex, dmIndex] {
+            pointer.deallocate()
+        }
         for pointer in [hBits, hmBits, hpBits, gPlus, gMinus, oBits, omBits, opBits, dpBits, dmBits] {
             pointer.deallocate()
         }
         hiddenError.deallocate()
-        partial.deallocate()
         increment.deallocate()
+        ceiling.deallocate()
     }
 
     /// Replaces the weights. The reference variant's numpy original clips the whole matrix
@@ -158,7 +184,8 @@ public final class NBPFastEngine: @unchecked Sendable {
         let nHid = sizes.hidden
         let nOut = sizes.output
         for j in 0..<nHid {
-            for i in 0..<nIn { w1T[i * nHid + j] = weights.w1[j * nIn + i] }
+            // Exact: `NBPWeights.validate` admits only even weights in [-256, 254].
+            for i in 0..<nIn { w1Half[i * nHid + j] = Int8(weights.w1[j * nIn + i] / 2) }
         }
         for k in 0..<nOut {
             for j in 0..<nHid { w2T[j * nOut + k] = weights.w2[k * nHid + j] }
@@ -170,7 +197,7 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// Clips all reference-variant weights to [-254, 254] once (numpy's whole-matrix clip).
     func clipReferenceWeights() {
         let low = variant.weightMin
-        for index in 0..<(sizes.input * sizes.hidden) { w1T[index] = max(low, w1T[index]) }
+        for index in 0..<(sizes.input * sizes.hidden) { w1Half[index] = max(halfMin, w1Half[index]) }
         for index in 0..<(sizes.hidden * sizes.output) { w2T[index] = max(low, w2T[index]) }
         pendingReferenceClip = false
     }
@@ -183,7 +210,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         var w1 = [Int16](repeating: 0, count: nIn * nHid)
         var w2 = [Int16](repeating: 0, count: nHid * nOut)
         for j in 0..<nHid {
-            for i in 0..<nIn { w1[j * nIn + i] = w1T[i * nHid + j] }
+            for i in 0..<nIn { w1[j * nIn + i] = Int16(w1Half[i * nHid + j]) * 2 }
         }
         for k in 0..<nOut {
             for j in 0..<nHid { w2[k * nHid + j] = w2T[j * nOut + k] }
@@ -235,37 +262,12 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     // MARK: - Forward pass
 
-    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, §2). Columns are
-    /// processed in blocks of 32 held in registers; rows are summed in Int16 for at most 127
-    /// rows at a time (127 * 256 < 2^15, so no block overflows) and then widened to Int32.
+    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, §2), summed by
+    /// the C kernel in register tiles of 16-bit partial sums (exact: at most 127 rows per
+    /// partial sum) widened to Int32; AVX2 when the CPU has it (CNBPKernels).
     @inline(__always)
     func accumulateHidden(_ active: UnsafeBufferPointer<Int32>) {
-        let nHid = sizes.hidden
-        a.update(repeating: 0, count: nHid)
-        let blocked = nHid & ~31
-        var start = 0
-        while start < active.count {
-            let end = min(active.count, start + 127)
-            var column = 0
-            while column < blocked {
-                var sum = SIMD32<Int16>()
-                for position in start..<end {
-                    let row = UnsafeRawPointer(w1T + (Int(active[position]) &* nHid &+ column))
-                    sum &+= row.loadUnaligned(as: SIMD32<Int16>.self)
-                }
-                UnsafeMutableRawPointer(partial + column).storeBytes(of: sum, as: SIMD32<Int16>.self)
-                column += 32
-            }
-            if blocked < nHid {
-                for j in blocked..<nHid { partial[j] = 0 }
-                for position in start..<end {
-                    let row = w1T + Int(active[position]) &* nHid
-                    for j in blocked..<nHid { partial[j] &+= row[j] }
-                }
-            }
-            for j in 0..<nHid { a[j] &+= Int32(partial[j]) }
-            start = end
-        }
+        nbp_sum_rows(a, w1Half, Int64(sizes.hidden), active.baseAddress, Int64(active.count), NCKernelAuto)
     }
 
     /// Computes a, h, hm, hp, z, o, om, op for the active inputs (sorted or not).
@@ -294,14 +296,19 @@ public final class NBPFastEngine: @unchecked Sendable {
             }
         }
         for j in 0..<nHid {
-            hIndex[count] = Int32(j)
+            hIndex[count] = Int32(truncatingIfNeeded: j)
             count &+= Int(hBits[j])
         }
         hCount = count
-        z.update(repeating: 0, count: nOut)
-        for position in 0..<count {
-            let row = w2T + Int(hIndex[position]) * nOut
-            for k in 0..<nOut { z[k] &+= Int32(row[k]) }
+        if nOut <= 16 {
+            // One vector load and add per active hidden unit (CNBPKernels).
+            nbp_sum_short_rows(z, w2T, Int64(nOut), hIndex, Int64(count), NCKernelAuto)
+        } else {
+            z.update(repeating: 0, count: nOut)
+            for position in 0..<count {
+                let row = w2T + Int(hIndex[position]) * nOut
+                for k in 0..<nOut { z[k] &+= Int32(row[k]) }
+            }
         }
         let isChip = variant == .chip
         for k in 0..<nOut {
@@ -424,14 +431,19 @@ public final class NBPFastEngine: @unchecked Sendable {
         _ first: UnsafeMutablePointer<Int32>, _ firstCount: Int,
         _ q: UnsafeMutablePointer<Int16>, _ second: UnsafeMutablePointer<Int32>, _ secondCount: Int
     ) {
+        // Column by column (the lists hold one or two outputs): a plain strided loop per
+        // column instead of a short inner loop per hidden unit. Integer sums, so the order
+        // does not change the result.
         let nOut = sizes.output
-        for j in 0..<sizes.hidden {
-            var sum: Int32 = 0
-            let rowP = p + j * nOut
-            let rowQ = q + j * nOut
-            for position in 0..<firstCount { sum &+= Int32(rowP[Int(first[position])]) }
-            for position in 0..<secondCount { sum &+= Int32(rowQ[Int(second[position])]) }
-            e[j] = sum
+        let nHid = sizes.hidden
+        e.update(repeating: 0, count: nHid)
+        for position in 0..<firstCount {
+            let column = p + Int(first[position])
+            for j in 0..<nHid { e[j] &+= Int32(column[j &* nOut]) }
+        }
+        for position in 0..<secondCount {
+            let column = q + Int(second[position])
+            for j in 0..<nHid { e[j] &+= Int32(column[j &* nOut]) }
         }
     }
 
@@ -459,81 +471,146 @@ public final class NBPFastEngine: @unchecked Sendable {
     func updateInputSide(_ active: UnsafeBufferPointer<Int32>, selected count: Int, delta: Int16) {
         if count == 0 { return }
         let nHid = sizes.hidden
-        let low = variant.weightMin
-        let high = variant.weightMax
+        let low = halfMin
+        let high = halfMax
+        let step = Int8(delta / 2)
         if updateProbability >= 65536 && count * 16 > nHid {
             // Many hidden units selected: add a dense 0/±2 increment vector to each active
-            // row and clamp, branch-free (same result as the sparse loop below).
-            increment.update(repeating: 0, count: nHid)
-            for position in 0..<count { increment[Int(selIndex[position])] = delta }
-            // Explicit 16-lane vectors: the optimiser does not vectorise the clamped add on
-            // its own (it cannot prove that `row` and `increment` do not overlap).
-            let blocked = nHid & ~15
-            let lowVector = SIMD16<Int16>(repeating: low)
-            let highVector = SIMD16<Int16>(repeating: high)
-            for input in active {
-                let row = w1T + Int(input) &* nHid
-                var j = 0
-                while j < blocked {
-                    let add = UnsafeRawPointer(increment + j).loadUnaligned(as: SIMD16<Int16>.self)
-                    let target = UnsafeMutableRawPointer(row + j)
-                    let sum = target.loadUnaligned(as: SIMD16<Int16>.self) &+ add
-                    target.storeBytes(
-                        of: pointwiseMin(highVector, pointwiseMax(lowVector, sum)), as: SIMD16<Int16>.self)
-                    j += 16
-                }
-                while j < nHid {
-                    row[j] = min(high, max(low, row[j] &+ increment[j]))
-                    j += 1
-                }
-            }
+            // row and clamp, branch-free (same result as the sparse loop below). `ceiling`
+            // is weightMax / 2 everywhere outside `applyStagedInputUpdate`.
+            for position in 0..<count { increment[Int(selIndex[position])] = step }
+            nbp_update_rows(
+                w1Half, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
+            for position in 0..<count { increment[Int(selIndex[position])] = 0 }
             return
         }
         for input in active {
-            let row = w1T + Int(input) * nHid
+            let row = w1Half + Int(input) * nHid
             for position in 0..<count {
                 let j = Int(selIndex[position])
                 if !takeUpdate() { continue }
-                row[j] = min(high, max(low, row[j] &+ delta))
+                // Int16 sum: 127 + 1 must clamp, not wrap.
+                row[j] = Int8(min(Int16(high), max(Int16(low), Int16(row[j]) &+ Int16(step))))
             }
+        }
+    }
+
+    /// Adds `delta` for the selected hidden units (`selIndex[0..<count]`) to the staged W1
+    /// update; returns the new number of staged units. A unit staged +2 and then -2 (chip
+    /// phases 7 and 11) gets `clamp(clamp(w + 2) - 2)`, which for any w in [weightMin,
+    /// weightMax] is `min(w, weightMax - 2)`: increment 0 under a lowered ceiling.
+    @inline(__always)
+    func stageInputUpdate(selected count: Int, delta: Int16, staged: Int) -> Int {
+        let high = halfMax
+        let step = Int8(delta / 2)
+        var staged = staged
+        for position in 0..<count {
+            let j = Int(selIndex[position])
+            if increment[j] == 0 && ceiling[j] == high {
+                increment[j] = step
+                stagedIndex[staged] = Int32(j)
+                staged &+= 1
+            } else {
+                // Only +2 then -2 reaches here (chip); the reference variant's signs are disjoint.
+                assert(increment[j] == 1 && step == -1, "W1 updates must be staged +2 before -2")
+                increment[j] = 0
+                ceiling[j] = high &- 1
+            }
+        }
+        return staged
+    }
+
+    /// Applies the staged W1 update to every active row in one pass and clears the stage.
+    @inline(__always)
+    func applyStagedInputUpdate(_ active: UnsafeBufferPointer<Int32>, staged: Int) {
+        if staged == 0 { return }
+        let nHid = sizes.hidden
+        let low = halfMin
+        if staged * 16 > nHid {
+            nbp_update_rows(
+                w1Half, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
+        } else {
+            for input in active {
+                let row = w1Half + Int(input) &* nHid
+                for position in 0..<staged {
+                    let j = Int(stagedIndex[position])
+                    let sum = Int16(row[j]) &+ Int16(increment[j])
+                    row[j] = Int8(min(Int16(ceiling[j]), max(Int16(low), sum)))
+                }
+            }
+        }
+        let high = halfMax
+        for position in 0..<staged {
+            let j = Int(stagedIndex[position])
+            increment[j] = 0
+            ceiling[j] = high
         }
     }
 
     /// `g = e > 0` (h1T lifted by g06/g10's g+gm05 = 9216) and the list of hidden units
     /// whose W1 row learns: g & b, b = hm & !hp being c_h1's gate in phases 7 and 11.
     @inline(__always)
-    func selectHidden(_ e: UnsafeMutablePointer<Int32>, into g: UnsafeMutablePointer<UInt8>) -> Int {
+    func selectHidden(_ e: UnsafeMutablePointer<Int32>, into g: UnsafeMutablePointer<UInt8>, b bCount: Int) -> Int {
         let nHid = sizes.hidden
         if chipWrapPossible {
             for j in 0..<nHid { g[j] = NBPFastEngine.chipFires(e[j], lift: 9216) ? 1 : 0 }
         } else {
             for j in 0..<nHid { g[j] = e[j] > 0 ? 1 : 0 }
         }
+        // Only b units can learn: walk their list (`bIndex[0..<bCount]`, ascending).
         var selected = 0
-        for j in 0..<nHid {
-            selIndex[selected] = Int32(j)
-            selected &+= Int(g[j] & hmBits[j] & (1 &- hpBits[j]))
+        for position in 0..<bCount {
+            let j = bIndex[position]
+            selIndex[selected] = j
+            selected &+= Int(g[Int(j)])
         }
         return selected
     }
 
+    /// The b units (hm & !hp, c_h1's gate in phases 7 and 11) in ascending order; returns
+    /// their number.
+    @inline(__always)
+    func listB() -> Int {
+        var count = 0
+        for j in 0..<sizes.hidden {
+            bIndex[count] = Int32(truncatingIfNeeded: j)
+            count &+= Int(hmBits[j] & (1 &- hpBits[j]))
+        }
+        return count
+    }
+
     /// nbp-circuit.md §2, chip variant.
     func trainChip(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
+        // The W1 updates of phases 7 and 11 are applied in one pass over the active rows:
+        // nothing in between reads W1 (e- reads W2 and M). Not when the energy recorder
+        // needs W1' x in between, or a stochastic schedule draws per event in order.
+        let combined = energyRecorder == nil && updateProbability >= 65536
+        var staged = 0
         // Phase 5/6: e+ reads W2 and M before the phase-5 update.
         backward(into: ePlus, w2T, dpIndex, dpCount, mW, dmIndex, dmCount)
         updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
         updateOutputSide(mW, dmIndex, dmCount, delta: 2)
         // g10/g06 lift h1T by 9216 (g + gm05): fires when e > 0.
-        var selected = selectHidden(ePlus, into: gPlus)
-        updateInputSide(active, selected: selected, delta: 2)
+        let bCount = listB()
+        var selected = selectHidden(ePlus, into: gPlus, b: bCount)
+        if combined {
+            staged = stageInputUpdate(selected: selected, delta: 2, staged: staged)
+        } else {
+            updateInputSide(active, selected: selected, delta: 2)
+        }
         energyRecorder?.captureOutputSums(self)
         // Phase 9/10: e- reads W2 and M after phase 5, before phase 9.
         backward(into: eMinus, w2T, dmIndex, dmCount, mW, dpIndex, dpCount)
         updateOutputSide(w2T, dmIndex, dmCount, delta: -2)
         updateOutputSide(mW, dpIndex, dpCount, delta: -2)
-        selected = selectHidden(eMinus, into: gMinus)
-        energyRecorder?.captureHiddenSums(self, active, selected: selected)
-        updateInputSide(active, selected: selected, delta: -2)
+        selected = selectHidden(eMinus, into: gMinus, b: bCount)
+        if combined {
+            staged = stageInputUpdate(selected: selected, delta: -2, staged: staged)
+            applyStagedInputUpdate(active, staged: staged)
+        } else {
+            energyRecorder?.captureHiddenSums(self, active, selected: selected)
+            updateInputSide(active, selected: selected, delta: -2)
+        }
     }
 
     /// The authors' numpy semantics (nbp-circuit.md §2, last paragraph).
@@ -555,6 +632,17 @@ public final class NBPFastEngine: @unchecked Sendable {
         eMinus.update(repeating: 0, count: nHid)
         gPlus.update(repeating: 0, count: nHid)
         gMinus.update(repeating: 0, count: nHid)
+        if updateProbability >= 65536 {
+            // Both signs in one pass over the active rows (their hidden units are disjoint).
+            var staged = 0
+            for j in 0..<nHid where hiddenError[j] != 0 {
+                increment[j] = hiddenError[j]
+                stagedIndex[staged] = Int32(j)
+                staged &+= 1
+            }
+            applyStagedInputUpdate(active, staged: staged)
+            return
+        }
         for (sign, delta) in [(Int8(1), Int16(2)), (Int8(-1), Int16(-2))] {
             var selected = 0
             for j in 0..<nHid {
