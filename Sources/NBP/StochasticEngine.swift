@@ -189,11 +189,6 @@ public final class NBPStochasticEngine: NBPEngine {
         NBPStochasticEngine.outcome(forward(active.map { Int($0) }), label: label)
     }
 
-    /// A closed learning gate vetoes the output error: only the forward pass remains.
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome {
-        learns ? train(active: active, label: label) : infer(active: active, label: label)
-    }
-
     /// nbp-circuit.md §2 with every matrix read where the circuit reads it and every update
     /// drawn in the chip's order (phases 5, 7, 9, 11; within a phase the plastic
     /// connections in the circuit's order W1, W1c1, W1c2, W2, W2c1, W2c2, W2Tp, M).

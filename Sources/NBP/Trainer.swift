@@ -18,21 +18,20 @@ public protocol NBPEngine: AnyObject {
     func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule)
 }
 
-extension NBPFastEngine: NBPEngine {
-    /// A closed learning gate leaves only the forward pass, which is what `infer` computes.
+extension NBPEngine {
+    /// Engines that compute the outcome directly: a closed learning gate leaves only the
+    /// forward pass, which is what `infer` computes. (The chip engine runs the gate's spikes.)
     public func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome {
         learns ? train(active: active, label: label) : infer(active: active, label: label)
     }
+}
 
+extension NBPFastEngine: NBPEngine {
     public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
-        setUpdateProbability(numerator: schedule.gate == .synapse ? schedule.probabilityNumerator(epoch: epoch) : 65536)
+        setUpdateProbability(numerator: schedule.ruleProbabilityNumerator(epoch: epoch))
     }
 }
 
-/// The learning-rate schedule (docs/nbp.md): every ±2 event is applied with probability
-/// `p(epoch)`; the chip realises it as `dw = p * (4*x0*y0*r1 - 2*x0*y0)`, whose value ±2p
-/// the learning engine rounds stochastically to ±2 or 0 (loihi-model.md §3). `p` is a
-/// power of two so that the rule's constant is representable.
 /// How a learning-rate schedule's probability p is realised on the chip.
 public enum NBPLearningGate: String, Codable, Equatable, Sendable, CaseIterable {
     /// Every ±2 event on every synapse is rounded on its own by the learning engine (rule
@@ -45,6 +44,10 @@ public enum NBPLearningGate: String, Codable, Equatable, Sendable, CaseIterable 
     case sample
 }
 
+/// The learning-rate schedule (docs/nbp.md): every ±2 event is applied with probability
+/// `p(epoch)`; the chip realises it as `dw = p * (4*x0*y0*r1 - 2*x0*y0)`, whose value ±2p
+/// the learning engine rounds stochastically to ±2 or 0 (loihi-model.md §3). `p` is a
+/// power of two so that the rule's constant is representable.
 public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringConvertible {
     /// Exponent k0 of the starting probability p = 2^-k0 (0: every event applied).
     public var initialExponent: Int
@@ -71,6 +74,9 @@ public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringCon
     /// Exponent the learning engine's rule uses in an epoch (0 when the gate is per sample:
     /// the rule stays the paper's and the sample gate lowers the rate instead).
     public func ruleExponent(epoch: Int) -> Int { gate == .synapse ? exponent(epoch: epoch) : 0 }
+
+    /// Probability (numerator over 2^16) that the learning engine applies a ±2 event.
+    public func ruleProbabilityNumerator(epoch: Int) -> UInt32 { UInt32(65536) >> UInt32(ruleExponent(epoch: epoch)) }
 
     /// Probability (numerator over 2^16) that a training sample's learning gate is open.
     public func sampleGateNumerator(epoch: Int) -> UInt32 {
