@@ -177,6 +177,18 @@ public enum NBPRunner {
             run = try RunDirectory.create(at: options.out, config: config)
         }
 
+        // The engines that compute the chip's weights directly, with the run's training margin.
+        func fastEngine(variant: NBPVariant) throws -> NBPFastEngine {
+            let fast = try NBPFastEngine(weights: initial, variant: variant, roundingSeed: options.seed)
+            fast.trainingMargin = Int32(options.margin)
+            return fast
+        }
+        func copiesEngine(_ matrices: NBPChipMatrices) -> NBPStochasticEngine {
+            let copies = NBPStochasticEngine(matrices: matrices, sizes: initial.sizes, seed: options.seed)
+            copies.trainingMargin = Int32(options.margin)
+            return copies
+        }
+
         var engine: NBPEngine
         var chipEngine: NBPChipEngine?
         var countingEngine: NBPFastEngine?
@@ -184,12 +196,9 @@ public enum NBPRunner {
         switch options.engine {
         case .fast:
             if let restoredMatrices, options.variant == .chip {
-                let copies = NBPStochasticEngine(matrices: restoredMatrices, sizes: initial.sizes, seed: options.seed)
-                copies.trainingMargin = Int32(options.margin)
-                engine = copies
+                engine = copiesEngine(restoredMatrices)
             } else {
-                let fast = try NBPFastEngine(weights: initial, variant: options.variant, roundingSeed: options.seed)
-                fast.trainingMargin = Int32(options.margin)
+                let fast = try fastEngine(variant: options.variant)
                 if options.energyCounts && options.variant == .chip && options.schedule.gate == .synapse {
                     try fast.enableEnergyCounts()
                     countingEngine = fast
@@ -213,17 +222,10 @@ public enum NBPRunner {
             chipEngine = chip
             engine = chip
             if options.compareFast {
-                if (options.schedule.isConstant || options.schedule.gate == .sample) && restoredMatrices == nil {
-                    let fast = try NBPFastEngine(weights: initial, variant: .chip, roundingSeed: options.seed)
-                    fast.trainingMargin = Int32(options.margin)
-                    shadow = fast
-                } else {
-                    let copies = NBPStochasticEngine(
-                        matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
-                        seed: options.seed)
-                    copies.trainingMargin = Int32(options.margin)
-                    shadow = copies
-                }
+                shadow =
+                    (options.schedule.isConstant || options.schedule.gate == .sample) && restoredMatrices == nil
+                    ? try fastEngine(variant: .chip)
+                    : copiesEngine(restoredMatrices ?? NBPChipMatrices(weights: initial))
             }
         }
         var mismatches = 0
@@ -238,9 +240,9 @@ public enum NBPRunner {
                 // copies drift apart: switch to the engine that tracks all eight matrices and
                 // draws as the chip does. Until now every update was deterministic, so the
                 // copies equal W1 / W2 and the plain weights describe the chip's state.
-                let copies = try NBPStochasticEngine(weights: engine.weights, seed: options.seed)
-                copies.trainingMargin = Int32(options.margin)
-                engine = copies
+                let weights = engine.weights
+                try weights.validate(variant: .chip)
+                engine = copiesEngine(NBPChipMatrices(weights: weights))
                 if countingEngine != nil {
                     log("energy counts cover epochs 1-\(epoch - 1) only: the stochastic engine (p < 1) does not count")
                 }

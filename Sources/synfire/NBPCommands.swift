@@ -112,12 +112,8 @@ struct NBPTrainCommand: AsyncParsableCommand {
             guard initScale > 0 else { throw ValidationError("--init-scale must be positive") }
             options.initScale = initScale
         }
-        if let margin {
-            guard margin >= 0, margin <= NBPCircuit.maximumMargin, margin % 2 == 0 else {
-                throw ValidationError("--margin must be even and in 0...\(NBPCircuit.maximumMargin), not \(margin)")
-            }
-            options.margin = margin
-        }
+        // NBPRunner checks the margin (NBPError.invalidMargin) before loading any data.
+        if let margin { options.margin = margin }
         let result = try NBPRunner.train(options) { logLine($0) }
         logLine(
             String(
