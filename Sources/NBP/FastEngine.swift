@@ -470,20 +470,17 @@ public final class NBPFastEngine: @unchecked Sendable {
     @inline(__always)
     func updateInputSide(_ active: UnsafeBufferPointer<Int32>, selected count: Int, delta: Int16) {
         if count == 0 { return }
+        if updateProbability >= 65536 {
+            // Every event applies: stage this one update and apply it at once (dense kernel
+            // or sparse loop by how many hidden units are selected).
+            applyStagedInputUpdate(active, staged: stageInputUpdate(selected: count, delta: delta, staged: 0))
+            return
+        }
+        // With a schedule every event draws on its own, inputs then selected units.
         let nHid = sizes.hidden
         let low = halfMin
         let high = halfMax
         let step = Int8(delta / 2)
-        if updateProbability >= 65536 && count * 16 > nHid {
-            // Many hidden units selected: add a dense 0/±2 increment vector to each active
-            // row and clamp, branch-free (same result as the sparse loop below). `ceiling`
-            // is weightMax / 2 everywhere outside `applyStagedInputUpdate`.
-            for position in 0..<count { increment[Int(selIndex[position])] = step }
-            nbp_update_rows(
-                w1Half, Int64(nHid), active.baseAddress, Int64(active.count), increment, ceiling, low, NCKernelAuto)
-            for position in 0..<count { increment[Int(selIndex[position])] = 0 }
-            return
-        }
         for input in active {
             let row = w1Half + Int(input) * nHid
             for position in 0..<count {
