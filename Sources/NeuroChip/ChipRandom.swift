@@ -10,7 +10,17 @@ public struct ChipRandom: RandomNumberGenerator, Sendable {
 
     @inlinable
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+        state &+= Self.increment
+        return Self.output(state)
+    }
+
+    /// What `next()` adds to the state before each draw.
+    @inlinable public static var increment: UInt64 { 0x9E37_79B9_7F4A_7C15 }
+
+    /// SplitMix64's output of a state: `next()` is `state += increment`, then this. Kernels
+    /// that advance the state only for some synapses (LearningEngine.swift) use it directly.
+    @inlinable
+    public static func output(_ state: UInt64) -> UInt64 {
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

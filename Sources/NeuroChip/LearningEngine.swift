@@ -38,9 +38,6 @@ struct CompiledRule {
     var roundingShift: Int
     var grid: Int64
     var range: ClosedRange<Int64>
-    /// Every coefficient is a multiple of 2^roundingShift, so every sum lies on the grid:
-    /// the remainder is always 0 and the rule never draws (loihi-model.md §3: results are
-    /// deterministic when every term is on the grid, as in nBP).
     /// Upper bound of |sum| over all values the factors can take (Int64.max if that
     /// overflows): below 2^30 the sweep runs in Int32 lanes.
     var sumBound: Int64
@@ -1006,11 +1003,8 @@ struct StochasticRounding: GridRounding {
 
     @inline(__always) func change(_ sum: Int64, _ random: inout ChipRandom) -> Int64 {
         let remainder = UInt64(bitPattern: sum & ((1 &<< shift) &- 1))
-        random.state &+= remainder != 0 ? 0x9E37_79B9_7F4A_7C15 : 0
-        var z = random.state
-        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z &>> 31
+        random.state &+= remainder != 0 ? ChipRandom.increment : 0
+        let z = ChipRandom.output(random.state)
         let up: Int64 = (z &>> UInt64(64 &- shift)) < remainder ? 1 : 0
         return ((sum &>> shift) &+ up) &<< gridLog
     }
@@ -1160,33 +1154,11 @@ enum LearningKernels {
         return processed
     }
 
-    /// Pass 1: `sums[j] = constant + postA * column[j] + weightA * (w[j] + offset)`; returns
-    /// how many synapses have a non-zero product. The reference of the C kernel
-    /// `nc_sweep_sums`, which runs it (AVX2 has the 32-bit multiply SSE2 lacks).
-    @inline(never)
-    static func sweepSums32(
-        _ count: Int, _ terms: SweepRowTerms, _ column: UnsafePointer<Int32>, _ w: UnsafePointer<Int16>,
-        _ sums: UnsafeMutablePointer<Int32>
-    ) -> Int {
-        let constant = Int32(truncatingIfNeeded: terms.constant)
-        let always: Int32 = terms.constantCounts ? 1 : 0
-        let postA = Int32(truncatingIfNeeded: terms.postA)
-        let weightA = Int32(truncatingIfNeeded: terms.weightA)
-        let offset = Int32(truncatingIfNeeded: terms.weightOffset)
-        var processed: Int32 = 0
-        for j in 0..<count {
-            let termPost = postA &* column[j]
-            let termWeight = weightA &* (Int32(w[j]) &+ offset)
-            sums[j] = constant &+ termPost &+ termWeight
-            processed &+= always | ((termPost | termWeight) != 0 ? 1 : 0)
-        }
-        return Int(processed)
-    }
-
-    /// Pass 2: `sums[j] = floor(sum / 2^shift) + up`, with `StochasticRounding`'s
-    /// branch-free draw (one `next()` only when the remainder is non-zero), in post order.
-    /// The reference of the C kernel `nc_round_stochastically` (four draws at once with
-    /// AVX2), which runs it for shifts 1...31.
+    /// Pass 2 (pass 1, the sums, is the C kernel `nc_sweep_sums`): `sums[j] = floor(sum /
+    /// 2^shift) + up`, with `StochasticRounding`'s branch-free draw (one `next()` only when
+    /// the remainder is non-zero), in post order. The reference of the C kernel
+    /// `nc_round_stochastically` (four draws at once with AVX2), which runs it for shifts
+    /// 1...31; this loop serves any other shift.
     @inline(never)
     static func roundStochastically32(
         _ count: Int, _ shift: Int32, _ sums: UnsafeMutablePointer<Int32>, _ random: inout ChipRandom
@@ -1199,11 +1171,8 @@ enum LearningKernels {
         for j in 0..<count {
             let sum = sums[j]
             let remainder = UInt64(UInt32(bitPattern: sum & mask))
-            state &+= remainder != 0 ? 0x9E37_79B9_7F4A_7C15 : 0
-            var z = state
-            z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z &>> 31
+            state &+= remainder != 0 ? ChipRandom.increment : 0
+            let z = ChipRandom.output(state)
             sums[j] = (sum &>> shift) &+ (z < remainder &* scale ? 1 : 0)
         }
         random.state = state
