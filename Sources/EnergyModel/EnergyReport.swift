@@ -185,6 +185,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
             let basis: String
             if let phases = m.phases, !phases.isEmpty {
                 basis = "phases"
+                let stepLabels =
+                    includePerStep && nbpLabels
+                    ? NBPReference.stepLabels(mode: mode, stepsPerSample: m.stepsPerSample) : nil
                 for phase in phases where phase.samples > 0 {
                     let n = Double(phase.samples)
                     let cost = estimator.step(phase.cores, scale: 1 / n)
@@ -197,9 +200,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
                     }
                     if includePerStep {
                         let mean = phase.cores.reduce(into: CoreStepCounts()) { $0 += $1.counts }
-                        let labels =
-                            nbpLabels ? NBPReference.stepLabels(mode: mode, stepsPerSample: m.stepsPerSample) : nil
-                        let label = labels.flatMap {
+                        let label = stepLabels.flatMap {
                             $0.indices.contains(phase.stepInSample) ? $0[phase.stepInSample] : nil
                         }
                         stepsByMode[mode.rawValue, default: []].append(
