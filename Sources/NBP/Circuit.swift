@@ -124,6 +124,11 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     /// weights must fit an 8-bit single-sign mantissa (2m = 255 * 2^1 at most).
     public static let maximumMargin = 254
 
+    /// Refuses a training margin the circuit cannot realise (odd, negative or too wide).
+    public static func validate(margin: Int) throws(NBPError) {
+        if margin < 0 || margin > maximumMargin || margin % 2 != 0 { throw .invalidMargin(margin) }
+    }
+
     /// Absolute step of phase 1 of training sample k (0-based): 14 + 12k for the default.
     public func phaseOneStep(sample: Int) -> Int { startStep + 3 + stepsPerSample * sample }
 
@@ -137,9 +142,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     /// connections (docs/nbp.md, "Training margin").
     public static func training(sizes: NBPSizes, margin: Int = 0) throws(NBPError) -> NBPCircuit {
         try sizes.validate()
-        if margin < 0 || margin > maximumMargin || margin % 2 != 0 {
-            throw .invalidMargin(margin)
-        }
+        try validate(margin: margin)
         let nIn = sizes.input
         let nHid = sizes.hidden
         let nOut = sizes.output

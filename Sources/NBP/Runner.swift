@@ -117,9 +117,8 @@ public enum NBPRunner {
             throw NBPError.chipMismatch(
                 "the chip engine runs the chip variant only; use --engine fast with --variant reference")
         }
-        if options.margin < 0 || options.margin > NBPCircuit.maximumMargin || options.margin % 2 != 0 {
-            throw NBPError.invalidMargin(options.margin)
-        }
+        // Before any data loads (the circuit checks it again when it is built).
+        try NBPCircuit.validate(margin: options.margin)
         let preprocessing = NBPPreprocessing.standard(for: name, threshold: options.threshold)
         let train = try NBPDatasets.load(
             name, split: .train, dataDirectory: options.dataDirectory, preprocessing: preprocessing,
