@@ -36,7 +36,11 @@ public final class NBPChipEngine: NBPEngine {
     var targetGenerator: Int
     var rewardGenerator: Int
     var skipGenerator: Int
+    /// `in_replay_veto`, when the circuit has the input replay gate.
+    var replayVetoGenerator: Int?
+    var hiddenVetoGenerator: Int?
     var oIndex: Int
+    private var vetoed: [Int] = []
 
     /// Record energy counts (energy_counts.json, docs/energy.md) of training and inference.
     public var recordsEnergy = false
@@ -50,16 +54,23 @@ public final class NBPChipEngine: NBPEngine {
     static let plasticNames = ["W1", "W1c1", "W1c2", "W2", "W2c1", "W2c2", "W2Tp", "M"]
     var connectionOfMatrix: [String: String] = [:]
 
-    public convenience init(weights: NBPWeights, seed: UInt64 = 0, margin: Int = 0) throws(NBPError) {
+    public convenience init(weights: NBPWeights, seed: UInt64 = 0, margin: Int = 0, replayGate: Bool = false)
+        throws(NBPError)
+    {
         try weights.validate(variant: .chip)
-        try self.init(matrices: NBPChipMatrices(weights: weights), sizes: weights.sizes, seed: seed, margin: margin)
+        try self.init(
+            matrices: NBPChipMatrices(weights: weights), sizes: weights.sizes, seed: seed, margin: margin,
+            replayGate: replayGate)
     }
 
     /// From all eight matrices (a resumed run whose copies drifted under the schedule).
-    /// `margin`: the training margin's two connections (docs/nbp.md; 0 = the paper).
-    public init(matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0, margin: Int = 0) throws(NBPError) {
+    /// `margin`: the training margin's two connections (docs/nbp.md; 0 = the paper);
+    /// `replayGate`: the input replay gate's generator and veto (needed for replay subsets).
+    public init(
+        matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0, margin: Int = 0, replayGate: Bool = false
+    ) throws(NBPError) {
         self.sizes = sizes
-        circuit = try NBPCircuit.training(sizes: sizes, margin: margin)
+        circuit = try NBPCircuit.training(sizes: sizes, margin: margin, replayGate: replayGate)
         inferenceCircuit = try NBPCircuit.inference(sizes: sizes)
         chipSeed = seed
         for connection in circuit.connections where connection.kind == .p {
@@ -96,6 +107,10 @@ public final class NBPChipEngine: NBPEngine {
             targetGenerator = try chip.generatorIndex("in_tgt")
             rewardGenerator = try chip.generatorIndex("reward")
             skipGenerator = try chip.generatorIndex("in_skip")
+            replayVetoGenerator =
+                circuit.replayVetoOffsets.isEmpty ? nil : try chip.generatorIndex("in_replay_veto")
+            hiddenVetoGenerator =
+                circuit.hiddenVetoOffsets.isEmpty ? nil : try chip.generatorIndex("in_hidden_veto")
             oIndex = try chip.populationIndex("o")
         } catch {
             throw .chipMismatch("circuit and chip disagree on names: \(error)")
@@ -232,12 +247,17 @@ public final class NBPChipEngine: NBPEngine {
     /// One training sample: 12 steps (§6). Generator spikes are injected one step before they
     /// fire: input at phase 1 - 1, target at phase 2, reward at phases 5 and 7.
     public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
-        train(active: active, label: label, learns: true)
+        train(active: active, label: label, gates: NBPSampleGates())
     }
 
-    /// With `learns` false the `in_skip` generator fires in phase 3 and vetoes d+ and d- in
-    /// phase 4 (docs/nbp.md, per-sample learning gate).
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome {
+    /// With `gates.learns` false the `in_skip` generator fires in phase 3 and vetoes d+ and
+    /// d- in phase 4 (docs/nbp.md, per-sample learning gate); with replay subsets the
+    /// `in_replay_veto` generator fires in phases 6 and 10 for the active inputs left out,
+    /// so they stay silent in phases 7 and 11 (input replay gate).
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome {
+        precondition(
+            replayVetoGenerator != nil || !gates.vetoesReplay,
+            "replay vetoes need the circuit's replay gates (NBPChipEngine(replayGate: true))")
         inferenceWeightsStale = true
         let phaseOne = circuit.phaseOneStep(sample: samplesOnChip)
         // Bring the chip to one step before phase 1 (the very first sample also runs the
@@ -254,8 +274,21 @@ public final class NBPChipEngine: NBPEngine {
                 if circuit.rewardOffsets.contains(offset) {
                     try chip.inject(generatorIndex: rewardGenerator, channels: [0])
                 }
-                if !learns && offset == circuit.skipOffset {
+                if !gates.learns && offset == circuit.skipOffset {
                     try chip.inject(generatorIndex: skipGenerator, channels: [0])
+                }
+                if let veto = replayVetoGenerator, let phase = circuit.replayVetoOffsets.firstIndex(of: offset),
+                    let replayed = phase == 0 ? gates.potentiationReplay : gates.depressionReplay
+                {
+                    NBPChipEngine.complement(of: replayed, in: active, into: &vetoed)
+                    if !vetoed.isEmpty { try chip.inject(generatorIndex: veto, channels: vetoed) }
+                }
+                if let veto = hiddenVetoGenerator, let phase = circuit.hiddenVetoOffsets.firstIndex(of: offset),
+                    let replayed = phase == 0 ? gates.potentiationHidden : gates.depressionHidden
+                {
+                    vetoed.removeAll(keepingCapacity: true)
+                    for j in replayed.indices where replayed[j] == 0 { vetoed.append(j) }
+                    if !vetoed.isEmpty { try chip.inject(generatorIndex: veto, channels: vetoed) }
                 }
             } catch {
                 preconditionFailure("nBP chip input out of range: \(error)")
@@ -265,6 +298,22 @@ public final class NBPChipEngine: NBPEngine {
         }
         samplesOnChip += 1
         return outcome
+    }
+
+    /// The active inputs not in `replayed` (both ascending), in order.
+    static func complement(
+        of replayed: UnsafeBufferPointer<Int32>, in active: UnsafeBufferPointer<Int32>, into out: inout [Int]
+    ) {
+        out.removeAll(keepingCapacity: true)
+        var position = 0
+        for input in active {
+            if position < replayed.count && replayed[position] == input {
+                position += 1
+            } else {
+                out.append(Int(input))
+            }
+        }
+        precondition(position == replayed.count, "replayed inputs must be an ascending subset of the active ones")
     }
 
     /// Output spikes of phase 3 and the summed input z recovered from the o compartments'

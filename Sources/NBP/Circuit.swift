@@ -114,6 +114,13 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     /// Offset of the `in_skip` spike that closes a sample's learning gate: emitted in
     /// phase 3, it inhibits d+ and d- in phase 4 (nil in the inference circuit).
     public var skipOffset: Int?
+    /// Offsets of the `in_replay_veto` spikes of the input replay gate: emitted in phases 6
+    /// and 10, they stop the chosen inputs' replay in phases 7 and 11 (empty when the
+    /// circuit has no replay gate).
+    public var replayVetoOffsets: [Int] = []
+    /// Offsets of the `in_hidden_veto` spikes: emitted in phases 4 and 8, they stop m_h1's
+    /// replay of the chosen hidden units into h1 and h1T in phases 5 and 9.
+    public var hiddenVetoOffsets: [Int] = []
     /// Threshold of every neuron, weight units.
     public var threshold: Int
     /// Training margin m (0 = the paper): o fires in phase 3 when z > 512 + m for the
@@ -139,8 +146,12 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     }
 
     /// The training circuit for the given sizes (§3-6); `margin` > 0 adds the two margin
-    /// connections (docs/nbp.md, "Training margin").
-    public static func training(sizes: NBPSizes, margin: Int = 0) throws(NBPError) -> NBPCircuit {
+    /// connections (docs/nbp.md, "Training margin"); `replayGate` adds the replay gates'
+    /// generators and their one-to-one vetoes onto x, h1 and h1T (docs/nbp.md, "Replay
+    /// gates").
+    public static func training(sizes: NBPSizes, margin: Int = 0, replayGate: Bool = false) throws(NBPError)
+        -> NBPCircuit
+    {
         try sizes.validate()
         try validate(margin: margin)
         let nIn = sizes.input
@@ -176,7 +187,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
                     name: gateName(gate), size: 1, role: "gate chain, opens phase \(gate == 0 ? 12 : gate)",
                     refractory: 1, bias: 0, phases: [gateFiringPhase(gate, chain: 12)], isGate: true))
         }
-        let generators = [
+        var generators = [
             Generator(name: "input", size: nIn, role: "input pixels, one step before phase 1"),
             Generator(name: "in_tgt", size: nOut, role: "one-hot target, phase 2"),
             Generator(name: "in_g", size: 1, role: "starts the gate chain once"),
@@ -208,6 +219,20 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         connect("o", ["d+"], [.oneI])
         // Per-sample learning gate (docs/nbp.md): no output error, so nothing learns.
         connect("in_skip", ["d+", "d-"], [.gi])
+        if replayGate {
+            // Input replay gate: -520 cancels m_x6's +520 relay, so a vetoed input stays
+            // silent in phase 7 (or 11) and its W1 synapses do not learn there.
+            generators.append(
+                Generator(name: "in_replay_veto", size: nIn, role: "input replay gate: phases 6 and 10 veto x's replay")
+            )
+            connect("in_replay_veto", ["x"], [.oneI])
+            // Hidden replay gate: the same against m_h1's relays into h1 and h1T in phases
+            // 5 and 9, so none of the unit's W2, W2c1, W2c2, W2Tp or M synapses learn there.
+            generators.append(
+                Generator(
+                    name: "in_hidden_veto", size: nHid, role: "hidden replay gate: phases 4 and 8 veto m_h1's replay"))
+            connect("in_hidden_veto", ["h1", "h1T"], [.oneI])
+        }
         if margin > 0 {
             // Training margin: every o is lifted by +m in phase 3, the labelled one held back
             // by 2m (its target spike arrives in phase 3 together with g03's lift).
@@ -253,10 +278,14 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         connect("g00", ["o", "o_copy", "o_copy2"], [.gi])
         for gate in 0..<12 { connect(gateName(gate), [gateName((gate + 1) % 12)], [.oneGE]) }
         connect("in_g", ["g00"], [.oneGE])
-        let circuit = NBPCircuit(
+        var circuit = NBPCircuit(
             sizes: sizes, populations: populations, generators: generators, connections: connections,
             learningRule: "dw = 4*x0*y0*r1 - 2*x0*y0", stepsPerSample: 12, startStep: 11,
             inputOffset: -1, targetOffset: 1, rewardOffsets: [4, 6], skipOffset: 2, threshold: 1024, margin: margin)
+        if replayGate {
+            circuit.replayVetoOffsets = [5, 9]
+            circuit.hiddenVetoOffsets = [3, 7]
+        }
         try circuit.validate()
         return circuit
     }

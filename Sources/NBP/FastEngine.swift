@@ -371,6 +371,15 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// One training sample: forward pass, output error, both weight updates and the
     /// backward pass of the chosen variant. Returns the forward outcome (before learning).
     public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        train(active: active, label: label, gates: NBPSampleGates())
+    }
+
+    /// A training sample under the host's gates: a closed gate is the forward pass only; the
+    /// W1 updates of phases 7 and 11 touch the replayed inputs only.
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome {
+        if !gates.learns { return infer(active: active, label: label) }
+        precondition(energyRecorder == nil || !gates.vetoesReplay, "energy counts do not cover the replay gates")
+        precondition(variant == .chip || !gates.vetoesReplay, "the replay gates are a chip-circuit option")
         forward(active)
         if trainingMargin != 0 { applyTrainingMargin(label: label) }
         let result = outcome(label: label)
@@ -401,7 +410,7 @@ public final class NBPFastEngine: @unchecked Sendable {
             return result
         }
         if variant == .chip {
-            trainChip(active, dpCount: dpCount, dmCount: dmCount)
+            trainChip(active, gates: gates, dpCount: dpCount, dmCount: dmCount)
         } else {
             trainReference(active, dpCount: dpCount, dmCount: dmCount)
         }
@@ -447,16 +456,19 @@ public final class NBPFastEngine: @unchecked Sendable {
         }
     }
 
-    /// `P[j,k] += delta` for every active hidden j and every k in the list, clamped.
+    /// `P[j,k] += delta` for every active hidden j (whose replay fires, when `replayed` is
+    /// given) and every k in the list, clamped.
     @inline(__always)
     func updateOutputSide(
-        _ p: UnsafeMutablePointer<Int16>, _ list: UnsafeMutablePointer<Int32>, _ count: Int, delta: Int16
+        _ p: UnsafeMutablePointer<Int16>, _ list: UnsafeMutablePointer<Int32>, _ count: Int, delta: Int16,
+        replayed: UnsafeBufferPointer<UInt8>? = nil
     ) {
         if count == 0 { return }
         let nOut = sizes.output
         let low = variant.weightMin
         let high = variant.weightMax
         for position in 0..<hCount {
+            if let replayed, replayed[Int(hIndex[position])] == 0 { continue }
             let row = p + Int(hIndex[position]) * nOut
             for listPosition in 0..<count {
                 let k = Int(list[listPosition])
@@ -577,36 +589,43 @@ public final class NBPFastEngine: @unchecked Sendable {
     }
 
     /// nbp-circuit.md §2, chip variant.
-    func trainChip(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
+    /// W1 learns on the inputs replayed in phases 7 and 11, W2 and M on the hidden units
+    /// replayed in phases 5 and 9: all of them unless the replay gates vetoed some.
+    func trainChip(_ active: UnsafeBufferPointer<Int32>, gates: NBPSampleGates, dpCount: Int, dmCount: Int) {
+        let potentiation = gates.potentiationReplay ?? active
+        let depression = gates.depressionReplay ?? active
         // The W1 updates of phases 7 and 11 are applied in one pass over the active rows:
         // nothing in between reads W1 (e- reads W2 and M). Not when the energy recorder
-        // needs W1' x in between, or a stochastic schedule draws per event in order.
-        let combined = energyRecorder == nil && updateProbability >= 65536
+        // needs W1' x in between, a stochastic schedule draws per event in order, or the
+        // two phases replay different inputs.
+        let combined =
+            energyRecorder == nil && updateProbability >= 65536
+            && potentiation.baseAddress == depression.baseAddress && potentiation.count == depression.count
         var staged = 0
         // Phase 5/6: e+ reads W2 and M before the phase-5 update.
         backward(into: ePlus, w2T, dpIndex, dpCount, mW, dmIndex, dmCount)
-        updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
-        updateOutputSide(mW, dmIndex, dmCount, delta: 2)
+        updateOutputSide(w2T, dpIndex, dpCount, delta: 2, replayed: gates.potentiationHidden)
+        updateOutputSide(mW, dmIndex, dmCount, delta: 2, replayed: gates.potentiationHidden)
         // g10/g06 lift h1T by 9216 (g + gm05): fires when e > 0.
         let bCount = listB()
         var selected = selectHidden(ePlus, into: gPlus, b: bCount)
         if combined {
             staged = stageInputUpdate(selected: selected, delta: 2, staged: staged)
         } else {
-            updateInputSide(active, selected: selected, delta: 2)
+            updateInputSide(potentiation, selected: selected, delta: 2)
         }
         energyRecorder?.captureOutputSums(self)
         // Phase 9/10: e- reads W2 and M after phase 5, before phase 9.
         backward(into: eMinus, w2T, dmIndex, dmCount, mW, dpIndex, dpCount)
-        updateOutputSide(w2T, dmIndex, dmCount, delta: -2)
-        updateOutputSide(mW, dpIndex, dpCount, delta: -2)
+        updateOutputSide(w2T, dmIndex, dmCount, delta: -2, replayed: gates.depressionHidden)
+        updateOutputSide(mW, dpIndex, dpCount, delta: -2, replayed: gates.depressionHidden)
         selected = selectHidden(eMinus, into: gMinus, b: bCount)
         if combined {
             staged = stageInputUpdate(selected: selected, delta: -2, staged: staged)
-            applyStagedInputUpdate(active, staged: staged)
+            applyStagedInputUpdate(depression, staged: staged)
         } else {
-            energyRecorder?.captureHiddenSums(self, active, selected: selected)
-            updateInputSide(active, selected: selected, delta: -2)
+            energyRecorder?.captureHiddenSums(self, depression, selected: selected)
+            updateInputSide(depression, selected: selected, delta: -2)
         }
     }
 

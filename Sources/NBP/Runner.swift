@@ -117,6 +117,11 @@ public enum NBPRunner {
             throw NBPError.chipMismatch(
                 "the chip engine runs the chip variant only; use --engine fast with --variant reference")
         }
+        if options.variant == .reference && options.schedule.vetoesReplay && !options.schedule.isConstant {
+            throw NBPError.chipMismatch(
+                "the input replay gate is part of the chip circuit; use --variant chip, or --learning-gate synapse or sample with --variant reference"
+            )
+        }
         // Before any data loads (the circuit checks it again when it is built).
         try NBPCircuit.validate(margin: options.margin)
         let preprocessing = NBPPreprocessing.standard(for: name, threshold: options.threshold)
@@ -210,19 +215,21 @@ public enum NBPRunner {
                         ? "no energy counts: the reference variant is not the chip circuit (use --variant chip)"
                         : options.schedule.gate == .sample
                             ? "no energy counts: the per-sample learning gate adds in_skip spikes the fast path does not count (run --engine chip for counts)"
-                            : "no energy counts: a resumed fast run continues on the engine that tracks all eight matrices, which does not count"
+                            : options.schedule.vetoesReplay
+                                ? "no energy counts: the replay gates add veto spikes the fast path does not count (run --engine chip for counts)"
+                                : "no energy counts: a resumed fast run continues on the engine that tracks all eight matrices, which does not count"
                 )
             }
         case .chip:
             let chip = try NBPChipEngine(
                 matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
-                seed: options.seed, margin: options.margin)
+                seed: options.seed, margin: options.margin, replayGate: options.schedule.vetoesReplay)
             chip.recordsEnergy = true
             chipEngine = chip
             engine = chip
             if options.compareFast {
                 shadow =
-                    (options.schedule.isConstant || options.schedule.gate == .sample) && restoredMatrices == nil
+                    (options.schedule.isConstant || options.schedule.gate != .synapse) && restoredMatrices == nil
                     ? try fastEngine(variant: .chip)
                     : copiesEngine(restoredMatrices ?? NBPChipMatrices(weights: initial))
             }
@@ -252,6 +259,8 @@ public enum NBPRunner {
             let learns = NBPTrainer.learningGate(
                 count: order.count, seed: options.seed, epoch: epoch,
                 numerator: options.schedule.sampleGateNumerator(epoch: epoch))
+            var replay = NBPTrainer.replayGate(
+                seed: options.seed, epoch: epoch, schedule: options.schedule, hidden: engine.sizes.hidden)
             let progress = ProgressLine(label: "epoch \(epoch)/\(options.epochs)", total: order.count, unit: "samples")
             var exact = 0
             if let shadow, let chipEngine {
@@ -261,9 +270,14 @@ public enum NBPRunner {
                     let label = Int(train.set.labels[sample])
                     let outcome = train.set.indices[range].withUnsafeBufferPointer { active in
                         let open = learns?[done] ?? true
-                        let chipOutcome = chipEngine.train(active: active, label: label, learns: open)
-                        let fastOutcome = shadow.train(active: active, label: label, learns: open)
-                        return (chipOutcome, fastOutcome)
+                        func both(_ gates: NBPSampleGates) -> (NBPSampleOutcome, NBPSampleOutcome) {
+                            (
+                                chipEngine.train(active: active, label: label, gates: gates),
+                                shadow.train(active: active, label: label, gates: gates)
+                            )
+                        }
+                        return replay == nil
+                            ? both(NBPSampleGates(learns: open)) : replay!.withGates(active: active, learns: open, both)
                     }
                     if outcome.0.exact { exact += 1 }
                     let expected =
@@ -274,7 +288,7 @@ public enum NBPRunner {
                 }
             } else {
                 exact = NBPTrainer.trainPass(
-                    engine: engine, set: train.set, order: order, learns: learns, progressEvery: 1000
+                    engine: engine, set: train.set, order: order, learns: learns, replay: replay, progressEvery: 1000
                 ) {
                     progress.update(completed: $0)
                 }

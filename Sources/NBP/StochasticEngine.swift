@@ -193,6 +193,13 @@ public final class NBPStochasticEngine: NBPEngine {
     /// drawn in the chip's order (phases 5, 7, 9, 11; within a phase the plastic
     /// connections in the circuit's order W1, W1c1, W1c2, W2, W2c1, W2c2, W2Tp, M).
     public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+        train(active: active, label: label, gates: NBPSampleGates())
+    }
+
+    /// The same under the host's gates: a closed gate is the forward pass only; W1 learns on
+    /// the inputs replayed in phase 7 / 11.
+    public func train(active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome {
+        if !gates.learns { return infer(active: active, label: label) }
         let inputs = active.map { Int($0) }
         let nHid = sizes.hidden
         let nOut = sizes.output
@@ -210,25 +217,30 @@ public final class NBPStochasticEngine: NBPEngine {
             NBPStochasticEngine.accumulate(w2Tp, rows: dp, width: nHid),
             NBPStochasticEngine.accumulate(m, rows: dm, width: nHid)
         ).map { $0 &+ $1 }
-        // Phase 5 (reward): h1 & o/o_copy/o_copy2 (dp), o & h1T (h), oT- & h1T (h).
-        for copy in 0..<3 { learnAll(&w2[copy], rows: f.h, columns: dp, width: nOut, reward: true) }
-        learnAll(&w2Tp, rows: dp, columns: f.h, width: nHid, reward: true)
-        learnAll(&m, rows: dm, columns: f.h, width: nHid, reward: true)
+        // Phase 5 (reward): h1 & o/o_copy/o_copy2 (dp), o & h1T (h), oT- & h1T (h); h1 and
+        // h1T fire from m_h1 unless the hidden replay gate vetoed them.
+        let hPlus = gates.potentiationHidden.map { kept in f.h.filter { kept[$0] != 0 } } ?? f.h
+        for copy in 0..<3 { learnAll(&w2[copy], rows: hPlus, columns: dp, width: nOut, reward: true) }
+        learnAll(&w2Tp, rows: dp, columns: hPlus, width: nHid, reward: true)
+        learnAll(&m, rows: dm, columns: hPlus, width: nHid, reward: true)
         // Phase 7 (reward): x & h1/h1_copy/h1_copy2 where g+ and b.
         let plus = (0..<nHid).filter { NBPFastEngine.chipFires(ePlus[$0], lift: 9216) && b[$0] }
-        for copy in 0..<3 { learnAll(&w1[copy], rows: inputs, columns: plus, width: nHid, reward: true) }
+        let replayedPlus = gates.potentiationReplay.map { $0.map { Int($0) } } ?? inputs
+        for copy in 0..<3 { learnAll(&w1[copy], rows: replayedPlus, columns: plus, width: nHid, reward: true) }
         // Phase 10: e- reads the matrices after phase 5.
         let eMinus = zip(
             NBPStochasticEngine.accumulate(w2Tp, rows: dm, width: nHid),
             NBPStochasticEngine.accumulate(m, rows: dp, width: nHid)
         ).map { $0 &+ $1 }
         // Phase 9 (no reward): h1 & o copies (dm), o & h1T (dm rows), oT- & h1T (dp rows).
-        for copy in 0..<3 { learnAll(&w2[copy], rows: f.h, columns: dm, width: nOut, reward: false) }
-        learnAll(&w2Tp, rows: dm, columns: f.h, width: nHid, reward: false)
-        learnAll(&m, rows: dp, columns: f.h, width: nHid, reward: false)
+        let hMinus = gates.depressionHidden.map { kept in f.h.filter { kept[$0] != 0 } } ?? f.h
+        for copy in 0..<3 { learnAll(&w2[copy], rows: hMinus, columns: dm, width: nOut, reward: false) }
+        learnAll(&w2Tp, rows: dm, columns: hMinus, width: nHid, reward: false)
+        learnAll(&m, rows: dp, columns: hMinus, width: nHid, reward: false)
         // Phase 11 (no reward): x & h1 copies where g- and b.
         let minus = (0..<nHid).filter { NBPFastEngine.chipFires(eMinus[$0], lift: 9216) && b[$0] }
-        for copy in 0..<3 { learnAll(&w1[copy], rows: inputs, columns: minus, width: nHid, reward: false) }
+        let replayedMinus = gates.depressionReplay.map { $0.map { Int($0) } } ?? inputs
+        for copy in 0..<3 { learnAll(&w1[copy], rows: replayedMinus, columns: minus, width: nHid, reward: false) }
         return result
     }
 }

@@ -8,10 +8,12 @@ public protocol NBPEngine: AnyObject {
     var weights: NBPWeights { get }
     /// One training sample (12 phases on the chip); returns the forward outcome.
     func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome
-    /// One training sample whose learning gate is open (`learns`) or closed: closed, the
-    /// chip's `in_skip` generator vetoes the output error (d+, d-) in phase 4, so the sample
-    /// runs all 12 phases but nothing learns, exactly as for a sample without error.
-    func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome
+    /// One training sample under the host's gates: with `gates.learns` false the chip's
+    /// `in_skip` generator vetoes the output error (d+, d-) in phase 4, so the sample runs all
+    /// 12 phases but nothing learns, exactly as for a sample without error; with replay
+    /// subsets only those inputs re-fire in phases 7 / 11 (the others are vetoed), so W1
+    /// learns on them alone.
+    func train(active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome
     /// One inference sample (4 steps on the chip); no learning.
     func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome
     /// Called before every epoch so the engine can apply the learning-rate schedule.
@@ -19,10 +21,41 @@ public protocol NBPEngine: AnyObject {
 }
 
 extension NBPEngine {
-    /// Engines that compute the outcome directly: a closed learning gate leaves only the
-    /// forward pass, which is what `infer` computes. (The chip engine runs the gate's spikes.)
+    /// A sample whose learning gate is open (`learns`) or closed, every input replayed.
     public func train(active: UnsafeBufferPointer<Int32>, label: Int, learns: Bool) -> NBPSampleOutcome {
-        learns ? train(active: active, label: label) : infer(active: active, label: label)
+        train(active: active, label: label, gates: NBPSampleGates(learns: learns))
+    }
+}
+
+/// The host's per-sample learning gates (docs/nbp.md), decided like the input and target
+/// spikes and sent as spikes of the `in_skip` and `in_replay_veto` generators.
+public struct NBPSampleGates {
+    /// False: `in_skip` vetoes the output error, the sample learns nothing.
+    public var learns: Bool
+    /// The active inputs that re-fire in phase 7 (W1 potentiation) and phase 11 (W1
+    /// depression); nil: all of them. Subsets of the sample's active inputs, ascending.
+    public var potentiationReplay: UnsafeBufferPointer<Int32>?
+    public var depressionReplay: UnsafeBufferPointer<Int32>?
+    /// Per hidden unit, 1 when m_h1's replay of h fires in phase 5 (W2 potentiation) /
+    /// phase 9 (W2 depression), 0 when `in_hidden_veto` stops it; nil: every unit.
+    public var potentiationHidden: UnsafeBufferPointer<UInt8>?
+    public var depressionHidden: UnsafeBufferPointer<UInt8>?
+
+    public init(
+        learns: Bool = true, potentiationReplay: UnsafeBufferPointer<Int32>? = nil,
+        depressionReplay: UnsafeBufferPointer<Int32>? = nil, potentiationHidden: UnsafeBufferPointer<UInt8>? = nil,
+        depressionHidden: UnsafeBufferPointer<UInt8>? = nil
+    ) {
+        self.learns = learns
+        self.potentiationReplay = potentiationReplay
+        self.depressionReplay = depressionReplay
+        self.potentiationHidden = potentiationHidden
+        self.depressionHidden = depressionHidden
+    }
+
+    /// True when some replay is vetoed (the circuit's replay gate is needed).
+    public var vetoesReplay: Bool {
+        potentiationReplay != nil || depressionReplay != nil || potentiationHidden != nil || depressionHidden != nil
     }
 }
 
@@ -42,6 +75,16 @@ public enum NBPLearningGate: String, Codable, Equatable, Sendable, CaseIterable 
     /// the sample's output error, so no synapse learns from it; otherwise the paper's rule
     /// applies in full. All copies stay identical (nbp.md, "Learning-rate schedule").
     case sample
+    /// One draw per active input and W1 update phase: with probability 1 - p the
+    /// `in_replay_veto` generator stops that input's replay in phase 7 (or 11), so W1 learns
+    /// on a random p of the active inputs. The step on a hidden unit's summed input shrinks
+    /// by p like per-synapse rounding, but every copy of W1 sees the same replay and W2
+    /// keeps the paper's rule: all copies stay identical (docs/nbp.md).
+    case input
+    /// `input` plus the same for W2: one draw per hidden unit and W2 update phase, with
+    /// probability 1 - p `in_hidden_veto` stops m_h1's replay of that unit into h1 and h1T
+    /// in phase 5 (or 9), so none of its W2, W2c1, W2c2, W2Tp or M synapses learn there.
+    case replay
 }
 
 /// The learning-rate schedule (docs/nbp.md): every ±2 event is applied with probability
@@ -83,6 +126,19 @@ public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringCon
         gate == .sample ? probabilityNumerator(epoch: epoch) : 65536
     }
 
+    /// Probability (numerator over 2^16) that an active input is replayed in phase 7 / 11.
+    public func inputGateNumerator(epoch: Int) -> UInt32 {
+        gate == .input || gate == .replay ? probabilityNumerator(epoch: epoch) : 65536
+    }
+
+    /// Probability (numerator over 2^16) that a hidden unit's replay in phase 5 / 9 fires.
+    public func hiddenGateNumerator(epoch: Int) -> UInt32 {
+        gate == .replay ? probabilityNumerator(epoch: epoch) : 65536
+    }
+
+    /// True when the circuit needs the replay gates' generators.
+    public var vetoesReplay: Bool { gate == .input || gate == .replay }
+
     /// The paper: every event applied.
     public static let constant = NBPLearningSchedule()
 
@@ -107,7 +163,12 @@ public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringCon
         if halvingEvery > 0 {
             text += " for \(constantEpochs) epochs, then halved every \(halvingEvery) (min 2^-\(maximumExponent))"
         }
-        return text + (gate == .sample ? ", per-sample learning gate" : ", per-synapse rounding")
+        switch gate {
+        case .synapse: return text + ", per-synapse rounding"
+        case .sample: return text + ", per-sample learning gate"
+        case .input: return text + ", input replay gate (W1)"
+        case .replay: return text + ", input and hidden replay gates (W1, W2)"
+        }
     }
 }
 
@@ -164,14 +225,27 @@ public enum NBPTrainer {
         return (0..<count).map { _ in generator.accept(numerator: numerator) }
     }
 
+    /// The replay gates of epoch `epoch` (1-based), nil when everything is replayed.
+    public static func replayGate(seed: UInt64, epoch: Int, schedule: NBPLearningSchedule, hidden: Int)
+        -> NBPReplayGate?
+    {
+        let inputs = schedule.inputGateNumerator(epoch: epoch)
+        let units = schedule.hiddenGateNumerator(epoch: epoch)
+        if inputs >= 65536 && units >= 65536 { return nil }
+        return NBPReplayGate(
+            seed: seed, epoch: epoch, inputNumerator: inputs, hiddenNumerator: units, hidden: hidden)
+    }
+
     /// Trains one pass over `set` in `order`; returns how many samples were exact before
     /// their update. `learns[position]` (when given) opens or closes the learning gate of the
-    /// sample at that position. `progress` is called every `progressEvery` samples.
+    /// sample at that position; `replay` (when given) draws each sample's replayed inputs.
+    /// `progress` is called every `progressEvery` samples.
     public static func trainPass(
-        engine: NBPEngine, set: NBPEncodedSet, order: [Int], learns: [Bool]? = nil, progressEvery: Int = 0,
-        progress: ((Int) -> Void)? = nil
+        engine: NBPEngine, set: NBPEncodedSet, order: [Int], learns: [Bool]? = nil, replay: NBPReplayGate? = nil,
+        progressEvery: Int = 0, progress: ((Int) -> Void)? = nil
     ) -> Int {
         var exact = 0
+        var replay = replay
         set.indices.withUnsafeBufferPointer { indices in
             set.offsets.withUnsafeBufferPointer { offsets in
                 set.labels.withUnsafeBufferPointer { labels in
@@ -179,9 +253,17 @@ public enum NBPTrainer {
                         let start = offsets[sample]
                         let active = UnsafeBufferPointer(
                             rebasing: indices[start..<offsets[sample + 1]])
-                        let outcome =
-                            learns.map { engine.train(active: active, label: Int(labels[sample]), learns: $0[done]) }
-                            ?? engine.train(active: active, label: Int(labels[sample]))
+                        let open = learns?[done] ?? true
+                        let outcome: NBPSampleOutcome
+                        if replay != nil {
+                            outcome = replay!.withGates(active: active, learns: open) {
+                                engine.train(active: active, label: Int(labels[sample]), gates: $0)
+                            }
+                        } else if !open {
+                            outcome = engine.train(active: active, label: Int(labels[sample]), learns: false)
+                        } else {
+                            outcome = engine.train(active: active, label: Int(labels[sample]))
+                        }
                         if outcome.exact { exact += 1 }
                         if progressEvery > 0, (done + 1) % progressEvery == 0 { progress?(done + 1) }
                     }
@@ -223,5 +305,64 @@ public enum NBPTrainer {
             }
         }
         return bits
+    }
+}
+
+/// The host's replay draws of one epoch (`NBPLearningGate.input` / `.replay`): per
+/// training sample, one draw per hidden unit for phase 5 and one for phase 9 (when W2 is
+/// gated), then one per active input for phase 7 and one for phase 11 (inputs ascending),
+/// from a stream seeded by (seed, epoch) apart from the shuffle's and the sample gate's,
+/// so both engines and a resumed run replay the same. The host does not know which hidden
+/// units fire, so it draws for all of them; vetoing a silent unit changes nothing.
+public struct NBPReplayGate {
+    var generator: NBPStochasticRounding
+    public let inputNumerator: UInt32
+    public let hiddenNumerator: UInt32
+    public let hidden: Int
+    private var potentiation: [Int32] = []
+    private var depression: [Int32] = []
+    private var potentiationHidden: [UInt8]
+    private var depressionHidden: [UInt8]
+
+    public init(seed: UInt64, epoch: Int, inputNumerator: UInt32, hiddenNumerator: UInt32, hidden: Int) {
+        generator = NBPStochasticRounding(
+            seed: (seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(epoch)) ^ 0xE703_7ED1_A0B4_28DB)
+        self.inputNumerator = inputNumerator
+        self.hiddenNumerator = hiddenNumerator
+        self.hidden = hidden
+        potentiationHidden = [UInt8](repeating: 1, count: hidden)
+        depressionHidden = [UInt8](repeating: 1, count: hidden)
+    }
+
+    /// Draws the replays of the next sample and runs `body` with its gates.
+    public mutating func withGates<Result>(
+        active: UnsafeBufferPointer<Int32>, learns: Bool, _ body: (NBPSampleGates) -> Result
+    ) -> Result {
+        let gatesHidden = hiddenNumerator < 65536
+        if gatesHidden {
+            for j in 0..<hidden { potentiationHidden[j] = generator.accept(numerator: hiddenNumerator) ? 1 : 0 }
+            for j in 0..<hidden { depressionHidden[j] = generator.accept(numerator: hiddenNumerator) ? 1 : 0 }
+        }
+        potentiation.removeAll(keepingCapacity: true)
+        depression.removeAll(keepingCapacity: true)
+        let gatesInputs = inputNumerator < 65536
+        if gatesInputs {
+            for input in active where generator.accept(numerator: inputNumerator) { potentiation.append(input) }
+            for input in active where generator.accept(numerator: inputNumerator) { depression.append(input) }
+        }
+        return potentiation.withUnsafeBufferPointer { plus in
+            depression.withUnsafeBufferPointer { minus in
+                potentiationHidden.withUnsafeBufferPointer { hiddenPlus in
+                    depressionHidden.withUnsafeBufferPointer { hiddenMinus in
+                        body(
+                            NBPSampleGates(
+                                learns: learns, potentiationReplay: gatesInputs ? plus : nil,
+                                depressionReplay: gatesInputs ? minus : nil,
+                                potentiationHidden: gatesHidden ? hiddenPlus : nil,
+                                depressionHidden: gatesHidden ? hiddenMinus : nil))
+                    }
+                }
+            }
+        }
     }
 }

@@ -55,7 +55,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @Option(help: "Epochs at full rate before the first halving.") var decayAfter: Int?
     @Option(
         help:
-            "How the schedule's probability is realised: synapse (the learning engine rounds each ±2 event) or sample (a per-sample learning gate; the copies stay identical)."
+            "How the schedule's probability is realised: synapse (the learning engine rounds each ±2 event), sample (a per-sample learning gate), input (the host vetoes the replay of each active input in phases 7/11 with probability 1 - p: W1 only) or replay (input plus the hidden units' replay in phases 5/9: W2 too). Only synapse lets the copies drift."
     )
     var learningGate: String?
     @Option(help: "Smallest update probability 2^-N the schedule decays to.") var decayMax: Int?
@@ -101,7 +101,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
         presetKind.apply(to: &options)
         if let learningGate {
             guard let gate = NBPLearningGate(rawValue: learningGate) else {
-                throw ValidationError("--learning-gate must be synapse or sample, not '\(learningGate)'")
+                throw ValidationError("--learning-gate must be synapse, sample, input or replay, not '\(learningGate)'")
             }
             options.schedule.gate = gate
         }

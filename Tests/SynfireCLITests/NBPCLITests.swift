@@ -8,7 +8,7 @@ struct NBPCLITests {
     @Test(
         arguments: [
             (["--preset", "fast"], "--preset must be paper, margin or margin-decay"),
-            (["--learning-gate", "epoch"], "--learning-gate must be synapse or sample"),
+            (["--learning-gate", "epoch"], "--learning-gate must be synapse, sample, input or replay"),
             (["--init-scale", "0"], "--init-scale must be positive"),
             (["--margin", "3"], "training margin 3 is not possible: use an even value in 0...254"),
             (["--margin", "256"], "training margin 256 is not possible"),
