@@ -20,11 +20,19 @@ public enum NBPPreset: String, CaseIterable, Sendable {
     /// after epoch 30, rounded per synapse by the learning engine (the best MNIST setting;
     /// on Fashion-MNIST the copies drift apart under it, docs/nbp.md).
     case marginDecay = "margin-decay"
+    /// `margin` plus the learning-rate decay through the replay gates: p halves every 4
+    /// epochs after epoch 20, realised by the host vetoing replays of x and h, so the copies
+    /// stay identical (the best Fashion-MNIST setting, docs/nbp.md).
+    case marginReplay = "margin-replay"
 
     public var initScale: Double { self == .paper ? 1 : 0.5 }
     public var margin: Int { self == .paper ? 0 : 192 }
     public var schedule: NBPLearningSchedule {
-        self == .marginDecay ? NBPLearningSchedule(constantEpochs: 30, halvingEvery: 3, gate: .synapse) : .constant
+        switch self {
+        case .paper, .margin: return .constant
+        case .marginDecay: return NBPLearningSchedule(constantEpochs: 30, halvingEvery: 3, gate: .synapse)
+        case .marginReplay: return NBPLearningSchedule(constantEpochs: 20, halvingEvery: 4, gate: .replay)
+        }
     }
 
     /// Options with this preset's settings.

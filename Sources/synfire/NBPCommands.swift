@@ -44,7 +44,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
     @Option(
         help:
-            "Named settings: paper (the papers'), margin (init scale 0.5, training margin 192) or margin-decay (margin, and p halved every 3 epochs after 30; docs/nbp.md). Options below override it."
+            "Named settings: paper (the papers'), margin (init scale 0.5, training margin 192), margin-decay (margin, and p halved every 3 epochs after 30, per synapse: best on MNIST) or margin-replay (margin, and p halved every 4 epochs after 20 through the replay gates: best on Fashion-MNIST with --threshold 64); docs/nbp.md. Options below override it."
     )
     var preset = "paper"
     @Option(
@@ -96,7 +96,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
         options.dataDirectory = dataDir
         options.energyCounts = energyCounts
         guard let presetKind = NBPPreset(rawValue: preset) else {
-            throw ValidationError("--preset must be paper, margin or margin-decay, not '\(preset)'")
+            throw ValidationError("--preset must be paper, margin, margin-decay or margin-replay, not '\(preset)'")
         }
         presetKind.apply(to: &options)
         if let learningGate {

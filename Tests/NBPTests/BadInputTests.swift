@@ -37,6 +37,12 @@ struct BadInputTests {
         #expect(options.margin == 192 && options.initScale == 0.5)
         #expect(options.schedule.exponent(epoch: 30) == 0 && options.schedule.exponent(epoch: 31) == 1)
         #expect(options.schedule.exponent(epoch: 34) == 2 && options.schedule.gate == .synapse)
+        // margin-replay: the same margin, p halved every 4 epochs after 20 by the replay gates.
+        NBPPreset.marginReplay.apply(to: &options)
+        #expect(options.margin == 192 && options.initScale == 0.5 && options.schedule.gate == .replay)
+        #expect(options.schedule.exponent(epoch: 20) == 0 && options.schedule.exponent(epoch: 21) == 1)
+        #expect(
+            options.schedule.ruleExponent(epoch: 30) == 0 && options.schedule.inputGateNumerator(epoch: 25) == 16384)
     }
 
     @Test("a dataset whose image size differs from the circuit's input is refused")

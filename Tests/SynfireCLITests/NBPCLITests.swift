@@ -7,7 +7,7 @@ struct NBPCLITests {
     /// and no run directory left behind.
     @Test(
         arguments: [
-            (["--preset", "fast"], "--preset must be paper, margin or margin-decay"),
+            (["--preset", "fast"], "--preset must be paper, margin, margin-decay or margin-replay"),
             (["--learning-gate", "epoch"], "--learning-gate must be synapse, sample, input or replay"),
             (["--init-scale", "0"], "--init-scale must be positive"),
             (["--margin", "3"], "training margin 3 is not possible: use an even value in 0...254"),
