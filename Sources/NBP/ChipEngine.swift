@@ -20,6 +20,8 @@ public final class NBPChipEngine: NBPEngine {
     public private(set) var gateViolations = 0
     /// Per-population violation counts (for reports).
     public private(set) var violationsByPopulation: [String: Int] = [:]
+    /// Per-phase (1...12) violation counts.
+    public private(set) var violationsByPhase: [Int: Int] = [:]
     /// Steps simulated in training and inference (for speed figures).
     public private(set) var trainingSteps = 0
     public private(set) var inferenceSteps = 0
@@ -222,6 +224,7 @@ public final class NBPChipEngine: NBPEngine {
             if count > 0 && !allowedPhases[position][phase] {
                 gateViolations += count
                 violationsByPopulation[circuit.populations[position].name, default: 0] += count
+                violationsByPhase[phase, default: 0] += count
             }
         }
         if let spikeObserver {

@@ -14,6 +14,7 @@ extension NBPCircuit.Kind {
         case .gm05: return (128, 2, .excitatory)
         case .gp05: return (128, 6, .excitatory)
         case .gi: return (-127, 6, .inhibitory)
+        case .giHidden: return (-255, 7, .inhibitory)
         case .gMargin, .oneIMargin: return nil
         }
     }

@@ -40,6 +40,10 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         case gm05
         case gp05
         case gi
+        /// Not in §4: the strongest one-to-all inhibition (-255 x 2^7) for the hidden layer's
+        /// clean-up phases 8 and 12, where x's replay delivers the whole hidden sum W1 x
+        /// (docs/nbp.md, "Circuit deviation").
+        case giHidden = "gi_hidden"
         case g1
         case g1s
         case g1_d4
@@ -59,6 +63,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             case .gm05: return 512
             case .gp05: return 8192
             case .gi: return -8128
+            case .giHidden: return -32640
             case .gMargin, .oneIMargin: return nil
             }
         }
@@ -78,7 +83,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         public var pattern: Pattern {
             switch self {
             case .p: return .allToAll
-            case .g, .gm05, .gp05, .gi, .gMargin: return .oneToAll
+            case .g, .gm05, .gp05, .gi, .giHidden, .gMargin: return .oneToAll
             default: return .oneToOne
             }
         }
@@ -270,12 +275,19 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         connect("g06", ["h1T"], [.g, .gm05])
         connect("g06", ["o", "o_copy", "o_copy2"], [.gi])
         connect("g07", ["x"], [.g])
-        connect("g08", ["h1", "h1_copy", "h1_copy2"], [.gi])
+        // §5 has gi here (-8128 against bias -8192): a hidden sum of x's phase-7 replay above
+        // 17344 still fires (Fashion-MNIST at threshold 64: 51 spikes in one epoch).
+        connect("g08", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
         connect("g09", ["h1", "h1T", "o", "o_copy", "o_copy2", "oT-"], [.g])
         connect("g10", ["h1T"], [.g, .gm05])
         connect("g10", ["o", "o_copy", "o_copy2"], [.gi])
         connect("g11", ["x"], [.g])
         connect("g00", ["o", "o_copy", "o_copy2"], [.gi])
+        // Not in §5: x's phase-11 replay reaches the hidden layer in phase 12, where only the
+        // bias (-8192) holds it, so a hidden sum above 9216 fires it out of phase (Fashion-
+        // MNIST at threshold 64: ~400 active inputs, 159k such spikes per layer copy in one
+        // epoch). Inhibit it as g08 does in phase 8 (docs/nbp.md, "Circuit deviation").
+        connect("g00", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
         for gate in 0..<12 { connect(gateName(gate), [gateName((gate + 1) % 12)], [.oneGE]) }
         connect("in_g", ["g00"], [.oneGE])
         var circuit = NBPCircuit(

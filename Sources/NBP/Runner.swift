@@ -291,7 +291,14 @@ public enum NBPRunner {
                     let expected =
                         (shadow as? NBPStochasticEngine)?.chipMatrices() ?? NBPChipMatrices(weights: shadow.weights)
                     let differing = try chipEngine.chipMatrices().differences(from: expected)
-                    if !differing.isEmpty || outcome.0.outputBits != outcome.1.outputBits { mismatches += 1 }
+                    if !differing.isEmpty || outcome.0.outputBits != outcome.1.outputBits {
+                        if mismatches == 0 {
+                            log(
+                                "first mismatch: epoch \(epoch), position \(done) (sample \(sample)); matrices \(differing), output bits chip \(outcome.0.outputBits) fast \(outcome.1.outputBits)"
+                            )
+                        }
+                        mismatches += 1
+                    }
                     if (done + 1) % 100 == 0 { progress.update(completed: done + 1) }
                 }
             } else {
@@ -334,6 +341,14 @@ public enum NBPRunner {
             log("plots not written: \(error)")
         }
         if let chipEngine {
+            if chipEngine.gateViolations > 0 {
+                let byPopulation = chipEngine.violationsByPopulation.sorted { $0.key < $1.key }
+                let byPhase = chipEngine.violationsByPhase.sorted { $0.key < $1.key }
+                log(
+                    "gate violations by population: "
+                        + byPopulation.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                        + "; by phase: " + byPhase.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+            }
             try chipEngine.writeEnergyCounts(to: run.path)
         }
         if let countingEngine {
