@@ -44,6 +44,28 @@ struct BitIdentityTests {
         #expect(chipAccuracy == fastAccuracy)
     }
 
+    @Test(
+        "hidden sums far above the gates' lift (24,000): no hidden spike in clean-up phases 8 and 12, chip equals fast")
+    func largeHiddenSumsStayInPhase() throws {
+        // §5's circuit fires h1 in phase 12 once W1 x > 9216 and in phase 8 once > 17344
+        // (x's replay arrives there); the circuit inhibits both phases with gi_hidden.
+        let sizes = NBPSizes(input: 120, hidden: 8, output: 4)
+        var generator = SeededGenerator(seed: 17)
+        let random = try NBPWeights.heNormal(sizes: sizes, using: &generator)
+        let weights = try NBPWeights(
+            sizes: sizes, w1: [Int16](repeating: 200, count: 8 * 120), w2: random.w2, m: random.m)
+        let chip = try NBPChipEngine(weights: weights, seed: 17)
+        let fast = try NBPFastEngine(weights: weights, variant: .chip)
+        let active = (0..<120).map { Int32($0) }
+        for label in [0, 1, 2, 3, 0] {
+            let a = active.withUnsafeBufferPointer { chip.train(active: $0, label: label) }
+            let b = active.withUnsafeBufferPointer { fast.train(active: $0, label: label) }
+            #expect(a.outputBits == b.outputBits)
+            #expect(try chip.chipMatrices().differences(from: NBPChipMatrices(weights: fast.weights)).isEmpty)
+        }
+        #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation) by phase \(chip.violationsByPhase)")
+    }
+
     // The 10,000-sample MNIST check (chip vs fast after every sample, 0 gate violations)
     // runs on a release build: scripts/e2e, "nbp-chip-equals-fast-10000".
 }
