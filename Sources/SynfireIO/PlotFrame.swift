@@ -236,6 +236,44 @@ public struct PlotFrame: Sendable {
         case box
     }
 
+    /// Where a legend of `entries` sits in `corner`: origin and size in pixels.
+    func legendBox(_ entries: [(String, RGB, LegendMark)], corner: Corner)
+        -> (x: Double, y: Double, width: Double, height: Double)
+    {
+        let style = PlotFrame.tickStyle
+        let rowHeight = style.capHeight + 12
+        let textWidth = entries.map { style.width(of: $0.0) }.max() ?? 0
+        let width = 12 + 30 + 10 + textWidth + 12
+        let height = Double(entries.count) * rowHeight + 10
+        switch corner {
+        case .topLeft: return (left + 14, top + 14, width, height)
+        case .topRight: return (right - 14 - width, top + 14, width, height)
+        case .bottomLeft: return (left + 14, bottom - 14 - height, width, height)
+        case .bottomRight: return (right - 14 - width, bottom - 14 - height, width, height)
+        }
+    }
+
+    /// How many of `points` a legend of `entries` in `corner` hides.
+    public func covered(by entries: [(String, RGB, LegendMark)], corner: Corner, points: [(Double, Double)]) -> Int {
+        let box = legendBox(entries, corner: corner)
+        return points.filter {
+            $0.0 >= box.x && $0.0 <= box.x + box.width && $0.1 >= box.y && $0.1 <= box.y + box.height
+        }.count
+    }
+
+    /// The corner (in order of preference) whose legend box hides the fewest of `points`.
+    public func leastCoveredCorner(
+        for entries: [(String, RGB, LegendMark)], avoiding points: [(Double, Double)], preferring order: [Corner]
+    ) -> Corner {
+        var best = order.first ?? .bottomRight
+        var bestCount = Int.max
+        for corner in order {
+            let count = covered(by: entries, corner: corner, points: points)
+            if count < bestCount { (best, bestCount) = (corner, count) }
+        }
+        return best
+    }
+
     /// A boxed legend inside the plot area.
     public func drawLegend<S: DrawingSurface>(
         _ entries: [(String, RGB, LegendMark)], corner: Corner, on s: inout S
@@ -244,17 +282,8 @@ public struct PlotFrame: Sendable {
         let style = PlotFrame.tickStyle
         let rowHeight = style.capHeight + 12
         let swatch = 30.0
-        let textWidth = entries.map { style.width(of: $0.0) }.max() ?? 0
-        let boxWidth = 12 + swatch + 10 + textWidth + 12
-        let boxHeight = Double(entries.count) * rowHeight + 10
-        let x: Double
-        let y: Double
-        switch corner {
-        case .topLeft: (x, y) = (left + 14, top + 14)
-        case .topRight: (x, y) = (right - 14 - boxWidth, top + 14)
-        case .bottomLeft: (x, y) = (left + 14, bottom - 14 - boxHeight)
-        case .bottomRight: (x, y) = (right - 14 - boxWidth, bottom - 14 - boxHeight)
-        }
+        let box = legendBox(entries, corner: corner)
+        let (x, y, boxWidth, boxHeight) = (box.x, box.y, box.width, box.height)
         s.fillRect(x: x, y: y, width: boxWidth, height: boxHeight, color: .white, opacity: 0.92)
         s.strokeRect(
             x: x, y: y, width: boxWidth, height: boxHeight, color: RGB.gray(170), lineWidth: 1)

@@ -141,14 +141,44 @@ public struct LearningCurvePlot: Plot, Sendable {
             let lo = shown.min() ?? 0
             let hi = shown.max() ?? 1
             let pad = max((hi - lo) * 0.08, 0.5)
-            var range = NiceTicks.expand(lower: lo - pad, upper: hi + pad)
-            if valueScale == 100 {  // percentages never leave 0...100
-                range = max(0, range.lowerBound)...min(100, range.upperBound)
+            func fitted(lower: Double) -> ClosedRange<Double> {
+                var range = NiceTicks.expand(lower: lower, upper: hi + pad)
+                if valueScale == 100 {  // percentages never leave 0...100
+                    range = max(0, range.lowerBound)...min(100, range.upperBound)
+                }
+                return range
             }
-            yDomain = range
+            yDomain = fitted(lower: lo - pad)
         }
-        let x = LinearScale(domain: xDomain, range: frame.left...frame.right)
-        let y = LinearScale(domain: yDomain, range: frame.top...frame.bottom, inverted: true)
+        var x = LinearScale(domain: xDomain, range: frame.left...frame.right)
+        var y = LinearScale(domain: yDomain, range: frame.top...frame.bottom, inverted: true)
+        let legend = legendEntries()
+        func plottedPoints() -> [(Double, Double)] {
+            var points: [(Double, Double)] = []
+            for item in series {
+                let line = item.values.enumerated().compactMap { (i, v) -> (Double, Double)? in
+                    v.isFinite ? (x.map(Double(item.firstEpoch + i)), y.map(v * valueScale)) : nil
+                }
+                // Segment midpoints too, so a legend does not sit on a steep line either.
+                points += line + zip(line, line.dropFirst()).map { (($0.0 + $1.0) / 2, ($0.1 + $1.1) / 2) }
+            }
+            return points
+        }
+        let corners: [PlotFrame.Corner] = [.bottomRight, .bottomLeft, .topRight, .topLeft]
+        var corner = frame.leastCoveredCorner(for: legend, avoiding: plottedPoints(), preferring: corners)
+        if yRange == nil && frame.covered(by: legend, corner: corner, points: plottedPoints()) > 0 {
+            // No free corner: lower the y axis so the legend fits under the lowest curve.
+            let box = frame.legendBox(legend, corner: .bottomRight)
+            let share = min(0.6, (box.height + 28) / (frame.bottom - frame.top))
+            let span = yDomain.upperBound - (shown.min() ?? 0)
+            let lowered = (shown.min() ?? 0) - span * share / (1 - share)
+            var range = NiceTicks.expand(lower: lowered, upper: yDomain.upperBound)
+            if valueScale == 100 { range = max(0, range.lowerBound)...min(100, range.upperBound) }
+            y = LinearScale(domain: range, range: frame.top...frame.bottom, inverted: true)
+            x = LinearScale(domain: xDomain, range: frame.left...frame.right)
+            corner = frame.leastCoveredCorner(for: legend, avoiding: plottedPoints(), preferring: corners)
+        }
+        let yDomainShown = y.domain
 
         let xt = NiceTicks.make(
             lower: xDomain.lowerBound, upper: xDomain.upperBound,
@@ -163,18 +193,16 @@ public struct LearningCurvePlot: Plot, Sendable {
             }
             .map { ($0, String(Int($0))) }
         }
-        let yt = NiceTicks.make(lower: yDomain.lowerBound, upper: yDomain.upperBound)
+        let yt = NiceTicks.make(lower: yDomainShown.lowerBound, upper: yDomainShown.upperBound)
         let yTicks = yt.values.map { ($0, NiceTicks.label($0, step: yt.step)) }
         frame.drawAxes(
             on: &s, x: x, y: y, xTicks: xTicks, yTicks: yTicks, xLabel: xLabel, yLabel: yLabel)
 
-        var legend: [(String, RGB, PlotFrame.LegendMark)] = []
         if let target {
             let py = y.map(target.value * valueScale)
-            let color = RGB(hex: 0x444444)
             s.line(
-                from: (frame.left, py), to: (frame.right, py), color: color, width: 2, dashed: true)
-            legend.append((target.label, color, .line(dashed: true)))
+                from: (frame.left, py), to: (frame.right, py), color: LearningCurvePlot.targetColor, width: 2,
+                dashed: true)
         }
         for (index, item) in series.enumerated() {
             let color = Palette.color(index)
@@ -191,15 +219,27 @@ public struct LearningCurvePlot: Plot, Sendable {
             if points.count <= 60 {
                 for p in points { s.circle(center: p, radius: 4.5, color: color) }
             }
+        }
+        // Accuracy curves rise to the top, so the bottom corners come first; the legend goes
+        // where it hides the fewest plotted points.
+        frame.drawLegend(legend, corner: corner, on: &s)
+    }
+
+    static let targetColor = RGB(hex: 0x444444)
+
+    /// The legend rows: the target line, then every series with its last value.
+    func legendEntries() -> [(String, RGB, PlotFrame.LegendMark)] {
+        var legend: [(String, RGB, PlotFrame.LegendMark)] = []
+        if let target { legend.append((target.label, LearningCurvePlot.targetColor, .line(dashed: true))) }
+        for (index, item) in series.enumerated() {
             let last =
                 item.values.last(where: \.isFinite).map {
                     String(format: " (last %.2f", $0 * valueScale)
                         + (valueScale == 100 ? "%)" : ")")
                 } ?? ""
-            legend.append((item.name + last, color, .line(dashed: item.dashed)))
+            legend.append((item.name + last, Palette.color(index), .line(dashed: item.dashed)))
         }
-        // Accuracy curves rise to the top: keep the legend out of their way.
-        frame.drawLegend(legend, corner: .bottomRight, on: &s)
+        return legend
     }
 }
 

@@ -215,6 +215,20 @@ struct PlotTests {
         #expect(second == [10, 20, 30, 200, 100, 50, 10, 20, 30])
     }
 
+    @Test("a legend goes to the corner that hides the fewest plotted points")
+    func legendAvoidsCurves() {
+        let frame = PlotFrame(width: 960, height: 600, margins: Margins(top: 64, right: 36, bottom: 84, left: 110))
+        let entries: [(String, RGB, PlotFrame.LegendMark)] = [("a run", RGB(hex: 0x0072B2), .line(dashed: false))]
+        let corners: [PlotFrame.Corner] = [.bottomRight, .bottomLeft, .topRight, .topLeft]
+        // Nothing plotted: the first preference.
+        #expect(frame.leastCoveredCorner(for: entries, avoiding: [], preferring: corners) == .bottomRight)
+        // Points in the bottom-right box push it to the bottom left.
+        let box = frame.legendBox(entries, corner: .bottomRight)
+        let inside = [(box.x + 5, box.y + 5), (box.x + box.width - 1, box.y + box.height - 1)]
+        #expect(frame.covered(by: entries, corner: .bottomRight, points: inside) == 2)
+        #expect(frame.leastCoveredCorner(for: entries, avoiding: inside, preferring: corners) == .bottomLeft)
+    }
+
     @Test("ticks are round numbers covering the range")
     func ticks() {
         let (values, step) = NiceTicks.make(lower: 63.2, upper: 97.1)
