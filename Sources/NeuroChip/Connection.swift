@@ -51,14 +51,17 @@ final class ConnectionRuntime {
     var currents: [Int32] = []
     var packed: [Int8] = []
     let shift: Int
-    /// Sparse only; 16-bit post indices when the target has at most 65,536 compartments.
+    /// Sparse only; 16-bit post indices when the target has at most 65,536 compartments
+    /// (the general path's; empty when `sparseRows` holds the posts).
     var rowStart: [Int32] = []
     var postIndex: [Int32] = []
     var postIndex16: [UInt16] = []
-    /// Sparse delivery copy of the weights, 8 bits per synapse in `packed`'s encoding, next
-    /// to `postIndex16` (nc_sparse_rows_add). Built when posts fit 16 bits, the group has
-    /// one delay and a non-negative shift.
-    var sparsePacked: [Int8] = []
+    /// Sparse delivery rows (nc_sparse_rows_add): per synapse, in layout order, its 16-bit
+    /// post (little-endian) and its weight in `packed`'s 8-bit encoding, 3 bytes together,
+    /// so a spiking row is one run of bytes (fewer cache lines and pages than separate
+    /// post and weight arrays). Built when posts fit 16 bits, the group has one delay and a
+    /// non-negative shift.
+    var sparseRows: [UInt8] = []
     /// Core of every target compartment when they all share one core (-1 otherwise):
     /// then a spike's synaptic ops all go to that core.
     var singleTargetCore = -1
@@ -172,16 +175,28 @@ final class ConnectionRuntime {
             packed = mantissa.map { Self.pack(Int($0), mode) }
         }
         if case .sparse = layout, nt <= 65536 {
-            postIndex16 = postIndex.map { UInt16($0) }
-            postIndex = []
             if spec.delays == nil && shift >= 0 {
-                let mode = signMode
-                sparsePacked = mantissa.map { Self.pack(Int($0), mode) }
+                sparseRows = Self.sparseRows(posts: postIndex, mantissa: mantissa, mode: signMode)
+            } else {
+                postIndex16 = postIndex.map { UInt16($0) }
             }
+            postIndex = []
         }
     }
 
-    /// How the kernels read `packed` / `sparsePacked` (mixed rows hold w/2: shift one more).
+    /// The 3-byte synapses of `sparseRows` (post low byte, high byte, packed weight).
+    private static func sparseRows(posts: [Int32], mantissa: [Int16], mode: SignMode) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 3 * posts.count)
+        for k in 0..<posts.count {
+            let post = UInt16(posts[k])
+            out[3 * k] = UInt8(truncatingIfNeeded: post)
+            out[3 * k + 1] = UInt8(truncatingIfNeeded: post >> 8)
+            out[3 * k + 2] = UInt8(bitPattern: pack(Int(mantissa[k]), mode))
+        }
+        return out
+    }
+
+    /// How the kernels read `packed` / `sparseRows` (mixed rows hold w/2: shift one more).
     var rowKind: NCRowKind {
         switch signMode {
         case .mixed: return NCRowsSigned
@@ -275,20 +290,17 @@ final class ConnectionRuntime {
             }
         case .sparse:
             rowStart.withUnsafeBufferPointer { rows in
-                if sparsePacked.isEmpty {
+                if sparseRows.isEmpty {
                     deliverSparseGeneral(
                         spikes: spikes, step: step, ring: ring, ringSize: ringSize,
                         compartments: compartments, rows: rows)
                     for s in spikes { operations += Int(rows[Int(s - base) + 1] - rows[Int(s - base)]) }
                 } else {
-                    postIndex16.withUnsafeBufferPointer { posts in
-                        sparsePacked.withUnsafeBufferPointer { weights in
-                            operations = Int(
-                                nc_sparse_rows_add(
-                                    target, posts.baseAddress!, weights.baseAddress!, rows.baseAddress!,
-                                    spikes.baseAddress!, Int64(spikes.count), base,
-                                    Int32(signMode == .mixed ? shift + 1 : shift), rowKind))
-                        }
+                    sparseRows.withUnsafeBufferPointer { synapses in
+                        operations = Int(
+                            nc_sparse_rows_add(
+                                target, synapses.baseAddress!, rows.baseAddress!, spikes.baseAddress!,
+                                Int64(spikes.count), base, Int32(signMode == .mixed ? shift + 1 : shift), rowKind))
                     }
                 }
             }
@@ -338,8 +350,8 @@ final class ConnectionRuntime {
             currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
         } else if !packed.isEmpty {
             packed[k] = Self.pack(value, signMode)
-        } else if !sparsePacked.isEmpty {
-            sparsePacked[k] = Self.pack(value, signMode)
+        } else if !sparseRows.isEmpty {
+            sparseRows[3 * k + 2] = UInt8(bitPattern: Self.pack(value, signMode))
         }
     }
 }

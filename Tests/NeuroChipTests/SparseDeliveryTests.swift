@@ -3,8 +3,8 @@ import Testing
 
 @testable import NeuroChip
 
-/// Sparse delivery through ConnectionRuntime (16-bit posts and 8-bit packed weights,
-/// nc_sparse_rows_add; or the general path) against adding every synapse's current in the
+/// Sparse delivery through ConnectionRuntime (3-byte synapses of 16-bit post and 8-bit
+/// packed weight, nc_sparse_rows_add; or the general path) against adding every synapse's current in the
 /// description's order with wrapping 32-bit adds (loihi-model.md §2 step 4), with the
 /// synaptic op counters. Layout-independent, so a new delivery layout must pass it too.
 struct SparseDeliveryTests {
@@ -111,7 +111,7 @@ struct SparseDeliveryTests {
             let c = Self.connection(
                 sources: 40, targets: n, pre: pre, post: post, weights: weights, mode: mode, exponent: exponent)
             // The C kernel's path is in use.
-            #expect(!c.sparsePacked.isEmpty && c.postIndex16.count == pre.count)
+            #expect(c.sparseRows.count == 3 * pre.count && c.postIndex16.isEmpty)
             var random = ChipRandom(seed: 5)
             let initial = (0..<n).map { _ in Int32(truncatingIfNeeded: random.next()) }
             let all = Array((0..<40).reversed())
@@ -139,7 +139,7 @@ struct SparseDeliveryTests {
         let general = Self.connection(
             sources: 40, targets: n, pre: pre, post: post, weights: weights, mode: .mixed, exponent: 2,
             delays: Array(repeating: 0, count: pre.count), coreOf: coreOf)
-        #expect(!fast.sparsePacked.isEmpty && general.sparsePacked.isEmpty)
+        #expect(!fast.sparseRows.isEmpty && general.sparseRows.isEmpty)
         let initial = (0..<n).map { Int32($0 * 977 - 400_000) }
         let spikes = [0, 1, 2, 3, 4, 5, 9, 13, 39]
         let a = Self.deliver(fast, spikes: spikes, initial: initial)
