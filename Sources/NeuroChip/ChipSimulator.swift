@@ -244,6 +244,7 @@ public final class ChipSimulator {
             bySource[g].append(index)
             connectionIndex[spec.name] = index
         }
+        ConnectionRuntime.shareSparseRows(compiled)
         connections = compiled
         plasticConnections = compiled.filter { $0.learning != nil }
         connectionsBySource = bySource

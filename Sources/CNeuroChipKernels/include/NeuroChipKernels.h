@@ -55,6 +55,11 @@ int64_t nc_sparse_rows_add(
     int32_t *target, const uint8_t *synapses, const int32_t *row_start, const int32_t *spikes, int64_t count,
     int32_t source_base, int32_t shift, NCRowKind kind);
 
+/// Storage for sparse rows of `bytes` bytes (free with nc_free_rows); NULL when out of
+/// memory. From 1 MiB up it is 2 MiB-aligned and asks for transparent huge pages.
+void *nc_alloc_rows(int64_t bytes);
+void nc_free_rows(void *rows);
+
 /// Counts of one compartment update pass (see nc_update_compartments).
 typedef struct {
     int64_t active;
