@@ -244,6 +244,7 @@ public final class ChipSimulator {
             bySource[g].append(index)
             connectionIndex[spec.name] = index
         }
+        ConnectionRuntime.shareSparseRows(compiled)
         connections = compiled
         plasticConnections = compiled.filter { $0.learning != nil }
         connectionsBySource = bySource
@@ -376,15 +377,16 @@ public final class ChipSimulator {
         let group = network.populations.count + g
         let size = groupCount[group]
         let start = groupStart[group]
-        // Append to a local array (no uniqueness check of the nested property per channel).
-        var list: [Int32] = []
-        swap(&list, &injected[g])
-        defer { swap(&list, &injected[g]) }
-        for channel in channels {
-            guard channel >= 0 && channel < size else {
-                throw ChipError.channelOutOfRange(generator: network.generators[g].name, channel: channel, size: size)
-            }
-            list.append(Int32(start + channel))
+        // Check every channel, then append them in one call (no uniqueness check of the
+        // nested array per channel; a bad channel leaves nothing injected).
+        for channel in channels where channel < 0 || channel >= size {
+            throw ChipError.channelOutOfRange(generator: network.generators[g].name, channel: channel, size: size)
+        }
+        let base = Int32(truncatingIfNeeded: start)
+        let old = injected[g].count
+        injected[g].append(contentsOf: repeatElement(0, count: channels.count))
+        injected[g].withUnsafeMutableBufferPointer { out in
+            for k in channels.indices { out[old + k] = base &+ Int32(truncatingIfNeeded: channels[k]) }
         }
     }
 
@@ -511,14 +513,22 @@ public final class ChipSimulator {
                 return k >= g.count
             }
             if !ascending { generatorSpikes.sort() }
-            sourceFlags.withUnsafeMutableBufferPointer { flags in
-                var last: Int32 = -1
-                for spike in generatorSpikes where spike != last {
-                    spikes.append(spike)
-                    flags[Int(spike)] = 1
-                    last = spike
+            // Merge duplicates in place and set the flags, then one append (not one
+            // uniqueness and capacity check per spike).
+            let unique = generatorSpikes.withUnsafeMutableBufferPointer { g in
+                sourceFlags.withUnsafeMutableBufferPointer { flags in
+                    var m = 0
+                    var last: Int32 = -1
+                    for k in 0..<g.count where g[k] != last {
+                        last = g[k]
+                        g[m] = last
+                        flags[Int(last)] = 1
+                        m += 1
+                    }
+                    return m
                 }
             }
+            spikes.append(contentsOf: generatorSpikes[0..<unique])
         }
         swap(&generatorSpikes, &generatorScratch)
 

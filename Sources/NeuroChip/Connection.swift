@@ -51,14 +51,19 @@ final class ConnectionRuntime {
     var currents: [Int32] = []
     var packed: [Int8] = []
     let shift: Int
-    /// Sparse only; 16-bit post indices when the target has at most 65,536 compartments.
+    /// Sparse only; 16-bit post indices when the target has at most 65,536 compartments
+    /// (the general path's; empty when `sparseRows` holds the posts).
     var rowStart: [Int32] = []
     var postIndex: [Int32] = []
     var postIndex16: [UInt16] = []
-    /// Sparse delivery copy of the weights, 8 bits per synapse in `packed`'s encoding, next
-    /// to `postIndex16` (nc_sparse_rows_add). Built when posts fit 16 bits, the group has
-    /// one delay and a non-negative shift.
-    var sparsePacked: [Int8] = []
+    /// Sparse delivery rows (nc_sparse_rows_add): per synapse, in layout order, its 16-bit
+    /// post (little-endian) and its weight in `packed`'s 8-bit encoding, 3 bytes together,
+    /// so a spiking row is one run of bytes (fewer cache lines and pages than separate
+    /// post and weight arrays). Built when posts fit 16 bits, the group has one delay and a
+    /// non-negative shift. The simulator moves the rows of all its connections into one
+    /// block (`shareSparseRows`).
+    private(set) var sparseStorage: SparseRowStorage?
+    private(set) var sparseRows: UnsafeMutablePointer<UInt8>?
     /// Core of every target compartment when they all share one core (-1 otherwise):
     /// then a spike's synaptic ops all go to that core.
     var singleTargetCore = -1
@@ -172,16 +177,53 @@ final class ConnectionRuntime {
             packed = mantissa.map { Self.pack(Int($0), mode) }
         }
         if case .sparse = layout, nt <= 65536 {
-            postIndex16 = postIndex.map { UInt16($0) }
-            postIndex = []
             if spec.delays == nil && shift >= 0 {
-                let mode = signMode
-                sparsePacked = mantissa.map { Self.pack(Int($0), mode) }
+                let storage = SparseRowStorage(bytes: 3 * mantissa.count)
+                Self.fillSparseRows(storage.base, posts: postIndex, mantissa: mantissa, mode: signMode)
+                sparseStorage = storage
+                sparseRows = storage.base
+            } else {
+                postIndex16 = postIndex.map { UInt16($0) }
             }
+            postIndex = []
         }
     }
 
-    /// How the kernels read `packed` / `sparsePacked` (mixed rows hold w/2: shift one more).
+    /// Writes the 3-byte synapses of `sparseRows` (post low byte, high byte, packed weight).
+    private static func fillSparseRows(
+        _ out: UnsafeMutablePointer<UInt8>, posts: [Int32], mantissa: [Int16], mode: SignMode
+    ) {
+        for k in 0..<posts.count {
+            let post = UInt16(posts[k])
+            out[3 * k] = UInt8(truncatingIfNeeded: post)
+            out[3 * k + 1] = UInt8(truncatingIfNeeded: post >> 8)
+            out[3 * k + 2] = UInt8(bitPattern: pack(Int(mantissa[k]), mode))
+        }
+    }
+
+    /// Moves the sparse rows of `connections` into one block (nc_alloc_rows: 2 MiB-aligned
+    /// with transparent huge pages once it is large), so the rows of many small groups
+    /// share huge pages instead of each sitting on its own 4 KiB pages.
+    static func shareSparseRows(_ connections: [ConnectionRuntime]) {
+        let owners = connections.filter { $0.sparseStorage != nil }
+        guard owners.count > 1 else { return }
+        // Each connection's rows start on a cache line.
+        var offsets: [Int] = []
+        var total = 0
+        for c in owners {
+            offsets.append(total)
+            total += (c.sparseStorage!.bytes + 63) / 64 * 64
+        }
+        let shared = SparseRowStorage(bytes: total)
+        for (c, offset) in zip(owners, offsets) {
+            let old = c.sparseStorage!
+            (shared.base + offset).update(from: old.base, count: old.bytes)
+            c.sparseStorage = shared
+            c.sparseRows = shared.base + offset
+        }
+    }
+
+    /// How the kernels read `packed` / `sparseRows` (mixed rows hold w/2: shift one more).
     var rowKind: NCRowKind {
         switch signMode {
         case .mixed: return NCRowsSigned
@@ -275,21 +317,16 @@ final class ConnectionRuntime {
             }
         case .sparse:
             rowStart.withUnsafeBufferPointer { rows in
-                if sparsePacked.isEmpty {
+                if let synapses = sparseRows {
+                    operations = Int(
+                        nc_sparse_rows_add(
+                            target, synapses, rows.baseAddress!, spikes.baseAddress!, Int64(spikes.count), base,
+                            Int32(signMode == .mixed ? shift + 1 : shift), rowKind))
+                } else {
                     deliverSparseGeneral(
                         spikes: spikes, step: step, ring: ring, ringSize: ringSize,
                         compartments: compartments, rows: rows)
                     for s in spikes { operations += Int(rows[Int(s - base) + 1] - rows[Int(s - base)]) }
-                } else {
-                    postIndex16.withUnsafeBufferPointer { posts in
-                        sparsePacked.withUnsafeBufferPointer { weights in
-                            operations = Int(
-                                nc_sparse_rows_add(
-                                    target, posts.baseAddress!, weights.baseAddress!, rows.baseAddress!,
-                                    spikes.baseAddress!, Int64(spikes.count), base,
-                                    Int32(signMode == .mixed ? shift + 1 : shift), rowKind))
-                        }
-                    }
                 }
             }
             if singleTargetCore >= 0 {
@@ -338,8 +375,8 @@ final class ConnectionRuntime {
             currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
         } else if !packed.isEmpty {
             packed[k] = Self.pack(value, signMode)
-        } else if !sparsePacked.isEmpty {
-            sparsePacked[k] = Self.pack(value, signMode)
+        } else if let rows = sparseRows {
+            rows[3 * k + 2] = UInt8(bitPattern: Self.pack(value, signMode))
         }
     }
 }
@@ -348,4 +385,21 @@ final class ConnectionRuntime {
 @inline(__always)
 func addRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int32>, _ n: Int) {
     for j in 0..<n { dst[j] &+= src[j] }
+}
+
+/// One block of sparse delivery rows (nc_alloc_rows), shared by the connections that
+/// point into it and freed with the last of them.
+final class SparseRowStorage {
+    let base: UnsafeMutablePointer<UInt8>
+    let bytes: Int
+
+    init(bytes: Int) {
+        guard let raw = nc_alloc_rows(Int64(bytes)) else {
+            fatalError("out of memory for \(bytes) bytes of sparse rows")
+        }
+        base = raw.bindMemory(to: UInt8.self, capacity: max(bytes, 1))
+        self.bytes = bytes
+    }
+
+    deinit { nc_free_rows(base) }
 }

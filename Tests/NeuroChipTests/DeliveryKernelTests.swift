@@ -100,7 +100,7 @@ struct DeliveryKernelTests {
     @Test func sparseKernelMatchesPerSynapseReference() {
         var random = ChipRandom(seed: 99)
         let sources = 50
-        let n = 300
+        let n = 65536
         var rowStart: [Int32] = [0]
         var posts: [UInt16] = []
         var weights: [Int8] = []
@@ -113,6 +113,10 @@ struct DeliveryKernelTests {
         }
         weights[0] = -128
         weights[1] = 127
+        // 3 bytes per synapse: post (little-endian), weight.
+        let rows = posts.indices.flatMap { k in
+            [UInt8(posts[k] & 0xFF), UInt8(posts[k] >> 8), UInt8(bitPattern: weights[k])]
+        }
         let base: Int32 = 1000
         let spikes = (0..<30).map { _ in base + Int32(random.below(UInt64(sources))) }
         for kind in [NCRowsSigned, NCRowsUnsignedAdd, NCRowsUnsignedSubtract] {
@@ -134,7 +138,7 @@ struct DeliveryKernelTests {
                 var got = [Int32](repeating: 5, count: n)
                 let synapses = got.withUnsafeMutableBufferPointer { t in
                     nc_sparse_rows_add(
-                        t.baseAddress!, posts, weights, rowStart, spikes, Int64(spikes.count), base, shift, kind)
+                        t.baseAddress!, rows, rowStart, spikes, Int64(spikes.count), base, shift, kind)
                 }
                 #expect(got == expected, "kind \(kind.rawValue), shift \(shift)")
                 #expect(Int(synapses) == touched)

@@ -341,3 +341,19 @@ func vectorKernelMatchesPureStep(du: Int) {
         }
     }
 }
+
+/// Injected channels fire once each in any order and with repeats; a bad channel throws
+/// and injects nothing from that call.
+@Test func injectedChannelsMergeAndABadChannelInjectsNothing() throws {
+    let net = NetworkDescription(
+        populations: [PopulationSpec(name: "b", size: 4, vthMantissa: 100)],
+        generators: [SpikeGeneratorSpec(name: "g", size: 6)])
+    let chip = try ChipSimulator(net)
+    try chip.inject(generator: "g", channels: [3, 1, 3])
+    try chip.inject(generator: "g", channels: [1, 0])
+    #expect(throws: ChipError.self) { try chip.inject(generator: "g", channels: [5, 6]) }
+    chip.step()
+    #expect(try chip.spikes(of: "g") == [0, 1, 3])
+    chip.step()
+    #expect(try chip.spikes(of: "g") == [])
+}

@@ -3,8 +3,8 @@ import Testing
 
 @testable import NeuroChip
 
-/// Sparse delivery through ConnectionRuntime (16-bit posts and 8-bit packed weights,
-/// nc_sparse_rows_add; or the general path) against adding every synapse's current in the
+/// Sparse delivery through ConnectionRuntime (3-byte synapses of 16-bit post and 8-bit
+/// packed weight, nc_sparse_rows_add; or the general path) against adding every synapse's current in the
 /// description's order with wrapping 32-bit adds (loihi-model.md §2 step 4), with the
 /// synaptic op counters. Layout-independent, so a new delivery layout must pass it too.
 struct SparseDeliveryTests {
@@ -111,7 +111,7 @@ struct SparseDeliveryTests {
             let c = Self.connection(
                 sources: 40, targets: n, pre: pre, post: post, weights: weights, mode: mode, exponent: exponent)
             // The C kernel's path is in use.
-            #expect(!c.sparsePacked.isEmpty && c.postIndex16.count == pre.count)
+            #expect(c.sparseRows != nil && c.sparseStorage?.bytes == 3 * pre.count && c.postIndex16.isEmpty)
             var random = ChipRandom(seed: 5)
             let initial = (0..<n).map { _ in Int32(truncatingIfNeeded: random.next()) }
             let all = Array((0..<40).reversed())
@@ -139,7 +139,7 @@ struct SparseDeliveryTests {
         let general = Self.connection(
             sources: 40, targets: n, pre: pre, post: post, weights: weights, mode: .mixed, exponent: 2,
             delays: Array(repeating: 0, count: pre.count), coreOf: coreOf)
-        #expect(!fast.sparsePacked.isEmpty && general.sparsePacked.isEmpty)
+        #expect(fast.sparseRows != nil && general.sparseRows == nil)
         let initial = (0..<n).map { Int32($0 * 977 - 400_000) }
         let spikes = [0, 1, 2, 3, 4, 5, 9, 13, 39]
         let a = Self.deliver(fast, spikes: spikes, initial: initial)
@@ -175,6 +175,62 @@ struct SparseDeliveryTests {
         let expected = Self.reference(
             pre: pre, post: post, weights: changed, exponent: 1, spikes: spikes, initial: initial)
         #expect(Self.deliver(c, spikes: spikes, initial: initial).slot == expected.slot)
+    }
+
+    /// The simulator moves the rows of its sparse groups into one block; every group then
+    /// delivers from there exactly as the description-order reference says, also after a
+    /// weight change through setMantissa.
+    @Test func sharedRowBlockDeliversEveryGroup() throws {
+        let n = 2000
+        var connections: [ConnectionSpec] = []
+        var synapses: [(pre: [Int], post: [Int], weights: [Int])] = []
+        for k in 0..<3 {
+            let s = Self.synapses(targets: n, seed: UInt64(40 + k), mode: .mixed)
+            synapses.append(s)
+            connections.append(
+                ConnectionSpec(
+                    name: "s\(k)", source: "g", target: "b", pattern: .sparse, weights: s.weights, exponent: 0,
+                    pre: s.pre, post: s.post))
+        }
+        let net = NetworkDescription(
+            populations: [PopulationSpec(name: "b", size: n, du: 4096, dv: 4096, vthMantissa: 131_071)],
+            connections: connections, generators: [SpikeGeneratorSpec(name: "g", size: 40)],
+            mapping: CoreMappingSpec(ignoreSynapticMemory: true))
+        let chip = try ChipSimulator(net)
+        let storage = try #require(chip.connections[0].sparseStorage)
+        #expect(chip.connections.allSatisfy { $0.sparseStorage === storage })
+        chip.connections[1].setMantissa(-128, at: 0)
+        let spikes = [0, 1, 2, 9, 13, 39]
+        var expected = [Int32](repeating: 0, count: n)
+        for (k, s) in synapses.enumerated() {
+            var weights = s.weights
+            if k == 1 {
+                // Internal index 0 is the first synapse of the lowest source with synapses.
+                let first = s.pre.indices.min { (s.pre[$0], $0) < (s.pre[$1], $1) }!
+                weights[first] = -128
+            }
+            expected =
+                Self.reference(
+                    pre: s.pre, post: s.post, weights: weights, exponent: 0, spikes: spikes, initial: expected
+                ).slot
+        }
+        var got = [Int32](repeating: 0, count: n)
+        for c in chip.connections {
+            got = Self.deliver(c, spikes: spikes, initial: got).slot
+        }
+        #expect(got == expected)
+    }
+
+    /// Large row blocks are 2 MiB-aligned (huge pages), small ones cache-line aligned.
+    @Test func rowBlocksAreAligned() throws {
+        for (bytes, alignment) in [(0, 64), (100, 64), (3 << 20, 2 << 20)] {
+            let storage = SparseRowStorage(bytes: bytes)
+            #expect(Int(bitPattern: storage.base) % alignment == 0)
+            if bytes > 0 {
+                storage.base[bytes - 1] = 7
+                #expect(storage.base[bytes - 1] == 7)
+            }
+        }
     }
 
     @Test func emptyConnectionDeliversNothing() {

@@ -46,14 +46,19 @@ void nc_dense_rows_add(
     int32_t *target, const int8_t *rows, int64_t stride, const int32_t *spikes, int64_t count,
     int32_t source_base, int64_t n, int32_t shift, NCRowKind kind, NCKernelVariant variant);
 
-/// Sparse delivery: synapses of source i are k in row_start[i] ..< row_start[i+1], with
-/// post posts[k] and 8-bit weight weights[k] in the same encoding as dense rows (`kind`);
-/// adds `weight << shift` into target[post] (subtracts for NCRowsUnsignedSubtract) with
-/// wrapping 32-bit arithmetic, spikes in order, synapses in row order. Returns the number
-/// of synapses touched.
+/// Sparse delivery: synapses of source i are k in row_start[i] ..< row_start[i+1]; synapse
+/// k is the 3 bytes at synapses + 3k: its post (16 bits, little-endian) and its 8-bit weight
+/// in the same encoding as dense rows (`kind`). Adds `weight << shift` into target[post]
+/// (subtracts for NCRowsUnsignedSubtract) with wrapping 32-bit arithmetic, spikes in order,
+/// synapses in row order. Returns the number of synapses touched.
 int64_t nc_sparse_rows_add(
-    int32_t *target, const uint16_t *posts, const int8_t *weights, const int32_t *row_start, const int32_t *spikes,
-    int64_t count, int32_t source_base, int32_t shift, NCRowKind kind);
+    int32_t *target, const uint8_t *synapses, const int32_t *row_start, const int32_t *spikes, int64_t count,
+    int32_t source_base, int32_t shift, NCRowKind kind);
+
+/// Storage for sparse rows of `bytes` bytes (free with nc_free_rows); NULL when out of
+/// memory. From 1 MiB up it is 2 MiB-aligned and asks for transparent huge pages.
+void *nc_alloc_rows(int64_t bytes);
+void nc_free_rows(void *rows);
 
 /// Counts of one compartment update pass (see nc_update_compartments).
 typedef struct {
