@@ -278,6 +278,10 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         // §5 has gi here (-8128 against bias -8192): a hidden sum of x's phase-7 replay above
         // 17344 still fires (Fashion-MNIST at threshold 64: 51 spikes in one epoch).
         connect("g08", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
+        // Not in §5: the hidden units that fire in phase 7 (W1 potentiation) reach o and its
+        // copies in phase 8, where only the bias holds them: W2 h over 9216 fired o out of
+        // phase (Fashion-MNIST, margin-replay, 40 epochs: 9 spikes).
+        connect("g08", ["o", "o_copy", "o_copy2"], [.giHidden])
         connect("g09", ["h1", "h1T", "o", "o_copy", "o_copy2", "oT-"], [.g])
         connect("g10", ["h1T"], [.g, .gm05])
         connect("g10", ["o", "o_copy", "o_copy2"], [.gi])

@@ -66,6 +66,28 @@ struct BitIdentityTests {
         #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation) by phase \(chip.violationsByPhase)")
     }
 
+    @Test("output sums of 15,240 from the phase-7 hidden spikes: no output spike in phase 8, chip equals fast")
+    func largeOutputSumsStayInPhase() throws {
+        // Every hidden unit is on with b (a = 720) and learns in phase 7 (output 0 errs:
+        // 0 < z0 <= 512); the other outputs get W2 h = 254 x 60 in phase 8, which §5 leaves
+        // to the bias alone.
+        let sizes = NBPSizes(input: 120, hidden: 60, output: 4)
+        var w2 = [Int16](repeating: 254, count: 4 * 60)
+        for j in 0..<60 { w2[j] = 2 }
+        let weights = try NBPWeights(sizes: sizes, w1: [Int16](repeating: 6, count: 60 * 120), w2: w2)
+        let chip = try NBPChipEngine(weights: weights, seed: 19)
+        let fast = try NBPFastEngine(weights: weights, variant: .chip)
+        let active = (0..<120).map { Int32($0) }
+        for _ in 0..<3 {
+            let a = active.withUnsafeBufferPointer { chip.train(active: $0, label: 0) }
+            let b = active.withUnsafeBufferPointer { fast.train(active: $0, label: 0) }
+            #expect(a.outputBits == b.outputBits)
+            #expect(try chip.chipMatrices().differences(from: NBPChipMatrices(weights: fast.weights)).isEmpty)
+        }
+        #expect(fast.weights.w1 != weights.w1, "the hidden layer learned in phase 7")
+        #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation) by phase \(chip.violationsByPhase)")
+    }
+
     // The 10,000-sample MNIST check (chip vs fast after every sample, 0 gate violations)
     // runs on a release build: scripts/e2e, "nbp-chip-equals-fast-10000".
 }
