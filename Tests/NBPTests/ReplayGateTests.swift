@@ -9,13 +9,19 @@ struct ReplayGateTests {
     /// Trains `samples` samples of the small set with the chip engine and the fast path
     /// under `schedule` (epoch 1), comparing all eight matrices after every sample; returns
     /// the fast engine, the chip engine, and how many samples changed any weight.
+    /// The first `samples` of the small set and a 24-hidden-unit initialisation (scale 0.5).
+    static func setUp(seed: UInt64, samples: Int) throws -> (set: NBPEncodedSet, weights: NBPWeights) {
+        let set = try BitIdentityTests.smallSet(count: samples)
+        var generator = SeededGenerator(seed: seed)
+        let weights = try NBPWeights.heNormal(
+            sizes: NBPSizes(input: set.inputCount, hidden: 24, output: 10), scale: 0.5, using: &generator)
+        return (set, weights)
+    }
+
     static func trainBoth(schedule: NBPLearningSchedule, seed: UInt64, samples: Int) throws
         -> (fast: NBPFastEngine, chip: NBPChipEngine, learned: Int)
     {
-        let set = try BitIdentityTests.smallSet(count: samples)
-        let sizes = NBPSizes(input: set.inputCount, hidden: 24, output: 10)
-        var generator = SeededGenerator(seed: seed)
-        let weights = try NBPWeights.heNormal(sizes: sizes, scale: 0.5, using: &generator)
+        let (set, weights) = try setUp(seed: seed, samples: samples)
         let chip = try NBPChipEngine(weights: weights, seed: seed, margin: 64, replayGate: true)
         let fast = try NBPFastEngine(weights: weights, variant: .chip)
         fast.trainingMargin = 64
@@ -53,10 +59,7 @@ struct ReplayGateTests {
         let run = try ReplayGateTests.trainBoth(schedule: schedule, seed: 21, samples: 120)
         #expect(run.learned > 30)
         // The gates changed what was learned: the same samples without them end elsewhere.
-        let set = try BitIdentityTests.smallSet(count: 120)
-        var generator = SeededGenerator(seed: 21)
-        let weights = try NBPWeights.heNormal(
-            sizes: NBPSizes(input: set.inputCount, hidden: 24, output: 10), scale: 0.5, using: &generator)
+        let (set, weights) = try ReplayGateTests.setUp(seed: 21, samples: 120)
         let ungated = try NBPFastEngine(weights: weights, variant: .chip)
         ungated.trainingMargin = 64
         for sample in 0..<set.count {
@@ -107,10 +110,7 @@ struct ReplayGateTests {
 
     @Test("a replay gate that keeps no input leaves W1 untouched while W2 still learns")
     func closedInputReplayFreezesW1() throws {
-        let set = try BitIdentityTests.smallSet(count: 60)
-        let sizes = NBPSizes(input: set.inputCount, hidden: 24, output: 10)
-        var generator = SeededGenerator(seed: 3)
-        let weights = try NBPWeights.heNormal(sizes: sizes, scale: 0.5, using: &generator)
+        let (set, weights) = try ReplayGateTests.setUp(seed: 3, samples: 60)
         let fast = try NBPFastEngine(weights: weights, variant: .chip)
         var replay = NBPReplayGate(seed: 3, epoch: 1, inputNumerator: 0, hiddenNumerator: 65536, hidden: 24)
         for sample in 0..<set.count {
