@@ -277,15 +277,12 @@ public enum NBPRunner {
                     let range = train.set.offsets[sample]..<train.set.offsets[sample + 1]
                     let label = Int(train.set.labels[sample])
                     let outcome = train.set.indices[range].withUnsafeBufferPointer { active in
-                        let open = learns?[done] ?? true
-                        func both(_ gates: NBPSampleGates) -> (NBPSampleOutcome, NBPSampleOutcome) {
+                        NBPTrainer.withGates(&replay, active: active, learns: learns?[done] ?? true) { gates in
                             (
                                 chipEngine.train(active: active, label: label, gates: gates),
                                 shadow.train(active: active, label: label, gates: gates)
                             )
                         }
-                        return replay == nil
-                            ? both(NBPSampleGates(learns: open)) : replay!.withGates(active: active, learns: open, both)
                     }
                     if outcome.0.exact { exact += 1 }
                     let expected =

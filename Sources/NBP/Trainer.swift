@@ -236,6 +236,16 @@ public enum NBPTrainer {
             seed: seed, epoch: epoch, inputNumerator: inputs, hiddenNumerator: units, hidden: hidden)
     }
 
+    /// Runs `body` with a sample's gates: its replay draws when `replay` is set, else every
+    /// replay firing; the learning gate open or closed by `learns`.
+    public static func withGates<Result>(
+        _ replay: inout NBPReplayGate?, active: UnsafeBufferPointer<Int32>, learns: Bool,
+        _ body: (NBPSampleGates) -> Result
+    ) -> Result {
+        if replay == nil { return body(NBPSampleGates(learns: learns)) }
+        return replay!.withGates(active: active, learns: learns, body)
+    }
+
     /// Trains one pass over `set` in `order`; returns how many samples were exact before
     /// their update. `learns[position]` (when given) opens or closes the learning gate of the
     /// sample at that position; `replay` (when given) draws each sample's replayed inputs.
@@ -253,16 +263,8 @@ public enum NBPTrainer {
                         let start = offsets[sample]
                         let active = UnsafeBufferPointer(
                             rebasing: indices[start..<offsets[sample + 1]])
-                        let open = learns?[done] ?? true
-                        let outcome: NBPSampleOutcome
-                        if replay != nil {
-                            outcome = replay!.withGates(active: active, learns: open) {
-                                engine.train(active: active, label: Int(labels[sample]), gates: $0)
-                            }
-                        } else if !open {
-                            outcome = engine.train(active: active, label: Int(labels[sample]), learns: false)
-                        } else {
-                            outcome = engine.train(active: active, label: Int(labels[sample]))
+                        let outcome = withGates(&replay, active: active, learns: learns?[done] ?? true) {
+                            engine.train(active: active, label: Int(labels[sample]), gates: $0)
                         }
                         if outcome.exact { exact += 1 }
                         if progressEvery > 0, (done + 1) % progressEvery == 0 { progress?(done + 1) }

@@ -141,16 +141,9 @@ public struct LearningCurvePlot: Plot, Sendable {
             let lo = shown.min() ?? 0
             let hi = shown.max() ?? 1
             let pad = max((hi - lo) * 0.08, 0.5)
-            func fitted(lower: Double) -> ClosedRange<Double> {
-                var range = NiceTicks.expand(lower: lower, upper: hi + pad)
-                if valueScale == 100 {  // percentages never leave 0...100
-                    range = max(0, range.lowerBound)...min(100, range.upperBound)
-                }
-                return range
-            }
-            yDomain = fitted(lower: lo - pad)
+            yDomain = fitted(lower: lo - pad, upper: hi + pad)
         }
-        var x = LinearScale(domain: xDomain, range: frame.left...frame.right)
+        let x = LinearScale(domain: xDomain, range: frame.left...frame.right)
         var y = LinearScale(domain: yDomain, range: frame.top...frame.bottom, inverted: true)
         let legend = legendEntries()
         func plottedPoints() -> [(Double, Double)] {
@@ -165,20 +158,19 @@ public struct LearningCurvePlot: Plot, Sendable {
             return points
         }
         let corners: [PlotFrame.Corner] = [.bottomRight, .bottomLeft, .topRight, .topLeft]
-        var corner = frame.leastCoveredCorner(for: legend, avoiding: plottedPoints(), preferring: corners)
-        if yRange == nil && frame.covered(by: legend, corner: corner, points: plottedPoints()) > 0 {
+        let points = plottedPoints()
+        var corner = frame.leastCoveredCorner(for: legend, avoiding: points, preferring: corners)
+        if yRange == nil && frame.covered(by: legend, corner: corner, points: points) > 0 {
             // No free corner: lower the y axis so the legend fits under the lowest curve.
             let box = frame.legendBox(legend, corner: .bottomRight)
             let share = min(0.6, (box.height + 28) / (frame.bottom - frame.top))
             let span = yDomain.upperBound - (shown.min() ?? 0)
             let lowered = (shown.min() ?? 0) - span * share / (1 - share)
-            var range = NiceTicks.expand(lower: lowered, upper: yDomain.upperBound)
-            if valueScale == 100 { range = max(0, range.lowerBound)...min(100, range.upperBound) }
-            y = LinearScale(domain: range, range: frame.top...frame.bottom, inverted: true)
-            x = LinearScale(domain: xDomain, range: frame.left...frame.right)
+            y = LinearScale(
+                domain: fitted(lower: lowered, upper: yDomain.upperBound), range: frame.top...frame.bottom,
+                inverted: true)
             corner = frame.leastCoveredCorner(for: legend, avoiding: plottedPoints(), preferring: corners)
         }
-        let yDomainShown = y.domain
 
         let xt = NiceTicks.make(
             lower: xDomain.lowerBound, upper: xDomain.upperBound,
@@ -193,7 +185,7 @@ public struct LearningCurvePlot: Plot, Sendable {
             }
             .map { ($0, String(Int($0))) }
         }
-        let yt = NiceTicks.make(lower: yDomainShown.lowerBound, upper: yDomainShown.upperBound)
+        let yt = NiceTicks.make(lower: y.domain.lowerBound, upper: y.domain.upperBound)
         let yTicks = yt.values.map { ($0, NiceTicks.label($0, step: yt.step)) }
         frame.drawAxes(
             on: &s, x: x, y: y, xTicks: xTicks, yTicks: yTicks, xLabel: xLabel, yLabel: yLabel)
@@ -226,6 +218,12 @@ public struct LearningCurvePlot: Plot, Sendable {
     }
 
     static let targetColor = RGB(hex: 0x444444)
+
+    /// A round y range from `lower` to `upper`; percentages never leave 0...100.
+    func fitted(lower: Double, upper: Double) -> ClosedRange<Double> {
+        let range = NiceTicks.expand(lower: lower, upper: upper)
+        return valueScale == 100 ? max(0, range.lowerBound)...min(100, range.upperBound) : range
+    }
 
     /// The legend rows: the target line, then every series with its last value.
     func legendEntries() -> [(String, RGB, PlotFrame.LegendMark)] {
