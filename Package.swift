@@ -71,11 +71,13 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"]),
+        .testTarget(
+            name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(
             name: "NBPTests",
-            dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels"]),
+            dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.

@@ -278,7 +278,7 @@ NC_INLINE int32_t non_zero_mask(int32_t x) { return (int32_t)((uint32_t)x | (0u 
 
 NC_INLINE NCCompartmentTally compartment_body(
     int64_t start, int64_t end, int32_t du, int32_t dv, int32_t bias, int32_t vth, int32_t refractory,
-    int32_t *restrict u, int32_t *restrict v, int32_t *restrict left_counts, int32_t *restrict input,
+    int32_t vmin, int32_t vmax, int32_t *restrict u, int32_t *restrict v, int32_t *restrict left_counts, int32_t *restrict input,
     uint8_t *restrict spikes, int ku, int kv, int detect) {
     const int32_t keep_u = 4096 - du;
     const int32_t keep_v = 4096 - dv;
@@ -292,8 +292,10 @@ NC_INLINE NCCompartmentTally compartment_body(
         const int32_t left = left_counts[i];
         const uint32_t raw_u = (uint32_t)decay(u0, keep_u, ku) + (uint32_t)a;
         const int32_t un = wrap24(raw_u);
-        const uint32_t raw_v = (uint32_t)decay(v0, keep_v, kv) + (uint32_t)un + (uint32_t)bias;
-        const int32_t vn = wrap24(raw_v);
+        // decay(v), u and bias are below 2^23 in magnitude: the sum fits 32 bits; v saturates.
+        const int32_t raw_v = decay(v0, keep_v, kv) + un + bias;
+        const int32_t low_clamped = raw_v < vmin ? vmin : raw_v;
+        const int32_t vn = low_clamped > vmax ? vmax : low_clamped;
         const int32_t refr = (int32_t)(0u - (uint32_t)left) >> 31;
         const int32_t above = (int32_t)((uint32_t)vth - (uint32_t)vn) >> 31;
         const int32_t fire = above & ~refr;
@@ -306,7 +308,7 @@ NC_INLINE NCCompartmentTally compartment_body(
         spikes[i] = (uint8_t)(fire & 1);
         active += (non_zero_mask(a | u0 | v0) | fire) & 1;
         fired += fire & 1;
-        wraps += (non_zero_mask(un ^ (int32_t)raw_u) & 1) + (non_zero_mask(vn ^ (int32_t)raw_v) & ~refr & 1);
+        wraps += non_zero_mask(un ^ (int32_t)raw_u) & 1;
     }
     NCCompartmentTally t = {active, fired, wraps, changes != 0};
     return t;
@@ -316,29 +318,30 @@ NC_INLINE NCCompartmentTally compartment_body(
 #define NC_COMPARTMENT_SWITCH(ATTR, NAME)                                                                        \
     ATTR static NCCompartmentTally NAME(                                                                         \
         int64_t start, int64_t end, int32_t du, int32_t dv, int32_t bias, int32_t vth, int32_t refractory,     \
-        int32_t *u, int32_t *v, int32_t *left, int32_t *input, uint8_t *spikes, int detect) {                  \
+        int32_t vmin, int32_t vmax, int32_t *u, int32_t *v, int32_t *left, int32_t *input, uint8_t *spikes,    \
+        int detect) {                                                                                           \
         const int ku = du == 4096 ? NC_DECAY_FULL : (du == 0 ? NC_DECAY_NONE : NC_DECAY_PARTIAL);               \
         const int kv = dv == 4096 ? NC_DECAY_FULL : (dv == 0 ? NC_DECAY_NONE : NC_DECAY_PARTIAL);               \
         const int key = (ku * 3 + kv) * 2 + (detect != 0);                                                      \
         switch (key) {                                                                                          \
-        case 0: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 0, 0, 0); \
-        case 1: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 0, 0, 1); \
-        case 2: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 0, 1, 0); \
-        case 3: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 0, 1, 1); \
-        case 4: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 0, 2, 0); \
-        case 5: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 0, 2, 1); \
-        case 6: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 1, 0, 0); \
-        case 7: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 1, 0, 1); \
-        case 8: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 1, 1, 0); \
-        case 9: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 1, 1, 1); \
-        case 10: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 1, 2, 0); \
-        case 11: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 1, 2, 1); \
-        case 12: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 2, 0, 0); \
-        case 13: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 2, 0, 1); \
-        case 14: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 2, 1, 0); \
-        case 15: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 2, 1, 1); \
-        case 16: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 2, 2, 0); \
-        default: return compartment_body(start, end, du, dv, bias, vth, refractory, u, v, left, input, spikes, 2, 2, 1); \
+        case 0: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 0, 0, 0); \
+        case 1: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 0, 0, 1); \
+        case 2: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 0, 1, 0); \
+        case 3: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 0, 1, 1); \
+        case 4: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 0, 2, 0); \
+        case 5: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 0, 2, 1); \
+        case 6: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 1, 0, 0); \
+        case 7: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 1, 0, 1); \
+        case 8: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 1, 1, 0); \
+        case 9: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 1, 1, 1); \
+        case 10: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 1, 2, 0); \
+        case 11: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 1, 2, 1); \
+        case 12: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 2, 0, 0); \
+        case 13: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 2, 0, 1); \
+        case 14: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 2, 1, 0); \
+        case 15: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 2, 1, 1); \
+        case 16: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 2, 2, 0); \
+        default: return compartment_body(start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, left, input, spikes, 2, 2, 1); \
         }                                                                                                       \
     }
 
@@ -349,16 +352,17 @@ NC_COMPARTMENT_SWITCH(__attribute__((target("avx2"))), compartments_avx2)
 
 NCCompartmentTally nc_update_compartments(
     int64_t start, int64_t end, int32_t du, int32_t dv, int32_t bias, int32_t vth, int32_t refractory,
-    int32_t *u, int32_t *v, int32_t *refractory_left, int32_t *input, uint8_t *spikes, int detect_change,
+    int32_t vmin, int32_t vmax, int32_t *u, int32_t *v, int32_t *refractory_left, int32_t *input, uint8_t *spikes, int detect_change,
     NCKernelVariant variant) {
 #ifdef NC_X86_64
     if (nc_resolve_variant(variant) == NCKernelAVX2) {
         return compartments_avx2(
-            start, end, du, dv, bias, vth, refractory, u, v, refractory_left, input, spikes, detect_change);
+            start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, refractory_left, input, spikes,
+            detect_change);
     }
 #else
     (void)variant;
 #endif
     return compartments_portable(
-        start, end, du, dv, bias, vth, refractory, u, v, refractory_left, input, spikes, detect_change);
+        start, end, du, dv, bias, vth, refractory, vmin, vmax, u, v, refractory_left, input, spikes, detect_change);
 }

@@ -208,7 +208,7 @@ public final class NBPChipEngine: NBPEngine {
         }
     }
 
-    /// Number of 24-bit u/v wraps in training (each is a warning, loihi-model.md §1).
+    /// Number of 24-bit wraps of u in training (each is a warning).
     public var wraps: Int { trainingCounters.wraps }
 
     /// Runs one step, checks every spike against its population's phases.

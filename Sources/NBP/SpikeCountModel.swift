@@ -184,8 +184,9 @@ final class SpikeCountModel {
             }
             if c.delays != nil { problems.append("connection \(c.name) has per-synapse delays (not supported)") }
             if c.isPlastic || c.pattern == .allToAll {
-                guard c.pattern == .allToAll, c.delay == 0, shift >= 0 else {
-                    problems.append("plastic connection \(c.name) must be all-to-all with delay 0 and exponent >= -6")
+                // Row sums of mantissas shift as one only for e >= 0 (e < 0 floors each synapse).
+                guard c.pattern == .allToAll, c.delay == 0, c.exponent >= 0 else {
+                    problems.append("plastic connection \(c.name) must be all-to-all with delay 0 and exponent >= 0")
                     continue
                 }
                 if bias[t] == 0 || refractory[t] < 1 {

@@ -1,4 +1,4 @@
-// NeuroChip: a bit-exact Loihi-1-like chip simulator (../shared/spec/loihi-model.md).
+// NeuroChip: a bit-exact Loihi-1-like chip simulator (docs/neurochip.md describes the model).
 //
 // Public API (what other modules use)
 // ===================================
@@ -87,7 +87,7 @@ public final class ChipSimulator {
     public let network: NetworkDescription
     public let coreMap: CoreMap
     public private(set) var currentStep = 0
-    /// Number of 24-bit wraps of u or v so far (each is a warning, loihi-model.md §1).
+    /// Number of 24-bit wraps of u so far (each is a warning; v saturates instead).
     public private(set) var wrapCount = 0
     public var recordCounterHistory = false
     public private(set) var counterHistory = CounterHistory()
@@ -213,12 +213,7 @@ public final class ChipSimulator {
         }
         coreMap = map
         usedCores = map.usedCores
-        segmentParameters = map.segments.map { segment in
-            let p = populations[segment.population]
-            return CompartmentParameters(
-                du: p.du, dv: p.dv, bias: p.biasMantissa << p.biasExponent,
-                vth: p.vthMantissa << 6, refractory: p.refractory)
-        }
+        segmentParameters = map.segments.map { populations[$0.population].compartmentParameters }
 
         // Connections.
         var compiled: [ConnectionRuntime] = []

@@ -6,18 +6,29 @@ import CNeuroChipKernels
 
 /// Compartment parameters in current units (after mantissa/exponent scaling).
 public struct CompartmentParameters: Sendable, Equatable {
+    /// The widest voltage range of the chip, the default of `vmin`/`vmax`: ±(2^23 − 1).
+    public static let voltageLimit = (1 << 23) - 1
+
     public var du: Int32
     public var dv: Int32
     public var bias: Int32
     public var vth: Int32
     public var refractory: Int32
+    /// v saturates to [vmin, vmax] after every voltage update (vmin <= 0 <= vmax).
+    public var vmin: Int32
+    public var vmax: Int32
 
-    public init(du: Int, dv: Int, bias: Int, vth: Int, refractory: Int) {
+    public init(
+        du: Int, dv: Int, bias: Int, vth: Int, refractory: Int,
+        vmin: Int = -voltageLimit, vmax: Int = voltageLimit
+    ) {
         self.du = Int32(du)
         self.dv = Int32(dv)
         self.bias = Int32(bias)
         self.vth = Int32(vth)
         self.refractory = Int32(refractory)
+        self.vmin = Int32(vmin)
+        self.vmax = Int32(vmax)
     }
 }
 
@@ -47,21 +58,21 @@ func chipDecay(_ x: Int32, _ keep: Int32) -> Int32 {
 @inlinable @inline(__always)
 func wrap24(_ x: Int32) -> Int32 { (x << 8) >> 8 }
 
-/// Pure step of one compartment: returns the new state, whether it spiked, and how many
-/// of u and v wrapped (0, 1 or 2).
+/// Pure step of one compartment: returns the new state, whether it spiked, and whether u
+/// wrapped (0 or 1). u wraps at 24 bits; v saturates to [vmin, vmax] instead (the chip
+/// clamps it, so a very negative v stays very negative and never spikes).
 @inlinable
 public func compartmentStep(
     _ state: CompartmentState, input: Int32, parameters p: CompartmentParameters
 ) -> (state: CompartmentState, spike: Bool, wraps: Int) {
     let rawU = chipDecay(state.u, 4096 - p.du) &+ input
     let u = wrap24(rawU)
-    var wraps = u != rawU ? 1 : 0
+    let wraps = u != rawU ? 1 : 0
     if state.refractoryLeft > 0 {
         return (CompartmentState(u: u, v: 0, refractoryLeft: state.refractoryLeft - 1), false, wraps)
     }
-    let rawV = chipDecay(state.v, 4096 - p.dv) &+ u &+ p.bias
-    let v = wrap24(rawV)
-    if v != rawV { wraps += 1 }
+    // |decay(v)|, |u| < 2^23 and |bias| < 2^23: the sum fits 32 bits before the clamp.
+    let v = min(max(chipDecay(state.v, 4096 - p.dv) &+ u &+ p.bias, p.vmin), p.vmax)
     if v > p.vth {
         return (CompartmentState(u: u, v: 0, refractoryLeft: p.refractory - 1), true, wraps)
     }
@@ -92,8 +103,8 @@ func updateCompartments(
     spikes: UnsafeMutablePointer<UInt8>, detectChange: Bool = false, variant: NCKernelVariant = NCKernelAuto
 ) -> SegmentTally {
     let t = nc_update_compartments(
-        Int64(range.lowerBound), Int64(range.upperBound), p.du, p.dv, p.bias, p.vth, p.refractory, u, v,
-        refractoryLeft, input, spikes, detectChange ? 1 : 0, variant)
+        Int64(range.lowerBound), Int64(range.upperBound), p.du, p.dv, p.bias, p.vth, p.refractory, p.vmin, p.vmax,
+        u, v, refractoryLeft, input, spikes, detectChange ? 1 : 0, variant)
     return SegmentTally(
         active: Int(t.active), fired: Int(t.fired), wraps: Int(t.wraps), changed: !detectChange || t.changed != 0)
 }

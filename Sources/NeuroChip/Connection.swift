@@ -4,14 +4,14 @@
 
 import CNeuroChipKernels
 
-/// Current of a weight mantissa: `w * 2^(6+e)`; for 6+e < 0 the fraction is truncated
-/// toward zero (project choice, consistent with the decay rounding of §2).
+/// Current of a weight mantissa: `w * 2^(6+e)` for `e >= 0`. For `e < 0` the chip shifts in
+/// two parts, right by `-e` (arithmetic, so it floors) and then left by 6: `floor(w * 2^e) * 64`,
+/// always a multiple of 64 (102 at e = -2 gives 1600, -3 at e = -7 gives -64). Both public
+/// Loihi emulators (nengo-loihi, brian2-loihi) compute it this way (docs/neurochip.md).
 @inlinable
 func synapticCurrent(mantissa w: Int, exponent e: Int) -> Int32 {
-    let shift = 6 + e
-    if shift >= 0 { return Int32(w << shift) }
-    let magnitude = abs(w) >> -shift
-    return Int32(w < 0 ? -magnitude : magnitude)
+    if e >= 0 { return Int32(w << (6 + e)) }
+    return Int32((w >> -e) << 6)
 }
 
 enum SynapseLayout {
@@ -45,11 +45,13 @@ final class ConnectionRuntime {
 
     /// Weight mantissas in the layout's order (the source of truth).
     var mantissa: [Int16]
-    /// Delivery copies: currents when 6+e < 0 (truncation), else 8-bit packed mantissas
+    /// Delivery copies: currents when e < 0 (two-part shift), else 8-bit packed mantissas
     /// for dense rows (mixed: w/2, which is exact; excitatory: w; inhibitory: -w), so a
     /// spike streams 1 byte per synapse.
     var currents: [Int32] = []
     var packed: [Int8] = []
+    /// `6 + e` for `e >= 0` (currents are `w << shift`); for `e < 0` it is `e` itself, negative,
+    /// and delivery reads `currents` (`(w >> -e) << 6`, see `synapticCurrent`).
     let shift: Int
     /// Sparse only; 16-bit post indices when the target has at most 65,536 compartments
     /// (the general path's; empty when `sparseRows` holds the posts).
@@ -93,7 +95,7 @@ final class ConnectionRuntime {
         self.delay = spec.delay
         self.exponent = spec.exponent
         self.signMode = spec.signMode
-        self.shift = 6 + spec.exponent
+        self.shift = spec.exponent >= 0 ? 6 + spec.exponent : spec.exponent
         let ns = sourceCount
         let nt = targetCount
         func weight(_ k: Int) -> Int { spec.weights?[k] ?? spec.weight ?? 0 }

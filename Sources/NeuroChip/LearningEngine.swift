@@ -928,7 +928,7 @@ final class LearningRuntime {
 
 /// Where a changed weight mantissa is mirrored for delivery (Connection.swift).
 enum DeliveryTarget {
-    /// 6 + e < 0: currents truncated toward zero, `rightShift` = -(6 + e).
+    /// e < 0: currents `(w >> -e) << 6`, `rightShift` = -e.
     case currents(UnsafeMutablePointer<Int32>, rightShift: Int32)
     case packedMixed(UnsafeMutablePointer<Int8>)
     case packedExcitatory(UnsafeMutablePointer<Int8>)
@@ -957,13 +957,13 @@ protocol WeightCopy {
     func store(_ k: Int, _ w: Int32)
 }
 
-/// `synapticCurrent` for 6 + e < 0: sign(w) * (|w| >> r), as (w + (w < 0 ? 2^r - 1 : 0)) >> r.
+/// `synapticCurrent` for e < 0: `floor(w * 2^e) * 64`, an arithmetic right shift by r = -e
+/// then a left shift by 6.
 struct CurrentCopy: WeightCopy {
     let base: UnsafeMutablePointer<Int32>
     let rightShift: Int32
     @inline(__always) func store(_ k: Int, _ w: Int32) {
-        let bias = (w &>> 31) & ((1 &<< rightShift) &- 1)
-        base[k] = (w &+ bias) &>> rightShift
+        base[k] = (w &>> rightShift) &<< 6
     }
 }
 

@@ -18,10 +18,15 @@ public struct PopulationSpec: Codable, Sendable, Equatable {
     public var vthMantissa: Int
     /// Refractory delay r >= 1: after a spike at s the next spike is possible at s + r.
     public var refractory: Int
+    /// Voltage saturation limits: v is clamped to [vmin, vmax] after every update, with
+    /// -(2^23 - 1) <= vmin <= 0 <= vmax <= 2^23 - 1. nil means the chip's widest range,
+    /// ±(2^23 - 1) (and is not written to JSON).
+    public var vmin: Int?
+    public var vmax: Int?
 
     public init(
         name: String, size: Int, du: Int = 4096, dv: Int = 4096, biasMantissa: Int = 0,
-        biasExponent: Int = 0, vthMantissa: Int, refractory: Int = 1
+        biasExponent: Int = 0, vthMantissa: Int, refractory: Int = 1, vmin: Int? = nil, vmax: Int? = nil
     ) {
         self.name = name
         self.size = size
@@ -31,6 +36,15 @@ public struct PopulationSpec: Codable, Sendable, Equatable {
         self.biasExponent = biasExponent
         self.vthMantissa = vthMantissa
         self.refractory = refractory
+        self.vmin = vmin
+        self.vmax = vmax
+    }
+
+    /// The compartment parameters in current units (bias and threshold scaled).
+    public var compartmentParameters: CompartmentParameters {
+        CompartmentParameters(
+            du: du, dv: dv, bias: biasMantissa << biasExponent, vth: vthMantissa << 6, refractory: refractory,
+            vmin: vmin ?? -CompartmentParameters.voltageLimit, vmax: vmax ?? CompartmentParameters.voltageLimit)
     }
 
     public init(from decoder: Decoder) throws {
@@ -43,6 +57,8 @@ public struct PopulationSpec: Codable, Sendable, Equatable {
         biasExponent = try c.decodeIfPresent(Int.self, forKey: .biasExponent) ?? 0
         vthMantissa = try c.decode(Int.self, forKey: .vthMantissa)
         refractory = try c.decodeIfPresent(Int.self, forKey: .refractory) ?? 1
+        vmin = try c.decodeIfPresent(Int.self, forKey: .vmin)
+        vmax = try c.decodeIfPresent(Int.self, forKey: .vmax)
     }
 }
 
@@ -146,8 +162,8 @@ public struct ConnectionSpec: Codable, Sendable, Equatable {
     public var weight: Int?
     /// Per-synapse weight mantissas; layout depends on `pattern`.
     public var weights: [Int]?
-    /// Weight exponent e in [-8, 7]: current = mantissa * 2^(6+e) (truncated toward zero
-    /// when 6+e < 0).
+    /// Weight exponent e in [-8, 7]: current = mantissa * 2^(6+e) for e >= 0 and
+    /// floor(mantissa * 2^e) * 64 for e < 0 (the chip's two-part shift).
     public var exponent: Int
     /// Axon delay in [0, 62] for every synapse (a spike at s arrives in step s+1+delay).
     public var delay: Int

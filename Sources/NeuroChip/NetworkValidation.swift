@@ -17,6 +17,9 @@ public enum ChipLimits {
     public static let biasMantissaRange = -4096...4095
     public static let biasExponentRange = 0...23
     public static let vthMantissaRange = 0...131_071
+    /// Voltage saturation limits; v resets to 0, so 0 lies in every range.
+    public static let vminRange = -CompartmentParameters.voltageLimit...0
+    public static let vmaxRange = 0...CompartmentParameters.voltageLimit
     public static let refractoryRange = 1...63
     public static let exponentRange = -8...7
     public static let delayRange = 0...62
@@ -71,6 +74,16 @@ enum NetworkValidator {
             check(
                 ChipLimits.refractoryRange.contains(p.refractory),
                 "\(at): refractory \(p.refractory) out of range; use 1...63 (1 = no restriction)")
+            if let vmin = p.vmin {
+                check(
+                    ChipLimits.vminRange.contains(vmin),
+                    "\(at): vmin \(vmin) out of range; use -8388607...0 (omit it for -8388607)")
+            }
+            if let vmax = p.vmax {
+                check(
+                    ChipLimits.vmaxRange.contains(vmax),
+                    "\(at): vmax \(vmax) out of range; use 0...8388607 (omit it for 8388607)")
+            }
         }
         for (index, g) in network.generators.enumerated() {
             let at = "generators[\(index)] '\(g.name)'"

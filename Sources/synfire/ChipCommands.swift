@@ -64,7 +64,7 @@ struct ChipRunCommand: AsyncParsableCommand {
         chip.run(steps: steps)
         let seconds = Date().timeIntervalSince(start)
         let totals = chip.totals
-        if chip.wrapCount > 0 { logLine("warning: \(chip.wrapCount) 24-bit wraps of u or v (loihi-model.md §1)") }
+        if chip.wrapCount > 0 { logLine("warning: \(chip.wrapCount) 24-bit wraps of the current u (see docs/neurochip.md, section Units)") }
         if let out {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let encoder = JSONEncoder()

@@ -4,7 +4,7 @@ import Foundation
 import SynfireIO
 
 /// `synfire errorprop ...`: the error-propagation SNN (Cartiglia, Haessig, Indiveri 2021),
-/// reconstructed as EP-SNN-R (../shared/spec/error-prop-snn.md, docs/errorprop.md).
+/// reconstructed as EP-SNN-R (docs/errorprop.md).
 struct ErrorPropCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "errorprop",

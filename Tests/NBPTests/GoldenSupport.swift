@@ -3,7 +3,8 @@ import Testing
 
 @testable import NBP
 
-/// `../shared/spec/golden/nbp-small.json` (nbp-circuit.md §8), decoded verbatim.
+/// The repository's copy of the nBP golden vectors, `Fixtures/golden/nbp-small.json`, decoded
+/// verbatim (docs/nbp.md, "Golden vectors").
 struct NBPGolden: Decodable {
     struct ChipSample: Decodable {
         let a: [Int32]
@@ -97,23 +98,24 @@ struct NBPGolden: Decodable {
             sizes: networkSizes, w1: W1.flatMap { $0 }, w2: W2.flatMap { $0 }, m: M.flatMap { $0 })
     }
 
+    /// Loads the fixture; a missing, empty or unreadable file records a test failure.
     static func load() throws -> NBPGolden {
-        // Tests/NBPTests/<file> -> package root -> ../shared/spec/golden/
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let url = root.appendingPathComponent("../shared/spec/golden/nbp-small.json").standardized
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            Issue.record(
-                "golden file \(url.path) is missing: the nBP golden vectors must be in ../shared/spec/golden/ next to the package root"
-            )
+        guard let url = Bundle.module.url(forResource: "nbp-small", withExtension: "json", subdirectory: "Fixtures/golden")
+        else {
+            Issue.record("golden fixture Fixtures/golden/nbp-small.json is not in the NBPTests bundle")
+            throw GoldenMissing(path: "Tests/NBPTests/Fixtures/golden/nbp-small.json")
+        }
+        let data = try Data(contentsOf: url)
+        guard !data.isEmpty else {
+            Issue.record("golden fixture \(url.path) is empty")
             throw GoldenMissing(path: url.path)
         }
-        return try JSONDecoder().decode(NBPGolden.self, from: Data(contentsOf: url))
+        return try JSONDecoder().decode(NBPGolden.self, from: data)
     }
 
     struct GoldenMissing: Error, CustomStringConvertible {
         let path: String
-        var description: String { "golden vectors not found at \(path)" }
+        var description: String { "golden vectors not found or empty at \(path)" }
     }
 }
 

@@ -156,9 +156,13 @@ struct CompartmentKernelTests {
         let n = 777
         func value24() -> Int32 { Int32(Int(random.below(1 << 24)) - (1 << 23)) }
         for round in 0..<4 {
+            // Odd rounds narrow the voltage range, so the clamp on both sides is exercised.
+            let limit = CompartmentParameters.voltageLimit
             let parameters = CompartmentParameters(
                 du: du, dv: dv, bias: Int(random.below(1 << 20)) - (1 << 19), vth: Int(random.below(1 << 23)),
-                refractory: 1 + Int(random.below(4)))
+                refractory: 1 + Int(random.below(4)),
+                vmin: round % 2 == 0 ? -limit : -Int(random.below(1 << 22)),
+                vmax: round % 2 == 0 ? limit : Int(random.below(1 << 22)))
             var states = (0..<n).map { k in
                 CompartmentState(
                     u: k < 3 ? [Int32(-1 << 23), Int32((1 << 23) - 1), 0][k] : value24(),

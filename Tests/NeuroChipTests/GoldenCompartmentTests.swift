@@ -3,7 +3,8 @@ import Testing
 
 @testable import NeuroChip
 
-/// One case of golden/compartment.json (loihi-model.md §6).
+/// One case of the repository's copy of the chip's golden vectors,
+/// `Fixtures/golden/compartment.json` (a verbatim copy; docs/neurochip.md, "Golden vectors").
 struct CompartmentCase: Decodable, CustomTestStringConvertible, Sendable {
     struct Expected: Decodable, Sendable {
         var u: Int
@@ -18,41 +19,103 @@ struct CompartmentCase: Decodable, CustomTestStringConvertible, Sendable {
     var refractory: Int
     var input: [Int]
     var expected: [Expected]
+    /// Set only on the stand-in case that reports a missing or unreadable fixture, so the
+    /// parameterised tests fail instead of running zero cases.
+    var loadError: String? = nil
 
     var testDescription: String { name }
     var parameters: CompartmentParameters {
         CompartmentParameters(du: du, dv: dv, bias: bias, vth: vth, refractory: refractory)
     }
+
+    static func missing(_ reason: String) -> CompartmentCase {
+        CompartmentCase(
+            name: "missing fixture", du: 0, dv: 0, bias: 0, vth: 0, refractory: 1, input: [], expected: [],
+            loadError: reason)
+    }
+}
+
+/// One entry of the fixture's `weights` section: a mantissa and exponent and the current
+/// one spike of that synapse delivers.
+struct WeightCase: Decodable, CustomTestStringConvertible, Sendable {
+    var mantissa: Int
+    var exponent: Int
+    var current: Int
+    var loadError: String? = nil
+    var testDescription: String { "w=\(mantissa) e=\(exponent)" }
 }
 
 enum GoldenFiles {
-    static var specDirectory: URL {
-        // Tests/NeuroChipTests/<file> -> package root -> ../shared/spec
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("../shared/spec/golden").standardized
+    struct File: Decodable {
+        var cases: [CompartmentCase]
+        var weights: [WeightCase]
     }
 
-    static func compartmentCases() -> [CompartmentCase] {
-        let url = specDirectory.appendingPathComponent("compartment.json")
-        struct File: Decodable { var cases: [CompartmentCase] }
-        guard let data = try? Data(contentsOf: url), let file = try? JSONDecoder().decode(File.self, from: data) else {
-            return []
+    /// The fixture, or why it could not be read.
+    static let file: Result<File, GoldenFixtureError> = {
+        guard let url = Bundle.module.url(forResource: "compartment", withExtension: "json", subdirectory: "Fixtures/golden")
+        else { return .failure(GoldenFixtureError(reason: "Fixtures/golden/compartment.json is not in the test bundle")) }
+        do {
+            let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+            guard file.cases.count >= 7, !file.weights.isEmpty else {
+                return .failure(GoldenFixtureError(reason: "\(url.path) has \(file.cases.count) cases and \(file.weights.count) weights"))
+            }
+            return .success(file)
+        } catch {
+            return .failure(GoldenFixtureError(reason: "\(url.path) is unreadable: \(error)"))
         }
-        return file.cases
+    }()
+
+    static func compartmentCases() -> [CompartmentCase] {
+        switch file {
+        case .success(let f): return f.cases
+        case .failure(let e): return [.missing(e.reason)]
+        }
     }
+
+    static func weightCases() -> [WeightCase] {
+        switch file {
+        case .success(let f): return f.weights
+        case .failure(let e): return [WeightCase(mantissa: 0, exponent: 0, current: 0, loadError: e.reason)]
+        }
+    }
+}
+
+struct GoldenFixtureError: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "golden fixture missing or empty: \(reason)" }
 }
 
 @Test func goldenCompartmentFileIsPresent() throws {
-    let cases = GoldenFiles.compartmentCases()
-    #expect(
-        !cases.isEmpty,
-        "golden/compartment.json missing or unreadable at \(GoldenFiles.specDirectory.path); check out ../shared/spec next to the package"
-    )
-    #expect(cases.count >= 6)
+    let file = try GoldenFiles.file.get()
+    #expect(file.cases.count >= 7)
+    #expect(file.weights.count >= 10)
+}
+
+/// Every weight case of the fixture: the current one spike delivers, computed directly
+/// and seen through the simulator's u probe (a du = 0 compartment that never fires).
+@Test(arguments: GoldenFiles.weightCases())
+func goldenWeightCurrent(_ w: WeightCase) throws {
+    try #require(w.loadError == nil, "\(w.loadError ?? "")")
+    #expect(Int(synapticCurrent(mantissa: w.mantissa, exponent: w.exponent)) == w.current)
+    let net = NetworkDescription(
+        populations: [PopulationSpec(name: "post", size: 1, du: 0, dv: 4096, vthMantissa: 131_071)],
+        connections: [
+            ConnectionSpec(
+                name: "c", source: "pre", target: "post", pattern: .oneToOne, weight: w.mantissa,
+                exponent: w.exponent,
+                signMode: w.mantissa % 2 == 0 ? .mixed : (w.mantissa < 0 ? .inhibitory : .excitatory))
+        ],
+        generators: [SpikeGeneratorSpec(name: "pre", size: 1, spikeTimes: [[0]])],
+        probes: [ProbeSpec(name: "u", kind: .u, target: "post")])
+    let chip = try ChipSimulator(net)
+    chip.run(steps: 3)
+    #expect(chip.probeRecords[0].data[1] == [w.current], "current arrives in step 1")
 }
 
 @Test(arguments: GoldenFiles.compartmentCases())
-func goldenCompartmentPureStep(_ c: CompartmentCase) {
+func goldenCompartmentPureStep(_ c: CompartmentCase) throws {
+    try #require(c.loadError == nil, "\(c.loadError ?? "")")
     var state = CompartmentState()
     for (s, input) in c.input.enumerated() {
         let result = compartmentStep(state, input: Int32(input), parameters: c.parameters)
@@ -65,7 +128,8 @@ func goldenCompartmentPureStep(_ c: CompartmentCase) {
 
 /// The vector kernel the simulator runs, on 3 copies of the compartment at once.
 @Test(arguments: GoldenFiles.compartmentCases())
-func goldenCompartmentVectorKernel(_ c: CompartmentCase) {
+func goldenCompartmentVectorKernel(_ c: CompartmentCase) throws {
+    try #require(c.loadError == nil, "\(c.loadError ?? "")")
     let n = 3
     var u = [Int32](repeating: 0, count: n)
     var v = [Int32](repeating: 0, count: n)
@@ -102,6 +166,7 @@ func biasParts(_ bias: Int) -> (mantissa: Int, exponent: Int)? {
 /// multiple of 2^6 (vth = vthMantissa * 64); inputs go straight into A[s].
 @Test(arguments: GoldenFiles.compartmentCases().filter { $0.vth % 64 == 0 })
 func goldenCompartmentSimulator(_ c: CompartmentCase) throws {
+    try #require(c.loadError == nil, "\(c.loadError ?? "")")
     let bias = try #require(biasParts(c.bias))
     let net = NetworkDescription(
         populations: [

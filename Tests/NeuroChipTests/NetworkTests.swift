@@ -303,8 +303,8 @@ func deliveryAddsExactCurrents(pattern: ConnectionPattern, mode: SignMode, expon
     let chip = try ChipSimulator(net)
     chip.run(steps: 2)
     func current(_ w: Int) -> Int {
-        let shift = 6 + exponent
-        return shift >= 0 ? w << shift : (w < 0 ? -(-w >> -shift) : w >> -shift)
+        // e >= 0: w * 2^(6+e); e < 0: floor(w * 2^e) * 64 (docs/neurochip.md, Units).
+        return exponent >= 0 ? w << (6 + exponent) : Int((Double(w) * pow(2.0, Double(exponent))).rounded(.down)) * 64
     }
     let expected = [current(weights[0]) + current(weights[1]), current(weights[2]) + current(weights[3])]
     #expect(chip.probeRecords[0].data[1] == expected)
@@ -356,4 +356,37 @@ func vectorKernelMatchesPureStep(du: Int) {
     #expect(try chip.spikes(of: "g") == [0, 1, 3])
     chip.step()
     #expect(try chip.spikes(of: "g") == [])
+}
+
+/// A population's own voltage range: v stops at vmin and vmax (and then spikes only if
+/// vmax exceeds the threshold); limits outside the chip's range are refused by name.
+@Test func voltageSaturatesAtThePopulationsLimits() throws {
+    let net = NetworkDescription(
+        populations: [
+            PopulationSpec(name: "low", size: 1, du: 4096, dv: 0, vthMantissa: 1000, vmin: -5000),
+            PopulationSpec(name: "high", size: 1, du: 4096, dv: 0, vthMantissa: 1000, vmax: 64_000),
+        ],
+        probes: [ProbeSpec(name: "vl", kind: .v, target: "low"), ProbeSpec(name: "vh", kind: .v, target: "high")])
+    let chip = try ChipSimulator(net)
+    let lowInputs: [Int32] = [-3000, -3000, 40_000, 40_000, 40_000]
+    let highInputs: [Int32] = [40_000, 40_000, 40_000, -3000, 0]
+    for (low, high) in zip(lowInputs, highInputs) {
+        chip.addInput(current: low, compartment: 0)
+        chip.addInput(current: high, compartment: 1)
+        chip.step()
+    }
+    #expect(chip.probeRecords[0].data.map { $0[0] } == [-3000, -5000, 35_000, 0, 40_000])
+    // vmax 64,000 never exceeds vth = 64,000: the high compartment saturates and stays silent.
+    #expect(chip.probeRecords[1].data.map { $0[0] } == [40_000, 64_000, 64_000, 61_000, 61_000])
+
+    var bad = net
+    bad.populations[0].vmin = 1
+    bad.populations[1].vmax = 1 << 23
+    do {
+        _ = try ChipSimulator(bad)
+        Issue.record("limits outside the chip's range were accepted")
+    } catch let error as NetworkValidationError {
+        #expect(error.problems.contains { $0.contains("'low'") && $0.contains("vmin 1 out of range") })
+        #expect(error.problems.contains { $0.contains("'high'") && $0.contains("vmax 8388608 out of range") })
+    }
 }

@@ -55,7 +55,9 @@ struct SparseDeliveryTests {
         var synapses = 0
         for s in spikes {
             for k in pre.indices where pre[k] == s {
-                out[post[k]] &+= Int32(truncatingIfNeeded: weights[k] << (6 + exponent))
+                // e < 0: floor(w * 2^e) * 64, the chip's two-part shift.
+                let current = exponent >= 0 ? weights[k] << (6 + exponent) : (weights[k] >> -exponent) << 6
+                out[post[k]] &+= Int32(truncatingIfNeeded: current)
                 synapses += 1
             }
         }
@@ -110,8 +112,13 @@ struct SparseDeliveryTests {
             let (pre, post, weights) = Self.synapses(targets: n, seed: UInt64(n + exponent + 20), mode: mode)
             let c = Self.connection(
                 sources: 40, targets: n, pre: pre, post: post, weights: weights, mode: mode, exponent: exponent)
-            // The C kernel's path is in use.
-            #expect(c.sparseRows != nil && c.sparseStorage?.bytes == 3 * pre.count && c.postIndex16.isEmpty)
+            if exponent >= 0 {
+                // The C kernel's path is in use.
+                #expect(c.sparseRows != nil && c.sparseStorage?.bytes == 3 * pre.count && c.postIndex16.isEmpty)
+            } else {
+                // e < 0 floors each synapse's current: the general path with precomputed currents.
+                #expect(c.sparseRows == nil && c.currents.count == pre.count)
+            }
             var random = ChipRandom(seed: 5)
             let initial = (0..<n).map { _ in Int32(truncatingIfNeeded: random.next()) }
             let all = Array((0..<40).reversed())

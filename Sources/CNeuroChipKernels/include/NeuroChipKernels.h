@@ -73,12 +73,13 @@ typedef struct {
 /// Steps 1-3 of loihi-model.md §2 for compartments [start, end) of the flat arrays, the
 /// same integers as NeuroChip's `compartmentStep`: u = decay(u, du) + input; refractory
 /// compartments keep v = 0 and count down; else v = decay(v, dv) + u + bias, spike when
-/// v > vth (then v = 0, refractory count = refractory - 1); u and v wrap to 24 bits.
-/// Reads and zeroes input[i], writes spikes[i] = 0/1. u and v must hold 24-bit values,
-/// du and dv 0...4096.
+/// v > vth (then v = 0, refractory count = refractory - 1); u wraps to 24 bits, v saturates
+/// to [vmin, vmax] (`wraps` counts u's wraps only). Reads and zeroes input[i], writes
+/// spikes[i] = 0/1. u and v must hold 24-bit values, du and dv 0...4096, |bias| < 2^23 and
+/// -(2^23 - 1) <= vmin <= 0 <= vmax <= 2^23 - 1.
 NCCompartmentTally nc_update_compartments(
     int64_t start, int64_t end, int32_t du, int32_t dv, int32_t bias, int32_t vth, int32_t refractory,
-    int32_t *u, int32_t *v, int32_t *refractory_left, int32_t *input, uint8_t *spikes, int detect_change,
+    int32_t vmin, int32_t vmax, int32_t *u, int32_t *v, int32_t *refractory_left, int32_t *input, uint8_t *spikes, int detect_change,
     NCKernelVariant variant);
 
 #ifdef __cplusplus
