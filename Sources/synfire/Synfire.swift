@@ -23,6 +23,7 @@ struct Synfire: AsyncParsableCommand {
             NBPCommand.self,
             ErrorPropCommand.self,
             STECommand.self,
+            NIRCommand.self,
         ]
     )
 }
