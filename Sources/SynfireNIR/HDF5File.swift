@@ -143,9 +143,7 @@ public enum HDF5Writer {
             try? FileManager.default.removeItem(atPath: temporary)
             throw HDF5Error.cannotWrite(path: path, object: "/")
         }
-        do {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: URL(fileURLWithPath: temporary))
-        } catch {
+        guard rename(temporary, path) == 0 else {
             try? FileManager.default.removeItem(atPath: temporary)
             throw HDF5Error.cannotWrite(path: path, object: "/")
         }

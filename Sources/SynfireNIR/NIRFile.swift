@@ -12,8 +12,10 @@ public enum NIRFile {
 
     public static func read(path: String) throws -> NIRDocument {
         let root: HDF5Group
-        do { root = try HDF5Reader.read(path: path) } catch let error as HDF5Error {
-            throw NIRError.notNIR(path: path, reason: error.description)
+        do { root = try HDF5Reader.read(path: path) } catch HDF5Error.cannotOpen {
+            throw NIRError.notNIR(path: path, reason: "it is not a readable HDF5 file (missing, truncated or corrupt)")
+        } catch HDF5Error.unreadable(_, let object, let reason) {
+            throw NIRError.notNIR(path: path, reason: "'\(object)' cannot be read (\(reason)); the file is damaged")
         }
         guard let top = root.group("node") else {
             throw NIRError.notNIR(path: path, reason: "it has no 'node' group")

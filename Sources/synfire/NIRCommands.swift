@@ -157,8 +157,8 @@ struct NIRExportCommand: AsyncParsableCommand {
     @Option(help: "NIR file to write.")
     var out: String
 
-    @Option(help: "Seconds per chip step written as dt (descriptions and nBP).")
-    var dt: Double = 1e-3
+    @Option(help: "Seconds per chip step written as dt (default: the description's, else 1e-3).")
+    var dt: Double?
 
     @Flag(help: "nBP: import the file back and compare predictions on the run's test set.")
     var verify = false
@@ -178,12 +178,12 @@ struct NIRExportCommand: AsyncParsableCommand {
             switch kind {
             case .nbp:
                 var chip = try NBPExport.network(runDirectory: source)
-                chip.interface.dt = dt
+                if let dt { chip.interface.dt = dt }
                 return try NIRExporter.graph(chip)
             case .ste: return try STEExport.graph(runDirectory: source)
             case .description:
                 var chip = try NIRChipNetwork.load(path: source)
-                chip.interface.dt = dt
+                if let dt { chip.interface.dt = dt }
                 return try NIRExporter.graph(chip)
             }
         }
