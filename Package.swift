@@ -93,6 +93,6 @@ let package = Package(
             dependencies: ["SynfireNIR", "NeuroChip", "NBP", "STESNN", "SynfireData", "SynfireIO"],
             resources: [.copy("Fixtures")]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
-        .testTarget(name: "SynfireCLITests", dependencies: ["synfire"]),
+        .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "SynfireIO"]),
     ]
 )

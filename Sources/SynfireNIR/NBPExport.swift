@@ -37,10 +37,17 @@ public enum NBPExport {
 
     /// The gate-free inference network of an nBP run.
     public static func network(runDirectory: String) throws -> NIRChipNetwork {
-        let layers = try matrices(runDirectory: runDirectory)
+        try network(layers: try matrices(runDirectory: runDirectory))
+    }
+
+    /// The gate-free inference network of matrices W1, W2, ... (post x pre mantissas).
+    public static func network(layers: [(name: String, rows: Int, columns: Int, values: [Int])]) throws
+        -> NIRChipNetwork
+    {
+        guard !layers.isEmpty else { throw NIRError.badSource(path: "weights.npz", reason: "no weight matrices") }
         for k in 1..<layers.count where layers[k].columns != layers[k - 1].rows {
             throw NIRError.badSource(
-                path: runDirectory, reason: "\(layers[k].name) has \(layers[k].columns) inputs but \(layers[k - 1].name) has \(layers[k - 1].rows) outputs")
+                path: "weights.npz", reason: "\(layers[k].name) has \(layers[k].columns) inputs but \(layers[k - 1].name) has \(layers[k - 1].rows) outputs")
         }
         let sizes = NBPSizes(input: layers[0].columns, hidden: layers[0].rows, output: layers.last!.rows)
         let circuit = try NBPCircuit.inference(sizes: sizes)

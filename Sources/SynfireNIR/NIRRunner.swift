@@ -19,6 +19,8 @@ public struct NIRRunResult: Sendable {
     public var totals: ChipCounterTotals
     public var inputCopies: Int
     public var wraps: Int
+    /// Wall time of the steps alone (the simulator's construction excluded).
+    public var stepSeconds: Double
 }
 
 public enum NIRRunner {
@@ -78,6 +80,7 @@ public enum NIRRunner {
         let width = outputs.reduce(0) { $0 + $1.size }
         var spikes = [[Int]](repeating: [], count: steps)
         var traces: [String: [[Double]]] = [:]
+        let started = ContinuousClock.now
         for t in 0..<steps {
             if t < input.count {
                 for r in 1...copies {
@@ -101,11 +104,13 @@ public enum NIRRunner {
                 traces[placement.node, default: []].append(try voltages(placement, simulator))
             }
         }
+        let elapsed = ContinuousClock.now - started
         let counts = (0..<width).map { k in spikes.reduce(0) { $0 + $1[k] } }
         return NIRRunResult(
             steps: steps, spikes: spikes, outputSpikeCounts: counts, traces: traces,
             energyCounts: recorder.counts(description: "nir run: \(steps) steps, one inference"),
-            totals: simulator.totals, inputCopies: copies, wraps: simulator.wrapCount)
+            totals: simulator.totals, inputCopies: copies, wraps: simulator.wrapCount,
+            stepSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
     }
 
     static func copyName(_ name: String, _ r: Int) -> String { r == 1 ? name : "\(name)~\(r)" }

@@ -50,8 +50,9 @@ struct NeuronMapping {
         dynamics = d
         let n = d.count
         let bias = (0..<n).map { d.leakBias[$0] + d.constantGain[$0] * (constant?[$0] ?? 0) }
-        // Largest |u| in input units (a current accumulates to input / decay).
-        let currentBound = (0..<n).map { max(posSum[$0], negSum[$0]) / d.currentDecay[$0] }
+        // Largest |u| in input units: a current accumulates to input / decay; one that
+        // hardly decays is assumed to sum at most 16 steps of full input.
+        let currentBound = (0..<n).map { max(posSum[$0], negSum[$0]) / max(d.currentDecay[$0], 1.0 / 16) }
         var vthChip: Int
         if let theta = d.threshold {
             if let j = theta.indices.first(where: { theta[$0] < 0 }) {

@@ -31,11 +31,17 @@ enum Quantiser {
 
     /// Sign mode, exponent and mantissas for the currents `targets` of one connection:
     /// the exponent with the least summed squared error (ties: the smaller exponent).
+    /// Only exponents from two below the smallest one that holds the largest current up to
+    /// one above it can win (a smaller one clips the largest currents, a larger one only
+    /// coarsens the grid), and every negative one while that smallest one is <= 0.
     static func weights(_ targets: [Double]) -> (mode: SignMode, exponent: Int, mantissas: [Int]) {
         let mode: SignMode =
             targets.allSatisfy { $0 >= 0 } ? .excitatory : (targets.allSatisfy { $0 <= 0 } ? .inhibitory : .mixed)
+        let largest = targets.map(abs).max() ?? 0
+        let fit = ChipLimits.exponentRange.first { Double(current(mantissa: 254, exponent: $0)) >= largest } ?? 7
+        let candidates = fit <= 0 ? -8...min(fit + 1, 7) : max(fit - 2, -8)...min(fit + 1, 7)
         var best = (error: Double.infinity, exponent: 0, mantissas: [Int]())
-        for e in ChipLimits.exponentRange {
+        for e in candidates {
             var error = 0.0
             var mantissas = [Int](repeating: 0, count: targets.count)
             for (k, t) in targets.enumerated() {

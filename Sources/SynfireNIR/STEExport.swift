@@ -23,6 +23,17 @@ public enum STEExport {
             throw NIRError.unmappable(
                 node: spec.name, field: "mode", reason: "only DI networks (membrane cleared every step) export")
         }
+        if let k = spec.layers.firstIndex(where: { if case .maxPool = $0 { return true } else { return false } }) {
+            throw NIRError.unmappable(
+                node: "layer\(k)", field: "maxPool", reason: "NIR has no max-pooling node; export an architecture without it")
+        }
+        let blocks = Dictionary(uniqueKeysWithValues: parameters.map { ($0.layerIndex, $0) })
+        func block(_ index: Int) throws -> ParameterBlock {
+            guard let b = blocks[index] else {
+                throw NIRError.missingField(node: "layer\(index)", field: "weights")
+            }
+            return b
+        }
         var graph = NIRGraph()
         var last = "input"
         var shape = [spec.inputFeatures]
@@ -37,18 +48,14 @@ public enum STEExport {
             graph.edges.append(NIREdge(last, name))
             last = name
         }
-        let blocks = Dictionary(uniqueKeysWithValues: parameters.map { ($0.layerIndex, $0) })
         for (index, layer) in spec.layers.enumerated() {
             let name = "layer\(index)"
             switch layer {
-            case .dropout: continue
-            case .maxPool:
-                throw NIRError.unmappable(
-                    node: name, field: "maxPool", reason: "NIR has no max-pooling node; export an architecture without it")
+            case .dropout, .maxPool: continue
             case .spike(let units):
                 add(name, NIRNode(type: .threshold, parameters: ["threshold": .float64(Array(repeating: Double(spec.neuron.threshold), count: units))]))
             case .dense(let inputs, let outputs):
-                let block = blocks[index]!
+                let block = try block(index)
                 var weight = [Double](repeating: 0, count: inputs * outputs)
                 let order = spatial.map { s in channelMajorOrder(s.height, s.width, s.channels) } ?? Array(0..<inputs)
                 for i in 0..<inputs {
@@ -68,7 +75,7 @@ public enum STEExport {
                         ]))
                 shape = [outputs]
             case .convolution(let h, let w, let ci, let co, let k):
-                let block = blocks[index]!
+                let block = try block(index)
                 var weight = [Double](repeating: 0, count: k * k * ci * co)
                 for ky in 0..<k {
                     for kx in 0..<k {

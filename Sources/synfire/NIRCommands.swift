@@ -211,6 +211,36 @@ struct NIRExportCommand: AsyncParsableCommand {
     }
 }
 
+/// `synfire bench nir`: the N-MNIST-style CNN (docs/nir.md, Speed).
+struct BenchNIRCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nir",
+        abstract: "Write, import and run an N-MNIST-style CNN (~100k neurons) for one 300-step inference.")
+
+    @Option(help: "Steps per inference.") var steps = 300
+    @Option(help: "Input events per channel and step.") var rate = 0.02
+    @Option(help: "Seed of weights and input.") var seed: UInt64 = 1
+    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+
+    func run() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synfire-bench-nir-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try runNIR { try NIRBenchmark.run(steps: steps, rate: rate, seed: seed, directory: directory) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(r), as: UTF8.self))
+        } else {
+            print(
+                "\(r.neurons) neurons, \(r.synapses) synapses: import \(String(format: "%.2f", r.importSeconds)) s, "
+                    + "build \(String(format: "%.2f", r.buildSeconds)) s, \(r.steps) steps \(String(format: "%.3f", r.secondsPerInference)) s, "
+                    + "energy \(String(format: "%.3g", r.energyPerInferenceJ)) J per inference")
+        }
+    }
+}
+
 /// The `--json` object of `synfire nir import` (keys are the interface of docs/nir.md).
 struct NIRImportJSON: Encodable {
     var nodes: Int

@@ -41,6 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchEnergyCommand.self,
             BenchIOCommand.self,
             BenchErrorPropCommand.self,
+            BenchNIRCommand.self,
         ]
     )
 }
