@@ -9,7 +9,8 @@ against nir). Run by scripts/e2e with the release binary:
    + IF) are imported and run by Synfire on the same random input as the float reference
    of scripts/nir_reference.py. The chip delivers every connection one step later, so it
    runs `depth` extra steps with no input; output spike counts are compared per graph as
-   sum |chip - reference| / sum reference, which must stay within TOLERANCE.
+   sum |chip - reference| / sum reference, which must stay within TOLERANCE (5% for
+   feed-forward graphs, 10% for recurrent ones).
 3. Every file Synfire writes (`nir export` of those imported networks) is read back by
    `nir.read` with type checking: node types, shapes and parameters must be what the
    description says (CubaLIF time constants from du/dv, Linear weights = mantissa * 2^(6+e)).
@@ -30,8 +31,9 @@ from nir_reference import simulate  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 FIXTURES = os.path.join(ROOT, "Tests", "SynfireNIRTests", "Fixtures")
-# Relative spike-count difference allowed per graph (measured: docs/nir.md).
-TOLERANCE = 0.05
+# Relative spike-count difference allowed per graph (measured: docs/nir.md). A recurrent
+# graph feeds every changed spike back, so it gets more room.
+TOLERANCE = {"lif": 0.05, "cubalif": 0.05, "if": 0.05, "conv": 0.05, "recurrent": 0.10}
 DT = 1e-3
 STEPS = 200
 
@@ -150,8 +152,8 @@ def check_readback(path, net_path):
 def main():
     bin_path = sys.argv[1]
     graphs = int(sys.argv[sys.argv.index("--graphs") + 1]) if "--graphs" in sys.argv else 3
-    result = {"fixtures": 0, "graphs": 0, "count_errors": {}, "max_count_error": 0.0, "readback_files": 0,
-              "problems": []}
+    result = {"fixtures": 0, "graphs": 0, "count_errors": {}, "reference_spikes": {}, "max_count_error": 0.0,
+              "readback_files": 0, "problems": []}
     with tempfile.TemporaryDirectory() as work:
         for name in sorted(os.listdir(FIXTURES)):
             if name.endswith(".nir"):
@@ -176,6 +178,7 @@ def main():
                 chip = np.array(run["output_spike_counts"])
                 ref = simulate(nir.read(path, type_check=False), padded, DT).sum(axis=0)
                 errors.append(float(np.abs(chip - ref).sum() / max(ref.sum(), 1)))
+                result["reference_spikes"].setdefault(kind, []).append(int(ref.sum()))
                 if ref.sum() == 0:
                     result["problems"].append(f"{kind}{k}: the reference fired nothing; the check is empty")
                 exported = os.path.join(work, f"{kind}{k}-export.nir")
@@ -186,7 +189,7 @@ def main():
             result["count_errors"][kind] = max(errors)
         result["max_count_error"] = max(result["count_errors"].values())
     result["tolerance"] = TOLERANCE
-    ok = result["max_count_error"] <= TOLERANCE and not result["problems"]
+    ok = all(result["count_errors"][k] <= TOLERANCE[k] for k in TOLERANCE) and not result["problems"]
     result["ok"] = ok
     print(json.dumps(result))
     sys.exit(0 if ok else 1)

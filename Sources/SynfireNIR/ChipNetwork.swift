@@ -133,7 +133,8 @@ public enum NIRSourceKind: String, Sendable {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let command = object["command"] as? String
         else {
-            throw NIRError.badSource(path: path, reason: "holds no config.json naming its command; pass an nBP or STE run")
+            throw NIRError.badSource(
+                path: path, reason: "holds no config.json naming its command; pass an nBP or STE run")
         }
         if command.hasPrefix("nbp") { return .nbp }
         if command.hasPrefix("ste") { return .ste }

@@ -79,7 +79,8 @@ struct ConvGeometry {
         if let input, input.count == rank + 1 {
             guard input[0] == channels else {
                 throw NIRError.badField(
-                    node: name, field: "weight", reason: "expects \(channels) input channels but receives shape \(input)")
+                    node: name, field: "weight",
+                    reason: "expects \(channels) input channels but receives shape \(input)")
             }
             return Array(input.dropFirst())
         }
@@ -88,7 +89,8 @@ struct ConvGeometry {
         }
         if let input, input.reduce(1, *) != channels * written.reduce(1, *) {
             throw NIRError.badField(
-                node: name, field: "input_shape", reason: "\(written) x \(channels) channels does not match the incoming \(input)")
+                node: name, field: "input_shape",
+                reason: "\(written) x \(channels) channels does not match the incoming \(input)")
         }
         return written
     }

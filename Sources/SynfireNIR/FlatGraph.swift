@@ -162,7 +162,8 @@ struct FlatGraph {
         case .affine, .linear:
             let w = try node.dataset("weight", node: name)
             guard w.shape.count == 2 else {
-                throw NIRError.badField(node: name, field: "weight", reason: "shape \(w.shape); expected (outputs, inputs)")
+                throw NIRError.badField(
+                    node: name, field: "weight", reason: "shape \(w.shape); expected (outputs, inputs)")
             }
             try expect(w.shape[1], "weight")
             if n.type == .affine {
@@ -190,7 +191,9 @@ struct FlatGraph {
                 guard own.count == 1 || own.count == inputCount! else {
                     throw NIRError.badField(
                         node: name, field: field,
-                        reason: "shape \(own.shape) does not match the incoming \(input); give a scalar, (1,) or (\(inputCount!),)")
+                        reason:
+                            "shape \(own.shape) does not match the incoming \(input); give a scalar, (1,) or (\(inputCount!),)"
+                    )
                 }
                 return input
             }

@@ -195,7 +195,7 @@ public enum HDF5Writer {
         switch d.element {
         case .string:
             var copies = d.strings.map { strdup($0) }
-            defer { copies.forEach { free($0) } }
+            defer { for copy in copies { free(copy) } }
             return H5Dwrite(dataset, fileType, chdf5_all(), chdf5_all(), chdf5_default(), &copies) >= 0
         case .int64, .bool:
             var values = d.numbers.map { Int64($0) }

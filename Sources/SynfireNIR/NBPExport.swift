@@ -13,7 +13,8 @@ import SynfireIO
 
 public enum NBPExport {
     /// W1, W2, ... of weights.npz (post x pre, int16), in order of k.
-    public static func matrices(runDirectory: String) throws -> [(name: String, rows: Int, columns: Int, values: [Int])] {
+    public static func matrices(runDirectory: String) throws -> [(name: String, rows: Int, columns: Int, values: [Int])]
+    {
         let path = (runDirectory as NSString).appendingPathComponent("weights.npz")
         guard FileManager.default.fileExists(atPath: path) else {
             throw NIRError.badSource(path: path, reason: "missing; pass an nBP run directory (synfire nbp train --out)")
@@ -47,12 +48,17 @@ public enum NBPExport {
         guard !layers.isEmpty else { throw NIRError.badSource(path: "weights.npz", reason: "no weight matrices") }
         for k in 1..<layers.count where layers[k].columns != layers[k - 1].rows {
             throw NIRError.badSource(
-                path: "weights.npz", reason: "\(layers[k].name) has \(layers[k].columns) inputs but \(layers[k - 1].name) has \(layers[k - 1].rows) outputs")
+                path: "weights.npz",
+                reason:
+                    "\(layers[k].name) has \(layers[k].columns) inputs but \(layers[k - 1].name) has \(layers[k - 1].rows) outputs"
+            )
         }
         let sizes = NBPSizes(input: layers[0].columns, hidden: layers[0].rows, output: layers.last!.rows)
         let circuit = try NBPCircuit.inference(sizes: sizes)
-        let zeros = ["W1": [Int](repeating: 0, count: sizes.input * sizes.hidden),
-                     "W2": [Int](repeating: 0, count: sizes.hidden * sizes.output)]
+        let zeros = [
+            "W1": [Int](repeating: 0, count: sizes.input * sizes.hidden),
+            "W2": [Int](repeating: 0, count: sizes.hidden * sizes.output),
+        ]
         let reference = try circuit.networkDescription(matrices: zeros, plastic: false)
         let hiddenLift = try lift(of: "h1", in: reference, circuit: circuit)
         let outputLift = try lift(of: "o", in: reference, circuit: circuit)
@@ -99,7 +105,8 @@ public enum NBPExport {
         else { throw NIRError.badSource(path: "nBP inference circuit", reason: "no input -> x connection") }
         let drive = Quantiser.current(mantissa: w, exponent: c.exponent)
         guard lift <= vth, lift + drive > vth else {
-            throw NIRError.badSource(path: "nBP inference circuit", reason: "x does not copy its input; the export would differ")
+            throw NIRError.badSource(
+                path: "nBP inference circuit", reason: "x does not copy its input; the export would differ")
         }
     }
 }

@@ -29,7 +29,9 @@ public enum NBPExportCheck {
         var threshold = 129
         if case .int(let t)? = run.config.parameters["threshold"] { threshold = t }
         var variant = NBPVariant.chip
-        if case .string(let v)? = run.config.parameters["variant"], let parsed = NBPVariant(rawValue: v) { variant = parsed }
+        if case .string(let v)? = run.config.parameters["variant"], let parsed = NBPVariant(rawValue: v) {
+            variant = parsed
+        }
         let test = try NBPDatasets.load(
             name, split: .test, dataDirectory: dataDirectory,
             preprocessing: .standard(for: name, threshold: threshold), limit: limit)

@@ -40,7 +40,8 @@ public enum NIRBenchmark {
     /// dt = 1e-3, r = 1 / dt.
     public static func cnn(seed: UInt64) -> NIRGraph {
         var g = SplitMix(seed: seed)
-        func conv(_ cin: Int, _ cout: Int, _ size: Int, stride: Int, groups: Int, mean: Double, std: Double) -> NIRNode {
+        func conv(_ cin: Int, _ cout: Int, _ size: Int, stride: Int, groups: Int, mean: Double, std: Double) -> NIRNode
+        {
             NIRNode(
                 type: .conv2d,
                 parameters: [
@@ -67,10 +68,15 @@ public enum NIRBenchmark {
             ("conv2", conv(60, 30, 34, stride: 2, groups: 6, mean: 0.03, std: 0.1)), ("if2", neurons([30, 17, 17])),
             ("conv3", conv(30, 60, 17, stride: 1, groups: 6, mean: 0.05, std: 0.15)), ("if3", neurons([60, 17, 17])),
             ("flatten", NIRNode(type: .flatten, parameters: ["start_dim": .scalar(0), "end_dim": .scalar(-1)])),
-            ("fc", NIRNode(type: .affine, parameters: [
-                "weight": .float32(normal(10 * 17340, mean: 0.002, std: 0.02, &g), shape: [10, 17340]),
-                "bias": .float32(Array(repeating: 0, count: 10)),
-            ])),
+            (
+                "fc",
+                NIRNode(
+                    type: .affine,
+                    parameters: [
+                        "weight": .float32(normal(10 * 17340, mean: 0.002, std: 0.02, &g), shape: [10, 17340]),
+                        "bias": .float32(Array(repeating: 0, count: 10)),
+                    ])
+            ),
             ("if4", neurons([10])), ("output", NIRNode(type: .output, parameters: ["shape": .int64([10])])),
         ]
         var graph = NIRGraph(metadata: HDF5Group(["dt": .dataset(.scalar(1e-3))]))

@@ -36,7 +36,9 @@ public enum NIRExporter {
             guard ns * nt <= maxDenseEntries else {
                 throw NIRError.unmappable(
                     node: c.name, field: "weights",
-                    reason: "\(nt) x \(ns) = \(ns * nt) entries as a dense Linear matrix (NIR has no sparse weights); the limit is \(maxDenseEntries)")
+                    reason:
+                        "\(nt) x \(ns) = \(ns * nt) entries as a dense Linear matrix (NIR has no sparse weights); the limit is \(maxDenseEntries)"
+                )
             }
             let parts = Dictionary(grouping: synapses(c, ns: ns, nt: nt), by: \.delay)
             for (k, delay) in parts.keys.sorted().enumerated() {
@@ -155,7 +157,9 @@ enum NIRExactImport {
 
     static func rebuild(_ graph: NIRGraph) throws -> NIRChipNetwork {
         func text(_ group: HDF5Group, _ key: String) throws -> Data {
-            guard let s = group.dataset(key)?.strings.first else { throw NIRError.missingField(node: "graph", field: key) }
+            guard let s = group.dataset(key)?.strings.first else {
+                throw NIRError.missingField(node: "graph", field: key)
+            }
             return Data(s.utf8)
         }
         let decoder = JSONDecoder()
@@ -179,7 +183,9 @@ enum NIRExactImport {
                 return (name, n)
             }, uniquingKeysWith: { a, _ in a })
         network.connections = try (order["connections"] ?? []).map { name in
-            guard let n = connectionNodes[name] else { throw NIRError.missingField(node: name, field: "synfire_connection") }
+            guard let n = connectionNodes[name] else {
+                throw NIRError.missingField(node: name, field: "synfire_connection")
+            }
             return try decoder.decode(ConnectionSpec.self, from: text(n.metadata, "synfire_connection"))
         }
         network.probes = try decoder.decode([ProbeSpec].self, from: text(graph.metadata, "synfire_probes"))

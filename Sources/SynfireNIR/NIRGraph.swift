@@ -4,11 +4,24 @@
 
 /// The node types Synfire reads and writes (NIR 1.0).
 public enum NIRNodeType: String, CaseIterable, Sendable {
-    case input = "Input", output = "Output"
-    case affine = "Affine", linear = "Linear", scale = "Scale"
-    case lif = "LIF", cubaLIF = "CubaLIF", cubaLI = "CubaLI", integrateAndFire = "IF", li = "LI", integrator = "I"
-    case threshold = "Threshold", delay = "Delay", flatten = "Flatten"
-    case conv1d = "Conv1d", conv2d = "Conv2d", sumPool2d = "SumPool2d", avgPool2d = "AvgPool2d"
+    case input = "Input"
+    case output = "Output"
+    case affine = "Affine"
+    case linear = "Linear"
+    case scale = "Scale"
+    case lif = "LIF"
+    case cubaLIF = "CubaLIF"
+    case cubaLI = "CubaLI"
+    case integrateAndFire = "IF"
+    case li = "LI"
+    case integrator = "I"
+    case threshold = "Threshold"
+    case delay = "Delay"
+    case flatten = "Flatten"
+    case conv1d = "Conv1d"
+    case conv2d = "Conv2d"
+    case sumPool2d = "SumPool2d"
+    case avgPool2d = "AvgPool2d"
     case graph = "NIRGraph"
 
     /// Fields a file must hold for the node to mean anything; the rest have defaults.

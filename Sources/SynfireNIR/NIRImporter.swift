@@ -64,7 +64,8 @@ public enum NIRImporter {
         let graph = document.graph
         let dt = options.dt ?? graph.metadata.dataset("dt")?.numbers.first ?? NIRImportOptions.defaultDt
         guard dt > 0, dt.isFinite else {
-            throw NIRError.unmappable(node: "graph", field: "dt", reason: "dt = \(dt); give --dt a positive number of seconds")
+            throw NIRError.unmappable(
+                node: "graph", field: "dt", reason: "dt = \(dt); give --dt a positive number of seconds")
         }
         let amplitude = options.spikeAmplitude == .one ? 1 : 1 / dt
         let flat = try FlatGraph(graph)
@@ -107,7 +108,8 @@ public enum NIRImporter {
         }
         if reset == .subtract {
             notes.append(
-                "reset by subtraction is approximated: the chip sets v to the reset voltage after a spike, so the part of v above the threshold is dropped")
+                "reset by subtraction is approximated: the chip sets v to the reset voltage after a spike, so the part of v above the threshold is dropped"
+            )
         }
         let interface = NIRChipInterface(
             inputs: network.generators.map { g in
@@ -125,7 +127,7 @@ public enum NIRImporter {
             nodes.append(NodeQuantisation(node: name, type: type, weights: nodeWeights[name]))
         }
         var all = ErrorSummary()
-        connectionErrors.values.forEach { all.add($0) }
+        for summary in connectionErrors.values { all.add(summary) }
         let report = QuantisationReport(
             nodes: nodes, connections: connectionErrors, maxWeightRelError: all.max, meanWeightRelError: all.mean,
             assumptions: assumptions(dt: dt, amplitude: options.spikeAmplitude, reset: reset),

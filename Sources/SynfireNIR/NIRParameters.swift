@@ -19,7 +19,8 @@ extension NIRNode {
         guard d.count == count else {
             throw NIRError.badField(
                 node: name, field: field,
-                reason: "shape \(d.shape) does not match the node's \(count) neurons; give a scalar, (1,) or (\(count),)")
+                reason:
+                    "shape \(d.shape) does not match the node's \(count) neurons; give a scalar, (1,) or (\(count),)")
         }
         return d.numbers
     }

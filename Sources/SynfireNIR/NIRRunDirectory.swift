@@ -26,8 +26,10 @@ public struct NIRRunSummary: Codable, Sendable {
     /// Snake-case keys: the interface of `synfire nir run --json` and result.json.
     enum CodingKeys: String, CodingKey {
         case steps, seconds, inputs, outputs, compartments, synapses, wraps, spikes
-        case outputSpikeCounts = "output_spike_counts", inputCopies = "input_copies"
-        case synapticOps = "synaptic_ops", runDirectory = "run_dir"
+        case outputSpikeCounts = "output_spike_counts"
+        case inputCopies = "input_copies"
+        case synapticOps = "synaptic_ops"
+        case runDirectory = "run_dir"
     }
 
     public init(
@@ -59,7 +61,8 @@ public enum NIRRunDirectory {
             let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? []
             guard isDirectory.boolValue, contents.isEmpty || contents.contains("output.npz") else {
                 throw NIRError.badSource(
-                    path: path, reason: "exists and is not an empty directory or an earlier nir run; choose another --out")
+                    path: path,
+                    reason: "exists and is not an empty directory or an earlier nir run; choose another --out")
             }
         }
         let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
@@ -115,7 +118,10 @@ public enum NIRRunDirectory {
         return SpikeRasterPlot(
             title: "nir run: inputs and outputs", subtitle: "\(r.steps) steps, \(spikes.count) spikes",
             timeSteps: r.steps, neuronCount: inputs + outputs, spikes: spikes,
-            groups: [.init(name: "inputs", neurons: 0..<inputs), .init(name: "outputs", neurons: inputs..<(inputs + outputs))])
+            groups: [
+                .init(name: "inputs", neurons: 0..<inputs),
+                .init(name: "outputs", neurons: inputs..<(inputs + outputs)),
+            ])
     }
 
     /// counters.json: chip totals, per population and per connection (declaration order).

@@ -32,7 +32,8 @@ public enum NIRRunner {
         }
         guard let array = archive["spikes"] else {
             throw NIRError.badInput(
-                path: path, reason: "no array 'spikes' (it has \(archive.names)); save one with np.savez(path, spikes=...)")
+                path: path,
+                reason: "no array 'spikes' (it has \(archive.names)); save one with np.savez(path, spikes=...)")
         }
         guard array.shape.count == 2, array.shape[1] == inputs else {
             throw NIRError.badInput(
@@ -72,9 +73,12 @@ public enum NIRRunner {
             }
             return try OutputReader(placement: placement, simulator: simulator)
         }
-        let readouts = interface.neurons.filter { ["LI", "I", "CubaLI"].contains($0.type) || traceNodes.contains($0.node) }
+        let readouts = interface.neurons.filter {
+            ["LI", "I", "CubaLI"].contains($0.type) || traceNodes.contains($0.node)
+        }
         for name in traceNodes where interface.placement(of: name) == nil {
-            throw NIRError.badSource(path: name, reason: "--trace names no neuron node; use one of \(interface.neurons.map(\.node))")
+            throw NIRError.badSource(
+                path: name, reason: "--trace names no neuron node; use one of \(interface.neurons.map(\.node))")
         }
         var recorder = EnergyCountsRecorder(simulator: simulator, stepsPerSample: [.inference: steps])
         let width = outputs.reduce(0) { $0 + $1.size }
@@ -87,7 +91,9 @@ public enum NIRRunner {
                     for (k, port) in interface.inputs.enumerated() {
                         let row = input[t][inputOffsets[k]..<(inputOffsets[k] + port.size)]
                         let channels = row.indices.filter { row[$0] >= r }.map { $0 - inputOffsets[k] }
-                        if !channels.isEmpty { try simulator.inject(generatorIndex: generatorIndex[r - 1][k], channels: channels) }
+                        if !channels.isEmpty {
+                            try simulator.inject(generatorIndex: generatorIndex[r - 1][k], channels: channels)
+                        }
                     }
                 }
             }

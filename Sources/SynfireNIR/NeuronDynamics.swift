@@ -32,14 +32,16 @@ struct NeuronDynamics {
         func fraction(_ f: String) throws -> [Double] {
             try field(f).map { tau in
                 guard tau > 0 else {
-                    throw NIRError.unmappable(node: name, field: f, reason: "time constant \(tau) s; it must be positive")
+                    throw NIRError.unmappable(
+                        node: name, field: f, reason: "time constant \(tau) s; it must be positive")
                 }
                 let ratio = dt / tau
                 guard ratio <= 1 + 1e-9 else {
                     throw NIRError.unmappable(
                         node: name, field: f,
                         reason:
-                            "dt / \(f) = \(ratio) > 1: the step dt = \(dt) s is longer than the time constant \(tau) s; pass a smaller --dt (snnTorch exports assume 1e-4 s)")
+                            "dt / \(f) = \(ratio) > 1: the step dt = \(dt) s is longer than the time constant \(tau) s; pass a smaller --dt (snnTorch exports assume 1e-4 s)"
+                    )
                 }
                 return min(ratio, 1)
             }

@@ -58,7 +58,9 @@ struct NeuronMapping {
             if let j = theta.indices.first(where: { theta[$0] < 0 }) {
                 throw NIRError.unmappable(
                     node: name, field: "v_threshold",
-                    reason: "neuron \(j) fires below its reset voltage (threshold - v_reset = \(theta[j])); chip thresholds are >= 0")
+                    reason:
+                        "neuron \(j) fires below its reset voltage (threshold - v_reset = \(theta[j])); chip thresholds are >= 0"
+                )
             }
             let positive = theta.allSatisfy { $0 > 0 }
             if !positive && theta.contains(where: { $0 > 0 }) {
@@ -76,7 +78,9 @@ struct NeuronMapping {
                 guard vthChip >= 64 else {
                     throw NIRError.unmappable(
                         node: name, field: "v_threshold",
-                        reason: "inputs of one step reach \(Int(Self.voltageRoom / max(limit, 1e-300))) thresholds; the chip's 24-bit current cannot hold them")
+                        reason:
+                            "inputs of one step reach \(Int(Self.voltageRoom / max(limit, 1e-300))) thresholds; the chip's 24-bit current cannot hold them"
+                    )
                 }
                 scale = theta.map { Double(vthChip) / $0 }
             } else {
@@ -145,9 +149,10 @@ struct NeuronMapping {
         report.decays = decays
         if let theta = d.threshold {
             var thresholds = ErrorSummary()
-            thresholds.add((0..<d.count).map { j in
-                theta[j] == 0 ? 0 : abs(Double(vthChip) / scale[j] - theta[j]) / theta[j]
-            })
+            thresholds.add(
+                (0..<d.count).map { j in
+                    theta[j] == 0 ? 0 : abs(Double(vthChip) / scale[j] - theta[j]) / theta[j]
+                })
             report.thresholds = thresholds
         }
         if !biasErrors.isEmpty {

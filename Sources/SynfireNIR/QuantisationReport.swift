@@ -3,6 +3,8 @@
 // current| of the same chip connection. Decays: relative error of dt / tau. Thresholds
 // and biases: relative error of the chip value against the scaled real value.
 
+import Foundation
+
 /// The errors of one graph node.
 public struct NodeQuantisation: Codable, Sendable, Equatable {
     public var node: String
@@ -56,5 +58,3 @@ public struct QuantisationReport: Codable, Sendable, Equatable {
         x == 0 ? "0" : (x >= 0.01 ? String(format: "%.4f", x) : String(format: "%.2e", x))
     }
 }
-
-import Foundation

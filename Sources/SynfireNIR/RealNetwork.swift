@@ -63,7 +63,8 @@ struct LinearOperator {
             for e in start[k]..<start[k + 1] {
                 let j = outputs[e]
                 out.append(
-                    RealSynapse(pre: s.pre, post: j, weight: s.weight * weights[e], delay: s.delay + (delays?[Int(j)] ?? 0)))
+                    RealSynapse(
+                        pre: s.pre, post: j, weight: s.weight * weights[e], delay: s.delay + (delays?[Int(j)] ?? 0)))
             }
         }
         return out
@@ -132,7 +133,8 @@ struct RealNetwork {
                         throw NIRError.unmappable(
                             node: n.name, field: "input",
                             reason:
-                                "it reads '\(graph.nodes[node].name)', a continuous value; the chip sends only spikes, so end the graph with a neuron node")
+                                "it reads '\(graph.nodes[node].name)', a continuous value; the chip sends only spikes, so end the graph with a neuron node"
+                        )
                     }
                     continue
                 }
@@ -145,7 +147,9 @@ struct RealNetwork {
                 let loop = (path.drop { $0 != next } + [next]).map { graph.nodes[$0].name }
                 throw NIRError.unmappable(
                     node: n.name, field: "edges",
-                    reason: "the loop \(loop.joined(separator: " -> ")) has no neuron in it: an instantaneous cycle that no step delay breaks")
+                    reason:
+                        "the loop \(loop.joined(separator: " -> ")) has no neuron in it: an instantaneous cycle that no step delay breaks"
+                )
             }
             let op = operators[next]!
             try expand(
@@ -196,7 +200,9 @@ struct RealNetwork {
             let (rows, columns) = (w.shape[0], w.shape[1])
             var pairs: [(Int, Int, Double)] = []
             for j in 0..<rows {
-                for i in 0..<columns where w.numbers[j * columns + i] != 0 { pairs.append((i, j, w.numbers[j * columns + i])) }
+                for i in 0..<columns where w.numbers[j * columns + i] != 0 {
+                    pairs.append((i, j, w.numbers[j * columns + i]))
+                }
             }
             let bias = n.type == .affine ? try n.node.perNeuron("bias", count: rows, node: n.name) : nil
             return LinearOperator(inputCount: columns, pairs: pairs, bias: bias, weights: true)

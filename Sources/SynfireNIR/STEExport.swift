@@ -25,7 +25,8 @@ public enum STEExport {
         }
         if let k = spec.layers.firstIndex(where: { if case .maxPool = $0 { return true } else { return false } }) {
             throw NIRError.unmappable(
-                node: "layer\(k)", field: "maxPool", reason: "NIR has no max-pooling node; export an architecture without it")
+                node: "layer\(k)", field: "maxPool",
+                reason: "NIR has no max-pooling node; export an architecture without it")
         }
         let blocks = Dictionary(uniqueKeysWithValues: parameters.map { ($0.layerIndex, $0) })
         func block(_ index: Int) throws -> ParameterBlock {
@@ -53,7 +54,13 @@ public enum STEExport {
             switch layer {
             case .dropout, .maxPool: continue
             case .spike(let units):
-                add(name, NIRNode(type: .threshold, parameters: ["threshold": .float64(Array(repeating: Double(spec.neuron.threshold), count: units))]))
+                add(
+                    name,
+                    NIRNode(
+                        type: .threshold,
+                        parameters: [
+                            "threshold": .float64(Array(repeating: Double(spec.neuron.threshold), count: units))
+                        ]))
             case .dense(let inputs, let outputs):
                 let block = try block(index)
                 var weight = [Double](repeating: 0, count: inputs * outputs)
@@ -62,7 +69,11 @@ public enum STEExport {
                     for o in 0..<outputs { weight[o * inputs + i] = Double(block.weights[order[i] * outputs + o]) }
                 }
                 if spatial != nil {
-                    add(name + "_flatten", NIRNode(type: .flatten, parameters: ["start_dim": .scalar(0), "end_dim": .scalar(-1), "input_type": .int64(shape)]))
+                    add(
+                        name + "_flatten",
+                        NIRNode(
+                            type: .flatten,
+                            parameters: ["start_dim": .scalar(0), "end_dim": .scalar(-1), "input_type": .int64(shape)]))
                     spatial = nil
                 }
                 add(
@@ -81,7 +92,8 @@ public enum STEExport {
                     for kx in 0..<k {
                         for c in 0..<ci {
                             for o in 0..<co {
-                                weight[((o * ci + c) * k + ky) * k + kx] = Double(block.weights[((ky * k + kx) * ci + c) * co + o])
+                                weight[((o * ci + c) * k + ky) * k + kx] = Double(
+                                    block.weights[((ky * k + kx) * ci + c) * co + o])
                             }
                         }
                     }
@@ -91,7 +103,8 @@ public enum STEExport {
                     NIRNode(
                         type: .conv2d,
                         parameters: [
-                            "weight": .float32(weight, shape: [co, ci, k, k]), "bias": .float32(block.biases.map(Double.init)),
+                            "weight": .float32(weight, shape: [co, ci, k, k]),
+                            "bias": .float32(block.biases.map(Double.init)),
                             "stride": .int64([1, 1]), "padding": .int64([0, 0]), "dilation": .int64([1, 1]),
                             "groups": .scalar(1), "input_shape": .int64([h, w]),
                         ]))
@@ -100,7 +113,11 @@ public enum STEExport {
             }
         }
         let outputs = spec.outputFeatures
-        add("readout", NIRNode(type: .threshold, parameters: ["threshold": .float64(Array(repeating: Double(spec.outputThreshold), count: outputs))]))
+        add(
+            "readout",
+            NIRNode(
+                type: .threshold,
+                parameters: ["threshold": .float64(Array(repeating: Double(spec.outputThreshold), count: outputs))]))
         add("output", NIRNode(type: .output, parameters: ["shape": .int64([outputs])]))
         graph.metadata = HDF5Group([
             "synfire_source": .dataset(.string("ste \(spec.name), DI")),

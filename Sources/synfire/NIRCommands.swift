@@ -64,11 +64,11 @@ struct NIRImportCommand: AsyncParsableCommand {
             try printJSONResult(
                 NIRImportJSON(
                     nodes: result.chip.interface.neurons.count + result.chip.interface.inputs.count,
-                    neuron_nodes: result.chip.interface.neurons.count, compartments: result.compartments,
+                    neuronNodes: result.chip.interface.neurons.count, compartments: result.compartments,
                     synapses: result.synapses, populations: result.chip.network.populations.count,
-                    connections: result.chip.network.connections.count, max_weight_rel_error: r.maxWeightRelError,
-                    mean_weight_rel_error: r.meanWeightRelError, dt: result.chip.interface.dt,
-                    spike_amplitude: result.chip.interface.spikeAmplitude, reset: result.chip.interface.reset,
+                    connections: result.chip.network.connections.count, maxWeightRelError: r.maxWeightRelError,
+                    meanWeightRelError: r.meanWeightRelError, dt: result.chip.interface.dt,
+                    spikeAmplitude: result.chip.interface.spikeAmplitude, reset: result.chip.interface.reset,
                     exact: r.exact, assumptions: r.assumptions, notes: r.notes, out: out, report: r))
         } else {
             print(r.text)
@@ -117,7 +117,9 @@ struct NIRRunCommand: AsyncParsableCommand {
         let inputs = chip.interface.inputs.reduce(0) { $0 + $1.size }
         let spikes = try runNIR { try NIRRunner.loadInput(path: input, inputs: inputs) }
         let count = steps ?? spikes.count
-        guard count >= 1 else { throw ValidationError("--steps must be at least 1 (the input has \(spikes.count) rows)") }
+        guard count >= 1 else {
+            throw ValidationError("--steps must be at least 1 (the input has \(spikes.count) rows)")
+        }
         let clock = ContinuousClock()
         var result: NIRRunResult?
         let elapsed = try clock.measure {
@@ -135,7 +137,9 @@ struct NIRRunCommand: AsyncParsableCommand {
         if json {
             try printJSONResult(summary)
         } else {
-            print("\(count) steps in \(String(format: "%.3f", seconds)) s; output spikes \(r.outputSpikeCounts.reduce(0, +)); wrote \(out)")
+            print(
+                "\(count) steps in \(String(format: "%.3f", seconds)) s; output spikes \(r.outputSpikeCounts.reduce(0, +)); wrote \(out)"
+            )
         }
     }
 }
@@ -223,7 +227,8 @@ struct BenchNIRCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synfire-bench-nir-\(UUID())").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synfire-bench-nir-\(UUID())")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let r = try runNIR { try NIRBenchmark.run(steps: steps, rate: rate, seed: seed, directory: directory) }
@@ -244,21 +249,30 @@ struct BenchNIRCommand: AsyncParsableCommand {
 /// The `--json` object of `synfire nir import` (keys are the interface of docs/nir.md).
 struct NIRImportJSON: Encodable {
     var nodes: Int
-    var neuron_nodes: Int
+    var neuronNodes: Int
     var compartments: Int
     var synapses: Int
     var populations: Int
     var connections: Int
-    var max_weight_rel_error: Double
-    var mean_weight_rel_error: Double
+    var maxWeightRelError: Double
+    var meanWeightRelError: Double
     var dt: Double
-    var spike_amplitude: Double
+    var spikeAmplitude: Double
     var reset: String
     var exact: Bool
     var assumptions: [String]
     var notes: [String]
     var out: String
     var report: QuantisationReport
+
+    enum CodingKeys: String, CodingKey {
+        case nodes, compartments, synapses, populations, connections, dt, reset, exact, assumptions, notes, out
+        case report
+        case neuronNodes = "neuron_nodes"
+        case maxWeightRelError = "max_weight_rel_error"
+        case meanWeightRelError = "mean_weight_rel_error"
+        case spikeAmplitude = "spike_amplitude"
+    }
 }
 
 /// Runs `body`, turning library errors into the CLI's clear one-line failures.

@@ -14,14 +14,23 @@ import Testing
         var net = NetworkDescription(seed: 99)
         net.generators = [SpikeGeneratorSpec(name: "in", size: 3, spikeTimes: [[1], [], [2, 4]])]
         net.populations = [
-            PopulationSpec(name: "a", size: 3, du: 0, dv: 410, biasMantissa: -17, biasExponent: 5, vthMantissa: 300, refractory: 3),
+            PopulationSpec(
+                name: "a", size: 3, du: 0, dv: 410, biasMantissa: -17, biasExponent: 5, vthMantissa: 300, refractory: 3),
             PopulationSpec(name: "b", size: 2, du: 1024, dv: 0, vthMantissa: 0, vmin: -1000, vmax: 90000),
         ]
         net.connections = [
-            ConnectionSpec(name: "in->a", source: "in", target: "a", pattern: .oneToOne, weights: [3, 255, 0], exponent: -3, signMode: .excitatory),
-            ConnectionSpec(name: "a->b", source: "a", target: "b", pattern: .allToAll, weights: [2, -4, 6, 8, -10, 12], exponent: 2, delay: 3),
-            ConnectionSpec(name: "a->a", source: "a", target: "a", pattern: .sparse, weights: [-5, -255], exponent: 7, delays: [0, 5], signMode: .inhibitory, pre: [0, 2], post: [1, 1]),
-            ConnectionSpec(name: "b->a", source: "b", target: "a", pattern: .oneToAll, weight: 100, exponent: 0, signMode: .excitatory),
+            ConnectionSpec(
+                name: "in->a", source: "in", target: "a", pattern: .oneToOne, weights: [3, 255, 0], exponent: -3,
+                signMode: .excitatory),
+            ConnectionSpec(
+                name: "a->b", source: "a", target: "b", pattern: .allToAll, weights: [2, -4, 6, 8, -10, 12],
+                exponent: 2, delay: 3),
+            ConnectionSpec(
+                name: "a->a", source: "a", target: "a", pattern: .sparse, weights: [-5, -255], exponent: 7,
+                delays: [0, 5], signMode: .inhibitory, pre: [0, 2], post: [1, 1]),
+            ConnectionSpec(
+                name: "b->a", source: "b", target: "a", pattern: .oneToAll, weight: 100, exponent: 0,
+                signMode: .excitatory),
             ConnectionSpec(
                 name: "in->b", source: "in", target: "b", pattern: .allToAll, weights: [0, 2, 4, 6, 8, 10],
                 learning: LearningSpec(rule: "dw = 2*x0*y0", epoch: 2)),
@@ -45,7 +54,8 @@ import Testing
 
     @Test(arguments: ["rleaky", "sinabs_cnn", "cubalif_affine"])
     func importedFixtureRoundTripsIdentically(_ name: String) throws {
-        let imported = try NIRImporter.importFile(path: try fixture(name), options: .init(dt: name == "sinabs_cnn" ? 1 : nil))
+        let imported = try NIRImporter.importFile(
+            path: try fixture(name), options: .init(dt: name == "sinabs_cnn" ? 1 : nil))
         let path = try temporaryDirectory() + "/\(name).nir"
         try NIRExporter.write(imported.chip, to: path)
         let back = try NIRImporter.importFile(path: path)
