@@ -6,9 +6,14 @@ import CHDF5
 import Foundation
 import SynfireIO
 
+/// Debian's serial HDF5 is not thread-safe: every call into it holds this lock.
+let hdf5Lock = NSLock()
+
 /// Reads a whole HDF5 file into a tree.
 public enum HDF5Reader {
     public static func read(path: String) throws -> HDF5Group {
+        hdf5Lock.lock()
+        defer { hdf5Lock.unlock() }
         chdf5_silence_errors()
         guard FileManager.default.fileExists(atPath: path), H5Fis_hdf5(path) > 0 else {
             throw HDF5Error.cannotOpen(path: path)
@@ -45,7 +50,7 @@ public enum HDF5Reader {
         guard size >= 0 else { throw HDF5Error.unreadable(path: path, object: location, reason: "link name") }
         var buffer = [CChar](repeating: 0, count: Int(size) + 1)
         _ = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(size) + 1, chdf5_default())
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func readDataset(_ dataset: hid_t, at location: String, path: String) throws -> HDF5Dataset {
@@ -126,6 +131,8 @@ public enum HDF5Reader {
 /// renamed over the target only when everything was written.
 public enum HDF5Writer {
     public static func write(_ root: HDF5Group, to path: String) throws {
+        hdf5Lock.lock()
+        defer { hdf5Lock.unlock() }
         chdf5_silence_errors()
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()

@@ -152,7 +152,7 @@ enum NIRExactImport {
             nodes: [], connections: [:], maxWeightRelError: 0, meanWeightRelError: 0,
             assumptions: ["the file's synfire_* metadata gives the chip integers exactly; nothing was quantised"],
             notes: document.relaxations, exact: true)
-        return NIRImportResult(chip: rebuilt, report: report)
+        return NIRImportResult(chip: rebuilt, report: report, graphNodes: graph.nodes.count)
     }
 
     static func rebuild(_ graph: NIRGraph) throws -> NIRChipNetwork {

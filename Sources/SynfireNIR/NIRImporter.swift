@@ -33,6 +33,8 @@ public struct NIRImportOptions: Sendable, Equatable {
 public struct NIRImportResult: Sendable {
     public var chip: NIRChipNetwork
     public var report: QuantisationReport
+    /// Nodes of the graph with nested graphs inlined.
+    public var graphNodes: Int
     public var compartments: Int { chip.network.populations.reduce(0) { $0 + $1.size } }
     public var synapses: Int { chip.network.synapseCount }
 }
@@ -132,7 +134,8 @@ public enum NIRImporter {
             nodes: nodes, connections: connectionErrors, maxWeightRelError: all.max, meanWeightRelError: all.mean,
             assumptions: assumptions(dt: dt, amplitude: options.spikeAmplitude, reset: reset),
             notes: notes + timingNotes(flat, real), exact: false)
-        return NIRImportResult(chip: NIRChipNetwork(network: network, interface: interface), report: report)
+        return NIRImportResult(
+            chip: NIRChipNetwork(network: network, interface: interface), report: report, graphNodes: flat.nodes.count)
     }
 
     static func outputs(_ flat: FlatGraph) throws -> [NIRPort] {

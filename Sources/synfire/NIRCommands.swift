@@ -63,7 +63,7 @@ struct NIRImportCommand: AsyncParsableCommand {
         if json {
             try printJSONResult(
                 NIRImportJSON(
-                    nodes: result.chip.interface.neurons.count + result.chip.interface.inputs.count,
+                    nodes: result.graphNodes,
                     neuronNodes: result.chip.interface.neurons.count, compartments: result.compartments,
                     synapses: result.synapses, populations: result.chip.network.populations.count,
                     connections: result.chip.network.connections.count, maxWeightRelError: r.maxWeightRelError,

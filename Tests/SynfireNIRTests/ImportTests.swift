@@ -72,6 +72,34 @@ import Testing
         #expect(placement.elements == [[0], [1]])
     }
 
+    @Test func conv1dAndIntegratorReadout() throws {
+        // Conv1d 2 -> 3 channels, kernel 3, stride 2, padding 1 on length 10: length 5.
+        let weights = (0..<18).map { Double($0 % 5) / 10 }
+        let graph = NIRGraph(
+            nodes: [
+                "input": NIRNode(type: .input, parameters: ["shape": .int64([2, 10])]),
+                "conv": NIRNode(
+                    type: .conv1d,
+                    parameters: [
+                        "weight": .float64(weights, shape: [3, 2, 3]), "bias": .float64([0, 0, 0]),
+                        "stride": .scalar(2), "padding": .scalar(1), "dilation": .scalar(1), "groups": .scalar(1),
+                    ]),
+                "acc": NIRNode(type: .integrator, parameters: ["r": .scalar(1000.0)]),
+                "output": NIRNode(type: .output, parameters: ["shape": .int64([3, 5])]),
+            ], edges: [NIREdge("input", "conv"), NIREdge("conv", "acc"), NIREdge("acc", "output")])
+        let result = try NIRImporter.convert(NIRDocument(version: "1.0.8", graph: graph), options: .init(dt: 1e-3))
+        #expect(result.chip.interface.placement(of: "acc")?.shape == [3, 5])
+        #expect(result.graphNodes == 4)
+        // Output 0 of channel 0 reads positions 0 and 1 of both channels (-1 is padding); the
+        // weight on channel 1, position 1 is 0 and makes no synapse.
+        let c = try #require(result.chip.network.connections.first)
+        #expect(Set(zip(c.pre!, c.post!).filter { $0.1 == 0 }.map(\.0)) == [0, 1, 10])
+        let run = try NIRRunner.run(result.chip, input: [Array(repeating: 1, count: 20)], steps: 2)
+        // I integrates dt r x = the conv output; element 0: weights 0.1, 0.2 (channel 0) and
+        // 0.4, 0.0 (channel 1) over inputs 0 and 1 -> 0.7.
+        #expect(abs((run.traces["acc"]?[1][0] ?? 0) - 0.7) < 1e-3)
+    }
+
     @Test func quantiserFollowsTheChipsWeightRule() {
         #expect(Quantiser.current(mantissa: 102, exponent: -2) == 1600)
         #expect(Quantiser.current(mantissa: -3, exponent: -7) == -64)
