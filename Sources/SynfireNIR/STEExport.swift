@@ -62,52 +62,19 @@ public enum STEExport {
                             "threshold": .float64(Array(repeating: Double(spec.neuron.threshold), count: units))
                         ]))
             case .dense(let inputs, let outputs):
-                let block = try block(index)
-                var weight = [Double](repeating: 0, count: inputs * outputs)
-                let order = spatial.map { s in channelMajorOrder(s.height, s.width, s.channels) } ?? Array(0..<inputs)
-                for i in 0..<inputs {
-                    for o in 0..<outputs { weight[o * inputs + i] = Double(block.weights[order[i] * outputs + o]) }
-                }
                 if spatial != nil {
                     add(
                         name + "_flatten",
                         NIRNode(
                             type: .flatten,
                             parameters: ["start_dim": .scalar(0), "end_dim": .scalar(-1), "input_type": .int64(shape)]))
-                    spatial = nil
                 }
-                add(
-                    name,
-                    NIRNode(
-                        type: .affine,
-                        parameters: [
-                            "weight": .float32(weight, shape: [outputs, inputs]),
-                            "bias": .float32(block.biases.map(Double.init)),
-                        ]))
+                let order = spatial.map { channelMajorOrder($0.height, $0.width, $0.channels) } ?? Array(0..<inputs)
+                add(name, affine(try block(index), inputs: inputs, outputs: outputs, order: order))
+                spatial = nil
                 shape = [outputs]
             case .convolution(let h, let w, let ci, let co, let k):
-                let block = try block(index)
-                var weight = [Double](repeating: 0, count: k * k * ci * co)
-                for ky in 0..<k {
-                    for kx in 0..<k {
-                        for c in 0..<ci {
-                            for o in 0..<co {
-                                weight[((o * ci + c) * k + ky) * k + kx] = Double(
-                                    block.weights[((ky * k + kx) * ci + c) * co + o])
-                            }
-                        }
-                    }
-                }
-                add(
-                    name,
-                    NIRNode(
-                        type: .conv2d,
-                        parameters: [
-                            "weight": .float32(weight, shape: [co, ci, k, k]),
-                            "bias": .float32(block.biases.map(Double.init)),
-                            "stride": .int64([1, 1]), "padding": .int64([0, 0]), "dilation": .int64([1, 1]),
-                            "groups": .scalar(1), "input_shape": .int64([h, w]),
-                        ]))
+                add(name, convolution(try block(index), height: h, width: w, channelsIn: ci, channelsOut: co, kernel: k))
                 shape = [co, h - k + 1, w - k + 1]
                 spatial = (h - k + 1, w - k + 1, co)
             }
@@ -125,6 +92,43 @@ public enum STEExport {
                 .string("Synfire's DI inference fires at u >= threshold; NIR's Threshold compares u > threshold")),
         ])
         return graph
+    }
+
+    /// A dense layer: STE's [fanIn, fanOut] weights as NIR's (outputs, inputs), input
+    /// column i taken from STE input `order[i]`.
+    static func affine(_ block: ParameterBlock, inputs: Int, outputs: Int, order: [Int]) -> NIRNode {
+        var weight = [Double](repeating: 0, count: inputs * outputs)
+        for i in 0..<inputs {
+            for o in 0..<outputs { weight[o * inputs + i] = Double(block.weights[order[i] * outputs + o]) }
+        }
+        return NIRNode(
+            type: .affine,
+            parameters: [
+                "weight": .float32(weight, shape: [outputs, inputs]), "bias": .float32(block.biases.map(Double.init)),
+            ])
+    }
+
+    /// A valid, stride-1 convolution: STE's [k, k, in, out] weights as NIR's (out, in, k, k).
+    static func convolution(
+        _ block: ParameterBlock, height: Int, width: Int, channelsIn ci: Int, channelsOut co: Int, kernel k: Int
+    ) -> NIRNode {
+        var weight = [Double](repeating: 0, count: k * k * ci * co)
+        for ky in 0..<k {
+            for kx in 0..<k {
+                for c in 0..<ci {
+                    for o in 0..<co {
+                        weight[((o * ci + c) * k + ky) * k + kx] = Double(block.weights[((ky * k + kx) * ci + c) * co + o])
+                    }
+                }
+            }
+        }
+        return NIRNode(
+            type: .conv2d,
+            parameters: [
+                "weight": .float32(weight, shape: [co, ci, k, k]), "bias": .float32(block.biases.map(Double.init)),
+                "stride": .int64([1, 1]), "padding": .int64([0, 0]), "dilation": .int64([1, 1]), "groups": .scalar(1),
+                "input_shape": .int64([height, width]),
+            ])
     }
 
     /// For NIR's (c, y, x) flattening: the Synfire (y, x, c) index of each position.

@@ -116,6 +116,30 @@ import Testing
         #expect(imported.compartments == 3 + 2)
     }
 
+    @Test func steConvolutionExportsConv2dAndFlatten() throws {
+        let spec = try NetworkSpec(
+            name: "conv", inputFeatures: 16,
+            layers: [
+                .convolution(height: 4, width: 4, channelsIn: 1, channelsOut: 2, kernel: 3), .spike(units: 8),
+                .dense(inputs: 8, outputs: 2),
+            ], neuron: IFNeuron(threshold: 1, carry: 0), outputThreshold: 0, initialisation: .heUniform)
+        let json = """
+            [{"layerIndex": 0, "weights": [\((0..<18).map { "\($0)" }.joined(separator: ", "))], "biases": [0, 1]},
+             {"layerIndex": 2, "weights": [\((0..<16).map { "\($0)" }.joined(separator: ", "))], "biases": [0, 0]}]
+            """
+        let blocks = try JSONDecoder().decode([ParameterBlock].self, from: Data(json.utf8))
+        let graph = try STEExport.graph(spec: spec, parameters: blocks)
+        #expect(graph.nodes["layer0"]?.type == .conv2d && graph.nodes["layer2_flatten"]?.type == .flatten)
+        // STE [ky, kx, in, out]: out 1, ky 0, kx 2 is index (0 * 3 + 2) * 2 + 1 = 5.
+        let w = try #require(graph.nodes["layer0"]?.parameters["weight"])
+        let entry: Double = w.numbers[(1 * 3 + 0) * 3 + 2]
+        #expect(w.shape == [2, 1, 3, 3] && entry == 5)
+        let path = try temporaryDirectory() + "/conv.nir"
+        try NIRFile.write(graph, to: path)
+        let imported = try NIRImporter.importFile(path: path)
+        #expect(imported.chip.interface.placement(of: "layer1")?.shape == [2, 2, 2])
+    }
+
     @Test func steMaxPoolingIsRefusedNamingTheLayer() throws {
         let spec = try NetworkSpec.standard(.cnn, mode: .di)
         let error = #expect(throws: NIRError.self) { try STEExport.graph(spec: spec, parameters: []) }
