@@ -74,7 +74,9 @@ public enum STEExport {
                 spatial = nil
                 shape = [outputs]
             case .convolution(let h, let w, let ci, let co, let k):
-                add(name, convolution(try block(index), height: h, width: w, channelsIn: ci, channelsOut: co, kernel: k))
+                add(
+                    name, convolution(try block(index), height: h, width: w, channelsIn: ci, channelsOut: co, kernel: k)
+                )
                 shape = [co, h - k + 1, w - k + 1]
                 spatial = (h - k + 1, w - k + 1, co)
             }
@@ -117,7 +119,8 @@ public enum STEExport {
             for kx in 0..<k {
                 for c in 0..<ci {
                     for o in 0..<co {
-                        weight[((o * ci + c) * k + ky) * k + kx] = Double(block.weights[((ky * k + kx) * ci + c) * co + o])
+                        weight[((o * ci + c) * k + ky) * k + kx] = Double(
+                            block.weights[((ky * k + kx) * ci + c) * co + o])
                     }
                 }
             }
