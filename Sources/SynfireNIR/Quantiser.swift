@@ -8,7 +8,7 @@ enum Quantiser {
     /// Decay in [0, 4096] for a per-step fraction `fraction` (= dt / tau).
     static func decay(_ fraction: Double) -> Int { min(max(Int((fraction * 4096).rounded()), 0), 4096) }
 
-    /// The current a mantissa and exponent deliver (loihi-model: two-part shift for e < 0).
+    /// The current a mantissa and exponent deliver (docs/neurochip.md: the two-part shift for e < 0).
     static func current(mantissa m: Int, exponent e: Int) -> Int {
         e >= 0 ? m << (6 + e) : (m >> -e) << 6
     }
