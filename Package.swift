@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "NBP", targets: ["NBP"]),
         .library(name: "STESNN", targets: ["STESNN"]),
         .library(name: "ErrorPropSNN", targets: ["ErrorPropSNN"]),
+        .library(name: "SynfireNIR", targets: ["SynfireNIR"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -36,6 +37,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // HDF5 (libhdf5-dev; Debian's serial build answers to pkg-config `hdf5`), for NIR files.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
 
         .target(
             name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
@@ -57,12 +60,17 @@ let package = Package(
             name: "STESNN", dependencies: ["COpenBLAS", "SynfireData", "SynfireIO"],
             swiftSettings: hotLoopFlags),
         .target(name: "ErrorPropSNN", dependencies: ["SynfireIO"], swiftSettings: hotLoopFlags),
+        // NIR (Neuromorphic Intermediate Representation) import, run and export.
+        .target(
+            name: "SynfireNIR",
+            dependencies: ["CHDF5", "NeuroChip", "EnergyModel", "SynfireIO", "SynfireData", "NBP", "STESNN"],
+            swiftSettings: hotLoopFlags),
         .executableTarget(
             name: "synfire",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "SynfireData", "SynfireIO", "NeuroChip", "EnergyModel", "NBP", "STESNN",
-                "ErrorPropSNN",
+                "ErrorPropSNN", "SynfireNIR",
             ],
             swiftSettings: hotLoopFlags),
 
@@ -80,7 +88,11 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
+        .testTarget(
+            name: "SynfireNIRTests",
+            dependencies: ["SynfireNIR", "NeuroChip", "NBP", "STESNN", "SynfireData", "SynfireIO"],
+            resources: [.copy("Fixtures")]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
-        .testTarget(name: "SynfireCLITests", dependencies: ["synfire"]),
+        .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "SynfireIO"]),
     ]
 )

@@ -23,6 +23,7 @@ struct Synfire: AsyncParsableCommand {
             NBPCommand.self,
             ErrorPropCommand.self,
             STECommand.self,
+            NIRCommand.self,
         ]
     )
 }
@@ -40,6 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchEnergyCommand.self,
             BenchIOCommand.self,
             BenchErrorPropCommand.self,
+            BenchNIRCommand.self,
         ]
     )
 }
