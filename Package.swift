@@ -37,13 +37,16 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
+        // SplitMix64, the one generator every other random stream is built on.
+        .target(name: "SynfireRandom", swiftSettings: hotLoopFlags),
         .target(
-            name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
+            name: "SynfireData", dependencies: ["CZlib", "SynfireRandom"], resources: [.copy("Resources/embedded")],
             swiftSettings: hotLoopFlags),
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
-        .target(name: "NeuroChip", dependencies: ["CNeuroChipKernels"], swiftSettings: hotLoopFlags),
+        .target(
+            name: "NeuroChip", dependencies: ["CNeuroChipKernels", "SynfireRandom"], swiftSettings: hotLoopFlags),
         // The nBP fast path's row kernels, with the same run-time AVX2 choice.
         .target(
             name: "CNBPKernels", dependencies: ["CNeuroChipKernels"],
@@ -51,12 +54,12 @@ let package = Package(
         .target(name: "EnergyModel", dependencies: ["NeuroChip", "SynfireIO"], swiftSettings: hotLoopFlags),
         .target(
             name: "NBP",
-            dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels"],
+            dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels", "SynfireRandom"],
             swiftSettings: hotLoopFlags),
         .target(
             name: "STESNN", dependencies: ["COpenBLAS", "SynfireData", "SynfireIO"],
             swiftSettings: hotLoopFlags),
-        .target(name: "ErrorPropSNN", dependencies: ["SynfireIO"], swiftSettings: hotLoopFlags),
+        .target(name: "ErrorPropSNN", dependencies: ["SynfireIO", "SynfireRandom"], swiftSettings: hotLoopFlags),
         .executableTarget(
             name: "synfire",
             dependencies: [

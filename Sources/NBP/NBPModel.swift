@@ -41,13 +41,13 @@ public enum NBPVariant: String, Codable, Sendable, CaseIterable {
     /// Largest representable weight (254 in both: the 8-bit mixed-sign mantissa drops
     /// the lowest bit, loihi-model.md §1).
     public var weightMax: Int16 { 254 }
-    /// Threshold of the "plus" copies (`hp`, `op`).
-    public var plusThreshold: Int32 { self == .chip ? 1024 : 1023 }
-}
-
-/// Thresholds of §1 in weight units: a unit is on when its summed input exceeds 512.
-public enum NBPThreshold {
-    public static let on: Int32 = 512
+    /// Threshold of the "plus" copies (`hp`, `op`): the circuit's, or one lower for the
+    /// numpy reference, which tests `a >= 1024`.
+    public var plusThreshold: Int32 {
+        let rule = NBPFiringRule.circuit
+        let circuit = rule.firingSum(lift: rule.plusLift)
+        return self == .chip ? circuit : circuit - 1
+    }
 }
 
 /// Everything that can go wrong in nBP from user input; each message says what to do.
@@ -64,6 +64,7 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
     case malformedFile(path: String, reason: String)
     case chipMismatch(String)
     case invalidMargin(Int)
+    case energyCountsUnavailable(String)
 
     public var description: String {
         switch self {
@@ -99,6 +100,8 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
         case .invalidMargin(let margin):
             return "training margin \(margin) is not possible: use an even value in 0...\(NBPCircuit.maximumMargin) "
                 + "(weight units; 0 is the paper's rule)"
+        case .energyCountsUnavailable(let reason):
+            return reason
         case .chipMismatch(let reason):
             return "the chip engine disagrees with the fast path: \(reason); "
                 + "this is a bug, report it with the seed and sample index"
