@@ -44,7 +44,8 @@ extension ModeCounts {
             result.phases = nil
         }
         if let a = first.sampleTotals, let b = later.sampleTotals {
-            result.sampleTotals = a + b.map { SampleCounts(index: $0.index + a.count, steps: $0.steps, counts: $0.counts) }
+            result.sampleTotals =
+                a + b.map { SampleCounts(index: $0.index + a.count, steps: $0.steps, counts: $0.counts) }
         } else {
             result.sampleTotals = nil
         }
@@ -55,7 +56,13 @@ extension ModeCounts {
 extension CoreCounts {
     /// Per-core sums, in the order of `first`; cores only `second` has follow, ascending.
     static func summed(_ first: [CoreCounts], _ second: [CoreCounts]) -> [CoreCounts] {
-        var added = Dictionary(second.map { ($0.core, $0.counts) }, uniquingKeysWith: { var sum = $0; sum += $1; return sum })
+        var added = Dictionary(
+            second.map { ($0.core, $0.counts) },
+            uniquingKeysWith: {
+                var sum = $0
+                sum += $1
+                return sum
+            })
         var result = first.map { record -> CoreCounts in
             var sum = record.counts
             if let other = added.removeValue(forKey: record.core) { sum += other }

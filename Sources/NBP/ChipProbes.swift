@@ -59,7 +59,8 @@ public final class NBPGateMonitor: NBPChipProbe {
     public var summary: String {
         "gate violations by population: "
             + byPopulation.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            + "; by phase: " + byPhase.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            + "; by phase: "
+            + byPhase.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
             .joined(separator: ", ")
     }
 }

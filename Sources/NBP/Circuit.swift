@@ -1,4 +1,4 @@
-/// The nBP circuit of nbp-circuit.md §3-6 as plain data: populations, spike generators,
+/// The nBP circuit (docs/nbp.md, "Phases") as plain data: populations, spike generators,
 /// typed connections and the 12-phase schedule, for any layer sizes. `NBPCircuit.training`
 /// builds it; `networkDescription()` (ChipNetwork.swift) turns it into a NeuroChip network.
 public struct NBPCircuit: Codable, Equatable, Sendable {
@@ -173,7 +173,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         if replayGate {
             generators.append(
                 Generator(
-                    name: "in_replay_veto", size: sizes.input, role: "input replay gate: phases 6 and 10 veto x's replay"))
+                    name: "in_replay_veto", size: sizes.input,
+                    role: "input replay gate: phases 6 and 10 veto x's replay"))
             generators.append(
                 Generator(
                     name: "in_hidden_veto", size: sizes.hidden,
@@ -205,7 +206,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             -> Population
         {
             Population(
-                name: name, size: size, role: role, refractory: refractory, bias: NBPCircuitConstants.bias, phases: phases,
+                name: name, size: size, role: role, refractory: refractory, bias: NBPCircuitConstants.bias,
+                phases: phases,
                 isGate: false)
         }
         var populations = [
@@ -343,13 +345,16 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         try sizes.validate()
         var populations = [
             Population(
-                name: "x", size: sizes.input, role: "input layer", refractory: 2, bias: NBPCircuitConstants.bias, phases: [1],
+                name: "x", size: sizes.input, role: "input layer", refractory: 2, bias: NBPCircuitConstants.bias,
+                phases: [1],
                 isGate: false),
             Population(
-                name: "h1", size: sizes.hidden, role: "hidden h", refractory: 2, bias: NBPCircuitConstants.bias, phases: [2], isGate: false
+                name: "h1", size: sizes.hidden, role: "hidden h", refractory: 2, bias: NBPCircuitConstants.bias,
+                phases: [2], isGate: false
             ),
             Population(
-                name: "o", size: sizes.output, role: "output o", refractory: 2, bias: NBPCircuitConstants.bias, phases: [3], isGate: false),
+                name: "o", size: sizes.output, role: "output o", refractory: 2, bias: NBPCircuitConstants.bias,
+                phases: [3], isGate: false),
         ]
         for gate in 0..<4 {
             populations.append(

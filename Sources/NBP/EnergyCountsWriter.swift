@@ -38,7 +38,8 @@ final class NBPEnergyCountsWriter: NBPRunObserver {
         }
         if let scheduled = engine as? NBPScheduledEngine {
             scheduled.willTrackCopies = { epoch in
-                setup.log("energy counts cover epochs 1-\(epoch - 1) only: the stochastic engine (p < 1) does not count")
+                setup.log(
+                    "energy counts cover epochs 1-\(epoch - 1) only: the stochastic engine (p < 1) does not count")
             }
         }
         if let checkpoint = setup.checkpoint, earlier.training == nil {
@@ -54,7 +55,8 @@ final class NBPEnergyCountsWriter: NBPRunObserver {
             return "the reference variant is not the chip circuit (use --variant chip)"
         }
         if options.schedule.gate == .sample {
-            return "the per-sample learning gate adds in_skip spikes the fast path does not count (run --engine chip for counts)"
+            return
+                "the per-sample learning gate adds in_skip spikes the fast path does not count (run --engine chip for counts)"
         }
         if options.schedule.vetoesReplay {
             return "the replay gates add veto spikes the fast path does not count (run --engine chip for counts)"
@@ -84,7 +86,8 @@ final class NBPEnergyCountsWriter: NBPRunObserver {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         if let training {
-            checkpoint.arrays[NBPEnergyCountsWriter.trainingEntry] = .vector(.uint8(Array(try encoder.encode(training))))
+            checkpoint.arrays[NBPEnergyCountsWriter.trainingEntry] = .vector(
+                .uint8(Array(try encoder.encode(training))))
         }
         if let inference {
             checkpoint.arrays[NBPEnergyCountsWriter.inferenceEntry] = .vector(

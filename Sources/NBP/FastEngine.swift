@@ -301,7 +301,9 @@ public final class NBPFastEngine: @unchecked Sendable {
             }
         }
         let isChip = variant == .chip
-        let (onSum, minusSum, plusSum) = (firing.firingSum(lift: on), firing.firingSum(lift: minus), variant.plusThreshold)
+        let (onSum, minusSum, plusSum) = (
+            firing.firingSum(lift: on), firing.firingSum(lift: minus), variant.plusThreshold
+        )
         for k in 0..<nOut {
             let value = z[k]
             if isChip {

@@ -147,7 +147,8 @@ public struct NBPReplayGate {
         }
         return NBPSampleGates(
             learns: learns, potentiationReplay: gatesInputs ? potentiation : nil,
-            depressionReplay: gatesInputs ? depression : nil, potentiationHidden: gatesHidden ? potentiationHidden : nil,
+            depressionReplay: gatesInputs ? depression : nil,
+            potentiationHidden: gatesHidden ? potentiationHidden : nil,
             depressionHidden: gatesHidden ? depressionHidden : nil)
     }
 
@@ -192,4 +193,3 @@ public struct NBPEpochRecord: Codable, Equatable, Sendable {
     public var updateExponent: Int
     public var seconds: Double
 }
-

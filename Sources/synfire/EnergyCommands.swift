@@ -3,7 +3,7 @@ import EnergyModel
 import Foundation
 import NeuroChip
 
-/// `synfire energy ...`: energy, latency and EDP of chip runs (energy-model.md).
+/// `synfire energy ...`: energy, latency and EDP of chip runs (docs/energy.md).
 struct EnergyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "energy",
@@ -19,9 +19,9 @@ struct EnergyReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Energy, latency and EDP per sample of a chip-engine run directory.",
         discussion: """
-            Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the table of \
-            energy-model.md §8.1, and writes RUN_DIR/energy_report.json (§8.2) and \
-            RUN_DIR/energy_chart.svg and .png (§8.3) unless --no-write.
+            Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the per-mode table of \
+            docs/energy.md ("Command line"), and writes RUN_DIR/energy_report.json and \
+            RUN_DIR/energy_chart.svg and .png unless --no-write.
             """)
 
     @Argument(help: "Run directory holding energy_counts.json (or the counts file itself).")
@@ -214,7 +214,7 @@ struct EnergyTableCommand: AsyncParsableCommand {
 struct EnergyNBPEstimateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nbp-estimate",
-        abstract: "First-principles energy/latency of nBP per sample (energy-model.md §7.2).",
+        abstract: "First-principles energy/latency of nBP per sample (docs/energy.md, \"Comparison with the nBP paper\").",
         discussion: """
             Uses the circuit's facts (12 training / 4 inference steps, all plastic synapses swept \
             every training step) with default on-fractions; the chip run's own counts replace \
