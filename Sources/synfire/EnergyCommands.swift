@@ -244,8 +244,7 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
             let e = FirstPrinciples.estimate(input, table: table)
             results["\(prefix)_energy_per_sample_j"] = .number(e.energyPerSamplePJ * 1e-12)
             results["\(prefix)_latency_per_sample_s"] = .number(e.latencyPerSampleNS * 1e-9)
-            results["\(prefix)_edp_js"] = .number(
-                e.energyPerSamplePJ * e.latencyPerSampleNS * 1e-21)
+            results["\(prefix)_edp_js"] = .number(e.edpJs)
             results["\(prefix)_paper_energy_ratio"] = .number(e.comparison.energyRatio)
             results["\(prefix)_paper_latency_ratio"] = .number(e.comparison.latencyRatio)
             results["\(prefix)_learning_cores"] = .integer(input.learningCores)
