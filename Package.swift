@@ -40,13 +40,16 @@ let package = Package(
         // HDF5 (libhdf5-dev; Debian's serial build answers to pkg-config `hdf5`), for NIR files.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
 
+        // SplitMix64, the one generator every other random stream is built on.
+        .target(name: "SynfireRandom", swiftSettings: hotLoopFlags),
         .target(
-            name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
+            name: "SynfireData", dependencies: ["CZlib", "SynfireRandom"], resources: [.copy("Resources/embedded")],
             swiftSettings: hotLoopFlags),
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
-        .target(name: "NeuroChip", dependencies: ["CNeuroChipKernels"], swiftSettings: hotLoopFlags),
+        .target(
+            name: "NeuroChip", dependencies: ["CNeuroChipKernels", "SynfireRandom"], swiftSettings: hotLoopFlags),
         // The nBP fast path's row kernels, with the same run-time AVX2 choice.
         .target(
             name: "CNBPKernels", dependencies: ["CNeuroChipKernels"],
@@ -54,12 +57,12 @@ let package = Package(
         .target(name: "EnergyModel", dependencies: ["NeuroChip", "SynfireIO"], swiftSettings: hotLoopFlags),
         .target(
             name: "NBP",
-            dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels"],
+            dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels", "SynfireRandom"],
             swiftSettings: hotLoopFlags),
         .target(
             name: "STESNN", dependencies: ["COpenBLAS", "SynfireData", "SynfireIO"],
             swiftSettings: hotLoopFlags),
-        .target(name: "ErrorPropSNN", dependencies: ["SynfireIO"], swiftSettings: hotLoopFlags),
+        .target(name: "ErrorPropSNN", dependencies: ["SynfireIO", "SynfireRandom"], swiftSettings: hotLoopFlags),
         // NIR (Neuromorphic Intermediate Representation) import, run and export.
         .target(
             name: "SynfireNIR",

@@ -81,6 +81,9 @@ public struct FirstPrinciplesEstimate: Codable, Sendable, Equatable {
     /// Serial learning time per sample if one core did the whole sweep.
     public var serialLearningNS: Double
     public var comparison: ReferenceComparison
+
+    /// Energy-delay product per sample, J·s.
+    public var edpJs: Double { energyPerSamplePJ * latencyPerSampleNS * 1e-21 }
 }
 
 /// Energy-model.md §7.2: a per-phase, chip-wide estimate. Energy is the §4 sum (exact

@@ -1,4 +1,5 @@
 import Foundation
+import SynfireRandom
 
 /// The random streams of error-prop-snn.md §1.1. Each stream has its own identifier so
 /// that, for example, test jitter never shares draws with training jitter.
@@ -29,18 +30,11 @@ public struct SpecRandom: RandomNumberGenerator, Sendable {
 
     /// `rng(master, stream, index)` of §1.1.
     public init(master: UInt64, stream: RandomStream, index: Int) {
-        var x = master &+ (stream.rawValue << 40) &+ UInt64(truncatingIfNeeded: index)
-        func splitMix(_ x: inout UInt64) -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix(&x)
-        s1 = splitMix(&x)
-        s2 = splitMix(&x)
-        s3 = splitMix(&x)
+        var seeding = SplitMix64(seed: master &+ (stream.rawValue << 40) &+ UInt64(truncatingIfNeeded: index))
+        s0 = seeding.next()
+        s1 = seeding.next()
+        s2 = seeding.next()
+        s3 = seeding.next()
     }
 
     @inline(__always)

@@ -6,7 +6,7 @@ import SynfireIO
 public enum NBPPlots {
     public static func write(
         run: RunDirectory, history: [NBPEpochRecord], weights: NBPWeights, dataset: DatasetName,
-        sample: NBPEncodedSet, rasterEngine: NBPChipEngine?
+        sample: NBPEncodedSet
     ) throws -> [String] {
         var files: [String] = []
         let target = NBPPaperTarget.exact(for: dataset)
@@ -33,15 +33,15 @@ public enum NBPPlots {
     }
 
     /// Runs one training sample (the first of `set`) through a fresh chip circuit built
-    /// from `weights` and draws every population's spikes across the 12 phases.
+    /// from `weights`, a spike observer attached, and draws every population's spikes
+    /// across the 12 phases.
     public static func raster(weights: NBPWeights, set: NBPEncodedSet) throws -> SpikeRasterPlot {
         let engine = try NBPChipEngine(weights: weights)
         var spikes: [(step: Int, population: String, index: Int)] = []
         engine.spikeObserver = { step, fired in
             for (population, indices) in fired { for index in indices { spikes.append((step, population, index)) } }
         }
-        let active = Array(set.indices[set.offsets[0]..<set.offsets[1]])
-        _ = active.withUnsafeBufferPointer { engine.train(active: $0, label: Int(set.labels[0])) }
+        _ = engine.train(set.sample(0))
         let circuit = engine.circuit
         let first = circuit.phaseOneStep(sample: 0)
         var offsets: [String: Int] = [:]
@@ -108,7 +108,7 @@ extension NBPPlots {
     }
 }
 
-/// The three accuracy measures of nbp-circuit.md §1.
+/// The three accuracy measures (docs/nbp.md, "Accuracy").
 public enum NBPMeasure: String, CaseIterable, Sendable {
     case exact
     case argmax

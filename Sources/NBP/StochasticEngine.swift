@@ -1,10 +1,11 @@
+import EnergyModel
 import NeuroChip
 
-/// The fast path for the learning-rate schedule (docs/nbp.md): every ±2 event is applied
-/// with probability 2^-k, decided exactly as the chip's learning engine decides it
-/// (loihi-model.md §3: stochastic rounding from the network's seeded `ChipRandom`, one
-/// draw per co-firing synapse, connections in description order, presynaptic neurons
-/// ascending, postsynaptic neurons ascending). Because each copy draws for itself, W1's
+/// The fast path for per-synapse rounding (docs/nbp.md, "Learning-rate schedule"): every
+/// ±2 event is applied with probability 2^-k, decided exactly as the chip's learning engine
+/// decides it (stochastic rounding from the network's seeded `ChipRandom`, one draw per
+/// co-firing synapse, connections in description order, presynaptic neurons ascending,
+/// postsynaptic neurons ascending). Because each copy draws for itself, W1's
 /// copies and W2's copies drift apart, so this engine keeps all eight matrices and reads
 /// each where its population reads it (h from W1, hm from W1c1, hp from W1c2, ...).
 /// With k = 0 nothing is drawn and it computes the same as `NBPFastEngine(.chip)`.
@@ -13,8 +14,11 @@ public final class NBPStochasticEngine: NBPEngine {
     let seed: UInt64
     var exponent = 0
     var random: ChipRandom
-    /// Training margin (see `NBPFastEngine.trainingMargin`).
+    /// Training margin (see `NBPFastParameters.trainingMargin`).
     public var trainingMargin: Int32 = 0
+    let firing = NBPFiringRule.circuit
+    let weightMin = NBPVariant.chip.weightMin
+    let weightMax = NBPVariant.chip.weightMax
 
     // Pre-major storage (row = presynaptic neuron), the chip's visiting order.
     var w1: [[Int16]]  // W1, W1c1, W1c2: input x hidden
@@ -119,15 +123,15 @@ public final class NBPStochasticEngine: NBPEngine {
     @inline(__always)
     func learn(_ weight: inout Int16, reward: Bool) {
         if exponent == 0 {
-            weight = reward ? min(254, weight &+ 2) : max(-256, weight &- 2)
+            weight = reward ? min(weightMax, weight &+ 2) : max(weightMin, weight &- 2)
             return
         }
         let drawn = random.next() >> UInt64(64 - exponent)
         if reward {
-            if drawn < 1 { weight = min(254, weight &+ 2) }
+            if drawn < 1 { weight = min(weightMax, weight &+ 2) }
         } else {
             // floor -1, remainder 2^k - 1: rounds up to 0 unless the draw is the largest.
-            if drawn >= (UInt64(1) << UInt64(exponent)) - 1 { weight = max(-256, weight &- 2) }
+            if drawn >= (UInt64(1) << UInt64(exponent)) - 1 { weight = max(weightMin, weight &- 2) }
         }
     }
 
@@ -160,9 +164,9 @@ public final class NBPStochasticEngine: NBPEngine {
         let a = NBPStochasticEngine.accumulate(w1[0], rows: inputs, width: nHid)
         let a1 = NBPStochasticEngine.accumulate(w1[1], rows: inputs, width: nHid)
         let a2 = NBPStochasticEngine.accumulate(w1[2], rows: inputs, width: nHid)
-        let h = (0..<nHid).filter { NBPFastEngine.chipFires(a[$0], lift: 8704) }
-        let hm = (0..<nHid).map { NBPFastEngine.chipFires(a1[$0], lift: 9216) }
-        let hp = (0..<nHid).map { NBPFastEngine.chipFires(a2[$0], lift: 8192) }
+        let h = (0..<nHid).filter { firing.fires(a[$0], lift: firing.onLift) }
+        let hm = (0..<nHid).map { firing.fires(a1[$0], lift: firing.minusLift) }
+        let hp = (0..<nHid).map { firing.fires(a2[$0], lift: firing.plusLift) }
         let z = NBPStochasticEngine.accumulate(w2[0], rows: h, width: nOut)
         let z1 = NBPStochasticEngine.accumulate(w2[1], rows: h, width: nOut)
         let z2 = NBPStochasticEngine.accumulate(w2[2], rows: h, width: nOut)
@@ -170,10 +174,10 @@ public final class NBPStochasticEngine: NBPEngine {
             h: h, hm: hm, hp: hp,
             fired: (0..<nOut).filter { k in
                 let shift = label == nil ? 0 : (k == label ? -trainingMargin : trainingMargin)
-                return NBPFastEngine.chipFires(z[k], lift: 8704 + shift)
+                return firing.fires(z[k], lift: firing.onLift + shift)
             },
-            om: (0..<nOut).map { NBPFastEngine.chipFires(z1[$0], lift: 9216) },
-            op: (0..<nOut).map { NBPFastEngine.chipFires(z2[$0], lift: 8192) }, z: z)
+            om: (0..<nOut).map { firing.fires(z1[$0], lift: firing.minusLift) },
+            op: (0..<nOut).map { firing.fires(z2[$0], lift: firing.plusLift) }, z: z)
     }
 
     static func outcome(_ forward: Forward, label: Int) -> NBPSampleOutcome {
@@ -185,22 +189,19 @@ public final class NBPStochasticEngine: NBPEngine {
             exact: forward.fired == [label], firstActive: forward.fired.first ?? 0, argmaxInput: best, outputBits: bits)
     }
 
-    public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
-        NBPStochasticEngine.outcome(forward(active.map { Int($0) }), label: label)
+    public func infer(_ sample: NBPSample) -> NBPSampleOutcome {
+        NBPStochasticEngine.outcome(forward(sample.active.map { Int($0) }), label: sample.label)
     }
 
-    /// nbp-circuit.md §2 with every matrix read where the circuit reads it and every update
-    /// drawn in the chip's order (phases 5, 7, 9, 11; within a phase the plastic
-    /// connections in the circuit's order W1, W1c1, W1c2, W2, W2c1, W2c2, W2Tp, M).
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
-        train(active: active, label: label, gates: NBPSampleGates())
-    }
-
-    /// The same under the host's gates: a closed gate is the forward pass only; W1 learns on
-    /// the inputs replayed in phase 7 / 11.
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome {
-        if !gates.learns { return infer(active: active, label: label) }
-        let inputs = active.map { Int($0) }
+    /// The circuit's arithmetic (docs/nbp.md) with every matrix read where the circuit reads
+    /// it and every update drawn in the chip's order (phases 5, 7, 9, 11; within a phase the
+    /// plastic connections in the circuit's order W1, W1c1, W1c2, W2, W2c1, W2c2, W2Tp, M),
+    /// under the host's gates: a closed gate is the forward pass only; W1 learns on the
+    /// inputs replayed in phase 7 / 11.
+    public func train(_ sample: NBPSample, gates: NBPSampleGates) -> NBPSampleOutcome {
+        if !gates.learns { return infer(sample) }
+        let label = sample.label
+        let inputs = sample.active.map { Int($0) }
         let nHid = sizes.hidden
         let nOut = sizes.output
         let f = forward(inputs, label: label)
@@ -208,7 +209,7 @@ public final class NBPStochasticEngine: NBPEngine {
         let on = Set(f.fired)
         let dp = (0..<nOut).filter { $0 == label && !on.contains($0) && f.om[$0] }
         // d- needs o_copy's per-neuron gate too (g1s), so dm = o & om & !op & !t; with equal
-        // copies om contains o, as in §2.
+        // copies om contains o.
         let dm = (0..<nOut).filter { $0 != label && on.contains($0) && f.om[$0] && !f.op[$0] }
         if dp.isEmpty && dm.isEmpty { return result }
         let b = (0..<nHid).map { f.hm[$0] && !f.hp[$0] }
@@ -224,7 +225,7 @@ public final class NBPStochasticEngine: NBPEngine {
         learnAll(&w2Tp, rows: dp, columns: hPlus, width: nHid, reward: true)
         learnAll(&m, rows: dm, columns: hPlus, width: nHid, reward: true)
         // Phase 7 (reward): x & h1/h1_copy/h1_copy2 where g+ and b.
-        let plus = (0..<nHid).filter { NBPFastEngine.chipFires(ePlus[$0], lift: 9216) && b[$0] }
+        let plus = (0..<nHid).filter { firing.fires(ePlus[$0], lift: firing.minusLift) && b[$0] }
         let replayedPlus = gates.potentiationReplay.map { $0.map { Int($0) } } ?? inputs
         for copy in 0..<3 { learnAll(&w1[copy], rows: replayedPlus, columns: plus, width: nHid, reward: true) }
         // Phase 10: e- reads the matrices after phase 5.
@@ -238,9 +239,20 @@ public final class NBPStochasticEngine: NBPEngine {
         learnAll(&w2Tp, rows: dm, columns: hMinus, width: nHid, reward: false)
         learnAll(&m, rows: dp, columns: hMinus, width: nHid, reward: false)
         // Phase 11 (no reward): x & h1 copies where g- and b.
-        let minus = (0..<nHid).filter { NBPFastEngine.chipFires(eMinus[$0], lift: 9216) && b[$0] }
+        let minus = (0..<nHid).filter { firing.fires(eMinus[$0], lift: firing.minusLift) && b[$0] }
         let replayedMinus = gates.depressionReplay.map { $0.map { Int($0) } } ?? inputs
         for copy in 0..<3 { learnAll(&w1[copy], rows: replayedMinus, columns: minus, width: nHid, reward: false) }
         return result
     }
+}
+
+extension NBPStochasticEngine {
+    public func separateCopies() throws(NBPError) -> NBPChipMatrices? { chipMatrices() }
+
+    public func recordEnergyCounts() throws {
+        throw NBPError.energyCountsUnavailable(
+            "per-synapse rounding (p < 1) is not in the fast path's count model; run --engine chip for counts")
+    }
+
+    public var energyCounts: (training: EnergyCounts?, inference: EnergyCounts?) { (nil, nil) }
 }

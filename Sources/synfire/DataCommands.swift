@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import SynfireData
 
-extension DatasetName: ExpressibleByArgument {}
-extension DatasetSplit: ExpressibleByArgument {}
-
 /// `synfire data ...`: fetch, inspect and look at the datasets.
 struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

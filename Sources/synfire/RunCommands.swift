@@ -2,36 +2,6 @@ import ArgumentParser
 import Foundation
 import SynfireIO
 
-/// The `--out` / `--resume` options every training command shares. Use with
-/// `@OptionGroup var output: RunOutputOptions`, then `try output.start(config: ...)`.
-struct RunOutputOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "New run directory for config.json, metrics.jsonl, weights (.npz), checkpoints and plots.",
-            valueName: "RUN_DIR"))
-    var out: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Continue the run in RUN_DIR from its last checkpoint (same settings required).",
-            valueName: "RUN_DIR"))
-    var resume: String?
-
-    func validate() throws {
-        if out != nil && resume != nil {
-            throw ValidationError("--out and --resume exclude each other; give one of them")
-        }
-    }
-
-    /// Creates or resumes the run; the state is nil for a fresh start.
-    func start(config: RunConfig, allowingChanges: Set<String> = []) throws -> (
-        RunDirectory, TrainingState?
-    ) {
-        try RunDirectory.start(
-            out: out, resume: resume, config: config, allowingChanges: allowingChanges)
-    }
-}
-
 /// `synfire runs ...`: inspect run directories and regenerate their plots.
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
