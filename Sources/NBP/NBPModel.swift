@@ -19,9 +19,16 @@ public struct NBPSizes: Codable, Equatable, Hashable, Sendable, CustomStringConv
 
     public var description: String { "\(input)-\(hidden)-\(output)" }
 
-    /// Checks that every layer is non-empty; the circuit needs at least one unit per layer.
+    /// The largest layers accepted (docs/robustness.md): W1 then stays under 128 MiB and
+    /// the chip circuit's populations are checked against the chip by NeuroChip.
+    public static let maximum = NBPSizes(input: 4096, hidden: 16384, output: 1024)
+
+    /// Checks that every layer has at least one unit and at most `maximum`'s.
     public func validate() throws(NBPError) {
-        if input < 1 || hidden < 1 || output < 1 {
+        let limit = NBPSizes.maximum
+        if !(1...limit.input).contains(input) || !(1...limit.hidden).contains(hidden)
+            || !(1...limit.output).contains(output)
+        {
             throw .invalidSizes(self)
         }
     }
@@ -64,11 +71,15 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
     case malformedFile(path: String, reason: String)
     case chipMismatch(String)
     case invalidMargin(Int)
+    case invalidOption(String)
+    case badWeightFile(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .invalidSizes(let sizes):
-            return "layer sizes \(sizes) are invalid: every layer needs at least one unit "
+            let limit = NBPSizes.maximum
+            return "layer sizes \(sizes) are invalid: every layer needs at least one unit and at most "
+                + "\(limit.input) inputs, \(limit.hidden) hidden units, \(limit.output) outputs "
                 + "(use e.g. 400-400-10)"
         case .weightShapeMismatch(let matrix, let expected, let got):
             return "weight matrix \(matrix) has \(got) entries but the network needs \(expected): "
@@ -99,6 +110,10 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
         case .invalidMargin(let margin):
             return "training margin \(margin) is not possible: use an even value in 0...\(NBPCircuit.maximumMargin) "
                 + "(weight units; 0 is the paper's rule)"
+        case .invalidOption(let message):
+            return message
+        case .badWeightFile(let path, let reason):
+            return "\(path): \(reason)"
         case .chipMismatch(let reason):
             return "the chip engine disagrees with the fast path: \(reason); "
                 + "this is a bug, report it with the seed and sample index"

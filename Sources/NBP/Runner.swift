@@ -53,7 +53,8 @@ public struct NBPTrainOptions: Sendable {
     public var compareFast = false
     public var seed: UInt64 = 43
     public var out: String
-    public var hidden = 400
+    /// Hidden units; nil = 400, or the size of `initWeights` when given.
+    public var hidden: Int?
     public var threshold = 129
     /// Multiplier of the initialisation's standard deviation (1 = the paper).
     public var initScale = 1.0
@@ -130,7 +131,8 @@ public enum NBPRunner {
                 "the input replay gate is part of the chip circuit; use --variant chip, or --learning-gate synapse or sample with --variant reference"
             )
         }
-        // Before any data loads (the circuit checks it again when it is built).
+        // Before any data loads (the circuit checks the margin again when it is built).
+        try options.validate()
         try NBPCircuit.validate(margin: options.margin)
         let preprocessing = NBPPreprocessing.standard(for: name, threshold: options.threshold)
         let train = try NBPDatasets.load(
@@ -145,10 +147,11 @@ public enum NBPRunner {
         var initial: NBPWeights
         if let path = options.initWeights {
             initial = try NBPWeightsFile.read(path)
+            try options.checkImportedSizes(initial.sizes, from: path)
         } else {
             var generator = SeededGenerator(seed: options.seed)
             initial = try NBPWeights.heNormal(
-                sizes: NBPSizes(input: train.set.inputCount, hidden: options.hidden, output: 10),
+                sizes: NBPSizes(input: train.set.inputCount, hidden: options.hidden ?? 400, output: 10),
                 scale: options.initScale, using: &generator)
         }
         try train.set.validate(for: initial.sizes)
@@ -405,20 +408,32 @@ extension NBPEpochRecord {
         ]
     }
 
+    /// Reads one metrics.jsonl record; numbers out of their range (an epoch of 1e308, an
+    /// accuracy above 1) are errors, never converted unchecked.
     init(record: [String: RecordValue]) throws {
-        func double(_ key: String) throws -> Double {
+        func double(_ key: String, in range: ClosedRange<Double> = -1e15...1e15) throws -> Double {
             guard let value = record[key]?.doubleValue else {
                 throw NBPError.malformedFile(path: "metrics.jsonl", reason: "missing \(key)")
             }
+            guard range.contains(value) else {
+                throw NBPError.malformedFile(path: "metrics.jsonl", reason: "\(key) \(value) is outside \(range)")
+            }
             return value
         }
-        let samples = Int(try double("test_samples"))
+        func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int {
+            let value = try double(key, in: Double(range.lowerBound)...Double(range.upperBound))
+            guard let exact = Int(exactly: value) else {
+                throw NBPError.malformedFile(path: "metrics.jsonl", reason: "\(key) \(value) is not an integer")
+            }
+            return exact
+        }
         self.init(
-            epoch: Int(try double("epoch")), trainExact: try double("train_exact"),
+            epoch: try integer("epoch", in: 1...NBPTrainOptions.maximumEpochs),
+            trainExact: try double("train_exact", in: 0...1),
             test: NBPAccuracy(
-                samples: samples, exact: try double("test_exact"), argmax: try double("test_argmax"),
-                argmaxInput: try double("test_argmax_input")),
-            updateExponent: Int(try double("update_exponent")), seconds: try double("seconds"))
+                samples: try integer("test_samples", in: 0...Int(Int32.max)), exact: try double("test_exact", in: 0...1),
+                argmax: try double("test_argmax", in: 0...1), argmaxInput: try double("test_argmax_input", in: 0...1)),
+            updateExponent: try integer("update_exponent", in: 0...64), seconds: try double("seconds"))
     }
 }
 
@@ -496,33 +511,58 @@ public enum NBPWeightsFile {
                 path: path, reason: "it needs 2-D arrays W1 (hidden x input) and W2 (output x hidden)")
         }
         let sizes = NBPSizes(input: w1.shape[1], hidden: w1.shape[0], output: w2.shape[0])
+        do {
+            try sizes.validate()
+        } catch {
+            throw NBPError.badWeightFile(path: path, reason: "\(error)")
+        }
         if w2.shape[1] != sizes.hidden {
             throw NBPError.malformedFile(
                 path: path, reason: "W2 has \(w2.shape[1]) columns but W1 has \(sizes.hidden) hidden rows")
         }
-        func ints(_ name: String, _ shape: [Int]) throws -> [Int16] {
-            let array = try archive.array(name)
-            let values: [Double]
-            switch array.storage {
-            case .int8(let v): values = v.map(Double.init)
-            case .int16(let v): values = v.map(Double.init)
-            case .int32(let v): values = v.map(Double.init)
-            case .uint8(let v): values = v.map(Double.init)
-            case .float32(let v): values = v.map(Double.init)
-            case .float64(let v): values = v
-            }
-            return try values.map { value in
-                guard let small = Int16(exactly: value) else {
-                    throw NBPError.weightOutOfRange(
-                        matrix: name, value: Int(exactly: value.rounded()) ?? Int.max, variant: .chip)
-                }
-                return small
-            }
+        if let m = archive["M"], m.shape != [sizes.hidden, sizes.output] {
+            throw NBPError.badWeightFile(
+                path: path,
+                reason: "M has shape \(m.shape) but must be hidden x output = [\(sizes.hidden), \(sizes.output)] "
+                    + "(the negative backward copy, -W2 transposed); store it in that layout or leave M out")
         }
-        let m = archive["M"] != nil ? try ints("M", [sizes.hidden, sizes.output]) : nil
+        let m = archive["M"] != nil ? try weightValues(archive, "M", path: path) : nil
         let weights = try NBPWeights(
-            sizes: sizes, w1: try ints("W1", w1.shape), w2: try ints("W2", w2.shape), m: m)
-        try weights.validate(variant: .chip)
+            sizes: sizes, w1: try weightValues(archive, "W1", path: path),
+            w2: try weightValues(archive, "W2", path: path), m: m)
+        do {
+            try weights.validate(variant: .chip)
+        } catch {
+            throw NBPError.badWeightFile(path: path, reason: "\(error)")
+        }
         return weights
+    }
+
+    /// The entries of `name` as chip weights: integers in the chip variant's range; the
+    /// first that is not (NaN, a fraction, out of range) is named with its index and the file.
+    static func weightValues(_ archive: NPZArchive, _ name: String, path: String) throws -> [Int16] {
+        let array = try archive.array(name)
+        let values: [Double]
+        switch array.storage {
+        case .int8(let v): values = v.map(Double.init)
+        case .int16(let v): values = v.map(Double.init)
+        case .int32(let v): values = v.map(Double.init)
+        case .uint8(let v): values = v.map(Double.init)
+        case .float32(let v): values = v.map(Double.init)
+        case .float64(let v): values = v
+        }
+        let range = Double(NBPVariant.chip.weightMin)...Double(NBPVariant.chip.weightMax)
+        var result = [Int16]()
+        result.reserveCapacity(values.count)
+        for (index, value) in values.enumerated() {
+            guard range.contains(value), let small = Int16(exactly: value) else {
+                throw NBPError.badWeightFile(
+                    path: path,
+                    reason: "\(name)[\(index)] = \(value) is not an integer in [\(NBPVariant.chip.weightMin), "
+                        + "\(NBPVariant.chip.weightMax)] — weights must be chip units; round and clip them before importing")
+            }
+            result.append(small)
+        }
+        return result
     }
 }

@@ -188,6 +188,12 @@ enum ZipContainer {
             else {
                 throw ZipProblem.truncated("entry '\(name)' points past the end of the file")
             }
+            // Deflate expands at most 1032:1, so a larger claimed size is a forged header;
+            // refusing it keeps the output buffer bounded by the file's own size.
+            guard size <= compressedSize &* 1032 &+ 1024 else {
+                throw ZipProblem.malformed(
+                    "entry '\(name)' claims \(size) bytes from \(compressedSize) packed bytes, more than deflate can produce")
+            }
 
             var local = ByteReader(bytes, offset: Int(localOffset))
             guard try local.u32("local header of '\(name)'") == localHeaderSignature else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EnergyModel
 import Foundation
+import NBP
 import NeuroChip
 
 /// `synfire energy ...`: energy, latency and EDP of chip runs (energy-model.md).
@@ -249,6 +250,23 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
         help: "Cores sharing the learning sweep (default: greedy packing; the authors used ~80).")
     var learningCores: Int?
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+
+    /// Bounds every number before the estimate sizes anything by it (docs/robustness.md).
+    func validate() throws {
+        let limit = NBPSizes.maximum
+        for (name, value, maximum) in [
+            ("--inputs", inputs, limit.input), ("--hidden", hidden, limit.hidden), ("--outputs", outputs, limit.output),
+        ] where !(1...maximum).contains(value) {
+            throw ValidationError("\(name) \(value) is outside 1...\(maximum) (the nBP layer limits)")
+        }
+        for (name, value) in [("--input-on-fraction", inputOnFraction), ("--hidden-on-fraction", hiddenOnFraction)]
+        where !(0.0...1.0).contains(value) {
+            throw ValidationError("\(name) \(value) is not a fraction; give a number in 0...1")
+        }
+        if let learningCores, !(1...1024).contains(learningCores) {
+            throw ValidationError("--learning-cores \(learningCores) is outside 1...1024")
+        }
+    }
 
     func run() async throws {
         let table = try tableOption.resolve()

@@ -31,16 +31,19 @@ struct NBPTrainCommand: AsyncParsableCommand {
     )
 
     @Option(help: "mnist or fashion-mnist.") var dataset = "mnist"
-    @Option(help: "Use only the first N training and test images.") var limit: Int?
-    @Option(help: "Epochs.") var epochs = 1
+    // `.unconditional` so that a negative number reaches the range check ("--epochs -1").
+    @Option(parsing: .unconditional, help: "Use only the first N training and test images.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Epochs (1...1000000).") var epochs = 1
     @Option(help: "fast or chip.") var engine = "fast"
     @Option(help: "chip or reference (fast engine only).") var variant = "chip"
     @Flag(help: "With --engine chip: also run the fast path and compare all eight matrices after every sample.")
     var compareFast = false
     @Option(help: "Seed (initialisation, shuffles).") var seed: UInt64 = 43
     @Option(help: "Run directory (created; must not hold a run unless --resume).") var out: String
-    @Option(help: "Hidden units.") var hidden = 400
-    @Option(help: "Pixel binarization threshold (on if value >= threshold).") var threshold = 129
+    @Option(parsing: .unconditional, help: "Hidden units (default 400, or the size of --init-weights).")
+    var hidden: Int?
+    @Option(parsing: .unconditional, help: "Pixel binarization threshold (on if value >= threshold).")
+    var threshold = 129
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
     @Option(
         help:
@@ -59,7 +62,8 @@ struct NBPTrainCommand: AsyncParsableCommand {
     )
     var learningGate: String?
     @Option(help: "Smallest update probability 2^-N the schedule decays to.") var decayMax: Int?
-    @Option(help: "Multiplier of the He-normal initialisation's standard deviation (1 = paper).") var initScale: Double?
+    @Option(parsing: .unconditional, help: "Multiplier of the He-normal initialisation's standard deviation (1 = paper).")
+    var initScale: Double?
     @Option(
         help: "Training margin m (even, 0...254): the target must exceed 512 + m, the others stay at or below 512 - m.")
     var margin: Int?
@@ -79,7 +83,6 @@ struct NBPTrainCommand: AsyncParsableCommand {
         guard let variantKind = NBPVariant(rawValue: variant) else {
             throw ValidationError("--variant must be chip or reference, not '\(variant)'")
         }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         if compareFast && engineKind != .chip { throw ValidationError("--compare-fast needs --engine chip") }
         var options = NBPTrainOptions(out: out)
         options.dataset = dataset
@@ -108,10 +111,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
         if let decayAfter { options.schedule.constantEpochs = decayAfter }
         if let decayEvery { options.schedule.halvingEvery = decayEvery }
         if let decayMax { options.schedule.maximumExponent = decayMax }
-        if let initScale {
-            guard initScale > 0 else { throw ValidationError("--init-scale must be positive") }
-            options.initScale = initScale
-        }
+        if let initScale { options.initScale = initScale }
         // NBPRunner checks the margin (NBPError.invalidMargin) before loading any data.
         if let margin { options.margin = margin }
         let result = try NBPRunner.train(options) { logLine($0) }
