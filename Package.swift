@@ -82,5 +82,19 @@ let package = Package(
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
         .testTarget(name: "SynfireCLITests", dependencies: ["synfire"]),
+
+        // The byte readers as fuzz entry points; the tests replay Fuzz/corpus through them.
+        .target(name: "SynfireFuzzTargets", dependencies: ["SynfireData", "SynfireIO", "NeuroChip"]),
+        .testTarget(name: "SynfireFuzzTargetsTests", dependencies: ["SynfireFuzzTargets"]),
     ]
 )
+
+// The libFuzzer harness exists only for `scripts/fuzz` (SYNFIRE_FUZZ=1): it has no main of
+// its own, libFuzzer's is linked in by -sanitize=fuzzer.
+if ProcessInfo.processInfo.environment["SYNFIRE_FUZZ"] != nil {
+    package.products.append(.executable(name: "synfire-fuzz", targets: ["synfire-fuzz"]))
+    package.targets.append(
+        .executableTarget(
+            name: "synfire-fuzz", dependencies: ["SynfireFuzzTargets"], path: "Fuzz/Sources/synfire-fuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -315,12 +315,17 @@ public enum LearningRuleParser {
                             throw fail(tokens[position], "expected an integer exponent after '2^'")
                         }
                         exponent += sign * k
+                        if abs(exponent) > 1 << 20 {
+                            throw fail(token, "constant cannot be represented (power of two too large)")
+                        }
                         position += 1
                     } else {
-                        mantissa *= value
-                        if abs(mantissa) > 1 << 40 {
+                        // Checked: a product of several 9-digit constants overflows Int.
+                        let (product, overflow) = mantissa.multipliedReportingOverflow(by: value)
+                        if overflow || abs(product) > 1 << 40 {
                             throw fail(token, "constant cannot be represented (product of constants too large)")
                         }
+                        mantissa = product
                     }
                 case .identifier(let name):
                     guard let variable = RuleVariable.named(name) else {

@@ -73,6 +73,13 @@ public enum NetworkDescriptionReader {
         do {
             network = try JSONDecoder().decode(NetworkDescription.self, from: data)
         } catch let error as DecodingError {
+            // Foundation reports a number that does not fit an integer as "not valid JSON"
+            // without a location; the parsed object says where it is.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                let at = firstNonInteger(in: object, at: "")
+            {
+                throw NetworkFileError(file: file, problems: ["\(at): every number must be an integer in range"])
+            }
             throw NetworkFileError(file: file, problems: [explain(error)])
         }
         let problems = NetworkValidator.validate(network).problems
@@ -115,6 +122,29 @@ public enum NetworkDescriptionReader {
             each(placement[name], "mapping.placement['\(name)']") { check($0, placementKeys, $1) }
         }
         return problems
+    }
+
+    /// Where the first number that is not a 64-bit integer sits, e.g. "populations[0].size: 1e+308".
+    static func firstNonInteger(in value: Any, at path: String) -> String? {
+        switch value {
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                if let found = firstNonInteger(in: object[key]!, at: path.isEmpty ? key : path + "." + key) {
+                    return found
+                }
+            }
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = firstNonInteger(in: element, at: path + "[\(index)]") { return found }
+            }
+        case let number as NSNumber where !(value is Bool):
+            let text = number.stringValue
+            if text.contains(where: { ".eE".contains($0) }) || number.doubleValue.magnitude >= 0x1p64 {
+                return "\(path): \(text)"
+            }
+        default: break
+        }
+        return nil
     }
 
     /// A decoding error as "where: what" in the file's own terms.

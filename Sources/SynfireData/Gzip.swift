@@ -99,7 +99,11 @@ final class GzipInflater {
             case Z_BUF_ERROR where stream.pointee.avail_out == 0: continue
             case Z_BUF_ERROR: throw DataError.corruptGzip(path: path, reason: "the stream ends early: the file is truncated")
             case Z_DATA_ERROR:
-                throw DataError.corruptGzip(path: path, reason: stream.pointee.msg.map { String(cString: $0) } ?? "corrupt data")
+                let message = stream.pointee.msg.map { String(cString: $0) } ?? "corrupt data"
+                throw DataError.corruptGzip(
+                    path: path,
+                    reason: message == "incorrect length check"
+                        ? "the trailer's size field does not match the data: incorrect length check" : message)
             default: throw DataError.corruptGzip(path: path, reason: "zlib error \(status)")
             }
         }

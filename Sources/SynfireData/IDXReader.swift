@@ -41,6 +41,14 @@ public enum IDXReader {
         let dimensions = prefix.count == 4 ? Int(prefix[3]) : 0
         prefix += try inflater.read(4 * dimensions)
         let header = try parseHeader(prefix, path: path, expectedMagic: expectedMagic, availableBytes: prefix.count)
+        // Deflate expands at most 1032:1: a claim beyond that cannot be in this file, and
+        // is refused before a buffer of the claimed size exists.
+        guard header.payload <= 1032 * raw.count + 1024 else {
+            throw DataError.corruptGzip(
+                path: path,
+                reason: "its IDX header promises \(header.bytes + header.payload) bytes, more than \(raw.count) "
+                    + "compressed bytes can hold: the file is truncated or its header corrupt")
+        }
         let values = try inflater.read(header.payload)
         let extra = values.count == header.payload ? try inflater.remainingBytes() : 0
         guard values.count == header.payload, extra == 0 else {

@@ -140,6 +140,7 @@ enum ZipContainer {
         }
 
         var entries: [ZipEntry] = []
+        var totalSize = 0
         var cursor = ByteReader(bytes, offset: Int(centralOffset))
         for _ in 0..<entryCount {
             guard try cursor.u32("central directory") == centralHeaderSignature else {
@@ -193,6 +194,12 @@ enum ZipContainer {
             guard size <= compressedSize &* 1032 &+ 1024 else {
                 throw ZipProblem.malformed(
                     "entry '\(name)' claims \(size) bytes from \(compressedSize) packed bytes, more than deflate can produce")
+            }
+            // Entries may share their packed data, so the total is bounded as well.
+            totalSize += Int(size)
+            guard totalSize <= AtomicFile.maximumReadBytes else {
+                throw ZipProblem.malformed(
+                    "the entries unpack to more than \(AtomicFile.maximumReadBytes >> 30) GiB together")
             }
 
             var local = ByteReader(bytes, offset: Int(localOffset))
