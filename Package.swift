@@ -29,7 +29,9 @@ let package = Package(
         .library(name: "ErrorPropSNN", targets: ["ErrorPropSNN"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of datasets (only the `Crypto` product: on Linux it builds BoringSSL).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries from Debian: zlib1g-dev, libopenblas-dev.
@@ -38,7 +40,8 @@ let package = Package(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(
-            name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
+            name: "SynfireData", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources/embedded")],
             swiftSettings: hotLoopFlags),
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.

@@ -2,7 +2,7 @@ import EnergyModel
 import Foundation
 import NeuroChip
 
-/// Runs the nBP circuit (nbp-circuit.md §3-6) on the NeuroChip simulator: every training
+/// Runs the nBP circuit (docs/nbp.md "The circuit") on the NeuroChip simulator: every training
 /// sample is 12 steps of spikes through the gated chain with the learning engine applying
 /// every update; inference runs the 4-step circuit with fixed weights.
 public final class NBPChipEngine: NBPEngine {
@@ -16,7 +16,7 @@ public final class NBPChipEngine: NBPEngine {
     private(set) var updateExponent = 0
     /// Samples trained on the current simulator instance.
     private(set) var samplesOnChip = 0
-    /// Spikes outside the phases their population may fire in (§7), over the whole run.
+    /// Spikes outside the phases their population may fire in (docs/nbp.md "Correctness"), over the whole run.
     public private(set) var gateViolations = 0
     /// Per-population violation counts (for reports).
     public private(set) var violationsByPopulation: [String: Int] = [:]
@@ -175,7 +175,7 @@ public final class NBPChipEngine: NBPEngine {
         for core in 0..<min(sum.perCore.count, totals.perCore.count) { sum.perCore[core] += totals.perCore[core] }
     }
 
-    /// Operation counters of all training steps so far (energy-model.md §2).
+    /// Operation counters of all training steps so far (docs/energy.md "Counted quantities").
     public var trainingCounters: NBPChipCounters {
         var sum = retiredTraining
         NBPChipEngine.add(chip.totals, to: &sum)
@@ -247,7 +247,7 @@ public final class NBPChipEngine: NBPEngine {
         }
     }
 
-    /// One training sample: 12 steps (§6). Generator spikes are injected one step before they
+    /// One training sample: 12 steps (docs/nbp.md "Timing"). Generator spikes are injected one step before they
     /// fire: input at phase 1 - 1, target at phase 2, reward at phases 5 and 7.
     public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
         train(active: active, label: label, gates: NBPSampleGates())
@@ -320,7 +320,7 @@ public final class NBPChipEngine: NBPEngine {
     }
 
     /// Output spikes of phase 3 and the summed input z recovered from the o compartments'
-    /// current: u = 64 * (z + 8704) while g03 lifts them (§4).
+    /// current: u = 64 * (z + 8704) while g03 lifts them (docs/nbp.md "Populations and connections").
     private func readOutput(label: Int, from simulator: ChipSimulator? = nil) -> NBPSampleOutcome {
         let source = simulator ?? chip
         let index = simulator == nil ? oIndex : (try? source.populationIndex("o")) ?? 0
@@ -334,7 +334,7 @@ public final class NBPChipEngine: NBPEngine {
         return NBPSampleOutcome(exact: exact, firstActive: fired.first ?? 0, argmaxInput: best, outputBits: bits)
     }
 
-    /// Inference: the 4-step circuit with the current W1, W2 as fixed weights (§6).
+    /// Inference: the 4-step circuit with the current W1, W2 as fixed weights (docs/nbp.md "Timing").
     public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
         do {
             if inferenceWeightsStale || inferenceChip == nil {

@@ -2,7 +2,7 @@ import NeuroChip
 
 extension NBPCircuit.Kind {
     /// Mantissa, exponent and sign mode that give exactly `weight * 64` current units
-    /// (loihi-model.md §1: current = mantissa * 2^(6 + exponent)). Fixed weights use the
+    /// (docs/neurochip.md "Units": current = mantissa * 2^(6 + exponent)). Fixed weights use the
     /// single-sign modes so odd mantissas such as 145 (9280 = 145 * 2^6) are representable.
     var chipEncoding: (mantissa: Int, exponent: Int, signMode: SignMode)? {
         switch self {
@@ -21,15 +21,16 @@ extension NBPCircuit.Kind {
 }
 
 extension NBPCircuit {
-    /// The learning rule text for update probability 2^-k (docs/nbp.md): k = 0 is §4's rule;
+    /// The learning rule text for update probability 2^-k (docs/nbp.md): k = 0 is docs/nbp.md "Populations and
+    /// connections"'s rule;
     /// for k > 0 the rule's value ±2^(1-k) is rounded stochastically by the learning engine
-    /// to ±2 with probability 2^-k (loihi-model.md §3).
+    /// to ±2 with probability 2^-k (docs/neurochip.md "Learning engine and rule grammar").
     public static func learningRule(exponent k: Int) -> String {
         if k == 0 { return "dw = 4*x0*y0*r1 - 2*x0*y0" }
         return "dw = 2^\(2 - k)*x0*y0*r1 - 2^\(1 - k)*x0*y0"
     }
 
-    /// The circuit as a NeuroChip network description (loihi-model.md §4). `matrices` gives
+    /// The circuit as a NeuroChip network description (docs/neurochip.md "Network descriptions"). `matrices` gives
     /// the initial weights of every plastic connection by matrix name (post x pre).
     /// `plastic: false` drops the learning rule (the inference circuit).
     public func networkDescription(
@@ -45,7 +46,7 @@ extension NBPCircuit {
                 vthMantissa: threshold, refractory: population.refractory)
         }
         network.generators = generators.map { generator in
-            // in_g fires once, at `startStep` (§6); every other generator is driven per sample.
+            // in_g fires once, at `startStep` (docs/nbp.md "Timing"); every other generator is driven per sample.
             SpikeGeneratorSpec(
                 name: generator.name, size: generator.size,
                 spikeTimes: generator.name == "in_g" ? [[startStep]] : nil)
@@ -63,7 +64,7 @@ extension NBPCircuit {
             }
             if let weight = connection.weight {
                 // Parametrised fixed weight (the training margin): weight = mantissa * 2^exponent
-                // with an 8-bit single-sign mantissa (loihi-model.md §1).
+                // with an 8-bit single-sign mantissa (docs/neurochip.md "Units").
                 var exponent = 0
                 while exponent < 7 && (abs(weight) >> exponent > 255 || (weight >> exponent) << exponent != weight) {
                     exponent += 1
@@ -100,7 +101,8 @@ extension NBPCircuit {
         return network
     }
 
-    /// The eight matrices' initial values from the trained weights (§2: copies equal W1 / W2,
+    /// The eight matrices' initial values from the trained weights (docs/nbp.md "What one sample computes": copies
+    /// equal W1 / W2,
     /// W2Tp = W2^T, M separate).
     public static func chipMatrices(_ weights: NBPWeights) -> [String: [Int]] {
         let matrices = NBPChipMatrices(weights: weights)

@@ -1,8 +1,8 @@
-/// The nBP circuit of nbp-circuit.md §3-6 as plain data: populations, spike generators,
+/// The nBP circuit of docs/nbp.md "The circuit" as plain data: populations, spike generators,
 /// typed connections and the 12-phase schedule, for any layer sizes. `NBPCircuit.training`
 /// builds it; `networkDescription()` (ChipNetwork.swift) turns it into a NeuroChip network.
 public struct NBPCircuit: Codable, Equatable, Sendable {
-    /// A population of identical memoryless compartments (§3).
+    /// A population of identical memoryless compartments (docs/nbp.md "Populations and connections").
     public struct Population: Codable, Equatable, Sendable {
         public var name: String
         public var size: Int
@@ -12,20 +12,20 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         /// Bias in weight units: -8192 keeps a neuron silent unless a gate lifts it; gates 0.
         public var bias: Int
         /// Phases (1...12, 12 = the clean-up phase opened by g00) in which it may fire;
-        /// any other spike is a gate violation (§7).
+        /// any other spike is a gate violation (docs/nbp.md "Correctness").
         public var phases: [Int]
         /// One neuron of the gating chain (bias 0, fires on a chain link alone).
         public var isGate: Bool
     }
 
-    /// A source of externally timed spikes (§3, "spike generators").
+    /// A source of externally timed spikes (docs/nbp.md "Populations and connections", "spike generators").
     public struct Generator: Codable, Equatable, Sendable {
         public var name: String
         public var size: Int
         public var role: String
     }
 
-    /// Connection types of §4.
+    /// Connection types of docs/nbp.md "Populations and connections".
     public enum Kind: String, Codable, Equatable, Sendable, CaseIterable {
         case p
         case oneE = "1e"
@@ -40,7 +40,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         case gm05
         case gp05
         case gi
-        /// Not in §4: the strongest one-to-all inhibition (-255 x 2^7) for the hidden layer's
+        /// Not in docs/nbp.md "Populations and connections": the strongest one-to-all inhibition (-255 x 2^7) for the
+        /// hidden layer's
         /// clean-up phases 8 and 12, where x's replay delivers the whole hidden sum W1 x
         /// (docs/nbp.md, "Circuit deviation").
         case giHidden = "gi_hidden"
@@ -93,7 +94,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         public var source: String
         public var target: String
         public var kind: Kind
-        /// For plastic connections: which of the eight matrices it carries (§2, §7).
+        /// For plastic connections: which of the eight matrices it carries (docs/nbp.md "What one sample computes",
+        /// "Correctness").
         public var matrix: String?
         /// Weight (weight units) of a connection whose kind has no fixed weight (the margin).
         public var weight: Int?
@@ -105,9 +107,9 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     public var populations: [Population]
     public var generators: [Generator]
     public var connections: [Connection]
-    /// Learning rule of every `p` connection (§4).
+    /// Learning rule of every `p` connection (docs/nbp.md "Populations and connections").
     public var learningRule: String
-    /// Steps per training sample and the schedule offsets (§6).
+    /// Steps per training sample and the schedule offsets (docs/nbp.md "Timing").
     public var stepsPerSample: Int
     /// Absolute step at which `in_g` fires (g00 one step later).
     public var startStep: Int
@@ -150,7 +152,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return (offset + stepsPerSample) % stepsPerSample + 1
     }
 
-    /// The training circuit for the given sizes (§3-6); `margin` > 0 adds the two margin
+    /// The training circuit for the given sizes (docs/nbp.md "The circuit"); `margin` > 0 adds the two margin
     /// connections (docs/nbp.md, "Training margin"); `replayGate` adds the replay gates'
     /// generators and their one-to-one vetoes onto x, h1 and h1T (docs/nbp.md, "Replay
     /// gates").
@@ -208,7 +210,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
                 }
             }
         }
-        // §5 forward and memory.
+        // docs/nbp.md "Populations and connections" forward and memory.
         connect("input", ["x"], [.oneE])
         connect("in_tgt", ["t"], [.oneE])
         connect("x", ["m_x6"], [.oneE_d4])
@@ -275,10 +277,12 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         connect("g06", ["h1T"], [.g, .gm05])
         connect("g06", ["o", "o_copy", "o_copy2"], [.gi])
         connect("g07", ["x"], [.g])
-        // §5 has gi here (-8128 against bias -8192): a hidden sum of x's phase-7 replay above
+        // docs/nbp.md "Populations and connections" has gi here (-8128 against bias -8192): a hidden sum of x's phase-7
+        // replay above
         // 17344 still fires (Fashion-MNIST at threshold 64: 51 spikes in one epoch).
         connect("g08", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
-        // Not in §5: the hidden units that fire in phase 7 (W1 potentiation) reach o and its
+        // Not in docs/nbp.md "Populations and connections": the hidden units that fire in phase 7 (W1 potentiation)
+        // reach o and its
         // copies in phase 8, where only the bias holds them: W2 h over 9216 fired o out of
         // phase (Fashion-MNIST, margin-replay, 40 epochs: 9 spikes).
         connect("g08", ["o", "o_copy", "o_copy2"], [.giHidden])
@@ -287,7 +291,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         connect("g10", ["o", "o_copy", "o_copy2"], [.gi])
         connect("g11", ["x"], [.g])
         connect("g00", ["o", "o_copy", "o_copy2"], [.gi])
-        // Not in §5: x's phase-11 replay reaches the hidden layer in phase 12, where only the
+        // Not in docs/nbp.md "Populations and connections": x's phase-11 replay reaches the hidden layer in phase 12,
+        // where only the
         // bias (-8192) holds it, so a hidden sum above 9216 fires it out of phase (Fashion-
         // MNIST at threshold 64: ~400 active inputs, 159k such spikes per layer copy in one
         // epoch). Inhibit it as g08 does in phase 8 (docs/nbp.md, "Circuit deviation").
@@ -306,7 +311,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return circuit
     }
 
-    /// The inference circuit (§6, last paragraph): x, h1, o with fixed W1, W2 and a
+    /// The inference circuit (docs/nbp.md "Timing", last paragraph): x, h1, o with fixed W1, W2 and a
     /// 4-gate chain g00..g03, 4 steps per sample.
     public static func inference(sizes: NBPSizes) throws(NBPError) -> NBPCircuit {
         try sizes.validate()
@@ -351,13 +356,13 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return circuit
     }
 
-    /// A gate fires one step before the phase it opens (§6: gNN firing in step s opens its
+    /// A gate fires one step before the phase it opens (docs/nbp.md "Timing": gNN firing in step s opens its
     /// targets in s+1), so g02 fires in phase 1 and g00 in phase 11 (12-gate chain).
     static func gateFiringPhase(_ gate: Int, chain: Int) -> Int { (gate + chain - 2) % chain + 1 }
 
     static func gateName(_ index: Int) -> String { index < 10 ? "g0\(index)" : "g\(index)" }
 
-    /// Checks names, sizes, patterns and phases; reports every problem at once (§7).
+    /// Checks names, sizes, patterns and phases; reports every problem at once (docs/nbp.md "Correctness").
     public func validate() throws(NBPError) {
         var problems: [String] = []
         var sizeOf: [String: Int] = [:]

@@ -4,7 +4,7 @@ import NeuroChip
 
 /// Energy counts of the fast path (issue 8: "for the fast path, the estimate comes from the
 /// same counters"): every training sample is turned into the 12 steps of spikes the chip
-/// circuit would produce (nbp-circuit.md §6), every inference sample into the 4 steps of
+/// circuit would produce (docs/nbp.md "Timing"), every inference sample into the 4 steps of
 /// the inference circuit, and `SpikeCountModel` counts them exactly as NeuroChip does. The
 /// placement is the chip's own (a `ChipSimulator` is built once per circuit for its core
 /// map; it never steps). For the chip variant with the constant schedule the files equal
@@ -235,7 +235,7 @@ public final class NBPFastEnergyRecorder {
             for (k, gate) in t.gates.enumerated() where NBPFastEnergyRecorder.gateFiring(k, chain: 12) == position {
                 model.fire(group: gate, index: 0)
             }
-            // nbp-circuit.md §6: who fires in which phase (position p = phase p, 0 = phase 12).
+            // docs/nbp.md "Timing": who fires in which phase (position p = phase p, 0 = phase 12).
             switch position {
             case 0:
                 model.fire(group: t.input, active)
@@ -283,7 +283,7 @@ public final class NBPFastEnergyRecorder {
                 break
             }
             // Plastic sums of this step's spikes, weights before this step's learning
-            // (nbp-circuit.md §2 and "Why it works"): x fires in phases 1 and 7 before W1
+            // (docs/nbp.md "What one sample computes" and "Why it works"): x fires in phases 1 and 7 before W1
             // changes, in phase 11 after the phase-7 update; h1 fires in phases 2 and 5
             // before W2 changes, in phase 9 after the phase-5 update.
             model.endStep(tally: trainingTotals, position: position) { connection, j in

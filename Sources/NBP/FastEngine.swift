@@ -5,7 +5,7 @@ import CNeuroChipKernels
 public struct NBPSampleOutcome: Equatable, Sendable {
     /// All output bits equal the one-hot target (the paper's exact-match measure).
     public var exact: Bool
-    /// Index of the first active output, 0 when none is active (nbp-circuit.md §1).
+    /// Index of the first active output, 0 when none is active (docs/nbp.md "What is trained").
     public var firstActive: Int
     /// Index of the largest summed output input `z` (first on ties).
     public var argmaxInput: Int
@@ -14,7 +14,7 @@ public struct NBPSampleOutcome: Equatable, Sendable {
 }
 
 /// Every intermediate of one training sample, as the golden vectors list them
-/// (nbp-circuit.md §8). For the reference variant, `ePlus` holds `e = W2_new^T d` and
+/// (docs/nbp.md "Correctness"). For the reference variant, `ePlus` holds `e = W2_new^T d` and
 /// `hiddenError` holds `clip(e*b, -1, 1)`; the minus fields stay zero.
 public struct NBPSampleTrace: Equatable, Sendable {
     public var a: [Int32]
@@ -35,7 +35,7 @@ public struct NBPSampleTrace: Equatable, Sendable {
 }
 
 /// The fast path: computes directly, in integers, what the nBP circuit computes on the chip
-/// (`.chip`, nbp-circuit.md §2) or what the authors' numpy simulation computes
+/// (`.chip`, docs/nbp.md "What one sample computes") or what the authors' numpy simulation computes
 /// (`.reference`). Event-driven: only active inputs and hidden units touch weights, and a
 /// sample whose output is already right changes nothing and skips the backward pass.
 ///
@@ -55,8 +55,8 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// margin count as errors and learn. 0 = the paper. Inference is unaffected.
     public var trainingMargin: Int32 = 0
 
-    /// W1 input x hidden in half units (w / 2, exact: every weight is even, loihi-model.md
-    /// §1), so a row of 400 inputs is 400 bytes and both the forward sums and the updates
+    /// W1 input x hidden in half units (w / 2, exact: every weight is even,
+    /// docs/nbp.md "What is trained"), so a row of 400 inputs is 400 bytes and both the forward sums and the updates
     /// move half the memory (CNBPKernels).
     let w1Half: UnsafeMutablePointer<Int8>
     let w2T: UnsafeMutablePointer<Int16>
@@ -95,7 +95,7 @@ public final class NBPFastEngine: @unchecked Sendable {
     let dmIndex: UnsafeMutablePointer<Int32>
     var hCount = 0
     var pendingReferenceClip = false
-    /// Whether a hidden unit's 24-bit voltage can wrap (loihi-model.md §1): only for very
+    /// Whether a hidden unit's 24-bit voltage can wrap (docs/neurochip.md "Units"): only for very
     /// wide inputs, e.g. 784 * 256 * 64 > 2^23. When false, plain comparisons are exact.
     let chipWrapPossible: Bool
 
@@ -249,7 +249,7 @@ public final class NBPFastEngine: @unchecked Sendable {
     // MARK: - Threshold tests
 
     /// Whether a gated chip neuron fires: its voltage is `64 * (sum + lift - 8192)` in the
-    /// chip's 24-bit two's complement (loihi-model.md §1-2: u and v wrap) and it fires when
+    /// chip's 24-bit two's complement (docs/neurochip.md "Chip model": u and v wrap) and it fires when
     /// above the threshold 1024 * 64. Without wrap this is `sum > 1024 - lift`; the wrap only
     /// matters for extreme sums (e.g. 784 inputs all at -256), which the chip would
     /// mis-fire on, and the fast path reproduces that too.
@@ -262,7 +262,8 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     // MARK: - Forward pass
 
-    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, §2), summed by
+    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, docs/nbp.md "What one sample computes"),
+    /// summed by
     /// the C kernel in register tiles of 16-bit partial sums (exact: at most 127 rows per
     /// partial sum) widened to Int32; AVX2 when the CPU has it (CNBPKernels).
     @inline(__always)
@@ -342,7 +343,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         return NBPSampleOutcome(exact: exact, firstActive: max(first, 0), argmaxInput: best, outputBits: bits)
     }
 
-    /// Inference only (the 4-step chain of nbp-circuit.md §6): no weight changes.
+    /// Inference only (the 4-step chain of docs/nbp.md "Timing"): no weight changes.
     public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
         forward(active)
         energyRecorder?.recordInference(self, active)
@@ -588,7 +589,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         return count
     }
 
-    /// nbp-circuit.md §2, chip variant.
+    /// docs/nbp.md "What one sample computes", chip variant.
     /// W1 learns on the inputs replayed in phases 7 and 11, W2 and M on the hidden units
     /// replayed in phases 5 and 9: all of them unless the replay gates vetoed some.
     func trainChip(_ active: UnsafeBufferPointer<Int32>, gates: NBPSampleGates, dpCount: Int, dmCount: Int) {
@@ -629,7 +630,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         }
     }
 
-    /// The authors' numpy semantics (nbp-circuit.md §2, last paragraph).
+    /// The authors' numpy semantics (docs/nbp.md "What one sample computes", last paragraph).
     func trainReference(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
         let nHid = sizes.hidden
         updateOutputSide(w2T, dpIndex, dpCount, delta: 2)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Layer sizes of the nBP perceptron (nbp-circuit.md §1): `input-hidden-output`.
+/// Layer sizes of the nBP perceptron (docs/nbp.md "What is trained"): `input-hidden-output`.
 public struct NBPSizes: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
     public var input: Int
     public var hidden: Int
@@ -14,7 +14,7 @@ public struct NBPSizes: Codable, Equatable, Hashable, Sendable, CustomStringConv
 
     /// The paper's network for 20x20-cropped MNIST.
     public static let mnist = NBPSizes(input: 400, hidden: 400, output: 10)
-    /// Fashion-MNIST keeps the full 28x28 image (nbp-circuit.md §1).
+    /// Fashion-MNIST keeps the full 28x28 image (docs/nbp.md "What is trained").
     public static let fashionMNIST = NBPSizes(input: 784, hidden: 400, output: 10)
 
     public var description: String { "\(input)-\(hidden)-\(output)" }
@@ -34,7 +34,7 @@ public struct NBPSizes: Codable, Equatable, Hashable, Sendable, CustomStringConv
     }
 }
 
-/// Which semantics the fast path follows (nbp-circuit.md §2).
+/// Which semantics the fast path follows (docs/nbp.md "What one sample computes").
 public enum NBPVariant: String, Codable, Sendable, CaseIterable {
     /// What the chip circuit computes: backward pass through W2 before/after the phase-5
     /// update, a separate `M`, `hp = a > 1024`, weights in [-256, 254].
@@ -46,13 +46,13 @@ public enum NBPVariant: String, Codable, Sendable, CaseIterable {
     /// Smallest representable weight of the variant.
     public var weightMin: Int16 { self == .chip ? -256 : -254 }
     /// Largest representable weight (254 in both: the 8-bit mixed-sign mantissa drops
-    /// the lowest bit, loihi-model.md §1).
+    /// the lowest bit, docs/neurochip.md "Units").
     public var weightMax: Int16 { 254 }
     /// Threshold of the "plus" copies (`hp`, `op`).
     public var plusThreshold: Int32 { self == .chip ? 1024 : 1023 }
 }
 
-/// Thresholds of §1 in weight units: a unit is on when its summed input exceeds 512.
+/// Thresholds of docs/nbp.md "What is trained" in weight units: a unit is on when its summed input exceeds 512.
 public enum NBPThreshold {
     public static let on: Int32 = 512
 }
@@ -154,7 +154,7 @@ public struct NBPWeights: Codable, Equatable, Sendable {
         }
     }
 
-    /// `clamp(-W2^T, -256, 254)`: M's start value (nbp-circuit.md §2; -(-256) clamps to 254).
+    /// `clamp(-W2^T, -256, 254)`: M's start value (docs/nbp.md "What one sample computes"; -(-256) clamps to 254).
     public static func negatedTranspose(_ w2: [Int16], rows: Int, columns: Int) -> [Int16] {
         var m = [Int16](repeating: 0, count: rows * columns)
         for k in 0..<rows {
@@ -176,7 +176,7 @@ public struct NBPWeights: Codable, Equatable, Sendable {
         }
     }
 
-    /// Paper initialisation (nbp-circuit.md §1): He normal scaled to chip units,
+    /// Paper initialisation (docs/nbp.md "What is trained"): He normal scaled to chip units,
     /// clipped to ±240, truncated toward zero to an even integer. `scale` multiplies the
     /// standard deviation (1 = the paper; the spec leaves it free, docs/nbp.md).
     public static func heNormal<G: RandomNumberGenerator>(
@@ -211,7 +211,7 @@ func gaussian<G: RandomNumberGenerator>(_ generator: inout G) -> Double {
     return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
 }
 
-/// The eight on-chip matrices (nbp-circuit.md §2, §7), each in the paper layout
+/// The eight on-chip matrices (docs/nbp.md "What one sample computes", "Correctness"), each in the paper layout
 /// (post x pre): W1 and its copies are hidden x input, W2 and copies output x hidden,
 /// W2Tp hidden x output (it connects o -> h1T), M hidden x output.
 public struct NBPChipMatrices: Equatable, Sendable {
@@ -238,7 +238,8 @@ public struct NBPChipMatrices: Equatable, Sendable {
         self.m = m
     }
 
-    /// The fast path keeps only W1, W2, M; the copies follow from §2 (they provably stay equal).
+    /// The fast path keeps only W1, W2, M; the copies follow from docs/nbp.md "What one sample computes" (they provably
+    /// stay equal).
     public init(weights: NBPWeights) {
         let sizes = weights.sizes
         var w2T = [Int16](repeating: 0, count: weights.w2.count)

@@ -108,7 +108,7 @@ extension NBPPlots {
     }
 }
 
-/// The three accuracy measures of nbp-circuit.md §1.
+/// The three accuracy measures of docs/nbp.md "What is trained".
 public enum NBPMeasure: String, CaseIterable, Sendable {
     case exact
     case argmax

@@ -109,7 +109,7 @@ public struct NBPTrainResult: Codable, Sendable {
     }
 }
 
-/// Paper figures the learning curve is drawn against (nbp-circuit.md §1, issue).
+/// Paper figures the learning curve is drawn against (docs/nbp.md "What is trained", issue).
 public enum NBPPaperTarget {
     public static func exact(for name: DatasetName) -> (value: Double, label: String) {
         name == .mnist ? (0.957, "paper 95.7% (journal)") : (0.79, "paper 79% (40 epochs)")

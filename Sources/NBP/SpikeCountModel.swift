@@ -1,6 +1,6 @@
 import NeuroChip
 
-/// The chip's operation counts (energy-model.md §2) of a NeuroChip network, derived from
+/// The chip's operation counts (docs/energy.md "Counted quantities") of a NeuroChip network, derived from
 /// which neurons and spike generators fire in each step. Nothing is simulated: the fast
 /// path knows every spike of the nBP circuit from its own intermediates, and every
 /// counter of NeuroChip is a function of those spikes, of the placement and — for the
@@ -278,7 +278,7 @@ final class SpikeCountModel {
         denseOps = dense.map { $0 ?? [] }
         oneToOneCore = oneToOne
 
-        // Messages: one per (fired source, distinct destination core), energy-model.md §2.
+        // Messages: one per (fired source, distinct destination core), docs/energy.md "Counted quantities".
         var dStart: [Int32] = [0]
         var dCores: [UInt8] = []
         var ew: [Int32] = []
@@ -560,7 +560,7 @@ final class SpikeCountModel {
     }
 
     /// The counts of every step position of a tally: per position, 128 per-core records
-    /// (the used cores filled), summed over the tally's samples (energy-model.md §2).
+    /// (the used cores filled), summed over the tally's samples (docs/energy.md "Counted quantities").
     func counts(of tally: SpikeTally) -> [[CoreStepCounts]] {
         (0..<tally.positions).map { position in
             var counts = [CoreStepCounts](repeating: CoreStepCounts(), count: ChipGeometry.cores)

@@ -2,7 +2,8 @@ import NeuroChip
 
 /// The fast path for the learning-rate schedule (docs/nbp.md): every ±2 event is applied
 /// with probability 2^-k, decided exactly as the chip's learning engine decides it
-/// (loihi-model.md §3: stochastic rounding from the network's seeded `ChipRandom`, one
+/// (docs/neurochip.md "Learning engine and rule grammar": stochastic rounding from the network's seeded `ChipRandom`,
+/// one
 /// draw per co-firing synapse, connections in description order, presynaptic neurons
 /// ascending, postsynaptic neurons ascending). Because each copy draws for itself, W1's
 /// copies and W2's copies drift apart, so this engine keeps all eight matrices and reads
@@ -189,7 +190,7 @@ public final class NBPStochasticEngine: NBPEngine {
         NBPStochasticEngine.outcome(forward(active.map { Int($0) }), label: label)
     }
 
-    /// nbp-circuit.md §2 with every matrix read where the circuit reads it and every update
+    /// docs/nbp.md "What one sample computes" with every matrix read where the circuit reads it and every update
     /// drawn in the chip's order (phases 5, 7, 9, 11; within a phase the plastic
     /// connections in the circuit's order W1, W1c1, W1c2, W2, W2c1, W2c2, W2Tp, M).
     public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
@@ -208,7 +209,7 @@ public final class NBPStochasticEngine: NBPEngine {
         let on = Set(f.fired)
         let dp = (0..<nOut).filter { $0 == label && !on.contains($0) && f.om[$0] }
         // d- needs o_copy's per-neuron gate too (g1s), so dm = o & om & !op & !t; with equal
-        // copies om contains o, as in §2.
+        // copies om contains o, as in docs/nbp.md "What one sample computes".
         let dm = (0..<nOut).filter { $0 != label && on.contains($0) && f.om[$0] && !f.op[$0] }
         if dp.isEmpty && dm.isEmpty { return result }
         let b = (0..<nHid).map { f.hm[$0] && !f.hp[$0] }

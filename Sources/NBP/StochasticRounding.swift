@@ -1,6 +1,7 @@
 /// Seeded random stream deciding whether a scaled ±2 learning event is applied.
 /// A rule `dw = p * (4*x0*y0*r1 - 2*x0*y0)` with `p < 1` gives `±2p`, which the chip rounds
-/// stochastically to the weight grid (loihi-model.md §3): ±2 with probability p, else 0.
+/// stochastically to the weight grid (docs/neurochip.md "Learning engine and rule grammar"): ±2 with probability p,
+/// else 0.
 /// The fast path draws the same decisions when it visits events in the chip's order.
 public struct NBPStochasticRounding: RandomNumberGenerator, Sendable {
     var state: UInt64

@@ -89,7 +89,8 @@ public enum NBPLearningGate: String, Codable, Equatable, Sendable, CaseIterable 
 
 /// The learning-rate schedule (docs/nbp.md): every ±2 event is applied with probability
 /// `p(epoch)`; the chip realises it as `dw = p * (4*x0*y0*r1 - 2*x0*y0)`, whose value ±2p
-/// the learning engine rounds stochastically to ±2 or 0 (loihi-model.md §3). `p` is a
+/// the learning engine rounds stochastically to ±2 or 0 (docs/neurochip.md "Learning engine and rule grammar"). `p` is
+/// a
 /// power of two so that the rule's constant is representable.
 public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringConvertible {
     /// Exponent k0 of the starting probability p = 2^-k0 (0: every event applied).
@@ -172,7 +173,7 @@ public struct NBPLearningSchedule: Codable, Equatable, Sendable, CustomStringCon
     }
 }
 
-/// Accuracy of one pass over a set (nbp-circuit.md §1's three measures).
+/// Accuracy of one pass over a set (docs/nbp.md "What is trained"'s three measures).
 public struct NBPAccuracy: Codable, Equatable, Sendable {
     public var samples: Int
     public var exact: Double

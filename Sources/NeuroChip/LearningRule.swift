@@ -1,4 +1,4 @@
-// Learning rules as text in the chip's sum-of-products form (loihi-model.md §3):
+// Learning rules as text in the chip's sum-of-products form (docs/neurochip.md "Learning engine and rule grammar"):
 //   rule    := target '=' sum          target := dw | dt
 //   sum     := ['-'] product (('+'|'-') product)*
 //   product := factor ('*' factor)*    (at most 4 variable factors)
@@ -118,7 +118,8 @@ public struct LearningRule: Sendable, Equatable, Codable {
         return parts.joined(separator: "*")
     }
 
-    /// Every product contains a plain `variable` factor (event-driven evaluation, §3).
+    /// Every product contains a plain `variable` factor (event-driven evaluation, docs/neurochip.md "Learning engine
+    /// and rule grammar").
     public func everyProductContains(_ variable: RuleVariable) -> Bool {
         products.allSatisfy { $0.contains(variable) }
     }

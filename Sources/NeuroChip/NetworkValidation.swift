@@ -1,4 +1,4 @@
-// Validation of a network description (loihi-model.md §4): every problem is collected
+// Validation of a network description (docs/neurochip.md "Network descriptions"): every problem is collected
 // with its location, and the simulator never starts on an invalid network.
 
 /// All problems found in a network description, each naming where it is and how to fix it.
@@ -11,7 +11,7 @@ public struct NetworkValidationError: Error, CustomStringConvertible, Sendable, 
     }
 }
 
-/// Limits of the model (loihi-model.md §1, §4).
+/// Limits of the model (docs/neurochip.md "Units", "Network descriptions").
 public enum ChipLimits {
     public static let decayRange = 0...4096
     public static let biasMantissaRange = -4096...4095

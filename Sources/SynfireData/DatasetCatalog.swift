@@ -33,7 +33,7 @@ public struct LoadedDataset: Sendable {
         self.isEmbedded = isEmbedded
         self.files = files
         self.notice = notice
-        self.sha256 = SHA256.hexDigest(dataset.labels + dataset.pixels)
+        self.sha256 = ContentHash.sha256Hex(dataset.labels + dataset.pixels)
     }
 }
 

@@ -121,7 +121,7 @@ struct ChipCheckRuleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-rule",
         abstract: "Parse a learning rule; print its normalized form or the position of the error.",
-        discussion: "Grammar: loihi-model.md §3, e.g. 'dw = 4*x0*y0*r1 - 2*x0*y0'. Join a dw and a dt rule with ';'."
+        discussion: "Grammar: docs/neurochip.md, section \"Learning engine and rule grammar\", e.g. 'dw = 4*x0*y0*r1 - 2*x0*y0'. Join a dw and a dt rule with ';'."
     )
 
     @Argument(help: "Rule text, e.g. 'dw = 2^-2*x1*y0 - 2^-2*y1*x0'.") var rule: String

@@ -4,7 +4,7 @@ import Foundation
 import NBP
 import NeuroChip
 
-/// `synfire energy ...`: energy, latency and EDP of chip runs (energy-model.md).
+/// `synfire energy ...`: energy, latency and EDP of chip runs (docs/energy.md).
 struct EnergyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "energy",
@@ -33,8 +33,8 @@ struct EnergyReportCommand: AsyncParsableCommand {
         abstract: "Energy, latency and EDP per sample of a chip-engine run directory.",
         discussion: """
             Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the table of \
-            energy-model.md §8.1, and writes RUN_DIR/energy_report.json (§8.2) and \
-            RUN_DIR/energy_chart.svg and .png (§8.3) unless --no-write.
+            docs/energy.md ("Report"), and writes RUN_DIR/energy_report.json and \
+            RUN_DIR/energy_chart.svg and .png unless --no-write.
             """)
 
     @Argument(help: "Run directory holding energy_counts.json (or the counts file itself).")
@@ -98,7 +98,7 @@ struct EnergyReportCommand: AsyncParsableCommand {
 }
 
 /// The `--json` object of `synfire energy report`: the flat keys automated checks read,
-/// then the whole §8.2 report under `report`.
+/// then the whole docs/energy.md "Report" report under `report`.
 struct EnergyReportResult: Encodable {
     let report: EnergyReport
     let files: [String: String]
@@ -185,7 +185,7 @@ struct EnergyReportResult: Encodable {
 struct EnergyTableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "table",
-        abstract: "Print a cost table (preset or validated JSON file) in the §3.1 format.")
+        abstract: "Print a cost table (preset or validated JSON file) in the JSON format of docs/energy.md, \"Cost tables\".")
 
     @OptionGroup var tableOption: CostTableOption
 
@@ -232,7 +232,7 @@ struct EnergyTableCommand: AsyncParsableCommand {
 struct EnergyNBPEstimateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nbp-estimate",
-        abstract: "First-principles energy/latency of nBP per sample (energy-model.md §7.2).",
+        abstract: "First-principles energy/latency of nBP per sample (docs/energy.md, \"Comparison with the nBP paper\").",
         discussion: """
             Uses the circuit's facts (12 training / 4 inference steps, all plastic synapses swept \
             every training step) with default on-fractions; the chip run's own counts replace \
