@@ -42,7 +42,8 @@ extension NBPTrainOptions {
         }
         guard (0...16).contains(schedule.maximumExponent) else {
             throw .invalidOption(
-                "--decay-max \(schedule.maximumExponent) is outside 0...16 — p = 2^-N over the engine's 16-bit numerator")
+                "--decay-max \(schedule.maximumExponent) is outside 0...16 — p = 2^-N over the engine's 16-bit numerator"
+            )
         }
     }
 

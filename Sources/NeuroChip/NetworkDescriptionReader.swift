@@ -54,7 +54,8 @@ public enum NetworkDescriptionReader {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw NetworkFileError(file: path, problems: ["cannot read it: \(error.localizedDescription); check the path"])
+            throw NetworkFileError(
+                file: path, problems: ["cannot read it: \(error.localizedDescription); check the path"])
         }
         return try decode(data, file: path)
     }

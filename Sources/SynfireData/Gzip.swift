@@ -97,7 +97,8 @@ final class GzipInflater {
             case Z_STREAM_END: finished = true
             case Z_OK: continue
             case Z_BUF_ERROR where stream.pointee.avail_out == 0: continue
-            case Z_BUF_ERROR: throw DataError.corruptGzip(path: path, reason: "the stream ends early: the file is truncated")
+            case Z_BUF_ERROR:
+                throw DataError.corruptGzip(path: path, reason: "the stream ends early: the file is truncated")
             case Z_DATA_ERROR:
                 let message = stream.pointee.msg.map { String(cString: $0) } ?? "corrupt data"
                 throw DataError.corruptGzip(

@@ -22,8 +22,10 @@ struct OptionLimitTests {
         arguments: [
             ("epochs", 2_147_483_647, "--epochs 2147483647 is outside 1...1000000"),
             ("epochs", Int.max, "--epochs 9223372036854775807 is outside"), ("epochs", -1, "--epochs -1 is outside"),
-            ("epochs", 0, "--epochs 0 is outside"), ("hidden", 2_147_483_647, "--hidden 2147483647 is outside 1...16384"),
-            ("hidden", 1_000_000_000, "--hidden 1000000000 is outside"), ("hidden", Int.max, "--hidden 9223372036854775807"),
+            ("epochs", 0, "--epochs 0 is outside"),
+            ("hidden", 2_147_483_647, "--hidden 2147483647 is outside 1...16384"),
+            ("hidden", 1_000_000_000, "--hidden 1000000000 is outside"),
+            ("hidden", Int.max, "--hidden 9223372036854775807"),
             ("hidden", 0, "--hidden 0 is outside"), ("limit", 0, "--limit 0 is not positive"),
             ("threshold", 300, "--threshold 300 is outside 0...256"),
         ])
@@ -88,7 +90,9 @@ struct OptionLimitTests {
         let text = message { _ = try NBPWeightsFile.read(path) }
         #expect(text.hasPrefix(path), "\(text)")
         #expect(text.contains("M has shape \(shape) but must be hidden x output = [3, 2]"), "\(text)")
-        let good = try writeWeights([("W1", w1), ("W2", w2), ("M", try NDArray(shape: [3, 2], int16: [0, 0, 0, 0, 0, 0]))])
+        let good = try writeWeights([
+            ("W1", w1), ("W2", w2), ("M", try NDArray(shape: [3, 2], int16: [0, 0, 0, 0, 0, 0])),
+        ])
         #expect(try NBPWeightsFile.read(good).m == [0, 0, 0, 0, 0, 0])
     }
 

@@ -38,7 +38,8 @@ struct DescriptionReaderTests {
     }
 
     @Test func decodingErrorsSayWhere() {
-        #expect(problems(#"{"populations":[{"name":"a","size":1e308,"vthMantissa":5}]}"#).contains("populations[0].size"))
+        #expect(
+            problems(#"{"populations":[{"name":"a","size":1e308,"vthMantissa":5}]}"#).contains("populations[0].size"))
         #expect(problems(#"{"populations":[{"name":"a","vthMantissa":5}]}"#).contains("missing required key 'size'"))
         #expect(problems("[1, 2]").contains("the top level must be a JSON object"))
         #expect(problems("{").contains("not valid JSON"))

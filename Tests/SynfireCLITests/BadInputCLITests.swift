@@ -13,8 +13,14 @@ struct BadInputCLITests {
 
     @Test(
         arguments: [
-            (["nbp", "circuit", "--sizes", "1000000-1000000-10", "--json"], "layer sizes 1000000-1000000-10 are invalid"),
-            (["energy", "nbp-estimate", "--inputs", "9223372036854775807"], "--inputs 9223372036854775807 is outside 1...4096"),
+            (
+                ["nbp", "circuit", "--sizes", "1000000-1000000-10", "--json"],
+                "layer sizes 1000000-1000000-10 are invalid"
+            ),
+            (
+                ["energy", "nbp-estimate", "--inputs", "9223372036854775807"],
+                "--inputs 9223372036854775807 is outside 1...4096"
+            ),
             (["energy", "nbp-estimate", "--input-on-fraction", "nan"], "--input-on-fraction nan is not a fraction"),
             (["energy", "nbp-estimate", "--hidden-on-fraction", "2"], "--hidden-on-fraction 2.0 is not a fraction"),
         ])
@@ -61,7 +67,10 @@ struct BadInputCLITests {
         try Data([0, 0, 8, 3] + [UInt8](repeating: 0xff, count: 12)).write(to: URL(fileURLWithPath: idx))
         for (path, fragment) in [(gz, "not a valid gzip stream"), (idx, "need more than the 512 MiB")] {
             let result = try CLIRunner.run(
-                ["-c", "ulimit -v 1500000; exec \"$0\" data info --file \"$1\" --json", CLIRunner.executable.path, path],
+                [
+                    "-c", "ulimit -v 1500000; exec \"$0\" data info --file \"$1\" --json", CLIRunner.executable.path,
+                    path,
+                ],
                 executable: URL(fileURLWithPath: "/bin/sh"))
             #expect(result.status == 1, "\(result.stderr)")
             #expect(result.stderr.contains(path) && result.stderr.contains(fragment), "\(result.stderr)")
@@ -76,7 +85,8 @@ struct BadInputCLITests {
         let typo = try write(
             #"{"populations":[{"name":"a","size":2,"vthMantissa":4,"refactory":3}]}"#, to: "typo.json", in: directory)
         let huge = try write(
-            #"{"populations":[{"name":"a","size":4611686018427387904,"vthMantissa":4}]}"#, to: "huge.json", in: directory)
+            #"{"populations":[{"name":"a","size":4611686018427387904,"vthMantissa":4}]}"#, to: "huge.json",
+            in: directory)
         let probed = try write(
             #"{"populations":[{"name":"a","size":100,"vthMantissa":4}],"probes":[{"kind":"v","target":"a"}]}"#,
             to: "probed.json", in: directory)

@@ -69,6 +69,8 @@ struct IOReaderLimitTests {
         #expect(text.contains("cfg.json"), "\(text)")
         let metrics = try RunDirectory.parseMetrics(Array("{\"epoch\":1}\n{\"cut".utf8), file: "m")
         #expect(metrics.count == 1)
-        #expect(message { _ = try RunDirectory.parseMetrics(Array("[1]\n".utf8), file: "m.jsonl") }.contains("m.jsonl line 1"))
+        #expect(
+            message { _ = try RunDirectory.parseMetrics(Array("[1]\n".utf8), file: "m.jsonl") }.contains(
+                "m.jsonl line 1"))
     }
 }
