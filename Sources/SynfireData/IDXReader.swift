@@ -106,7 +106,7 @@ public enum IDXReader {
 }
 
 /// Reads a whole file of at most `limit` bytes; a missing file is reported with the command
-/// that fetches it.
+/// that fetches it. Plain POSIX reads: the size is checked before the buffer exists.
 func readFileBytes(
     _ path: String, fetchHint: String = "run `synfire data fetch` (or scripts/fetch-data)",
     limit: Int = Gzip.maximumOutputBytes
@@ -114,10 +114,27 @@ func readFileBytes(
     guard FileManager.default.fileExists(atPath: path) else {
         throw DataError.missingFile(path: path, fetchHint: fetchHint)
     }
-    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-    guard size <= limit else { throw DataError.tooLarge(path: path, what: "the file", limit: limit) }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw DataError.unreadableFile(path: path, reason: "the file could not be opened")
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw DataError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+        throw DataError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
     }
-    return [UInt8](data)
+    let size = Int(info.st_size)
+    guard size <= limit else { throw DataError.tooLarge(path: path, what: "the file", limit: limit) }
+    var failure: Int32 = 0
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+        while initialized < size {
+            let n = read(fd, buffer.baseAddress! + initialized, size - initialized)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                failure = n < 0 ? errno : 0
+                break
+            }
+            initialized += n
+        }
+    }
+    guard failure == 0 else { throw DataError.unreadableFile(path: path, reason: String(cString: strerror(failure))) }
+    return bytes
 }
