@@ -30,7 +30,9 @@ let package = Package(
         .library(name: "SynfireNIR", targets: ["SynfireNIR"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of datasets (only the `Crypto` product: on Linux it builds BoringSSL).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries from Debian: zlib1g-dev, libopenblas-dev.
@@ -43,7 +45,9 @@ let package = Package(
         // SplitMix64, the one generator every other random stream is built on.
         .target(name: "SynfireRandom", swiftSettings: hotLoopFlags),
         .target(
-            name: "SynfireData", dependencies: ["CZlib", "SynfireRandom"], resources: [.copy("Resources/embedded")],
+            name: "SynfireData",
+            dependencies: ["CZlib", "SynfireRandom", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources/embedded")],
             swiftSettings: hotLoopFlags),
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
@@ -97,5 +101,19 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
         .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "SynfireIO"]),
+
+        // The byte readers as fuzz entry points; the tests replay Fuzz/corpus through them.
+        .target(name: "SynfireFuzzTargets", dependencies: ["SynfireData", "SynfireIO", "NeuroChip"]),
+        .testTarget(name: "SynfireFuzzTargetsTests", dependencies: ["SynfireFuzzTargets"]),
     ]
 )
+
+// The libFuzzer harness exists only for `scripts/fuzz` (SYNFIRE_FUZZ=1): it has no main of
+// its own, libFuzzer's is linked in by -sanitize=fuzzer.
+if ProcessInfo.processInfo.environment["SYNFIRE_FUZZ"] != nil {
+    package.products.append(.executable(name: "synfire-fuzz", targets: ["synfire-fuzz"]))
+    package.targets.append(
+        .executableTarget(
+            name: "synfire-fuzz", dependencies: ["SynfireFuzzTargets"], path: "Fuzz/Sources/synfire-fuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -1,9 +1,10 @@
 import Foundation
 import SynfireIO
 
-/// The energy chart of `synfire energy report` (energy-model.md §8.3), drawn by SynfireIO's
+/// The energy chart of `synfire energy report` (docs/energy.md "Report"), drawn by SynfireIO's
 /// `StackedBarPlot` so it exists as PNG and SVG like every other Synfire plot: one stacked
-/// bar per mode (training, inference), one segment per §4 category, the mean energy per
+/// bar per mode (training, inference), one segment per docs/energy.md "Latency and energy per step" category, the mean
+/// energy per
 /// sample on the y axis; the mean latency per sample per mode goes in the subtitle.
 public enum EnergyChart {
     public static func plot(_ report: EnergyReport) -> StackedBarPlot {
@@ -15,7 +16,7 @@ public enum EnergyChart {
             categories.append("\(mode.rawValue) (\(s.samples) samples)")
             valuesPJ.append(s.meanEnergyByCategoryPJ.values)
             // Totals only: the coreWork / mesh / sync split does not fit on one line for two
-            // modes; it stays in the §8.1 table and energy_report.json.
+            // modes; it stays in the docs/energy.md "Report" table and energy_report.json.
             latencies.append("\(mode.rawValue) \(UnitFormat.time(s.meanLatencyByTermNS.total))")
         }
         // The largest bar decides the unit so tick labels stay short (pJ → nJ / µJ / mJ).

@@ -28,7 +28,7 @@ public struct STERunSummary: Codable, Sendable {
 
 /// Loading, training, evaluation and the run directory — the behaviour behind the CLI.
 public enum STEPipeline {
-    /// Power-of-two time steps up to `T`, plus `T` (spec §4.5 sweep).
+    /// Power-of-two time steps up to `T`, plus `T` (docs/ste.md "DI mode" sweep).
     public static func sweep(upTo t: Int) -> [Int] {
         var values: [Int] = []
         var v = 1
@@ -40,7 +40,7 @@ public enum STEPipeline {
         return values
     }
 
-    /// MNIST split per spec §4.4, the embedded-subset notice (if any) and dataset records.
+    /// MNIST split per docs/ste.md "DI mode", the embedded-subset notice (if any) and dataset records.
     public static func loadSplits(dataDirectory: String?, limit: Int?) throws
         -> (splits: DataSplits, notice: String?, records: [DatasetRecord])
     {
@@ -136,7 +136,7 @@ public enum STEPipeline {
         }
         if let runDirectory {
             // One point per evaluated T, equally spaced: the sweep is powers of two (plus T
-            // itself, §4.5), so the x axis is ~log2 T with the actual T values as tick labels.
+            // itself, docs/ste.md "DI mode"), so the x axis is ~log2 T with the actual T values as tick labels.
             let rows = summary.accuracyByTimeSteps
             try runDirectory.run.writePlot(
                 LearningCurvePlot(

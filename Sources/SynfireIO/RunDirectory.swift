@@ -193,15 +193,12 @@ public struct RunDirectory: Sendable {
             }
             throw RunDirectoryError.notARun(path: path)
         }
-        let data = Data(try AtomicFile.read(file))
-        return try decodeVersioned(RunConfig.self, from: data, file: file) {
-            RunDirectoryError.corruptConfig(file: file, detail: $0)
-        }
+        return try RunConfig.decode(Data(try AtomicFile.read(file)), file: file)
     }
 
     /// Decodes JSON that carries a `formatVersion`, checking the version first so a file
     /// from another Synfire version reports that instead of a missing field.
-    private static func decodeVersioned<T: Decodable>(
+    static func decodeVersioned<T: Decodable>(
         _ type: T.Type, from data: Data, file: String,
         corrupt: (String) -> RunDirectoryError
     ) throws -> T {
@@ -276,7 +273,11 @@ public struct RunDirectory: Sendable {
     /// by a crash — is ignored).
     public func readMetrics() throws -> [[String: RecordValue]] {
         guard FileManager.default.fileExists(atPath: metricsPath) else { return [] }
-        let bytes = try AtomicFile.read(metricsPath)
+        return try RunDirectory.parseMetrics(try AtomicFile.read(metricsPath), file: metricsPath)
+    }
+
+    /// The records of metrics.jsonl content; `file` names it in errors.
+    public static func parseMetrics(_ bytes: [UInt8], file metricsPath: String) throws -> [[String: RecordValue]] {
         var records: [[String: RecordValue]] = []
         let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         for (index, line) in lines.dropLast().enumerated() where !line.isEmpty {
@@ -416,6 +417,16 @@ public struct RunDirectory: Sendable {
             epoch: metadata.epoch, sampleIndex: metadata.sampleIndex, rngState: rng,
             arrays: arrays, values: metadata.values)
         return (state, metadata.metricsLineCount)
+    }
+}
+
+extension RunConfig {
+    /// Decodes config.json content, checking its format version first; `file` names it
+    /// in errors.
+    public static func decode(_ data: Data, file: String) throws -> RunConfig {
+        try RunDirectory.decodeVersioned(RunConfig.self, from: data, file: file) {
+            RunDirectoryError.corruptConfig(file: file, detail: $0)
+        }
     }
 }
 

@@ -26,6 +26,12 @@ public enum MetricKey {
     public static let samplesPerSecond = "samplesPerSecond"
     public static let energyMicrojoulesPerSample = "energyMicrojoulesPerSample"
     public static let wallSeconds = "wallSeconds"
+    /// Epoch numbers a learning curve accepts; a record outside is not plotted (one
+    /// value per epoch is allocated between the first and last, docs/robustness.md).
+    public static let epochRange = 0...1_000_000
+    /// Accuracy values a learning curve accepts: fractions or percent. Anything else
+    /// (NaN, 1e308, a negative number) is drawn as a gap.
+    public static let accuracyRange = 0.0...100.0
 }
 
 extension LearningCurvePlot {
@@ -36,7 +42,10 @@ extension LearningCurvePlot {
         target: Target? = nil
     ) {
         let epochs = metrics.compactMap { record -> (Int, [String: RecordValue])? in
-            record[MetricKey.epoch]?.intValue.map { ($0, record) }
+            guard let epoch = record[MetricKey.epoch]?.intValue, MetricKey.epochRange.contains(epoch) else {
+                return nil
+            }
+            return (epoch, record)
         }
         let keys = Set(epochs.flatMap { $0.1.keys.filter { $0.hasSuffix("Accuracy") } })
         let preferred = [
@@ -51,15 +60,17 @@ extension LearningCurvePlot {
             // One value per epoch; the last record of an epoch wins; gaps are NaN.
             var values = [Double](repeating: .nan, count: max(0, lastEpoch - firstEpoch + 1))
             for (epoch, record) in epochs {
-                if let v = record[key]?.doubleValue { values[epoch - firstEpoch] = v }
+                if let v = record[key]?.doubleValue, MetricKey.accuracyRange.contains(v) {
+                    values[epoch - firstEpoch] = v
+                }
             }
             maximum = max(maximum, values.filter(\.isFinite).max() ?? 0)
             let name = key.dropLast("Accuracy".count)
             series.append(Series(name: String(name), values: values, firstEpoch: firstEpoch))
         }
         let scale = maximum > 1 ? 1.0 : 100.0
-        var shownTarget = target
-        if scale == 1, let t = target, t.value <= 1 { shownTarget?.value = t.value * 100 }
+        var shownTarget = target.flatMap { MetricKey.accuracyRange.contains($0.value) ? $0 : nil }
+        if scale == 1, let t = shownTarget, t.value <= 1 { shownTarget?.value = t.value * 100 }
         self.init(
             title: title, subtitle: subtitle, series: series, target: shownTarget,
             valueScale: scale)

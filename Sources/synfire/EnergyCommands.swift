@@ -1,6 +1,7 @@
 import ArgumentParser
 import EnergyModel
 import Foundation
+import NBP
 import NeuroChip
 
 /// `synfire energy ...`: energy, latency and EDP of chip runs (docs/energy.md).
@@ -19,8 +20,8 @@ struct EnergyReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Energy, latency and EDP per sample of a chip-engine run directory.",
         discussion: """
-            Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the per-mode table of \
-            docs/energy.md ("Command line"), and writes RUN_DIR/energy_report.json and \
+            Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the table of \
+            docs/energy.md ("Report"), and writes RUN_DIR/energy_report.json and \
             RUN_DIR/energy_chart.svg and .png unless --no-write.
             """)
 
@@ -82,7 +83,7 @@ struct EnergyReportCommand: AsyncParsableCommand {
 }
 
 /// The `--json` object of `synfire energy report`: the flat keys automated checks read,
-/// then the whole §8.2 report under `report`.
+/// then the whole docs/energy.md "Report" report under `report`.
 struct EnergyReportResult: Encodable {
     let report: EnergyReport
     let files: [String: String]
@@ -169,7 +170,7 @@ struct EnergyReportResult: Encodable {
 struct EnergyTableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "table",
-        abstract: "Print a cost table (preset or validated JSON file) in the §3.1 format.")
+        abstract: "Print a cost table (preset or validated JSON file) in the JSON format of docs/energy.md, \"Cost tables\".")
 
     @OptionGroup var tableOption: CostTableOption
     @OptionGroup var json: JSONOutputOption
@@ -232,6 +233,23 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
         help: "Cores sharing the learning sweep (default: greedy packing; the authors used ~80).")
     var learningCores: Int?
     @OptionGroup var json: JSONOutputOption
+
+    /// Bounds every number before the estimate sizes anything by it (docs/robustness.md).
+    func validate() throws {
+        let limit = NBPSizes.maximum
+        for (name, value, maximum) in [
+            ("--inputs", inputs, limit.input), ("--hidden", hidden, limit.hidden), ("--outputs", outputs, limit.output),
+        ] where !(1...maximum).contains(value) {
+            throw ValidationError("\(name) \(value) is outside 1...\(maximum) (the nBP layer limits)")
+        }
+        for (name, value) in [("--input-on-fraction", inputOnFraction), ("--hidden-on-fraction", hiddenOnFraction)]
+        where !(0.0...1.0).contains(value) {
+            throw ValidationError("\(name) \(value) is not a fraction; give a number in 0...1")
+        }
+        if let learningCores, !(1...1024).contains(learningCores) {
+            throw ValidationError("--learning-cores \(learningCores) is outside 1...1024")
+        }
+    }
 
     func run() async throws {
         let table = try tableOption.resolve()

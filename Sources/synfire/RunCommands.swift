@@ -79,6 +79,12 @@ struct RunsPlotCommand: AsyncParsableCommand {
     @Option(help: "Plot title (default: the run's command and dataset).") var title: String?
     @Flag(help: "Print the written paths as JSON on the last stdout line.") var json = false
 
+    func validate() throws {
+        if let target, !MetricKey.accuracyRange.contains(target) {
+            throw ValidationError("--target \(target) is not an accuracy: give a fraction such as 0.9474 (or percent, at most 100)")
+        }
+    }
+
     func run() async throws {
         let run = try RunDirectory.open(at: runDirectory)
         let metrics = try run.readMetrics()
