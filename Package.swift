@@ -29,18 +29,28 @@ let package = Package(
         .library(name: "ErrorPropSNN", targets: ["ErrorPropSNN"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
-        // System libraries from Debian: zlib1g-dev, libopenblas-dev.
+        // System libraries from Debian: zlib1g-dev, libopenblas-dev, libcairo2-dev.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Plots: libcairo2-dev renders PNG, SVG and PDF; text in DejaVu Sans (fonts-dejavu-core).
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         .target(
             name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
             swiftSettings: hotLoopFlags),
-        .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
+        // TensorBoard event files: TFRecord framing and the Event protobuf (generated code
+        // committed; event.proto says how it was made).
+        .target(
+            name: "SynfireTensorBoard",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["event.proto"]),
+        .target(
+            name: "SynfireIO", dependencies: ["CZlib", "CCairo", "SynfireTensorBoard"], swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(name: "NeuroChip", dependencies: ["CNeuroChipKernels"], swiftSettings: hotLoopFlags),
@@ -70,13 +80,17 @@ let package = Package(
             name: "SynfireDataTests", dependencies: ["SynfireData"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
+            name: "SynfireIOTests", dependencies: ["SynfireIO", "SynfireTensorBoard"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SynfireTensorBoardTests", dependencies: ["SynfireTensorBoard"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(
             name: "NBPTests",
-            dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels"],
+            dependencies: [
+                "NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels", "SynfireTensorBoard",
+            ],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),

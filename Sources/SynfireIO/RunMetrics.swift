@@ -26,6 +26,8 @@ public enum MetricKey {
     public static let samplesPerSecond = "samplesPerSecond"
     public static let energyMicrojoulesPerSample = "energyMicrojoulesPerSample"
     public static let wallSeconds = "wallSeconds"
+    /// k of the update probability p = 2^-k (nBP's learning-rate schedule).
+    public static let updateExponent = "update_exponent"
 }
 
 extension LearningCurvePlot {

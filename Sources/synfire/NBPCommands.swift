@@ -136,12 +136,12 @@ struct NBPTrainCommand: AsyncParsableCommand {
 struct NBPCompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG + SVG).")
+        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG, SVG and PDF).")
 
     @Argument(help: "Run directories written by `synfire nbp train --out` (label=DIR to name a curve).")
     var runs: [String]
     @Option(help: "exact, argmax or argmax-input.") var measure = "exact"
-    @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
+    @Option(help: "Output path without extension (writes PATH.png, PATH.svg and PATH.pdf).") var out: String
     @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
 
     func run() async throws {
@@ -182,18 +182,30 @@ struct NBPEvalCommand: AsyncParsableCommand {
 
     @Argument(help: "Run directory written by `synfire nbp train --out`.") var run: String
     @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
+    @Flag(help: "Also draw the test set's confusion matrix (argmax-input) into RUN/plots/confusion-matrix.*.")
+    var confusionMatrix = false
     @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
 
     func run() async throws {
-        let accuracy = try NBPRunner.evaluate(runDirectory: run, dataDirectory: dataDir)
+        let (engine, set) = try NBPRunner.testEngine(runDirectory: run, dataDirectory: dataDir)
+        let accuracy = NBPTrainer.evaluate(engine: engine, set: set)
         logLine(
             String(
                 format: "test exact %.4f, argmax %.4f, argmax-input %.4f (%d images)", accuracy.exact,
                 accuracy.argmax, accuracy.argmaxInput, accuracy.samples))
+        var plots: [String] = []
+        if confusionMatrix {
+            let directory = try RunDirectory.open(at: run)
+            let dataset = directory.config.datasets.first?.name ?? "test set"
+            let plot = NBPPlots.confusionMatrix(engine: engine, set: set, title: "nBP on \(dataset): test confusion matrix")
+            plots = try directory.writePlot(plot, name: "confusion-matrix")
+            for path in plots { logLine("wrote \(path)") }
+        }
         if json {
             try printJSONResult([
                 "test_exact": JSONValue.number(accuracy.exact), "test_argmax": .number(accuracy.argmax),
                 "test_argmax_input": .number(accuracy.argmaxInput), "samples": .integer(accuracy.samples),
+                "plots": .array(plots.map(JSONValue.string)),
             ])
         }
     }
