@@ -427,6 +427,18 @@ struct RunDirectoryTests {
 
 @Suite("Run metrics and the --out/--resume pair")
 struct RunMetricsTests {
+    @Test("nBP's accuracy keys are curves too; training curves are dashed")
+    func learningCurveFromNBPMetrics() {
+        let plot = LearningCurvePlot(
+            metrics: [
+                ["epoch": 1, "train_exact": 0.5, "test_exact": 0.4, "test_argmax_input": 0.6, "test_samples": 100],
+                ["epoch": 2, "train_exact": 0.7, "test_exact": 0.6, "test_argmax_input": 0.7, "test_samples": 100],
+            ], title: "t")
+        #expect(plot.series.map(\.name) == ["test argmax-input", "test exact", "train exact"])
+        #expect(plot.series.map(\.dashed) == [false, false, true])
+        #expect(plot.series[1].values == [0.4, 0.6])
+    }
+
     @Test("a learning curve is built from every *Accuracy key over epochs")
     func learningCurveFromMetrics() {
         let metrics: [[String: RecordValue]] = [
