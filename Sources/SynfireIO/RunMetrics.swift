@@ -72,7 +72,8 @@ extension LearningCurvePlot {
     /// "testAccuracy" -> "test", "test_argmax_input" -> "test argmax-input".
     static func seriesName(_ key: String) -> String {
         if key.hasSuffix("Accuracy") { return String(key.dropLast("Accuracy".count)) }
-        return key.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "argmax input", with: "argmax-input")
+        let words = key.replacingOccurrences(of: "_", with: " ")
+        return words.replacingOccurrences(of: "argmax input", with: "argmax-input")
     }
 
     static func isAccuracy(_ key: String) -> Bool {
