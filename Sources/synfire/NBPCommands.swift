@@ -197,7 +197,8 @@ struct NBPEvalCommand: AsyncParsableCommand {
         if confusionMatrix {
             let directory = try RunDirectory.open(at: run)
             let dataset = directory.config.datasets.first?.name ?? "test set"
-            let plot = NBPPlots.confusionMatrix(engine: engine, set: set, title: "nBP on \(dataset): test confusion matrix")
+            let title = "nBP on \(dataset): test confusion matrix"
+            let plot = NBPPlots.confusionMatrix(engine: engine, set: set, title: title)
             plots = try directory.writePlot(plot, name: "confusion-matrix")
             for path in plots { logLine("wrote \(path)") }
         }
