@@ -87,6 +87,7 @@ public enum STEPipeline {
         summary.trainSamplesPerSecond =
             Double(outcome.history.count * splits.train.count * (options.mode == .ci ? 2 : 1)) / max(seconds, 1e-9)
         summary.datasetNotice = datasetNotice
+        try runDirectory.appendTestResult(summary, epoch: outcome.bestEpoch)
         try writePlots(history: outcome.history, summary: summary, runDirectory: runDirectory)
         try runDirectory.writeJSON(summary, to: "result.json")
         return summary
@@ -151,17 +152,19 @@ public enum STEPipeline {
     }
 
     static func writePlots(history: [EpochReport], summary: STERunSummary, runDirectory: STERunDirectory) throws {
-        try runDirectory.run.writePlot(
-            LearningCurvePlot(
-                title: "\(summary.network): training",
-                series: [
-                    LearningCurvePlot.Series(
-                        name: "train (float read-out, 1 frame)", values: history.map(\.trainAccuracy),
-                        firstEpoch: history.first?.epoch ?? 1),
-                    LearningCurvePlot.Series(
-                        name: "validation (1 frame)", values: history.map { 1 - $0.validationError },
-                        firstEpoch: history.first?.epoch ?? 1),
-                ]),
-            name: "learning_curve")
+        try runDirectory.run.writePlot(learningCurve(history: history, summary: summary), name: "learning_curve")
+    }
+
+    static func learningCurve(history: [EpochReport], summary: STERunSummary) -> LearningCurvePlot {
+        LearningCurvePlot(
+            title: "\(summary.network): training",
+            series: [
+                LearningCurvePlot.Series(
+                    name: "train (float read-out, 1 frame)", values: history.map(\.trainAccuracy),
+                    firstEpoch: history.first?.epoch ?? 1),
+                LearningCurvePlot.Series(
+                    name: "validation (1 frame)", values: history.map { 1 - $0.validationError },
+                    firstEpoch: history.first?.epoch ?? 1),
+            ])
     }
 }

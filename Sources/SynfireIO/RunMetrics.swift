@@ -32,11 +32,14 @@ public enum MetricKey {
     /// Accuracy values a learning curve accepts: fractions or percent. Anything else
     /// (NaN, 1e308, a negative number) is drawn as a gap.
     public static let accuracyRange = 0.0...100.0
+    /// k of the update probability p = 2^-k (nBP's learning-rate schedule).
+    public static let updateExponent = "update_exponent"
 }
 
 extension LearningCurvePlot {
-    /// A learning curve from metrics.jsonl records: every key ending in "Accuracy" becomes a
-    /// series over the records' "epoch" values (records without an epoch are skipped).
+    /// A learning curve from metrics.jsonl records: every accuracy key (ending in "Accuracy",
+    /// or nBP's train_/test_ + exact / argmax / argmax_input) becomes a series over the
+    /// records' "epoch" values (records without an epoch are skipped).
     public init(
         metrics: [[String: RecordValue]], title: String, subtitle: String? = nil,
         target: Target? = nil
@@ -47,7 +50,7 @@ extension LearningCurvePlot {
             }
             return (epoch, record)
         }
-        let keys = Set(epochs.flatMap { $0.1.keys.filter { $0.hasSuffix("Accuracy") } })
+        let keys = Set(epochs.flatMap { $0.1.keys.filter(LearningCurvePlot.isAccuracy) })
         let preferred = [
             MetricKey.trainAccuracy, MetricKey.testAccuracy, MetricKey.validationAccuracy,
         ]
@@ -65,8 +68,9 @@ extension LearningCurvePlot {
                 }
             }
             maximum = max(maximum, values.filter(\.isFinite).max() ?? 0)
-            let name = key.dropLast("Accuracy".count)
-            series.append(Series(name: String(name), values: values, firstEpoch: firstEpoch))
+            let name = LearningCurvePlot.seriesName(key)
+            series.append(
+                Series(name: name, values: values, firstEpoch: firstEpoch, dashed: name.hasPrefix("train")))
         }
         let scale = maximum > 1 ? 1.0 : 100.0
         var shownTarget = target.flatMap { MetricKey.accuracyRange.contains($0.value) ? $0 : nil }
@@ -74,6 +78,20 @@ extension LearningCurvePlot {
         self.init(
             title: title, subtitle: subtitle, series: series, target: shownTarget,
             valueScale: scale)
+    }
+
+    /// "testAccuracy" -> "test", "test_argmax_input" -> "test argmax-input".
+    static func seriesName(_ key: String) -> String {
+        if key.hasSuffix("Accuracy") { return String(key.dropLast("Accuracy".count)) }
+        let words = key.replacingOccurrences(of: "_", with: " ")
+        return words.replacingOccurrences(of: "argmax input", with: "argmax-input")
+    }
+
+    static func isAccuracy(_ key: String) -> Bool {
+        if key.hasSuffix("Accuracy") { return true }
+        let parts = key.split(separator: "_", maxSplits: 1).map(String.init)
+        return parts.count == 2 && ["train", "test", "validation"].contains(parts[0])
+            && ["exact", "argmax", "argmax_input"].contains(parts[1])
     }
 }
 

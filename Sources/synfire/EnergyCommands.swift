@@ -22,7 +22,7 @@ struct EnergyReportCommand: AsyncParsableCommand {
         discussion: """
             Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the table of \
             docs/energy.md ("Report"), and writes RUN_DIR/energy_report.json and \
-            RUN_DIR/energy_chart.svg and .png unless --no-write.
+            RUN_DIR/energy_chart.svg, .png and .pdf unless --no-write.
             """)
 
     @Argument(help: "Run directory holding energy_counts.json (or the counts file itself).")
@@ -36,7 +36,7 @@ struct EnergyReportCommand: AsyncParsableCommand {
     @Option(help: "Where to write the full JSON report (default RUN_DIR/energy_report.json).")
     var reportFile: String?
 
-    @Option(help: "Where to write the chart as .svg and .png (default RUN_DIR/energy_chart.svg).")
+    @Option(help: "Where to write the chart as .svg, .png and .pdf (default RUN_DIR/energy_chart.svg).")
     var chart: String?
 
     @Flag(help: "Write no files; only print.")
@@ -64,8 +64,11 @@ struct EnergyReportCommand: AsyncParsableCommand {
                 chart ?? (directory as NSString).appendingPathComponent("energy_chart.svg")
             try report.jsonData().write(to: URL(fileURLWithPath: reportPath), options: .atomic)
             let chartFiles = try EnergyChart.write(report, to: chartPath)
-            written = ["report_file": reportPath, "chart_file": chartFiles[1], "chart_png_file": chartFiles[0]]
-            logLine("wrote \(reportPath), \(chartFiles[1]) and \(chartFiles[0])")
+            written = [
+                "report_file": reportPath, "chart_file": chartFiles[1], "chart_png_file": chartFiles[0],
+                "chart_pdf_file": chartFiles[2],
+            ]
+            logLine("wrote \(reportPath), " + chartFiles.joined(separator: ", "))
         }
         if json.enabled {
             try printJSONResult(EnergyReportResult(report: report, files: written))

@@ -126,12 +126,12 @@ struct NBPTrainCommand: AsyncParsableCommand {
 struct NBPCompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG + SVG).")
+        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG, SVG and PDF).")
 
     @Argument(help: "Run directories written by `synfire nbp train --out` (label=DIR to name a curve).")
     var runs: [String]
     @Option(help: "Accuracy measure to plot.") var measure: NBPMeasure = .exact
-    @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
+    @Option(help: "Output path without extension (writes PATH.png, PATH.svg and PATH.pdf).") var out: String
     @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
@@ -173,18 +173,31 @@ struct NBPEvalCommand: AsyncParsableCommand {
 
     @Argument(help: "Run directory written by `synfire nbp train --out`.") var run: String
     @OptionGroup var dataDirectory: DataDirectoryOption
+    @Flag(help: "Also draw the test set's confusion matrix (argmax-input) into RUN/plots/confusion-matrix.*.")
+    var confusionMatrix = false
     @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
-        let accuracy = try NBPRunner.evaluate(runDirectory: run, dataDirectory: dataDirectory.path)
+        let (engine, set) = try NBPRunner.testEngine(runDirectory: run, dataDirectory: dataDirectory.path)
+        let accuracy = NBPTrainer.evaluate(engine: engine, set: set)
         logLine(
             String(
                 format: "test exact %.4f, argmax %.4f, argmax-input %.4f (%d images)", accuracy.exact,
                 accuracy.argmax, accuracy.argmaxInput, accuracy.samples))
+        var plots: [String] = []
+        if confusionMatrix {
+            let directory = try RunDirectory.open(at: run)
+            let dataset = directory.config.datasets.first?.name ?? "test set"
+            let title = "nBP on \(dataset): test confusion matrix"
+            let plot = NBPPlots.confusionMatrix(engine: engine, set: set, title: title)
+            plots = try directory.writePlot(plot, name: "confusion-matrix")
+            for path in plots { logLine("wrote \(path)") }
+        }
         if json.enabled {
             try printJSONResult([
                 "test_exact": JSONValue.number(accuracy.exact), "test_argmax": .number(accuracy.argmax),
                 "test_argmax_input": .number(accuracy.argmaxInput), "samples": .integer(accuracy.samples),
+                "plots": .array(plots.map(JSONValue.string)),
             ])
         }
     }

@@ -67,7 +67,7 @@ struct RunsPlotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
         abstract:
-            "Redraw a run's learning curve (plots/learning-curve.png and .svg) from metrics.jsonl.",
+            "Redraw a run's learning curve (plots/learning-curve.png, .svg and .pdf) from metrics.jsonl.",
         discussion: """
             Every metrics.jsonl key ending in "Accuracy" (trainAccuracy, testAccuracy, ...) \
             becomes a curve over "epoch". Files are replaced atomically.

@@ -20,7 +20,7 @@ struct STETrainCommand: AsyncParsableCommand {
             DI (--mode di) trains on one Bernoulli frame per image and tests with T frames, \
             averaging --runs stochastic runs. CI (--mode ci) trains the 1156-1024-1024-11 MLP \
             with BPTT on synthetic saccade events generated from MNIST (docs/ste.md, \"CI mode\"). The run \
-            directory gets config.json, metrics.jsonl, weights.npz, result.json and SVG plots.
+            directory gets config.json, metrics.jsonl, weights.npz, result.json, plots and a TensorBoard log (tb/).
             """)
 
     @Option(help: "Architecture: mlp, mlp-256 or cnn.") var arch: String
