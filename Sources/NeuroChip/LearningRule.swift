@@ -268,58 +268,73 @@ public enum LearningRuleParser {
     // MARK: grammar
 
     private static func parse(_ text: String, range: Range<Int>) throws(RuleParseError) -> LearningRule {
-        let chars = Array(text)
-        let tokens = try tokenize(chars, range, rule: text)
+        var grammar = RuleGrammar(text: text, tokens: try tokenize(Array(text), range, rule: text))
+        return try grammar.rule()
+    }
+
+    /// A recursive-descent reader of one rule's tokens:
+    /// rule = target '=' ['-'] product (('+' | '-') product)*, product = factor ('*' factor)*.
+    private struct RuleGrammar {
+        let text: String
+        let tokens: [Token]
         var position = 0
+
+        var current: Token { tokens[position] }
+
         func fail(_ token: Token, _ message: String) -> RuleParseError {
             RuleParseError(rule: text, column: token.column, token: token.text, message: message)
         }
 
-        let head = tokens[position]
-        guard case .identifier(let targetName) = head.kind, let target = RuleTarget(rawValue: targetName)
-        else {
-            throw fail(head, "a rule starts with its target `dw` or `dt`")
-        }
-        position += 1
-        guard tokens[position].kind == .symbol("=") else {
-            throw fail(tokens[position], "expected '=' after `\(targetName)`")
-        }
-        position += 1
-
-        var products: [RuleProduct] = []
-        var negative = false
-        if tokens[position].kind == .symbol("-") {
-            negative = true
+        mutating func rule() throws(RuleParseError) -> LearningRule {
+            let head = current
+            guard case .identifier(let targetName) = head.kind, let target = RuleTarget(rawValue: targetName)
+            else {
+                throw fail(head, "a rule starts with its target `dw` or `dt`")
+            }
             position += 1
+            guard current.kind == .symbol("=") else {
+                throw fail(current, "expected '=' after `\(targetName)`")
+            }
+            position += 1
+            var products: [RuleProduct] = []
+            var negative = false
+            if current.kind == .symbol("-") {
+                negative = true
+                position += 1
+            }
+            while true {
+                let productStart = current
+                products.append(try product(negative: negative))
+                if products.count > maxProducts {
+                    throw fail(productStart, "more than \(maxProducts) products in one rule")
+                }
+                switch current.kind {
+                case .symbol("+"): negative = false
+                case .symbol("-"): negative = true
+                case .end: return LearningRule(target: target, products: products)
+                default: throw fail(current, "expected '+', '-', '*' or the end of the rule")
+                }
+                position += 1
+            }
         }
-        while true {
-            let productStart = tokens[position]
+
+        /// factor ('*' factor)*, its constant normalised to m * 2^e with m odd (or zero).
+        mutating func product(negative: Bool) throws(RuleParseError) -> RuleProduct {
+            let productStart = current
             var mantissa = 1
             var exponent = 0
             var factors: [RuleFactor] = []
             while true {
-                let token = tokens[position]
+                let token = current
+                let factorStart = position
                 switch token.kind {
                 case .integer(let value):
                     position += 1
-                    if tokens[position].kind == .symbol("^") {
-                        guard value == 2 else {
-                            throw fail(token, "only powers of two (2^k) are supported")
-                        }
-                        position += 1
-                        var sign = 1
-                        if tokens[position].kind == .symbol("-") {
-                            sign = -1
-                            position += 1
-                        }
-                        guard case .integer(let k) = tokens[position].kind else {
-                            throw fail(tokens[position], "expected an integer exponent after '2^'")
-                        }
-                        exponent += sign * k
+                    if current.kind == .symbol("^") {
+                        exponent += try powerOfTwo(base: value, token: token)
                         if abs(exponent) > 1 << 20 {
                             throw fail(token, "constant cannot be represented (power of two too large)")
                         }
-                        position += 1
                     } else {
                         // Checked: a product of several 9-digit constants overflows Int.
                         let (product, overflow) = mantissa.multipliedReportingOverflow(by: value)
@@ -333,54 +348,20 @@ public enum LearningRuleParser {
                         throw fail(token, "unknown variable; use one of \(variableList)")
                     }
                     factors.append(RuleFactor(variable))
-                    if factors.count > maxVariableFactors {
-                        throw fail(token, "more than \(maxVariableFactors) variable factors in one product")
-                    }
                     position += 1
                 case .symbol("("):
-                    position += 1
-                    let varToken = tokens[position]
-                    guard case .identifier(let name) = varToken.kind else {
-                        throw fail(varToken, "expected a variable after '(' as in (y1 - 8)")
-                    }
-                    guard let variable = RuleVariable.named(name) else {
-                        throw fail(varToken, "unknown variable; use one of \(variableList)")
-                    }
-                    position += 1
-                    let opToken = tokens[position]
-                    let sign: Int
-                    switch opToken.kind {
-                    case .symbol("+"): sign = 1
-                    case .symbol("-"): sign = -1
-                    default: throw fail(opToken, "expected '+' or '-' after the variable, as in (y1 - 8)")
-                    }
-                    position += 1
-                    let intToken = tokens[position]
-                    guard case .integer(let offset) = intToken.kind else {
-                        throw fail(intToken, "expected an integer offset, as in (y1 - 8)")
-                    }
-                    guard offsetRange.contains(offset) else {
-                        throw fail(intToken, "offset out of range; use an integer in 0...127")
-                    }
-                    position += 1
-                    guard tokens[position].kind == .symbol(")") else {
-                        throw fail(tokens[position], "expected ')' to close (var ± INT)")
-                    }
-                    position += 1
-                    factors.append(RuleFactor(variable, offset: sign * offset))
-                    if factors.count > maxVariableFactors {
-                        throw fail(varToken, "more than \(maxVariableFactors) variable factors in one product")
-                    }
+                    factors.append(try offsetFactor())
                 default:
                     throw fail(token, "expected a factor: an integer, 2^k, a variable (\(variableList)) or (var ± INT)")
                 }
-                if tokens[position].kind == .symbol("*") {
-                    position += 1
-                    continue
+                if factors.count > maxVariableFactors {
+                    // Point at the variable, also inside (var ± INT).
+                    let variableToken = token.kind == .symbol("(") ? tokens[factorStart + 1] : token
+                    throw fail(variableToken, "more than \(maxVariableFactors) variable factors in one product")
                 }
-                break
+                guard current.kind == .symbol("*") else { break }
+                position += 1
             }
-            // Normalise the constant to m * 2^e with m odd (or zero).
             if mantissa == 0 {
                 exponent = 0
             } else {
@@ -395,21 +376,59 @@ public enum LearningRuleParser {
                     "constant cannot be represented on the chip; keep it m*2^e with odd |m| <= \(maxMantissa) and e in \(exponentRange.lowerBound)...\(exponentRange.upperBound)"
                 )
             }
-            products.append(
-                RuleProduct(
-                    mantissa: negative ? -mantissa : mantissa, exponent: exponent,
-                    factors: factors.sorted()))
-            if products.count > maxProducts {
-                throw fail(productStart, "more than \(maxProducts) products in one rule")
-            }
-            let next = tokens[position]
-            switch next.kind {
-            case .symbol("+"): negative = false
-            case .symbol("-"): negative = true
-            case .end: return LearningRule(target: target, products: products)
-            default: throw fail(next, "expected '+', '-', '*' or the end of the rule")
+            return RuleProduct(
+                mantissa: negative ? -mantissa : mantissa, exponent: exponent, factors: factors.sorted())
+        }
+
+        /// '^' ['-'] INT after the integer `base`, which must be 2; returns the exponent.
+        mutating func powerOfTwo(base: Int, token: Token) throws(RuleParseError) -> Int {
+            guard base == 2 else {
+                throw fail(token, "only powers of two (2^k) are supported")
             }
             position += 1
+            var sign = 1
+            if current.kind == .symbol("-") {
+                sign = -1
+                position += 1
+            }
+            guard case .integer(let k) = current.kind else {
+                throw fail(current, "expected an integer exponent after '2^'")
+            }
+            position += 1
+            return sign * k
+        }
+
+        /// '(' variable ('+' | '-') INT ')', as in (y1 - 8).
+        mutating func offsetFactor() throws(RuleParseError) -> RuleFactor {
+            position += 1
+            let varToken = current
+            guard case .identifier(let name) = varToken.kind else {
+                throw fail(varToken, "expected a variable after '(' as in (y1 - 8)")
+            }
+            guard let variable = RuleVariable.named(name) else {
+                throw fail(varToken, "unknown variable; use one of \(variableList)")
+            }
+            position += 1
+            let sign: Int
+            switch current.kind {
+            case .symbol("+"): sign = 1
+            case .symbol("-"): sign = -1
+            default: throw fail(current, "expected '+' or '-' after the variable, as in (y1 - 8)")
+            }
+            position += 1
+            let intToken = current
+            guard case .integer(let offset) = intToken.kind else {
+                throw fail(intToken, "expected an integer offset, as in (y1 - 8)")
+            }
+            guard offsetRange.contains(offset) else {
+                throw fail(intToken, "offset out of range; use an integer in 0...127")
+            }
+            position += 1
+            guard current.kind == .symbol(")") else {
+                throw fail(current, "expected ')' to close (var ± INT)")
+            }
+            position += 1
+            return RuleFactor(variable, offset: sign * offset)
         }
     }
 }

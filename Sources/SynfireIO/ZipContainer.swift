@@ -85,6 +85,29 @@ enum ZipContainer {
     // MARK: Reading
 
     static func read(_ bytes: [UInt8]) throws -> [ZipEntry] {
+        let directory = try centralDirectory(of: bytes)
+        var entries: [ZipEntry] = []
+        var totalSize = 0
+        var cursor = ByteReader(bytes, offset: Int(directory.offset))
+        for _ in 0..<directory.entryCount {
+            let header = try CentralHeader(reading: &cursor)
+            try header.checkBounds(fileSize: bytes.count)
+            // Entries may share their packed data, so the total is bounded as well.
+            totalSize += Int(header.size)
+            guard totalSize <= AtomicFile.maximumReadBytes else {
+                throw ZipProblem.malformed(
+                    "the entries unpack to more than \(AtomicFile.maximumReadBytes >> 30) GiB together")
+            }
+            entries.append(ZipEntry(name: header.name, data: try header.unpack(from: bytes)))
+        }
+        return entries
+    }
+
+    /// Where the central directory is and how many entries it lists: the end record, or
+    /// the zip64 end record when the end record's fields are saturated.
+    private static func centralDirectory(of bytes: [UInt8]) throws -> (
+        entryCount: UInt64, offset: UInt64
+    ) {
         guard bytes.count >= 22 else {
             throw ZipProblem.truncated(
                 "the file is \(bytes.count) bytes, shorter than an empty zip archive")
@@ -105,7 +128,6 @@ enum ZipContainer {
         guard disk == 0 else {
             throw ZipProblem.malformed("multi-disk (split) zip archives are not supported")
         }
-
         if entryCount == 0xFFFF || centralSize == 0xFFFF_FFFF || centralOffset == 0xFFFF_FFFF,
             endOffset >= 20
         {
@@ -138,102 +160,7 @@ enum ZipContainer {
                 "the central directory (offset \(centralOffset), \(centralSize) bytes) lies "
                     + "outside the \(bytes.count)-byte file")
         }
-
-        var entries: [ZipEntry] = []
-        var totalSize = 0
-        var cursor = ByteReader(bytes, offset: Int(centralOffset))
-        for _ in 0..<entryCount {
-            guard try cursor.u32("central directory") == centralHeaderSignature else {
-                throw ZipProblem.malformed("a central directory header has a bad signature")
-            }
-            _ = try cursor.u16("central header")  // version made by
-            _ = try cursor.u16("central header")  // version needed
-            let flags = try cursor.u16("central header")
-            let method = try cursor.u16("central header")
-            _ = try cursor.u32("central header")  // time + date
-            let crc = try cursor.u32("central header")
-            var compressedSize = UInt64(try cursor.u32("central header"))
-            var size = UInt64(try cursor.u32("central header"))
-            let nameLength = Int(try cursor.u16("central header"))
-            let extraLength = Int(try cursor.u16("central header"))
-            let commentLength = Int(try cursor.u16("central header"))
-            _ = try cursor.u16("central header")  // disk start
-            _ = try cursor.u16("central header")  // internal attributes
-            _ = try cursor.u32("central header")  // external attributes
-            var localOffset = UInt64(try cursor.u32("central header"))
-            let name = String(decoding: try cursor.take(nameLength, "entry name"), as: UTF8.self)
-            var extra = ByteReader(Array(try cursor.take(extraLength, "extra field")))
-            _ = try cursor.take(commentLength, "entry comment")
-
-            // Zip64 extra (id 1): only the fields saturated in the fixed header, in order.
-            while extra.offset + 4 <= extra.bytes.count {
-                let id = try extra.u16("extra field")
-                let length = Int(try extra.u16("extra field"))
-                let start = extra.offset
-                if id == 1 {
-                    if size == 0xFFFF_FFFF { size = try extra.u64("zip64 extra") }
-                    if compressedSize == 0xFFFF_FFFF {
-                        compressedSize = try extra.u64("zip64 extra")
-                    }
-                    if localOffset == 0xFFFF_FFFF { localOffset = try extra.u64("zip64 extra") }
-                }
-                extra.offset = start + length
-            }
-
-            if flags & 1 != 0 { throw ZipProblem.encrypted(entry: name) }
-            guard let zipMethod = ZipMethod(rawValue: method) else {
-                throw ZipProblem.unsupportedMethod(entry: name, method: method)
-            }
-            guard size < UInt64(Int.max / 2), compressedSize <= UInt64(bytes.count),
-                localOffset < UInt64(bytes.count)
-            else {
-                throw ZipProblem.truncated("entry '\(name)' points past the end of the file")
-            }
-            // Deflate expands at most 1032:1, so a larger claimed size is a forged header;
-            // refusing it keeps the output buffer bounded by the file's own size.
-            guard size <= compressedSize &* 1032 &+ 1024 else {
-                throw ZipProblem.malformed(
-                    "entry '\(name)' claims \(size) bytes from \(compressedSize) packed bytes, more than deflate can produce")
-            }
-            // Entries may share their packed data, so the total is bounded as well.
-            totalSize += Int(size)
-            guard totalSize <= AtomicFile.maximumReadBytes else {
-                throw ZipProblem.malformed(
-                    "the entries unpack to more than \(AtomicFile.maximumReadBytes >> 30) GiB together")
-            }
-
-            var local = ByteReader(bytes, offset: Int(localOffset))
-            guard try local.u32("local header of '\(name)'") == localHeaderSignature else {
-                throw ZipProblem.malformed("the local header of '\(name)' has a bad signature")
-            }
-            local.offset += 22
-            let localNameLength = Int(try local.u16("local header of '\(name)'"))
-            let localExtraLength = Int(try local.u16("local header of '\(name)'"))
-            local.offset += localNameLength + localExtraLength
-            let stored = try local.take(Int(compressedSize), "data of '\(name)'")
-
-            let data: [UInt8]
-            switch zipMethod {
-            case .stored:
-                guard compressedSize == size else {
-                    throw ZipProblem.malformed(
-                        "stored entry '\(name)' has different packed and unpacked sizes")
-                }
-                data = Array(stored)
-            case .deflate:
-                do {
-                    data = try Zlib.inflate(stored, format: .raw, expectedSize: Int(size))
-                } catch let error as ZlibError {
-                    throw ZipProblem.inflateFailed(entry: name, error)
-                }
-            }
-            let computed = Zlib.crc32(data)
-            guard computed == crc else {
-                throw ZipProblem.crcMismatch(entry: name, stored: crc, computed: computed)
-            }
-            entries.append(ZipEntry(name: name, data: data))
-        }
-        return entries
+        return (entryCount, centralOffset)
     }
 
     /// Scans backwards for the end-of-central-directory signature (a trailing comment of up
@@ -337,5 +264,110 @@ extension Array where Element == UInt8 {
     mutating func appendBE<T: FixedWidthInteger>(_ value: T) {
         var v = value.bigEndian
         Swift.withUnsafeBytes(of: &v) { append(contentsOf: $0) }
+    }
+}
+
+/// One central-directory header: where an entry's packed bytes are and what they unpack to.
+private struct CentralHeader {
+    var name: String
+    var flags: UInt16
+    var method: UInt16
+    var crc: UInt32
+    var compressedSize: UInt64
+    var size: UInt64
+    var localOffset: UInt64
+
+    init(reading cursor: inout ByteReader) throws {
+        guard try cursor.u32("central directory") == centralHeaderSignature else {
+            throw ZipProblem.malformed("a central directory header has a bad signature")
+        }
+        _ = try cursor.u16("central header")  // version made by
+        _ = try cursor.u16("central header")  // version needed
+        flags = try cursor.u16("central header")
+        method = try cursor.u16("central header")
+        _ = try cursor.u32("central header")  // time + date
+        crc = try cursor.u32("central header")
+        compressedSize = UInt64(try cursor.u32("central header"))
+        size = UInt64(try cursor.u32("central header"))
+        let nameLength = Int(try cursor.u16("central header"))
+        let extraLength = Int(try cursor.u16("central header"))
+        let commentLength = Int(try cursor.u16("central header"))
+        _ = try cursor.u16("central header")  // disk start
+        _ = try cursor.u16("central header")  // internal attributes
+        _ = try cursor.u32("central header")  // external attributes
+        localOffset = UInt64(try cursor.u32("central header"))
+        name = String(decoding: try cursor.take(nameLength, "entry name"), as: UTF8.self)
+        var extra = ByteReader(Array(try cursor.take(extraLength, "extra field")))
+        _ = try cursor.take(commentLength, "entry comment")
+        try readZip64Extra(&extra)
+    }
+
+    /// Zip64 extra (id 1): only the fields saturated in the fixed header, in order.
+    private mutating func readZip64Extra(_ extra: inout ByteReader) throws {
+        while extra.offset + 4 <= extra.bytes.count {
+            let id = try extra.u16("extra field")
+            let length = Int(try extra.u16("extra field"))
+            let start = extra.offset
+            if id == 1 {
+                if size == 0xFFFF_FFFF { size = try extra.u64("zip64 extra") }
+                if compressedSize == 0xFFFF_FFFF {
+                    compressedSize = try extra.u64("zip64 extra")
+                }
+                if localOffset == 0xFFFF_FFFF { localOffset = try extra.u64("zip64 extra") }
+            }
+            extra.offset = start + length
+        }
+    }
+
+    func checkBounds(fileSize: Int) throws {
+        if flags & 1 != 0 { throw ZipProblem.encrypted(entry: name) }
+        guard ZipMethod(rawValue: method) != nil else {
+            throw ZipProblem.unsupportedMethod(entry: name, method: method)
+        }
+        guard size < UInt64(Int.max / 2), compressedSize <= UInt64(fileSize),
+            localOffset < UInt64(fileSize)
+        else {
+            throw ZipProblem.truncated("entry '\(name)' points past the end of the file")
+        }
+        // Deflate expands at most 1032:1, so a larger claimed size is a forged header;
+        // refusing it keeps the output buffer bounded by the file's own size.
+        guard size <= compressedSize &* 1032 &+ 1024 else {
+            throw ZipProblem.malformed(
+                "entry '\(name)' claims \(size) bytes from \(compressedSize) packed bytes, more than deflate can produce")
+        }
+    }
+
+    /// The entry's bytes: found through its local header, inflated, CRC-checked.
+    func unpack(from bytes: [UInt8]) throws -> [UInt8] {
+        var local = ByteReader(bytes, offset: Int(localOffset))
+        guard try local.u32("local header of '\(name)'") == localHeaderSignature else {
+            throw ZipProblem.malformed("the local header of '\(name)' has a bad signature")
+        }
+        local.offset += 22
+        let localNameLength = Int(try local.u16("local header of '\(name)'"))
+        let localExtraLength = Int(try local.u16("local header of '\(name)'"))
+        local.offset += localNameLength + localExtraLength
+        let stored = try local.take(Int(compressedSize), "data of '\(name)'")
+
+        let data: [UInt8]
+        switch ZipMethod(rawValue: method)! {
+        case .stored:
+            guard compressedSize == size else {
+                throw ZipProblem.malformed(
+                    "stored entry '\(name)' has different packed and unpacked sizes")
+            }
+            data = Array(stored)
+        case .deflate:
+            do {
+                data = try Zlib.inflate(stored, format: .raw, expectedSize: Int(size))
+            } catch let error as ZlibError {
+                throw ZipProblem.inflateFailed(entry: name, error)
+            }
+        }
+        let computed = Zlib.crc32(data)
+        guard computed == crc else {
+            throw ZipProblem.crcMismatch(entry: name, stored: crc, computed: computed)
+        }
+        return data
     }
 }
