@@ -134,6 +134,18 @@ enum NetworkValidator {
                     synapseCount = nt
                 case .allToAll:
                     synapseCount = ns * nt
+                case .random:
+                    if let random = c.random {
+                        check(random.fanOut >= 0, "\(at): random.fanOut \(random.fanOut); use 0 or more synapses per source")
+                        let (count, overflow) = ns.multipliedReportingOverflow(by: max(random.fanOut, 0))
+                        check(
+                            !overflow && count < Int(Int32.max),
+                            "\(at): \(ns) sources x fanOut \(random.fanOut) is more than 2^31 synapses in one connection; split it into several connections"
+                        )
+                        synapseCount = overflow ? nil : count
+                    } else {
+                        problems.append("\(at): a random connection needs `random` (fanOut, weightMin, weightMax)")
+                    }
                 case .sparse:
                     if let pre = c.pre, let post = c.post {
                         check(
@@ -154,37 +166,10 @@ enum NetworkValidator {
             if c.pattern != .sparse && (c.pre != nil || c.post != nil) {
                 problems.append("\(at): `pre`/`post` lists are only for sparse connections; remove them")
             }
-            // Weights.
-            let range = c.signMode.weightRange
-            func checkWeight(_ w: Int, _ location: String) {
-                if !range.contains(w) {
-                    problems.append(
-                        "\(at): \(location) = \(w) outside \(c.signMode.rawValue) range \(range.lowerBound)...\(range.upperBound)"
-                    )
-                } else if c.signMode == .mixed && w % 2 != 0 {
-                    problems.append(
-                        "\(at): \(location) = \(w) is odd; mixed sign mode drops the lowest bit, use an even value")
-                }
+            if c.pattern != .random && c.random != nil {
+                problems.append("\(at): `random` is only for random connections; remove it or use pattern \"random\"")
             }
-            switch (c.weight, c.weights) {
-            case (nil, nil):
-                problems.append("\(at): no weights; give `weight` (uniform) or `weights`")
-            case (.some, .some):
-                problems.append("\(at): both `weight` and `weights`; give only one")
-            case (.some(let w), nil):
-                checkWeight(w, "weight")
-            case (nil, .some(let ws)):
-                if let n = synapseCount, ws.count != n {
-                    let layout = c.pattern == .allToAll ? " (post x pre, row-major)" : ""
-                    problems.append("\(at): \(ws.count) weights but the pattern has \(n) synapses\(layout)")
-                }
-                var reported = 0
-                for (k, w) in ws.enumerated() where !range.contains(w) || (c.signMode == .mixed && w % 2 != 0) {
-                    if reported < 5 { checkWeight(w, "weights[\(k)]") }
-                    reported += 1
-                }
-                if reported > 5 { problems.append("\(at): \(reported - 5) more weights out of range or odd") }
-            }
+            problems += weightProblems(c, at: at, synapseCount: synapseCount)
             if let delays = c.delays {
                 if c.pattern != .sparse {
                     problems.append("\(at): per-synapse `delays` are only supported on sparse connections; use `delay`")
@@ -261,6 +246,9 @@ enum NetworkValidator {
         {
             problems.append("mapping: maxCompartmentsPerCore \(cap) out of range; use 1...1024")
         }
+        if let chips = network.mapping.chips, chips < 1 {
+            problems.append("mapping: chips \(chips); give at least 1 (or omit it: as many chips as the network needs)")
+        }
         if let placement = network.mapping.placement {
             for (name, runs) in placement.sorted(by: { $0.key < $1.key }) {
                 guard let size = populationSize[name] else {
@@ -273,10 +261,67 @@ enum NetworkValidator {
                     "mapping.placement['\(name)']: places \(total) compartments but the population has \(size)")
                 for run in runs where !(0..<ChipGeometry.cores).contains(run.core) || run.count < 0 {
                     problems.append(
-                        "mapping.placement['\(name)']: core \(run.core) count \(run.count) invalid; cores are 0...127")
+                        "mapping.placement['\(name)']: core \(run.core) count \(run.count) invalid; cores are 0...127 on each chip (give the chip in `chip`)"
+                    )
+                }
+                let chipBound = network.mapping.chips ?? CoreMapper.chipLimit
+                for run in runs where !(0..<chipBound).contains(run.chip ?? 0) {
+                    problems.append(
+                        "mapping.placement['\(name)']: chip \(run.chip ?? 0) is outside 0..<\(chipBound); raise mapping.chips or place it on another chip"
+                    )
                 }
             }
         }
         return (problems, rules)
+    }
+
+    /// Problems of a connection's weights: `weight` or `weights` (their count, range and,
+    /// in mixed mode, parity), or a random connection's weight range.
+    static func weightProblems(_ c: ConnectionSpec, at: String, synapseCount: Int?) -> [String] {
+        var problems: [String] = []
+        let range = c.signMode.weightRange
+        func checkWeight(_ w: Int, _ location: String) {
+            if !range.contains(w) {
+                problems.append(
+                    "\(at): \(location) = \(w) outside \(c.signMode.rawValue) range \(range.lowerBound)...\(range.upperBound)"
+                )
+            } else if c.signMode == .mixed && w % 2 != 0 {
+                problems.append(
+                    "\(at): \(location) = \(w) is odd; mixed sign mode drops the lowest bit, use an even value")
+            }
+        }
+        if c.pattern == .random, let random = c.random, c.weight == nil {
+            if c.weights != nil {
+                problems.append(
+                    "\(at): a random connection draws its weights; give random.weightMin/weightMax or `weight`, not `weights`")
+            }
+            checkWeight(random.weightMin, "random.weightMin")
+            checkWeight(random.weightMax, "random.weightMax")
+            if random.weightMin > random.weightMax {
+                problems.append(
+                    "\(at): random.weightMin \(random.weightMin) > weightMax \(random.weightMax); give an ascending range")
+            }
+            return problems
+        }
+        switch (c.weight, c.weights) {
+        case (nil, nil):
+            problems.append("\(at): no weights; give `weight` (uniform) or `weights`")
+        case (.some, .some):
+            problems.append("\(at): both `weight` and `weights`; give only one")
+        case (.some(let w), nil):
+            checkWeight(w, "weight")
+        case (nil, .some(let ws)):
+            if let n = synapseCount, ws.count != n {
+                let layout = c.pattern == .allToAll ? " (post x pre, row-major)" : ""
+                problems.append("\(at): \(ws.count) weights but the pattern has \(n) synapses\(layout)")
+            }
+            var reported = 0
+            for (k, w) in ws.enumerated() where !range.contains(w) || (c.signMode == .mixed && w % 2 != 0) {
+                if reported < 5 { checkWeight(w, "weights[\(k)]") }
+                reported += 1
+            }
+            if reported > 5 { problems.append("\(at): \(reported - 5) more weights out of range or odd") }
+        }
+        return problems
     }
 }
