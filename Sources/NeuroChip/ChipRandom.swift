@@ -1,6 +1,6 @@
-// The chip's seeded generator for stochastic trace decay and weight rounding
-// (loihi-model.md §3). SplitMix64: tiny state, full 64-bit output, and a fixed draw
-// order in the simulator makes every run with the same seed bit-identical.
+// SplitMix64: tiny state, full 64-bit output. Its finaliser `output` also makes the chip's
+// keyed draws (ChipDraws.swift); the sequential generator serves benchmarks and tests that
+// need a seeded stream of their own.
 
 /// SplitMix64 pseudo-random generator.
 public struct ChipRandom: RandomNumberGenerator, Sendable {
@@ -17,8 +17,8 @@ public struct ChipRandom: RandomNumberGenerator, Sendable {
     /// What `next()` adds to the state before each draw.
     @inlinable public static var increment: UInt64 { 0x9E37_79B9_7F4A_7C15 }
 
-    /// SplitMix64's output of a state: `next()` is `state += increment`, then this. Kernels
-    /// that advance the state only for some synapses (LearningEngine.swift) use it directly.
+    /// SplitMix64's output of a state: `next()` is `state += increment`, then this. Keyed
+    /// draws (ChipDraws.swift) apply it to a key plus a multiple of the increment.
     @inlinable
     public static func output(_ state: UInt64) -> UInt64 {
         var z = state
@@ -34,11 +34,4 @@ public struct ChipRandom: RandomNumberGenerator, Sendable {
         next().multipliedFullWidth(by: bound).high
     }
 
-    /// True with probability remainder / 2^shift (0 < shift <= 63): one fresh 64-bit draw,
-    /// its top `shift` bits compared with the remainder. This exact draw (one `next()` per
-    /// rounded synapse) is a contract: NBP's fast path replays it bit for bit.
-    @inlinable
-    public mutating func roundsUp(remainder: UInt64, shift: Int) -> Bool {
-        (next() &>> UInt64(64 - shift)) < remainder
-    }
 }

@@ -129,7 +129,6 @@ public final class ChipSimulator {
     /// Fired sources per message class in this step (zero between steps), and the classes touched.
     let classHits: RawArray<Int32>
     var touchedClasses: [Int32] = []
-    var random: ChipRandom
     /// Partitions of every process, and the work of the ones this process steps.
     let partitionMap: PartitionMap
     let work: [PartitionWork]
@@ -204,7 +203,6 @@ public final class ChipSimulator {
         state = ChipState(
             compartments: compartmentCount, sources: sourceCount, ringSize: ringSize, segments: map.segments.count)
         firedRanges = Array(repeating: 0..<0, count: groups.count.count)
-        random = ChipRandom(seed: network.seed)
         lastStepCounts = Array(repeating: CoreStepCounts(), count: map.coreCount)
         lastPopulationCounts = Array(repeating: PopulationStepCounts(), count: network.populations.count)
         lastConnectionCounts = Array(repeating: ConnectionStepCounts(), count: compiled.count)

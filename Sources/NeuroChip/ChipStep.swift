@@ -240,7 +240,7 @@ extension ChipSimulator {
                 step: s, connection: c, sourceFlags: b.flags,
                 preSpikes: UnsafeBufferPointer(start: b.fired + pre.lowerBound, count: pre.count),
                 postSpikes: UnsafeBufferPointer(rebasing: postSpikes[from..<to]), rewardNow: reward,
-                random: &random, counts: b.counts)
+                seed: network.seed, counts: b.counts)
             kc[c.index].plasticSynapseUpdatesProcessed += processed
             kc[c.index].plasticSynapsesSwept += swept
         }

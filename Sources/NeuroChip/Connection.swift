@@ -58,6 +58,8 @@ final class DeliveryShard {
 final class ConnectionRuntime {
     let index: Int
     let name: String
+    /// The key of its random draws (`ChipDrawStream.connectionKey(name:)`).
+    let drawKey: UInt64
     let spec: ConnectionSpec
     /// Source group (populations first, then generators) and its range in source space.
     let sourceGroup: Int
@@ -118,6 +120,7 @@ final class ConnectionRuntime {
     ) {
         self.index = index
         self.name = spec.name
+        self.drawKey = ChipDrawStream.connectionKey(name: spec.name)
         self.spec = spec
         self.sourceGroup = sourceGroup
         self.sourceStart = sourceStart

@@ -1,9 +1,9 @@
 // Rule evaluation at the end of a learning epoch (loihi-model.md §3), by evaluation path:
 // uniform pair sums (nBP's rule), pair sums (dw-only x0*y0 rules), spiking posts only
 // (rows whose products all contain y0), fused sweep rows (kernels), and the general full
-// row. Every path visits rows ascending, then posts ascending, and rounds each synapse
-// with the same draw, so they give the same weights (tests check each against the general
-// per-synapse evaluation).
+// row. Every path rounds each synapse with its own keyed draw (the draw at its synapse
+// index), so they give the same weights (tests check each against the general per-synapse
+// evaluation), in any order and on any partition.
 
 /// The synapse arrays of one learning runtime, opened once per evaluation: pointers offset
 /// to the runtime's first post, so synapse (i, j) is `i * rowStride + j` for local post j.
@@ -118,10 +118,10 @@ extension LearningRuntime {
     /// Pair path of a rule whose pair sum is uniform (nBP's `4*x0*y0*r1 - 2*x0*y0`): with
     /// x0 = y0 = 1 on every (spiking pre) x (spiking post) pair, each product is its
     /// coefficient times the global factors, so one sum and one non-zero test serve the whole
-    /// epoch. No scratch arrays, no per-pair products; rows then posts ascending, as the
-    /// general path (same draws when the sum is off the grid).
+    /// epoch. No scratch arrays, no per-pair products; each pair draws as in the general
+    /// path when the sum is off the grid.
     func evaluateUniformPairs(
-        connection c: ConnectionRuntime, rule: CompiledRule, random: inout ChipRandom,
+        connection c: ConnectionRuntime, rule: CompiledRule, draws: RoundingDraws,
         counts: UnsafeMutablePointer<CoreStepCounts>
     ) {
         let rowCount = preList.count
@@ -144,7 +144,7 @@ extension LearningRuntime {
             postList.withUnsafeBufferPointer { posts in
                 LearningKernels.updatePairs(
                     rows: rows, posts: posts, rowLength: rowStride, sum: sum, weights: b.mantissa, target: b.target,
-                    rule: rule, random: &random)
+                    rule: rule, draws: draws)
             }
         }
     }
@@ -185,14 +185,15 @@ extension LearningRuntime {
         qValid = true
     }
 
-    /// Rounds `sum` (at scale 2^shift) stochastically to the grid and returns the change.
+    /// Rounds synapse k's `sum` (at scale 2^shift) stochastically to the grid with its
+    /// draw and returns the change.
     @inline(__always)
-    static func rounded(_ sum: Int64, _ rule: CompiledRule, _ random: inout ChipRandom) -> Int64 {
+    static func rounded(_ sum: Int64, _ rule: CompiledRule, _ k: Int, _ draws: RoundingDraws) -> Int64 {
         let shift = rule.roundingShift
         if shift == 0 { return sum }
         let floor = sum >> Int64(shift)
         let remainder = UInt64(sum & ((1 << Int64(shift)) - 1))
-        let up: Int64 = remainder != 0 && random.roundsUp(remainder: remainder, shift: shift) ? 1 : 0
+        let up: Int64 = remainder != 0 && draws.stream.roundsUp(draws.first &+ k, remainder: remainder, shift: shift) ? 1 : 0
         return (floor + up) * rule.grid
     }
 
@@ -233,13 +234,13 @@ extension LearningRuntime {
 
     /// Every row that may change, each by the cheapest path that applies to it.
     func evaluate(
-        connection c: ConnectionRuntime, random: inout ChipRandom, counts: UnsafeMutablePointer<CoreStepCounts>
+        connection c: ConnectionRuntime, draws: EpochDraws, counts: UnsafeMutablePointer<CoreStepCounts>
     ) {
         let plan = makePlan()
         defer { plan.deallocate() }
         let b = SynapseBuffers(c, postOffset: postOffset, rowStride: rowStride)
         if allX0 && allY0, let rule = plan.dwRule, plan.dtRule == nil, !hasSynapseFactors, !usesGeneralEvaluation {
-            evaluatePairs(plan: plan, rule: rule, buffers: b, random: &random, counts: counts)
+            evaluatePairs(plan: plan, rule: rule, buffers: b, draws: draws.weights, counts: counts)
             return
         }
         let rows: [Int32] = allX0 ? preList : Array(0..<Int32(nPre))
@@ -248,16 +249,16 @@ extension LearningRuntime {
             let (any, onlyY0) = plan.load(row: i)
             if !any { continue }
             if onlyY0 {
-                evaluateSpikingPosts(row: i, plan: plan, buffers: b, random: &random, counts: counts)
+                evaluateSpikingPosts(row: i, plan: plan, buffers: b, draws: draws, counts: counts)
                 continue
             }
             if !qValid { buildColumnParts() }
             if plan.dwRule != nil, plan.dtRule == nil, !usesGeneralEvaluation,
-                evaluateFusedRow(row: i, plan: plan, buffers: b, random: &random, counts: counts)
+                evaluateFusedRow(row: i, plan: plan, buffers: b, draws: draws.weights, counts: counts)
             {
                 continue
             }
-            evaluateFullRow(row: i, plan: plan, buffers: b, random: &random, counts: counts)
+            evaluateFullRow(row: i, plan: plan, buffers: b, draws: draws, counts: counts)
         }
     }
 
@@ -265,12 +266,12 @@ extension LearningRuntime {
     @inline(__always)
     func applySynapse(
         _ k: Int, post j: Int, dwSum: Int64, dtSum: Int64, plan: EvaluationPlan, buffers b: SynapseBuffers,
-        random: inout ChipRandom, counts: UnsafeMutablePointer<CoreStepCounts>
+        draws: EpochDraws, counts: UnsafeMutablePointer<CoreStepCounts>
     ) {
         counts[Int(postCore[j])].plasticSynapseUpdatesProcessed += 1
         processedCount += 1
         if let rule = plan.dwRule, dwSum != 0 {
-            let change = Self.rounded(dwSum, rule, &random)
+            let change = Self.rounded(dwSum, rule, k, draws.weights)
             if change != 0 {
                 let w = Int64(b.mantissa[k])
                 let updated = min(max(w + change, rule.range.lowerBound), rule.range.upperBound)
@@ -278,7 +279,7 @@ extension LearningRuntime {
             }
         }
         if let rule = plan.dtRule, dtSum != 0, let tags = b.tags {
-            let change = Self.rounded(dtSum, rule, &random)
+            let change = Self.rounded(dtSum, rule, k, draws.tags)
             let t = Int64(tags[k])
             tags[k] = Int16(min(max(t + change, rule.range.lowerBound), rule.range.upperBound))
         }
@@ -286,7 +287,7 @@ extension LearningRuntime {
 
     /// Rows whose non-zero products all contain y0: only the posts that spiked in the epoch.
     private func evaluateSpikingPosts(
-        row i: Int, plan: EvaluationPlan, buffers b: SynapseBuffers, random: inout ChipRandom,
+        row i: Int, plan: EvaluationPlan, buffers b: SynapseBuffers, draws: EpochDraws,
         counts: UnsafeMutablePointer<CoreStepCounts>
     ) {
         for j32 in postList {
@@ -312,7 +313,7 @@ extension LearningRuntime {
                 if rule.target == .dw { dwSum = sum } else { dtSum = sum }
             }
             if nonZero {
-                applySynapse(k, post: j, dwSum: dwSum, dtSum: dtSum, plan: plan, buffers: b, random: &random, counts: counts)
+                applySynapse(k, post: j, dwSum: dwSum, dtSum: dtSum, plan: plan, buffers: b, draws: draws, counts: counts)
             }
         }
     }

@@ -1,9 +1,8 @@
 // The hot loops of the learning engine (loihi-model.md §3), written once per (delivery
 // copy, rounding) pair through generics that the optimiser specialises: no per-synapse
-// switch, no class property access, the generator state in a register. They make the same
-// draws in the same order as the general evaluation (LearningEvaluation.swift: one
-// `next()` per synapse whose sum is off the grid, rows ascending, then posts ascending;
-// docs/neurochip.md), which the tests check against `usesGeneralEvaluation`.
+// switch, no class property access. Each synapse rounds with its own keyed draw (the
+// draw at its synapse index, ChipDraws.swift), as the general evaluation does
+// (LearningEvaluation.swift), which the tests check against `usesGeneralEvaluation`.
 
 import CNeuroChipKernels
 
@@ -68,36 +67,41 @@ struct NoCopy: WeightCopy {
     @inline(__always) func store(_ k: Int, _ w: Int32) {}
 }
 
+/// The rounding draws of one learning runtime at one epoch: synapse k, counted from the
+/// runtime's first post (`i * rowStride + j`), draws at index `first + k` of `stream`.
+struct RoundingDraws {
+    let stream: ChipDrawStream
+    let first: Int
+
+    @inline(__always) func value(_ k: Int) -> UInt64 { stream.value(first &+ k) }
+}
+
 protocol GridRounding {
-    /// The change of a synapse whose rule sum (at scale 2^shift) is `sum`.
-    func change(_ sum: Int64, _ random: inout ChipRandom) -> Int64
+    /// The change of synapse k whose rule sum (at scale 2^shift) is `sum`.
+    func change(_ sum: Int64, _ k: Int, _ draws: RoundingDraws) -> Int64
 }
 
 /// Stochastic rounding to the grid (loihi-model.md §3): floor, plus one with probability
-/// remainder / 2^shift. Branch-free: the state advances only when the remainder is non-zero
-/// (the draw semantics of `ChipRandom.roundsUp`), and with remainder 0 the unsigned
-/// comparison `top bits < 0` is false, so no draw and no round-up, exactly as the general
-/// path that skips the draw.
+/// remainder / 2^shift, decided by the synapse's draw. Branch-free: with remainder 0 the
+/// unsigned comparison `top bits < 0` is false, so there is no round-up.
 struct StochasticRounding: GridRounding {
     let shift: Int64
     let gridLog: Int64
 
-    @inline(__always) func change(_ sum: Int64, _ random: inout ChipRandom) -> Int64 {
+    @inline(__always) func change(_ sum: Int64, _ k: Int, _ draws: RoundingDraws) -> Int64 {
         let remainder = UInt64(bitPattern: sum & ((1 &<< shift) &- 1))
-        random.state &+= remainder != 0 ? ChipRandom.increment : 0
-        let z = ChipRandom.output(random.state)
-        let up: Int64 = (z &>> UInt64(64 &- shift)) < remainder ? 1 : 0
+        let up: Int64 = (draws.value(k) &>> UInt64(64 &- shift)) < remainder ? 1 : 0
         return ((sum &>> shift) &+ up) &<< gridLog
     }
 }
 
 /// Rules whose every coefficient is on the grid (`CompiledRule.onGrid`): the remainder is
-/// always 0, so there is never a draw.
+/// always 0, so the draw is never needed.
 struct ExactRounding: GridRounding {
     let shift: Int64
     let gridLog: Int64
 
-    @inline(__always) func change(_ sum: Int64, _ random: inout ChipRandom) -> Int64 {
+    @inline(__always) func change(_ sum: Int64, _ k: Int, _ draws: RoundingDraws) -> Int64 {
         (sum &>> shift) &<< gridLog
     }
 }
@@ -117,42 +121,42 @@ enum LearningKernels {
     /// synapses had a non-zero product.
     static func sweepRow(
         _ range: Range<Int>, rowBase: Int, terms: SweepRowTerms, column: UnsafePointer<Int64>,
-        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: RuleRounding, random: inout ChipRandom
+        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: RuleRounding, draws: RoundingDraws
     ) -> Int {
         let gridLog = Int64(rule.gridLog)
         let shift = Int64(rule.shift)
         if rule.onGrid {
             return sweepRow(
                 range, rowBase, terms, column, weights, target, ExactRounding(shift: shift, gridLog: gridLog),
-                rule.lo...rule.hi, &random)
+                rule.lo...rule.hi, draws)
         }
         return sweepRow(
             range, rowBase, terms, column, weights, target, StochasticRounding(shift: shift, gridLog: gridLog),
-            rule.lo...rule.hi, &random)
+            rule.lo...rule.hi, draws)
     }
 
     @inline(__always)
     private static func sweepRow<Round: GridRounding>(
         _ range: Range<Int>, _ rowBase: Int, _ terms: SweepRowTerms, _ column: UnsafePointer<Int64>,
         _ weights: UnsafeMutablePointer<Int16>, _ target: DeliveryTarget, _ rounding: Round,
-        _ limits: ClosedRange<Int64>, _ random: inout ChipRandom
+        _ limits: ClosedRange<Int64>, _ draws: RoundingDraws
     ) -> Int {
         switch target {
         case .currents(let base, let r):
             return sweepRow(
                 range, rowBase, terms, column, weights, CurrentCopy(base: base, rightShift: r), rounding, limits,
-                &random)
+                draws)
         case .packedMixed(let base):
             return sweepRow(
-                range, rowBase, terms, column, weights, PackedMixedCopy(base: base), rounding, limits, &random)
+                range, rowBase, terms, column, weights, PackedMixedCopy(base: base), rounding, limits, draws)
         case .packedExcitatory(let base):
             return sweepRow(
-                range, rowBase, terms, column, weights, PackedExcitatoryCopy(base: base), rounding, limits, &random)
+                range, rowBase, terms, column, weights, PackedExcitatoryCopy(base: base), rounding, limits, draws)
         case .packedInhibitory(let base):
             return sweepRow(
-                range, rowBase, terms, column, weights, PackedInhibitoryCopy(base: base), rounding, limits, &random)
+                range, rowBase, terms, column, weights, PackedInhibitoryCopy(base: base), rounding, limits, draws)
         case .mantissaOnly:
-            return sweepRow(range, rowBase, terms, column, weights, NoCopy(), rounding, limits, &random)
+            return sweepRow(range, rowBase, terms, column, weights, NoCopy(), rounding, limits, draws)
         }
     }
 
@@ -160,12 +164,10 @@ enum LearningKernels {
     private static func sweepRow<Copy: WeightCopy, Round: GridRounding>(
         _ range: Range<Int>, _ rowBase: Int, _ terms: SweepRowTerms, _ column: UnsafePointer<Int64>,
         _ weights: UnsafeMutablePointer<Int16>, _ copy: Copy, _ rounding: Round, _ limits: ClosedRange<Int64>,
-        _ random: inout ChipRandom
+        _ draws: RoundingDraws
     ) -> Int {
-        // Locals, so the loop keeps everything (the generator state too) in registers. All
-        // values are small (rule constants are bounded, LearningRule.swift), so the
-        // wrapping operators never wrap.
-        var generator = random
+        // Locals, so the loop keeps everything in registers. All values are small (rule
+        // constants are bounded, LearningRule.swift), so the wrapping operators never wrap.
         let constant = terms.constant
         let always = terms.constantCounts ? 1 : 0
         let postA = terms.postA
@@ -181,22 +183,20 @@ enum LearningKernels {
             let termWeight = weightA &* (w &+ weightOffset)
             let sum = constant &+ termPost &+ termWeight
             processed &+= always | ((termPost | termWeight) != 0 ? 1 : 0)
-            let updated = min(max(w &+ rounding.change(sum, &generator), lo), hi)
+            let updated = min(max(w &+ rounding.change(sum, k, draws), lo), hi)
             weights[k] = Int16(truncatingIfNeeded: updated)
             copy.store(k, Int32(truncatingIfNeeded: updated))
         }
-        random = generator
         return processed
     }
 
     /// `sweepRow` in three passes over Int32 lanes, for rules with `sumBound < 2^30` (so
-    /// no lane can wrap): the sums (vectorisable), the draws (the only serial part: the
-    /// generator state, one SplitMix64 step per off-grid synapse, in post order), then
-    /// clamp and store (vectorisable). `scratch` holds at least `range.count` values.
+    /// no lane can wrap): the sums, the rounding with each synapse's draw, then clamp and
+    /// store, each vectorisable. `scratch` holds at least `range.count` values.
     static func sweepRow32(
         _ range: Range<Int>, rowBase: Int, terms: SweepRowTerms, column: UnsafePointer<Int32>,
         weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: RuleRounding,
-        scratch: UnsafeMutablePointer<Int32>, random: inout ChipRandom
+        scratch: UnsafeMutablePointer<Int32>, draws: RoundingDraws
     ) -> Int {
         let count = range.count
         if count == 0 { return 0 }
@@ -210,10 +210,12 @@ enum LearningKernels {
         if rule.onGrid {
             for j in 0..<count { scratch[j] = scratch[j] &>> shift }
         } else {
-            if (1...31).contains(shift) {
-                random.state = nc_round_stochastically(scratch, Int64(count), shift, random.state, NCKernelAuto)
+            let first = rowBase &+ range.lowerBound
+            if (1...30).contains(shift) {
+                nc_round_stochastically(
+                    scratch, Int64(count), shift, draws.stream.key, Int64(draws.first &+ first), NCKernelAuto)
             } else {
-                roundStochastically32(count, shift, scratch, &random)
+                roundStochastically32(count, shift, scratch, draws, first: first)
             }
         }
         let gridLog = Int32(rule.gridLog)
@@ -236,27 +238,20 @@ enum LearningKernels {
     }
 
     /// Pass 2 (pass 1, the sums, is the C kernel `nc_sweep_sums`): `sums[j] = floor(sum /
-    /// 2^shift) + up`, with `StochasticRounding`'s branch-free draw (one `next()` only when
-    /// the remainder is non-zero), in post order. The reference of the C kernel
+    /// 2^shift) + up`, with synapse `first + j`'s draw. The reference of the C kernel
     /// `nc_round_stochastically` (four draws at once with AVX2), which runs it for shifts
-    /// 1...31; this loop serves any other shift.
+    /// 1...30; this loop serves any other shift.
     @inline(never)
     static func roundStochastically32(
-        _ count: Int, _ shift: Int32, _ sums: UnsafeMutablePointer<Int32>, _ random: inout ChipRandom
+        _ count: Int, _ shift: Int32, _ sums: UnsafeMutablePointer<Int32>, _ draws: RoundingDraws, first: Int
     ) {
-        var state = random.state
         let mask = (Int32(1) &<< shift) &- 1
-        // (z >> (64 - shift)) < remainder  <=>  z < remainder * 2^(64 - shift) (no overflow:
-        // remainder < 2^shift); a multiply by a register instead of a shift by cl.
-        let scale = UInt64(1) &<< UInt64(64 &- shift)
         for j in 0..<count {
             let sum = sums[j]
             let remainder = UInt64(UInt32(bitPattern: sum & mask))
-            state &+= remainder != 0 ? ChipRandom.increment : 0
-            let z = ChipRandom.output(state)
-            sums[j] = (sum &>> shift) &+ (z < remainder &* scale ? 1 : 0)
+            let up: Int32 = (draws.value(first &+ j) &>> UInt64(64 &- shift)) < remainder ? 1 : 0
+            sums[j] = (sum &>> shift) &+ up
         }
-        random.state = state
     }
 
     /// Pass 3: clamp `w + change * grid` to the range, store the mantissa and its copy.
@@ -277,7 +272,7 @@ enum LearningKernels {
     /// (ascending) order: the pair path of a rule whose pair sum is uniform.
     static func updatePairs(
         rows: UnsafeBufferPointer<Int32>, posts: UnsafeBufferPointer<Int32>, rowLength: Int, sum: Int64,
-        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: CompiledRule, random: inout ChipRandom
+        weights: UnsafeMutablePointer<Int16>, target: DeliveryTarget, rule: CompiledRule, draws: RoundingDraws
     ) {
         let rule = rule.rounding
         let gridLog = Int64(rule.gridLog)
@@ -287,11 +282,11 @@ enum LearningKernels {
             // No draws: one change for every pair.
             let change = (sum &>> shift) &<< gridLog
             if change == 0 { return }
-            updatePairs(rows, posts, rowLength, weights, target, rule.lo...rule.hi, &random) { _ in change }
+            updatePairs(rows, posts, rowLength, weights, target, rule.lo...rule.hi) { _ in change }
         } else {
             let rounding = StochasticRounding(shift: shift, gridLog: gridLog)
-            updatePairs(rows, posts, rowLength, weights, target, rule.lo...rule.hi, &random) { random in
-                rounding.change(sum, &random)
+            updatePairs(rows, posts, rowLength, weights, target, rule.lo...rule.hi) { k in
+                rounding.change(sum, k, draws)
             }
         }
     }
@@ -300,20 +295,19 @@ enum LearningKernels {
     private static func updatePairs(
         _ rows: UnsafeBufferPointer<Int32>, _ posts: UnsafeBufferPointer<Int32>, _ rowLength: Int,
         _ weights: UnsafeMutablePointer<Int16>, _ target: DeliveryTarget, _ limits: ClosedRange<Int64>,
-        _ random: inout ChipRandom, _ change: (inout ChipRandom) -> Int64
+        _ change: (Int) -> Int64
     ) {
         switch target {
         case .currents(let base, let r):
-            updatePairs(
-                rows, posts, rowLength, weights, CurrentCopy(base: base, rightShift: r), limits, &random, change)
+            updatePairs(rows, posts, rowLength, weights, CurrentCopy(base: base, rightShift: r), limits, change)
         case .packedMixed(let base):
-            updatePairs(rows, posts, rowLength, weights, PackedMixedCopy(base: base), limits, &random, change)
+            updatePairs(rows, posts, rowLength, weights, PackedMixedCopy(base: base), limits, change)
         case .packedExcitatory(let base):
-            updatePairs(rows, posts, rowLength, weights, PackedExcitatoryCopy(base: base), limits, &random, change)
+            updatePairs(rows, posts, rowLength, weights, PackedExcitatoryCopy(base: base), limits, change)
         case .packedInhibitory(let base):
-            updatePairs(rows, posts, rowLength, weights, PackedInhibitoryCopy(base: base), limits, &random, change)
+            updatePairs(rows, posts, rowLength, weights, PackedInhibitoryCopy(base: base), limits, change)
         case .mantissaOnly:
-            updatePairs(rows, posts, rowLength, weights, NoCopy(), limits, &random, change)
+            updatePairs(rows, posts, rowLength, weights, NoCopy(), limits, change)
         }
     }
 
@@ -321,20 +315,18 @@ enum LearningKernels {
     private static func updatePairs<Copy: WeightCopy>(
         _ rows: UnsafeBufferPointer<Int32>, _ posts: UnsafeBufferPointer<Int32>, _ rowLength: Int,
         _ weights: UnsafeMutablePointer<Int16>, _ copy: Copy, _ limits: ClosedRange<Int64>,
-        _ random: inout ChipRandom, _ change: (inout ChipRandom) -> Int64
+        _ change: (Int) -> Int64
     ) {
-        var generator = random
         let lo = limits.lowerBound
         let hi = limits.upperBound
         for i in rows {
             let rowBase = Int(i) &* rowLength
             for j in posts {
                 let k = rowBase &+ Int(j)
-                let updated = min(max(Int64(weights[k]) &+ change(&generator), lo), hi)
+                let updated = min(max(Int64(weights[k]) &+ change(k), lo), hi)
                 weights[k] = Int16(truncatingIfNeeded: updated)
                 copy.store(k, Int32(truncatingIfNeeded: updated))
             }
         }
-        random = generator
     }
 }

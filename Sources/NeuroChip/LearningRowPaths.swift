@@ -6,10 +6,10 @@ extension LearningRuntime {
     /// y0 (nBP's `4*x0*y0*r1 - 2*x0*y0`, and any STDP-like epoch-1 rule) can only change
     /// (spiking pre) x (spiking post) pairs. The post factors are the same for every row, so
     /// they are taken once per epoch for the spiking posts (column parts), and each pair is
-    /// a short dot product of row and column parts. Same synapses, same order, same draws
-    /// as the per-synapse path.
+    /// a short dot product of row and column parts. Same synapses and draws as the
+    /// per-synapse path.
     func evaluatePairs(
-        plan: EvaluationPlan, rule: CompiledRule, buffers b: SynapseBuffers, random: inout ChipRandom,
+        plan: EvaluationPlan, rule: CompiledRule, buffers b: SynapseBuffers, draws: RoundingDraws,
         counts: UnsafeMutablePointer<CoreStepCounts>
     ) {
         let m = postList.count
@@ -37,7 +37,7 @@ extension LearningRuntime {
                 plan.rowPart[index] = value
                 if value != 0 { anyRow = true }
             }
-            if anyRow { pairRow(i, rule: rule, plan: plan, buffers: b, random: &random) }
+            if anyRow { pairRow(i, rule: rule, plan: plan, buffers: b, draws: draws) }
         }
         var processed = 0
         for jj in 0..<m where pairHits[jj] != 0 {
@@ -51,7 +51,7 @@ extension LearningRuntime {
     /// one pass in post order that rounds (the draws) and stores.
     @inline(__always)
     private func pairRow(
-        _ i: Int, rule: CompiledRule, plan: EvaluationPlan, buffers b: SynapseBuffers, random: inout ChipRandom
+        _ i: Int, rule: CompiledRule, plan: EvaluationPlan, buffers b: SynapseBuffers, draws: RoundingDraws
     ) {
         let m = postList.count
         let sh = rule.roundingShift
@@ -81,15 +81,17 @@ extension LearningRuntime {
                         for jj in 0..<m {
                             let sum = sums[jj]
                             if sum == 0 { continue }
+                            let k = rowBase &+ Int(posts[jj])
                             var change = sum
                             if sh != 0 {
                                 let remainder = UInt64(bitPattern: sum & mask)
                                 let up: Int64 =
-                                    remainder != 0 && random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0
+                                    remainder != 0
+                                        && draws.stream.roundsUp(draws.first &+ k, remainder: remainder, shift: sh)
+                                    ? 1 : 0
                                 change = ((sum &>> Int64(sh)) &+ up) &* rule.grid
                             }
                             if change == 0 { continue }
-                            let k = rowBase &+ Int(posts[jj])
                             let w = Int64(b.mantissa[k])
                             let updated = min(max(w &+ change, lo), hi)
                             if updated != w { b.store(k, updated) }
@@ -105,7 +107,7 @@ extension LearningRuntime {
     /// store of a row run in LearningKernels.sweepRow32 (or sweepRow when the sums may
     /// exceed 2^30). Returns false, doing nothing, when the row does not have that shape.
     func evaluateFusedRow(
-        row i: Int, plan: EvaluationPlan, buffers b: SynapseBuffers, random: inout ChipRandom,
+        row i: Int, plan: EvaluationPlan, buffers b: SynapseBuffers, draws: RoundingDraws,
         counts: UnsafeMutablePointer<CoreStepCounts>
     ) -> Bool {
         var terms = SweepRowTerms()
@@ -141,10 +143,10 @@ extension LearningRuntime {
                             ? LearningKernels.sweepRow32(
                                 run.start..<run.end, rowBase: i &* rowStride, terms: terms, column: column32.baseAddress!,
                                 weights: b.mantissa, target: b.target, rule: rounding, scratch: scratch.baseAddress!,
-                                random: &random)
+                                draws: draws)
                             : LearningKernels.sweepRow(
                                 run.start..<run.end, rowBase: i &* rowStride, terms: terms, column: column.baseAddress!,
-                                weights: b.mantissa, target: b.target, rule: rounding, random: &random)
+                                weights: b.mantissa, target: b.target, rule: rounding, draws: draws)
                         counts[run.core].plasticSynapseUpdatesProcessed += processed
                         processedCount += processed
                     }
@@ -156,7 +158,7 @@ extension LearningRuntime {
 
     /// General full row: vectorisable sums per product, then one pass to round and store.
     func evaluateFullRow(
-        row i: Int, plan: EvaluationPlan, buffers b: SynapseBuffers, random: inout ChipRandom,
+        row i: Int, plan: EvaluationPlan, buffers b: SynapseBuffers, draws: EpochDraws,
         counts: UnsafeMutablePointer<CoreStepCounts>
     ) {
         let n = nPost
@@ -184,11 +186,12 @@ extension LearningRuntime {
                         }
                     }
                     if let rule = plan.dwRule, plan.dtRule == nil, !usesGeneralEvaluation {
-                        roundAndStoreRow(rowBase, rule: rule, sums: dw, nonZero: nz, buffers: b, random: &random, counts: counts)
+                        roundAndStoreRow(
+                            rowBase, rule: rule, sums: dw, nonZero: nz, buffers: b, draws: draws.weights, counts: counts)
                     } else {
                         for j in 0..<n where nz[j] != 0 {
                             applySynapse(
-                                rowBase + j, post: j, dwSum: dw[j], dtSum: dt[j], plan: plan, buffers: b, random: &random,
+                                rowBase + j, post: j, dwSum: dw[j], dtSum: dt[j], plan: plan, buffers: b, draws: draws,
                                 counts: counts)
                         }
                     }
@@ -236,13 +239,14 @@ extension LearningRuntime {
     }
 
     /// Common case of the full row (only dw): round and store in one tight loop per core run.
-    /// Branch-free apart from the random draw (data-dependent branches mispredict on random
-    /// weights); a synapse with a zero sum gets a zero change and is stored unchanged. All
-    /// values are small, so the wrapping operators never wrap.
+    /// Branch-free (data-dependent branches mispredict on random weights): every synapse
+    /// takes its draw, and one with a zero remainder never rounds up; a zero sum gives a zero
+    /// change and the weight is stored unchanged. All values are small, so the wrapping
+    /// operators never wrap.
     @inline(__always)
     private func roundAndStoreRow(
         _ rowBase: Int, rule: CompiledRule, sums dw: UnsafeMutableBufferPointer<Int64>,
-        nonZero nz: UnsafeMutableBufferPointer<UInt8>, buffers b: SynapseBuffers, random: inout ChipRandom,
+        nonZero nz: UnsafeMutableBufferPointer<UInt8>, buffers b: SynapseBuffers, draws: RoundingDraws,
         counts: UnsafeMutablePointer<CoreStepCounts>
     ) {
         let sh = rule.roundingShift
@@ -254,10 +258,10 @@ extension LearningRuntime {
             for j in run.start..<run.end {
                 processed &+= Int(nz[j])
                 let sum = dw[j]
-                let remainder = UInt64(bitPattern: sum & mask)
-                let up: Int64 = remainder != 0 && random.roundsUp(remainder: remainder, shift: sh) ? 1 : 0
-                let change = ((sum &>> Int64(sh)) &+ up) &* rule.grid
                 let k = rowBase &+ j
+                let remainder = UInt64(bitPattern: sum & mask)
+                let up: Int64 = sh != 0 && draws.stream.roundsUp(draws.first &+ k, remainder: remainder, shift: sh) ? 1 : 0
+                let change = ((sum &>> Int64(sh)) &+ up) &* rule.grid
                 b.store(k, min(max(Int64(b.mantissa[k]) &+ change, lo), hi))
             }
             counts[run.core].plasticSynapseUpdatesProcessed += processed

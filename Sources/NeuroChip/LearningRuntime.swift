@@ -270,27 +270,29 @@ final class LearningRuntime {
     }
 
     /// `decay_trace(x, tau) = x - x/tau` with the fraction rounded up with probability
-    /// equal to it (loihi-model.md §3). tau 0: no decay; tau 1: nothing is kept.
+    /// equal to it (loihi-model.md §3), decided by draw `index` of the trace's stream of
+    /// this step. tau 0: no decay; tau 1: nothing is kept.
     @inline(__always)
-    static func decayTrace(_ x: Int32, tau: Int, random: inout ChipRandom) -> Int32 {
+    static func decayTrace(_ x: Int32, tau: Int, draws: ChipDrawStream, index: Int) -> Int32 {
         if tau == 0 || x == 0 { return x }
         if tau == 1 { return 0 }
         let t = Int32(tau)
         var decrement = x / t
         let remainder = x % t
-        if remainder != 0 && random.below(UInt64(tau)) < UInt64(remainder) { decrement += 1 }
+        if remainder != 0 && draws.below(index, UInt64(tau)) < UInt64(remainder) { decrement += 1 }
         return x - decrement
     }
 
+    /// Decays and bumps one trace array; value i draws at index `first + i`.
     private static func updateTrace(
-        _ trace: inout [Int32], _ parameters: TraceParameters, flags: UnsafePointer<UInt8>,
-        random: inout ChipRandom
+        _ trace: inout [Int32], _ parameters: TraceParameters, flags: UnsafePointer<UInt8>, draws: ChipDrawStream,
+        first: Int
     ) {
         let impulse = Int32(parameters.impulse)
         let tau = parameters.tau
         trace.withUnsafeMutableBufferPointer { x in
             for i in x.indices {
-                let decayed = decayTrace(x[i], tau: tau, random: &random)
+                let decayed = decayTrace(x[i], tau: tau, draws: draws, index: first &+ i)
                 x[i] = min(127, decayed + impulse * Int32(flags[i]))
             }
         }
@@ -298,20 +300,24 @@ final class LearningRuntime {
 
     /// Step 5 of loihi-model.md §2 for this runtime's synapses: traces of this step, then
     /// the rule if the epoch ends at `step`. `sourceFlags` marks every source that fired
-    /// this step; `postSpikes` are the spikes of this runtime's posts.
+    /// this step; `postSpikes` are the spikes of this runtime's posts. Random draws are
+    /// keyed by (seed, connection, purpose, step) and the trace value's or synapse's index.
     func learn(
         step: Int, connection c: ConnectionRuntime, sourceFlags: UnsafePointer<UInt8>,
         preSpikes: UnsafeBufferPointer<Int32>, postSpikes: UnsafeBufferPointer<Int32>,
-        rewardNow: Bool, random: inout ChipRandom, counts: UnsafeMutablePointer<CoreStepCounts>
+        rewardNow: Bool, seed: UInt64, counts: UnsafeMutablePointer<CoreStepCounts>
     ) -> (processed: Int, swept: Int) {
         processedCount = 0
         noteEpochSpikes(
             preSpikes: preSpikes, postSpikes: postSpikes, preBase: Int32(c.sourceStart),
             postBase: Int32(c.targetStart + postOffset))
         if rewardNow { r0 = true }
+        func draws(_ purpose: DrawPurpose) -> ChipDrawStream {
+            ChipDrawStream(seed: seed, connection: c.drawKey, purpose: purpose, step: step)
+        }
         updateTraces(
             preFlags: sourceFlags + c.sourceStart, postFlags: sourceFlags + c.targetStart + postOffset,
-            rewardNow: rewardNow, random: &random, counts: counts)
+            rewardNow: rewardNow, draws: draws, counts: counts)
 
         guard (step + 1) % epoch == 0 else { return (0, 0) }
         for (core, count) in postsPerCore {
@@ -324,10 +330,13 @@ final class LearningRuntime {
         }
         // Nothing can be non-zero without the spikes every product needs (event-driven, §3).
         if !(allX0 && preList.isEmpty) && !(allY0 && postList.isEmpty) {
+            let rounding = EpochDraws(
+                weights: RoundingDraws(stream: draws(.weightRounding), first: postOffset),
+                tags: RoundingDraws(stream: draws(.tagRounding), first: postOffset))
             if let rule = uniformPairRule, !usesGeneralEvaluation {
-                evaluateUniformPairs(connection: c, rule: rule, random: &random, counts: counts)
+                evaluateUniformPairs(connection: c, rule: rule, draws: rounding.weights, counts: counts)
             } else {
-                evaluate(connection: c, random: &random, counts: counts)
+                evaluate(connection: c, draws: rounding, counts: counts)
             }
         }
         for i in preList { preFlag[Int(i)] = 0 }
@@ -359,33 +368,33 @@ final class LearningRuntime {
         }
     }
 
-    /// Traces of this step, in a fixed order so the random draws are reproducible, and
-    /// their update counts: every core holding posts keeps its own copy of the
-    /// presynaptic traces.
+    /// Traces of this step and their update counts: every core holding posts keeps its own
+    /// copy of the presynaptic traces. Pre trace i draws at index i, post trace j at its
+    /// post's index in the target population, r1 at 0.
     private func updateTraces(
-        preFlags: UnsafePointer<UInt8>, postFlags: UnsafePointer<UInt8>, rewardNow: Bool, random: inout ChipRandom,
-        counts: UnsafeMutablePointer<CoreStepCounts>
+        preFlags: UnsafePointer<UInt8>, postFlags: UnsafePointer<UInt8>, rewardNow: Bool,
+        draws: (DrawPurpose) -> ChipDrawStream, counts: UnsafeMutablePointer<CoreStepCounts>
     ) {
         var preTraceCount = 0
         var postTraceCount = 0
         if usesX1 {
-            Self.updateTrace(&x1, spec.x1, flags: preFlags, random: &random)
+            Self.updateTrace(&x1, spec.x1, flags: preFlags, draws: draws(.x1Decay), first: 0)
             preTraceCount += 1
         }
         if usesX2 {
-            Self.updateTrace(&x2, spec.x2, flags: preFlags, random: &random)
+            Self.updateTrace(&x2, spec.x2, flags: preFlags, draws: draws(.x2Decay), first: 0)
             preTraceCount += 1
         }
         if usesY1 {
-            Self.updateTrace(&y1, spec.y1, flags: postFlags, random: &random)
+            Self.updateTrace(&y1, spec.y1, flags: postFlags, draws: draws(.y1Decay), first: postOffset)
             postTraceCount += 1
         }
         if usesY2 {
-            Self.updateTrace(&y2, spec.y2, flags: postFlags, random: &random)
+            Self.updateTrace(&y2, spec.y2, flags: postFlags, draws: draws(.y2Decay), first: postOffset)
             postTraceCount += 1
         }
         if usesY3 {
-            Self.updateTrace(&y3, spec.y3, flags: postFlags, random: &random)
+            Self.updateTrace(&y3, spec.y3, flags: postFlags, draws: draws(.y3Decay), first: postOffset)
             postTraceCount += 1
         }
         if usesR1 {
@@ -394,10 +403,16 @@ final class LearningRuntime {
             r1 =
                 spec.r1.tau <= 1
                 ? min(127, impulse)
-                : min(127, Self.decayTrace(r1, tau: spec.r1.tau, random: &random) + impulse)
+                : min(127, Self.decayTrace(r1, tau: spec.r1.tau, draws: draws(.r1Decay), index: 0) + impulse)
         }
         for (core, count) in postsPerCore {
             counts[core].traceUpdates += preTraceCount * nPre + postTraceCount * count + (usesR1 ? 1 : 0)
         }
     }
+}
+
+/// The rounding draws of one epoch: `dw` and `dt` updates each have their own stream.
+struct EpochDraws {
+    let weights: RoundingDraws
+    let tags: RoundingDraws
 }

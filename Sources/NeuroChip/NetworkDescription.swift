@@ -347,7 +347,8 @@ public struct NetworkDescription: Codable, Sendable, Equatable {
     public var generators: [SpikeGeneratorSpec]
     public var probes: [ProbeSpec]
     public var mapping: CoreMappingSpec
-    /// Seed of the generator used for stochastic trace decay and weight rounding.
+    /// Seed of the random draws: stochastic trace decay and weight rounding, and the
+    /// synapses of random connections (docs/neurochip.md, "Random draws").
     public var seed: UInt64
 
     public init(
