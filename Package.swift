@@ -28,6 +28,11 @@ let package = Package(
         .library(name: "STESNN", targets: ["STESNN"]),
         .library(name: "ErrorPropSNN", targets: ["ErrorPropSNN"]),
     ],
+    // `swift build --traits MPI` adds Open MPI ranks to `synfire chip run` and `bench chip`
+    // (docs/neurochip.md, "Threads and ranks"); the default build needs no MPI.
+    traits: [
+        .trait(name: "MPI", description: "Partition chip simulations over mpirun ranks (needs libopenmpi-dev).")
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
@@ -36,6 +41,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Only with the MPI trait: Debian libopenmpi-dev (pkg-config ompi-c).
+        .systemLibrary(name: "COpenMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         .target(
             name: "SynfireData", dependencies: ["CZlib"], resources: [.copy("Resources/embedded")],
@@ -43,7 +50,7 @@ let package = Package(
         .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
-        .target(name: "NeuroChip", dependencies: ["CNeuroChipKernels"], swiftSettings: hotLoopFlags),
+        .target(name: "NeuroChip", dependencies: ["CNeuroChipKernels", "SynfireIO"], swiftSettings: hotLoopFlags),
         // The nBP fast path's row kernels, with the same run-time AVX2 choice.
         .target(
             name: "CNBPKernels", dependencies: ["CNeuroChipKernels"],
@@ -62,7 +69,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "SynfireData", "SynfireIO", "NeuroChip", "EnergyModel", "NBP", "STESNN",
-                "ErrorPropSNN",
+                "ErrorPropSNN", .target(name: "COpenMPI", condition: .when(traits: ["MPI"])),
             ],
             swiftSettings: hotLoopFlags),
 
@@ -72,7 +79,8 @@ let package = Package(
         .testTarget(
             name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"], resources: [.copy("Fixtures")]),
+            name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels", "SynfireIO"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(
             name: "NBPTests",
@@ -81,6 +89,6 @@ let package = Package(
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
-        .testTarget(name: "SynfireCLITests", dependencies: ["synfire"]),
+        .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "NeuroChip", "SynfireIO"]),
     ]
 )

@@ -67,6 +67,8 @@ public struct NBPTrainOptions: Sendable {
     /// spikes and write energy_counts*.json (docs/energy.md, "Fast path"). Off by default:
     /// it makes a fast epoch about 4x slower (still ~10x faster than the chip engine).
     public var energyCounts = false
+    /// Threads of the chip engine's simulator (--engine chip; the results do not depend on it).
+    public var threads = 1
 
     public init(out: String) { self.out = out }
 }
@@ -231,7 +233,8 @@ public enum NBPRunner {
         case .chip:
             let chip = try NBPChipEngine(
                 matrices: restoredMatrices ?? NBPChipMatrices(weights: initial), sizes: initial.sizes,
-                seed: options.seed, margin: options.margin, replayGate: options.schedule.vetoesReplay)
+                seed: options.seed, margin: options.margin, replayGate: options.schedule.vetoesReplay,
+                threads: options.threads)
             chip.recordsEnergy = true
             chipEngine = chip
             engine = chip

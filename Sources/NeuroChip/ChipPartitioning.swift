@@ -44,7 +44,7 @@ public enum ChipExecutionError: Error, CustomStringConvertible, Sendable, Equata
             return "--threads \(n): the thread count must be at least 1 (the default is the machine's cores)"
         case .moreRanksThanCores(let ranks, let cores):
             return
-                "\(ranks) MPI ranks but the network uses only \(cores) core\(cores == 1 ? "" : "s"); every rank needs a core: run with at most \(cores) ranks (mpirun -np \(cores))"
+                "\(ranks) MPI ranks but the network uses only \(cores) core\(cores == 1 ? "" : "s"); every rank needs a core: run with at most \(cores) rank\(cores == 1 ? "" : "s") (mpirun -np \(cores))"
         }
     }
 }

@@ -132,6 +132,8 @@ public final class ChipSimulator {
     /// Partitions of every process, and the work of the ones this process steps.
     let partitionMap: PartitionMap
     let work: [PartitionWork]
+    /// The threads that step the partitions (nil: one partition, stepped by the caller).
+    let workers: StepWorkers?
     /// Concatenating the partitions' spikes gives ascending sources (segments follow the
     /// cores); an explicit placement may interleave them, and then the list is sorted.
     let partitionsFollowSources: Bool
@@ -195,8 +197,10 @@ public final class ChipSimulator {
             groups: (0..<groups.count.count).map { groups.start[$0]..<(groups.start[$0] + groups.count[$0]) },
             populations: network.populations.count, sends: sends, coreOf: map.coreOfCompartment, seed: network.seed)
         classHits = RawArray(repeating: 0, count: routing.classCount)
-        work = Self.partitionWork(
+        let partitionWork = Self.partitionWork(
             partitions, connections: compiled, groups: groups, map: map, populations: network.populations.count)
+        work = partitionWork
+        workers = StepWorkers(count: partitionWork.count)
 
         schedule = Self.generatorSchedule(network, groups: groups)
         injected = Array(repeating: [], count: network.generators.count)

@@ -25,10 +25,14 @@ extension ChipSimulator {
         currentStep = s + 1
     }
 
-    /// Runs `body` for every partition this process steps.
+    /// Runs `body` for every partition this process steps, one partition per thread.
     @inline(__always)
     func forEachPartition(_ body: (PartitionWork) -> Void) {
-        for w in work { body(w) }
+        if let workers {
+            workers.run { body(work[$0]) }
+        } else {
+            for w in work { body(w) }
+        }
     }
 
     /// Zeroes this step's counters and clears the last step's spike flags.

@@ -13,95 +13,13 @@ enum CoreMapper {
     static func map(
         _ network: NetworkDescription, incomingBits: [[Int]], problems: inout [String]
     ) -> CoreMap? {
-        let perChip = ChipGeometry.cores
-        let chipBound = network.mapping.chips ?? chipLimit
-        let coreBound = chipBound * perChip
-        let cap = network.mapping.maxCompartmentsPerCore ?? ChipGeometry.maxCompartmentsPerCore
-        let memory = network.mapping.ignoreSynapticMemory ? Int.max / 2 : ChipGeometry.synapticMemoryBitsPerCore
-        let total = network.populations.reduce(0) { $0 + $1.size }
-        var coreOf = [Int32](repeating: 0, count: total)
-        var count: [Int] = []
-        var bits: [Int] = []
-        func use(_ core: Int) {
-            while count.count <= core {
-                count.append(0)
-                bits.append(0)
-            }
-        }
-        var starts: [Int] = []
-        var offset = 0
-        for p in network.populations {
-            starts.append(offset)
-            offset += p.size
-        }
-        let explicit = network.mapping.placement ?? [:]
-        var failed = false
-
-        // Explicit placements first (energy-model.md §5.3 item 6).
-        var nextFree = 0
-        for (index, p) in network.populations.enumerated() {
-            guard let runs = explicit[p.name] else { continue }
-            var j = 0
-            for run in runs where (0..<perChip).contains(run.core) && (0..<chipBound).contains(run.chip ?? 0) {
-                let core = (run.chip ?? 0) * perChip + run.core
-                use(core)
-                for _ in 0..<run.count where j < p.size {
-                    coreOf[starts[index] + j] = Int32(core)
-                    count[core] += 1
-                    bits[core] += incomingBits[index][j]
-                    j += 1
-                }
-                nextFree = max(nextFree, core + 1)
-            }
-        }
-        for core in count.indices {
-            if count[core] > cap {
-                problems.append(
-                    "mapping: core \(core) holds \(count[core]) compartments, more than \(cap) per core; spread the placement over more cores"
-                )
-                failed = true
-            }
-            if bits[core] > memory {
-                problems.append(
-                    "mapping: core \(core) needs \(bits[core]) bits of synaptic memory, more than \(memory) per core; spread the placement over more cores"
-                )
-                failed = true
-            }
-        }
-
-        // Greedy fill of the rest in population order (§5.3 items 1–4), chip after chip.
-        var core = nextFree
-        for (index, p) in network.populations.enumerated() where explicit[p.name] == nil {
-            use(core)
-            if network.mapping.newCorePerPopulation && count[core] > 0 { core += 1 }
-            for j in 0..<p.size {
-                let need = incomingBits[index][j]
-                if need > memory {
-                    problems.append(
-                        "mapping: population '\(p.name)' compartment \(j) needs \(need) bits of synaptic memory, more than one core's \(memory); reduce its fan-in"
-                    )
-                    failed = true
-                    break
-                }
-                use(core)
-                if count[core] + 1 > cap || bits[core] + need > memory { core += 1 }
-                if core >= coreBound {
-                    problems.append(chipsExceeded(network, population: p.name, bound: chipBound))
-                    return nil
-                }
-                use(core)
-                coreOf[starts[index] + j] = Int32(core)
-                count[core] += 1
-                bits[core] += need
-            }
-        }
+        var fill = CoreFill(network, incomingBits: incomingBits)
+        let nextFree = fill.placeExplicitly(network)
+        var failed = fill.checkLimits(&problems)
+        guard fill.placeGreedily(network, from: nextFree, problems: &problems) else { return nil }
+        failed = failed || !problems.isEmpty
         if failed { return nil }
-        // Whole chips: counters cover every core of every chip in use.
-        let chips = max(1, (count.count + perChip - 1) / perChip)
-        use(chips * perChip - 1)
-        return CoreMap(
-            segments: segments(network, coreOf: coreOf, starts: starts), coreOfCompartment: coreOf,
-            compartmentsPerCore: count, synapseBitsPerCore: bits)
+        return fill.coreMap(network)
     }
 
     /// The message for a network that needs more chips than the mapping allows.
@@ -130,5 +48,127 @@ enum CoreMapper {
             }
         }
         return segments
+    }
+}
+
+/// The greedy placement's state: the core of every compartment, and per core its
+/// compartments and synaptic memory so far.
+struct CoreFill {
+    let incomingBits: [[Int]]
+    let starts: [Int]
+    let explicit: [String: [CorePlacement]]
+    let chipBound: Int
+    let cap: Int
+    let memory: Int
+    var coreOf: [Int32]
+    var count: [Int] = []
+    var bits: [Int] = []
+
+    init(_ network: NetworkDescription, incomingBits: [[Int]]) {
+        self.incomingBits = incomingBits
+        var starts: [Int] = []
+        var offset = 0
+        for p in network.populations {
+            starts.append(offset)
+            offset += p.size
+        }
+        self.starts = starts
+        explicit = network.mapping.placement ?? [:]
+        chipBound = network.mapping.chips ?? CoreMapper.chipLimit
+        cap = network.mapping.maxCompartmentsPerCore ?? ChipGeometry.maxCompartmentsPerCore
+        memory = network.mapping.ignoreSynapticMemory ? Int.max / 2 : ChipGeometry.synapticMemoryBitsPerCore
+        coreOf = [Int32](repeating: 0, count: offset)
+    }
+
+    /// Grows the per-core tables to hold `core`.
+    mutating func use(_ core: Int) {
+        while count.count <= core {
+            count.append(0)
+            bits.append(0)
+        }
+    }
+
+    mutating func put(population index: Int, compartment j: Int, on core: Int) {
+        use(core)
+        coreOf[starts[index] + j] = Int32(core)
+        count[core] += 1
+        bits[core] += incomingBits[index][j]
+    }
+
+    /// Explicit placements first (energy-model.md §5.3 item 6); returns the first core after them.
+    mutating func placeExplicitly(_ network: NetworkDescription) -> Int {
+        let perChip = ChipGeometry.cores
+        var nextFree = 0
+        for (index, p) in network.populations.enumerated() {
+            guard let runs = explicit[p.name] else { continue }
+            var j = 0
+            for run in runs where (0..<perChip).contains(run.core) && (0..<chipBound).contains(run.chip ?? 0) {
+                let core = (run.chip ?? 0) * perChip + run.core
+                use(core)
+                for _ in 0..<run.count where j < p.size {
+                    put(population: index, compartment: j, on: core)
+                    j += 1
+                }
+                nextFree = max(nextFree, core + 1)
+            }
+        }
+        return nextFree
+    }
+
+    /// Problems of the explicit placement: a core over its compartment or memory limit.
+    func checkLimits(_ problems: inout [String]) -> Bool {
+        var failed = false
+        for core in count.indices {
+            if count[core] > cap {
+                problems.append(
+                    "mapping: core \(core) holds \(count[core]) compartments, more than \(cap) per core; spread the placement over more cores"
+                )
+                failed = true
+            }
+            if bits[core] > memory {
+                problems.append(
+                    "mapping: core \(core) needs \(bits[core]) bits of synaptic memory, more than \(memory) per core; spread the placement over more cores"
+                )
+                failed = true
+            }
+        }
+        return failed
+    }
+
+    /// Greedy fill of the rest in population order (§5.3 items 1–4), chip after chip.
+    /// False when the network needs more chips than allowed.
+    mutating func placeGreedily(_ network: NetworkDescription, from first: Int, problems: inout [String]) -> Bool {
+        var core = first
+        for (index, p) in network.populations.enumerated() where explicit[p.name] == nil {
+            use(core)
+            if network.mapping.newCorePerPopulation && count[core] > 0 { core += 1 }
+            for j in 0..<p.size {
+                let need = incomingBits[index][j]
+                if need > memory {
+                    problems.append(
+                        "mapping: population '\(p.name)' compartment \(j) needs \(need) bits of synaptic memory, more than one core's \(memory); reduce its fan-in"
+                    )
+                    break
+                }
+                use(core)
+                if count[core] + 1 > cap || bits[core] + need > memory { core += 1 }
+                if core >= chipBound * ChipGeometry.cores {
+                    problems.append(CoreMapper.chipsExceeded(network, population: p.name, bound: chipBound))
+                    return false
+                }
+                put(population: index, compartment: j, on: core)
+            }
+        }
+        return true
+    }
+
+    /// The map, counters covering every core of every chip in use.
+    mutating func coreMap(_ network: NetworkDescription) -> CoreMap {
+        let perChip = ChipGeometry.cores
+        let chips = max(1, (count.count + perChip - 1) / perChip)
+        use(chips * perChip - 1)
+        return CoreMap(
+            segments: CoreMapper.segments(network, coreOf: coreOf, starts: starts), coreOfCompartment: coreOf,
+            compartmentsPerCore: count, synapseBitsPerCore: bits)
     }
 }

@@ -31,248 +31,13 @@ enum NetworkValidator {
     /// Returns every problem of `network` (empty when valid), and the parsed rules per
     /// connection index.
     static func validate(_ network: NetworkDescription) -> (problems: [String], rules: [Int: RuleSet]) {
-        var problems: [String] = []
-        var rules: [Int: RuleSet] = [:]
-        var populationSize: [String: Int] = [:]
-        var generatorSize: [String: Int] = [:]
-        var connectionNames: Set<String> = []
-
-        func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-            if !condition { problems.append(message()) }
-        }
-
-        if network.populations.isEmpty {
-            problems.append("populations: the network has no population; add at least one")
-        }
-        for (index, p) in network.populations.enumerated() {
-            let at = "populations[\(index)] '\(p.name)'"
-            check(!p.name.isEmpty, "\(at): empty name; give every population a unique name")
-            check(
-                populationSize[p.name] == nil && generatorSize[p.name] == nil,
-                "\(at): duplicate name; population and generator names must be unique")
-            if populationSize[p.name] == nil && generatorSize[p.name] == nil { populationSize[p.name] = p.size }
-            check(p.size >= 1, "\(at): size \(p.size); use a size >= 1")
-            check(ChipLimits.decayRange.contains(p.du), "\(at): du \(p.du) out of range; use 0...4096")
-            check(ChipLimits.decayRange.contains(p.dv), "\(at): dv \(p.dv) out of range; use 0...4096")
-            check(
-                ChipLimits.biasMantissaRange.contains(p.biasMantissa),
-                "\(at): biasMantissa \(p.biasMantissa) out of range; use -4096...4095 and raise biasExponent")
-            check(
-                ChipLimits.biasExponentRange.contains(p.biasExponent),
-                "\(at): biasExponent \(p.biasExponent) out of range; use 0...23")
-            if ChipLimits.biasMantissaRange.contains(p.biasMantissa),
-                ChipLimits.biasExponentRange.contains(p.biasExponent)
-            {
-                let bias = p.biasMantissa << p.biasExponent
-                check(
-                    (-(1 << 23)...((1 << 23) - 1)).contains(bias),
-                    "\(at): bias \(bias) does not fit 24 bits; lower biasMantissa or biasExponent")
-            }
-            check(
-                ChipLimits.vthMantissaRange.contains(p.vthMantissa),
-                "\(at): vthMantissa \(p.vthMantissa) out of range; use 0...131071")
-            check(
-                ChipLimits.refractoryRange.contains(p.refractory),
-                "\(at): refractory \(p.refractory) out of range; use 1...63 (1 = no restriction)")
-            if let vmin = p.vmin {
-                check(
-                    ChipLimits.vminRange.contains(vmin),
-                    "\(at): vmin \(vmin) out of range; use -8388607...0 (omit it for -8388607)")
-            }
-            if let vmax = p.vmax {
-                check(
-                    ChipLimits.vmaxRange.contains(vmax),
-                    "\(at): vmax \(vmax) out of range; use 0...8388607 (omit it for 8388607)")
-            }
-        }
-        for (index, g) in network.generators.enumerated() {
-            let at = "generators[\(index)] '\(g.name)'"
-            check(!g.name.isEmpty, "\(at): empty name; give every generator a unique name")
-            check(
-                populationSize[g.name] == nil && generatorSize[g.name] == nil,
-                "\(at): duplicate name; population and generator names must be unique")
-            if populationSize[g.name] == nil && generatorSize[g.name] == nil { generatorSize[g.name] = g.size }
-            check(g.size >= 1, "\(at): size \(g.size); use a size >= 1")
-            if let times = g.spikeTimes {
-                check(
-                    times.count == g.size,
-                    "\(at): spikeTimes has \(times.count) channels but size is \(g.size); give one list of steps per channel"
-                )
-                for (channel, steps) in times.enumerated() where steps.contains(where: { $0 < 0 }) {
-                    problems.append("\(at): spikeTimes[\(channel)] has a negative step; steps start at 0")
-                }
-            }
-        }
-
-        for (index, c) in network.connections.enumerated() {
-            let at = "connections[\(index)] '\(c.name)' (\(c.source) -> \(c.target))"
-            check(!c.name.isEmpty, "\(at): empty name; give every connection a unique name")
-            check(!connectionNames.contains(c.name), "\(at): duplicate connection name; names must be unique")
-            connectionNames.insert(c.name)
-            let sourceSize = populationSize[c.source] ?? generatorSize[c.source]
-            let targetSize = populationSize[c.target]
-            check(sourceSize != nil, "\(at): unknown source '\(c.source)'; name a population or spike generator")
-            if targetSize == nil {
-                problems.append(
-                    generatorSize[c.target] != nil
-                        ? "\(at): target '\(c.target)' is a spike generator; targets must be populations"
-                        : "\(at): unknown target '\(c.target)'; name a population")
-            }
-            check(
-                ChipLimits.exponentRange.contains(c.exponent),
-                "\(at): exponent \(c.exponent) out of range; use -8...7")
-            check(ChipLimits.delayRange.contains(c.delay), "\(at): delay \(c.delay) out of range; use 0...62")
-
-            // Synapse count for this pattern.
-            var synapseCount: Int?
-            if let ns = sourceSize, let nt = targetSize {
-                switch c.pattern {
-                case .oneToOne:
-                    check(ns == nt, "\(at): one-to-one needs equal sizes, got \(ns) and \(nt)")
-                    synapseCount = nt
-                case .oneToAll:
-                    synapseCount = nt
-                case .allToAll:
-                    synapseCount = ns * nt
-                case .random:
-                    if let random = c.random {
-                        check(random.fanOut >= 0, "\(at): random.fanOut \(random.fanOut); use 0 or more synapses per source")
-                        let (count, overflow) = ns.multipliedReportingOverflow(by: max(random.fanOut, 0))
-                        check(
-                            !overflow && count < Int(Int32.max),
-                            "\(at): \(ns) sources x fanOut \(random.fanOut) is more than 2^31 synapses in one connection; split it into several connections"
-                        )
-                        synapseCount = overflow ? nil : count
-                    } else {
-                        problems.append("\(at): a random connection needs `random` (fanOut, weightMin, weightMax)")
-                    }
-                case .sparse:
-                    if let pre = c.pre, let post = c.post {
-                        check(
-                            pre.count == post.count,
-                            "\(at): pre has \(pre.count) entries but post has \(post.count); give one pair per synapse")
-                        if let bad = pre.firstIndex(where: { $0 < 0 || $0 >= ns }) {
-                            problems.append("\(at): pre[\(bad)] = \(pre[bad]) outside source size \(ns)")
-                        }
-                        if let bad = post.firstIndex(where: { $0 < 0 || $0 >= nt }) {
-                            problems.append("\(at): post[\(bad)] = \(post[bad]) outside target size \(nt)")
-                        }
-                        synapseCount = pre.count
-                    } else {
-                        problems.append("\(at): sparse connection needs `pre` and `post` index lists")
-                    }
-                }
-            }
-            if c.pattern != .sparse && (c.pre != nil || c.post != nil) {
-                problems.append("\(at): `pre`/`post` lists are only for sparse connections; remove them")
-            }
-            if c.pattern != .random && c.random != nil {
-                problems.append("\(at): `random` is only for random connections; remove it or use pattern \"random\"")
-            }
-            problems += weightProblems(c, at: at, synapseCount: synapseCount)
-            if let delays = c.delays {
-                if c.pattern != .sparse {
-                    problems.append("\(at): per-synapse `delays` are only supported on sparse connections; use `delay`")
-                } else if let n = synapseCount, delays.count != n {
-                    problems.append("\(at): \(delays.count) delays but \(n) synapses")
-                }
-                if let bad = delays.firstIndex(where: { !ChipLimits.delayRange.contains($0) }) {
-                    problems.append("\(at): delays[\(bad)] = \(delays[bad]) out of range; use 0...62")
-                }
-            }
-            // Learning.
-            if let learning = c.learning {
-                if c.plastic == false {
-                    problems.append(
-                        "\(at): a learning rule on a non-plastic connection; set plastic to true or remove the rule")
-                }
-                if c.pattern != .allToAll {
-                    problems.append(
-                        "\(at): learning rules are supported on all-to-all connections only; use all-to-all (zero weights are allowed)"
-                    )
-                }
-                do {
-                    let set = try LearningRuleParser.parseSet(learning.rule)
-                    rules[index] = set
-                    if set.dw == nil {
-                        problems.append("\(at): the learning rule has no `dw = ...` part")
-                    }
-                } catch {
-                    problems.append("\(at): \(error)")
-                }
-                check(learning.epoch >= 1, "\(at): learning epoch \(learning.epoch); use tEpoch >= 1")
-                if let reward = learning.reward, populationSize[reward] == nil && generatorSize[reward] == nil {
-                    problems.append("\(at): unknown reward source '\(reward)'; name a population or spike generator")
-                }
-                let traces: [(String, TraceParameters)] = [
-                    ("x1", learning.x1), ("x2", learning.x2), ("y1", learning.y1), ("y2", learning.y2),
-                    ("y3", learning.y3), ("r1", learning.r1),
-                ]
-                for (name, trace) in traces {
-                    check(
-                        ChipLimits.traceRange.contains(trace.impulse),
-                        "\(at): trace \(name) impulse \(trace.impulse) out of range; use 0...127")
-                    check(
-                        trace.tau >= 0 && trace.tau <= 4096,
-                        "\(at): trace \(name) tau \(trace.tau) out of range; use 0...4096 (0 = no decay)")
-                }
-                if let set = rules[index], set.variables.contains(.r0) || set.variables.contains(.r1),
-                    learning.reward == nil
-                {
-                    problems.append("\(at): the rule reads r0/r1 but no reward source is set; give `reward`")
-                }
-            } else if c.plastic == true {
-                problems.append(
-                    "\(at): plastic connection without a learning rule; add `learning` or set plastic to false")
-            }
-        }
-
-        for (index, probe) in network.probes.enumerated() {
-            let at = "probes[\(index)] '\(probe.name)'"
-            check(probe.interval >= 1, "\(at): interval \(probe.interval); use >= 1")
-            switch probe.kind {
-            case .spikes, .u, .v:
-                if populationSize[probe.target] == nil {
-                    if probe.kind == .spikes && generatorSize[probe.target] != nil { break }
-                    problems.append("\(at): unknown population '\(probe.target)'")
-                }
-            case .weights:
-                check(connectionNames.contains(probe.target), "\(at): unknown connection '\(probe.target)'")
-            }
-        }
-
-        if let cap = network.mapping.maxCompartmentsPerCore,
-            !(1...ChipGeometry.maxCompartmentsPerCore).contains(cap)
-        {
-            problems.append("mapping: maxCompartmentsPerCore \(cap) out of range; use 1...1024")
-        }
-        if let chips = network.mapping.chips, chips < 1 {
-            problems.append("mapping: chips \(chips); give at least 1 (or omit it: as many chips as the network needs)")
-        }
-        if let placement = network.mapping.placement {
-            for (name, runs) in placement.sorted(by: { $0.key < $1.key }) {
-                guard let size = populationSize[name] else {
-                    problems.append("mapping.placement: unknown population '\(name)'")
-                    continue
-                }
-                let total = runs.reduce(0) { $0 + $1.count }
-                check(
-                    total == size,
-                    "mapping.placement['\(name)']: places \(total) compartments but the population has \(size)")
-                for run in runs where !(0..<ChipGeometry.cores).contains(run.core) || run.count < 0 {
-                    problems.append(
-                        "mapping.placement['\(name)']: core \(run.core) count \(run.count) invalid; cores are 0...127 on each chip (give the chip in `chip`)"
-                    )
-                }
-                let chipBound = network.mapping.chips ?? CoreMapper.chipLimit
-                for run in runs where !(0..<chipBound).contains(run.chip ?? 0) {
-                    problems.append(
-                        "mapping.placement['\(name)']: chip \(run.chip ?? 0) is outside 0..<\(chipBound); raise mapping.chips or place it on another chip"
-                    )
-                }
-            }
-        }
-        return (problems, rules)
+        var checks = NetworkChecks(network)
+        checks.populations()
+        checks.generators()
+        for (index, c) in network.connections.enumerated() { checks.connection(index, c) }
+        checks.probes()
+        checks.mapping()
+        return (checks.problems, checks.rules)
     }
 
     /// Problems of a connection's weights: `weight` or `weights` (their count, range and,
@@ -323,5 +88,271 @@ enum NetworkValidator {
             if reported > 5 { problems.append("\(at): \(reported - 5) more weights out of range or odd") }
         }
         return problems
+    }
+}
+
+
+/// The checks of one description, accumulating problems with their locations.
+struct NetworkChecks {
+    let network: NetworkDescription
+    var problems: [String] = []
+    var rules: [Int: RuleSet] = [:]
+    var populationSize: [String: Int] = [:]
+    var generatorSize: [String: Int] = [:]
+    var connectionNames: Set<String> = []
+
+    init(_ network: NetworkDescription) { self.network = network }
+
+    mutating func check(_ condition: Bool, _ message: String) {
+        if !condition { problems.append(message) }
+    }
+
+    mutating func populations() {
+        if network.populations.isEmpty {
+            problems.append("populations: the network has no population; add at least one")
+        }
+        for (index, p) in network.populations.enumerated() {
+            let at = "populations[\(index)] '\(p.name)'"
+            check(!p.name.isEmpty, "\(at): empty name; give every population a unique name")
+            check(
+                populationSize[p.name] == nil && generatorSize[p.name] == nil,
+                "\(at): duplicate name; population and generator names must be unique")
+            if populationSize[p.name] == nil && generatorSize[p.name] == nil { populationSize[p.name] = p.size }
+            check(p.size >= 1, "\(at): size \(p.size); use a size >= 1")
+            check(ChipLimits.decayRange.contains(p.du), "\(at): du \(p.du) out of range; use 0...4096")
+            check(ChipLimits.decayRange.contains(p.dv), "\(at): dv \(p.dv) out of range; use 0...4096")
+            check(
+                ChipLimits.biasMantissaRange.contains(p.biasMantissa),
+                "\(at): biasMantissa \(p.biasMantissa) out of range; use -4096...4095 and raise biasExponent")
+            check(
+                ChipLimits.biasExponentRange.contains(p.biasExponent),
+                "\(at): biasExponent \(p.biasExponent) out of range; use 0...23")
+            if ChipLimits.biasMantissaRange.contains(p.biasMantissa),
+                ChipLimits.biasExponentRange.contains(p.biasExponent)
+            {
+                let bias = p.biasMantissa << p.biasExponent
+                check(
+                    (-(1 << 23)...((1 << 23) - 1)).contains(bias),
+                    "\(at): bias \(bias) does not fit 24 bits; lower biasMantissa or biasExponent")
+            }
+            check(
+                ChipLimits.vthMantissaRange.contains(p.vthMantissa),
+                "\(at): vthMantissa \(p.vthMantissa) out of range; use 0...131071")
+            check(
+                ChipLimits.refractoryRange.contains(p.refractory),
+                "\(at): refractory \(p.refractory) out of range; use 1...63 (1 = no restriction)")
+            if let vmin = p.vmin {
+                check(
+                    ChipLimits.vminRange.contains(vmin),
+                    "\(at): vmin \(vmin) out of range; use -8388607...0 (omit it for -8388607)")
+            }
+            if let vmax = p.vmax {
+                check(
+                    ChipLimits.vmaxRange.contains(vmax),
+                    "\(at): vmax \(vmax) out of range; use 0...8388607 (omit it for 8388607)")
+            }
+        }
+    }
+
+    mutating func generators() {
+        for (index, g) in network.generators.enumerated() {
+            let at = "generators[\(index)] '\(g.name)'"
+            check(!g.name.isEmpty, "\(at): empty name; give every generator a unique name")
+            check(
+                populationSize[g.name] == nil && generatorSize[g.name] == nil,
+                "\(at): duplicate name; population and generator names must be unique")
+            if populationSize[g.name] == nil && generatorSize[g.name] == nil { generatorSize[g.name] = g.size }
+            check(g.size >= 1, "\(at): size \(g.size); use a size >= 1")
+            if let times = g.spikeTimes {
+                check(
+                    times.count == g.size,
+                    "\(at): spikeTimes has \(times.count) channels but size is \(g.size); give one list of steps per channel"
+                )
+                for (channel, steps) in times.enumerated() where steps.contains(where: { $0 < 0 }) {
+                    problems.append("\(at): spikeTimes[\(channel)] has a negative step; steps start at 0")
+                }
+            }
+        }
+    }
+
+    mutating func connection(_ index: Int, _ c: ConnectionSpec) {
+        let at = "connections[\(index)] '\(c.name)' (\(c.source) -> \(c.target))"
+        check(!c.name.isEmpty, "\(at): empty name; give every connection a unique name")
+        check(!connectionNames.contains(c.name), "\(at): duplicate connection name; names must be unique")
+        connectionNames.insert(c.name)
+        let sourceSize = populationSize[c.source] ?? generatorSize[c.source]
+        let targetSize = populationSize[c.target]
+        check(sourceSize != nil, "\(at): unknown source '\(c.source)'; name a population or spike generator")
+        if targetSize == nil {
+            problems.append(
+                generatorSize[c.target] != nil
+                    ? "\(at): target '\(c.target)' is a spike generator; targets must be populations"
+                    : "\(at): unknown target '\(c.target)'; name a population")
+        }
+        check(
+            ChipLimits.exponentRange.contains(c.exponent),
+            "\(at): exponent \(c.exponent) out of range; use -8...7")
+        check(ChipLimits.delayRange.contains(c.delay), "\(at): delay \(c.delay) out of range; use 0...62")
+
+        let synapseCount = synapses(c, at: at, sourceSize: sourceSize, targetSize: targetSize)
+        if c.pattern != .sparse && (c.pre != nil || c.post != nil) {
+            problems.append("\(at): `pre`/`post` lists are only for sparse connections; remove them")
+        }
+        if c.pattern != .random && c.random != nil {
+            problems.append("\(at): `random` is only for random connections; remove it or use pattern \"random\"")
+        }
+        problems += NetworkValidator.weightProblems(c, at: at, synapseCount: synapseCount)
+        if let delays = c.delays {
+            if c.pattern != .sparse {
+                problems.append("\(at): per-synapse `delays` are only supported on sparse connections; use `delay`")
+            } else if let n = synapseCount, delays.count != n {
+                problems.append("\(at): \(delays.count) delays but \(n) synapses")
+            }
+            if let bad = delays.firstIndex(where: { !ChipLimits.delayRange.contains($0) }) {
+                problems.append("\(at): delays[\(bad)] = \(delays[bad]) out of range; use 0...62")
+            }
+        }
+        if let learning = c.learning {
+            learningRule(index, c, learning, at: at)
+        } else if c.plastic == true {
+            problems.append(
+                "\(at): plastic connection without a learning rule; add `learning` or set plastic to false")
+        }
+    }
+
+    /// Synapses of the pattern (nil when the endpoints are unknown), checking its lists.
+    mutating func synapses(_ c: ConnectionSpec, at: String, sourceSize: Int?, targetSize: Int?) -> Int? {
+        var synapseCount: Int?
+        if let ns = sourceSize, let nt = targetSize {
+            switch c.pattern {
+            case .oneToOne:
+                check(ns == nt, "\(at): one-to-one needs equal sizes, got \(ns) and \(nt)")
+                synapseCount = nt
+            case .oneToAll:
+                synapseCount = nt
+            case .allToAll:
+                synapseCount = ns * nt
+            case .random:
+                if let random = c.random {
+                    check(random.fanOut >= 0, "\(at): random.fanOut \(random.fanOut); use 0 or more synapses per source")
+                    let (count, overflow) = ns.multipliedReportingOverflow(by: max(random.fanOut, 0))
+                    check(
+                        !overflow && count < Int(Int32.max),
+                        "\(at): \(ns) sources x fanOut \(random.fanOut) is more than 2^31 synapses in one connection; split it into several connections"
+                    )
+                    synapseCount = overflow ? nil : count
+                } else {
+                    problems.append("\(at): a random connection needs `random` (fanOut, weightMin, weightMax)")
+                }
+            case .sparse:
+                if let pre = c.pre, let post = c.post {
+                    check(
+                        pre.count == post.count,
+                        "\(at): pre has \(pre.count) entries but post has \(post.count); give one pair per synapse")
+                    if let bad = pre.firstIndex(where: { $0 < 0 || $0 >= ns }) {
+                        problems.append("\(at): pre[\(bad)] = \(pre[bad]) outside source size \(ns)")
+                    }
+                    if let bad = post.firstIndex(where: { $0 < 0 || $0 >= nt }) {
+                        problems.append("\(at): post[\(bad)] = \(post[bad]) outside target size \(nt)")
+                    }
+                    synapseCount = pre.count
+                } else {
+                    problems.append("\(at): sparse connection needs `pre` and `post` index lists")
+                }
+            }
+        }
+        return synapseCount
+    }
+
+    mutating func learningRule(_ index: Int, _ c: ConnectionSpec, _ learning: LearningSpec, at: String) {
+        if c.plastic == false {
+            problems.append(
+                "\(at): a learning rule on a non-plastic connection; set plastic to true or remove the rule")
+        }
+        if c.pattern != .allToAll {
+            problems.append(
+                "\(at): learning rules are supported on all-to-all connections only; use all-to-all (zero weights are allowed)"
+            )
+        }
+        do {
+            let set = try LearningRuleParser.parseSet(learning.rule)
+            rules[index] = set
+            if set.dw == nil {
+                problems.append("\(at): the learning rule has no `dw = ...` part")
+            }
+        } catch {
+            problems.append("\(at): \(error)")
+        }
+        check(learning.epoch >= 1, "\(at): learning epoch \(learning.epoch); use tEpoch >= 1")
+        if let reward = learning.reward, populationSize[reward] == nil && generatorSize[reward] == nil {
+            problems.append("\(at): unknown reward source '\(reward)'; name a population or spike generator")
+        }
+        let traces: [(String, TraceParameters)] = [
+            ("x1", learning.x1), ("x2", learning.x2), ("y1", learning.y1), ("y2", learning.y2),
+            ("y3", learning.y3), ("r1", learning.r1),
+        ]
+        for (name, trace) in traces {
+            check(
+                ChipLimits.traceRange.contains(trace.impulse),
+                "\(at): trace \(name) impulse \(trace.impulse) out of range; use 0...127")
+            check(
+                trace.tau >= 0 && trace.tau <= 4096,
+                "\(at): trace \(name) tau \(trace.tau) out of range; use 0...4096 (0 = no decay)")
+        }
+        if let set = rules[index], set.variables.contains(.r0) || set.variables.contains(.r1),
+            learning.reward == nil
+        {
+            problems.append("\(at): the rule reads r0/r1 but no reward source is set; give `reward`")
+        }
+    }
+
+    mutating func probes() {
+        for (index, probe) in network.probes.enumerated() {
+            let at = "probes[\(index)] '\(probe.name)'"
+            check(probe.interval >= 1, "\(at): interval \(probe.interval); use >= 1")
+            switch probe.kind {
+            case .spikes, .u, .v:
+                if populationSize[probe.target] == nil {
+                    if probe.kind == .spikes && generatorSize[probe.target] != nil { break }
+                    problems.append("\(at): unknown population '\(probe.target)'")
+                }
+            case .weights:
+                check(connectionNames.contains(probe.target), "\(at): unknown connection '\(probe.target)'")
+            }
+        }
+    }
+
+    mutating func mapping() {
+        if let cap = network.mapping.maxCompartmentsPerCore,
+            !(1...ChipGeometry.maxCompartmentsPerCore).contains(cap)
+        {
+            problems.append("mapping: maxCompartmentsPerCore \(cap) out of range; use 1...1024")
+        }
+        if let chips = network.mapping.chips, chips < 1 {
+            problems.append("mapping: chips \(chips); give at least 1 (or omit it: as many chips as the network needs)")
+        }
+        if let placement = network.mapping.placement {
+            for (name, runs) in placement.sorted(by: { $0.key < $1.key }) {
+                guard let size = populationSize[name] else {
+                    problems.append("mapping.placement: unknown population '\(name)'")
+                    continue
+                }
+                let total = runs.reduce(0) { $0 + $1.count }
+                check(
+                    total == size,
+                    "mapping.placement['\(name)']: places \(total) compartments but the population has \(size)")
+                for run in runs where !(0..<ChipGeometry.cores).contains(run.core) || run.count < 0 {
+                    problems.append(
+                        "mapping.placement['\(name)']: core \(run.core) count \(run.count) invalid; cores are 0...127 on each chip (give the chip in `chip`)"
+                    )
+                }
+                let chipBound = network.mapping.chips ?? CoreMapper.chipLimit
+                for run in runs where !(0..<chipBound).contains(run.chip ?? 0) {
+                    problems.append(
+                        "mapping.placement['\(name)']: chip \(run.chip ?? 0) is outside 0..<\(chipBound); raise mapping.chips or place it on another chip"
+                    )
+                }
+            }
+        }
     }
 }

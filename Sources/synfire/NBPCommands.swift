@@ -70,6 +70,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
             "With --engine fast: derive the chip circuit's energy counts from the fast path's spikes and write energy_counts*.json (identical to --engine chip's; ~4x the fast epoch time)."
     )
     var energyCounts = false
+    @OptionGroup var threading: ThreadsOption
     @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
 
     func run() async throws {
@@ -95,6 +96,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
         options.resume = resume
         options.dataDirectory = dataDir
         options.energyCounts = energyCounts
+        options.threads = threading.resolved()
         guard let presetKind = NBPPreset(rawValue: preset) else {
             throw ValidationError("--preset must be paper, margin, margin-decay or margin-replay, not '\(preset)'")
         }
