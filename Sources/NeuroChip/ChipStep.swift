@@ -25,11 +25,12 @@ extension ChipSimulator {
         currentStep = s + 1
     }
 
-    /// Runs `body` for every partition this process steps, one partition per thread.
+    /// Runs `body` for every partition this process steps, the partitions shared out
+    /// over the threads.
     @inline(__always)
     func forEachPartition(_ body: (PartitionWork) -> Void) {
         if let workers {
-            workers.run { body(work[$0]) }
+            workers.run(tasks: work.count) { body(work[$0]) }
         } else {
             for w in work { body(w) }
         }

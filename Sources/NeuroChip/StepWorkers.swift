@@ -1,6 +1,6 @@
 // The threads of a simulator (docs/neurochip.md, "Threads and ranks"): a C pool
-// (StepPool.h) whose workers each run one partition's part of a step stage. The calling
-// thread is worker 0, so one thread means no pool and no synchronisation at all.
+// (StepPool.h) whose threads claim the partitions of a step stage one by one. The calling
+// thread takes part, so one thread means no pool and no synchronisation at all.
 
 import CNeuroChipKernels
 
@@ -17,17 +17,17 @@ final class StepWorkers {
 
     deinit { nc_pool_destroy(pool) }
 
-    /// Runs `body(w)` for every worker w in 0..<count in parallel; returns when all are done.
-    /// `body` must not escape: the pool calls it only until `run` returns.
-    func run(_ body: (Int) -> Void) {
+    /// Runs `body(k)` for every k in 0..<tasks on the pool's threads; returns when all are
+    /// done. `body` must not escape: the pool calls it only until `run` returns.
+    func run(tasks: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { task in
             var task = task
             withUnsafeMutablePointer(to: &task) { pointer in
                 nc_pool_run(
                     pool,
-                    { context, worker in
-                        context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(worker))
-                    }, pointer)
+                    { context, index in
+                        context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
+                    }, pointer, Int64(tasks))
             }
         }
     }

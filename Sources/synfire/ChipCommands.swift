@@ -7,7 +7,7 @@ struct ChipCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chip",
         abstract: "Run networks on the bit-exact Loihi-like chip simulator.",
-        subcommands: [ChipRunCommand.self, ChipCheckRuleCommand.self]
+        subcommands: [ChipRunCommand.self, ChipGenerateCommand.self, ChipCheckRuleCommand.self]
     )
 }
 
