@@ -60,13 +60,14 @@ extension ChipSimulator {
         partitions: PartitionMap
     ) -> [ConnectionRuntime] {
         var compiled: [ConnectionRuntime] = []
+        let arena = SparseRowArena()
         for (index, spec) in network.connections.enumerated() {
             let g = groups.group(spec.source)
             let t = groups.populations[spec.target]!
             let runtime = ConnectionRuntime(
                 index: index, spec: spec, sourceGroup: g, sourceStart: groups.start[g], sourceCount: groups.count[g],
                 targetPopulation: t, targetStart: groups.start[t], targetCount: groups.count[t], coreMap: map,
-                partitions: partitions, seed: network.seed)
+                partitions: partitions, seed: network.seed, arena: arena)
             if let learning = spec.learning, let set = rules[index] {
                 let shards = runtime.shards.compactMap { $0 }
                 if LearningRuntime.readsTags(set) && !shards.isEmpty {
@@ -85,7 +86,7 @@ extension ChipSimulator {
             }
             compiled.append(runtime)
         }
-        ConnectionRuntime.shareSparseRows(compiled)
+        arena.allocate(seed: network.seed)
         return compiled
     }
 

@@ -99,10 +99,10 @@ final class ConnectionRuntime {
     /// and its weight in `packed`'s 8-bit encoding, 3 bytes together, so a spiking row is one
     /// run of bytes. Used when posts fit 16 bits, the group has one delay and a non-negative
     /// shift. The simulator moves the rows of all its connections into one block.
-    private(set) var sparseStorage: SparseRowStorage?
-    private(set) var sparseRows: UnsafeMutablePointer<UInt8>?
+    var sparseStorage: SparseRowStorage?
+    var sparseRows: UnsafeMutablePointer<UInt8>?
     /// Sparse synapses stored by this process (the shards of its partitions).
-    private(set) var storedSynapses = 0
+    var storedSynapses = 0
     var synapseDelaysAreUniform: Bool { synapseDelays.isEmpty }
 
     /// Per partition: what this connection delivers there (nil: no synapse ends there, or
@@ -113,10 +113,13 @@ final class ConnectionRuntime {
     /// The first learner (tests and single-partition readers).
     var learning: LearningRuntime? { learners.first }
 
+    /// A connection with its shards on `partitions`. Sparse rows go into `arena`'s shared
+    /// block (written once every connection has counted its synapses) or, without one, into
+    /// storage of their own.
     init(
         index: Int, spec: ConnectionSpec, sourceGroup: Int, sourceStart: Int, sourceCount: Int,
         targetPopulation: Int, targetStart: Int, targetCount: Int, coreMap: CoreMap, partitions: PartitionMap,
-        seed: UInt64
+        seed: UInt64, arena: SparseRowArena? = nil
     ) {
         self.index = index
         self.name = spec.name
@@ -153,9 +156,7 @@ final class ConnectionRuntime {
         currents = RawArray(repeating: 0, count: 0)
         packed = RawArray(repeating: 0, count: 0)
         if case .sparse = layout {
-            if stored {
-                buildSparse(SynapseEnumerator(spec, sourceCount: sourceCount, targets: nt, seed: seed))
-            }
+            if stored { buildSparse(seed: seed, arena: arena) }
         } else if stored {
             mantissa = RawArray(Self.denseMantissas(spec, sources: sourceCount, targets: nt))
             buildDeliveryCopies()
@@ -205,7 +206,7 @@ final class ConnectionRuntime {
     }
 
     /// `currents` for e < 0, `packed` rows for dense layouts.
-    private func buildDeliveryCopies() {
+    func buildDeliveryCopies() {
         let m = mantissa.buffer
         if shift < 0 {
             let e = exponent
@@ -217,126 +218,6 @@ final class ConnectionRuntime {
             packed = RawArray(count: m.count) { out in
                 for k in m.indices { out[k] = Self.pack(Int(m[k]), mode) }
             }
-        }
-    }
-
-    /// Sparse shards in two passes over the synapses: count per (shard, source), then fill.
-    private func buildSparse(_ synapses: SynapseEnumerator) {
-        let nt = targetCount
-        let ns = sourceCount
-        var slotOf = [Int](repeating: -1, count: shards.count)
-        let owned = shards.compactMap { $0 }
-        for (slot, shard) in owned.enumerated() { slotOf[shard.partition] = slot }
-        var postSlot = [Int32](repeating: -1, count: nt)
-        for (slot, shard) in owned.enumerated() {
-            for run in shard.runs { for j in run { postSlot[j] = Int32(slot) } }
-        }
-        var rows = [[Int32]](repeating: [Int32](repeating: 0, count: ns + 1), count: owned.count)
-        for i in 0..<ns {
-            synapses.forEach(source: i) { _, post, _, _ in
-                let slot = Int(postSlot[post])
-                if slot >= 0 { rows[slot][i + 1] &+= 1 }
-            }
-        }
-        var total: Int32 = 0
-        for slot in rows.indices {
-            rows[slot][0] = total
-            for i in 0..<ns { rows[slot][i + 1] &+= rows[slot][i] }
-            total = rows[slot][ns]
-        }
-        storedSynapses = Int(total)
-        let count = Int(total)
-        let fast = nt <= 65536 && spec.delays == nil && shift >= 0
-        let mode = signMode
-        var fill = rows
-        if fast {
-            let storage = SparseRowStorage(bytes: 3 * count)
-            let out = storage.base
-            for i in 0..<ns {
-                synapses.forEach(source: i) { _, post, weight, _ in
-                    let slot = Int(postSlot[post])
-                    guard slot >= 0 else { return }
-                    let k = Int(fill[slot][i])
-                    fill[slot][i] &+= 1
-                    out[3 * k] = UInt8(truncatingIfNeeded: post)
-                    out[3 * k + 1] = UInt8(truncatingIfNeeded: post >> 8)
-                    out[3 * k + 2] = UInt8(bitPattern: Self.pack(weight, mode))
-                }
-            }
-            sparseStorage = storage
-            sparseRows = storage.base
-        } else {
-            var m = [Int16](repeating: 0, count: count)
-            var posts = [Int32](repeating: 0, count: count)
-            var delays = [UInt8](repeating: 0, count: spec.delays == nil ? 0 : count)
-            for i in 0..<ns {
-                synapses.forEach(source: i) { _, post, weight, delay in
-                    let slot = Int(postSlot[post])
-                    guard slot >= 0 else { return }
-                    let k = Int(fill[slot][i])
-                    fill[slot][i] &+= 1
-                    m[k] = Int16(weight)
-                    posts[k] = Int32(post)
-                    if !delays.isEmpty { delays[k] = UInt8(delay) }
-                }
-            }
-            mantissa = RawArray(m)
-            synapseDelays = RawArray(delays)
-            if nt <= 65536 { postIndex16 = RawArray(posts.map { UInt16($0) }) } else { postIndex = RawArray(posts) }
-            buildDeliveryCopies()
-        }
-        for (slot, shard) in owned.enumerated() {
-            shard.rowStart = rows[slot]
-            countOps(of: shard)
-        }
-    }
-
-    /// Synaptic ops per spike and core of a sparse shard.
-    private func countOps(of shard: DeliveryShard) {
-        let cores = Set(shard.runs.flatMap { run in run.map { targetCore[$0] } })
-        if cores.count == 1 {
-            shard.singleTargetCore = Int(cores.first!)
-            return
-        }
-        var perCore: [Int32: Int32] = [:]
-        var start: [Int32] = [0]
-        var coreList: [Int32] = []
-        var countList: [Int32] = []
-        for i in 0..<sourceCount {
-            perCore.removeAll(keepingCapacity: true)
-            for k in Int(shard.rowStart[i])..<Int(shard.rowStart[i + 1]) {
-                perCore[targetCore[post(at: k)], default: 0] += 1
-            }
-            for (core, c) in perCore.sorted(by: { $0.key < $1.key }) {
-                coreList.append(core)
-                countList.append(c)
-            }
-            start.append(Int32(coreList.count))
-        }
-        shard.opsStart = start
-        shard.opsCore = coreList
-        shard.opsCount = countList
-    }
-
-    /// Moves the sparse rows of `connections` into one block (nc_alloc_rows: 2 MiB-aligned
-    /// with transparent huge pages once it is large), so the rows of many small groups
-    /// share huge pages instead of each sitting on its own 4 KiB pages.
-    static func shareSparseRows(_ connections: [ConnectionRuntime]) {
-        let owners = connections.filter { $0.sparseStorage != nil }
-        guard owners.count > 1 else { return }
-        // Each connection's rows start on a cache line.
-        var offsets: [Int] = []
-        var total = 0
-        for c in owners {
-            offsets.append(total)
-            total += (c.sparseStorage!.bytes + 63) / 64 * 64
-        }
-        let shared = SparseRowStorage(bytes: total)
-        for (c, offset) in zip(owners, offsets) {
-            let old = c.sparseStorage!
-            (shared.base + offset).update(from: old.base, count: old.bytes)
-            c.sparseStorage = shared
-            c.sparseRows = shared.base + offset
         }
     }
 
