@@ -1,7 +1,7 @@
 import NeuroChip
 
 /// Chip-wide counts of one step of a sample (one nBP phase), for the first-principles
-/// estimate of energy-model.md §7.2. Replace every default by the simulator's own count.
+/// estimate of docs/energy.md "Comparison with the nBP paper". Replace every default by the simulator's own count.
 public struct ChipPhaseCounts: Codable, Sendable, Equatable {
     public var activeCompartments: Int
     public var inactiveCompartments: Int
@@ -55,7 +55,8 @@ public struct FirstPrinciplesInput: Codable, Sendable, Equatable {
     public var phases: [ChipPhaseCounts]
     public var coresUsed: Int
     public var tilesUsed: Int
-    /// Cores that share the learning sweep evenly (the authors used ~80, §7.1).
+    /// Cores that share the learning sweep evenly (the authors used ~80, docs/energy.md "Comparison with the nBP
+    /// paper").
     public var learningCores: Int
 
     public init(
@@ -70,7 +71,7 @@ public struct FirstPrinciplesInput: Codable, Sendable, Equatable {
     }
 }
 
-/// The result, per sample, with the paper comparison of §7.3.
+/// The result, per sample, with the paper comparison of docs/energy.md "Comparison with the nBP paper".
 public struct FirstPrinciplesEstimate: Codable, Sendable, Equatable {
     public var mode: RunMode
     public var stepsPerSample: Int
@@ -81,9 +82,13 @@ public struct FirstPrinciplesEstimate: Codable, Sendable, Equatable {
     /// Serial learning time per sample if one core did the whole sweep.
     public var serialLearningNS: Double
     public var comparison: ReferenceComparison
+
+    /// Energy-delay product per sample, J·s.
+    public var edpJs: Double { energyPerSamplePJ * latencyPerSampleNS * 1e-21 }
 }
 
-/// Energy-model.md §7.2: a per-phase, chip-wide estimate. Energy is the §4 sum (exact
+/// Energy-model.md docs/energy.md "Comparison with the nBP paper": a per-phase, chip-wide estimate. Energy is the
+/// docs/energy.md "Latency and energy per step" sum (exact
 /// for the given counts); latency assumes the learning sweep is spread evenly over
 /// `learningCores` and all other core work evenly over `coresUsed` — the busiest core
 /// does one share of each.
@@ -153,10 +158,11 @@ public enum FirstPrinciples {
             comparison: NBPReference.compare(summary, table: table))
     }
 
-    /// The §7.1/§7.2 facts as default per-phase counts for nBP `nIn-nHid-nOut`: every
+    /// The docs/energy.md "Comparison with the nBP paper"/docs/energy.md "Comparison with the nBP paper" facts as
+    /// default per-phase counts for nBP `nIn-nHid-nOut`: every
     /// gate lifts whole populations (they are active that step), the plastic synapses of
     /// the training circuit are swept every step, forward synaptic ops follow the input
-    /// and hidden on-fractions. Cores and tiles come from the §5.3 greedy packing of
+    /// and hidden on-fractions. Cores and tiles come from the docs/energy.md "Core mapping" greedy packing of
     /// the circuit's populations, unless `learningCores` is given.
     public static func nbpDefaultInput(
         mode: RunMode, inputs nIn: Int = 400, hidden nHid: Int = 400, outputs nOut: Int = 10,
@@ -172,7 +178,7 @@ public enum FirstPrinciples {
         let compartments = demands.reduce(0) { $0 + $1.compartments }
         let plasticCores = placement.cores.filter { $0.plasticSynapses > 0 }.count
         let plastic = demands.reduce(0) { $0 + $1.compartments * $1.plasticSynapsesPerCompartment }
-        // (active compartments, synaptic ops, spikes) per step of the sample; nbp-circuit.md §6.
+        // (active compartments, synaptic ops, spikes) per step of the sample; docs/nbp.md "Timing".
         let perPhase: [(Int, Int, Int)]
         switch mode {
         case .inference:
@@ -214,8 +220,8 @@ public enum FirstPrinciples {
             learningCores: learningCores ?? max(plasticCores, 1))
     }
 
-    /// Populations of the nBP circuit (nbp-circuit.md §3) with their incoming synapses,
-    /// for the §5.3 packing. Training: 500,000 plastic synapses for 400-400-10.
+    /// Populations of the nBP circuit (docs/nbp.md "Populations and connections") with their incoming synapses,
+    /// for the docs/energy.md "Core mapping" packing. Training: 500,000 plastic synapses for 400-400-10.
     public static func nbpPopulations(
         mode: RunMode, inputs nIn: Int, hidden nHid: Int, outputs nOut: Int
     )

@@ -6,7 +6,7 @@ public struct GapTerm: Codable, Sendable, Equatable {
     public var note: String
 }
 
-/// Model versus paper for one mode (energy-model.md §8.2 `comparison`).
+/// Model versus paper for one mode (docs/energy.md "Report" `comparison`).
 public struct ReferenceComparison: Codable, Sendable, Equatable {
     public var reference: String
     public var mode: RunMode
@@ -23,30 +23,31 @@ public struct ReferenceComparison: Codable, Sendable, Equatable {
     public var withinTolerance: Bool
     public var gapTerms: [GapTerm]
 
-    /// "PASS" or "GAP: ..." for the text report (§8.1 last line).
+    /// "PASS" or "GAP: ..." for the text report (docs/energy.md "Report" last line).
     public var verdict: String {
         withinTolerance
             ? "PASS" : "GAP: " + gapTerms.map(\.name).joined(separator: ", ")
     }
 }
 
-/// Published Loihi figures for nBP 400-400-10 on MNIST (energy-model.md §7.1: Renner et
-/// al., Nature Communications 15:9691, 2024, Table 1) and the §7.3 comparison rules.
+/// Published Loihi figures for nBP 400-400-10 on MNIST (docs/energy.md "Comparison with the nBP paper": Renner et
+/// al., Nature Communications 15:9691, 2024, Table 1) and the docs/energy.md "Comparison with the nBP paper" comparison
+/// rules.
 public enum NBPReference {
     public static let name = "nBP Table 1"
     public static let trainingEnergyPJ = 0.59e9  // 0.59 mJ
     public static let trainingLatencyNS = 1.5e6  // 1.5 ms
     public static let inferenceEnergyPJ = 2.5e6  // 2.5 µJ
     public static let inferenceLatencyNS = 0.17e6  // 0.17 ms
-    /// §7.3: within a factor of 1.5.
+    /// docs/energy.md "Comparison with the nBP paper": within a factor of 1.5.
     public static let tolerance = 1.5
-    /// §7.1: steps per sample of the circuit (one step per phase).
+    /// docs/energy.md "Comparison with the nBP paper": steps per sample of the circuit (one step per phase).
     public static let trainingStepsPerSample = 12
     public static let inferenceStepsPerSample = 4
-    /// §7.1: the authors spread the learning populations over about 80 cores.
+    /// docs/energy.md "Comparison with the nBP paper": the authors spread the learning populations over about 80 cores.
     public static let authorsLearningCores = 80
 
-    /// What each step of an nBP sample does (nbp-circuit.md §6), for per-step reports.
+    /// What each step of an nBP sample does (docs/nbp.md "Timing"), for per-step reports.
     /// Step 0 is the step before phase 1: the input spikes are sent and g01 fires, while
     /// g00's inhibition closes the previous sample (its phase 12).
     public static func stepLabels(mode: RunMode, stepsPerSample: Int) -> [String]? {
@@ -89,7 +90,7 @@ public enum NBPReference {
     }
 
     /// Compares a mode's per-sample estimate with the paper and names the gap terms of
-    /// §7.3 when a ratio is outside the tolerance.
+    /// docs/energy.md "Comparison with the nBP paper" when a ratio is outside the tolerance.
     public static func compare(_ s: ModeSummary, table: CostTable) -> ReferenceComparison {
         let (paperE, paperT) = paper(s.mode)
         let eRatio = s.meanEnergyPJ / paperE
@@ -111,7 +112,8 @@ public enum NBPReference {
                             + "'\(table.learningCountMode.rawValue)'"))
             }
             if eRatio < 1 {
-                // §7.1 power check: a static power shared by both modes is below the
+                // docs/energy.md "Comparison with the nBP paper" power check: a static power shared by both modes is
+                // below the
                 // inference average power, so it can close at most that much.
                 let missing = paperE - s.meanEnergyPJ
                 let neededMW = missing / paperT
@@ -122,7 +124,7 @@ public enum NBPReference {
                         note:
                             "not in the table (\(UnitFormat.plain(table.staticPower.powerMW(coresUsed: s.coresUsed))) mW); "
                             + "closing the gap needs \(UnitFormat.plain(neededMW)) mW over the "
-                            + "paper's \(UnitFormat.time(paperT)) (the §7.1 power check allows at "
+                            + "paper's \(UnitFormat.time(paperT)) (the power check of docs/energy.md, \"Comparison with the nBP paper\", allows at "
                             + "most ~\(UnitFormat.plain(boundMW)) mW)"))
                 gaps.append(
                     GapTerm(
@@ -173,7 +175,7 @@ public enum NBPReference {
                             + "placement puts up to \(UnitFormat.grouped(Double(s.maxPlasticSynapsesPerCore))) "
                             + "plastic synapses on one core (\(UnitFormat.time(sweepNS)) of sweep per "
                             + "step) over \(s.plasticCores) plastic cores; spread over "
-                            + "~\(authorsLearningCores) cores as the authors did (§7.1) that sweep "
+                            + "~\(authorsLearningCores) cores as the authors did (docs/energy.md, \"Comparison with the nBP paper\") that sweep "
                             + "would take \(UnitFormat.time(spreadNS)) per step"))
             }
         }

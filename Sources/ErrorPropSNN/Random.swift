@@ -1,6 +1,7 @@
 import Foundation
+import SynfireRandom
 
-/// The random streams of error-prop-snn.md §1.1. Each stream has its own identifier so
+/// The random streams of docs/errorprop.md "Task". Each stream has its own identifier so
 /// that, for example, test jitter never shares draws with training jitter.
 public enum RandomStream: UInt64, Sendable {
     case template = 1
@@ -15,7 +16,7 @@ public enum RandomStream: UInt64, Sendable {
     case checks = 10
 }
 
-/// xoshiro256** seeded through SplitMix64, exactly as error-prop-snn.md §1.1 prescribes
+/// xoshiro256** seeded through SplitMix64, exactly as docs/errorprop.md "Task" prescribes
 /// (the spec's draws must be reproducible by any implementation, so this generator is
 /// part of the model, not an implementation detail).
 public struct SpecRandom: RandomNumberGenerator, Sendable {
@@ -27,20 +28,13 @@ public struct SpecRandom: RandomNumberGenerator, Sendable {
     /// The spec's default master seed.
     public static let defaultMasterSeed: UInt64 = 20_210_412
 
-    /// `rng(master, stream, index)` of §1.1.
+    /// `rng(master, stream, index)` of docs/errorprop.md "Task".
     public init(master: UInt64, stream: RandomStream, index: Int) {
-        var x = master &+ (stream.rawValue << 40) &+ UInt64(truncatingIfNeeded: index)
-        func splitMix(_ x: inout UInt64) -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix(&x)
-        s1 = splitMix(&x)
-        s2 = splitMix(&x)
-        s3 = splitMix(&x)
+        var seeding = SplitMix64(seed: master &+ (stream.rawValue << 40) &+ UInt64(truncatingIfNeeded: index))
+        s0 = seeding.next()
+        s1 = seeding.next()
+        s2 = seeding.next()
+        s3 = seeding.next()
     }
 
     @inline(__always)
@@ -71,7 +65,7 @@ public struct SpecRandom: RandomNumberGenerator, Sendable {
         return (-2 * Foundation.log(1 - u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
     }
 
-    /// Fisher–Yates from the top, as §1.1 specifies (not Swift's `shuffle`, whose draw
+    /// Fisher–Yates from the top, as docs/errorprop.md "Task" specifies (not Swift's `shuffle`, whose draw
     /// order is not specified).
     public mutating func specShuffle<T>(_ a: inout [T]) {
         guard a.count > 1 else { return }

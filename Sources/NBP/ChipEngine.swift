@@ -2,9 +2,11 @@ import EnergyModel
 import Foundation
 import NeuroChip
 
-/// Runs the nBP circuit (nbp-circuit.md §3-6) on the NeuroChip simulator: every training
-/// sample is 12 steps of spikes through the gated chain with the learning engine applying
-/// every update; inference runs the 4-step circuit with fixed weights.
+/// Runs the nBP circuit on the NeuroChip simulator: every training sample is 12 steps of
+/// spikes through the gated chain with the learning engine applying every update;
+/// inference runs the 4-step circuit with fixed weights. The reference for the other
+/// engines: what it computes is what the chip computes. Gate violations, energy counts and
+/// spike rasters watch its steps as probes (`NBPChipProbe`).
 public final class NBPChipEngine: NBPEngine {
     public let sizes: NBPSizes
     public let circuit: NBPCircuit
@@ -18,38 +20,31 @@ public final class NBPChipEngine: NBPEngine {
     private(set) var updateExponent = 0
     /// Samples trained on the current simulator instance.
     private(set) var samplesOnChip = 0
-    /// Spikes outside the phases their population may fire in (§7), over the whole run.
-    public private(set) var gateViolations = 0
-    /// Per-population violation counts (for reports).
-    public private(set) var violationsByPopulation: [String: Int] = [:]
-    /// Per-phase (1...12) violation counts.
-    public private(set) var violationsByPhase: [Int: Int] = [:]
     /// Steps simulated in training and inference (for speed figures).
     public private(set) var trainingSteps = 0
     public private(set) var inferenceSteps = 0
-    /// Every step's spikes are handed to this observer when set (raster plots, golden test).
+    /// Every training step's spikes are handed to this observer when set (raster plots,
+    /// golden test); the arrays are built only for it.
     public var spikeObserver: ((_ step: Int, _ spikes: [String: [Int]]) -> Void)?
     /// Counters of simulator instances already replaced (rebuilds, new inference chips).
     var retiredTraining = NBPChipCounters()
     var retiredInference = NBPChipCounters()
+    /// The probes every simulated step is shown to.
+    public private(set) var probes: [NBPChipProbe] = []
+    /// Spikes outside their population's phases; always attached.
+    public let gateMonitor: NBPGateMonitor
 
     // Indices resolved once.
     var populationIndices: [Int]
-    var allowedPhases: [[Bool]]
     var inputGenerator: Int
     var targetGenerator: Int
     var rewardGenerator: Int
     var skipGenerator: Int
-    /// `in_replay_veto`, when the circuit has the input replay gate.
+    /// `in_replay_veto` / `in_hidden_veto`, when the circuit has the replay gates.
     var replayVetoGenerator: Int?
     var hiddenVetoGenerator: Int?
     var oIndex: Int
     private var vetoed: [Int] = []
-
-    /// Record energy counts (energy_counts.json, docs/energy.md) of training and inference.
-    public var recordsEnergy = false
-    var trainingRecorder: EnergyCountsRecorder?
-    var inferenceRecorder: EnergyCountsRecorder?
 
     var inferenceChip: ChipSimulator?
     var inferenceSamples = 0
@@ -69,7 +64,7 @@ public final class NBPChipEngine: NBPEngine {
 
     /// From all eight matrices (a resumed run whose copies drifted under the schedule).
     /// `margin`: the training margin's two connections (docs/nbp.md; 0 = the paper);
-    /// `replayGate`: the input replay gate's generator and veto (needed for replay subsets).
+    /// `replayGate`: the replay gates' generators and vetoes (needed for replay subsets).
     public init(
         matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0, margin: Int = 0, replayGate: Bool = false,
         threads: Int = 1
@@ -85,12 +80,13 @@ public final class NBPChipEngine: NBPEngine {
         chip = try NBPChipEngine.makeChip(
             circuit: circuit, matrices: matrices.dictionary, exponent: 0, seed: seed, threads: threads)
         populationIndices = []
-        allowedPhases = []
         inputGenerator = 0
         targetGenerator = 0
         rewardGenerator = 0
         skipGenerator = 0
         oIndex = 0
+        gateMonitor = NBPGateMonitor(circuit: circuit)
+        probes = [gateMonitor]
         try resolveIndices()
     }
 
@@ -121,10 +117,20 @@ public final class NBPChipEngine: NBPEngine {
         } catch {
             throw .chipMismatch("circuit and chip disagree on names: \(error)")
         }
-        allowedPhases = circuit.populations.map { population in
-            (0...circuit.stepsPerSample).map { population.phases.contains($0) }
-        }
+        gateMonitor.populationIndices = populationIndices
     }
+
+    /// Shows every following step to `probe`.
+    public func attach(_ probe: NBPChipProbe) {
+        if !probes.contains(where: { $0 === probe }) { probes.append(probe) }
+    }
+
+    /// Spikes outside the phases their population may fire in, over the whole run.
+    public var gateViolations: Int { gateMonitor.violations }
+    /// Per-population violation counts (for reports).
+    public var violationsByPopulation: [String: Int] { gateMonitor.byPopulation }
+    /// Per-phase (1...12) violation counts.
+    public var violationsByPhase: [Int: Int] { gateMonitor.byPhase }
 
     /// All eight plastic matrices as the chip holds them (post x pre).
     public func chipMatrices() throws(NBPError) -> NBPChipMatrices {
@@ -140,21 +146,24 @@ public final class NBPChipEngine: NBPEngine {
             w2c1: try read("W2c1"), w2c2: try read("W2c2"), w2Tp: try read("W2Tp"), m: try read("M"))
     }
 
+    public func separateCopies() throws(NBPError) -> NBPChipMatrices? { try chipMatrices() }
+
     public var weights: NBPWeights {
         // The chip's names are fixed by the circuit, so the reads cannot fail.
         let matrices = try! chipMatrices()
         return try! NBPWeights(sizes: sizes, w1: matrices.w1, w2: matrices.w2, m: matrices.m)
     }
 
-    /// A new epoch with another update probability rebuilds the chip with the new rule;
-    /// weights carry over (all eight matrices, so diverged copies stay as they are).
+    /// Every epoch starts on a fresh chip built from the current eight matrices, with the
+    /// epoch's rule (a new update probability) and generator: at p = 1 the network's seed,
+    /// below it one seeded by (seed, epoch). A run resumed at an epoch boundary builds the
+    /// same chip, so it continues exactly as an uninterrupted run, energy counts included.
     public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
         let exponent = schedule.ruleExponent(epoch: epoch)
-        // With p < 1 every epoch restarts the generator from (seed, epoch), so a run resumed
-        // at an epoch boundary draws what an uninterrupted run draws.
-        if exponent == 0 && updateExponent == 0 { return }
+        if samplesOnChip == 0 && exponent == updateExponent { return }
         do {
-            try rebuild(exponent: exponent, seed: NBPChipEngine.epochSeed(chipSeed, epoch: epoch))
+            let seed = exponent == 0 ? chipSeed : NBPChipEngine.epochSeed(chipSeed, epoch: epoch)
+            try rebuild(exponent: exponent, seed: seed)
         } catch {
             preconditionFailure("rebuilding the nBP chip failed: \(error)")
         }
@@ -180,7 +189,7 @@ public final class NBPChipEngine: NBPEngine {
         for core in 0..<min(sum.perCore.count, totals.perCore.count) { sum.perCore[core] += totals.perCore[core] }
     }
 
-    /// Operation counters of all training steps so far (energy-model.md §2).
+    /// Operation counters of all training steps so far (docs/energy.md).
     public var trainingCounters: NBPChipCounters {
         var sum = retiredTraining
         NBPChipEngine.add(chip.totals, to: &sum)
@@ -194,44 +203,20 @@ public final class NBPChipEngine: NBPEngine {
         return sum
     }
 
-    /// Writes `energy_counts.json` (training; the placement of the 12-phase circuit) and
-    /// `energy_counts_inference.json` (the 4-step inference circuit, its own placement) into
-    /// `directory` (docs/energy.md "The counts file").
-    public func writeEnergyCounts(to directory: String) throws {
-        let url = URL(fileURLWithPath: directory)
-        if let trainingRecorder {
-            try trainingRecorder.counts(
-                description: "nBP training on the chip circuit (12 steps per sample)",
-                network: "nbp \(sizes)", reference: "nbp"
-            ).write(to: url.appendingPathComponent(EnergyCounts.fileName))
-        }
-        if let inferenceRecorder {
-            try inferenceRecorder.counts(
-                description: "nBP inference on the 4-step circuit", network: "nbp \(sizes) inference",
-                reference: "nbp"
-            ).write(to: url.appendingPathComponent("energy_counts_inference.json"))
-        }
-    }
-
     /// Number of 24-bit wraps of u in training (each is a warning).
     public var wraps: Int { trainingCounters.wraps }
 
-    /// Runs one step, checks every spike against its population's phases.
+    /// Runs one training step and shows it to the probes.
     @inline(__always)
-    private func stepAndCheck() {
+    private func trainingStep() {
         let step = chip.currentStep
         chip.step()
-        let phase = circuit.phase(ofStep: step)
-        // Counts only: spike arrays are built just for an observer (no allocation per step).
-        for (position, population) in populationIndices.enumerated() {
-            let count = chip.spikeCount(ofPopulation: population)
-            // Before phase 1 of the first sample only the gate chain may run.
-            if count > 0 && !allowedPhases[position][phase] {
-                gateViolations += count
-                violationsByPopulation[circuit.populations[position].name, default: 0] += count
-                violationsByPhase[phase, default: 0] += count
-            }
-        }
+        trainingSteps += 1
+        // Position in the sample: the step before phase 1 (input and g01) is position 0.
+        let first = circuit.phaseOneStep(sample: 0) - 1
+        let position = step >= first ? (step - first) % circuit.stepsPerSample : nil
+        let view = NBPChipStep(chip: chip, circuit: circuit, step: step, mode: .training, position: position)
+        for probe in probes { probe.chipDidStep(view) }
         if let spikeObserver {
             var observed: [String: [Int]] = [:]
             for (position, population) in populationIndices.enumerated() {
@@ -240,29 +225,14 @@ public final class NBPChipEngine: NBPEngine {
             }
             spikeObserver(step, observed)
         }
-        trainingSteps += 1
-        if recordsEnergy && step >= circuit.phaseOneStep(sample: 0) - 1 {
-            if trainingRecorder == nil {
-                trainingRecorder = EnergyCountsRecorder(
-                    simulator: chip, stepsPerSample: [.training: circuit.stepsPerSample])
-            }
-            // Position in the sample: the step before phase 1 (input and g01) is position 0.
-            let position = (step - (circuit.phaseOneStep(sample: 0) - 1)) % circuit.stepsPerSample
-            trainingRecorder?.recordLastStep(of: chip, mode: .training, stepInSample: position)
-        }
     }
 
-    /// One training sample: 12 steps (§6). Generator spikes are injected one step before they
-    /// fire: input at phase 1 - 1, target at phase 2, reward at phases 5 and 7.
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
-        train(active: active, label: label, gates: NBPSampleGates())
-    }
-
-    /// With `gates.learns` false the `in_skip` generator fires in phase 3 and vetoes d+ and
-    /// d- in phase 4 (docs/nbp.md, per-sample learning gate); with replay subsets the
-    /// `in_replay_veto` generator fires in phases 6 and 10 for the active inputs left out,
-    /// so they stay silent in phases 7 and 11 (input replay gate).
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome {
+    /// One training sample: 12 steps. Generator spikes are injected one step before they
+    /// fire: input at phase 1 - 1, target at phase 2, reward at phases 5 and 7. With
+    /// `gates.learns` false the `in_skip` generator fires in phase 3 and vetoes d+ and d- in
+    /// phase 4 (per-sample learning gate); with replay subsets the veto generators fire one
+    /// step before phases 5 / 9 (hidden units) and 7 / 11 (inputs) for the units left out.
+    public func train(_ sample: NBPSample, gates: NBPSampleGates) -> NBPSampleOutcome {
         precondition(
             replayVetoGenerator != nil || !gates.vetoesReplay,
             "replay vetoes need the circuit's replay gates (NBPChipEngine(replayGate: true))")
@@ -270,48 +240,47 @@ public final class NBPChipEngine: NBPEngine {
         let phaseOne = circuit.phaseOneStep(sample: samplesOnChip)
         // Bring the chip to one step before phase 1 (the very first sample also runs the
         // start-up steps in which in_g and g00 fire).
-        while chip.currentStep < phaseOne - 1 { stepAndCheck() }
-        let input = active.map { Int($0) }
+        while chip.currentStep < phaseOne - 1 { trainingStep() }
+        let input = sample.active.map { Int($0) }
         var outcome = NBPSampleOutcome(exact: false, firstActive: 0, argmaxInput: 0, outputBits: 0)
         for offset in -1..<(circuit.stepsPerSample - 1) {
             do {
-                if offset == circuit.inputOffset { try chip.inject(generatorIndex: inputGenerator, channels: input) }
-                if offset == circuit.targetOffset {
-                    try chip.inject(generatorIndex: targetGenerator, channels: [label])
-                }
-                if circuit.rewardOffsets.contains(offset) {
-                    try chip.inject(generatorIndex: rewardGenerator, channels: [0])
-                }
-                if !gates.learns && offset == circuit.skipOffset {
-                    try chip.inject(generatorIndex: skipGenerator, channels: [0])
-                }
-                if let veto = replayVetoGenerator, let phase = circuit.replayVetoOffsets.firstIndex(of: offset),
-                    let replayed = phase == 0 ? gates.potentiationReplay : gates.depressionReplay
-                {
-                    NBPChipEngine.complement(of: replayed, in: active, into: &vetoed)
-                    if !vetoed.isEmpty { try chip.inject(generatorIndex: veto, channels: vetoed) }
-                }
-                if let veto = hiddenVetoGenerator, let phase = circuit.hiddenVetoOffsets.firstIndex(of: offset),
-                    let replayed = phase == 0 ? gates.potentiationHidden : gates.depressionHidden
-                {
-                    vetoed.removeAll(keepingCapacity: true)
-                    for j in replayed.indices where replayed[j] == 0 { vetoed.append(j) }
-                    if !vetoed.isEmpty { try chip.inject(generatorIndex: veto, channels: vetoed) }
-                }
+                try inject(offset: offset, input: input, sample: sample, gates: gates)
             } catch {
                 preconditionFailure("nBP chip input out of range: \(error)")
             }
-            stepAndCheck()
-            if offset == 2 { outcome = readOutput(label: label) }
+            trainingStep()
+            if offset == 2 { outcome = readOutput(label: sample.label) }
         }
         samplesOnChip += 1
         return outcome
     }
 
+    /// The host's spikes for the step at `offset` from phase 1.
+    private func inject(offset: Int, input: [Int], sample: NBPSample, gates: NBPSampleGates) throws {
+        if offset == circuit.inputOffset { try chip.inject(generatorIndex: inputGenerator, channels: input) }
+        if offset == circuit.targetOffset { try chip.inject(generatorIndex: targetGenerator, channels: [sample.label]) }
+        if circuit.rewardOffsets.contains(offset) { try chip.inject(generatorIndex: rewardGenerator, channels: [0]) }
+        if !gates.learns && offset == circuit.skipOffset {
+            try chip.inject(generatorIndex: skipGenerator, channels: [0])
+        }
+        if let veto = replayVetoGenerator, let phase = circuit.replayVetoOffsets.firstIndex(of: offset),
+            let replayed = phase == 0 ? gates.potentiationReplay : gates.depressionReplay
+        {
+            NBPChipEngine.complement(of: replayed, in: sample.active, into: &vetoed)
+            if !vetoed.isEmpty { try chip.inject(generatorIndex: veto, channels: vetoed) }
+        }
+        if let veto = hiddenVetoGenerator, let phase = circuit.hiddenVetoOffsets.firstIndex(of: offset),
+            let replayed = phase == 0 ? gates.potentiationHidden : gates.depressionHidden
+        {
+            vetoed.removeAll(keepingCapacity: true)
+            for j in replayed.indices where replayed[j] == 0 { vetoed.append(j) }
+            if !vetoed.isEmpty { try chip.inject(generatorIndex: veto, channels: vetoed) }
+        }
+    }
+
     /// The active inputs not in `replayed` (both ascending), in order.
-    static func complement(
-        of replayed: UnsafeBufferPointer<Int32>, in active: UnsafeBufferPointer<Int32>, into out: inout [Int]
-    ) {
+    static func complement(of replayed: [Int32], in active: ArraySlice<Int32>, into out: inout [Int]) {
         out.removeAll(keepingCapacity: true)
         var position = 0
         for input in active {
@@ -325,7 +294,7 @@ public final class NBPChipEngine: NBPEngine {
     }
 
     /// Output spikes of phase 3 and the summed input z recovered from the o compartments'
-    /// current: u = 64 * (z + 8704) while g03 lifts them (§4).
+    /// current: u = 64 * (z + g) while g03 lifts them.
     private func readOutput(label: Int, from simulator: ChipSimulator? = nil) -> NBPSampleOutcome {
         let source = simulator ?? chip
         let index = simulator == nil ? oIndex : (try? source.populationIndex("o")) ?? 0
@@ -339,8 +308,8 @@ public final class NBPChipEngine: NBPEngine {
         return NBPSampleOutcome(exact: exact, firstActive: fired.first ?? 0, argmaxInput: best, outputBits: bits)
     }
 
-    /// Inference: the 4-step circuit with the current W1, W2 as fixed weights (§6).
-    public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
+    /// Inference: the 4-step circuit with the current W1, W2 as fixed weights.
+    public func infer(_ sample: NBPSample) -> NBPSampleOutcome {
         do {
             if inferenceWeightsStale || inferenceChip == nil {
                 let current = try chipMatrices()
@@ -356,34 +325,57 @@ public final class NBPChipEngine: NBPEngine {
         }
         let simulator = inferenceChip!
         let phaseOne = inferenceCircuit.phaseOneStep(sample: inferenceSamples)
-        while simulator.currentStep < phaseOne - 1 { inferStep(simulator) }
+        while simulator.currentStep < phaseOne - 1 { inferenceStep(simulator) }
         do {
-            try simulator.inject(generator: "input", channels: active.map { Int($0) })
+            try simulator.inject(generator: "input", channels: sample.active.map { Int($0) })
         } catch {
             preconditionFailure("nBP chip input out of range: \(error)")
         }
         var outcome = NBPSampleOutcome(exact: false, firstActive: 0, argmaxInput: 0, outputBits: 0)
         for offset in -1..<(inferenceCircuit.stepsPerSample - 1) {
-            inferStep(simulator)
-            if offset == 2 { outcome = readOutput(label: label, from: simulator) }
+            inferenceStep(simulator)
+            if offset == 2 { outcome = readOutput(label: sample.label, from: simulator) }
         }
         inferenceSamples += 1
         return outcome
     }
 
-    private func inferStep(_ simulator: ChipSimulator) {
+    private func inferenceStep(_ simulator: ChipSimulator) {
         let step = simulator.currentStep
         simulator.step()
         inferenceSteps += 1
-        let start = inferenceCircuit.phaseOneStep(sample: 0) - 1
-        if recordsEnergy && step >= start {
-            if inferenceRecorder == nil {
-                inferenceRecorder = EnergyCountsRecorder(
-                    simulator: simulator, stepsPerSample: [.inference: inferenceCircuit.stepsPerSample])
-            }
-            inferenceRecorder?.recordLastStep(
-                of: simulator, mode: .inference, stepInSample: (step - start) % inferenceCircuit.stepsPerSample)
+        let first = inferenceCircuit.phaseOneStep(sample: 0) - 1
+        let position = step >= first ? (step - first) % inferenceCircuit.stepsPerSample : nil
+        let view = NBPChipStep(
+            chip: simulator, circuit: inferenceCircuit, step: step, mode: .inference, position: position)
+        for probe in probes { probe.chipDidStep(view) }
+    }
+
+    // MARK: - Energy counts
+
+    /// The attached energy probe, if any.
+    var energyProbe: NBPChipEnergyProbe? { probes.lazy.compactMap { $0 as? NBPChipEnergyProbe }.first }
+
+    /// Record energy counts (energy_counts.json, docs/energy.md) of training and inference.
+    public var recordsEnergy: Bool {
+        get { energyProbe != nil }
+        set {
+            if newValue && energyProbe == nil { attach(NBPChipEnergyProbe(sizes: sizes)) }
+            if !newValue { probes.removeAll { $0 is NBPChipEnergyProbe } }
         }
+    }
+
+    public func recordEnergyCounts() throws { recordsEnergy = true }
+
+    public var energyCounts: (training: EnergyCounts?, inference: EnergyCounts?) {
+        energyProbe?.counts ?? (nil, nil)
+    }
+
+    /// Writes `energy_counts.json` (training; the placement of the 12-phase circuit) and
+    /// `energy_counts_inference.json` (the 4-step inference circuit, its own placement) into
+    /// `directory` (docs/energy.md "The counts file").
+    public func writeEnergyCounts(to directory: String) throws {
+        try NBPEnergyCountsFiles.write(energyCounts, to: directory)
     }
 }
 

@@ -2,34 +2,23 @@ import NeuroChip
 
 extension NBPCircuit.Kind {
     /// Mantissa, exponent and sign mode that give exactly `weight * 64` current units
-    /// (loihi-model.md §1: current = mantissa * 2^(6 + exponent)). Fixed weights use the
+    /// (current = mantissa * 2^(6 + exponent), docs/neurochip.md). Fixed weights use the
     /// single-sign modes so odd mantissas such as 145 (9280 = 145 * 2^6) are representable.
     var chipEncoding: (mantissa: Int, exponent: Int, signMode: SignMode)? {
-        switch self {
-        case .p: return nil
-        case .oneE, .oneE_d1, .oneE_d3, .oneE_d4, .oneE_d5: return (130, 2, .excitatory)
-        case .oneI, .oneI_d3: return (-130, 2, .inhibitory)
-        case .oneGE: return (145, 6, .excitatory)
-        case .g, .g1, .g1s, .g1_d4: return (136, 6, .excitatory)
-        case .gm05: return (128, 2, .excitatory)
-        case .gp05: return (128, 6, .excitatory)
-        case .gi: return (-127, 6, .inhibitory)
-        case .giHidden: return (-255, 7, .inhibitory)
-        case .gMargin, .oneIMargin: return nil
-        }
+        chipWeight.map { ($0.mantissa, $0.exponent, $0.mantissa < 0 ? .inhibitory : .excitatory) }
     }
 }
 
 extension NBPCircuit {
-    /// The learning rule text for update probability 2^-k (docs/nbp.md): k = 0 is §4's rule;
-    /// for k > 0 the rule's value ±2^(1-k) is rounded stochastically by the learning engine
-    /// to ±2 with probability 2^-k (loihi-model.md §3).
+    /// The learning rule text for update probability 2^-k (docs/nbp.md, "Learning-rate
+    /// schedule"): k = 0 is the paper's rule; for k > 0 the rule's value ±2^(1-k) is rounded
+    /// stochastically by the learning engine to ±2 with probability 2^-k.
     public static func learningRule(exponent k: Int) -> String {
         if k == 0 { return "dw = 4*x0*y0*r1 - 2*x0*y0" }
         return "dw = 2^\(2 - k)*x0*y0*r1 - 2^\(1 - k)*x0*y0"
     }
 
-    /// The circuit as a NeuroChip network description (loihi-model.md §4). `matrices` gives
+    /// The circuit as a NeuroChip network description. `matrices` gives
     /// the initial weights of every plastic connection by matrix name (post x pre).
     /// `plastic: false` drops the learning rule (the inference circuit).
     public func networkDescription(
@@ -39,7 +28,7 @@ extension NBPCircuit {
         network.populations = populations.map { population in
             PopulationSpec(
                 name: population.name, size: population.size, du: 4096, dv: 4096,
-                // -8192 * 64 = -4096 * 2^7 (weight units -> current units).
+                // bias * 64 = (bias / 2) * 2^7 (weight units -> current units).
                 biasMantissa: population.bias == 0 ? 0 : population.bias / 2,
                 biasExponent: population.bias == 0 ? 0 : 7,
                 vthMantissa: threshold, refractory: population.refractory)
@@ -63,7 +52,7 @@ extension NBPCircuit {
             }
             if let weight = connection.weight {
                 // Parametrised fixed weight (the training margin): weight = mantissa * 2^exponent
-                // with an 8-bit single-sign mantissa (loihi-model.md §1).
+                // with an 8-bit single-sign mantissa.
                 var exponent = 0
                 while exponent < 7 && (abs(weight) >> exponent > 255 || (weight >> exponent) << exponent != weight) {
                     exponent += 1

@@ -1,4 +1,4 @@
-/// The nBP circuit of nbp-circuit.md §3-6 as plain data: populations, spike generators,
+/// The nBP circuit (docs/nbp.md, "Phases") as plain data: populations, spike generators,
 /// typed connections and the 12-phase schedule, for any layer sizes. `NBPCircuit.training`
 /// builds it; `networkDescription()` (ChipNetwork.swift) turns it into a NeuroChip network.
 public struct NBPCircuit: Codable, Equatable, Sendable {
@@ -52,21 +52,25 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         /// ... and the target generator holds the labelled output back by -2m.
         case oneIMargin = "1i_margin"
 
-        /// Weight in weight units (the chip multiplies by 64); nil for plastic `p`.
-        public var weight: Int? {
+        /// The fixed weight as the chip stores it (`NBPCircuitConstants`); nil for plastic `p`
+        /// and the margin's connections, whose weight the circuit sets.
+        public var chipWeight: NBPCircuitConstants.ChipWeight? {
+            typealias C = NBPCircuitConstants
             switch self {
-            case .p: return nil
-            case .oneE, .oneE_d1, .oneE_d3, .oneE_d4, .oneE_d5: return 520
-            case .oneI, .oneI_d3: return -520
-            case .oneGE: return 9280
-            case .g, .g1, .g1s, .g1_d4: return 8704
-            case .gm05: return 512
-            case .gp05: return 8192
-            case .gi: return -8128
-            case .giHidden: return -32640
-            case .gMargin, .oneIMargin: return nil
+            case .p, .gMargin, .oneIMargin: return nil
+            case .oneE, .oneE_d1, .oneE_d3, .oneE_d4, .oneE_d5: return C.relay
+            case .oneI, .oneI_d3: return C.relay.negated
+            case .oneGE: return C.chainLink
+            case .g, .g1, .g1s, .g1_d4: return C.gate
+            case .gm05: return C.halfLift
+            case .gp05: return C.biasLift
+            case .gi: return C.inhibition
+            case .giHidden: return C.hiddenInhibition
             }
         }
+
+        /// Weight in weight units (the chip multiplies by 64); nil for plastic `p`.
+        public var weight: Int? { chipWeight?.value }
 
         public var delay: Int {
             switch self {
@@ -159,6 +163,42 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     {
         try sizes.validate()
         try validate(margin: margin)
+        var generators = [
+            Generator(name: "input", size: sizes.input, role: "input pixels, one step before phase 1"),
+            Generator(name: "in_tgt", size: sizes.output, role: "one-hot target, phase 2"),
+            Generator(name: "in_g", size: 1, role: "starts the gate chain once"),
+            Generator(name: "reward", size: 1, role: "reward channel, phases 5 and 7"),
+            Generator(name: "in_skip", size: 1, role: "learning gate: phase 3 spike vetoes d+ and d-"),
+        ]
+        if replayGate {
+            generators.append(
+                Generator(
+                    name: "in_replay_veto", size: sizes.input,
+                    role: "input replay gate: phases 6 and 10 veto x's replay"))
+            generators.append(
+                Generator(
+                    name: "in_hidden_veto", size: sizes.hidden,
+                    role: "hidden replay gate: phases 4 and 8 veto m_h1's replay"))
+        }
+        var wiring = Wiring()
+        wiring.forwardAndOutputError(margin: margin, replayGate: replayGate)
+        wiring.backwardAndGates()
+        var circuit = NBPCircuit(
+            sizes: sizes, populations: trainingPopulations(sizes), generators: generators,
+            connections: wiring.connections, learningRule: learningRule(exponent: 0), stepsPerSample: 12, startStep: 11,
+            inputOffset: -1, targetOffset: 1, rewardOffsets: [4, 6], skipOffset: 2,
+            threshold: NBPCircuitConstants.threshold, margin: margin)
+        if replayGate {
+            circuit.replayVetoOffsets = [5, 9]
+            circuit.hiddenVetoOffsets = [3, 7]
+        }
+        try circuit.validate()
+        return circuit
+    }
+
+    /// The training circuit's populations (§3): every neuron with the phases it may fire in,
+    /// then the 12-gate chain.
+    static func trainingPopulations(_ sizes: NBPSizes) -> [Population] {
         let nIn = sizes.input
         let nHid = sizes.hidden
         let nOut = sizes.output
@@ -166,7 +206,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             -> Population
         {
             Population(
-                name: name, size: size, role: role, refractory: refractory, bias: -8192, phases: phases,
+                name: name, size: size, role: role, refractory: refractory, bias: NBPCircuitConstants.bias,
+                phases: phases,
                 isGate: false)
         }
         var populations = [
@@ -192,15 +233,14 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
                     name: gateName(gate), size: 1, role: "gate chain, opens phase \(gate == 0 ? 12 : gate)",
                     refractory: 1, bias: 0, phases: [gateFiringPhase(gate, chain: 12)], isGate: true))
         }
-        var generators = [
-            Generator(name: "input", size: nIn, role: "input pixels, one step before phase 1"),
-            Generator(name: "in_tgt", size: nOut, role: "one-hot target, phase 2"),
-            Generator(name: "in_g", size: 1, role: "starts the gate chain once"),
-            Generator(name: "reward", size: 1, role: "reward channel, phases 5 and 7"),
-            Generator(name: "in_skip", size: 1, role: "learning gate: phase 3 spike vetoes d+ and d-"),
-        ]
+        return populations
+    }
+
+    /// The training circuit's connections, in the order the chip visits them.
+    struct Wiring {
         var connections: [Connection] = []
-        func connect(_ source: String, _ targets: [String], _ kinds: [Kind], matrices: [String?]? = nil) {
+
+        mutating func connect(_ source: String, _ targets: [String], _ kinds: [Kind], matrices: [String?]? = nil) {
             for (index, target) in targets.enumerated() {
                 for kind in kinds {
                     connections.append(
@@ -208,102 +248,95 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
                 }
             }
         }
-        // §5 forward and memory.
-        connect("input", ["x"], [.oneE])
-        connect("in_tgt", ["t"], [.oneE])
-        connect("x", ["m_x6"], [.oneE_d4])
-        connect("h1", ["m_h1"], [.oneE])
-        connect("x", ["h1", "h1_copy", "h1_copy2"], [.p], matrices: ["W1", "W1c1", "W1c2"])
-        connect("h1", ["o", "o_copy", "o_copy2"], [.p], matrices: ["W2", "W2c1", "W2c2"])
-        // Output error.
-        connect("o_copy", ["d-", "d+"], [.g1s])
-        connect("o_copy2", ["d-"], [.oneI])
-        connect("o", ["d-"], [.oneE])
-        connect("t", ["d-"], [.oneI])
-        connect("t", ["d+"], [.oneE])
-        connect("o", ["d+"], [.oneI])
-        // Per-sample learning gate (docs/nbp.md): no output error, so nothing learns.
-        connect("in_skip", ["d+", "d-"], [.gi])
-        if replayGate {
-            // Input replay gate: -520 cancels m_x6's +520 relay, so a vetoed input stays
-            // silent in phase 7 (or 11) and its W1 synapses do not learn there.
-            generators.append(
-                Generator(name: "in_replay_veto", size: nIn, role: "input replay gate: phases 6 and 10 veto x's replay")
-            )
-            connect("in_replay_veto", ["x"], [.oneI])
-            // Hidden replay gate: the same against m_h1's relays into h1 and h1T in phases
-            // 5 and 9, so none of the unit's W2, W2c1, W2c2, W2Tp or M synapses learn there.
-            generators.append(
-                Generator(
-                    name: "in_hidden_veto", size: nHid, role: "hidden replay gate: phases 4 and 8 veto m_h1's replay"))
-            connect("in_hidden_veto", ["h1", "h1T"], [.oneI])
+
+        /// Forward pass, memories, output error, the host's gates and the training margin.
+        mutating func forwardAndOutputError(margin: Int, replayGate: Bool) {
+            // §5 forward and memory.
+            connect("input", ["x"], [.oneE])
+            connect("in_tgt", ["t"], [.oneE])
+            connect("x", ["m_x6"], [.oneE_d4])
+            connect("h1", ["m_h1"], [.oneE])
+            connect("x", ["h1", "h1_copy", "h1_copy2"], [.p], matrices: ["W1", "W1c1", "W1c2"])
+            connect("h1", ["o", "o_copy", "o_copy2"], [.p], matrices: ["W2", "W2c1", "W2c2"])
+            // Output error.
+            connect("o_copy", ["d-", "d+"], [.g1s])
+            connect("o_copy2", ["d-"], [.oneI])
+            connect("o", ["d-"], [.oneE])
+            connect("t", ["d-"], [.oneI])
+            connect("t", ["d+"], [.oneE])
+            connect("o", ["d+"], [.oneI])
+            // Per-sample learning gate (docs/nbp.md): no output error, so nothing learns.
+            connect("in_skip", ["d+", "d-"], [.gi])
+            if replayGate {
+                // Input replay gate: -520 cancels m_x6's +520 relay, so a vetoed input stays
+                // silent in phase 7 (or 11) and its W1 synapses do not learn there.
+                connect("in_replay_veto", ["x"], [.oneI])
+                // Hidden replay gate: the same against m_h1's relays into h1 and h1T in phases
+                // 5 and 9, so none of the unit's W2, W2c1, W2c2, W2Tp or M synapses learn there.
+                connect("in_hidden_veto", ["h1", "h1T"], [.oneI])
+            }
+            if margin > 0 {
+                // Training margin: every o is lifted by +m in phase 3, the labelled one held back
+                // by 2m (its target spike arrives in phase 3 together with g03's lift).
+                connections.append(
+                    Connection(source: "g03", target: "o", kind: .gMargin, matrix: nil, weight: margin))
+                connections.append(
+                    Connection(source: "in_tgt", target: "o", kind: .oneIMargin, matrix: nil, weight: -2 * margin))
+            }
         }
-        if margin > 0 {
-            // Training margin: every o is lifted by +m in phase 3, the labelled one held back
-            // by 2m (its target spike arrives in phase 3 together with g03's lift).
-            connections.append(Connection(source: "g03", target: "o", kind: .gMargin, matrix: nil, weight: margin))
-            connections.append(
-                Connection(source: "in_tgt", target: "o", kind: .oneIMargin, matrix: nil, weight: -2 * margin))
+
+        /// The W2 update, the backward pass, the W1 update and the gate chain.
+        mutating func backwardAndGates() {
+            // W2 update and backward pass.
+            connect("d-", ["o", "o_copy", "o_copy2"], [.oneE_d4])
+            connect("d-", ["oT-"], [.oneE])
+            connect("d+", ["o", "o_copy", "o_copy2"], [.oneE])
+            connect("d+", ["oT-"], [.oneE_d4])
+            connect("m_h1", ["h1", "h1T"], [.oneE_d1])
+            connect("m_h1", ["h1", "h1T"], [.oneE_d5])
+            connect("o", ["h1T"], [.p], matrices: ["W2Tp"])
+            connect("oT-", ["h1T"], [.p], matrices: ["M"])
+            // W1 update.
+            connect("h1T", ["h1", "h1_copy", "h1_copy2"], [.oneE])
+            connect("m_x6", ["x"], [.oneE])
+            connect("m_x6", ["x"], [.oneE_d4])
+            connect("h1_copy", ["c_h1"], [.oneE_d3])
+            connect("h1_copy2", ["c_h1"], [.oneI_d3])
+            connect("c_h1", ["h1", "h1_copy", "h1_copy2"], [.g1, .g1_d4])
+            // Gates.
+            connect("g01", ["x"], [.g])
+            connect("g02", ["h1"], [.g])
+            connect("g02", ["h1_copy"], [.g, .gm05])
+            connect("g02", ["h1_copy2"], [.gp05])
+            connect("g03", ["o", "t", "m_h1"], [.g])
+            connect("g03", ["o_copy"], [.g, .gm05])
+            connect("g03", ["o_copy2"], [.gp05])
+            connect("g04", ["h1T", "oT-"], [.gi])
+            connect("g05", ["h1", "h1T", "o", "o_copy", "o_copy2", "oT-"], [.g])
+            connect("g06", ["m_x6", "c_h1"], [.g])
+            connect("g06", ["h1T"], [.g, .gm05])
+            connect("g06", ["o", "o_copy", "o_copy2"], [.gi])
+            connect("g07", ["x"], [.g])
+            // §5 has gi here (-8128 against bias -8192): a hidden sum of x's phase-7 replay above
+            // 17344 still fires (Fashion-MNIST at threshold 64: 51 spikes in one epoch).
+            connect("g08", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
+            // Not in §5: the hidden units that fire in phase 7 (W1 potentiation) reach o and its
+            // copies in phase 8, where only the bias holds them: W2 h over 9216 fired o out of
+            // phase (Fashion-MNIST, margin-replay, 40 epochs: 9 spikes).
+            connect("g08", ["o", "o_copy", "o_copy2"], [.giHidden])
+            connect("g09", ["h1", "h1T", "o", "o_copy", "o_copy2", "oT-"], [.g])
+            connect("g10", ["h1T"], [.g, .gm05])
+            connect("g10", ["o", "o_copy", "o_copy2"], [.gi])
+            connect("g11", ["x"], [.g])
+            connect("g00", ["o", "o_copy", "o_copy2"], [.gi])
+            // Not in §5: x's phase-11 replay reaches the hidden layer in phase 12, where only the
+            // bias (-8192) holds it, so a hidden sum above 9216 fires it out of phase (Fashion-
+            // MNIST at threshold 64: ~400 active inputs, 159k such spikes per layer copy in one
+            // epoch). Inhibit it as g08 does in phase 8 (docs/nbp.md, "Circuit deviation").
+            connect("g00", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
+            for gate in 0..<12 { connect(gateName(gate), [gateName((gate + 1) % 12)], [.oneGE]) }
+            connect("in_g", ["g00"], [.oneGE])
         }
-        // W2 update and backward pass.
-        connect("d-", ["o", "o_copy", "o_copy2"], [.oneE_d4])
-        connect("d-", ["oT-"], [.oneE])
-        connect("d+", ["o", "o_copy", "o_copy2"], [.oneE])
-        connect("d+", ["oT-"], [.oneE_d4])
-        connect("m_h1", ["h1", "h1T"], [.oneE_d1])
-        connect("m_h1", ["h1", "h1T"], [.oneE_d5])
-        connect("o", ["h1T"], [.p], matrices: ["W2Tp"])
-        connect("oT-", ["h1T"], [.p], matrices: ["M"])
-        // W1 update.
-        connect("h1T", ["h1", "h1_copy", "h1_copy2"], [.oneE])
-        connect("m_x6", ["x"], [.oneE])
-        connect("m_x6", ["x"], [.oneE_d4])
-        connect("h1_copy", ["c_h1"], [.oneE_d3])
-        connect("h1_copy2", ["c_h1"], [.oneI_d3])
-        connect("c_h1", ["h1", "h1_copy", "h1_copy2"], [.g1, .g1_d4])
-        // Gates.
-        connect("g01", ["x"], [.g])
-        connect("g02", ["h1"], [.g])
-        connect("g02", ["h1_copy"], [.g, .gm05])
-        connect("g02", ["h1_copy2"], [.gp05])
-        connect("g03", ["o", "t", "m_h1"], [.g])
-        connect("g03", ["o_copy"], [.g, .gm05])
-        connect("g03", ["o_copy2"], [.gp05])
-        connect("g04", ["h1T", "oT-"], [.gi])
-        connect("g05", ["h1", "h1T", "o", "o_copy", "o_copy2", "oT-"], [.g])
-        connect("g06", ["m_x6", "c_h1"], [.g])
-        connect("g06", ["h1T"], [.g, .gm05])
-        connect("g06", ["o", "o_copy", "o_copy2"], [.gi])
-        connect("g07", ["x"], [.g])
-        // §5 has gi here (-8128 against bias -8192): a hidden sum of x's phase-7 replay above
-        // 17344 still fires (Fashion-MNIST at threshold 64: 51 spikes in one epoch).
-        connect("g08", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
-        // Not in §5: the hidden units that fire in phase 7 (W1 potentiation) reach o and its
-        // copies in phase 8, where only the bias holds them: W2 h over 9216 fired o out of
-        // phase (Fashion-MNIST, margin-replay, 40 epochs: 9 spikes).
-        connect("g08", ["o", "o_copy", "o_copy2"], [.giHidden])
-        connect("g09", ["h1", "h1T", "o", "o_copy", "o_copy2", "oT-"], [.g])
-        connect("g10", ["h1T"], [.g, .gm05])
-        connect("g10", ["o", "o_copy", "o_copy2"], [.gi])
-        connect("g11", ["x"], [.g])
-        connect("g00", ["o", "o_copy", "o_copy2"], [.gi])
-        // Not in §5: x's phase-11 replay reaches the hidden layer in phase 12, where only the
-        // bias (-8192) holds it, so a hidden sum above 9216 fires it out of phase (Fashion-
-        // MNIST at threshold 64: ~400 active inputs, 159k such spikes per layer copy in one
-        // epoch). Inhibit it as g08 does in phase 8 (docs/nbp.md, "Circuit deviation").
-        connect("g00", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
-        for gate in 0..<12 { connect(gateName(gate), [gateName((gate + 1) % 12)], [.oneGE]) }
-        connect("in_g", ["g00"], [.oneGE])
-        var circuit = NBPCircuit(
-            sizes: sizes, populations: populations, generators: generators, connections: connections,
-            learningRule: "dw = 4*x0*y0*r1 - 2*x0*y0", stepsPerSample: 12, startStep: 11,
-            inputOffset: -1, targetOffset: 1, rewardOffsets: [4, 6], skipOffset: 2, threshold: 1024, margin: margin)
-        if replayGate {
-            circuit.replayVetoOffsets = [5, 9]
-            circuit.hiddenVetoOffsets = [3, 7]
-        }
-        try circuit.validate()
-        return circuit
     }
 
     /// The inference circuit (§6, last paragraph): x, h1, o with fixed W1, W2 and a
@@ -312,13 +345,16 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         try sizes.validate()
         var populations = [
             Population(
-                name: "x", size: sizes.input, role: "input layer", refractory: 2, bias: -8192, phases: [1],
+                name: "x", size: sizes.input, role: "input layer", refractory: 2, bias: NBPCircuitConstants.bias,
+                phases: [1],
                 isGate: false),
             Population(
-                name: "h1", size: sizes.hidden, role: "hidden h", refractory: 2, bias: -8192, phases: [2], isGate: false
+                name: "h1", size: sizes.hidden, role: "hidden h", refractory: 2, bias: NBPCircuitConstants.bias,
+                phases: [2], isGate: false
             ),
             Population(
-                name: "o", size: sizes.output, role: "output o", refractory: 2, bias: -8192, phases: [3], isGate: false),
+                name: "o", size: sizes.output, role: "output o", refractory: 2, bias: NBPCircuitConstants.bias,
+                phases: [3], isGate: false),
         ]
         for gate in 0..<4 {
             populations.append(
@@ -346,7 +382,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         let circuit = NBPCircuit(
             sizes: sizes, populations: populations, generators: generators, connections: connections,
             learningRule: "", stepsPerSample: 4, startStep: 11, inputOffset: -1, targetOffset: 0,
-            rewardOffsets: [], skipOffset: nil, threshold: 1024)
+            rewardOffsets: [], skipOffset: nil, threshold: NBPCircuitConstants.threshold)
         try circuit.validate()
         return circuit
     }

@@ -1,6 +1,6 @@
 import SynfireData
 
-/// How images become circuit inputs (nbp-circuit.md §1): MNIST is cropped to the central
+/// How images become circuit inputs (docs/nbp.md, "CLI"): MNIST is cropped to the central
 /// 20x20 (margin 4), Fashion-MNIST keeps 28x28; pixels `>= threshold` are on.
 public struct NBPPreprocessing: Codable, Equatable, Sendable {
     public var cropMargin: Int

@@ -2,14 +2,14 @@ import EnergyModel
 import Foundation
 import NeuroChip
 
-/// Energy counts of the fast path (issue 8: "for the fast path, the estimate comes from the
-/// same counters"): every training sample is turned into the 12 steps of spikes the chip
-/// circuit would produce (nbp-circuit.md §6), every inference sample into the 4 steps of
-/// the inference circuit, and `SpikeCountModel` counts them exactly as NeuroChip does. The
-/// placement is the chip's own (a `ChipSimulator` is built once per circuit for its core
-/// map; it never steps). For the chip variant with the constant schedule the files equal
-/// the chip engine's for the same weights and samples (tested).
-public final class NBPFastEnergyRecorder {
+/// Energy counts of the fast path, from the same counters as the chip's: every training
+/// sample is turned into the 12 steps of spikes the chip circuit would produce (docs/nbp.md,
+/// "Phases"), every inference sample into the 4 steps of the inference circuit, and
+/// `SpikeCountModel` counts them exactly as NeuroChip does. The placement is the chip's own
+/// (a `ChipSimulator` is built once per circuit for its core map; it never steps). For the
+/// chip variant with the constant schedule the files equal the chip engine's for the same
+/// weights and samples (tested). It watches the engine as an `NBPFastSampleProbe`.
+public final class NBPFastEnergyRecorder: NBPFastSampleProbe {
     let sizes: NBPSizes
     let trainingCircuit: NBPCircuit
     let inferenceCircuit: NBPCircuit
@@ -162,8 +162,13 @@ public final class NBPFastEnergyRecorder {
 
     // MARK: - Sums the fast path computes mid-sample (called from trainChip)
 
+    /// A new epoch: the chip engine starts it on a fresh chip, so the spike history restarts.
+    func epochWillStart(_ engine: NBPFastEngine) {
+        restart(trainingModel, circuit: trainingCircuit, inG: t.inG, g00: t.gates[0])
+    }
+
     /// After the phase-5 updates: z' = W2' h for every output (read in phase 9).
-    func captureOutputSums(_ engine: NBPFastEngine) {
+    func outputSideDidUpdate(_ engine: NBPFastEngine) {
         let nOut = sizes.output
         for k in 0..<nOut { zPrime[k] = 0 }
         for position in 0..<engine.hCount {
@@ -173,7 +178,7 @@ public final class NBPFastEnergyRecorder {
     }
 
     /// After the phase-7 update: W1' x for the hidden units selected for phase 11.
-    func captureHiddenSums(_ engine: NBPFastEngine, _ inputs: UnsafeBufferPointer<Int32>, selected: Int) {
+    func inputSideWillUpdate(_ engine: NBPFastEngine, replayed inputs: UnsafeBufferPointer<Int32>, selected: Int) {
         let nHid = sizes.hidden
         for position in 0..<selected {
             let j = Int(engine.selIndex[position])
@@ -197,7 +202,7 @@ public final class NBPFastEnergyRecorder {
     }
 
     /// Records the 12 steps of the training sample the engine has just trained.
-    func recordTraining(_ engine: NBPFastEngine, _ active: UnsafeBufferPointer<Int32>, label: Int) {
+    func trainingSampleDidEnd(_ engine: NBPFastEngine, _ active: UnsafeBufferPointer<Int32>, label: Int) {
         readForward(engine)
         let nHid = sizes.hidden
         let nOut = sizes.output
@@ -235,7 +240,7 @@ public final class NBPFastEnergyRecorder {
             for (k, gate) in t.gates.enumerated() where NBPFastEnergyRecorder.gateFiring(k, chain: 12) == position {
                 model.fire(group: gate, index: 0)
             }
-            // nbp-circuit.md §6: who fires in which phase (position p = phase p, 0 = phase 12).
+            // Who fires in which phase (position p = phase p, 0 = phase 12; docs/nbp.md "Phases").
             switch position {
             case 0:
                 model.fire(group: t.input, active)
@@ -282,8 +287,7 @@ public final class NBPFastEnergyRecorder {
             default:
                 break
             }
-            // Plastic sums of this step's spikes, weights before this step's learning
-            // (nbp-circuit.md §2 and "Why it works"): x fires in phases 1 and 7 before W1
+            // Plastic sums of this step's spikes, weights before this step's learning: x fires in phases 1 and 7 before W1
             // changes, in phase 11 after the phase-7 update; h1 fires in phases 2 and 5
             // before W2 changes, in phase 9 after the phase-5 update.
             model.endStep(tally: trainingTotals, position: position) { connection, j in
@@ -301,7 +305,7 @@ public final class NBPFastEnergyRecorder {
     }
 
     /// Records the 4 steps of the inference sample the engine has just evaluated.
-    func recordInference(_ engine: NBPFastEngine, _ active: UnsafeBufferPointer<Int32>) {
+    func inferenceSampleDidEnd(_ engine: NBPFastEngine, _ active: UnsafeBufferPointer<Int32>) {
         let model = inferenceModel
         if inferenceStale {
             restart(model, circuit: inferenceCircuit, inG: i.inG, g00: i.gates[0])

@@ -1,62 +1,50 @@
 import CNBPKernels
 import CNeuroChipKernels
+import EnergyModel
+import SynfireRandom
 
-/// What one sample produced at the output (both for training and inference).
-public struct NBPSampleOutcome: Equatable, Sendable {
-    /// All output bits equal the one-hot target (the paper's exact-match measure).
-    public var exact: Bool
-    /// Index of the first active output, 0 when none is active (nbp-circuit.md §1).
-    public var firstActive: Int
-    /// Index of the largest summed output input `z` (first on ties).
-    public var argmaxInput: Int
-    /// Output spikes as a bit mask (bit k = output k fired); outputs beyond 64 are not kept.
-    public var outputBits: UInt64
-}
-
-/// Every intermediate of one training sample, as the golden vectors list them
-/// (nbp-circuit.md §8). For the reference variant, `ePlus` holds `e = W2_new^T d` and
-/// `hiddenError` holds `clip(e*b, -1, 1)`; the minus fields stay zero.
-public struct NBPSampleTrace: Equatable, Sendable {
-    public var a: [Int32]
-    public var h: [UInt8]
-    public var hm: [UInt8]
-    public var hp: [UInt8]
-    public var z: [Int32]
-    public var o: [UInt8]
-    public var om: [UInt8]
-    public var op: [UInt8]
-    public var dp: [UInt8]
-    public var dm: [UInt8]
-    public var ePlus: [Int32]
-    public var gPlus: [UInt8]
-    public var eMinus: [Int32]
-    public var gMinus: [UInt8]
-    public var hiddenError: [Int8]
-}
-
-/// The fast path: computes directly, in integers, what the nBP circuit computes on the chip
-/// (`.chip`, nbp-circuit.md §2) or what the authors' numpy simulation computes
-/// (`.reference`). Event-driven: only active inputs and hidden units touch weights, and a
-/// sample whose output is already right changes nothing and skips the backward pass.
-///
-/// Storage is pre-major so that the forward pass adds contiguous rows: `w1Half` is
-/// input x hidden (in half units), `w2T` hidden x output, `mW` hidden x output. Buffers are raw
-/// allocations owned by this object so the kernels run over plain pointers (STYLE.md,
-/// "Hot loops").
-public final class NBPFastEngine: @unchecked Sendable {
-    public let sizes: NBPSizes
-    public let variant: NBPVariant
-
-    /// Probability (numerator over 2^16) that a given ±2 learning event is applied; 65536
-    /// (the default) applies every event as in the paper. See `NBPUpdateSchedule`.
-    public private(set) var updateProbability: UInt32 = 65536
+/// What the fast engine computes with besides the weights (all values, set between samples).
+public struct NBPFastParameters: Sendable, Equatable {
+    /// The circuit's semantics or the authors' numpy simulation's (docs/nbp.md).
+    public var variant: NBPVariant
     /// Training margin m (docs/nbp.md): while training, the target output fires only when
     /// z > 512 + m and every other output already when z > 512 - m, so samples inside the
     /// margin count as errors and learn. 0 = the paper. Inference is unaffected.
     public var trainingMargin: Int32 = 0
+    /// Probability (numerator over 2^16) that a given ±2 learning event is applied; 65536
+    /// applies every event as in the paper.
+    public var updateProbability: UInt32 = 65536
+    /// Lifts, bias and threshold of the circuit's neurons.
+    public var firing: NBPFiringRule = .circuit
 
-    /// W1 input x hidden in half units (w / 2, exact: every weight is even, loihi-model.md
-    /// §1), so a row of 400 inputs is 400 bytes and both the forward sums and the updates
+    public init(variant: NBPVariant) { self.variant = variant }
+}
+
+/// The fast path: computes directly, in integers, what the nBP circuit computes on the chip
+/// (`.chip`, docs/nbp.md "The circuit's arithmetic") or what the authors' numpy simulation
+/// computes (`.reference`). For every run whose updates are all applied or gated by the
+/// host; per-synapse rounding (`NBPScheduledEngine`) and the chip itself are the other two
+/// backends. Event-driven: only active inputs and hidden units touch weights, and a sample
+/// whose output is already right changes nothing and skips the backward pass.
+///
+/// Storage is pre-major so that the forward pass adds contiguous rows: `w1Half` is
+/// input x hidden (in half units), `w2T` hidden x output, `mW` hidden x output. The weights
+/// and the scratch of one sample are raw allocations owned by this object so the kernels run
+/// over plain pointers (STYLE.md, "Hot loops"); none of them leaves the object.
+public final class NBPFastEngine: @unchecked Sendable {
+    public let sizes: NBPSizes
+    public var parameters: NBPFastParameters
+    public var variant: NBPVariant { parameters.variant }
+    /// See `NBPFastParameters.updateProbability`.
+    public var updateProbability: UInt32 { parameters.updateProbability }
+    /// See `NBPFastParameters.trainingMargin`.
+    public var trainingMargin: Int32 {
+        get { parameters.trainingMargin }
+        set { parameters.trainingMargin = newValue }
+    }
+
+    /// W1 input x hidden in half units (w / 2, exact: every weight is even, docs/nbp.md
+    /// "Fast path"), so a row of 400 inputs is 400 bytes and both the forward sums and the updates
     /// move half the memory (CNBPKernels).
     let w1Half: UnsafeMutablePointer<Int8>
     let w2T: UnsafeMutablePointer<Int16>
@@ -95,21 +83,30 @@ public final class NBPFastEngine: @unchecked Sendable {
     let dmIndex: UnsafeMutablePointer<Int32>
     var hCount = 0
     var pendingReferenceClip = false
-    /// Whether a hidden unit's 24-bit voltage can wrap (loihi-model.md §1): only for very
+    /// Whether a hidden unit's 24-bit voltage can wrap (docs/neurochip.md): only for very
     /// wide inputs, e.g. 784 * 256 * 64 > 2^23. When false, plain comparisons are exact.
     let chipWrapPossible: Bool
 
-    /// Random stream for stochastic updates (see `NBPStochasticRounding`).
-    var rounding: NBPStochasticRounding
+    /// Random stream for the reference variant's stochastic updates (`setUpdateProbability`).
+    var rounding: SplitMix64
 
     /// Chip op counts of every sample when on (`enableEnergyCounts()`, FastEnergy.swift).
-    public internal(set) var energyRecorder: NBPFastEnergyRecorder?
+    public internal(set) var energyRecorder: NBPFastEnergyRecorder? {
+        didSet { probe = energyRecorder }
+    }
+    /// Watches each sample at the points where the chip reads a sum the engine does not keep.
+    var probe: NBPFastSampleProbe?
 
-    public init(weights: NBPWeights, variant: NBPVariant, roundingSeed: UInt64 = 0) throws(NBPError) {
+    public convenience init(weights: NBPWeights, variant: NBPVariant, roundingSeed: UInt64 = 0) throws(NBPError) {
+        try self.init(weights: weights, parameters: NBPFastParameters(variant: variant), roundingSeed: roundingSeed)
+    }
+
+    public init(weights: NBPWeights, parameters: NBPFastParameters, roundingSeed: UInt64 = 0) throws(NBPError) {
+        let variant = parameters.variant
         try weights.validate(variant: variant)
         let sizes = weights.sizes
         self.sizes = sizes
-        self.variant = variant
+        self.parameters = parameters
         let nIn = sizes.input
         let nHid = sizes.hidden
         let nOut = sizes.output
@@ -156,9 +153,12 @@ public final class NBPFastEngine: @unchecked Sendable {
         for pointer in [oBits, omBits, opBits, dpBits, dmBits] { pointer.initialize(repeating: 0, count: nOut) }
         dpIndex.initialize(repeating: 0, count: nOut)
         dmIndex.initialize(repeating: 0, count: nOut)
-        rounding = NBPStochasticRounding(seed: roundingSeed)
-        let widest = max(nIn, nHid, nOut) * 256 + 9216
-        chipWrapPossible = widest * 64 >= (1 << 23) - 65536
+        rounding = SplitMix64(seed: roundingSeed)
+        // The largest |sum + lift| a neuron can see: fan-in x the largest |weight| plus the
+        // largest lift; the 24-bit voltage wraps only when 64 times that nears 2^23.
+        let firing = parameters.firing
+        let widest = max(nIn, nHid, nOut) * Int(-NBPVariant.chip.weightMin) + Int(firing.minusLift)
+        chipWrapPossible = widest * 64 >= (1 << 23) - Int(firing.threshold) * 64
         load(weights)
     }
 
@@ -228,7 +228,7 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// Sets the probability that each ±2 learning event is applied (nbp.md, "Learning-rate
     /// schedule"): `numerator / 65536`. 65536 = always (the paper).
     public func setUpdateProbability(numerator: UInt32) {
-        updateProbability = min(65536, numerator)
+        parameters.updateProbability = min(65536, numerator)
     }
 
     /// The intermediates of the last `train` call.
@@ -244,20 +244,6 @@ public final class NBPFastEngine: @unchecked Sendable {
             dp: copy(dpBits, nOut), dm: copy(dmBits, nOut), ePlus: copy(ePlus, nHid),
             gPlus: copy(gPlus, nHid), eMinus: copy(eMinus, nHid), gMinus: copy(gMinus, nHid),
             hiddenError: copy(hiddenError, nHid))
-    }
-
-    // MARK: - Threshold tests
-
-    /// Whether a gated chip neuron fires: its voltage is `64 * (sum + lift - 8192)` in the
-    /// chip's 24-bit two's complement (loihi-model.md §1-2: u and v wrap) and it fires when
-    /// above the threshold 1024 * 64. Without wrap this is `sum > 1024 - lift`; the wrap only
-    /// matters for extreme sums (e.g. 784 inputs all at -256), which the chip would
-    /// mis-fire on, and the fast path reproduces that too.
-    @inline(__always)
-    static func chipFires(_ sum: Int32, lift: Int32) -> Bool {
-        let voltage = (sum &+ lift &- 8192) &<< 6
-        let wrapped = (voltage &<< 8) &>> 8
-        return wrapped > 65536
     }
 
     // MARK: - Forward pass
@@ -277,22 +263,26 @@ public final class NBPFastEngine: @unchecked Sendable {
         let nOut = sizes.output
         accumulateHidden(active)
         var count = 0
+        let firing = parameters.firing
+        let (on, minus, plus) = (firing.onLift, firing.minusLift, firing.plusLift)
         if variant == .chip && chipWrapPossible {
             for j in 0..<nHid {
-                // g02 lifts h1 by 8704 (g), h1_copy by 9216 (g+gm05), h1_copy2 by 8192 (gp05).
+                // g02 lifts h1 by g, h1_copy by g + gm05, h1_copy2 by gp05.
                 let value = a[j]
-                hBits[j] = NBPFastEngine.chipFires(value, lift: 8704) ? 1 : 0
-                hmBits[j] = NBPFastEngine.chipFires(value, lift: 9216) ? 1 : 0
-                hpBits[j] = NBPFastEngine.chipFires(value, lift: 8192) ? 1 : 0
+                hBits[j] = firing.fires(value, lift: on) ? 1 : 0
+                hmBits[j] = firing.fires(value, lift: minus) ? 1 : 0
+                hpBits[j] = firing.fires(value, lift: plus) ? 1 : 0
             }
         } else {
             // No 24-bit wrap can occur (chip) or none exists (reference): plain strict tests.
-            let plus = variant.plusThreshold
+            let onSum = firing.firingSum(lift: on)
+            let minusSum = firing.firingSum(lift: minus)
+            let plusSum = variant.plusThreshold
             for j in 0..<nHid {
                 let value = a[j]
-                hBits[j] = value > 512 ? 1 : 0
-                hmBits[j] = value > 0 ? 1 : 0
-                hpBits[j] = value > plus ? 1 : 0
+                hBits[j] = value > onSum ? 1 : 0
+                hmBits[j] = value > minusSum ? 1 : 0
+                hpBits[j] = value > plusSum ? 1 : 0
             }
         }
         for j in 0..<nHid {
@@ -311,16 +301,19 @@ public final class NBPFastEngine: @unchecked Sendable {
             }
         }
         let isChip = variant == .chip
+        let (onSum, minusSum, plusSum) = (
+            firing.firingSum(lift: on), firing.firingSum(lift: minus), variant.plusThreshold
+        )
         for k in 0..<nOut {
             let value = z[k]
             if isChip {
-                oBits[k] = NBPFastEngine.chipFires(value, lift: 8704) ? 1 : 0
-                omBits[k] = NBPFastEngine.chipFires(value, lift: 9216) ? 1 : 0
-                opBits[k] = NBPFastEngine.chipFires(value, lift: 8192) ? 1 : 0
+                oBits[k] = firing.fires(value, lift: on) ? 1 : 0
+                omBits[k] = firing.fires(value, lift: minus) ? 1 : 0
+                opBits[k] = firing.fires(value, lift: plus) ? 1 : 0
             } else {
-                oBits[k] = value > 512 ? 1 : 0
-                omBits[k] = value > 0 ? 1 : 0
-                opBits[k] = value > 1023 ? 1 : 0
+                oBits[k] = value > onSum ? 1 : 0
+                omBits[k] = value > minusSum ? 1 : 0
+                opBits[k] = value > plusSum ? 1 : 0
             }
         }
     }
@@ -342,22 +335,22 @@ public final class NBPFastEngine: @unchecked Sendable {
         return NBPSampleOutcome(exact: exact, firstActive: max(first, 0), argmaxInput: best, outputBits: bits)
     }
 
-    /// Inference only (the 4-step chain of nbp-circuit.md §6): no weight changes.
-    public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
-        forward(active)
-        energyRecorder?.recordInference(self, active)
-        return outcome(label: label)
+    /// Inference only (the 4-step inference circuit): no weight changes.
+    public func infer(_ sample: NBPSample) -> NBPSampleOutcome {
+        sample.active.withUnsafeBufferPointer { active in
+            forward(active)
+            probe?.inferenceSampleDidEnd(self, active)
+            return outcome(label: sample.label)
+        }
     }
 
-    /// Convenience for tests: active inputs from a 0/1 vector.
+    /// Active inputs from a 0/1 vector.
     public func infer(input: [UInt8], label: Int) -> NBPSampleOutcome {
-        let active = NBPFastEngine.activeIndices(input)
-        return active.withUnsafeBufferPointer { infer(active: $0, label: label) }
+        infer(NBPSample(image: input, label: label))
     }
 
     public func train(input: [UInt8], label: Int) -> NBPSampleOutcome {
-        let active = NBPFastEngine.activeIndices(input)
-        return active.withUnsafeBufferPointer { train(active: $0, label: label) }
+        train(NBPSample(image: input, label: label), gates: .open)
     }
 
     public static func activeIndices(_ input: [UInt8]) -> [Int32] {
@@ -369,23 +362,23 @@ public final class NBPFastEngine: @unchecked Sendable {
     // MARK: - Training
 
     /// One training sample: forward pass, output error, both weight updates and the
-    /// backward pass of the chosen variant. Returns the forward outcome (before learning).
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
-        train(active: active, label: label, gates: NBPSampleGates())
+    /// backward pass of the chosen variant, under the host's gates (a closed gate is the
+    /// forward pass only; the W1 updates of phases 7 and 11 touch the replayed inputs only).
+    /// Returns the forward outcome (before learning).
+    public func train(_ sample: NBPSample, gates: NBPSampleGates) -> NBPSampleOutcome {
+        if !gates.learns { return infer(sample) }
+        precondition(probe == nil || !gates.vetoesReplay, "energy counts do not cover the replay gates")
+        precondition(variant == .chip || !gates.vetoesReplay, "the replay gates are a chip-circuit option")
+        return sample.active.withUnsafeBufferPointer { train($0, label: sample.label, gates: gates) }
     }
 
-    /// A training sample under the host's gates: a closed gate is the forward pass only; the
-    /// W1 updates of phases 7 and 11 touch the replayed inputs only.
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome {
-        if !gates.learns { return infer(active: active, label: label) }
-        precondition(energyRecorder == nil || !gates.vetoesReplay, "energy counts do not cover the replay gates")
-        precondition(variant == .chip || !gates.vetoesReplay, "the replay gates are a chip-circuit option")
+    private func train(_ active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome {
         forward(active)
         if trainingMargin != 0 { applyTrainingMargin(label: label) }
         let result = outcome(label: label)
         defer { if pendingReferenceClip { clipReferenceWeights() } }
         // Runs after every update of this sample (both return paths).
-        defer { energyRecorder?.recordTraining(self, active, label: label) }
+        defer { probe?.trainingSampleDidEnd(self, active, label: label) }
         let nHid = sizes.hidden
         let nOut = sizes.output
         var dpCount = 0
@@ -420,17 +413,19 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// o with the training margin: the circuit's g03 -> o (+m) and in_tgt -> o (-2m) lifts.
     func applyTrainingMargin(label: Int) {
         let margin = trainingMargin
+        let firing = parameters.firing
         for k in 0..<sizes.output {
-            let lift: Int32 = k == label ? 8704 - margin : 8704 + margin
-            oBits[k] = NBPFastEngine.chipFires(z[k], lift: lift) ? 1 : 0
+            let lift = k == label ? firing.onLift - margin : firing.onLift + margin
+            oBits[k] = firing.fires(z[k], lift: lift) ? 1 : 0
         }
     }
 
     /// Whether the next learning event is applied (always, unless a schedule is set).
     @inline(__always)
     func takeUpdate() -> Bool {
-        if updateProbability >= 65536 { return true }
-        return rounding.accept(numerator: updateProbability)
+        let probability = parameters.updateProbability
+        if probability >= 65536 { return true }
+        return rounding.accept(numerator: probability)
     }
 
     /// `e[j] = sum_k P[j,k] for k in first + sum_k Q[j,k] for k in second` (P, Q hidden x out).
@@ -461,9 +456,18 @@ public final class NBPFastEngine: @unchecked Sendable {
     @inline(__always)
     func updateOutputSide(
         _ p: UnsafeMutablePointer<Int16>, _ list: UnsafeMutablePointer<Int32>, _ count: Int, delta: Int16,
-        replayed: UnsafeBufferPointer<UInt8>? = nil
+        replayed: [UInt8]? = nil
     ) {
         if count == 0 { return }
+        guard let replayed else { return updateOutputRows(p, list, count, delta: delta, replayed: nil) }
+        replayed.withUnsafeBufferPointer { updateOutputRows(p, list, count, delta: delta, replayed: $0) }
+    }
+
+    @inline(__always)
+    func updateOutputRows(
+        _ p: UnsafeMutablePointer<Int16>, _ list: UnsafeMutablePointer<Int32>, _ count: Int, delta: Int16,
+        replayed: UnsafeBufferPointer<UInt8>?
+    ) {
         let nOut = sizes.output
         let low = variant.weightMin
         let high = variant.weightMax
@@ -556,15 +560,18 @@ public final class NBPFastEngine: @unchecked Sendable {
         }
     }
 
-    /// `g = e > 0` (h1T lifted by g06/g10's g+gm05 = 9216) and the list of hidden units
+    /// `g = e > 0` (h1T lifted by g06/g10's g + gm05) and the list of hidden units
     /// whose W1 row learns: g & b, b = hm & !hp being c_h1's gate in phases 7 and 11.
     @inline(__always)
     func selectHidden(_ e: UnsafeMutablePointer<Int32>, into g: UnsafeMutablePointer<UInt8>, b bCount: Int) -> Int {
         let nHid = sizes.hidden
+        let firing = parameters.firing
+        let lift = firing.minusLift
         if chipWrapPossible {
-            for j in 0..<nHid { g[j] = NBPFastEngine.chipFires(e[j], lift: 9216) ? 1 : 0 }
+            for j in 0..<nHid { g[j] = firing.fires(e[j], lift: lift) ? 1 : 0 }
         } else {
-            for j in 0..<nHid { g[j] = e[j] > 0 ? 1 : 0 }
+            let threshold = firing.firingSum(lift: lift)
+            for j in 0..<nHid { g[j] = e[j] > threshold ? 1 : 0 }
         }
         // Only b units can learn: walk their list (`bIndex[0..<bCount]`, ascending).
         var selected = 0
@@ -588,25 +595,46 @@ public final class NBPFastEngine: @unchecked Sendable {
         return count
     }
 
-    /// nbp-circuit.md §2, chip variant.
-    /// W1 learns on the inputs replayed in phases 7 and 11, W2 and M on the hidden units
-    /// replayed in phases 5 and 9: all of them unless the replay gates vetoed some.
+    /// The chip variant (docs/nbp.md, "The circuit's arithmetic"). W1 learns on the inputs
+    /// replayed in phases 7 and 11, W2 and M on the hidden units replayed in phases 5 and 9:
+    /// all of them unless the replay gates vetoed some.
     func trainChip(_ active: UnsafeBufferPointer<Int32>, gates: NBPSampleGates, dpCount: Int, dmCount: Int) {
-        let potentiation = gates.potentiationReplay ?? active
-        let depression = gates.depressionReplay ?? active
-        // The W1 updates of phases 7 and 11 are applied in one pass over the active rows:
-        // nothing in between reads W1 (e- reads W2 and M). Not when the energy recorder
-        // needs W1' x in between, a stochastic schedule draws per event in order, or the
-        // two phases replay different inputs.
-        let combined =
-            energyRecorder == nil && updateProbability >= 65536
-            && potentiation.baseAddress == depression.baseAddress && potentiation.count == depression.count
+        NBPFastEngine.withReplayed(gates.potentiationReplay, or: active) { potentiation in
+            NBPFastEngine.withReplayed(gates.depressionReplay, or: active) { depression in
+                // The W1 updates of phases 7 and 11 are applied in one pass over the active
+                // rows when both replay every input: nothing in between reads W1 (e- reads
+                // W2 and M). Not when a probe needs W1' x in between or a stochastic
+                // schedule draws per event in order.
+                let combined =
+                    probe == nil && updateProbability >= 65536 && gates.potentiationReplay == nil
+                    && gates.depressionReplay == nil
+                trainChip(
+                    potentiation: potentiation, depression: depression, gates: gates, combined: combined,
+                    dpCount: dpCount, dmCount: dmCount)
+            }
+        }
+    }
+
+    /// The replayed inputs of a phase: `replayed`, or every active input.
+    @inline(__always)
+    static func withReplayed<Result>(
+        _ replayed: [Int32]?, or active: UnsafeBufferPointer<Int32>, _ body: (UnsafeBufferPointer<Int32>) -> Result
+    ) -> Result {
+        guard let replayed else { return body(active) }
+        return replayed.withUnsafeBufferPointer(body)
+    }
+
+    @inline(__always)
+    func trainChip(
+        potentiation: UnsafeBufferPointer<Int32>, depression: UnsafeBufferPointer<Int32>, gates: NBPSampleGates,
+        combined: Bool, dpCount: Int, dmCount: Int
+    ) {
         var staged = 0
         // Phase 5/6: e+ reads W2 and M before the phase-5 update.
         backward(into: ePlus, w2T, dpIndex, dpCount, mW, dmIndex, dmCount)
         updateOutputSide(w2T, dpIndex, dpCount, delta: 2, replayed: gates.potentiationHidden)
         updateOutputSide(mW, dmIndex, dmCount, delta: 2, replayed: gates.potentiationHidden)
-        // g10/g06 lift h1T by 9216 (g + gm05): fires when e > 0.
+        // g10/g06 lift h1T by g + gm05: fires when e > 0.
         let bCount = listB()
         var selected = selectHidden(ePlus, into: gPlus, b: bCount)
         if combined {
@@ -614,7 +642,7 @@ public final class NBPFastEngine: @unchecked Sendable {
         } else {
             updateInputSide(potentiation, selected: selected, delta: 2)
         }
-        energyRecorder?.captureOutputSums(self)
+        probe?.outputSideDidUpdate(self)
         // Phase 9/10: e- reads W2 and M after phase 5, before phase 9.
         backward(into: eMinus, w2T, dmIndex, dmCount, mW, dpIndex, dpCount)
         updateOutputSide(w2T, dmIndex, dmCount, delta: -2, replayed: gates.depressionHidden)
@@ -624,12 +652,12 @@ public final class NBPFastEngine: @unchecked Sendable {
             staged = stageInputUpdate(selected: selected, delta: -2, staged: staged)
             applyStagedInputUpdate(depression, staged: staged)
         } else {
-            energyRecorder?.captureHiddenSums(self, depression, selected: selected)
+            probe?.inputSideWillUpdate(self, replayed: depression, selected: selected)
             updateInputSide(depression, selected: selected, delta: -2)
         }
     }
 
-    /// The authors' numpy semantics (nbp-circuit.md §2, last paragraph).
+    /// The authors' numpy semantics (docs/nbp.md, "Variants").
     func trainReference(_ active: UnsafeBufferPointer<Int32>, dpCount: Int, dmCount: Int) {
         let nHid = sizes.hidden
         updateOutputSide(w2T, dpIndex, dpCount, delta: 2)
@@ -668,4 +696,36 @@ public final class NBPFastEngine: @unchecked Sendable {
             updateInputSide(active, selected: selected, delta: delta)
         }
     }
+}
+
+extension NBPFastEngine: NBPEngine {
+    public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
+        setUpdateProbability(numerator: schedule.ruleProbabilityNumerator(epoch: epoch))
+        probe?.epochWillStart(self)
+    }
+
+    /// The copies equal W1 / W2: every update applies to all of them alike.
+    public func separateCopies() throws(NBPError) -> NBPChipMatrices? { nil }
+
+    public func recordEnergyCounts() throws { try enableEnergyCounts() }
+
+    public var energyCounts: (training: EnergyCounts?, inference: EnergyCounts?) {
+        (energyRecorder?.trainingCounts, energyRecorder?.inferenceCounts)
+    }
+}
+
+/// Watches the fast engine inside a sample, at the points where the chip circuit reads a sum
+/// the engine does not keep (the energy counts need them). It reads the engine's scratch,
+/// hence internal.
+protocol NBPFastSampleProbe: AnyObject {
+    /// After the phase-5 updates of W2 and M.
+    func outputSideDidUpdate(_ engine: NBPFastEngine)
+    /// Before the phase-11 update of W1 (the hidden units it selects in `selIndex`).
+    func inputSideWillUpdate(_ engine: NBPFastEngine, replayed: UnsafeBufferPointer<Int32>, selected: Int)
+    /// After every update of a training sample.
+    func trainingSampleDidEnd(_ engine: NBPFastEngine, _ active: UnsafeBufferPointer<Int32>, label: Int)
+    /// After an inference sample.
+    func inferenceSampleDidEnd(_ engine: NBPFastEngine, _ active: UnsafeBufferPointer<Int32>)
+    /// Before an epoch: the chip engine starts every epoch on a fresh chip.
+    func epochWillStart(_ engine: NBPFastEngine)
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Layer sizes of the nBP perceptron (nbp-circuit.md §1): `input-hidden-output`.
+/// Layer sizes of the nBP perceptron: `input-hidden-output`.
 public struct NBPSizes: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
     public var input: Int
     public var hidden: Int
@@ -14,20 +14,27 @@ public struct NBPSizes: Codable, Equatable, Hashable, Sendable, CustomStringConv
 
     /// The paper's network for 20x20-cropped MNIST.
     public static let mnist = NBPSizes(input: 400, hidden: 400, output: 10)
-    /// Fashion-MNIST keeps the full 28x28 image (nbp-circuit.md §1).
+    /// Fashion-MNIST keeps the full 28x28 image.
     public static let fashionMNIST = NBPSizes(input: 784, hidden: 400, output: 10)
 
     public var description: String { "\(input)-\(hidden)-\(output)" }
 
-    /// Checks that every layer is non-empty; the circuit needs at least one unit per layer.
+    /// The largest layers accepted (docs/robustness.md): W1 then stays under 128 MiB and
+    /// the chip circuit's populations are checked against the chip by NeuroChip.
+    public static let maximum = NBPSizes(input: 4096, hidden: 16384, output: 1024)
+
+    /// Checks that every layer has at least one unit and at most `maximum`'s.
     public func validate() throws(NBPError) {
-        if input < 1 || hidden < 1 || output < 1 {
+        let limit = NBPSizes.maximum
+        if !(1...limit.input).contains(input) || !(1...limit.hidden).contains(hidden)
+            || !(1...limit.output).contains(output)
+        {
             throw .invalidSizes(self)
         }
     }
 }
 
-/// Which semantics the fast path follows (nbp-circuit.md §2).
+/// Which semantics the fast path follows (docs/nbp.md, "Variants").
 public enum NBPVariant: String, Codable, Sendable, CaseIterable {
     /// What the chip circuit computes: backward pass through W2 before/after the phase-5
     /// update, a separate `M`, `hp = a > 1024`, weights in [-256, 254].
@@ -39,15 +46,15 @@ public enum NBPVariant: String, Codable, Sendable, CaseIterable {
     /// Smallest representable weight of the variant.
     public var weightMin: Int16 { self == .chip ? -256 : -254 }
     /// Largest representable weight (254 in both: the 8-bit mixed-sign mantissa drops
-    /// the lowest bit, loihi-model.md §1).
+    /// the lowest bit, docs/neurochip.md).
     public var weightMax: Int16 { 254 }
-    /// Threshold of the "plus" copies (`hp`, `op`).
-    public var plusThreshold: Int32 { self == .chip ? 1024 : 1023 }
-}
-
-/// Thresholds of §1 in weight units: a unit is on when its summed input exceeds 512.
-public enum NBPThreshold {
-    public static let on: Int32 = 512
+    /// Threshold of the "plus" copies (`hp`, `op`): the circuit's, or one lower for the
+    /// numpy reference, which tests `a >= 1024`.
+    public var plusThreshold: Int32 {
+        let rule = NBPFiringRule.circuit
+        let circuit = rule.firingSum(lift: rule.plusLift)
+        return self == .chip ? circuit : circuit - 1
+    }
 }
 
 /// Everything that can go wrong in nBP from user input; each message says what to do.
@@ -64,11 +71,16 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
     case malformedFile(path: String, reason: String)
     case chipMismatch(String)
     case invalidMargin(Int)
+    case energyCountsUnavailable(String)
+    case invalidOption(String)
+    case badWeightFile(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .invalidSizes(let sizes):
-            return "layer sizes \(sizes) are invalid: every layer needs at least one unit "
+            let limit = NBPSizes.maximum
+            return "layer sizes \(sizes) are invalid: every layer needs at least one unit and at most "
+                + "\(limit.input) inputs, \(limit.hidden) hidden units, \(limit.output) outputs "
                 + "(use e.g. 400-400-10)"
         case .weightShapeMismatch(let matrix, let expected, let got):
             return "weight matrix \(matrix) has \(got) entries but the network needs \(expected): "
@@ -99,6 +111,12 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
         case .invalidMargin(let margin):
             return "training margin \(margin) is not possible: use an even value in 0...\(NBPCircuit.maximumMargin) "
                 + "(weight units; 0 is the paper's rule)"
+        case .energyCountsUnavailable(let reason):
+            return reason
+        case .invalidOption(let message):
+            return message
+        case .badWeightFile(let path, let reason):
+            return "\(path): \(reason)"
         case .chipMismatch(let reason):
             return "the chip engine disagrees with the fast path: \(reason); "
                 + "this is a bug, report it with the seed and sample index"
@@ -139,7 +157,7 @@ public struct NBPWeights: Codable, Equatable, Sendable {
         }
     }
 
-    /// `clamp(-W2^T, -256, 254)`: M's start value (nbp-circuit.md §2; -(-256) clamps to 254).
+    /// `clamp(-W2^T, -256, 254)`: M's start value (-(-256) clamps to 254).
     public static func negatedTranspose(_ w2: [Int16], rows: Int, columns: Int) -> [Int16] {
         var m = [Int16](repeating: 0, count: rows * columns)
         for k in 0..<rows {
@@ -161,7 +179,7 @@ public struct NBPWeights: Codable, Equatable, Sendable {
         }
     }
 
-    /// Paper initialisation (nbp-circuit.md §1): He normal scaled to chip units,
+    /// The papers' initialisation: He normal scaled to chip units,
     /// clipped to ±240, truncated toward zero to an even integer. `scale` multiplies the
     /// standard deviation (1 = the paper; the spec leaves it free, docs/nbp.md).
     public static func heNormal<G: RandomNumberGenerator>(
@@ -196,7 +214,7 @@ func gaussian<G: RandomNumberGenerator>(_ generator: inout G) -> Double {
     return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
 }
 
-/// The eight on-chip matrices (nbp-circuit.md §2, §7), each in the paper layout
+/// The eight on-chip matrices (docs/nbp.md, "The circuit's arithmetic"), each in the paper layout
 /// (post x pre): W1 and its copies are hidden x input, W2 and copies output x hidden,
 /// W2Tp hidden x output (it connects o -> h1T), M hidden x output.
 public struct NBPChipMatrices: Equatable, Sendable {
@@ -223,7 +241,8 @@ public struct NBPChipMatrices: Equatable, Sendable {
         self.m = m
     }
 
-    /// The fast path keeps only W1, W2, M; the copies follow from §2 (they provably stay equal).
+    /// The fast path keeps only W1, W2, M; the copies follow from docs/nbp.md "What one sample computes" (they provably
+    /// stay equal).
     public init(weights: NBPWeights) {
         let sizes = weights.sizes
         var w2T = [Int16](repeating: 0, count: weights.w2.count)

@@ -1,6 +1,6 @@
 import NeuroChip
 
-/// The chip's operation counts (energy-model.md §2) of a NeuroChip network, derived from
+/// The chip's operation counts (docs/energy.md, "The counts file") of a NeuroChip network, derived from
 /// which neurons and spike generators fire in each step. Nothing is simulated: the fast
 /// path knows every spike of the nBP circuit from its own intermediates, and every
 /// counter of NeuroChip is a function of those spikes, of the placement and — for the
@@ -148,130 +148,16 @@ final class SpikeCountModel {
             }
         }
 
-        var fixed = [[FixedInput]](repeating: [], count: populations.count)
-        var plasticList: [PlasticConnection] = []
-        var sources: [Int] = []
-        var dense: [[(core: Int, count: Int)]?] = []
-        var oneToOne: [[Int32]] = []
-        var outgoing = [[Int]](repeating: [], count: sizes.count)
-        var maxDelay = 0
-        for (index, c) in network.connections.enumerated() {
-            guard let g = names[c.source], let t = names[c.target], t < populations.count else {
-                problems.append("connection \(c.name) has an unknown source or target")
-                sources.append(0)
-                dense.append(nil)
-                oneToOne.append([])
-                continue
-            }
-            outgoing[g].append(index)
-            sources.append(g)
-            maxDelay = max(maxDelay, c.delay)
-            let targetCores = (0..<sizes[t]).map { Int32(coreMap.coreOfCompartment[starts[t] + $0]) }
-            var perCore: [Int: Int] = [:]
-            for core in targetCores { perCore[Int(core), default: 0] += 1 }
-            let ops = perCore.sorted { $0.key < $1.key }.map { (core: $0.key, count: $0.value) }
-            let shift = 6 + c.exponent
-            switch c.pattern {
-            case .oneToOne:
-                dense.append(nil)
-                oneToOne.append(targetCores)
-            case .oneToAll, .allToAll:
-                dense.append(ops)
-                oneToOne.append([])
-            case .sparse, .random:
-                problems.append("connection \(c.name) is sparse (not supported)")
-                dense.append(nil)
-                oneToOne.append([])
-            }
-            if c.delays != nil { problems.append("connection \(c.name) has per-synapse delays (not supported)") }
-            if c.isPlastic || c.pattern == .allToAll {
-                // Row sums of mantissas shift as one only for e >= 0 (e < 0 floors each synapse).
-                guard c.pattern == .allToAll, c.delay == 0, c.exponent >= 0 else {
-                    problems.append("plastic connection \(c.name) must be all-to-all with delay 0 and exponent >= 0")
-                    continue
-                }
-                if bias[t] == 0 || refractory[t] < 1 {
-                    problems.append("plastic connection \(c.name) targets an unbiased population")
-                }
-                var pre = 0
-                var post = 0
-                var r1 = 0
-                var epoch = 1
-                if let learning = c.learning {
-                    epoch = max(1, learning.epoch)
-                    if epoch != 1 {
-                        problems.append("plastic connection \(c.name) learns every \(epoch) steps (need 1)")
-                    }
-                    do {
-                        let rules = try LearningRuleParser.parseSet(learning.rule)
-                        let variables = rules.variables
-                        pre = [RuleVariable.x1, .x2].filter { variables.contains($0) }.count
-                        post = [RuleVariable.y1, .y2, .y3].filter { variables.contains($0) }.count
-                        r1 = variables.contains(.r1) ? 1 : 0
-                        // Processed synapses = (spiking pre) x (spiking post) needs: every product
-                        // holds x0 and y0, no dt rule, and one product that is a non-zero constant
-                        // times x0*y0 (NeuroChip's pair path then hits every such pair).
-                        let pairRule =
-                            rules.dt == nil
-                            && rules.dw.map { rule in
-                                rule.everyProductContains(.x0) && rule.everyProductContains(.y0)
-                                    && rule.products.contains { product in
-                                        product.mantissa != 0
-                                            && product.factors.allSatisfy {
-                                                ($0.variable == .x0 || $0.variable == .y0) && $0.offset == 0
-                                            }
-                                    }
-                            } == true
-                        if !pairRule {
-                            problems.append("plastic connection \(c.name): rule '\(learning.rule)' is not a pair rule")
-                        }
-                    } catch {
-                        problems.append("plastic connection \(c.name): \(error)")
-                    }
-                } else if c.plastic == true {
-                    problems.append("plastic connection \(c.name) has no learning rule")
-                    continue
-                }
-                plasticList.append(
-                    PlasticConnection(
-                        index: index, learns: c.isPlastic, sourceGroup: g, target: t, shift: shift, epoch: epoch,
-                        nPre: sizes[g],
-                        postsPerCore: ops,
-                        traceUpdatesPerCore: ops.map { (core: $0.core, count: pre * sizes[g] + post * $0.count + r1) }))
-            } else if c.pattern == .oneToOne || c.pattern == .oneToAll {
-                let currents = (0..<sizes[t]).map { j -> Int32 in
-                    let w = c.weights?[j] ?? c.weight ?? 0
-                    if shift >= 0 { return Int32(truncatingIfNeeded: w << shift) }
-                    let magnitude = abs(w) >> -shift
-                    return Int32(w < 0 ? -magnitude : magnitude)
-                }
-                fixed[t].append(
-                    FixedInput(sourceGroup: g, delay: c.delay, oneToOne: c.pattern == .oneToOne, current: currents))
-            }
-        }
+        let tables = SpikeCountModel.connectionTables(
+            network: network, coreMap: coreMap, starts: starts, sizes: sizes, names: names, bias: bias,
+            refractory: refractory, problems: &problems)
+        let (fixed, plasticList, sources, dense, oneToOne, outgoing, maxDelay) = (
+            tables.fixed, tables.plastic, tables.sources, tables.dense, tables.oneToOne, tables.outgoing,
+            tables.maxDelay
+        )
         if !problems.isEmpty { throw Unsupported(problems: problems) }
-        var fStart: [Int] = [0]
-        var fSource: [Int] = []
-        var fDelay: [Int] = []
-        var fOne: [Bool] = []
-        var fOffset: [Int] = []
-        var fCurrents: [Int32] = []
-        for p in 0..<populations.count {
-            for f in fixed[p] {
-                fSource.append(f.sourceGroup)
-                fDelay.append(f.delay)
-                fOne.append(f.oneToOne)
-                fOffset.append(fCurrents.count)
-                fCurrents += f.current
-            }
-            fStart.append(fSource.count)
-        }
-        fixedStart = fStart
-        fixedSource = fSource
-        fixedDelay = fDelay
-        fixedOneToOne = fOne
-        fixedCurrentOffset = fOffset
-        fixedCurrents = fCurrents
+        (fixedStart, fixedSource, fixedDelay, fixedOneToOne, fixedCurrentOffset, fixedCurrents) =
+            SpikeCountModel.flatten(fixed)
         plastic = plasticList
         learningCores = Set(plasticList.filter(\.learns).flatMap { $0.postsPerCore.map(\.core) }).sorted()
         connectionSource = sources
@@ -279,39 +165,11 @@ final class SpikeCountModel {
         denseOps = dense.map { $0 ?? [] }
         oneToOneCore = oneToOne
 
-        // Messages: one per (fired source, distinct destination core), energy-model.md §2.
-        var dStart: [Int32] = [0]
-        var dCores: [UInt8] = []
-        var ew: [Int32] = []
-        var ns: [Int32] = []
-        var seenPaths: [UInt32] = []
-        for g in 0..<sizes.count {
-            for i in 0..<sizes[g] {
-                var cores = Set<Int>()
-                for c in outgoing[g] {
-                    if let ops = dense[c] {
-                        for op in ops { cores.insert(op.core) }
-                    } else {
-                        cores.insert(Int(oneToOne[c][i]))
-                    }
-                }
-                let sorted = cores.sorted()
-                // Spike generators (g >= populations.count) send from off-chip: no hops.
-                let route =
-                    g < populations.count
-                    ? ChipGeometry.route(from: Int(coreMap.coreOfCompartment[starts[g] + i]), to: sorted) : (0, 0, 0)
-                dCores += sorted.map { UInt8($0) }
-                dStart.append(Int32(dCores.count))
-                ew.append(Int32(route.0))
-                ns.append(Int32(route.1))
-                seenPaths.append(route.2)
-            }
-        }
-        destStart = dStart
-        destCores = dCores
-        hopsEW = ew
-        hopsNS = ns
-        paths = seenPaths
+        // Messages: one per (fired source, distinct destination core), docs/energy.md.
+        let messages = SpikeCountModel.messageTables(
+            sizes: sizes, starts: starts, populations: populations.count, outgoing: outgoing, dense: dense,
+            oneToOne: oneToOne, coreMap: coreMap)
+        (destStart, destCores, hopsEW, hopsNS, paths) = messages
         groups = sizes.count
 
         // Rings of powers of two: slots by masking, no division in the step loop.
@@ -333,8 +191,196 @@ final class SpikeCountModel {
         pendingInPopulation.initialize(repeating: false, count: 4 * populations.count)
         touchedCount = .allocate(capacity: 4)
         touchedCount.initialize(repeating: 0, count: 4)
-        activeEntries = .allocate(capacity: max(1, 2 * fSource.count))
-        activeEntries.initialize(repeating: 0, count: max(1, 2 * fSource.count))
+        activeEntries = .allocate(capacity: max(1, 2 * fixedSource.count))
+        activeEntries.initialize(repeating: 0, count: max(1, 2 * fixedSource.count))
+    }
+
+    /// What the connections give the model before it is flattened: fixed inputs per
+    /// population, plastic (and weight-matrix) connections, per connection its source group
+    /// and target cores, per group its outgoing connections, and the longest delay.
+    struct ConnectionTables {
+        var fixed: [[FixedInput]]
+        var plastic: [PlasticConnection] = []
+        var sources: [Int] = []
+        var dense: [[(core: Int, count: Int)]?] = []
+        var oneToOne: [[Int32]] = []
+        var outgoing: [[Int]]
+        var maxDelay = 0
+    }
+
+    static func connectionTables(
+        network: NetworkDescription, coreMap: CoreMap, starts: [Int], sizes: [Int], names: [String: Int],
+        bias: [Int32], refractory: [Int], problems: inout [String]
+    ) -> ConnectionTables {
+        let populationCount = network.populations.count
+        var tables = ConnectionTables(
+            fixed: Array(repeating: [], count: populationCount), outgoing: Array(repeating: [], count: sizes.count))
+        for (index, c) in network.connections.enumerated() {
+            guard let g = names[c.source], let t = names[c.target], t < populationCount else {
+                problems.append("connection \(c.name) has an unknown source or target")
+                tables.sources.append(0)
+                tables.dense.append(nil)
+                tables.oneToOne.append([])
+                continue
+            }
+            tables.outgoing[g].append(index)
+            tables.sources.append(g)
+            tables.maxDelay = max(tables.maxDelay, c.delay)
+            let targetCores = (0..<sizes[t]).map { Int32(coreMap.coreOfCompartment[starts[t] + $0]) }
+            var perCore: [Int: Int] = [:]
+            for core in targetCores { perCore[Int(core), default: 0] += 1 }
+            let ops = perCore.sorted { $0.key < $1.key }.map { (core: $0.key, count: $0.value) }
+            let shift = 6 + c.exponent
+            switch c.pattern {
+            case .oneToOne:
+                tables.dense.append(nil)
+                tables.oneToOne.append(targetCores)
+            case .oneToAll, .allToAll:
+                tables.dense.append(ops)
+                tables.oneToOne.append([])
+            case .sparse, .random:
+                problems.append("connection \(c.name) is sparse (not supported)")
+                tables.dense.append(nil)
+                tables.oneToOne.append([])
+            }
+            if c.delays != nil { problems.append("connection \(c.name) has per-synapse delays (not supported)") }
+            if c.isPlastic || c.pattern == .allToAll {
+                // Row sums of mantissas shift as one only for e >= 0 (e < 0 floors each synapse).
+                guard c.pattern == .allToAll, c.delay == 0, c.exponent >= 0 else {
+                    problems.append("plastic connection \(c.name) must be all-to-all with delay 0 and exponent >= 0")
+                    continue
+                }
+                if bias[t] == 0 || refractory[t] < 1 {
+                    problems.append("plastic connection \(c.name) targets an unbiased population")
+                }
+                guard let (pre, post, r1, epoch) = SpikeCountModel.learningShape(of: c, problems: &problems) else {
+                    continue
+                }
+                tables.plastic.append(
+                    PlasticConnection(
+                        index: index, learns: c.isPlastic, sourceGroup: g, target: t, shift: shift, epoch: epoch,
+                        nPre: sizes[g],
+                        postsPerCore: ops,
+                        traceUpdatesPerCore: ops.map { (core: $0.core, count: pre * sizes[g] + post * $0.count + r1) }))
+            } else if c.pattern == .oneToOne || c.pattern == .oneToAll {
+                let currents = (0..<sizes[t]).map { j -> Int32 in
+                    let w = c.weights?[j] ?? c.weight ?? 0
+                    if shift >= 0 { return Int32(truncatingIfNeeded: w << shift) }
+                    let magnitude = abs(w) >> -shift
+                    return Int32(w < 0 ? -magnitude : magnitude)
+                }
+                tables.fixed[t].append(
+                    FixedInput(sourceGroup: g, delay: c.delay, oneToOne: c.pattern == .oneToOne, current: currents))
+            }
+        }
+        return tables
+    }
+
+    /// The trace counts (x1/x2, y1..y3, r1) and the epoch of a plastic connection's rule;
+    /// nil when a plastic connection has no rule. Problems are appended: counting processed
+    /// synapses as (spiking pre) x (spiking post) needs a pair rule learning every step.
+    static func learningShape(of c: ConnectionSpec, problems: inout [String])
+        -> (pre: Int, post: Int, r1: Int, epoch: Int)?
+    {
+        guard let learning = c.learning else {
+            if c.plastic == true {
+                problems.append("plastic connection \(c.name) has no learning rule")
+                return nil
+            }
+            return (0, 0, 0, 1)
+        }
+        let epoch = max(1, learning.epoch)
+        if epoch != 1 {
+            problems.append("plastic connection \(c.name) learns every \(epoch) steps (need 1)")
+        }
+        do {
+            let rules = try LearningRuleParser.parseSet(learning.rule)
+            let variables = rules.variables
+            let pre = [RuleVariable.x1, .x2].filter { variables.contains($0) }.count
+            let post = [RuleVariable.y1, .y2, .y3].filter { variables.contains($0) }.count
+            let r1 = variables.contains(.r1) ? 1 : 0
+            // Processed synapses = (spiking pre) x (spiking post) needs: every product
+            // holds x0 and y0, no dt rule, and one product that is a non-zero constant
+            // times x0*y0 (NeuroChip's pair path then hits every such pair).
+            let pairRule =
+                rules.dt == nil
+                && rules.dw.map { rule in
+                    rule.everyProductContains(.x0) && rule.everyProductContains(.y0)
+                        && rule.products.contains { product in
+                            product.mantissa != 0
+                                && product.factors.allSatisfy {
+                                    ($0.variable == .x0 || $0.variable == .y0) && $0.offset == 0
+                                }
+                        }
+                } == true
+            if !pairRule {
+                problems.append("plastic connection \(c.name): rule '\(learning.rule)' is not a pair rule")
+            }
+            return (pre, post, r1, epoch)
+        } catch {
+            problems.append("plastic connection \(c.name): \(error)")
+            return (0, 0, 0, epoch)
+        }
+    }
+
+    /// Per source (global index): its destination cores, hops and path bit, as NeuroChip
+    /// precomputes them.
+    static func messageTables(
+        sizes: [Int], starts: [Int], populations: Int, outgoing: [[Int]], dense: [[(core: Int, count: Int)]?],
+        oneToOne: [[Int32]], coreMap: CoreMap
+    ) -> (start: [Int32], cores: [UInt8], hopsEW: [Int32], hopsNS: [Int32], paths: [UInt32]) {
+        var dStart: [Int32] = [0]
+        var dCores: [UInt8] = []
+        var ew: [Int32] = []
+        var ns: [Int32] = []
+        var seenPaths: [UInt32] = []
+        for g in 0..<sizes.count {
+            for i in 0..<sizes[g] {
+                var cores = Set<Int>()
+                for c in outgoing[g] {
+                    if let ops = dense[c] {
+                        for op in ops { cores.insert(op.core) }
+                    } else {
+                        cores.insert(Int(oneToOne[c][i]))
+                    }
+                }
+                let sorted = cores.sorted()
+                // Spike generators (g >= populations) send from off-chip: no hops.
+                let route =
+                    g < populations
+                    ? ChipGeometry.route(from: Int(coreMap.coreOfCompartment[starts[g] + i]), to: sorted) : (0, 0, 0)
+                dCores += sorted.map { UInt8($0) }
+                dStart.append(Int32(dCores.count))
+                ew.append(Int32(route.0))
+                ns.append(Int32(route.1))
+                seenPaths.append(route.2)
+            }
+        }
+        return (dStart, dCores, ew, ns, seenPaths)
+    }
+
+    /// The fixed inputs of every population as flat arrays (population p's entries are
+    /// `start[p] ..< start[p + 1]`), so the step loop reads no nested array.
+    static func flatten(_ fixed: [[FixedInput]]) -> (
+        start: [Int], source: [Int], delay: [Int], oneToOne: [Bool], offset: [Int], currents: [Int32]
+    ) {
+        var fStart: [Int] = [0]
+        var fSource: [Int] = []
+        var fDelay: [Int] = []
+        var fOne: [Bool] = []
+        var fOffset: [Int] = []
+        var fCurrents: [Int32] = []
+        for p in fixed.indices {
+            for f in fixed[p] {
+                fSource.append(f.sourceGroup)
+                fDelay.append(f.delay)
+                fOne.append(f.oneToOne)
+                fOffset.append(fCurrents.count)
+                fCurrents += f.current
+            }
+            fStart.append(fSource.count)
+        }
+        return (fStart, fSource, fDelay, fOne, fOffset, fCurrents)
     }
 
     deinit {
@@ -561,7 +607,7 @@ final class SpikeCountModel {
     }
 
     /// The counts of every step position of a tally: per position, 128 per-core records
-    /// (the used cores filled), summed over the tally's samples (energy-model.md §2).
+    /// (the used cores filled), summed over the tally's samples.
     func counts(of tally: SpikeTally) -> [[CoreStepCounts]] {
         (0..<tally.positions).map { position in
             var counts = [CoreStepCounts](repeating: CoreStepCounts(), count: ChipGeometry.cores)

@@ -1,13 +1,14 @@
+import EnergyModel
 import NeuroChip
 
-/// The fast path for the learning-rate schedule (docs/nbp.md): every ±2 event is applied
-/// with probability 2^-k, decided exactly as the chip's learning engine decides it
-/// (loihi-model.md §3: stochastic rounding with the chip's keyed draw of that synapse,
+/// The fast path for per-synapse rounding (docs/nbp.md, "Learning-rate schedule"): every
+/// ±2 event is applied with probability 2^-k, decided exactly as the chip's learning engine
+/// decides it (stochastic rounding with the chip's keyed draw of that synapse,
 /// ChipDrawStream: the network's seed, the connection's name, the step of the phase and the
-/// synapse's index pre * posts + post). Because each copy draws for itself, W1's copies and
-/// W2's copies drift apart, so this engine keeps all eight matrices and reads each where its
-/// population reads it (h from W1, hm from W1c1, hp from W1c2, ...). With k = 0 nothing is
-/// drawn and it computes the same as `NBPFastEngine(.chip)`.
+/// synapse's index pre * posts + post; docs/neurochip.md, "Random draws"). Because each copy
+/// draws for itself, W1's copies and W2's copies drift apart, so this engine keeps all eight
+/// matrices and reads each where its population reads it (h from W1, hm from W1c1, hp from
+/// W1c2, ...). With k = 0 nothing is drawn and it computes the same as `NBPFastEngine(.chip)`.
 public final class NBPStochasticEngine: NBPEngine {
     public let sizes: NBPSizes
     let seed: UInt64
@@ -19,8 +20,11 @@ public final class NBPStochasticEngine: NBPEngine {
     /// Draw key of each plastic matrix's chip connection, and the step of phase 1 of a sample.
     let connectionKeys: [String: UInt64]
     let circuit: NBPCircuit
-    /// Training margin (see `NBPFastEngine.trainingMargin`).
+    /// Training margin (see `NBPFastParameters.trainingMargin`).
     public var trainingMargin: Int32 = 0
+    let firing = NBPFiringRule.circuit
+    let weightMin = NBPVariant.chip.weightMin
+    let weightMax = NBPVariant.chip.weightMax
 
     // Pre-major storage (row = presynaptic neuron), the chip's layout.
     var w1: [[Int16]]  // W1, W1c1, W1c2: input x hidden
@@ -142,15 +146,15 @@ public final class NBPStochasticEngine: NBPEngine {
     @inline(__always)
     func learn(_ weight: inout Int16, reward: Bool, draw: UInt64) {
         if exponent == 0 {
-            weight = reward ? min(254, weight &+ 2) : max(-256, weight &- 2)
+            weight = reward ? min(weightMax, weight &+ 2) : max(weightMin, weight &- 2)
             return
         }
         let drawn = draw >> UInt64(64 - exponent)
         if reward {
-            if drawn < 1 { weight = min(254, weight &+ 2) }
+            if drawn < 1 { weight = min(weightMax, weight &+ 2) }
         } else {
             // floor -1, remainder 2^k - 1: rounds up to 0 unless the draw is the largest.
-            if drawn >= (UInt64(1) << UInt64(exponent)) - 1 { weight = max(-256, weight &- 2) }
+            if drawn >= (UInt64(1) << UInt64(exponent)) - 1 { weight = max(weightMin, weight &- 2) }
         }
     }
 
@@ -188,9 +192,9 @@ public final class NBPStochasticEngine: NBPEngine {
         let a = NBPStochasticEngine.accumulate(w1[0], rows: inputs, width: nHid)
         let a1 = NBPStochasticEngine.accumulate(w1[1], rows: inputs, width: nHid)
         let a2 = NBPStochasticEngine.accumulate(w1[2], rows: inputs, width: nHid)
-        let h = (0..<nHid).filter { NBPFastEngine.chipFires(a[$0], lift: 8704) }
-        let hm = (0..<nHid).map { NBPFastEngine.chipFires(a1[$0], lift: 9216) }
-        let hp = (0..<nHid).map { NBPFastEngine.chipFires(a2[$0], lift: 8192) }
+        let h = (0..<nHid).filter { firing.fires(a[$0], lift: firing.onLift) }
+        let hm = (0..<nHid).map { firing.fires(a1[$0], lift: firing.minusLift) }
+        let hp = (0..<nHid).map { firing.fires(a2[$0], lift: firing.plusLift) }
         let z = NBPStochasticEngine.accumulate(w2[0], rows: h, width: nOut)
         let z1 = NBPStochasticEngine.accumulate(w2[1], rows: h, width: nOut)
         let z2 = NBPStochasticEngine.accumulate(w2[2], rows: h, width: nOut)
@@ -198,10 +202,10 @@ public final class NBPStochasticEngine: NBPEngine {
             h: h, hm: hm, hp: hp,
             fired: (0..<nOut).filter { k in
                 let shift = label == nil ? 0 : (k == label ? -trainingMargin : trainingMargin)
-                return NBPFastEngine.chipFires(z[k], lift: 8704 + shift)
+                return firing.fires(z[k], lift: firing.onLift + shift)
             },
-            om: (0..<nOut).map { NBPFastEngine.chipFires(z1[$0], lift: 9216) },
-            op: (0..<nOut).map { NBPFastEngine.chipFires(z2[$0], lift: 8192) }, z: z)
+            om: (0..<nOut).map { firing.fires(z1[$0], lift: firing.minusLift) },
+            op: (0..<nOut).map { firing.fires(z2[$0], lift: firing.plusLift) }, z: z)
     }
 
     static func outcome(_ forward: Forward, label: Int) -> NBPSampleOutcome {
@@ -213,23 +217,20 @@ public final class NBPStochasticEngine: NBPEngine {
             exact: forward.fired == [label], firstActive: forward.fired.first ?? 0, argmaxInput: best, outputBits: bits)
     }
 
-    public func infer(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
-        NBPStochasticEngine.outcome(forward(active.map { Int($0) }), label: label)
+    public func infer(_ sample: NBPSample) -> NBPSampleOutcome {
+        NBPStochasticEngine.outcome(forward(sample.active.map { Int($0) }), label: sample.label)
     }
 
-    /// nbp-circuit.md §2 with every matrix read where the circuit reads it and every update
-    /// drawn as the chip draws it (phases 5, 7, 9, 11: the step of the phase in this sample).
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int) -> NBPSampleOutcome {
-        train(active: active, label: label, gates: NBPSampleGates())
-    }
-
-    /// The same under the host's gates: a closed gate is the forward pass only; W1 learns on
-    /// the inputs replayed in phase 7 / 11.
-    public func train(active: UnsafeBufferPointer<Int32>, label: Int, gates: NBPSampleGates) -> NBPSampleOutcome {
+    /// The circuit's arithmetic (docs/nbp.md) with every matrix read where the circuit reads
+    /// it and every update drawn as the chip draws it (phases 5, 7, 9, 11: the step of the
+    /// phase in this sample), under the host's gates: a closed gate is the forward pass only;
+    /// W1 learns on the inputs replayed in phase 7 / 11.
+    public func train(_ sample: NBPSample, gates: NBPSampleGates) -> NBPSampleOutcome {
         // Every sample takes its 12 steps on the chip, learning or not.
         defer { samplesOnChip += 1 }
-        if !gates.learns { return infer(active: active, label: label) }
-        let inputs = active.map { Int($0) }
+        if !gates.learns { return infer(sample) }
+        let label = sample.label
+        let inputs = sample.active.map { Int($0) }
         let nHid = sizes.hidden
         let nOut = sizes.output
         let f = forward(inputs, label: label)
@@ -237,7 +238,7 @@ public final class NBPStochasticEngine: NBPEngine {
         let on = Set(f.fired)
         let dp = (0..<nOut).filter { $0 == label && !on.contains($0) && f.om[$0] }
         // d- needs o_copy's per-neuron gate too (g1s), so dm = o & om & !op & !t; with equal
-        // copies om contains o, as in §2.
+        // copies om contains o.
         let dm = (0..<nOut).filter { $0 != label && on.contains($0) && f.om[$0] && !f.op[$0] }
         if dp.isEmpty && dm.isEmpty { return result }
         let b = (0..<nHid).map { f.hm[$0] && !f.hp[$0] }
@@ -258,7 +259,7 @@ public final class NBPStochasticEngine: NBPEngine {
         learnAll(&w2Tp, rows: dp, columns: hPlus, width: nHid, reward: true, draws: draws("W2Tp", phase: 5))
         learnAll(&m, rows: dm, columns: hPlus, width: nHid, reward: true, draws: draws("M", phase: 5))
         // Phase 7 (reward): x & h1/h1_copy/h1_copy2 where g+ and b.
-        let plus = (0..<nHid).filter { NBPFastEngine.chipFires(ePlus[$0], lift: 9216) && b[$0] }
+        let plus = (0..<nHid).filter { firing.fires(ePlus[$0], lift: firing.minusLift) && b[$0] }
         let replayedPlus = gates.potentiationReplay.map { $0.map { Int($0) } } ?? inputs
         for copy in 0..<3 {
             learnAll(
@@ -279,7 +280,7 @@ public final class NBPStochasticEngine: NBPEngine {
         learnAll(&w2Tp, rows: dm, columns: hMinus, width: nHid, reward: false, draws: draws("W2Tp", phase: 9))
         learnAll(&m, rows: dp, columns: hMinus, width: nHid, reward: false, draws: draws("M", phase: 9))
         // Phase 11 (no reward): x & h1 copies where g- and b.
-        let minus = (0..<nHid).filter { NBPFastEngine.chipFires(eMinus[$0], lift: 9216) && b[$0] }
+        let minus = (0..<nHid).filter { firing.fires(eMinus[$0], lift: firing.minusLift) && b[$0] }
         let replayedMinus = gates.depressionReplay.map { $0.map { Int($0) } } ?? inputs
         for copy in 0..<3 {
             learnAll(
@@ -288,4 +289,15 @@ public final class NBPStochasticEngine: NBPEngine {
         }
         return result
     }
+}
+
+extension NBPStochasticEngine {
+    public func separateCopies() throws(NBPError) -> NBPChipMatrices? { chipMatrices() }
+
+    public func recordEnergyCounts() throws {
+        throw NBPError.energyCountsUnavailable(
+            "per-synapse rounding (p < 1) is not in the fast path's count model; run --engine chip for counts")
+    }
+
+    public var energyCounts: (training: EnergyCounts?, inference: EnergyCounts?) { (nil, nil) }
 }

@@ -40,7 +40,7 @@ struct SourceGroups {
 
     func group(_ name: String) -> Int { populations[name] ?? generators[name]! }
 
-    /// Synaptic memory each compartment's incoming synapses need (energy-model.md §5.2).
+    /// Synaptic memory each compartment's incoming synapses need (docs/energy.md "Core mapping").
     func incomingBits(_ network: NetworkDescription) -> [[Int]] {
         var bits = network.populations.map { [Int](repeating: 0, count: $0.size) }
         for (index, c) in network.connections.enumerated() {
@@ -126,7 +126,7 @@ extension ChipSimulator {
 
 extension NetworkDescription {
     /// Synapses of connection `index` that end on each compartment of its target (the
-    /// synaptic memory they take lives there, energy-model.md §5.2); random connections
+    /// synaptic memory they take lives there, docs/energy.md "Core mapping"); random connections
     /// are drawn as the simulator draws them.
     public func incomingSynapses(ofConnection index: Int) -> [Int] {
         let c = connections[index]

@@ -1,8 +1,10 @@
+import SynfireRandom
+
 // SplitMix64: tiny state, full 64-bit output. Its finaliser `output` also makes the chip's
 // keyed draws (ChipDraws.swift); the sequential generator serves benchmarks and tests that
 // need a seeded stream of their own.
 
-/// SplitMix64 pseudo-random generator.
+/// SplitMix64 pseudo-random generator (the step is SynfireRandom's `SplitMix64`).
 public struct ChipRandom: RandomNumberGenerator, Sendable {
     public var state: UInt64
 
@@ -15,17 +17,12 @@ public struct ChipRandom: RandomNumberGenerator, Sendable {
     }
 
     /// What `next()` adds to the state before each draw.
-    @inlinable public static var increment: UInt64 { 0x9E37_79B9_7F4A_7C15 }
+    @inlinable public static var increment: UInt64 { SplitMix64.increment }
 
     /// SplitMix64's output of a state: `next()` is `state += increment`, then this. Keyed
     /// draws (ChipDraws.swift) apply it to a key plus a multiple of the increment.
     @inlinable
-    public static func output(_ state: UInt64) -> UInt64 {
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public static func output(_ state: UInt64) -> UInt64 { SplitMix64.output(state) }
 
     /// Uniform integer in 0..<bound (bound > 0) by multiply-high; the bias is below 2^-50
     /// for the small bounds used here.

@@ -22,7 +22,7 @@
 //         let fired: [Int] = try chip.spikes(of: "h")   // local indices fired this step
 //     }
 //     let w: [Int] = try chip.weights(of: "W1")          // post x pre, mantissas
-//     let c: [CoreStepCounts] = chip.lastStepCounts      // 128 per chip, energy-model.md §2
+//     let c: [CoreStepCounts] = chip.lastStepCounts      // 128 per chip, docs/energy.md "Counted quantities"
 //     let t: ChipCounterTotals = chip.totals             // summed over the run
 //     let g = chip.lastPopulationCounts, k = chip.lastConnectionCounts  // per group
 //
@@ -32,7 +32,7 @@
 // `populationIndex(_:)`, `generatorIndex(_:)`, `inject(generatorIndex:channels:)` and
 // `spikes(ofPopulation:)`.
 //
-// Step order (loihi-model.md §2): integrate, voltage, fire, deliver (weights read before
+// Step order (docs/neurochip.md "One time step"): integrate, voltage, fire, deliver (weights read before
 // learning, A[s+1+delay]), learn, probe; ChipStep.swift runs them as named stages, over
 // the partitions of ChipPartitioning.swift (threads, and ranks under MPI).
 
@@ -64,7 +64,7 @@ public enum ChipError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
-/// Recorded probe data (loihi-model.md §2 step 6).
+/// Recorded probe data (docs/neurochip.md "One time step" step 6).
 public struct ProbeRecord: Codable, Sendable, Equatable {
     public var name: String
     public var kind: ProbeKind

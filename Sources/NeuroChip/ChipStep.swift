@@ -1,11 +1,11 @@
-// One time step as named stages (loihi-model.md §2): integrate and fire, collect spikes
+// One time step as named stages (docs/neurochip.md "One time step"): integrate and fire, collect spikes
 // (and exchange them between ranks), count messages, deliver and learn, probe, add up the
 // totals. The two heavy stages run once per partition, on the simulator's threads; the
 // others are short and run on the calling thread. Every stage takes the step's buffers
 // (StepBuffers.swift), opened once in `step()`.
 
 extension ChipSimulator {
-    /// One time step in the order of loihi-model.md §2.
+    /// One time step in the order of docs/neurochip.md "One time step".
     public func step() {
         let s = currentStep
         var counts: [CoreStepCounts] = []
@@ -283,7 +283,7 @@ extension ChipSimulator {
         #endif
     }
 
-    /// energy-model.md §2: invariants checked in debug builds.
+    /// docs/energy.md "Counted quantities": invariants checked in debug builds.
     private func checkCounterInvariants(_ counts: UnsafeMutablePointer<CoreStepCounts>) {
         var out = 0
         var into = 0

@@ -1,4 +1,4 @@
-// Step 4 of loihi-model.md §2 for one connection on one partition: the currents of the
+// Step 4 of the step (docs/neurochip.md "One time step") for one connection on one partition: the currents of the
 // step's spiking sources are added into the accumulator ring slot of their arrival step,
 // for the synapses that end on the partition's cores, and the synaptic ops are counted
 // on those cores. Wrapping adds commute, so partitions may deliver in any order.

@@ -1,11 +1,12 @@
-// Placement of compartments onto the cores of one or more chips (energy-model.md §5.2–5.3).
+// Placement of compartments onto the cores of one or more chips (docs/energy.md "Core
+// mapping").
 // Cores are numbered globally: core c of chip k is `k * ChipGeometry.cores + c`, so a
 // network that fits one chip keeps the numbers it always had.
 
 enum CoreMapper {
-    /// Chips the greedy fill may open when `mapping.chips` is not set (a sanity bound: 1,024
-    /// chips of 128 cores hold 134 million compartments).
-    static let chipLimit = 1024
+    /// Chips the greedy fill may open when `mapping.chips` is not set (128 chips of 128
+    /// cores hold 16.8 million compartments).
+    static let chipLimit = ChipLimits.maximumChips
 
     /// Maps populations to cores. `incomingBits[p][j]` is the synaptic memory that
     /// compartment j of population p needs. Problems are appended to `problems`; each names
@@ -95,7 +96,7 @@ struct CoreFill {
         bits[core] += incomingBits[index][j]
     }
 
-    /// Explicit placements first (energy-model.md §5.3 item 6); returns the first core after them.
+    /// Explicit placements first (docs/energy.md "Core mapping" item 6); returns the first core after them.
     mutating func placeExplicitly(_ network: NetworkDescription) -> Int {
         let perChip = ChipGeometry.cores
         var nextFree = 0
@@ -135,7 +136,7 @@ struct CoreFill {
         return failed
     }
 
-    /// Greedy fill of the rest in population order (§5.3 items 1–4), chip after chip.
+    /// Greedy fill of the rest in population order (docs/energy.md "Core mapping" items 1–4), chip after chip.
     /// False when the network needs more chips than allowed.
     mutating func placeGreedily(_ network: NetworkDescription, from first: Int, problems: inout [String]) -> Bool {
         var core = first

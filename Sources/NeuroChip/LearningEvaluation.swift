@@ -1,4 +1,4 @@
-// Rule evaluation at the end of a learning epoch (loihi-model.md §3), by evaluation path:
+// Rule evaluation at the end of a learning epoch (docs/neurochip.md "Learning engine and rule grammar"), by evaluation path:
 // uniform pair sums (nBP's rule), pair sums (dw-only x0*y0 rules), spiking posts only
 // (rows whose products all contain y0), fused sweep rows (kernels), and the general full
 // row. Every path rounds each synapse with its own keyed draw (the draw at its synapse

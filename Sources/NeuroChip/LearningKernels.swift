@@ -1,4 +1,4 @@
-// The hot loops of the learning engine (loihi-model.md §3), written once per (delivery
+// The hot loops of the learning engine (docs/neurochip.md "Learning engine and rule grammar"), written once per (delivery
 // copy, rounding) pair through generics that the optimiser specialises: no per-synapse
 // switch, no class property access. Each synapse rounds with its own keyed draw (the
 // draw at its synapse index, ChipDraws.swift), as the general evaluation does
@@ -81,7 +81,7 @@ protocol GridRounding {
     func change(_ sum: Int64, _ k: Int, _ draws: RoundingDraws) -> Int64
 }
 
-/// Stochastic rounding to the grid (loihi-model.md §3): floor, plus one with probability
+/// Stochastic rounding to the grid (docs/neurochip.md "Learning engine and rule grammar"): floor, plus one with probability
 /// remainder / 2^shift, decided by the synapse's draw. Branch-free: with remainder 0 the
 /// unsigned comparison `top bits < 0` is false, so there is no round-up.
 struct StochasticRounding: GridRounding {

@@ -1,5 +1,5 @@
 // The learning engine of one plastic all-to-all connection on one run of its posts
-// (loihi-model.md §2 step 5 and §3): traces, reward, epochs, and the rule evaluation
+// (docs/neurochip.md "One time step", step 5, and "Learning engine and rule grammar"): traces, reward, epochs, and the rule evaluation
 // (LearningEvaluation.swift) with stochastic rounding and clamping.
 //
 // A connection whose posts are split over partitions (threads or ranks) has one runtime
@@ -61,7 +61,7 @@ struct RuleRounding {
     var lo: Int64
     var hi: Int64
     /// Every coefficient is a multiple of 2^shift, so every sum lies on the grid: the
-    /// remainder is always 0 and the rule never draws (loihi-model.md §3: results are
+    /// remainder is always 0 and the rule never draws (docs/neurochip.md "Learning engine and rule grammar": results are
     /// deterministic when every term is on the grid, as in nBP).
     var onGrid: Bool
     /// `sumBound < 2^30`: the sweep may run in Int32 lanes.
@@ -90,7 +90,7 @@ final class LearningRuntime {
     /// Which traces the rules read (plain flags: `learn` runs every step).
     let usesX1: Bool, usesX2: Bool, usesY1: Bool, usesY2: Bool, usesY3: Bool, usesR1: Bool
 
-    // Traces (loihi-model.md §3), saturating 0...127.
+    // Traces (docs/neurochip.md "Learning engine and rule grammar"), saturating 0...127.
     var x1: [Int32]
     var x2: [Int32]
     var y1: [Int32]
@@ -270,7 +270,7 @@ final class LearningRuntime {
     }
 
     /// `decay_trace(x, tau) = x - x/tau` with the fraction rounded up with probability
-    /// equal to it (loihi-model.md §3), decided by draw `index` of the trace's stream of
+    /// equal to it (docs/neurochip.md "Learning engine and rule grammar"), decided by draw `index` of the trace's stream of
     /// this step. tau 0: no decay; tau 1: nothing is kept.
     @inline(__always)
     static func decayTrace(_ x: Int32, tau: Int, draws: ChipDrawStream, index: Int) -> Int32 {
@@ -298,7 +298,7 @@ final class LearningRuntime {
         }
     }
 
-    /// Step 5 of loihi-model.md §2 for this runtime's synapses: traces of this step, then
+    /// Step 5 of the step (docs/neurochip.md "One time step") for this runtime's synapses: traces of this step, then
     /// the rule if the epoch ends at `step`. `sourceFlags` marks every source that fired
     /// this step; `postSpikes` are the spikes of this runtime's posts. Random draws are
     /// keyed by (seed, connection, purpose, step) and the trace value's or synapse's index.
@@ -328,7 +328,7 @@ final class LearningRuntime {
             preList.sort()
             postList.sort()
         }
-        // Nothing can be non-zero without the spikes every product needs (event-driven, §3).
+        // Nothing can be non-zero without the spikes every product needs (event-driven).
         if !(allX0 && preList.isEmpty) && !(allY0 && postList.isEmpty) {
             let rounding = EpochDraws(
                 weights: RoundingDraws(stream: draws(.weightRounding), first: postOffset),
@@ -398,7 +398,7 @@ final class LearningRuntime {
             postTraceCount += 1
         }
         if usesR1 {
-            // With tau 0 or 1 r1 equals this step's reward (loihi-model.md §3).
+            // With tau 0 or 1 r1 equals this step's reward (docs/neurochip.md "Learning engine and rule grammar").
             let impulse = Int32(spec.r1.impulse) * (rewardNow ? 1 : 0)
             r1 =
                 spec.r1.tau <= 1

@@ -1,4 +1,4 @@
-// Spike messages and their counters (energy-model.md §2): a fired source sends one message
+// Spike messages and their counters (docs/energy.md "Counted quantities"): a fired source sends one message
 // to every distinct core its synapses end on. Sources with the same sending core (or the
 // host, for generators) and the same destination cores send the same messages, so they
 // share a class; per step the simulator counts fired sources per class and adds each

@@ -47,3 +47,19 @@ public enum NetworkGenerator {
         }
     }
 }
+
+extension ConnectionSpec {
+    /// The synapses of a random connection, drawn from `seed` as the simulator draws them:
+    /// (pre, post, weight mantissa) source by source (for exporters; the simulator itself
+    /// never builds this list).
+    public func randomSynapses(sourceCount: Int, targetCount: Int, seed: UInt64) -> [(pre: Int, post: Int, weight: Int)] {
+        guard pattern == .random else { return [] }
+        let synapses = SynapseEnumerator(self, sourceCount: sourceCount, targets: targetCount, seed: seed)
+        var out: [(pre: Int, post: Int, weight: Int)] = []
+        out.reserveCapacity(synapses.count)
+        for i in 0..<sourceCount {
+            synapses.forEach(source: i) { _, post, weight, _ in out.append((i, post, weight)) }
+        }
+        return out
+    }
+}

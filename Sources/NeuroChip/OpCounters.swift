@@ -1,7 +1,8 @@
-// Operation counters per step and per core (loihi-model.md §5, energy-model.md §2) and
-// the core placement they are attributed to (energy-model.md §5).
+// Operation counters per step and per core (docs/neurochip.md "Semantics fixed here", docs/energy.md "Counted
+// quantities") and
+// the core placement they are attributed to (docs/energy.md "Core mapping").
 
-/// Counts of one core in one step (energy-model.md §2, `CoreStepCounts`).
+/// Counts of one core in one step (docs/energy.md "Counted quantities", `CoreStepCounts`).
 public struct CoreStepCounts: Codable, Sendable, Equatable {
     public var activeCompartments: Int = 0
     public var inactiveCompartments: Int = 0
@@ -108,8 +109,8 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
     }
 }
 
-/// Chip geometry (energy-model.md §5.1). Core numbers are global: core c of chip k is
-/// `k * cores + c`; the mesh (tiles, hops) is that of one chip.
+/// Chip geometry (docs/energy.md "Core mapping"). Core numbers are global: core c of chip k
+/// is `k * cores + c`; the mesh (tiles, hops) is that of one chip.
 public enum ChipGeometry {
     /// Cores per chip.
     public static let cores = 128
@@ -130,7 +131,7 @@ public enum ChipGeometry {
         return (tile % meshWidthTiles, tile / meshWidthTiles)
     }
 
-    /// Dimension-order routing hops between two cores (energy-model.md §5.4).
+    /// Dimension-order routing hops between two cores (docs/energy.md "Core mapping").
     public static func hops(from a: Int, to b: Int) -> (eastWest: Int, northSouth: Int) {
         let ta = tile(ofCore: a)
         let tb = tile(ofCore: b)
@@ -139,8 +140,8 @@ public enum ChipGeometry {
 
     /// One message from `source` to each of `destinations` on its own chip: summed hops,
     /// and the set of (east-west, north-south) path shapes seen as bits `ew * 4 + ns`
-    /// (energy-model.md §5.4). Destinations on other chips are inter-chip messages and add
-    /// no hops (callers count them apart).
+    /// (docs/energy.md "Core mapping"). Destinations on other chips are inter-chip messages
+    /// and add no hops (callers count them apart).
     public static func route(from source: Int, to destinations: [Int]) -> (
         eastWest: Int, northSouth: Int, pathsSeen: UInt32
     ) {
@@ -166,7 +167,7 @@ public struct CoreSegment: Codable, Sendable, Equatable, BitwiseCopyable {
     public var core: Int
 }
 
-/// Where every compartment lives (energy-model.md §5).
+/// Where every compartment lives (docs/energy.md "Core mapping").
 public struct CoreMap: Sendable, Equatable {
     /// Segments in global compartment order.
     public var segments: [CoreSegment]

@@ -1,7 +1,7 @@
 // The collective operations a partitioned run needs from its processes (docs/neurochip.md,
 // "Threads and ranks"): one all-gather of spike bitmaps per step, and sums at the end.
-// The MPI implementation lives in the synfire-mpi build (Sources/NeuroChipMPI); tests use
-// `LocalRankGroup`, which runs the ranks as threads of one process.
+// The MPI implementation is in the build with --traits MPI (Sources/synfire/ChipProcesses.swift);
+// tests use `LocalRankGroup`, which runs the ranks as threads of one process.
 
 import Foundation
 

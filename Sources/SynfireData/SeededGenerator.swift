@@ -1,4 +1,5 @@
 import Foundation
+import SynfireRandom
 
 /// The project's seeded random generator: xoshiro256** seeded through SplitMix64.
 /// Same seed, same stream, on every platform; the state is `Codable` so a checkpoint can
@@ -7,10 +8,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
     public private(set) var state: [UInt64]
 
     public init(seed: UInt64) {
-        var mix = seed
-        var words = [UInt64]()
-        for _ in 0..<4 { words.append(SeededGenerator.splitMix64(&mix)) }
-        state = words
+        var mix = SplitMix64(seed: seed)
+        state = (0..<4).map { _ in mix.next() }
     }
 
     /// Restores a generator from a saved `state` (four words, not all zero).
@@ -23,14 +22,6 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
 
     @inlinable
     static func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
-
-    static func splitMix64(_ x: inout UInt64) -> UInt64 {
-        x &+= 0x9E37_79B9_7F4A_7C15
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 
     public mutating func next() -> UInt64 {
         let result = SeededGenerator.rotateLeft(state[1] &* 5, 7) &* 9

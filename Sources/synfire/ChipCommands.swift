@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuroChip
+import SynfireIO
 
 /// `synfire chip ...`: run a chip network description, check learning rules.
 struct ChipCommand: AsyncParsableCommand {
@@ -14,30 +15,12 @@ struct ChipCommand: AsyncParsableCommand {
 /// Errors of the chip commands.
 enum ChipCommandError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
-    case undecodable(path: String, reason: String)
     case invalidSteps(Int)
-
-    /// The network description in `path`.
-    static func loadNetwork(_ path: String) throws -> NetworkDescription {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ChipCommandError.unreadable(path: path, reason: error.localizedDescription)
-        }
-        do {
-            return try JSONDecoder().decode(NetworkDescription.self, from: data)
-        } catch {
-            throw ChipCommandError.undecodable(path: path, reason: "\(error)")
-        }
-    }
 
     var description: String {
         switch self {
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason) — check the path"
-        case .undecodable(let path, let reason):
-            return "\(path) is not a network description: \(reason) — see NetworkDescription in Sources/NeuroChip"
         case .invalidSteps(let steps):
             return "--steps \(steps) is not positive; give the number of time steps to run"
         }
@@ -70,22 +53,33 @@ struct ChipRunCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard steps > 0 else { throw ChipCommandError.invalidSteps(steps) }
-        let description = try ChipCommandError.loadNetwork(network)
+        let description = try NetworkDescriptionReader.read(path: network)
+        try description.checkRun(steps: steps)
         let processes = try ChipProcesses.start()
         defer { processes.finish() }
         let chip = try processes.rankFailure {
-            try ChipSimulator(
-                description,
-                execution: ChipExecution(threads: threading.resolved(ranks: processes.ranks), exchange: processes.exchange))
+            do {
+                return try ChipSimulator(
+                    description,
+                    execution: ChipExecution(
+                        threads: threading.resolved(ranks: processes.ranks), exchange: processes.exchange))
+            } catch let error as NetworkValidationError {
+                throw NetworkFileError(file: network, problems: error.problems)
+            }
         }
         let start = Date()
+        // A progress line on stderr for long runs (Ctrl-C stops; nothing is written before the end).
+        let progress =
+            steps > 10_000 && processes.rank == 0 ? ProgressLine(label: "chip run", total: steps, unit: "steps") : nil
         for s in 0..<steps {
             if processes.rank == failRank && s == failStep {
                 logLine("rank \(processes.rank): stopping at step \(s) as --fail-rank asked")
                 processes.abort(code: 3)
             }
             chip.step()
+            if (s + 1) % 10_000 == 0 { progress?.update(completed: s + 1) }
         }
+        progress?.finish()
         let seconds = Date().timeIntervalSince(start)
         chip.combineRanks()
         guard processes.rank == 0 else { return }
@@ -106,7 +100,7 @@ struct ChipRunCommand: AsyncParsableCommand {
                     "spikes": .integer(totals.spikesGenerated), "synaptic_ops": .integer(totals.synapticOps),
                     "plastic_updates_processed": .integer(totals.plasticSynapseUpdatesProcessed),
                     "wraps": .integer(chip.wrapCount), "probes": .integer(chip.probeRecords.count),
-                ]))
+                ].merging(Self.exchangeFigures(processes, steps: steps)) { $1 }))
         } else {
             print(
                 "ran \(steps) steps on \(chip.coreMap.usedCores.count) cores in \(String(format: "%.3f", seconds)) s: \(totals.spikesGenerated) spikes, \(totals.synapticOps) synaptic ops"
@@ -115,11 +109,24 @@ struct ChipRunCommand: AsyncParsableCommand {
     }
 }
 
+extension ChipRunCommand {
+    /// Under mpirun: rank 0's time per step in the spike exchange (waiting for the slower
+    /// rank included) and the bytes each rank receives per step (docs/neurochip.md,
+    /// "Beyond this machine, on paper").
+    static func exchangeFigures(_ processes: ChipProcesses, steps: Int) -> [String: JSONValue] {
+        guard let cost = processes.exchangeCost, cost.exchanges > 0 else { return [:] }
+        return [
+            "exchange_us_per_step": .number(cost.seconds / Double(cost.exchanges) * 1e6),
+            "exchange_bytes_per_step": .integer(cost.bytesPerExchange),
+        ]
+    }
+}
+
 struct ChipCheckRuleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-rule",
         abstract: "Parse a learning rule; print its normalized form or the position of the error.",
-        discussion: "Grammar: loihi-model.md §3, e.g. 'dw = 4*x0*y0*r1 - 2*x0*y0'. Join a dw and a dt rule with ';'."
+        discussion: "Grammar: docs/neurochip.md, section \"Learning engine and rule grammar\", e.g. 'dw = 4*x0*y0*r1 - 2*x0*y0'. Join a dw and a dt rule with ';'."
     )
 
     @Argument(help: "Rule text, e.g. 'dw = 2^-2*x1*y0 - 2^-2*y1*x0'.") var rule: String
@@ -192,7 +199,12 @@ struct BenchChipCommand: AsyncParsableCommand {
         #if DEBUG
             logLine("warning: debug build; figures are meaningless — use swift build -c release")
         #endif
-        let sizes = quick ? [1024, 4096, 16384] : [1024, 4096, 16384, 65536]
+        // A block of 1,024 compartments takes one core; every rank needs a core of its own.
+        let ranks = ChipProcesses.launchedRanks
+        let sizes = (quick ? [1024, 4096, 16384] : [1024, 4096, 16384, 65536]).filter { $0 >= 1024 * ranks }
+        guard !sizes.isEmpty else {
+            throw ValidationError("bench chip: \(ranks) ranks but the largest network has \(quick ? 16 : 64) cores; use fewer ranks")
+        }
         let largest = sizes.last!
         // Child processes only from the first process: under mpirun before MPI starts.
         let memory = ChipProcesses.launchedRank == 0 ? try MemoryProbe.bytesPerSynapse(compartments: largest) : nil

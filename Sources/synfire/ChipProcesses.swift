@@ -53,6 +53,17 @@ final class ChipProcesses {
         return ChipProcesses(exchange: nil)
     }
 
+    /// Time this rank spent in the per-step spike exchange (including waiting for the other
+    /// ranks), the exchanges and the bytes each rank received per exchange; nil without MPI.
+    var exchangeCost: (seconds: Double, exchanges: Int, bytesPerExchange: Int)? {
+        #if MPI
+            if let mpi = exchange as? MPIExchange {
+                return (mpi.gatherSeconds, mpi.gathers, mpi.gatherBytes)
+            }
+        #endif
+        return nil
+    }
+
     /// Leaves the MPI job (every rank must call it).
     func finish() {
         #if MPI
@@ -88,6 +99,9 @@ final class ChipProcesses {
         let rank: Int
         let ranks: Int
         private var finished = false
+        private(set) var gatherSeconds = 0.0
+        private(set) var gathers = 0
+        private(set) var gatherBytes = 0
 
         private init(rank: Int, ranks: Int) {
             self.rank = rank
@@ -100,7 +114,11 @@ final class ChipProcesses {
         }
 
         func allGather(_ block: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer) {
+            let start = NeuroChip.wallSeconds()
             _ = synfire_mpi_allgather(block.baseAddress, Int32(block.count), all.baseAddress)
+            gatherSeconds += NeuroChip.wallSeconds() - start
+            gathers += 1
+            gatherBytes = all.count
         }
 
         func sum(_ values: UnsafeMutableBufferPointer<Int64>) {

@@ -70,7 +70,7 @@ struct BenchChipScaleCommand: AsyncParsableCommand {
             Each size runs the `chip generate` network in its own child process (build, \\
             --steps steps) and once more without synapses: bytes_per_synapse is the \\
             difference of the two peak resident sizes over the synapses. --plot writes the \\
-            cost curves as PATH.png and PATH.svg.
+            cost curves as PATH.png, PATH.svg and PATH.pdf.
             """
     )
 
@@ -78,7 +78,7 @@ struct BenchChipScaleCommand: AsyncParsableCommand {
     @Option(help: "Random synapses per compartment.") var fanIn = 100
     @Option(help: "Measured steps per size.") var steps = 50
     @OptionGroup var threading: ThreadsOption
-    @Option(help: "Write the plot to PATH.png and PATH.svg.") var plot: String?
+    @Option(help: "Write the plot to PATH.png, PATH.svg and PATH.pdf.") var plot: String?
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
     /// Child process: one size, prints its figures.
     @Option(help: .hidden) var child: Int?
@@ -104,7 +104,7 @@ struct BenchChipScaleCommand: AsyncParsableCommand {
         var files: [String] = []
         if let plot {
             files = try ScaleRun.plot(rows, fanIn: fanIn).write(to: plot)
-            logLine("wrote \(files.joined(separator: " and "))")
+            logLine("wrote \(files.joined(separator: ", "))")
         }
         if json {
             try printJSONResult(

@@ -1,9 +1,10 @@
 import ArgumentParser
 import EnergyModel
 import Foundation
+import NBP
 import NeuroChip
 
-/// `synfire energy ...`: energy, latency and EDP of chip runs (energy-model.md).
+/// `synfire energy ...`: energy, latency and EDP of chip runs (docs/energy.md).
 struct EnergyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "energy",
@@ -14,26 +15,14 @@ struct EnergyCommand: AsyncParsableCommand {
     )
 }
 
-/// Cost table selection shared by the subcommands.
-struct CostTableOption: ParsableArguments {
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Cost table: davies2018, sanafe, sanafe-sparse (or loihi-davies2018, ...), or a JSON file.",
-            valueName: "davies2018|sanafe|FILE.json"))
-    var table: String = "davies2018"
-
-    func resolve() throws -> CostTable { try CostTable.resolve(table) }
-}
-
 struct EnergyReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Energy, latency and EDP per sample of a chip-engine run directory.",
         discussion: """
             Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the table of \
-            energy-model.md §8.1, and writes RUN_DIR/energy_report.json (§8.2) and \
-            RUN_DIR/energy_chart.svg and .png (§8.3) unless --no-write.
+            docs/energy.md ("Report"), and writes RUN_DIR/energy_report.json and \
+            RUN_DIR/energy_chart.svg, .png and .pdf unless --no-write.
             """)
 
     @Argument(help: "Run directory holding energy_counts.json (or the counts file itself).")
@@ -41,13 +30,13 @@ struct EnergyReportCommand: AsyncParsableCommand {
 
     @OptionGroup var tableOption: CostTableOption
 
-    @Option(help: "Published figures to compare with: nbp, none (default: the counts file's own).")
-    var reference: String?
+    @Option(help: "Published figures to compare with (default: the counts file's own).")
+    var reference: EnergyReferenceChoice?
 
     @Option(help: "Where to write the full JSON report (default RUN_DIR/energy_report.json).")
     var reportFile: String?
 
-    @Option(help: "Where to write the chart as .svg and .png (default RUN_DIR/energy_chart.svg).")
+    @Option(help: "Where to write the chart as .svg, .png and .pdf (default RUN_DIR/energy_chart.svg).")
     var chart: String?
 
     @Flag(help: "Write no files; only print.")
@@ -59,16 +48,13 @@ struct EnergyReportCommand: AsyncParsableCommand {
     )
     var perStep = false
 
-    @Flag(help: "Print one JSON object as the last stdout line instead of the table.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let table = try tableOption.resolve()
         let counts = try EnergyCounts.load(runDirectory: runDirectory)
-        if let reference, !["nbp", "none"].contains(reference.lowercased()) {
-            throw ValidationError("--reference must be nbp or none, not '\(reference)'")
-        }
-        let report = EnergyReport(counts: counts, table: table, reference: reference, includePerStep: perStep)
+        let report = EnergyReport(
+            counts: counts, table: table, reference: reference?.rawValue, includePerStep: perStep)
         let directory = directoryOf(runDirectory)
         var written: [String: String] = [:]
         if !noWrite {
@@ -78,10 +64,13 @@ struct EnergyReportCommand: AsyncParsableCommand {
                 chart ?? (directory as NSString).appendingPathComponent("energy_chart.svg")
             try report.jsonData().write(to: URL(fileURLWithPath: reportPath), options: .atomic)
             let chartFiles = try EnergyChart.write(report, to: chartPath)
-            written = ["report_file": reportPath, "chart_file": chartFiles[1], "chart_png_file": chartFiles[0]]
-            logLine("wrote \(reportPath), \(chartFiles[1]) and \(chartFiles[0])")
+            written = [
+                "report_file": reportPath, "chart_file": chartFiles[1], "chart_png_file": chartFiles[0],
+                "chart_pdf_file": chartFiles[2],
+            ]
+            logLine("wrote \(reportPath), " + chartFiles.joined(separator: ", "))
         }
-        if json {
+        if json.enabled {
             try printJSONResult(EnergyReportResult(report: report, files: written))
         } else {
             print(report.text)
@@ -91,13 +80,13 @@ struct EnergyReportCommand: AsyncParsableCommand {
 
     private func directoryOf(_ path: String) -> String {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         return isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
     }
 }
 
 /// The `--json` object of `synfire energy report`: the flat keys automated checks read,
-/// then the whole §8.2 report under `report`.
+/// then the whole docs/energy.md "Report" report under `report`.
 struct EnergyReportResult: Encodable {
     let report: EnergyReport
     let files: [String: String]
@@ -184,16 +173,14 @@ struct EnergyReportResult: Encodable {
 struct EnergyTableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "table",
-        abstract: "Print a cost table (preset or validated JSON file) in the §3.1 format.")
+        abstract: "Print a cost table (preset or validated JSON file) in the JSON format of docs/energy.md, \"Cost tables\".")
 
     @OptionGroup var tableOption: CostTableOption
-
-    @Flag(help: "Print the table as one JSON object on the last stdout line.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let table = try tableOption.resolve()
-        if json {
+        if json.enabled {
             try printJSONResult(table)
             return
         }
@@ -231,7 +218,7 @@ struct EnergyTableCommand: AsyncParsableCommand {
 struct EnergyNBPEstimateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nbp-estimate",
-        abstract: "First-principles energy/latency of nBP per sample (energy-model.md §7.2).",
+        abstract: "First-principles energy/latency of nBP per sample (docs/energy.md, \"Comparison with the nBP paper\").",
         discussion: """
             Uses the circuit's facts (12 training / 4 inference steps, all plastic synapses swept \
             every training step) with default on-fractions; the chip run's own counts replace \
@@ -248,7 +235,24 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
     @Option(
         help: "Cores sharing the learning sweep (default: greedy packing; the authors used ~80).")
     var learningCores: Int?
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
+
+    /// Bounds every number before the estimate sizes anything by it (docs/robustness.md).
+    func validate() throws {
+        let limit = NBPSizes.maximum
+        for (name, value, maximum) in [
+            ("--inputs", inputs, limit.input), ("--hidden", hidden, limit.hidden), ("--outputs", outputs, limit.output),
+        ] where !(1...maximum).contains(value) {
+            throw ValidationError("\(name) \(value) is outside 1...\(maximum) (the nBP layer limits)")
+        }
+        for (name, value) in [("--input-on-fraction", inputOnFraction), ("--hidden-on-fraction", hiddenOnFraction)]
+        where !(0.0...1.0).contains(value) {
+            throw ValidationError("\(name) \(value) is not a fraction; give a number in 0...1")
+        }
+        if let learningCores, !(1...1024).contains(learningCores) {
+            throw ValidationError("--learning-cores \(learningCores) is outside 1...1024")
+        }
+    }
 
     func run() async throws {
         let table = try tableOption.resolve()
@@ -261,8 +265,7 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
             let e = FirstPrinciples.estimate(input, table: table)
             results["\(prefix)_energy_per_sample_j"] = .number(e.energyPerSamplePJ * 1e-12)
             results["\(prefix)_latency_per_sample_s"] = .number(e.latencyPerSampleNS * 1e-9)
-            results["\(prefix)_edp_js"] = .number(
-                e.energyPerSamplePJ * e.latencyPerSampleNS * 1e-21)
+            results["\(prefix)_edp_js"] = .number(e.edpJs)
             results["\(prefix)_paper_energy_ratio"] = .number(e.comparison.energyRatio)
             results["\(prefix)_paper_latency_ratio"] = .number(e.comparison.latencyRatio)
             results["\(prefix)_learning_cores"] = .integer(input.learningCores)
@@ -272,7 +275,7 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
                     uniqueKeysWithValues: zip(
                         EnergyByCategory.names,
                         e.energyByCategoryPJ.values.map { JSONValue.number($0 * 1e-12) })))
-            if !json {
+            if !json.enabled {
                 print(
                     "\(mode.rawValue): \(UnitFormat.energy(e.energyPerSamplePJ)) and "
                         + "\(UnitFormat.time(e.latencyPerSampleNS)) per sample "
@@ -287,7 +290,7 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
                 print("  " + parts.joined(separator: ", "))
             }
         }
-        if json { try printJSONResult(JSONValue.object(results)) }
+        if json.enabled { try printJSONResult(JSONValue.object(results)) }
     }
 }
 
@@ -300,7 +303,7 @@ struct BenchEnergyCommand: AsyncParsableCommand {
 
     @Option(help: "Steps to record.") var steps = 1_200_000
     @Option(help: "Used cores.") var cores = 90
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let allocation = CoreAllocation(
@@ -339,7 +342,7 @@ struct BenchEnergyCommand: AsyncParsableCommand {
             "report_seconds": .number(reportSeconds),
             "samples": .integer(report?.summary(.training)?.samples ?? 0),
         ]
-        if json {
+        if json.enabled {
             try printJSONResult(JSONValue.object(result))
         } else {
             print(

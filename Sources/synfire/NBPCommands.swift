@@ -1,5 +1,4 @@
 import ArgumentParser
-import EnergyModel
 import Foundation
 import NBP
 import NeuroChip
@@ -30,23 +29,28 @@ struct NBPTrainCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "mnist or fashion-mnist.") var dataset = "mnist"
-    @Option(help: "Use only the first N training and test images.") var limit: Int?
-    @Option(help: "Epochs.") var epochs = 1
-    @Option(help: "fast or chip.") var engine = "fast"
-    @Option(help: "chip or reference (fast engine only).") var variant = "chip"
+    @Option(help: "Dataset.") var dataset: DatasetName = .mnist
+    // `.unconditional` so that a negative number reaches the range check ("--epochs -1").
+    @Option(parsing: .unconditional, help: "Use only the first N training and test images.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Epochs (1...1000000).") var epochs = 1
+    @Option(help: "Engine: the fast path or the circuit on the simulated chip.") var engine: NBPEngineKind = .fast
+    @Option(help: "The circuit's semantics or the authors' numpy reference (fast engine only).")
+    var variant: NBPVariant = .chip
     @Flag(help: "With --engine chip: also run the fast path and compare all eight matrices after every sample.")
     var compareFast = false
     @Option(help: "Seed (initialisation, shuffles).") var seed: UInt64 = 43
-    @Option(help: "Run directory (created; must not hold a run unless --resume).") var out: String
-    @Option(help: "Hidden units.") var hidden = 400
-    @Option(help: "Pixel binarization threshold (on if value >= threshold).") var threshold = 129
+    @OptionGroup var output: RunOutputOptions
+    @Option(parsing: .unconditional, help: "Hidden units (default 400, or the size of --init-weights).")
+    var hidden: Int?
+    @Option(parsing: .unconditional, help: "Pixel binarization threshold (on if value >= threshold).")
+    var threshold = 129
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
     @Option(
-        help:
-            "Named settings: paper (the papers'), margin (init scale 0.5, training margin 192), margin-decay (margin, and p halved every 3 epochs after 30, per synapse: best on MNIST) or margin-replay (margin, and p halved every 4 epochs after 20 through the replay gates: best on Fashion-MNIST with --threshold 64); docs/nbp.md. Options below override it."
-    )
-    var preset = "paper"
+        help: ArgumentHelp(
+            "Named settings (\(NBPPreset.choices)): paper (the papers'), margin (init scale 0.5, training margin 192), margin-decay (margin, and p halved every 3 epochs after 30, per synapse: best on MNIST) or margin-replay (margin, and p halved every 4 epochs after 20 through the replay gates: best on Fashion-MNIST with --threshold 64); docs/nbp.md. Options below override it.",
+            valueName: "preset"),
+        transform: NBPPreset.parser(for: "--preset"))
+    var preset: NBPPreset = .paper
     @Option(
         help:
             "Learning-rate schedule: update probability 2^-k halves every N epochs after --decay-after (0 = constant rate)."
@@ -54,68 +58,61 @@ struct NBPTrainCommand: AsyncParsableCommand {
     var decayEvery: Int?
     @Option(help: "Epochs at full rate before the first halving.") var decayAfter: Int?
     @Option(
-        help:
-            "How the schedule's probability is realised: synapse (the learning engine rounds each ±2 event), sample (a per-sample learning gate), input (the host vetoes the replay of each active input in phases 7/11 with probability 1 - p: W1 only) or replay (input plus the hidden units' replay in phases 5/9: W2 too). Only synapse lets the copies drift."
-    )
-    var learningGate: String?
+        help: ArgumentHelp(
+            "How the schedule's probability is realised (\(NBPLearningGate.choices)): synapse (the learning engine rounds each ±2 event), sample (a per-sample learning gate), input (the host vetoes the replay of each active input in phases 7/11 with probability 1 - p: W1 only) or replay (input plus the hidden units' replay in phases 5/9: W2 too). Only synapse lets the copies drift.",
+            valueName: "learning-gate"),
+        transform: NBPLearningGate.parser(for: "--learning-gate"))
+    var learningGate: NBPLearningGate?
     @Option(help: "Smallest update probability 2^-N the schedule decays to.") var decayMax: Int?
-    @Option(help: "Multiplier of the He-normal initialisation's standard deviation (1 = paper).") var initScale: Double?
+    @Option(parsing: .unconditional, help: "Multiplier of the He-normal initialisation's standard deviation (1 = paper).")
+    var initScale: Double?
     @Option(
         help: "Training margin m (even, 0...254): the target must exceed 512 + m, the others stay at or below 512 - m.")
     var margin: Int?
-    @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
-    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
+    @OptionGroup var dataDirectory: DataDirectoryOption
     @Flag(
         help:
             "With --engine fast: derive the chip circuit's energy counts from the fast path's spikes and write energy_counts*.json (identical to --engine chip's; ~4x the fast epoch time)."
     )
     var energyCounts = false
     @OptionGroup var threading: ThreadsOption
-    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
-    func run() async throws {
-        guard let engineKind = NBPEngineKind(rawValue: engine) else {
-            throw ValidationError("--engine must be fast or chip, not '\(engine)'")
-        }
-        guard let variantKind = NBPVariant(rawValue: variant) else {
-            throw ValidationError("--variant must be chip or reference, not '\(variant)'")
-        }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        if compareFast && engineKind != .chip { throw ValidationError("--compare-fast needs --engine chip") }
-        var options = NBPTrainOptions(out: out)
-        options.dataset = dataset
+    func validate() throws {
+        // Number ranges (epochs, hidden, init scale, ...) are checked by NBPTrainOptions.validate().
+        if compareFast && engine != .chip { throw ValidationError("--compare-fast needs --engine chip") }
+    }
+
+    /// The library's options: the preset first, explicit options over it.
+    var options: NBPTrainOptions {
+        var options = NBPTrainOptions(out: output.out)
+        options.dataset = dataset.rawValue
         options.limit = limit
         options.epochs = epochs
-        options.engine = engineKind
-        options.variant = variantKind
+        options.engine = engine
+        options.variant = variant
         options.compareFast = compareFast
         options.seed = seed
         options.hidden = hidden
         options.threshold = threshold
         options.initWeights = initWeights
-        options.resume = resume
-        options.dataDirectory = dataDir
+        options.resume = output.resume
+        options.dataDirectory = dataDirectory.path
         options.energyCounts = energyCounts
         options.threads = threading.resolved()
-        guard let presetKind = NBPPreset(rawValue: preset) else {
-            throw ValidationError("--preset must be paper, margin, margin-decay or margin-replay, not '\(preset)'")
-        }
-        presetKind.apply(to: &options)
-        if let learningGate {
-            guard let gate = NBPLearningGate(rawValue: learningGate) else {
-                throw ValidationError("--learning-gate must be synapse, sample, input or replay, not '\(learningGate)'")
-            }
-            options.schedule.gate = gate
-        }
+        preset.apply(to: &options)
+        if let learningGate { options.schedule.gate = learningGate }
         if let decayAfter { options.schedule.constantEpochs = decayAfter }
         if let decayEvery { options.schedule.halvingEvery = decayEvery }
         if let decayMax { options.schedule.maximumExponent = decayMax }
-        if let initScale {
-            guard initScale > 0 else { throw ValidationError("--init-scale must be positive") }
-            options.initScale = initScale
-        }
+        if let initScale { options.initScale = initScale }
         // NBPRunner checks the margin (NBPError.invalidMargin) before loading any data.
         if let margin { options.margin = margin }
+        return options
+    }
+
+    func run() async throws {
+        // The runner logs progress, the energy summary and any gate violations.
         let result = try NBPRunner.train(options) { logLine($0) }
         logLine(
             String(
@@ -124,33 +121,27 @@ struct NBPTrainCommand: AsyncParsableCommand {
         if let mismatches = result.weightMismatches {
             logLine("weight mismatches chip vs fast: \(mismatches); gate violations: \(result.gateViolations ?? 0)")
         }
-        let countsFile = result.runDirectory + "/" + EnergyCounts.fileName
-        if engineKind == .chip || FileManager.default.fileExists(atPath: countsFile) {
-            // Issue 8: every chip-engine run says what it would cost on Loihi, in one line.
-            let counts = try EnergyCounts.load(runDirectory: result.runDirectory)
-            let report = EnergyReport(counts: counts, table: try CostTable.resolve("davies2018"), reference: "nbp")
-            logLine(report.summaryLine + " — details: synfire energy report \(result.runDirectory)")
-        }
-        if json { try printJSONResult(result) }
+        if json.enabled { try printJSONResult(result) }
     }
 }
 
 struct NBPCompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG + SVG).")
+        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG, SVG and PDF).")
 
     @Argument(help: "Run directories written by `synfire nbp train --out` (label=DIR to name a curve).")
     var runs: [String]
-    @Option(help: "exact, argmax or argmax-input.") var measure = "exact"
-    @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
-    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+    @Option(help: "Accuracy measure to plot.") var measure: NBPMeasure = .exact
+    @Option(help: "Output path without extension (writes PATH.png, PATH.svg and PATH.pdf).") var out: String
+    @OptionGroup var json: JSONOutputOption
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("name at least one run directory") }
+    }
 
     func run() async throws {
-        guard let measureKind = NBPMeasure(rawValue: measure) else {
-            throw ValidationError("--measure must be exact, argmax or argmax-input, not '\(measure)'")
-        }
-        guard !runs.isEmpty else { throw ValidationError("name at least one run directory") }
+        let measureKind = measure
         var curves: [(name: String, history: [NBPEpochRecord])] = []
         var dataset: DatasetName?
         var finals: [String: JSONValue] = [:]
@@ -172,7 +163,7 @@ struct NBPCompareCommand: AsyncParsableCommand {
         let plot = NBPPlots.comparison(runs: curves, dataset: dataset ?? .mnist, measure: measureKind)
         let files = try plot.write(to: out)
         logLine("wrote \(files.joined(separator: ", "))")
-        if json {
+        if json.enabled {
             try printJSONResult(["files": JSONValue.array(files.map { .string($0) }), "final": .object(finals)])
         }
     }
@@ -183,19 +174,32 @@ struct NBPEvalCommand: AsyncParsableCommand {
         commandName: "eval", abstract: "Evaluate a run's weights on its test set (three accuracy measures).")
 
     @Argument(help: "Run directory written by `synfire nbp train --out`.") var run: String
-    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
-    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+    @OptionGroup var dataDirectory: DataDirectoryOption
+    @Flag(help: "Also draw the test set's confusion matrix (argmax-input) into RUN/plots/confusion-matrix.*.")
+    var confusionMatrix = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
-        let accuracy = try NBPRunner.evaluate(runDirectory: run, dataDirectory: dataDir)
+        let (engine, set) = try NBPRunner.testEngine(runDirectory: run, dataDirectory: dataDirectory.path)
+        let accuracy = NBPTrainer.evaluate(engine: engine, set: set)
         logLine(
             String(
                 format: "test exact %.4f, argmax %.4f, argmax-input %.4f (%d images)", accuracy.exact,
                 accuracy.argmax, accuracy.argmaxInput, accuracy.samples))
-        if json {
+        var plots: [String] = []
+        if confusionMatrix {
+            let directory = try RunDirectory.open(at: run)
+            let dataset = directory.config.datasets.first?.name ?? "test set"
+            let title = "nBP on \(dataset): test confusion matrix"
+            let plot = NBPPlots.confusionMatrix(engine: engine, set: set, title: title)
+            plots = try directory.writePlot(plot, name: "confusion-matrix")
+            for path in plots { logLine("wrote \(path)") }
+        }
+        if json.enabled {
             try printJSONResult([
                 "test_exact": JSONValue.number(accuracy.exact), "test_argmax": .number(accuracy.argmax),
                 "test_argmax_input": .number(accuracy.argmaxInput), "samples": .integer(accuracy.samples),
+                "plots": .array(plots.map(JSONValue.string)),
             ])
         }
     }
@@ -259,21 +263,19 @@ struct BenchNBPCommand: AsyncParsableCommand {
         abstract: "Time the nBP fast path (per epoch), the chip engine (per sample) and the numpy reference.")
 
     @Flag(help: "Time fewer samples (extrapolated).") var quick = false
-    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).") var dataDir: String?
-    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+    @OptionGroup var dataDirectory: DataDirectoryOption
+    @Option(help: "The numpy reference script (skipped when missing; relative to the working directory).")
+    var numpyScript = "bench/nbp_numpy.py"
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         #if DEBUG
             logLine("warning: debug build — benchmark figures need `swift build -c release`")
         #endif
-        let script = [
-            "bench/nbp_numpy.py",
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bench/nbp_numpy.py")
-                .path,
-        ]
-        .first { FileManager.default.fileExists(atPath: $0) }
-        let result = try NBPBenchmark.run(quick: quick, dataDirectory: dataDir, numpyScript: script) { logLine($0) }
-        if json { try printJSONResult(result) }
+        let script = FileManager.default.fileExists(atPath: numpyScript) ? numpyScript : nil
+        let result = try NBPBenchmark.run(quick: quick, dataDirectory: dataDirectory.path, numpyScript: script) {
+            logLine($0)
+        }
+        if json.enabled { try printJSONResult(result) }
     }
 }

@@ -2,36 +2,6 @@ import ArgumentParser
 import Foundation
 import SynfireIO
 
-/// The `--out` / `--resume` options every training command shares. Use with
-/// `@OptionGroup var output: RunOutputOptions`, then `try output.start(config: ...)`.
-struct RunOutputOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "New run directory for config.json, metrics.jsonl, weights (.npz), checkpoints and plots.",
-            valueName: "RUN_DIR"))
-    var out: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Continue the run in RUN_DIR from its last checkpoint (same settings required).",
-            valueName: "RUN_DIR"))
-    var resume: String?
-
-    func validate() throws {
-        if out != nil && resume != nil {
-            throw ValidationError("--out and --resume exclude each other; give one of them")
-        }
-    }
-
-    /// Creates or resumes the run; the state is nil for a fresh start.
-    func start(config: RunConfig, allowingChanges: Set<String> = []) throws -> (
-        RunDirectory, TrainingState?
-    ) {
-        try RunDirectory.start(
-            out: out, resume: resume, config: config, allowingChanges: allowingChanges)
-    }
-}
-
 /// `synfire runs ...`: inspect run directories and regenerate their plots.
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -97,7 +67,7 @@ struct RunsPlotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
         abstract:
-            "Redraw a run's learning curve (plots/learning-curve.png and .svg) from metrics.jsonl.",
+            "Redraw a run's learning curve (plots/learning-curve.png, .svg and .pdf) from metrics.jsonl.",
         discussion: """
             Every metrics.jsonl key ending in "Accuracy" (trainAccuracy, testAccuracy, ...) \
             becomes a curve over "epoch". Files are replaced atomically.
@@ -108,6 +78,12 @@ struct RunsPlotCommand: AsyncParsableCommand {
     @Option(help: "Legend text of the target line.") var targetLabel = "paper target"
     @Option(help: "Plot title (default: the run's command and dataset).") var title: String?
     @Flag(help: "Print the written paths as JSON on the last stdout line.") var json = false
+
+    func validate() throws {
+        if let target, !MetricKey.accuracyRange.contains(target) {
+            throw ValidationError("--target \(target) is not an accuracy: give a fraction such as 0.9474 (or percent, at most 100)")
+        }
+    }
 
     func run() async throws {
         let run = try RunDirectory.open(at: runDirectory)

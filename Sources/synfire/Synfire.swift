@@ -23,6 +23,7 @@ struct Synfire: AsyncParsableCommand {
             NBPCommand.self,
             ErrorPropCommand.self,
             STECommand.self,
+            NIRCommand.self,
         ]
     )
 }
@@ -41,6 +42,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchEnergyCommand.self,
             BenchIOCommand.self,
             BenchErrorPropCommand.self,
+            BenchNIRCommand.self,
         ]
     )
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// Sparse delivery through ConnectionRuntime (3-byte synapses of 16-bit post and 8-bit
 /// packed weight, nc_sparse_rows_add; or the general path) against adding every synapse's current in the
-/// description's order with wrapping 32-bit adds (loihi-model.md §2 step 4), with the
+/// description's order with wrapping 32-bit adds (docs/neurochip.md "One time step", step 4), with the
 /// synaptic op counters. Layout-independent, so a new delivery layout must pass it too.
 struct SparseDeliveryTests {
     /// One sparse connection from `pre`/`post`/`weights` with sources at global index 5...

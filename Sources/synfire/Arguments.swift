@@ -1,0 +1,77 @@
+import ArgumentParser
+import EnergyModel
+import NBP
+import SynfireData
+
+// The library enums the CLI takes as typed options. The libraries do not import
+// ArgumentParser; their conformances live here, and `--help` lists every value.
+
+extension DatasetName: ExpressibleByArgument {}
+extension DatasetSplit: ExpressibleByArgument {}
+extension NBPEngineKind: ExpressibleByArgument {}
+extension NBPVariant: ExpressibleByArgument {}
+extension NBPPreset: ExpressibleByArgument {}
+extension NBPLearningGate: ExpressibleByArgument {}
+extension NBPMeasure: ExpressibleByArgument {}
+
+extension ExpressibleByArgument where Self: CaseIterable {
+    /// "a, b or c": the allowed values, for help texts and errors.
+    static var choices: String {
+        let values = allValueStrings
+        guard values.count > 1 else { return values.joined() }
+        return values.dropLast().joined(separator: ", ") + " or " + values.last!
+    }
+
+    /// A parser for `option` whose error names the option and every allowed value
+    /// ("--preset must be paper, margin, ... , not 'fast'"), for `@Option(transform:)`.
+    static func parser(for option: String) -> @Sendable (String) throws -> Self {
+        { text in
+            guard let value = Self(argument: text) else {
+                throw ValidationError("\(option) must be \(choices), not '\(text)'")
+            }
+            return value
+        }
+    }
+}
+
+/// `--json`: the result as one JSON object on the last stdout line (the CLI's convention).
+struct JSONOutputOption: ParsableArguments {
+    @Flag(name: .customLong("json"), help: "Print the result as one JSON object on the last stdout line.")
+    var enabled = false
+}
+
+/// `--data-dir`: where the datasets are.
+struct DataDirectoryOption: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Data directory (default: $SYNFIRE_DATA, else ./data).")
+    var path: String?
+}
+
+/// `--out RUN_DIR` and `--resume`: the run directory a trainer creates, or continues from its
+/// last checkpoint.
+struct RunOutputOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Run directory (created; must not hold a run unless --resume): config, metrics, weights, checkpoints, plots.",
+            valueName: "RUN_DIR"))
+    var out: String
+
+    @Flag(help: "Continue the run in --out from its last checkpoint (same settings; --epochs may grow).")
+    var resume = false
+}
+
+/// `--table`: a cost table preset or a JSON file.
+struct CostTableOption: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Cost table: davies2018, sanafe, sanafe-sparse (or loihi-davies2018, ...), or a JSON file.",
+            valueName: "davies2018|sanafe|FILE.json"))
+    var table: String = "davies2018"
+
+    func resolve() throws -> CostTable { try CostTable.resolve(table) }
+}
+
+/// Published figures an energy report compares with (`--reference`).
+enum EnergyReferenceChoice: String, CaseIterable, ExpressibleByArgument {
+    case nbp, none
+}
