@@ -79,6 +79,7 @@ struct ChipRunCommand: AsyncParsableCommand {
             chip.step()
             if (s + 1) % 10_000 == 0 { progress?.update(completed: s + 1) }
         }
+        progress?.update(completed: steps)
         progress?.finish()
         let seconds = Date().timeIntervalSince(start)
         chip.combineRanks()

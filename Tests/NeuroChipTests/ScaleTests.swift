@@ -90,7 +90,7 @@ struct ScaleTests {
         #expect {
             try ChipSimulator(net)
         } throws: { error in
-            "\(error)".contains("mapping: chips 0; give at least 1")
+            "\(error)".contains("mapping: chips 0; use 1...128")
         }
     }
 }
