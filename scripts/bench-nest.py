@@ -70,18 +70,19 @@ def build(nest, np, kind, size, threads, seed):
             nest.Connect(parrots, block, {"rule": "pairwise_bernoulli", "p": 0.1},
                          syn_spec={"weight": nest.random.uniform_int(128) * 2 - 128})
             synapses += len(nest.GetConnections(parrots, block))
-    nest.Prepare()
-    grown = rss_bytes() - before
-    return neurons, sources, synapses, grown
+    return neurons, sources, synapses, before
 
 
 def measure(nest, np, kind, size, threads, seconds, seed):
-    neurons, sources, synapses, grown = build(nest, np, kind, size, threads, seed)
+    neurons, sources, synapses, before = build(nest, np, kind, size, threads, seed)
     recorders = []
     for layer in (sources if kind != "compartments" else neurons):
         recorder = nest.Create("spike_recorder")
         nest.Connect(layer, recorder)
         recorders.append(recorder)
+    # Every node exists before Prepare (nodes created later are not simulated).
+    nest.Prepare()
+    grown = rss_bytes() - before
     nest.Run(25.0)
     counted = sum(r.get("n_events") for r in recorders)
     steps, wall, cpu0 = 0, 0.0, time.process_time()
@@ -135,11 +136,14 @@ def main():
     if args.synfire:
         with open(args.synfire) as f:
             synfire = json.loads(f.read().strip().splitlines()[-1])
+        def ratio(key, kind, nest_key):
+            nest_value = at.get(kind, {}).get(nest_key) or 0
+            return synfire[key] / nest_value if nest_value > 0 else None
+
         result["ratios_synfire_over_nest"] = {
-            "dense": synfire["dense_syn_events_per_s"] / at["dense"]["syn_events_per_s"] if "dense" in at else None,
-            "sparse": synfire["sparse_syn_events_per_s"] / at["sparse"]["syn_events_per_s"] if "sparse" in at else None,
-            "compartments": synfire["compartment_updates_per_s"] / at["compartments"]["compartment_updates_per_s"]
-            if "compartments" in at else None,
+            "dense": ratio("dense_syn_events_per_s", "dense", "syn_events_per_s"),
+            "sparse": ratio("sparse_syn_events_per_s", "sparse", "syn_events_per_s"),
+            "compartments": ratio("compartment_updates_per_s", "compartments", "compartment_updates_per_s"),
             "bytes_per_synapse": {"synfire": synfire.get("bytes_per_synapse"),
                                   "nest": at.get("sparse", {}).get("bytes_per_synapse")},
         }
