@@ -131,18 +131,49 @@ public enum AtomicFile {
     public static let maximumReadBytes = 4 << 30
 
     /// Reads a whole file of at most `maximumReadBytes`, with an error that names it.
+    /// Plain POSIX reads: Foundation's `FileManager.contents(atPath:)` leaks its buffer for
+    /// empty files, which AddressSanitizer's leak check reports.
     public static func read(_ path: String) throws -> [UInt8] {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw FileWriteError.cannotRead(path: path, reason: errno == ENOENT ? "no such file" : errnoText())
+        }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            throw FileWriteError.cannotRead(path: path, reason: errnoText())
+        }
+        guard (status.st_mode & S_IFMT) != S_IFDIR else {
+            throw FileWriteError.cannotRead(path: path, reason: "it is a directory")
+        }
+        let size = Int(status.st_size)
         guard size <= maximumReadBytes else {
             throw FileWriteError.cannotRead(
                 path: path, reason: "it is \(size) bytes, more than the \(maximumReadBytes >> 30) GiB limit")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason =
-                FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
-            throw FileWriteError.cannotRead(path: path, reason: reason)
+        // Read until end of file, not just st_size bytes: pipes and /proc files report 0.
+        var bytes = [UInt8](repeating: 0, count: max(size, 4096))
+        var filled = 0
+        while true {
+            if filled == bytes.count {
+                guard bytes.count < maximumReadBytes else {
+                    throw FileWriteError.cannotRead(
+                        path: path, reason: "it is more than the \(maximumReadBytes >> 30) GiB limit")
+                }
+                bytes.append(contentsOf: repeatElement(0, count: bytes.count))
+            }
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                Foundation.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileWriteError.cannotRead(path: path, reason: errnoText())
+            }
+            if count == 0 { break }
+            filled += count
         }
-        return [UInt8](data)
+        bytes.removeSubrange(filled...)
+        return bytes
     }
 
     /// Makes a completed rename durable; best effort (some file systems refuse O_RDONLY
