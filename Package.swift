@@ -29,6 +29,11 @@ let package = Package(
         .library(name: "ErrorPropSNN", targets: ["ErrorPropSNN"]),
         .library(name: "SynfireNIR", targets: ["SynfireNIR"]),
     ],
+    // `swift build --traits MPI` adds Open MPI ranks to `synfire chip run` and `bench chip`
+    // (docs/neurochip.md, "Threads and ranks"); the default build needs no MPI.
+    traits: [
+        .trait(name: "MPI", description: "Partition chip simulations over mpirun ranks (needs libopenmpi-dev).")
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // SHA-256 of datasets (only the `Crypto` product: on Linux it builds BoringSSL).
@@ -40,6 +45,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Only with the MPI trait: Debian libopenmpi-dev (pkg-config ompi-c).
+        .systemLibrary(name: "COpenMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // HDF5 (libhdf5-dev; Debian's serial build answers to pkg-config `hdf5`), for NIR files.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         // Plots: libcairo2-dev renders PNG, SVG and PDF; text in DejaVu Sans (fonts-dejavu-core).
@@ -63,7 +70,8 @@ let package = Package(
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(
-            name: "NeuroChip", dependencies: ["CNeuroChipKernels", "SynfireRandom"], swiftSettings: hotLoopFlags),
+            name: "NeuroChip", dependencies: ["CNeuroChipKernels", "SynfireRandom", "SynfireIO"],
+            swiftSettings: hotLoopFlags),
         // The nBP fast path's row kernels, with the same run-time AVX2 choice.
         .target(
             name: "CNBPKernels", dependencies: ["CNeuroChipKernels"],
@@ -87,7 +95,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "SynfireData", "SynfireIO", "NeuroChip", "EnergyModel", "NBP", "STESNN",
-                "ErrorPropSNN", "SynfireNIR",
+                "ErrorPropSNN", "SynfireNIR", .target(name: "COpenMPI", condition: .when(traits: ["MPI"])),
             ],
             swiftSettings: hotLoopFlags),
 
@@ -99,7 +107,8 @@ let package = Package(
         .testTarget(
             name: "SynfireTensorBoardTests", dependencies: ["SynfireTensorBoard"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"], resources: [.copy("Fixtures")]),
+            name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels", "SynfireIO"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(
             name: "NBPTests",
@@ -114,7 +123,7 @@ let package = Package(
             dependencies: ["SynfireNIR", "NeuroChip", "NBP", "STESNN", "SynfireData", "SynfireIO"],
             resources: [.copy("Fixtures")]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
-        .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "SynfireIO"]),
+        .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "NeuroChip", "SynfireIO"]),
 
         // The byte readers as fuzz entry points; the tests replay Fuzz/corpus through them.
         .target(name: "SynfireFuzzTargets", dependencies: ["SynfireData", "SynfireIO", "NeuroChip"]),

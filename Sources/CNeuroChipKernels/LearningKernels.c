@@ -1,7 +1,7 @@
-// Learning sweep kernels. Stochastic rounding of a row of sums: the portable loop is serial
-// only through the generator state; the AVX2 variant removes that chain: the state of the
-// k-th draw is state0 + k * gamma, so four lanes get their states from a prefix count of
-// non-zero remainders and the loop carries just one vector add.
+// Learning sweep kernels. Stochastic rounding of a row of sums: every synapse has its own
+// keyed draw (ChipDraws.swift), the SplitMix64 output at state key + (index + 1) * gamma,
+// so the lanes are independent: the AVX2 variant computes four draws at once and the loop
+// carries one vector add.
 
 #include "LearningKernels.h"
 
@@ -20,16 +20,14 @@ static inline uint64_t splitmix_output(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-static uint64_t round_portable(int32_t *sums, int64_t from, int64_t count, int32_t shift, uint64_t state) {
+static void round_portable(int32_t *sums, int64_t from, int64_t count, int32_t shift, uint64_t key, int64_t first) {
     const int32_t mask = (int32_t)((1u << shift) - 1u);
     for (int64_t j = from; j < count; j++) {
         int32_t sum = sums[j];
         uint64_t remainder = (uint32_t)(sum & mask);
-        state += remainder != 0 ? NC_GAMMA : 0;
-        uint64_t top = splitmix_output(state) >> (64 - shift);
+        uint64_t top = splitmix_output(key + (uint64_t)(first + j + 1) * NC_GAMMA) >> (64 - shift);
         sums[j] = (sum >> shift) + (top < remainder ? 1 : 0);
     }
-    return state;
 }
 
 #ifdef NC_SR_X86_64
@@ -40,20 +38,9 @@ __attribute__((target("avx2"))) static inline __m256i mul64_const(__m256i a, __m
     return _mm256_add_epi64(low, _mm256_slli_epi64(cross, 32));
 }
 
-// n * gamma for per-lane n in 0...4 (bits 0-2), by masked adds instead of multiplies.
-__attribute__((target("avx2"))) static inline __m256i small_times_gamma(__m256i n) {
-    const __m256i g1 = _mm256_set1_epi64x((long long)NC_GAMMA);
-    const __m256i g2 = _mm256_set1_epi64x((long long)(NC_GAMMA * 2));
-    const __m256i g4 = _mm256_set1_epi64x((long long)(NC_GAMMA * 4));
-    const __m256i b1 = _mm256_set1_epi64x(1), b2 = _mm256_set1_epi64x(2), b4 = _mm256_set1_epi64x(4);
-    __m256i t = _mm256_and_si256(_mm256_cmpeq_epi64(_mm256_and_si256(n, b1), b1), g1);
-    t = _mm256_add_epi64(t, _mm256_and_si256(_mm256_cmpeq_epi64(_mm256_and_si256(n, b2), b2), g2));
-    return _mm256_add_epi64(t, _mm256_and_si256(_mm256_cmpeq_epi64(_mm256_and_si256(n, b4), b4), g4));
-}
-
-__attribute__((target("avx2"))) static uint64_t round_avx2(int32_t *sums, int64_t count, int32_t shift, uint64_t state) {
+__attribute__((target("avx2"))) static void round_avx2(
+    int32_t *sums, int64_t count, int32_t shift, uint64_t key, int64_t first) {
     const __m128i mask = _mm_set1_epi32((int32_t)((1u << shift) - 1u));
-    const __m128i one32 = _mm_set1_epi32(1);
     const __m128i shiftCount = _mm_cvtsi32_si128(shift);
     const __m128i topCount = _mm_cvtsi32_si128(64 - shift);
     const __m256i m1Lo = _mm256_set1_epi64x((long long)(NC_MIX1 & 0xffffffffULL));
@@ -61,17 +48,15 @@ __attribute__((target("avx2"))) static uint64_t round_avx2(int32_t *sums, int64_
     const __m256i m2Lo = _mm256_set1_epi64x((long long)(NC_MIX2 & 0xffffffffULL));
     const __m256i m2Hi = _mm256_set1_epi64x((long long)(NC_MIX2 >> 32));
     const __m256i pickLow = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
-    __m256i base = _mm256_set1_epi64x((long long)state);
+    const __m256i step = _mm256_set1_epi64x((long long)(NC_GAMMA * 4));
+    const uint64_t s0 = key + (uint64_t)(first + 1) * NC_GAMMA;
+    __m256i state = _mm256_setr_epi64x(
+        (long long)s0, (long long)(s0 + NC_GAMMA), (long long)(s0 + 2 * NC_GAMMA), (long long)(s0 + 3 * NC_GAMMA));
     int64_t j = 0;
     for (; j + 4 <= count; j += 4) {
         __m128i s = _mm_loadu_si128((const __m128i *)(sums + j));
         __m128i remainder = _mm_and_si128(s, mask);
-        __m128i drawn = _mm_andnot_si128(_mm_cmpeq_epi32(remainder, _mm_setzero_si128()), one32);
-        // Inclusive prefix count of draws over the four lanes.
-        __m128i prefix = _mm_add_epi32(drawn, _mm_slli_si128(drawn, 4));
-        prefix = _mm_add_epi32(prefix, _mm_slli_si128(prefix, 8));
-        __m256i n = _mm256_cvtepu32_epi64(prefix);
-        __m256i z = _mm256_add_epi64(base, small_times_gamma(n));
+        __m256i z = state;
         z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 30));
         z = mul64_const(z, m1Lo, m1Hi);
         z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 27));
@@ -82,20 +67,22 @@ __attribute__((target("avx2"))) static uint64_t round_avx2(int32_t *sums, int64_
         __m256i up = _mm256_cmpgt_epi64(_mm256_cvtepu32_epi64(remainder), top);
         __m128i up32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(up, pickLow));
         _mm_storeu_si128((__m128i *)(sums + j), _mm_sub_epi32(_mm_sra_epi32(s, shiftCount), up32));
-        // The lane-3 count (all four draws) advances every lane's base: the loop's only chain.
-        base = _mm256_add_epi64(base, small_times_gamma(_mm256_permute4x64_epi64(n, 0xFF)));
+        state = _mm256_add_epi64(state, step);
     }
-    state = (uint64_t)_mm256_extract_epi64(base, 0);
-    return round_portable(sums, j, count, shift, state);
+    round_portable(sums, j, count, shift, key, first);
 }
 #endif
 
-uint64_t nc_round_stochastically(int32_t *sums, int64_t count, int32_t shift, uint64_t state, NCKernelVariant variant) {
-    if (count <= 0 || shift <= 0) return state;
+void nc_round_stochastically(
+    int32_t *sums, int64_t count, int32_t shift, uint64_t key, int64_t first, NCKernelVariant variant) {
+    if (count <= 0 || shift <= 0) return;
 #ifdef NC_SR_X86_64
-    if (nc_resolve_variant(variant) == NCKernelAVX2) return round_avx2(sums, count, shift, state);
+    if (nc_resolve_variant(variant) == NCKernelAVX2) {
+        round_avx2(sums, count, shift, key, first);
+        return;
+    }
 #endif
-    return round_portable(sums, 0, count, shift, state);
+    round_portable(sums, 0, count, shift, key, first);
 }
 
 // The sums pass is here too: SSE2 (the default build's baseline) has no 32-bit vector

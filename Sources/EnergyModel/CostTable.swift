@@ -26,6 +26,9 @@ public struct OperationCosts: Codable, Sendable, Equatable {
     public var messageBase: OperationCost
     public var hopEastWest: OperationCost
     public var hopNorthSouth: OperationCost
+    /// A spike message to a core of another chip, its transport from the sending core to
+    /// the receiving one (docs/energy.md, "Several chips"); nil: `derivedInterChipMessage`.
+    public var interChipMessage: OperationCost?
 
     /// JSON keys in the order of docs/energy.md "Cost tables" (also the order validation reports them in).
     public static let keys = [
@@ -33,6 +36,25 @@ public struct OperationCosts: Codable, Sendable, Equatable {
         "learningEpoch", "spikeGenerated", "messageOut", "messageIn", "messageBase",
         "hopEastWest", "hopNorthSouth",
     ]
+    /// Keys a table may give but need not (their defaults are derived).
+    public static let optionalKeys = ["interChipMessage"]
+
+    /// The inter-chip message this table charges: its own entry, else the derived one.
+    public var interChip: OperationCost { interChipMessage ?? derivedInterChipMessage }
+
+    /// Synfire's model of a message between chips, from the table's own mesh costs: on
+    /// each chip a message base and half the mesh in each direction (3.5 east-west and 1.5
+    /// north-south hops of the 8 x 4 tiles, the mean way to the chip's edge), plus the link
+    /// between the chips, taken as 32 bits at 5 pJ/bit (160 pJ) and 100 ns, an assumption
+    /// for a board-level link: no Loihi chip-to-chip figure is published in the sources the
+    /// presets use.
+    public var derivedInterChipMessage: OperationCost {
+        let side = messageBase.energyPJ + 3.5 * hopEastWest.energyPJ + 1.5 * hopNorthSouth.energyPJ
+        let sideTime = messageBase.timeNS + 3.5 * hopEastWest.timeNS + 1.5 * hopNorthSouth.timeNS
+        return OperationCost(
+            energyPJ: 2 * side + 160, timeNS: 2 * sideTime + 100,
+            source: "Synfire's model: mesh to the chip edge on both chips from this table, plus a 32-bit link at 5 pJ/bit and 100 ns (docs/energy.md, \"Several chips\")")
+    }
 }
 
 /// How the barrier time depends on the number of tiles in use (docs/energy.md "Cost tables").

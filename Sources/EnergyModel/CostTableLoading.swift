@@ -211,7 +211,13 @@ enum CostTableValidator {
         }
         if let costs = top["costs"] {
             if case .object(let entries) = costs {
-                problems += unknownKeys(entries, allowed: OperationCosts.keys, path: "costs.")
+                problems += unknownKeys(
+                    entries, allowed: OperationCosts.keys + OperationCosts.optionalKeys, path: "costs.")
+                for key in OperationCosts.optionalKeys {
+                    if let entry = entries[key] {
+                        problems += checkObject(entry, path: "costs.\(key)", numbers: ["energyPJ", "timeNS"])
+                    }
+                }
                 for key in OperationCosts.keys {
                     guard let entry = entries[key] else {
                         problems.append(

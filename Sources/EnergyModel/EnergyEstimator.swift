@@ -119,8 +119,8 @@ public struct EnergyEstimator: Sendable {
             + u * k.plasticSynapseUpdate.timeNS
             + Double(c.learningEpochs) * k.learningEpoch.timeNS
             + Double(c.spikesGenerated) * k.spikeGenerated.timeNS
-            + Double(c.messagesOut) * k.messageOut.timeNS
-            + Double(c.messagesIn) * k.messageIn.timeNS
+            + Double(c.messagesOut + c.interChipMessagesOut) * k.messageOut.timeNS
+            + Double(c.messagesIn + c.interChipMessagesIn) * k.messageIn.timeNS
         return sum * scale
     }
 
@@ -138,22 +138,26 @@ public struct EnergyEstimator: Sendable {
             + Double(c.learningEpochs) * k.learningEpoch.energyPJ
         e.spikeIO =
             Double(c.spikesGenerated) * k.spikeGenerated.energyPJ
-            + Double(c.messagesOut) * k.messageOut.energyPJ
-            + Double(c.messagesIn) * k.messageIn.energyPJ
-        // docs/energy.md "Latency and energy per step" E_mesh, attributed to the source core: every message pays
-        // messageBase once.
+            + Double(c.messagesOut + c.interChipMessagesOut) * k.messageOut.energyPJ
+            + Double(c.messagesIn + c.interChipMessagesIn) * k.messageIn.energyPJ
+        // docs/energy.md "Latency and energy per step" E_mesh, attributed to the source core:
+        // every message pays messageBase once; a message to another chip pays its whole
+        // transport instead (docs/energy.md, "Several chips").
         e.mesh =
             Double(c.messagesOut) * k.messageBase.energyPJ
             + Double(c.hopsEastWest) * k.hopEastWest.energyPJ
             + Double(c.hopsNorthSouth) * k.hopNorthSouth.energyPJ
+            + Double(c.interChipMessagesOut) * k.interChip.energyPJ
         return e * scale
     }
 
     /// Longest single-message path time of a core's messages (0 without messages),
     /// priced exactly from the set of (hopsEW, hopsNS) paths NeuroChip records.
     public func meshTimeNS(_ c: CoreStepCounts) -> Double {
-        guard c.messagesOut > 0 || c.messagePathsSeen != 0 else { return 0 }
         let k = table.costs
+        // A message to another chip takes its whole transport time.
+        let interChip = c.interChipMessagesOut > 0 ? k.interChip.timeNS : 0
+        guard c.messagesOut > 0 || c.messagePathsSeen != 0 else { return interChip }
         var longest = 0.0
         var bits = c.messagePathsSeen
         while bits != 0 {
@@ -163,7 +167,7 @@ public struct EnergyEstimator: Sendable {
             longest = max(
                 longest, Double(ew) * k.hopEastWest.timeNS + Double(ns) * k.hopNorthSouth.timeNS)
         }
-        return k.messageBase.timeNS + longest
+        return max(k.messageBase.timeNS + longest, interChip)
     }
 
     /// docs/energy.md "Latency and energy per step" step totals for one step, given one record per used core. With

@@ -9,27 +9,13 @@ extension CoreAllocation {
     /// counted per pattern exactly as NeuroChip sizes synaptic memory).
     public init(coreMap: CoreMap, network: NetworkDescription) {
         let populations = network.populations
-        var sourceSize: [String: Int] = [:]
-        for p in populations { sourceSize[p.name] = p.size }
-        for g in network.generators { sourceSize[g.name] = g.size }
         let index = Dictionary(uniqueKeysWithValues: populations.enumerated().map { ($1.name, $0) })
         var fixed = populations.map { [Int](repeating: 0, count: $0.size) }
         var plastic = fixed
-        for c in network.connections {
+        for (k, c) in network.connections.enumerated() {
             guard let t = index[c.target] else { continue }
-            let n: Int
-            switch c.pattern {
-            case .oneToOne: n = 1
-            case .oneToAll, .allToAll: n = sourceSize[c.source] ?? 0
-            case .sparse: n = 0
-            }
-            for j in 0..<populations[t].size {
+            for (j, n) in network.incomingSynapses(ofConnection: k).enumerated() {
                 if c.isPlastic { plastic[t][j] += n } else { fixed[t][j] += n }
-            }
-            if c.pattern == .sparse {
-                for j in c.post ?? [] where j >= 0 && j < populations[t].size {
-                    if c.isPlastic { plastic[t][j] += 1 } else { fixed[t][j] += 1 }
-                }
             }
         }
         var loads: [Int: CoreLoad] = [:]

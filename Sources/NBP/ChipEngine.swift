@@ -13,6 +13,8 @@ public final class NBPChipEngine: NBPEngine {
     let inferenceCircuit: NBPCircuit
     /// Seed of the chip's generator (stochastic rounding of the learning-rate schedule).
     let chipSeed: UInt64
+    /// Threads each simulator steps with (results are the same for any count).
+    let threads: Int
     private(set) var chip: ChipSimulator
     /// Update probability exponent the current simulator's rule uses.
     private(set) var updateExponent = 0
@@ -51,22 +53,24 @@ public final class NBPChipEngine: NBPEngine {
     static let plasticNames = ["W1", "W1c1", "W1c2", "W2", "W2c1", "W2c2", "W2Tp", "M"]
     var connectionOfMatrix: [String: String] = [:]
 
-    public convenience init(weights: NBPWeights, seed: UInt64 = 0, margin: Int = 0, replayGate: Bool = false)
-        throws(NBPError)
-    {
+    public convenience init(
+        weights: NBPWeights, seed: UInt64 = 0, margin: Int = 0, replayGate: Bool = false, threads: Int = 1
+    ) throws(NBPError) {
         try weights.validate(variant: .chip)
         try self.init(
             matrices: NBPChipMatrices(weights: weights), sizes: weights.sizes, seed: seed, margin: margin,
-            replayGate: replayGate)
+            replayGate: replayGate, threads: threads)
     }
 
     /// From all eight matrices (a resumed run whose copies drifted under the schedule).
     /// `margin`: the training margin's two connections (docs/nbp.md; 0 = the paper);
     /// `replayGate`: the replay gates' generators and vetoes (needed for replay subsets).
     public init(
-        matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0, margin: Int = 0, replayGate: Bool = false
+        matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0, margin: Int = 0, replayGate: Bool = false,
+        threads: Int = 1
     ) throws(NBPError) {
         self.sizes = sizes
+        self.threads = threads
         circuit = try NBPCircuit.training(sizes: sizes, margin: margin, replayGate: replayGate)
         inferenceCircuit = try NBPCircuit.inference(sizes: sizes)
         chipSeed = seed
@@ -74,7 +78,7 @@ public final class NBPChipEngine: NBPEngine {
             connectionOfMatrix[connection.matrix ?? ""] = connection.name
         }
         chip = try NBPChipEngine.makeChip(
-            circuit: circuit, matrices: matrices.dictionary, exponent: 0, seed: seed)
+            circuit: circuit, matrices: matrices.dictionary, exponent: 0, seed: seed, threads: threads)
         populationIndices = []
         inputGenerator = 0
         targetGenerator = 0
@@ -86,13 +90,13 @@ public final class NBPChipEngine: NBPEngine {
         try resolveIndices()
     }
 
-    static func makeChip(circuit: NBPCircuit, matrices: [String: [Int]], exponent: Int, seed: UInt64)
-        throws(NBPError) -> ChipSimulator
-    {
+    static func makeChip(
+        circuit: NBPCircuit, matrices: [String: [Int]], exponent: Int, seed: UInt64, threads: Int
+    ) throws(NBPError) -> ChipSimulator {
         let description = try circuit.networkDescription(
             matrices: matrices, plastic: true, updateExponent: exponent, seed: seed)
         do {
-            return try ChipSimulator(description)
+            return try ChipSimulator(description, execution: ChipExecution(threads: threads))
         } catch {
             throw .chipMismatch("the chip rejected the nBP network: \(error)")
         }
@@ -172,7 +176,8 @@ public final class NBPChipEngine: NBPEngine {
     func rebuild(exponent: Int, seed: UInt64) throws(NBPError) {
         let matrices = try chipMatrices().dictionary
         NBPChipEngine.add(chip.totals, to: &retiredTraining)
-        chip = try NBPChipEngine.makeChip(circuit: circuit, matrices: matrices, exponent: exponent, seed: seed)
+        chip = try NBPChipEngine.makeChip(
+            circuit: circuit, matrices: matrices, exponent: exponent, seed: seed, threads: threads)
         updateExponent = exponent
         samplesOnChip = 0
         try resolveIndices()
@@ -311,7 +316,7 @@ public final class NBPChipEngine: NBPEngine {
                 let description: NetworkDescription = try inferenceCircuit.networkDescription(
                     matrices: ["W1": current.w1.map(Int.init), "W2": current.w2.map(Int.init)], plastic: false)
                 if let old = inferenceChip { NBPChipEngine.add(old.totals, to: &retiredInference) }
-                inferenceChip = try ChipSimulator(description)
+                inferenceChip = try ChipSimulator(description, execution: ChipExecution(threads: threads))
                 inferenceSamples = 0
                 inferenceWeightsStale = false
             }

@@ -80,10 +80,11 @@ public enum NBPBackend: String, Sendable, CaseIterable {
         return variant == .chip && (resumedCopies || roundsPerSynapse) ? .fastStochastic : .fast
     }
 
-    /// The engine, from `weights` or (a resumed run) all eight matrices.
+    /// The engine, from `weights` or (a resumed run) all eight matrices; `threads` is the
+    /// chip simulator's (the results do not depend on it).
     public func makeEngine(
         weights: NBPWeights, copies: NBPChipMatrices?, variant: NBPVariant, margin: Int, seed: UInt64,
-        schedule: NBPLearningSchedule
+        schedule: NBPLearningSchedule, threads: Int = 1
     ) throws(NBPError) -> NBPEngine {
         switch self {
         case .fast:
@@ -98,7 +99,7 @@ public enum NBPBackend: String, Sendable, CaseIterable {
         case .chip:
             return try NBPChipEngine(
                 matrices: copies ?? NBPChipMatrices(weights: weights), sizes: weights.sizes, seed: seed,
-                margin: margin, replayGate: schedule.vetoesReplay)
+                margin: margin, replayGate: schedule.vetoesReplay, threads: threads)
         }
     }
 }

@@ -65,6 +65,8 @@ public struct NBPTrainOptions: Sendable {
     /// spikes and write energy_counts*.json (docs/energy.md, "Fast path"). Off by default:
     /// it makes a fast epoch about 4x slower (still ~10x faster than the chip engine).
     public var energyCounts = false
+    /// Threads of the chip engine's simulator (--engine chip; the results do not depend on it).
+    public var threads = 1
 
     public init(out: String) { self.out = out }
 }

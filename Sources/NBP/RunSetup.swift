@@ -131,6 +131,6 @@ struct NBPRunSetup {
     func makeEngine() throws -> NBPEngine {
         try backend.makeEngine(
             weights: weights, copies: copies, variant: options.variant, margin: options.margin, seed: options.seed,
-            schedule: options.schedule)
+            schedule: options.schedule, threads: options.threads)
     }
 }

@@ -58,7 +58,7 @@ final class SpikeCountModel {
     let groupStart: [Int]
     let groupCount: [Int]
     let sourceCount: Int
-    let coreOf: [UInt8]
+    let coreOf: [Int32]
     let compartmentsPerCore: [Int]
     let usedCores: [Int]
     let bias: [Int32]
@@ -110,6 +110,7 @@ final class SpikeCountModel {
 
     init(network: NetworkDescription, coreMap: CoreMap) throws(Unsupported) {
         var problems: [String] = []
+        if coreMap.chips > 1 { problems.append("the placement spans \(coreMap.chips) chips (counts cover one chip)") }
         let populations = network.populations
         populationCount = populations.count
         var starts: [Int] = []
@@ -237,7 +238,7 @@ final class SpikeCountModel {
             case .oneToAll, .allToAll:
                 tables.dense.append(ops)
                 tables.oneToOne.append([])
-            case .sparse:
+            case .sparse, .random:
                 problems.append("connection \(c.name) is sparse (not supported)")
                 tables.dense.append(nil)
                 tables.oneToOne.append([])

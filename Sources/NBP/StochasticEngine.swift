@@ -3,24 +3,30 @@ import NeuroChip
 
 /// The fast path for per-synapse rounding (docs/nbp.md, "Learning-rate schedule"): every
 /// ±2 event is applied with probability 2^-k, decided exactly as the chip's learning engine
-/// decides it (stochastic rounding from the network's seeded `ChipRandom`, one draw per
-/// co-firing synapse, connections in description order, presynaptic neurons ascending,
-/// postsynaptic neurons ascending). Because each copy draws for itself, W1's
-/// copies and W2's copies drift apart, so this engine keeps all eight matrices and reads
-/// each where its population reads it (h from W1, hm from W1c1, hp from W1c2, ...).
-/// With k = 0 nothing is drawn and it computes the same as `NBPFastEngine(.chip)`.
+/// decides it (stochastic rounding with the chip's keyed draw of that synapse,
+/// ChipDrawStream: the network's seed, the connection's name, the step of the phase and the
+/// synapse's index pre * posts + post; docs/neurochip.md, "Random draws"). Because each copy
+/// draws for itself, W1's copies and W2's copies drift apart, so this engine keeps all eight
+/// matrices and reads each where its population reads it (h from W1, hm from W1c1, hp from
+/// W1c2, ...). With k = 0 nothing is drawn and it computes the same as `NBPFastEngine(.chip)`.
 public final class NBPStochasticEngine: NBPEngine {
     public let sizes: NBPSizes
     let seed: UInt64
     var exponent = 0
-    var random: ChipRandom
+    /// Seed of the chip network the draws belong to (a new exponent rebuilds it).
+    var drawSeed: UInt64
+    /// Samples trained since the chip was (re)built: they fix the steps of the phases.
+    var samplesOnChip = 0
+    /// Draw key of each plastic matrix's chip connection, and the step of phase 1 of a sample.
+    let connectionKeys: [String: UInt64]
+    let circuit: NBPCircuit
     /// Training margin (see `NBPFastParameters.trainingMargin`).
     public var trainingMargin: Int32 = 0
     let firing = NBPFiringRule.circuit
     let weightMin = NBPVariant.chip.weightMin
     let weightMax = NBPVariant.chip.weightMax
 
-    // Pre-major storage (row = presynaptic neuron), the chip's visiting order.
+    // Pre-major storage (row = presynaptic neuron), the chip's layout.
     var w1: [[Int16]]  // W1, W1c1, W1c2: input x hidden
     var w2: [[Int16]]  // W2, W2c1, W2c2: hidden x output
     var w2Tp: [Int16]  // output x hidden (o -> h1T)
@@ -35,7 +41,16 @@ public final class NBPStochasticEngine: NBPEngine {
     public init(matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64) {
         self.sizes = sizes
         self.seed = seed
-        random = ChipRandom(seed: seed)
+        drawSeed = seed
+        guard let circuit = try? NBPCircuit.training(sizes: sizes) else {
+            preconditionFailure("nBP sizes \(sizes) do not form a circuit")
+        }
+        self.circuit = circuit
+        var keys: [String: UInt64] = [:]
+        for connection in circuit.connections where connection.kind == .p {
+            keys[connection.matrix ?? ""] = ChipDrawStream.connectionKey(name: connection.name)
+        }
+        connectionKeys = keys
         let nIn = sizes.input
         let nHid = sizes.hidden
         let nOut = sizes.output
@@ -50,13 +65,21 @@ public final class NBPStochasticEngine: NBPEngine {
         m = transpose(matrices.m, posts: nHid, pres: nOut)
     }
 
-    /// Same rebuild rule as `NBPChipEngine.beginEpoch`: a new exponent restarts the chip's
-    /// generator from the epoch's seed.
+    /// Same rebuild rule as `NBPChipEngine.beginEpoch`: a new exponent rebuilds the chip with
+    /// the epoch's seed, and its steps count from 0 again.
     public func beginEpoch(_ epoch: Int, schedule: NBPLearningSchedule) {
         let next = schedule.ruleExponent(epoch: epoch)
         if next == 0 && exponent == 0 { return }
         exponent = next
-        random = ChipRandom(seed: NBPChipEngine.epochSeed(seed, epoch: epoch))
+        drawSeed = NBPChipEngine.epochSeed(seed, epoch: epoch)
+        samplesOnChip = 0
+    }
+
+    /// The chip's rounding draws of `matrix` in `phase` of the current sample.
+    func draws(_ matrix: String, phase: Int) -> ChipDrawStream {
+        ChipDrawStream(
+            seed: drawSeed, connection: connectionKeys[matrix] ?? 0, purpose: .weightRounding,
+            step: circuit.phaseOneStep(sample: samplesOnChip) + phase - 1)
     }
 
     /// All eight matrices in the paper layout (post x pre).
@@ -118,15 +141,15 @@ public final class NBPStochasticEngine: NBPEngine {
         return sum
     }
 
-    /// One learning event on one synapse, as the learning engine rounds `±2^(1-k)`:
-    /// reward -> +2 with probability 2^-k, no reward -> -2 with probability 2^-k.
+    /// One learning event on one synapse, as the learning engine rounds `±2^(1-k)` with the
+    /// synapse's draw: reward -> +2 with probability 2^-k, no reward -> -2 with probability 2^-k.
     @inline(__always)
-    func learn(_ weight: inout Int16, reward: Bool) {
+    func learn(_ weight: inout Int16, reward: Bool, draw: UInt64) {
         if exponent == 0 {
             weight = reward ? min(weightMax, weight &+ 2) : max(weightMin, weight &- 2)
             return
         }
-        let drawn = random.next() >> UInt64(64 - exponent)
+        let drawn = draw >> UInt64(64 - exponent)
         if reward {
             if drawn < 1 { weight = min(weightMax, weight &+ 2) }
         } else {
@@ -135,14 +158,19 @@ public final class NBPStochasticEngine: NBPEngine {
         }
     }
 
-    /// Co-firing synapses of a pre-major matrix: rows ascending, columns ascending.
+    /// Co-firing synapses of a pre-major matrix (the chip's layout, so synapse index
+    /// row * width + column), each with its draw.
     @inline(__always)
-    func learnAll(_ matrix: inout [Int16], rows: [Int], columns: [Int], width: Int, reward: Bool) {
+    func learnAll(
+        _ matrix: inout [Int16], rows: [Int], columns: [Int], width: Int, reward: Bool, draws: ChipDrawStream
+    ) {
         if rows.isEmpty || columns.isEmpty { return }
         matrix.withUnsafeMutableBufferPointer { weights in
             for row in rows {
                 let base = row * width
-                for column in columns { learn(&weights[base + column], reward: reward) }
+                for column in columns {
+                    learn(&weights[base + column], reward: reward, draw: exponent == 0 ? 0 : draws.value(base + column))
+                }
             }
         }
     }
@@ -194,11 +222,12 @@ public final class NBPStochasticEngine: NBPEngine {
     }
 
     /// The circuit's arithmetic (docs/nbp.md) with every matrix read where the circuit reads
-    /// it and every update drawn in the chip's order (phases 5, 7, 9, 11; within a phase the
-    /// plastic connections in the circuit's order W1, W1c1, W1c2, W2, W2c1, W2c2, W2Tp, M),
-    /// under the host's gates: a closed gate is the forward pass only; W1 learns on the
-    /// inputs replayed in phase 7 / 11.
+    /// it and every update drawn as the chip draws it (phases 5, 7, 9, 11: the step of the
+    /// phase in this sample), under the host's gates: a closed gate is the forward pass only;
+    /// W1 learns on the inputs replayed in phase 7 / 11.
     public func train(_ sample: NBPSample, gates: NBPSampleGates) -> NBPSampleOutcome {
+        // Every sample takes its 12 steps on the chip, learning or not.
+        defer { samplesOnChip += 1 }
         if !gates.learns { return infer(sample) }
         let label = sample.label
         let inputs = sample.active.map { Int($0) }
@@ -221,13 +250,22 @@ public final class NBPStochasticEngine: NBPEngine {
         // Phase 5 (reward): h1 & o/o_copy/o_copy2 (dp), o & h1T (h), oT- & h1T (h); h1 and
         // h1T fire from m_h1 unless the hidden replay gate vetoed them.
         let hPlus = gates.potentiationHidden.map { kept in f.h.filter { kept[$0] != 0 } } ?? f.h
-        for copy in 0..<3 { learnAll(&w2[copy], rows: hPlus, columns: dp, width: nOut, reward: true) }
-        learnAll(&w2Tp, rows: dp, columns: hPlus, width: nHid, reward: true)
-        learnAll(&m, rows: dm, columns: hPlus, width: nHid, reward: true)
+        let w2Names = ["W2", "W2c1", "W2c2"]
+        let w1Names = ["W1", "W1c1", "W1c2"]
+        for copy in 0..<3 {
+            learnAll(
+                &w2[copy], rows: hPlus, columns: dp, width: nOut, reward: true, draws: draws(w2Names[copy], phase: 5))
+        }
+        learnAll(&w2Tp, rows: dp, columns: hPlus, width: nHid, reward: true, draws: draws("W2Tp", phase: 5))
+        learnAll(&m, rows: dm, columns: hPlus, width: nHid, reward: true, draws: draws("M", phase: 5))
         // Phase 7 (reward): x & h1/h1_copy/h1_copy2 where g+ and b.
         let plus = (0..<nHid).filter { firing.fires(ePlus[$0], lift: firing.minusLift) && b[$0] }
         let replayedPlus = gates.potentiationReplay.map { $0.map { Int($0) } } ?? inputs
-        for copy in 0..<3 { learnAll(&w1[copy], rows: replayedPlus, columns: plus, width: nHid, reward: true) }
+        for copy in 0..<3 {
+            learnAll(
+                &w1[copy], rows: replayedPlus, columns: plus, width: nHid, reward: true,
+                draws: draws(w1Names[copy], phase: 7))
+        }
         // Phase 10: e- reads the matrices after phase 5.
         let eMinus = zip(
             NBPStochasticEngine.accumulate(w2Tp, rows: dm, width: nHid),
@@ -235,13 +273,20 @@ public final class NBPStochasticEngine: NBPEngine {
         ).map { $0 &+ $1 }
         // Phase 9 (no reward): h1 & o copies (dm), o & h1T (dm rows), oT- & h1T (dp rows).
         let hMinus = gates.depressionHidden.map { kept in f.h.filter { kept[$0] != 0 } } ?? f.h
-        for copy in 0..<3 { learnAll(&w2[copy], rows: hMinus, columns: dm, width: nOut, reward: false) }
-        learnAll(&w2Tp, rows: dm, columns: hMinus, width: nHid, reward: false)
-        learnAll(&m, rows: dp, columns: hMinus, width: nHid, reward: false)
+        for copy in 0..<3 {
+            learnAll(
+                &w2[copy], rows: hMinus, columns: dm, width: nOut, reward: false, draws: draws(w2Names[copy], phase: 9))
+        }
+        learnAll(&w2Tp, rows: dm, columns: hMinus, width: nHid, reward: false, draws: draws("W2Tp", phase: 9))
+        learnAll(&m, rows: dp, columns: hMinus, width: nHid, reward: false, draws: draws("M", phase: 9))
         // Phase 11 (no reward): x & h1 copies where g- and b.
         let minus = (0..<nHid).filter { firing.fires(eMinus[$0], lift: firing.minusLift) && b[$0] }
         let replayedMinus = gates.depressionReplay.map { $0.map { Int($0) } } ?? inputs
-        for copy in 0..<3 { learnAll(&w1[copy], rows: replayedMinus, columns: minus, width: nHid, reward: false) }
+        for copy in 0..<3 {
+            learnAll(
+                &w1[copy], rows: replayedMinus, columns: minus, width: nHid, reward: false,
+                draws: draws(w1Names[copy], phase: 11))
+        }
         return result
     }
 }

@@ -1,11 +1,10 @@
-// Throughput benchmarks of the simulator (issue 4 and 5 acceptance; `synfire bench chip`).
-// Networks are built from blocks of 1,024 compartments. A spike generator with one
-// channel per compartment fires a fixed random 5% of its channels each step, and each
-// generator block projects onto its compartment block either densely (1,024 x 1,024) or
-// sparsely (random 10%). Synaptic events/s divide the synapses touched by the wall time
-// of whole steps (compartment updates included), so they are conservative. Time is the
-// CPU time of the running thread: the machine is shared, and wall time would measure the
-// other jobs; `wallSeconds` is reported beside it.
+// Throughput benchmarks of the simulator (`synfire bench chip`). Networks are built from
+// blocks of 1,024 compartments. A spike generator with one channel per compartment fires
+// a fixed random 5% of its channels each step, and each generator block projects onto its
+// compartment block either densely (1,024 x 1,024) or sparsely (random 10%). Synaptic
+// events/s divide the synapses touched by the wall time of whole steps (compartment
+// updates included), so they are conservative; with several threads or ranks only wall
+// time measures the speed-up. The CPU seconds of the process are reported beside it.
 
 import Foundation
 
@@ -16,12 +15,23 @@ public func threadCPUSeconds() -> Double {
     return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }
 
+/// CPU time consumed by the whole process (every thread), in seconds.
+public func processCPUSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+/// Seconds on a monotonic clock.
+public func wallSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
 public struct ChipBenchmarkRow: Codable, Sendable, Equatable {
     public var kind: String
     public var compartments: Int
     public var steps: Int
-    /// Thread CPU seconds of the measured steps.
+    /// CPU seconds of the measured steps (every thread of the process).
     public var seconds: Double
+    /// Wall seconds of the measured steps: the rates divide by these.
     public var wallSeconds: Double
     public var spikesPerStep: Double
     public var synapticEvents: Int
@@ -102,51 +112,41 @@ public enum ChipBenchmark {
     }
 
     /// Runs `kind` ("dense", "sparse", "compartments") at `compartments` for at least
-    /// `minSeconds` of measured steps.
-    public static func measure(kind: String, compartments n: Int, minSeconds: Double, seed: UInt64 = 1) throws
-        -> ChipBenchmarkRow
-    {
-        let density: Double? = kind == "dense" ? 1 : (kind == "sparse" ? 0.1 : nil)
-        let net = network(compartments: n, density: density, seed: seed)
-        let chip = try ChipSimulator(net)
-        let blocks = net.populations.count
-        let patterns = density == nil ? [] : inputPatterns(blocks: blocks, rate: 0.05, count: 32, seed: seed)
-        var patternIndex = 0
-        func oneStep() throws {
-            if !patterns.isEmpty {
-                let pattern = patterns[patternIndex % patterns.count]
-                patternIndex += 1
-                for b in 0..<blocks { try chip.inject(generatorIndex: b, channels: pattern[b]) }
-            }
-            chip.step()
-        }
-        for _ in 0..<25 { try oneStep() }
-        let before = chip.totals.chip
-        var steps = 0
-        var elapsed = 0.0
-        var wall = 0.0
+    /// `minSeconds` of measured steps (wall time).
+    public static func measure(
+        kind: String, compartments n: Int, minSeconds: Double, seed: UInt64 = 1, execution: ChipExecution = ChipExecution()
+    ) throws -> ChipBenchmarkRow {
+        let run = try BenchmarkRun(kind: kind, compartments: n, seed: seed, execution: execution)
+        run.warmUp()
+        let before = run.chip.totals.chip
+        var timing = BenchmarkTiming()
         var batch = 8
-        while elapsed < minSeconds {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let cpu = threadCPUSeconds()
-            for _ in 0..<batch { try oneStep() }
-            elapsed += threadCPUSeconds() - cpu
-            wall += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            steps += batch
-            // Grow the batch, but do not overshoot the time budget by much.
-            let perStep = max(elapsed / Double(steps), 1e-9)
-            batch = max(1, min(batch * 2, Int((minSeconds - elapsed) / perStep) + 1))
+        while true {
+            timing.add(batch) { run.steps(batch) }
+            let next = agreed(
+                [timing.wall < minSeconds ? 1 : 0, Int64(timing.nextBatch(batch, budget: minSeconds))],
+                execution.exchange)
+            if next[0] == 0 { break }
+            batch = Int(next[1])
         }
-        let after = chip.totals.chip
-        let events = after.synapticOps - before.synapticOps
-        let updates = steps * chip.compartmentCount
-        let spikes = Double(
-            after.spikesGenerated - before.spikesGenerated + after.hostMessagesIn - before.hostMessagesIn)
-        return ChipBenchmarkRow(
-            kind: kind, compartments: chip.compartmentCount, steps: steps, seconds: elapsed, wallSeconds: wall,
-            spikesPerStep: spikes / Double(steps), synapticEvents: events, compartmentUpdates: updates,
-            synapticEventsPerSecond: Double(events) / elapsed, compartmentUpdatesPerSecond: Double(updates) / elapsed,
-            plasticUpdates: 0, plasticUpdatesPerSecond: 0)
+        var row = run.row(since: before, timing: timing)
+        if let exchange = execution.exchange {
+            // Each rank counted the events of its own cores.
+            var events: [Int64] = [Int64(row.synapticEvents)]
+            events.withUnsafeMutableBufferPointer { exchange.sum($0) }
+            row.synapticEvents = Int(events[0])
+            row.synapticEventsPerSecond = Double(events[0]) / timing.wall
+        }
+        return row
+    }
+
+    /// Rank 0's values on every rank (the values themselves without ranks): decisions that
+    /// every rank of a partitioned run must take alike, such as when to stop timing.
+    static func agreed(_ values: [Int64], _ exchange: SpikeExchange?) -> [Int64] {
+        guard let exchange else { return values }
+        var shared = exchange.rank == 0 ? values : Array(repeating: 0, count: values.count)
+        shared.withUnsafeMutableBufferPointer { exchange.sum($0) }
+        return shared
     }
 
     /// Dense plastic `n x n` projection (issue 5): `rule` "sweep" evaluates every synapse each
@@ -195,32 +195,90 @@ public enum ChipBenchmark {
         }
         for _ in 0..<25 { try oneStep() }
         let before = chip.totals.chip
-        var steps = 0
-        var elapsed = 0.0
-        var wall = 0.0
+        var timing = BenchmarkTiming()
         var batch = 8
-        while elapsed < minSeconds {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let cpu = threadCPUSeconds()
-            for _ in 0..<batch { try oneStep() }
-            elapsed += threadCPUSeconds() - cpu
-            wall += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            steps += batch
-            // Grow the batch, but do not overshoot the time budget by much.
-            let perStep = max(elapsed / Double(steps), 1e-9)
-            batch = max(1, min(batch * 2, Int((minSeconds - elapsed) / perStep) + 1))
+        while timing.wall < minSeconds {
+            try timing.add(batch) { for _ in 0..<batch { try oneStep() } }
+            batch = timing.nextBatch(batch, budget: minSeconds)
         }
+        let (steps, elapsed, wall) = (timing.steps, timing.wall, timing.wall)
+        let cpu = timing.cpu
         let after = chip.totals.chip
         let processed = after.plasticSynapseUpdatesProcessed - before.plasticSynapseUpdatesProcessed
         let swept = after.plasticSynapsesSwept - before.plasticSynapsesSwept
         let updates = rule == "nbp" ? swept : processed
         return ChipBenchmarkRow(
-            kind: "plastic-\(rule)", compartments: chip.compartmentCount, steps: steps, seconds: elapsed,
+            kind: "plastic-\(rule)", compartments: chip.compartmentCount, steps: steps, seconds: cpu,
             wallSeconds: wall,
             spikesPerStep: Double(after.spikesGenerated - before.spikesGenerated) / Double(steps),
             synapticEvents: after.synapticOps - before.synapticOps, compartmentUpdates: steps * chip.compartmentCount,
             synapticEventsPerSecond: Double(after.synapticOps - before.synapticOps) / elapsed,
             compartmentUpdatesPerSecond: Double(steps * chip.compartmentCount) / elapsed,
             plasticUpdates: updates, plasticUpdatesPerSecond: Double(updates) / elapsed)
+    }
+}
+
+extension ChipBenchmark {
+    /// A small network that uses every feature the partitioning touches, spread over ten
+    /// cores: one-to-one, one-to-all, dense, sparse (per-synapse delays) and random
+    /// connections, inhibitory and excitatory modes, two plastic connections with stochastic
+    /// rounding and decaying traces (one with tags and a 2-step epoch), a rewarded rule, and
+    /// probes of every kind. Tests and `bench chip` run it on 1 and on N threads or ranks and
+    /// compare snapshots.
+    public static func mixedNetwork(seed: UInt64, steps: Int = 60) -> NetworkDescription {
+        var random = ChipRandom(seed: seed)
+        func weights(_ n: Int, _ mode: SignMode) -> [Int] {
+            (0..<n).map { _ in
+                let r = mode.weightRange
+                let w = r.lowerBound + Int(random.below(UInt64(r.count)))
+                return mode == .mixed ? w & ~1 : w
+            }
+        }
+        var net = NetworkDescription(seed: seed)
+        net.mapping.maxCompartmentsPerCore = 64
+        net.populations = [
+            PopulationSpec(name: "a", size: 300, du: 1024, dv: 512, biasMantissa: 40, vthMantissa: 300, refractory: 2),
+            PopulationSpec(name: "b", size: 250, du: 2048, dv: 256, vthMantissa: 500, refractory: 3),
+            PopulationSpec(name: "c", size: 64, du: 4096, dv: 4096, vthMantissa: 200, vmin: -50000, vmax: 60000),
+        ]
+        let drive = (0..<300).map { _ in (0..<steps).filter { _ in random.below(5) == 0 } }
+        net.generators = [
+            SpikeGeneratorSpec(name: "in", size: 300, spikeTimes: drive),
+            SpikeGeneratorSpec(name: "reward", size: 1, spikeTimes: [(0..<steps).filter { $0 % 3 == 0 }]),
+        ]
+        let sparse = (0..<600).map { _ in (Int(random.below(300)), Int(random.below(250)), Int(random.below(4))) }
+        var traces = LearningSpec(rule: "dw = 2^-3*x1*y1 - 2^-6*w", epoch: 1)
+        traces.x1 = TraceParameters(impulse: 40, tau: 3)
+        traces.y1 = TraceParameters(impulse: 30, tau: 5)
+        var tagged = LearningSpec(rule: "dw = 2^-2*x1*y0*r1 - 2^-3*y1*x0; dt = x0*(y1 - 8)", epoch: 2, reward: "reward")
+        tagged.x1 = TraceParameters(impulse: 50, tau: 4)
+        tagged.y1 = TraceParameters(impulse: 20, tau: 6)
+        tagged.r1 = TraceParameters(impulse: 64, tau: 3)
+        net.connections = [
+            ConnectionSpec(name: "in-a", source: "in", target: "a", pattern: .oneToOne, weight: 200, exponent: 6,
+                signMode: .excitatory),
+            ConnectionSpec(
+                name: "in-b", source: "in", target: "b", pattern: .sparse, weights: weights(600, .mixed),
+                exponent: 5, delays: sparse.map(\.2), pre: sparse.map(\.0), post: sparse.map(\.1)),
+            ConnectionSpec(
+                name: "a-b", source: "a", target: "b", pattern: .allToAll, weights: weights(300 * 250, .mixed),
+                exponent: -3, learning: traces),
+            ConnectionSpec(
+                name: "a-c", source: "a", target: "c", pattern: .random, exponent: 3, delay: 1,
+                random: RandomSynapses(fanOut: 10, weightMin: -60, weightMax: 120)),
+            ConnectionSpec(
+                name: "b-a", source: "b", target: "a", pattern: .oneToAll, weight: -40, exponent: 2, delay: 2,
+                signMode: .inhibitory),
+            ConnectionSpec(
+                name: "b-c", source: "b", target: "c", pattern: .allToAll, weights: weights(250 * 64, .excitatory),
+                exponent: 0, signMode: .excitatory, learning: tagged),
+        ]
+        net.probes = [
+            ProbeSpec(name: "a.spikes", kind: .spikes, target: "a"), ProbeSpec(name: "b.u", kind: .u, target: "b"),
+            ProbeSpec(name: "c.v", kind: .v, target: "c", interval: 2),
+            ProbeSpec(name: "a-b.w", kind: .weights, target: "a-b", interval: 7),
+            ProbeSpec(name: "in.spikes", kind: .spikes, target: "in", interval: 3),
+        ]
+        return net
     }
 }

@@ -5,7 +5,7 @@
 import CNeuroChipKernels
 
 /// Compartment parameters in current units (after mantissa/exponent scaling).
-public struct CompartmentParameters: Sendable, Equatable {
+public struct CompartmentParameters: Sendable, Equatable, BitwiseCopyable {
     /// The widest voltage range of the chip, the default of `vmin`/`vmax`: ±(2^23 − 1).
     public static let voltageLimit = (1 << 23) - 1
 

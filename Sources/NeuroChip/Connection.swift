@@ -1,6 +1,8 @@
 // Compiled synapse groups: flat contiguous arrays laid out for event-driven delivery
-// (docs/neurochip.md "One time step" step 4). Dense groups are stored presynaptic-row-major so a spike
-// adds one contiguous row of currents into the target's dendritic accumulator.
+// (docs/neurochip.md "One time step", step 4). Dense groups are stored presynaptic-row-major so a spike
+// adds one contiguous row of currents into the target's dendritic accumulator. A group is
+// delivered per partition (ChipPartitioning.swift): each partition adds the synapses that
+// end on its cores, so threads never write the same accumulator.
 
 import CNeuroChipKernels
 
@@ -19,16 +21,45 @@ enum SynapseLayout {
     case oneToOne
     /// currents[i * rowStride + j]; rowStride 0 means every source shares row 0.
     case dense(rowStride: Int)
-    /// CSR by source: synapses rowStart[i] ..< rowStart[i+1].
+    /// CSR by source per partition (sparse and random patterns).
     case sparse
 }
 
+/// What one connection delivers on one partition: the synapses ending on its cores.
+final class DeliveryShard {
+    let partition: Int
+    /// Local post ranges on the partition's cores, ascending (every layout).
+    let runs: [Range<Int>]
+    /// Synaptic ops per spike on each core of the partition (dense layouts).
+    let uniformOps: [(core: Int, count: Int)]
+    /// Segments of the target population on the partition (they get input when it delivers).
+    let targetSegments: [Int]
+    /// Sparse: synapses of source i are rowStart[i] ..< rowStart[i + 1] of the
+    /// connection's synapse arrays.
+    var rowStart: [Int32] = []
+    /// Sparse: the one core every post of the shard lives on (-1: several), so a spike's
+    /// ops are added there at once; otherwise per source (CSR) ops per core.
+    var singleTargetCore = -1
+    var opsStart: [Int32] = []
+    var opsCore: [Int32] = []
+    var opsCount: [Int32] = []
+
+    init(partition: Int, runs: [Range<Int>], uniformOps: [(core: Int, count: Int)], targetSegments: [Int]) {
+        self.partition = partition
+        self.runs = runs
+        self.uniformOps = uniformOps
+        self.targetSegments = targetSegments
+    }
+}
+
 /// One compiled connection. A class so the simulator can hand its arrays to kernels
-/// without copying; kernels take unsafe buffers once per step, never index the class in
-/// a loop.
+/// without copying; the synapse arrays are raw storage (RawArray) that the threads of a
+/// step write at disjoint indices.
 final class ConnectionRuntime {
     let index: Int
     let name: String
+    /// The key of its random draws (`ChipDrawStream.connectionKey(name:)`).
+    let drawKey: UInt64
     let spec: ConnectionSpec
     /// Source group (populations first, then generators) and its range in source space.
     let sourceGroup: Int
@@ -42,49 +73,57 @@ final class ConnectionRuntime {
     let delay: Int
     let exponent: Int
     let signMode: SignMode
-
-    /// Weight mantissas in the layout's order (the source of truth).
-    var mantissa: [Int16]
-    /// Delivery copies: currents when e < 0 (two-part shift), else 8-bit packed mantissas
-    /// for dense rows (mixed: w/2, which is exact; excitatory: w; inhibitory: -w), so a
-    /// spike streams 1 byte per synapse.
-    var currents: [Int32] = []
-    var packed: [Int8] = []
     /// `6 + e` for `e >= 0` (currents are `w << shift`); for `e < 0` it is `e` itself, negative,
     /// and delivery reads `currents` (`(w >> -e) << 6`, see `synapticCurrent`).
     let shift: Int
-    /// Sparse only; 16-bit post indices when the target has at most 65,536 compartments
-    /// (the general path's; empty when `sparseRows` holds the posts).
-    var rowStart: [Int32] = []
-    var postIndex: [Int32] = []
-    var postIndex16: [UInt16] = []
-    /// Sparse delivery rows (nc_sparse_rows_add): per synapse, in layout order, its 16-bit
-    /// post (little-endian) and its weight in `packed`'s 8-bit encoding, 3 bytes together,
-    /// so a spiking row is one run of bytes (fewer cache lines and pages than separate
-    /// post and weight arrays). Built when posts fit 16 bits, the group has one delay and a
-    /// non-negative shift. The simulator moves the rows of all its connections into one
-    /// block (`shareSparseRows`).
-    private(set) var sparseStorage: SparseRowStorage?
-    private(set) var sparseRows: UnsafeMutablePointer<UInt8>?
-    /// Core of every target compartment when they all share one core (-1 otherwise):
-    /// then a spike's synaptic ops all go to that core.
-    var singleTargetCore = -1
-    var synapseDelays: [UInt8] = []
 
-    /// Synaptic ops per spike and core: uniform list, or per-source CSR.
-    var uniformOps: [(core: Int, count: Int)] = []
-    var opsStart: [Int32] = []
-    var opsCore: [Int32] = []
-    var opsCount: [Int32] = []
+    /// Weight mantissas in layout order (the source of truth), except for sparse groups
+    /// stored as 3-byte rows, whose weight byte is the mantissa (`mantissa(at:)`).
+    var mantissa: RawArray<Int16>
+    /// Delivery copies: currents when e < 0 (two-part shift), else 8-bit packed mantissas
+    /// for dense rows (mixed: w/2, which is exact; excitatory: w; inhibitory: -w), so a
+    /// spike streams 1 byte per synapse.
+    var currents: RawArray<Int32>
+    var packed: RawArray<Int8>
+    /// Synaptic tags (pre x post), when a learning rule uses them.
+    var tags = RawArray<Int16>(repeating: 0, count: 0)
+    /// Core of each target compartment (local index).
+    let targetCore: [Int32]
 
-    var learning: LearningRuntime?
+    // Sparse synapses, shard after shard (partition order), CSR by source within a shard.
+    /// 16-bit or 32-bit posts and per-synapse delays of the general path.
+    var postIndex = RawArray<Int32>(repeating: 0, count: 0)
+    var postIndex16 = RawArray<UInt16>(repeating: 0, count: 0)
+    var synapseDelays = RawArray<UInt8>(repeating: 0, count: 0)
+    /// Sparse delivery rows (nc_sparse_rows_add): per synapse its 16-bit post (little-endian)
+    /// and its weight in `packed`'s 8-bit encoding, 3 bytes together, so a spiking row is one
+    /// run of bytes. Used when posts fit 16 bits, the group has one delay and a non-negative
+    /// shift. The simulator moves the rows of all its connections into one block.
+    var sparseStorage: SparseRowStorage?
+    var sparseRows: UnsafeMutablePointer<UInt8>?
+    /// Sparse synapses stored by this process (the shards of its partitions).
+    var storedSynapses = 0
+    var synapseDelaysAreUniform: Bool { synapseDelays.isEmpty }
 
+    /// Per partition: what this connection delivers there (nil: no synapse ends there, or
+    /// another process steps it).
+    private(set) var shards: [DeliveryShard?]
+    /// Learning engines of the shards this process steps (one per run of posts).
+    var learners: [LearningRuntime] = []
+    /// The first learner (tests and single-partition readers).
+    var learning: LearningRuntime? { learners.first }
+
+    /// A connection with its shards on `partitions`. Sparse rows go into `arena`'s shared
+    /// block (written once every connection has counted its synapses) or, without one, into
+    /// storage of their own.
     init(
         index: Int, spec: ConnectionSpec, sourceGroup: Int, sourceStart: Int, sourceCount: Int,
-        targetPopulation: Int, targetStart: Int, targetCount: Int, coreOf: [UInt8]
+        targetPopulation: Int, targetStart: Int, targetCount: Int, coreMap: CoreMap, partitions: PartitionMap,
+        seed: UInt64, arena: SparseRowArena? = nil
     ) {
         self.index = index
         self.name = spec.name
+        self.drawKey = ChipDrawStream.connectionKey(name: spec.name)
         self.spec = spec
         self.sourceGroup = sourceGroup
         self.sourceStart = sourceStart
@@ -96,132 +135,89 @@ final class ConnectionRuntime {
         self.exponent = spec.exponent
         self.signMode = spec.signMode
         self.shift = spec.exponent >= 0 ? 6 + spec.exponent : spec.exponent
-        let ns = sourceCount
         let nt = targetCount
-        func weight(_ k: Int) -> Int { spec.weights?[k] ?? spec.weight ?? 0 }
-
+        let cores = (0..<nt).map { coreMap.coreOfCompartment[targetStart + $0] }
+        targetCore = cores
+        let shardList = Self.shardLayout(
+            targetPopulation: targetPopulation, targetCores: cores, coreMap: coreMap, partitions: partitions)
+        shards = shardList
+        let stored = shardList.contains { $0 != nil }
         switch spec.pattern {
         case .oneToOne:
             layout = .oneToOne
-            mantissa = (0..<nt).map { Int16(weight($0)) }
-            opsStart = Array(0...Int32(ns))
-            opsCore = (0..<nt).map { Int32(coreOf[targetStart + $0]) }
-            opsCount = Array(repeating: 1, count: nt)
         case .oneToAll:
             layout = .dense(rowStride: 0)
-            mantissa = (0..<nt).map { Int16(weight($0)) }
         case .allToAll:
             layout = .dense(rowStride: nt)
-            // Description layout is (post x pre); store (pre x post) for row delivery.
-            var m = [Int16](repeating: 0, count: ns * nt)
-            if let ws = spec.weights {
-                for j in 0..<nt {
-                    for i in 0..<ns { m[i * nt + j] = Int16(ws[j * ns + i]) }
-                }
-            } else {
-                m = Array(repeating: Int16(spec.weight ?? 0), count: ns * nt)
-            }
-            mantissa = m
-        case .sparse:
+        case .sparse, .random:
             layout = .sparse
-            let pre = spec.pre ?? []
-            let post = spec.post ?? []
-            // Stable counting sort by presynaptic index keeps the given order within a row.
-            var counts = [Int32](repeating: 0, count: ns + 1)
-            for i in pre { counts[i + 1] += 1 }
-            for i in 0..<ns { counts[i + 1] += counts[i] }
-            var fill = counts
-            var m = [Int16](repeating: 0, count: pre.count)
-            var p = [Int32](repeating: 0, count: pre.count)
-            var d = [UInt8](repeating: UInt8(spec.delay), count: pre.count)
-            for k in 0..<pre.count {
-                let slot = Int(fill[pre[k]])
-                fill[pre[k]] += 1
-                m[slot] = Int16(weight(k))
-                p[slot] = Int32(post[k])
-                if let delays = spec.delays { d[slot] = UInt8(delays[k]) }
-            }
-            mantissa = m
-            rowStart = counts
-            postIndex = p
-            synapseDelays = spec.delays == nil ? [] : d
-            // Per-source synaptic ops per target core.
-            var start: [Int32] = [0]
-            var coresList: [Int32] = []
-            var countList: [Int32] = []
-            for i in 0..<ns {
-                var perCore: [Int: Int32] = [:]
-                for k in Int(counts[i])..<Int(counts[i + 1]) {
-                    perCore[Int(coreOf[targetStart + Int(p[k])]), default: 0] += 1
-                }
-                for (core, c) in perCore.sorted(by: { $0.key < $1.key }) {
-                    coresList.append(Int32(core))
-                    countList.append(c)
-                }
-                start.append(Int32(coresList.count))
-            }
-            opsStart = start
-            opsCore = coresList
-            opsCount = countList
         }
-        let targetCores = Set((0..<nt).map { coreOf[targetStart + $0] })
-        if targetCores.count == 1 { singleTargetCore = Int(targetCores.first!) }
-        if case .dense = layout {
-            var perCore: [Int: Int] = [:]
-            for j in 0..<nt { perCore[Int(coreOf[targetStart + j]), default: 0] += 1 }
-            uniformOps = perCore.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        mantissa = RawArray(repeating: 0, count: 0)
+        currents = RawArray(repeating: 0, count: 0)
+        packed = RawArray(repeating: 0, count: 0)
+        if case .sparse = layout {
+            if stored { buildSparse(seed: seed, arena: arena) }
+        } else if stored {
+            mantissa = RawArray(Self.denseMantissas(spec, sources: sourceCount, targets: nt))
+            buildDeliveryCopies()
         }
-        let e = spec.exponent
+    }
+
+    /// Runs of posts per partition, as shards of the partitions this process steps.
+    private static func shardLayout(
+        targetPopulation: Int, targetCores: [Int32], coreMap: CoreMap, partitions: PartitionMap
+    ) -> [DeliveryShard?] {
+        var runs = [[Range<Int>]](repeating: [], count: partitions.partitions.count)
+        var perCore = [[Int: Int]](repeating: [:], count: partitions.partitions.count)
+        for (j, core) in targetCores.enumerated() {
+            let p = Int(partitions.partitionOfCore[Int(core)])
+            if let last = runs[p].last, last.upperBound == j {
+                runs[p][runs[p].count - 1] = last.lowerBound..<(j + 1)
+            } else {
+                runs[p].append(j..<(j + 1))
+            }
+            perCore[p][Int(core), default: 0] += 1
+        }
+        return partitions.partitions.map { partition -> DeliveryShard? in
+            let p = partition.index
+            guard !runs[p].isEmpty, partitions.owns(partition: p) else { return nil }
+            let segments = partition.segments.filter { coreMap.segments[$0].population == targetPopulation }
+            return DeliveryShard(
+                partition: p, runs: runs[p], uniformOps: perCore[p].sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                targetSegments: segments)
+        }
+    }
+
+    /// Mantissas of a dense-like pattern in layout order (all-to-all: pre x post).
+    private static func denseMantissas(_ spec: ConnectionSpec, sources ns: Int, targets nt: Int) -> [Int16] {
+        func weight(_ k: Int) -> Int { spec.weights?[k] ?? spec.weight ?? 0 }
+        switch spec.pattern {
+        case .allToAll:
+            // Description layout is (post x pre); store (pre x post) for row delivery.
+            guard let ws = spec.weights else { return Array(repeating: Int16(spec.weight ?? 0), count: ns * nt) }
+            var m = [Int16](repeating: 0, count: ns * nt)
+            for j in 0..<nt {
+                for i in 0..<ns { m[i * nt + j] = Int16(ws[j * ns + i]) }
+            }
+            return m
+        default:
+            return (0..<nt).map { Int16(weight($0)) }
+        }
+    }
+
+    /// `currents` for e < 0, `packed` rows for dense layouts.
+    func buildDeliveryCopies() {
+        let m = mantissa.buffer
         if shift < 0 {
-            currents = mantissa.map { synapticCurrent(mantissa: Int($0), exponent: e) }
+            let e = exponent
+            currents = RawArray(count: m.count) { out in
+                for k in m.indices { out[k] = synapticCurrent(mantissa: Int(m[k]), exponent: e) }
+            }
         } else if case .dense = layout {
             let mode = signMode
-            packed = mantissa.map { Self.pack(Int($0), mode) }
-        }
-        if case .sparse = layout, nt <= 65536 {
-            if spec.delays == nil && shift >= 0 {
-                let storage = SparseRowStorage(bytes: 3 * mantissa.count)
-                Self.fillSparseRows(storage.base, posts: postIndex, mantissa: mantissa, mode: signMode)
-                sparseStorage = storage
-                sparseRows = storage.base
-            } else {
-                postIndex16 = postIndex.map { UInt16($0) }
+            packed = RawArray(count: m.count) { out in
+                for k in m.indices { out[k] = Self.pack(Int(m[k]), mode) }
             }
-            postIndex = []
-        }
-    }
-
-    /// Writes the 3-byte synapses of `sparseRows` (post low byte, high byte, packed weight).
-    private static func fillSparseRows(
-        _ out: UnsafeMutablePointer<UInt8>, posts: [Int32], mantissa: [Int16], mode: SignMode
-    ) {
-        for k in 0..<posts.count {
-            let post = UInt16(posts[k])
-            out[3 * k] = UInt8(truncatingIfNeeded: post)
-            out[3 * k + 1] = UInt8(truncatingIfNeeded: post >> 8)
-            out[3 * k + 2] = UInt8(bitPattern: pack(Int(mantissa[k]), mode))
-        }
-    }
-
-    /// Moves the sparse rows of `connections` into one block (nc_alloc_rows: 2 MiB-aligned
-    /// with transparent huge pages once it is large), so the rows of many small groups
-    /// share huge pages instead of each sitting on its own 4 KiB pages.
-    static func shareSparseRows(_ connections: [ConnectionRuntime]) {
-        let owners = connections.filter { $0.sparseStorage != nil }
-        guard owners.count > 1 else { return }
-        // Each connection's rows start on a cache line.
-        var offsets: [Int] = []
-        var total = 0
-        for c in owners {
-            offsets.append(total)
-            total += (c.sparseStorage!.bytes + 63) / 64 * 64
-        }
-        let shared = SparseRowStorage(bytes: total)
-        for (c, offset) in zip(owners, offsets) {
-            let old = c.sparseStorage!
-            (shared.base + offset).update(from: old.base, count: old.bytes)
-            c.sparseStorage = shared
-            c.sparseRows = shared.base + offset
         }
     }
 
@@ -243,143 +239,119 @@ final class ConnectionRuntime {
         }
     }
 
-    /// Destination cores of source i (local index) of this connection.
-    func destinationCores(ofSource i: Int, coreOf: [UInt8]) -> [Int] {
-        switch layout {
-        case .dense: return uniformOps.map(\.core)
-        case .oneToOne, .sparse: return (Int(opsStart[i])..<Int(opsStart[i + 1])).map { Int(opsCore[$0]) }
+    /// Inverse of `pack`.
+    @inline(__always)
+    static func unpack(_ byte: UInt8, _ mode: SignMode) -> Int {
+        switch mode {
+        case .mixed: return Int(Int8(bitPattern: byte)) * 2
+        case .excitatory: return Int(byte)
+        case .inhibitory: return -Int(byte)
         }
     }
 
-    /// Weights in the description's layout (post x pre for all-to-all).
-    func weightsInDescriptionLayout() -> [Int] {
-        switch spec.pattern {
-        case .allToAll:
-            let ns = sourceCount
-            let nt = targetCount
-            var out = [Int](repeating: 0, count: ns * nt)
-            mantissa.withUnsafeBufferPointer { m in
-                for i in 0..<ns {
-                    for j in 0..<nt { out[j * ns + i] = Int(m[i * nt + j]) }
-                }
-            }
-            return out
-        case .oneToOne, .oneToAll:
-            return mantissa.map(Int.init)
-        case .sparse:
-            // Back to the given synapse order.
-            let pre = spec.pre ?? []
-            var fill = Array(rowStart.map(Int.init).prefix(sourceCount))
-            var out = [Int](repeating: 0, count: pre.count)
-            for k in 0..<pre.count {
-                out[k] = Int(mantissa[fill[pre[k]]])
-                fill[pre[k]] += 1
-            }
-            return out
-        }
+    // MARK: synapse access
+
+    /// Post (local index) of stored sparse synapse k.
+    @inline(__always)
+    func post(at k: Int) -> Int {
+        if let rows = sparseRows { return Int(rows[3 * k]) | Int(rows[3 * k + 1]) << 8 }
+        return postIndex16.isEmpty ? Int(postIndex[k]) : Int(postIndex16[k])
     }
 
-    /// Adds the currents of every spiking source in `spikes` into the accumulator ring.
-    /// `ring` points at slot 0 of the ring, `compartments` is the slot size.
-    func deliver(
-        spikes: UnsafeBufferPointer<Int32>, step: Int, ring: UnsafeMutablePointer<Int32>,
-        ringSize: Int, compartments: Int, counts: UnsafeMutablePointer<CoreStepCounts>
-    ) -> Int {
-        if spikes.isEmpty { return 0 }
-        var operations = 0
-        let slot = (step + 1 + delay) % ringSize
-        let target = ring + slot * compartments + targetStart
-        let nt = targetCount
-        let base = Int32(sourceStart)
-        switch layout {
-        case .dense(let stride):
-            if shift >= 0 {
-                // Sums of up to 256 packed rows in 16-bit lanes, then one widening add into
-                // the target per batch; wrapping adds and the shift commute, so the currents
-                // are bit-identical to adding row by row (NeuroChipKernels.h).
-                let rowShift = Int32(signMode == .mixed ? shift + 1 : shift)
-                packed.withUnsafeBufferPointer { m in
-                    nc_dense_rows_add(
-                        target, m.baseAddress!, Int64(stride), spikes.baseAddress!, Int64(spikes.count), base,
-                        Int64(nt), rowShift, rowKind, NCKernelAuto)
-                }
-            } else {
-                currents.withUnsafeBufferPointer { w in
-                    for s in spikes { addRow(target, w.baseAddress! + Int(s - base) * stride, nt) }
-                }
-            }
-            for (core, count) in uniformOps { counts[core].synapticOps += count * spikes.count }
-            operations = nt * spikes.count
-        case .oneToOne:
-            operations = spikes.count
-            for s in spikes {
-                let i = Int(s - base)
-                target[i] &+= current(at: i)
-                counts[Int(opsCore[i])].synapticOps += 1
-            }
-        case .sparse:
-            rowStart.withUnsafeBufferPointer { rows in
-                if let synapses = sparseRows {
-                    operations = Int(
-                        nc_sparse_rows_add(
-                            target, synapses, rows.baseAddress!, spikes.baseAddress!, Int64(spikes.count), base,
-                            Int32(signMode == .mixed ? shift + 1 : shift), rowKind))
-                } else {
-                    deliverSparseGeneral(
-                        spikes: spikes, step: step, ring: ring, ringSize: ringSize,
-                        compartments: compartments, rows: rows)
-                    for s in spikes { operations += Int(rows[Int(s - base) + 1] - rows[Int(s - base)]) }
-                }
-            }
-            if singleTargetCore >= 0 {
-                counts[singleTargetCore].synapticOps += operations
-            } else {
-                for s in spikes {
-                    let i = Int(s - base)
-                    for k in Int(opsStart[i])..<Int(opsStart[i + 1]) {
-                        counts[Int(opsCore[k])].synapticOps += Int(opsCount[k])
-                    }
-                }
-            }
-        }
-        return operations
+    /// Mantissa of synapse k (layout order).
+    @inline(__always)
+    func mantissa(at k: Int) -> Int {
+        if let rows = sparseRows { return Self.unpack(rows[3 * k + 2], signMode) }
+        return Int(mantissa[k])
     }
 
     /// Current of synapse k (layout order).
     @inline(__always)
     func current(at k: Int) -> Int32 {
-        shift >= 0 ? Int32(truncatingIfNeeded: mantissa[k]) &<< Int32(shift) : currents[k]
+        shift >= 0 ? Int32(truncatingIfNeeded: mantissa(at: k)) &<< Int32(shift) : currents[k]
     }
 
-    /// Sparse delivery with per-synapse delays, negative shifts or 32-bit indices.
-    private func deliverSparseGeneral(
-        spikes: UnsafeBufferPointer<Int32>, step: Int, ring: UnsafeMutablePointer<Int32>, ringSize: Int,
-        compartments: Int, rows: UnsafeBufferPointer<Int32>
-    ) {
-        let origin = ring + targetStart
-        let base = Int32(sourceStart)
-        for s in spikes {
-            let i = Int(s - base)
-            for k in Int(rows[i])..<Int(rows[i + 1]) {
-                let d = synapseDelays.isEmpty ? delay : Int(synapseDelays[k])
-                let slotK = (step + 1 + d) % ringSize
-                let post = postIndex16.isEmpty ? Int(postIndex[k]) : Int(postIndex16[k])
-                origin[slotK * compartments + post] &+= current(at: k)
-            }
-        }
-    }
-
-    /// Sets one synapse's mantissa (internal layout index) and its current.
+    /// Sets one synapse's mantissa (internal layout index) and its delivery copy.
     @inline(__always)
     func setMantissa(_ value: Int, at k: Int) {
+        if let rows = sparseRows {
+            rows[3 * k + 2] = UInt8(bitPattern: Self.pack(value, signMode))
+            return
+        }
         mantissa[k] = Int16(value)
         if shift < 0 {
             currents[k] = synapticCurrent(mantissa: value, exponent: exponent)
         } else if !packed.isEmpty {
             packed[k] = Self.pack(value, signMode)
-        } else if let rows = sparseRows {
-            rows[3 * k + 2] = UInt8(bitPattern: Self.pack(value, signMode))
         }
+    }
+
+    /// For the message counters: a function that appends the cores source i's synapses end
+    /// on (repeats allowed), over all synapses, also those other processes store.
+    func destinationCores(seed: UInt64) -> (_ source: Int, _ cores: inout [Int32]) -> Void {
+        switch spec.pattern {
+        case .oneToOne:
+            let cores = targetCore
+            return { i, out in out.append(cores[i]) }
+        case .oneToAll, .allToAll:
+            let cores = Array(Set(targetCore)).sorted()
+            return { _, out in out += cores }
+        case .sparse, .random:
+            let synapses = SynapseEnumerator(spec, sourceCount: sourceCount, targets: targetCount, seed: seed)
+            let cores = targetCore
+            return { i, out in synapses.forEach(source: i) { _, post, _, _ in out.append(cores[post]) } }
+        }
+    }
+
+    /// Weights in the description's layout (post x pre for all-to-all, description order
+    /// for sparse, source-major for random). Synapses another process stores read as 0.
+    func weightsInDescriptionLayout(seed: UInt64 = 0) -> [Int] {
+        switch spec.pattern {
+        case .allToAll:
+            let ns = sourceCount
+            let nt = targetCount
+            var out = [Int](repeating: 0, count: ns * nt)
+            guard !mantissa.isEmpty else { return out }
+            for shard in shards.compactMap({ $0 }) {
+                for run in shard.runs {
+                    for i in 0..<ns {
+                        for j in run { out[j * ns + i] = Int(mantissa[i * nt + j]) }
+                    }
+                }
+            }
+            return out
+        case .oneToOne, .oneToAll:
+            var out = [Int](repeating: 0, count: targetCount)
+            guard !mantissa.isEmpty else { return out }
+            for shard in shards.compactMap({ $0 }) {
+                for run in shard.runs { for j in run { out[j] = Int(mantissa[j]) } }
+            }
+            return out
+        case .sparse, .random:
+            return sparseWeightsInDescriptionLayout(seed: seed)
+        }
+    }
+
+    /// Sparse weights back in description order: the synapses are visited as they were
+    /// stored (source by source, each shard's rows in description order).
+    private func sparseWeightsInDescriptionLayout(seed: UInt64) -> [Int] {
+        let synapses = SynapseEnumerator(spec, sourceCount: sourceCount, targets: targetCount, seed: seed)
+        var out = [Int](repeating: 0, count: synapses.count)
+        var postShard = [Int32](repeating: -1, count: targetCount)
+        let owned = shards.compactMap { $0 }
+        for (slot, shard) in owned.enumerated() {
+            for run in shard.runs { for j in run { postShard[j] = Int32(slot) } }
+        }
+        var fill = owned.map(\.rowStart)
+        for i in 0..<sourceCount {
+            synapses.forEach(source: i) { d, post, _, _ in
+                let slot = Int(postShard[post])
+                guard slot >= 0 else { return }
+                out[d] = mantissa(at: Int(fill[slot][i]))
+                fill[slot][i] += 1
+            }
+        }
+        return out
     }
 }
 

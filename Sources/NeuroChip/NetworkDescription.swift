@@ -72,6 +72,26 @@ public enum ConnectionPattern: String, Codable, Sendable, Equatable {
     case allToAll = "all-to-all"
     /// explicit list: `pre[k] -> post[k]` with `weights[k]` (or `weight`).
     case sparse
+    /// procedural: every source gets `random.fanOut` synapses to targets drawn uniformly
+    /// (repeats allowed), weights uniform in `random.weightMin...weightMax` (or `weight`),
+    /// all drawn from the network's seed; a network of any size stays a short description.
+    case random
+}
+
+/// The synapses of a `random` connection (docs/neurochip.md, "Large networks").
+public struct RandomSynapses: Codable, Sendable, Equatable {
+    /// Synapses per source.
+    public var fanOut: Int
+    /// Weight mantissas are drawn uniformly from `weightMin...weightMax` on the sign mode's
+    /// grid (even values in mixed mode); ignored when the connection gives `weight`.
+    public var weightMin: Int
+    public var weightMax: Int
+
+    public init(fanOut: Int, weightMin: Int, weightMax: Int) {
+        self.fanOut = fanOut
+        self.weightMin = weightMin
+        self.weightMax = weightMax
+    }
 }
 
 /// Sign mode of the 8-bit weight mantissa (docs/neurochip.md "Units").
@@ -176,12 +196,14 @@ public struct ConnectionSpec: Codable, Sendable, Equatable {
     /// Explicitly mark a connection plastic or not; nil = plastic iff `learning` is set.
     public var plastic: Bool?
     public var learning: LearningSpec?
+    /// Random connections: fan-out and weight range.
+    public var random: RandomSynapses?
 
     public init(
         name: String, source: String, target: String, pattern: ConnectionPattern,
         weight: Int? = nil, weights: [Int]? = nil, exponent: Int = 0, delay: Int = 0,
         delays: [Int]? = nil, signMode: SignMode = .mixed, pre: [Int]? = nil,
-        post: [Int]? = nil, plastic: Bool? = nil, learning: LearningSpec? = nil
+        post: [Int]? = nil, plastic: Bool? = nil, learning: LearningSpec? = nil, random: RandomSynapses? = nil
     ) {
         self.name = name
         self.source = source
@@ -197,6 +219,7 @@ public struct ConnectionSpec: Codable, Sendable, Equatable {
         self.post = post
         self.plastic = plastic
         self.learning = learning
+        self.random = random
     }
 
     public init(from decoder: Decoder) throws {
@@ -215,6 +238,7 @@ public struct ConnectionSpec: Codable, Sendable, Equatable {
         post = try c.decodeIfPresent([Int].self, forKey: .post)
         plastic = try c.decodeIfPresent(Bool.self, forKey: .plastic)
         learning = try c.decodeIfPresent(LearningSpec.self, forKey: .learning)
+        random = try c.decodeIfPresent(RandomSynapses.self, forKey: .random)
     }
 
     /// Whether the learning engine updates this connection's weights.
@@ -266,18 +290,26 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
 
 /// One run of a population on one core (explicit placement, docs/energy.md "Core mapping" item 6).
 public struct CorePlacement: Codable, Sendable, Equatable {
+    /// Core 0...127 of its chip.
     public var core: Int
     public var count: Int
-    public init(core: Int, count: Int) {
+    /// The chip (nil: chip 0).
+    public var chip: Int?
+    public init(core: Int, count: Int, chip: Int? = nil) {
         self.core = core
         self.count = count
+        self.chip = chip
     }
 }
 
-/// How populations are placed onto the chip's 128 cores (docs/energy.md "Core mapping").
+/// How populations are placed onto the cores of one or more chips of 128 cores
+/// (docs/energy.md "Core mapping").
 public struct CoreMappingSpec: Codable, Sendable, Equatable {
     /// Each population starts on a fresh core (default true).
     public var newCorePerPopulation: Bool
+    /// The most chips the placement may use; nil = as many as it needs (the greedy fill
+    /// moves on to the next chip when one is full).
+    public var chips: Int?
     /// A smaller compartment cap per core than the chip's 1024.
     public var maxCompartmentsPerCore: Int?
     /// Explicit placement per population name; populations not listed are packed greedily
@@ -289,9 +321,10 @@ public struct CoreMappingSpec: Codable, Sendable, Equatable {
 
     public init(
         newCorePerPopulation: Bool = true, maxCompartmentsPerCore: Int? = nil,
-        placement: [String: [CorePlacement]]? = nil, ignoreSynapticMemory: Bool = false
+        placement: [String: [CorePlacement]]? = nil, ignoreSynapticMemory: Bool = false, chips: Int? = nil
     ) {
         self.newCorePerPopulation = newCorePerPopulation
+        self.chips = chips
         self.maxCompartmentsPerCore = maxCompartmentsPerCore
         self.placement = placement
         self.ignoreSynapticMemory = ignoreSynapticMemory
@@ -300,6 +333,7 @@ public struct CoreMappingSpec: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         newCorePerPopulation = try c.decodeIfPresent(Bool.self, forKey: .newCorePerPopulation) ?? true
+        chips = try c.decodeIfPresent(Int.self, forKey: .chips)
         maxCompartmentsPerCore = try c.decodeIfPresent(Int.self, forKey: .maxCompartmentsPerCore)
         placement = try c.decodeIfPresent([String: [CorePlacement]].self, forKey: .placement)
         ignoreSynapticMemory = try c.decodeIfPresent(Bool.self, forKey: .ignoreSynapticMemory) ?? false
@@ -313,7 +347,8 @@ public struct NetworkDescription: Codable, Sendable, Equatable {
     public var generators: [SpikeGeneratorSpec]
     public var probes: [ProbeSpec]
     public var mapping: CoreMappingSpec
-    /// Seed of the generator used for stochastic trace decay and weight rounding.
+    /// Seed of the random draws: stochastic trace decay and weight rounding, and the
+    /// synapses of random connections (docs/neurochip.md, "Random draws").
     public var seed: UInt64
 
     public init(

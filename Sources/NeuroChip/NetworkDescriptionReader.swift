@@ -32,16 +32,17 @@ public enum NetworkDescriptionReader {
     ]
     static let connectionKeys: Set<String> = [
         "name", "source", "target", "pattern", "weight", "weights", "exponent", "delay", "delays", "signMode", "pre",
-        "post", "plastic", "learning",
+        "post", "plastic", "learning", "random",
     ]
+    static let randomKeys: Set<String> = ["fanOut", "weightMin", "weightMax"]
     static let learningKeys: Set<String> = ["rule", "epoch", "reward", "x1", "x2", "y1", "y2", "y3", "r1"]
     static let traceKeys: Set<String> = ["impulse", "tau"]
     static let generatorKeys: Set<String> = ["name", "size", "spikeTimes"]
     static let probeKeys: Set<String> = ["name", "kind", "target", "interval"]
     static let mappingKeys: Set<String> = [
-        "newCorePerPopulation", "maxCompartmentsPerCore", "placement", "ignoreSynapticMemory",
+        "newCorePerPopulation", "maxCompartmentsPerCore", "placement", "ignoreSynapticMemory", "chips",
     ]
-    static let placementKeys: Set<String> = ["core", "count"]
+    static let placementKeys: Set<String> = ["core", "count", "chip"]
 
     /// Reads, decodes and validates the description in `path`.
     public static func read(path: String) throws -> NetworkDescription {
@@ -111,6 +112,7 @@ public enum NetworkDescriptionReader {
         each(network["probes"], "probes") { check($0, probeKeys, $1) }
         each(network["connections"], "connections") { connection, at in
             check(connection, connectionKeys, at)
+            check((connection as? [String: Any])?["random"], randomKeys, at + ".random")
             guard let learning = (connection as? [String: Any])?["learning"] else { return }
             check(learning, learningKeys, at + ".learning")
             for trace in ["x1", "x2", "y1", "y2", "y3", "r1"] {

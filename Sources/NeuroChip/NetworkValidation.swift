@@ -25,8 +25,10 @@ public enum ChipLimits {
     public static let delayRange = 0...62
     public static let traceRange = 0...127
     public static let tagRange = -128...127
-    /// Compartments on the whole chip: 128 cores of at most 1,024.
-    public static let maximumCompartments = ChipGeometry.cores * ChipGeometry.maxCompartmentsPerCore
+    /// Chips one network may span (docs/neurochip.md, "Several chips").
+    public static let maximumChips = 128
+    /// Compartments of one network: `maximumChips` chips of 128 cores of at most 1,024.
+    public static let maximumCompartments = maximumChips * ChipGeometry.cores * ChipGeometry.maxCompartmentsPerCore
     /// Spike-generator channels (host side): bounded so their buffers stay small.
     public static let maximumGeneratorChannels = 1 << 20
     /// Synapses of one network, all connections together (~1 GiB of simulator state); a
@@ -43,16 +45,86 @@ enum NetworkValidator {
     /// Returns every problem of `network` (empty when valid), and the parsed rules per
     /// connection index.
     static func validate(_ network: NetworkDescription) -> (problems: [String], rules: [Int: RuleSet]) {
+        var checks = NetworkChecks(network)
+        checks.populations()
+        checks.generators()
+        for (index, c) in network.connections.enumerated() { checks.connection(index, c) }
+        checks.totals()
+        checks.probes()
+        checks.mapping()
+        return (checks.problems, checks.rules)
+    }
+
+    /// Problems of a connection's weights: `weight` or `weights` (their count, range and,
+    /// in mixed mode, parity), or a random connection's weight range.
+    static func weightProblems(_ c: ConnectionSpec, at: String, synapseCount: Int?) -> [String] {
         var problems: [String] = []
-        var rules: [Int: RuleSet] = [:]
-        var populationSize: [String: Int] = [:]
-        var generatorSize: [String: Int] = [:]
-        var connectionNames: Set<String> = []
-
-        func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-            if !condition { problems.append(message()) }
+        let range = c.signMode.weightRange
+        func checkWeight(_ w: Int, _ location: String) {
+            if !range.contains(w) {
+                problems.append(
+                    "\(at): \(location) = \(w) outside \(c.signMode.rawValue) range \(range.lowerBound)...\(range.upperBound)"
+                )
+            } else if c.signMode == .mixed && w % 2 != 0 {
+                problems.append(
+                    "\(at): \(location) = \(w) is odd; mixed sign mode drops the lowest bit, use an even value")
+            }
         }
+        if c.pattern == .random, let random = c.random, c.weight == nil {
+            if c.weights != nil {
+                problems.append(
+                    "\(at): a random connection draws its weights; give random.weightMin/weightMax or `weight`, not `weights`")
+            }
+            checkWeight(random.weightMin, "random.weightMin")
+            checkWeight(random.weightMax, "random.weightMax")
+            if random.weightMin > random.weightMax {
+                problems.append(
+                    "\(at): random.weightMin \(random.weightMin) > weightMax \(random.weightMax); give an ascending range")
+            }
+            return problems
+        }
+        switch (c.weight, c.weights) {
+        case (nil, nil):
+            problems.append("\(at): no weights; give `weight` (uniform) or `weights`")
+        case (.some, .some):
+            problems.append("\(at): both `weight` and `weights`; give only one")
+        case (.some(let w), nil):
+            checkWeight(w, "weight")
+        case (nil, .some(let ws)):
+            if let n = synapseCount, ws.count != n {
+                let layout = c.pattern == .allToAll ? " (post x pre, row-major)" : ""
+                problems.append("\(at): \(ws.count) weights but the pattern has \(n) synapses\(layout)")
+            }
+            var reported = 0
+            for (k, w) in ws.enumerated() where !range.contains(w) || (c.signMode == .mixed && w % 2 != 0) {
+                if reported < 5 { checkWeight(w, "weights[\(k)]") }
+                reported += 1
+            }
+            if reported > 5 { problems.append("\(at): \(reported - 5) more weights out of range or odd") }
+        }
+        return problems
+    }
+}
 
+
+/// The checks of one description, accumulating problems with their locations.
+struct NetworkChecks {
+    let network: NetworkDescription
+    var problems: [String] = []
+    var rules: [Int: RuleSet] = [:]
+    var populationSize: [String: Int] = [:]
+    var generatorSize: [String: Int] = [:]
+    var connectionNames: Set<String> = []
+    /// Synapses of all connections so far (capped, so the sum cannot overflow).
+    var synapseTotal = 0
+
+    init(_ network: NetworkDescription) { self.network = network }
+
+    mutating func check(_ condition: Bool, _ message: String) {
+        if !condition { problems.append(message) }
+    }
+
+    mutating func populations() {
         if network.populations.isEmpty {
             problems.append("populations: the network has no population; add at least one")
         }
@@ -68,7 +140,7 @@ enum NetworkValidator {
             }
             check(
                 (1...ChipLimits.maximumCompartments).contains(p.size),
-                "\(at): size \(p.size); use 1...\(ChipLimits.maximumCompartments) (the chip's compartments)")
+                "\(at): size \(p.size); use 1...\(ChipLimits.maximumCompartments) (\(ChipLimits.maximumChips) chips)")
             check(ChipLimits.decayRange.contains(p.du), "\(at): du \(p.du) out of range; use 0...4096")
             check(ChipLimits.decayRange.contains(p.dv), "\(at): dv \(p.dv) out of range; use 0...4096")
             check(
@@ -102,6 +174,9 @@ enum NetworkValidator {
                     "\(at): vmax \(vmax) out of range; use 0...8388607 (omit it for 8388607)")
             }
         }
+    }
+
+    mutating func generators() {
         for (index, g) in network.generators.enumerated() {
             let at = "generators[\(index)] '\(g.name)'"
             check(!g.name.isEmpty, "\(at): empty name; give every generator a unique name")
@@ -124,160 +199,158 @@ enum NetworkValidator {
                 }
             }
         }
+    }
 
+    mutating func connection(_ index: Int, _ c: ConnectionSpec) {
+        let at = "connections[\(index)] '\(c.name)' (\(c.source) -> \(c.target))"
+        check(!c.name.isEmpty, "\(at): empty name; give every connection a unique name")
+        check(!connectionNames.contains(c.name), "\(at): duplicate connection name; names must be unique")
+        connectionNames.insert(c.name)
+        let sourceSize = populationSize[c.source] ?? generatorSize[c.source]
+        let targetSize = populationSize[c.target]
+        check(sourceSize != nil, "\(at): unknown source '\(c.source)'; name a population or spike generator")
+        if targetSize == nil {
+            problems.append(
+                generatorSize[c.target] != nil
+                    ? "\(at): target '\(c.target)' is a spike generator; targets must be populations"
+                    : "\(at): unknown target '\(c.target)'; name a population")
+        }
+        check(
+            ChipLimits.exponentRange.contains(c.exponent),
+            "\(at): exponent \(c.exponent) out of range; use -8...7")
+        check(ChipLimits.delayRange.contains(c.delay), "\(at): delay \(c.delay) out of range; use 0...62")
+
+        let synapseCount = synapses(c, at: at, sourceSize: sourceSize, targetSize: targetSize)
+        synapseTotal = min(synapseTotal + (synapseCount ?? 0), Int.max / 2)
+        if c.pattern != .sparse && (c.pre != nil || c.post != nil) {
+            problems.append("\(at): `pre`/`post` lists are only for sparse connections; remove them")
+        }
+        if c.pattern != .random && c.random != nil {
+            problems.append("\(at): `random` is only for random connections; remove it or use pattern \"random\"")
+        }
+        problems += NetworkValidator.weightProblems(c, at: at, synapseCount: synapseCount)
+        if let delays = c.delays {
+            if c.pattern != .sparse {
+                problems.append("\(at): per-synapse `delays` are only supported on sparse connections; use `delay`")
+            } else if let n = synapseCount, delays.count != n {
+                problems.append("\(at): \(delays.count) delays but \(n) synapses")
+            }
+            if let bad = delays.firstIndex(where: { !ChipLimits.delayRange.contains($0) }) {
+                problems.append("\(at): delays[\(bad)] = \(delays[bad]) out of range; use 0...62")
+            }
+        }
+        if let learning = c.learning {
+            learningRule(index, c, learning, at: at)
+        } else if c.plastic == true {
+            problems.append(
+                "\(at): plastic connection without a learning rule; add `learning` or set plastic to false")
+        }
+    }
+
+    /// Synapses of the pattern (nil when the endpoints are unknown), checking its lists.
+    mutating func synapses(_ c: ConnectionSpec, at: String, sourceSize: Int?, targetSize: Int?) -> Int? {
+        var synapseCount: Int?
+        if let ns = sourceSize, let nt = targetSize {
+            switch c.pattern {
+            case .oneToOne:
+                check(ns == nt, "\(at): one-to-one needs equal sizes, got \(ns) and \(nt)")
+                synapseCount = nt
+            case .oneToAll:
+                synapseCount = nt
+            case .allToAll:
+                synapseCount = ns * nt
+            case .random:
+                if let random = c.random {
+                    check(random.fanOut >= 0, "\(at): random.fanOut \(random.fanOut); use 0 or more synapses per source")
+                    let (count, overflow) = ns.multipliedReportingOverflow(by: max(random.fanOut, 0))
+                    check(
+                        !overflow && count < Int(Int32.max),
+                        "\(at): \(ns) sources x fanOut \(random.fanOut) is more than 2^31 synapses in one connection; split it into several connections"
+                    )
+                    synapseCount = overflow ? nil : count
+                } else {
+                    problems.append("\(at): a random connection needs `random` (fanOut, weightMin, weightMax)")
+                }
+            case .sparse:
+                if let pre = c.pre, let post = c.post {
+                    check(
+                        pre.count == post.count,
+                        "\(at): pre has \(pre.count) entries but post has \(post.count); give one pair per synapse")
+                    if let bad = pre.firstIndex(where: { $0 < 0 || $0 >= ns }) {
+                        problems.append("\(at): pre[\(bad)] = \(pre[bad]) outside source size \(ns)")
+                    }
+                    if let bad = post.firstIndex(where: { $0 < 0 || $0 >= nt }) {
+                        problems.append("\(at): post[\(bad)] = \(post[bad]) outside target size \(nt)")
+                    }
+                    synapseCount = pre.count
+                } else {
+                    problems.append("\(at): sparse connection needs `pre` and `post` index lists")
+                }
+            }
+        }
+        return synapseCount
+    }
+
+    mutating func learningRule(_ index: Int, _ c: ConnectionSpec, _ learning: LearningSpec, at: String) {
+        if c.plastic == false {
+            problems.append(
+                "\(at): a learning rule on a non-plastic connection; set plastic to true or remove the rule")
+        }
+        if c.pattern != .allToAll {
+            problems.append(
+                "\(at): learning rules are supported on all-to-all connections only; use all-to-all (zero weights are allowed)"
+            )
+        }
+        do {
+            let set = try LearningRuleParser.parseSet(learning.rule)
+            rules[index] = set
+            if set.dw == nil {
+                problems.append("\(at): the learning rule has no `dw = ...` part")
+            }
+        } catch {
+            problems.append("\(at): \(error)")
+        }
+        check(learning.epoch >= 1, "\(at): learning epoch \(learning.epoch); use tEpoch >= 1")
+        if let reward = learning.reward, populationSize[reward] == nil && generatorSize[reward] == nil {
+            problems.append("\(at): unknown reward source '\(reward)'; name a population or spike generator")
+        }
+        let traces: [(String, TraceParameters)] = [
+            ("x1", learning.x1), ("x2", learning.x2), ("y1", learning.y1), ("y2", learning.y2),
+            ("y3", learning.y3), ("r1", learning.r1),
+        ]
+        for (name, trace) in traces {
+            check(
+                ChipLimits.traceRange.contains(trace.impulse),
+                "\(at): trace \(name) impulse \(trace.impulse) out of range; use 0...127")
+            check(
+                trace.tau >= 0 && trace.tau <= 4096,
+                "\(at): trace \(name) tau \(trace.tau) out of range; use 0...4096 (0 = no decay)")
+        }
+        if let set = rules[index], set.variables.contains(.r0) || set.variables.contains(.r1),
+            learning.reward == nil
+        {
+            problems.append("\(at): the rule reads r0/r1 but no reward source is set; give `reward`")
+        }
+    }
+
+    /// Sizes of the whole network: compartments, generator channels and synapses.
+    mutating func totals() {
         let compartments = populationSize.values.reduce(0, +)
         check(
             compartments <= ChipLimits.maximumCompartments,
-            "populations: \(compartments) compartments in all, more than the chip's \(ChipLimits.maximumCompartments); use fewer or smaller populations"
+            "populations: \(compartments) compartments in all, more than the simulator's \(ChipLimits.maximumCompartments) (\(ChipLimits.maximumChips) chips); use fewer or smaller populations"
         )
         let channels = generatorSize.values.reduce(0, +)
         check(
             channels <= ChipLimits.maximumGeneratorChannels,
             "generators: \(channels) channels in all; use at most \(ChipLimits.maximumGeneratorChannels)")
-        var synapses = 0
-        for (index, c) in network.connections.enumerated() {
-            let at = "connections[\(index)] '\(c.name)' (\(c.source) -> \(c.target))"
-            check(!c.name.isEmpty, "\(at): empty name; give every connection a unique name")
-            check(!connectionNames.contains(c.name), "\(at): duplicate connection name; names must be unique")
-            connectionNames.insert(c.name)
-            let sourceSize = populationSize[c.source] ?? generatorSize[c.source]
-            let targetSize = populationSize[c.target]
-            check(sourceSize != nil, "\(at): unknown source '\(c.source)'; name a population or spike generator")
-            if targetSize == nil {
-                problems.append(
-                    generatorSize[c.target] != nil
-                        ? "\(at): target '\(c.target)' is a spike generator; targets must be populations"
-                        : "\(at): unknown target '\(c.target)'; name a population")
-            }
-            check(
-                ChipLimits.exponentRange.contains(c.exponent),
-                "\(at): exponent \(c.exponent) out of range; use -8...7")
-            check(ChipLimits.delayRange.contains(c.delay), "\(at): delay \(c.delay) out of range; use 0...62")
-
-            // Synapse count for this pattern.
-            var synapseCount: Int?
-            if let ns = sourceSize, let nt = targetSize {
-                switch c.pattern {
-                case .oneToOne:
-                    check(ns == nt, "\(at): one-to-one needs equal sizes, got \(ns) and \(nt)")
-                    synapseCount = nt
-                case .oneToAll:
-                    synapseCount = nt
-                case .allToAll:
-                    synapseCount = ns * nt
-                case .sparse:
-                    if let pre = c.pre, let post = c.post {
-                        check(
-                            pre.count == post.count,
-                            "\(at): pre has \(pre.count) entries but post has \(post.count); give one pair per synapse")
-                        if let bad = pre.firstIndex(where: { $0 < 0 || $0 >= ns }) {
-                            problems.append("\(at): pre[\(bad)] = \(pre[bad]) outside source size \(ns)")
-                        }
-                        if let bad = post.firstIndex(where: { $0 < 0 || $0 >= nt }) {
-                            problems.append("\(at): post[\(bad)] = \(post[bad]) outside target size \(nt)")
-                        }
-                        synapseCount = pre.count
-                    } else {
-                        problems.append("\(at): sparse connection needs `pre` and `post` index lists")
-                    }
-                }
-            }
-            synapses = min(synapses + (synapseCount ?? 0), Int.max / 2)
-            if c.pattern != .sparse && (c.pre != nil || c.post != nil) {
-                problems.append("\(at): `pre`/`post` lists are only for sparse connections; remove them")
-            }
-            // Weights.
-            let range = c.signMode.weightRange
-            func checkWeight(_ w: Int, _ location: String) {
-                if !range.contains(w) {
-                    problems.append(
-                        "\(at): \(location) = \(w) outside \(c.signMode.rawValue) range \(range.lowerBound)...\(range.upperBound)"
-                    )
-                } else if c.signMode == .mixed && w % 2 != 0 {
-                    problems.append(
-                        "\(at): \(location) = \(w) is odd; mixed sign mode drops the lowest bit, use an even value")
-                }
-            }
-            switch (c.weight, c.weights) {
-            case (nil, nil):
-                problems.append("\(at): no weights; give `weight` (uniform) or `weights`")
-            case (.some, .some):
-                problems.append("\(at): both `weight` and `weights`; give only one")
-            case (.some(let w), nil):
-                checkWeight(w, "weight")
-            case (nil, .some(let ws)):
-                if let n = synapseCount, ws.count != n {
-                    let layout = c.pattern == .allToAll ? " (post x pre, row-major)" : ""
-                    problems.append("\(at): \(ws.count) weights but the pattern has \(n) synapses\(layout)")
-                }
-                var reported = 0
-                for (k, w) in ws.enumerated() where !range.contains(w) || (c.signMode == .mixed && w % 2 != 0) {
-                    if reported < 5 { checkWeight(w, "weights[\(k)]") }
-                    reported += 1
-                }
-                if reported > 5 { problems.append("\(at): \(reported - 5) more weights out of range or odd") }
-            }
-            if let delays = c.delays {
-                if c.pattern != .sparse {
-                    problems.append("\(at): per-synapse `delays` are only supported on sparse connections; use `delay`")
-                } else if let n = synapseCount, delays.count != n {
-                    problems.append("\(at): \(delays.count) delays but \(n) synapses")
-                }
-                if let bad = delays.firstIndex(where: { !ChipLimits.delayRange.contains($0) }) {
-                    problems.append("\(at): delays[\(bad)] = \(delays[bad]) out of range; use 0...62")
-                }
-            }
-            // Learning.
-            if let learning = c.learning {
-                if c.plastic == false {
-                    problems.append(
-                        "\(at): a learning rule on a non-plastic connection; set plastic to true or remove the rule")
-                }
-                if c.pattern != .allToAll {
-                    problems.append(
-                        "\(at): learning rules are supported on all-to-all connections only; use all-to-all (zero weights are allowed)"
-                    )
-                }
-                do {
-                    let set = try LearningRuleParser.parseSet(learning.rule)
-                    rules[index] = set
-                    if set.dw == nil {
-                        problems.append("\(at): the learning rule has no `dw = ...` part")
-                    }
-                } catch {
-                    problems.append("\(at): \(error)")
-                }
-                check(learning.epoch >= 1, "\(at): learning epoch \(learning.epoch); use tEpoch >= 1")
-                if let reward = learning.reward, populationSize[reward] == nil && generatorSize[reward] == nil {
-                    problems.append("\(at): unknown reward source '\(reward)'; name a population or spike generator")
-                }
-                let traces: [(String, TraceParameters)] = [
-                    ("x1", learning.x1), ("x2", learning.x2), ("y1", learning.y1), ("y2", learning.y2),
-                    ("y3", learning.y3), ("r1", learning.r1),
-                ]
-                for (name, trace) in traces {
-                    check(
-                        ChipLimits.traceRange.contains(trace.impulse),
-                        "\(at): trace \(name) impulse \(trace.impulse) out of range; use 0...127")
-                    check(
-                        trace.tau >= 0 && trace.tau <= 4096,
-                        "\(at): trace \(name) tau \(trace.tau) out of range; use 0...4096 (0 = no decay)")
-                }
-                if let set = rules[index], set.variables.contains(.r0) || set.variables.contains(.r1),
-                    learning.reward == nil
-                {
-                    problems.append("\(at): the rule reads r0/r1 but no reward source is set; give `reward`")
-                }
-            } else if c.plastic == true {
-                problems.append(
-                    "\(at): plastic connection without a learning rule; add `learning` or set plastic to false")
-            }
-        }
-
         check(
-            synapses <= ChipLimits.maximumSynapses,
-            "connections: \(synapses) synapses in all, more than the simulator's limit of \(ChipLimits.maximumSynapses); use sparser or smaller connections"
+            synapseTotal <= ChipLimits.maximumSynapses,
+            "connections: \(synapseTotal) synapses in all, more than the simulator's limit of \(ChipLimits.maximumSynapses); use sparser or smaller connections"
         )
+    }
+
+    mutating func probes() {
         for (index, probe) in network.probes.enumerated() {
             let at = "probes[\(index)] '\(probe.name)'"
             check(probe.interval >= 1, "\(at): interval \(probe.interval); use >= 1")
@@ -291,11 +364,17 @@ enum NetworkValidator {
                 check(connectionNames.contains(probe.target), "\(at): unknown connection '\(probe.target)'")
             }
         }
+    }
 
+    mutating func mapping() {
         if let cap = network.mapping.maxCompartmentsPerCore,
             !(1...ChipGeometry.maxCompartmentsPerCore).contains(cap)
         {
             problems.append("mapping: maxCompartmentsPerCore \(cap) out of range; use 1...1024")
+        }
+        if let chips = network.mapping.chips, !(1...ChipLimits.maximumChips).contains(chips) {
+            problems.append(
+                "mapping: chips \(chips); use 1...\(ChipLimits.maximumChips) (or omit it: as many chips as the network needs)")
         }
         if let placement = network.mapping.placement {
             for (name, runs) in placement.sorted(by: { $0.key < $1.key }) {
@@ -309,11 +388,17 @@ enum NetworkValidator {
                     "mapping.placement['\(name)']: places \(total) compartments but the population has \(size)")
                 for run in runs where !(0..<ChipGeometry.cores).contains(run.core) || run.count < 0 {
                     problems.append(
-                        "mapping.placement['\(name)']: core \(run.core) count \(run.count) invalid; cores are 0...127")
+                        "mapping.placement['\(name)']: core \(run.core) count \(run.count) invalid; cores are 0...127 on each chip (give the chip in `chip`)"
+                    )
+                }
+                let chipBound = network.mapping.chips ?? CoreMapper.chipLimit
+                for run in runs where !(0..<chipBound).contains(run.chip ?? 0) {
+                    problems.append(
+                        "mapping.placement['\(name)']: chip \(run.chip ?? 0) is outside 0..<\(chipBound); raise mapping.chips or place it on another chip"
+                    )
                 }
             }
         }
-        return (problems, rules)
     }
 }
 
@@ -341,6 +426,9 @@ extension NetworkDescription {
                 case .oneToOne, .oneToAll: perSample = nt
                 case .allToAll: perSample = ns.multipliedReportingOverflow(by: nt).overflow ? Int.max : ns * nt
                 case .sparse: perSample = c.pre?.count ?? 0
+                case .random:
+                    let fanOut = max(c.random?.fanOut ?? 0, 0)
+                    perSample = ns.multipliedReportingOverflow(by: fanOut).overflow ? Int.max : ns * fanOut
                 }
             }
             let (values, overflow) = samples.multipliedReportingOverflow(by: perSample)

@@ -25,6 +25,10 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
     /// Spike-generator (host) messages arriving at this core.
     public var hostMessagesIn: Int = 0
     public var hostMessagesOut: Int = 0
+    /// Spike messages to and from cores of other chips (they leave the mesh, so they are
+    /// counted here instead of in messagesOut/messagesIn and the hops; docs/energy.md).
+    public var interChipMessagesOut: Int = 0
+    public var interChipMessagesIn: Int = 0
 
     public init() {}
 
@@ -44,6 +48,59 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
         a.messagePathsSeen |= b.messagePathsSeen
         a.hostMessagesIn += b.hostMessagesIn
         a.hostMessagesOut += b.hostMessagesOut
+        a.interChipMessagesOut += b.interChipMessagesOut
+        a.interChipMessagesIn += b.interChipMessagesIn
+    }
+
+    /// The fields in JSON order. The inter-chip counts are written only when non-zero, so a
+    /// one-chip network's records keep the layout readers of counters.json know.
+    enum CodingKeys: String, CodingKey {
+        case activeCompartments, inactiveCompartments, synapticOps, plasticSynapseUpdatesProcessed
+        case plasticSynapsesSwept, learningEpochs, traceUpdates, spikesGenerated, messagesOut, messagesIn
+        case hopsEastWest, hopsNorthSouth, messagePathsSeen, hostMessagesIn, hostMessagesOut
+        case interChipMessagesOut, interChipMessagesIn
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        activeCompartments = try c.decode(Int.self, forKey: .activeCompartments)
+        inactiveCompartments = try c.decode(Int.self, forKey: .inactiveCompartments)
+        synapticOps = try c.decode(Int.self, forKey: .synapticOps)
+        plasticSynapseUpdatesProcessed = try c.decode(Int.self, forKey: .plasticSynapseUpdatesProcessed)
+        plasticSynapsesSwept = try c.decode(Int.self, forKey: .plasticSynapsesSwept)
+        learningEpochs = try c.decode(Int.self, forKey: .learningEpochs)
+        traceUpdates = try c.decode(Int.self, forKey: .traceUpdates)
+        spikesGenerated = try c.decode(Int.self, forKey: .spikesGenerated)
+        messagesOut = try c.decode(Int.self, forKey: .messagesOut)
+        messagesIn = try c.decode(Int.self, forKey: .messagesIn)
+        hopsEastWest = try c.decode(Int.self, forKey: .hopsEastWest)
+        hopsNorthSouth = try c.decode(Int.self, forKey: .hopsNorthSouth)
+        messagePathsSeen = try c.decode(UInt32.self, forKey: .messagePathsSeen)
+        hostMessagesIn = try c.decode(Int.self, forKey: .hostMessagesIn)
+        hostMessagesOut = try c.decode(Int.self, forKey: .hostMessagesOut)
+        interChipMessagesOut = try c.decodeIfPresent(Int.self, forKey: .interChipMessagesOut) ?? 0
+        interChipMessagesIn = try c.decodeIfPresent(Int.self, forKey: .interChipMessagesIn) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(activeCompartments, forKey: .activeCompartments)
+        try c.encode(inactiveCompartments, forKey: .inactiveCompartments)
+        try c.encode(synapticOps, forKey: .synapticOps)
+        try c.encode(plasticSynapseUpdatesProcessed, forKey: .plasticSynapseUpdatesProcessed)
+        try c.encode(plasticSynapsesSwept, forKey: .plasticSynapsesSwept)
+        try c.encode(learningEpochs, forKey: .learningEpochs)
+        try c.encode(traceUpdates, forKey: .traceUpdates)
+        try c.encode(spikesGenerated, forKey: .spikesGenerated)
+        try c.encode(messagesOut, forKey: .messagesOut)
+        try c.encode(messagesIn, forKey: .messagesIn)
+        try c.encode(hopsEastWest, forKey: .hopsEastWest)
+        try c.encode(hopsNorthSouth, forKey: .hopsNorthSouth)
+        try c.encode(messagePathsSeen, forKey: .messagePathsSeen)
+        try c.encode(hostMessagesIn, forKey: .hostMessagesIn)
+        try c.encode(hostMessagesOut, forKey: .hostMessagesOut)
+        if interChipMessagesOut != 0 { try c.encode(interChipMessagesOut, forKey: .interChipMessagesOut) }
+        if interChipMessagesIn != 0 { try c.encode(interChipMessagesIn, forKey: .interChipMessagesIn) }
     }
 
     /// Largest (hopsEW, hopsNS) paths seen, decoded from `messagePathsSeen`.
@@ -52,8 +109,10 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
     }
 }
 
-/// Chip geometry (docs/energy.md "Core mapping").
+/// Chip geometry (docs/energy.md "Core mapping"). Core numbers are global: core c of chip k
+/// is `k * cores + c`; the mesh (tiles, hops) is that of one chip.
 public enum ChipGeometry {
+    /// Cores per chip.
     public static let cores = 128
     public static let coresPerTile = 4
     public static let meshWidthTiles = 8
@@ -63,9 +122,12 @@ public enum ChipGeometry {
     public static let bitsPerFixedSynapse = 16
     public static let bitsPerPlasticSynapse = 32
 
-    /// Mesh coordinates of a core's tile.
+    /// The chip of a (global) core.
+    public static func chip(ofCore core: Int) -> Int { core / cores }
+
+    /// Mesh coordinates of a core's tile on its chip.
     public static func tile(ofCore core: Int) -> (x: Int, y: Int) {
-        let tile = core / coresPerTile
+        let tile = core % cores / coresPerTile
         return (tile % meshWidthTiles, tile / meshWidthTiles)
     }
 
@@ -76,15 +138,17 @@ public enum ChipGeometry {
         return (abs(ta.x - tb.x), abs(ta.y - tb.y))
     }
 
-    /// One message from `source` to each of `destinations`: summed hops, and the set of
-    /// (east-west, north-south) path shapes seen as bits `ew * 4 + ns` (docs/energy.md "Core mapping").
+    /// One message from `source` to each of `destinations` on its own chip: summed hops,
+    /// and the set of (east-west, north-south) path shapes seen as bits `ew * 4 + ns`
+    /// (docs/energy.md "Core mapping"). Destinations on other chips are inter-chip messages
+    /// and add no hops (callers count them apart).
     public static func route(from source: Int, to destinations: [Int]) -> (
         eastWest: Int, northSouth: Int, pathsSeen: UInt32
     ) {
         var ew = 0
         var ns = 0
         var seen: UInt32 = 0
-        for d in destinations {
+        for d in destinations where chip(ofCore: d) == chip(ofCore: source) {
             let h = hops(from: source, to: d)
             ew += h.eastWest
             ns += h.northSouth
@@ -95,7 +159,7 @@ public enum ChipGeometry {
 }
 
 /// A contiguous run of one population's compartments on one core.
-public struct CoreSegment: Codable, Sendable, Equatable {
+public struct CoreSegment: Codable, Sendable, Equatable, BitwiseCopyable {
     public var population: Int
     /// Global compartment indices `start ..< end`.
     public var start: Int
@@ -107,20 +171,26 @@ public struct CoreSegment: Codable, Sendable, Equatable {
 public struct CoreMap: Sendable, Equatable {
     /// Segments in global compartment order.
     public var segments: [CoreSegment]
-    /// Core of each global compartment.
-    public var coreOfCompartment: [UInt8]
-    /// Number of configured compartments per core (128 entries).
+    /// Core (global index) of each global compartment.
+    public var coreOfCompartment: [Int32]
+    /// Number of configured compartments per core (`chips * 128` entries).
     public var compartmentsPerCore: [Int]
     /// Synaptic memory bits used per core.
     public var synapseBitsPerCore: [Int]
+
+    /// Chips in use (cores are counted per whole chip).
+    public var chips: Int { compartmentsPerCore.count / ChipGeometry.cores }
+    /// Cores of all chips in use: the length of every per-core counter array.
+    public var coreCount: Int { compartmentsPerCore.count }
 
     /// Cores that hold at least one compartment, ascending.
     public var usedCores: [Int] { (0..<compartmentsPerCore.count).filter { compartmentsPerCore[$0] > 0 } }
 }
 
-/// Totals of all counters of a run, per core, plus the chip-wide sum.
+/// Totals of all counters of a run, per core, plus the sum over all cores.
 public struct ChipCounterTotals: Sendable, Equatable {
     public var steps: Int = 0
+    /// One entry per core of every chip in use.
     public var perCore: [CoreStepCounts] = Array(repeating: CoreStepCounts(), count: ChipGeometry.cores)
     /// Per population / per connection, in declaration order.
     public var perPopulation: [PopulationStepCounts] = []
@@ -133,7 +203,7 @@ public struct ChipCounterTotals: Sendable, Equatable {
 }
 
 /// Counts of one population in one step (issue 4: counters per group).
-public struct PopulationStepCounts: Codable, Sendable, Equatable {
+public struct PopulationStepCounts: Codable, Sendable, Equatable, BitwiseCopyable {
     public var activeCompartments = 0
     public var inactiveCompartments = 0
     public var spikesGenerated = 0
@@ -147,7 +217,7 @@ public struct PopulationStepCounts: Codable, Sendable, Equatable {
 }
 
 /// Counts of one connection (synapse group) in one step.
-public struct ConnectionStepCounts: Codable, Sendable, Equatable {
+public struct ConnectionStepCounts: Codable, Sendable, Equatable, BitwiseCopyable {
     public var synapticOps = 0
     public var plasticSynapseUpdatesProcessed = 0
     public var plasticSynapsesSwept = 0

@@ -40,7 +40,7 @@ public enum NIRExporter {
                         "\(nt) x \(ns) = \(ns * nt) entries as a dense Linear matrix (NIR has no sparse weights); the limit is \(maxDenseEntries)"
                 )
             }
-            let parts = Dictionary(grouping: synapses(c, ns: ns, nt: nt), by: \.delay)
+            let parts = Dictionary(grouping: synapses(c, ns: ns, nt: nt, seed: network.seed), by: \.delay)
             for (k, delay) in parts.keys.sorted().enumerated() {
                 let name = parts.count == 1 ? c.name : "\(c.name)@\(delay)"
                 guard graph.nodes[name] == nil else { throw duplicate(name) }
@@ -96,7 +96,9 @@ public enum NIRExporter {
     }
 
     /// Every synapse of a connection as (pre, post, current, delay).
-    static func synapses(_ c: ConnectionSpec, ns: Int, nt: Int) -> [(pre: Int, post: Int, current: Int, delay: Int)] {
+    static func synapses(_ c: ConnectionSpec, ns: Int, nt: Int, seed: UInt64) -> [(
+        pre: Int, post: Int, current: Int, delay: Int
+    )] {
         func w(_ k: Int) -> Int { Quantiser.current(mantissa: c.weights?[k] ?? c.weight ?? 0, exponent: c.exponent) }
         switch c.pattern {
         case .oneToOne: return (0..<nt).map { ($0, $0, w($0), c.delay) }
@@ -105,6 +107,10 @@ public enum NIRExporter {
         case .sparse:
             let pre = c.pre ?? []
             return pre.indices.map { (pre[$0], c.post![$0], w($0), c.delays?[$0] ?? c.delay) }
+        case .random:
+            return c.randomSynapses(sourceCount: ns, targetCount: nt, seed: seed).map {
+                ($0.pre, $0.post, Quantiser.current(mantissa: $0.weight, exponent: c.exponent), c.delay)
+            }
         }
     }
 

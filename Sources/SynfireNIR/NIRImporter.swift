@@ -51,6 +51,7 @@ extension NetworkDescription {
             case .oneToOne, .oneToAll: return total + nt
             case .allToAll: return total + ns * nt
             case .sparse: return total + (c.pre?.count ?? 0)
+            case .random: return total + ns * max(c.random?.fanOut ?? 0, 0)
             }
         }
     }

@@ -8,7 +8,7 @@ struct ChipCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chip",
         abstract: "Run networks on the bit-exact Loihi-like chip simulator.",
-        subcommands: [ChipRunCommand.self, ChipCheckRuleCommand.self]
+        subcommands: [ChipRunCommand.self, ChipGenerateCommand.self, ChipCheckRuleCommand.self]
     )
 }
 
@@ -30,90 +30,96 @@ enum ChipCommandError: Error, CustomStringConvertible {
 struct ChipRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a network description (JSON) for N steps and write its probes.",
+        abstract: "Run a network description (JSON) for N steps and write its probes and counters.",
         discussion: """
             The description is validated first; every problem is listed and nothing runs if \
-            any is found. Probes are written to DIR/probes.json and the per-core op counters \
-            to DIR/counters.json (each written to a temporary file, then renamed).
+            any is found. Probes are written to DIR/probes.npz (--probe-format json: \
+            DIR/probes.json) and the per-core op counters to DIR/counters.json, each to a \
+            temporary file, then renamed. The cores are split over --threads threads; under \
+            mpirun (a build with --traits MPI) also over the ranks, and rank 0 writes the same \
+            files one process writes (docs/neurochip.md, "Threads and ranks").
             """
     )
 
     @Argument(help: "Network description (JSON).") var network: String
     @Option(help: "Number of time steps.") var steps: Int
-    @Option(help: "Directory for probes.json and counters.json.") var out: String?
+    @Option(help: "Directory for the probes and counters.json.") var out: String?
+    @Option(help: "Probe file format: npz (probes.npz) or json (probes.json).") var probeFormat: ProbeFormat = .npz
+    @OptionGroup var threading: ThreadsOption
     @Flag(help: "Print a JSON summary as the last stdout line.") var json = false
+    /// Testing the job's failure path: rank R exits with an error at step S.
+    @Option(help: .hidden) var failRank: Int?
+    @Option(help: .hidden) var failStep: Int = 0
 
     func run() async throws {
         guard steps > 0 else { throw ChipCommandError.invalidSteps(steps) }
-        let chip = try Self.loadChecked(network, steps: steps)
-        let start = Date()
-        Self.run(chip, steps: steps)
-        let seconds = Date().timeIntervalSince(start)
-        let totals = chip.totals
-        if chip.wrapCount > 0 { logLine("warning: \(chip.wrapCount) 24-bit wraps of the current u (see docs/neurochip.md, section Units)") }
-        if let out {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try writeAtomically(encoder.encode(chip.probeRecords), to: "\(out)/probes.json")
-            let perCore = Dictionary(
-                uniqueKeysWithValues: chip.coreMap.usedCores.map { (String($0), totals.perCore[$0]) })
-            try writeAtomically(encoder.encode(perCore), to: "\(out)/counters.json")
-            logLine("wrote \(out)/probes.json and \(out)/counters.json")
+        let description = try NetworkDescriptionReader.read(path: network)
+        try description.checkRun(steps: steps)
+        let processes = try ChipProcesses.start()
+        defer { processes.finish() }
+        let chip = try processes.rankFailure {
+            do {
+                return try ChipSimulator(
+                    description,
+                    execution: ChipExecution(
+                        threads: threading.resolved(ranks: processes.ranks), exchange: processes.exchange))
+            } catch let error as NetworkValidationError {
+                throw NetworkFileError(file: network, problems: error.problems)
+            }
         }
-        let chipTotals = totals.chip
+        let start = Date()
+        // A progress line on stderr for long runs (Ctrl-C stops; nothing is written before the end).
+        let progress =
+            steps > 10_000 && processes.rank == 0 ? ProgressLine(label: "chip run", total: steps, unit: "steps") : nil
+        for s in 0..<steps {
+            if processes.rank == failRank && s == failStep {
+                logLine("rank \(processes.rank): stopping at step \(s) as --fail-rank asked")
+                processes.abort(code: 3)
+            }
+            chip.step()
+            if (s + 1) % 10_000 == 0 { progress?.update(completed: s + 1) }
+        }
+        progress?.update(completed: steps)
+        progress?.finish()
+        let seconds = Date().timeIntervalSince(start)
+        chip.combineRanks()
+        guard processes.rank == 0 else { return }
+        if chip.wrapCount > 0 {
+            logLine("warning: \(chip.wrapCount) 24-bit wraps of the current u (see docs/neurochip.md, section Units)")
+        }
+        if let out {
+            let files = try RunOutput.write(chip, to: out, probes: probeFormat)
+            logLine("wrote \(files.joined(separator: " and "))")
+        }
+        let totals = chip.totals.chip
         if json {
             try printJSONResult(
                 JSONValue.object([
                     "steps": .integer(steps), "seconds": .number(seconds),
-                    "cores": .integer(chip.coreMap.usedCores.count),
-                    "spikes": .integer(chipTotals.spikesGenerated), "synaptic_ops": .integer(chipTotals.synapticOps),
-                    "plastic_updates_processed": .integer(chipTotals.plasticSynapseUpdatesProcessed),
+                    "cores": .integer(chip.coreMap.usedCores.count), "chips": .integer(chip.coreMap.chips),
+                    "threads": .integer(chip.execution.threads), "ranks": .integer(processes.ranks),
+                    "spikes": .integer(totals.spikesGenerated), "synaptic_ops": .integer(totals.synapticOps),
+                    "plastic_updates_processed": .integer(totals.plasticSynapseUpdatesProcessed),
                     "wraps": .integer(chip.wrapCount), "probes": .integer(chip.probeRecords.count),
-                ]))
+                ].merging(Self.exchangeFigures(processes, steps: steps)) { $1 }))
         } else {
             print(
-                "ran \(steps) steps on \(chip.coreMap.usedCores.count) cores in \(String(format: "%.3f", seconds)) s: \(chipTotals.spikesGenerated) spikes, \(chipTotals.synapticOps) synaptic ops"
+                "ran \(steps) steps on \(chip.coreMap.usedCores.count) cores in \(String(format: "%.3f", seconds)) s: \(totals.spikesGenerated) spikes, \(totals.synapticOps) synaptic ops"
             )
         }
     }
+}
 
-    /// Reads, validates and compiles the description, and checks the run's limits, before
-    /// anything runs; every error names the file (docs/robustness.md).
-    static func loadChecked(_ path: String, steps: Int) throws -> ChipSimulator {
-        let description = try NetworkDescriptionReader.read(path: path)
-        try description.checkRun(steps: steps)
-        do {
-            return try ChipSimulator(description)
-        } catch let error as NetworkValidationError {
-            throw NetworkFileError(file: path, problems: error.problems)
-        }
-    }
-
-    /// Runs in chunks with a progress line on stderr, so a long run shows how far it is
-    /// (Ctrl-C stops it; nothing is written before the run ends).
-    static func run(_ chip: ChipSimulator, steps: Int) {
-        let chunk = 10_000
-        guard steps > chunk else { return chip.run(steps: steps) }
-        let progress = ProgressLine(label: "chip run", total: steps, unit: "steps")
-        var done = 0
-        while done < steps {
-            let n = min(chunk, steps - done)
-            chip.run(steps: n)
-            done += n
-            progress.update(completed: done)
-        }
-        progress.finish()
-    }
-
-    private func writeAtomically(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        // rename(2) replaces the destination atomically, so readers never see a partial file.
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ChipCommandError.unreadable(path: path, reason: "cannot write (errno \(errno))")
-        }
+extension ChipRunCommand {
+    /// Under mpirun: rank 0's time per step in the spike exchange (waiting for the slower
+    /// rank included) and the bytes each rank receives per step (docs/neurochip.md,
+    /// "Beyond this machine, on paper").
+    static func exchangeFigures(_ processes: ChipProcesses, steps: Int) -> [String: JSONValue] {
+        guard let cost = processes.exchangeCost, cost.exchanges > 0 else { return [:] }
+        return [
+            "exchange_us_per_step": .number(cost.seconds / Double(cost.exchanges) * 1e6),
+            "exchange_bytes_per_step": .integer(cost.bytesPerExchange),
+        ]
     }
 }
 
@@ -158,21 +164,31 @@ struct ChipCheckRuleCommand: AsyncParsableCommand {
 struct BenchChipCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chip",
-        abstract: "Synaptic events, compartment updates (and plastic updates) per second on one core.",
+        abstract: "Synaptic events, compartment updates (and plastic updates) per second, on N threads or MPI ranks.",
         discussion: """
             Blocks of 1,024 compartments, ~5% of sources spiking per step; dense 1,024 x 1,024 \
-            and sparse 10% projections; sizes 1k, 4k, 16k, 64k (--quick: up to 16k, < 30 s). \
-            --learning adds a dense plastic 400 x 400 projection.
+            and sparse 10% projections; sizes 1k, 4k, 16k, 64k (--quick: up to 16k). Rates are \
+            per wall second on --threads threads (and ranks under mpirun). At the largest size \
+            each kind also runs on one thread in the same process, batch for batch \
+            (speedup_vs_1_thread, the smallest of the three), and the two are compared, as is a \
+            mixed network with stochastic learning (identical_to_1_thread). bytes_per_synapse: \
+            peak memory of the sparse network over its synapses, net of the same network \
+            without synapses (each built in a child process). --learning adds a dense plastic \
+            400 x 400 projection on one thread.
             """
     )
 
-    @Flag(help: "Smaller sizes and shorter runs (under 30 s).") var quick = false
+    @Flag(help: "Smaller sizes and shorter runs.") var quick = false
     @Flag(help: "Also measure plastic synapse updates per second.") var learning = false
+    @OptionGroup var threading: ThreadsOption
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
     @Flag(help: .hidden) var learningOnly = false
     @Option(help: .hidden) var only: String?
+    /// Child process of the memory figure: KIND:SIZE (sparse or none), prints its peak RSS.
+    @Option(help: .hidden) var memoryProbe: String?
 
     func run() async throws {
+        if let memoryProbe { return try MemoryProbe.run(memoryProbe) }
         if learningOnly {
             let sweep = try ChipBenchmark.measurePlastic(rule: "sweep", minSeconds: quick ? 0.4 : 1.5)
             print(
@@ -184,62 +200,90 @@ struct BenchChipCommand: AsyncParsableCommand {
         #if DEBUG
             logLine("warning: debug build; figures are meaningless — use swift build -c release")
         #endif
-        let sizes = quick ? [1024, 4096, 16384] : [1024, 4096, 16384, 65536]
+        // A block of 1,024 compartments takes one core; every rank needs a core of its own.
+        let ranks = ChipProcesses.launchedRanks
+        let sizes = (quick ? [1024, 4096, 16384] : [1024, 4096, 16384, 65536]).filter { $0 >= 1024 * ranks }
+        guard !sizes.isEmpty else {
+            throw ValidationError("bench chip: \(ranks) ranks but the largest network has \(quick ? 16 : 64) cores; use fewer ranks")
+        }
+        let largest = sizes.last!
+        // Child processes only from the first process: under mpirun before MPI starts.
+        let memory = ChipProcesses.launchedRank == 0 ? try MemoryProbe.bytesPerSynapse(compartments: largest) : nil
+        let processes = try ChipProcesses.start()
+        defer { processes.finish() }
+        let execution = try processes.rankFailure {
+            let execution = ChipExecution(threads: threading.resolved(ranks: processes.ranks), exchange: processes.exchange)
+            _ = try ChipSimulator(ChipBenchmark.mixedNetwork(seed: 1, steps: 1), execution: execution)
+            return execution
+        }
+        var result = try measure(sizes: sizes, execution: execution, rank: processes.rank)
+        result["threads"] = .integer(execution.threads)
+        if processes.exchange != nil { result["ranks"] = .integer(processes.ranks) }
+        result["bytes_per_synapse"] = memory.map { .number($0) } ?? .null
+        guard processes.rank == 0 else { return }
+        if json {
+            try printJSONResult(JSONValue.object(result))
+        } else if case .array(let rows)? = result["table"] {
+            for case .object(let row) in rows { print(row.keys.sorted().map { "\($0)=\(row[$0]!)" }.joined(separator: " ")) }
+        }
+    }
+
+    /// Every kind and size on `execution`, the largest also on one thread; the JSON keys.
+    private func measure(sizes: [Int], execution: ChipExecution, rank: Int) throws -> [String: JSONValue] {
         let minSeconds = quick ? 0.3 : 1.5
-        var rows: [ChipBenchmarkRow] = []
+        var rows: [(row: ChipBenchmarkRow, threads: Int)] = []
+        var pairs: [String: ChipBenchmarkPair] = [:]
         for kind in ["dense", "sparse", "compartments"] where only == nil || only == kind {
             for size in sizes {
-                let row = try ChipBenchmark.measure(kind: kind, compartments: size, minSeconds: minSeconds)
-                logLine(
-                    String(
-                        format:
-                            "%@ %6d compartments: %.3g syn events/s, %.3g compartment updates/s (%.1f spikes/step, %d steps)",
-                        kind, size, row.synapticEventsPerSecond, row.compartmentUpdatesPerSecond,
-                        row.spikesPerStep, row.steps))
-                rows.append(row)
+                let row: ChipBenchmarkRow
+                if size == sizes.last! {
+                    let pair = try ChipBenchmark.measurePair(
+                        kind: kind, compartments: size, minSeconds: minSeconds, execution: execution)
+                    pairs[kind] = pair
+                    row = pair.parallel
+                    rows.append((pair.single, 1))
+                } else {
+                    row = try ChipBenchmark.measure(kind: kind, compartments: size, minSeconds: minSeconds, execution: execution)
+                }
+                if rank == 0 {
+                    logLine(
+                        String(
+                            format: "%@ %6d compartments: %.3g syn events/s, %.3g compartment updates/s (%.1f spikes/step, %d steps)",
+                            kind, size, row.synapticEventsPerSecond, row.compartmentUpdatesPerSecond, row.spikesPerStep,
+                            row.steps))
+                }
+                rows.append((row, execution.threads))
             }
         }
+        let mixed = try ChipBenchmark.mixedNetworkMatches(execution: execution)
         var result: [String: JSONValue] = [:]
-        let largest = sizes.last!
         func figure(_ kind: String, _ key: KeyPath<ChipBenchmarkRow, Double>) -> Double {
-            rows.first { $0.kind == kind && $0.compartments == largest }.map { $0[keyPath: key] } ?? 0
+            pairs[kind].map { $0.parallel[keyPath: key] } ?? 0
         }
         result["dense_syn_events_per_s"] = .number(figure("dense", \.synapticEventsPerSecond))
         result["sparse_syn_events_per_s"] = .number(figure("sparse", \.synapticEventsPerSecond))
         result["compartment_updates_per_s"] = .number(figure("compartments", \.compartmentUpdatesPerSecond))
-        result["size"] = .integer(largest)
+        result["speedup_vs_1_thread"] = .number(pairs.values.map(\.speedup).min() ?? 0)
+        result["speedups"] = .object(pairs.mapValues { .number($0.speedup) })
+        result["identical_to_1_thread"] = .bool(mixed && pairs.values.allSatisfy(\.identical) && !pairs.isEmpty)
+        result["size"] = .integer(sizes.last!)
         if learning {
             let sweep = try ChipBenchmark.measurePlastic(rule: "sweep", minSeconds: minSeconds)
             let nbp = try ChipBenchmark.measurePlastic(rule: "nbp", minSeconds: minSeconds)
-            logLine(
-                String(
-                    format:
-                        "plastic 400x400: %.3g rule evaluations/s (sweep rule); nBP rule: %.3g chip synapse updates/s",
-                    sweep.plasticUpdatesPerSecond, nbp.plasticUpdatesPerSecond))
-            rows += [sweep, nbp]
+            rows += [(sweep, 1), (nbp, 1)]
             result["plastic_updates_per_s"] = .number(sweep.plasticUpdatesPerSecond)
             result["nbp_rule_chip_synapse_updates_per_s"] = .number(nbp.plasticUpdatesPerSecond)
         }
-        result["table"] = .array(
-            rows.map { row in
-                .object([
-                    "kind": .string(row.kind), "compartments": .integer(row.compartments), "steps": .integer(row.steps),
-                    "cpu_seconds": .number(row.seconds), "wall_seconds": .number(row.wallSeconds),
-                    "spikes_per_step": .number(row.spikesPerStep),
-                    "syn_events_per_s": .number(row.synapticEventsPerSecond),
-                    "compartment_updates_per_s": .number(row.compartmentUpdatesPerSecond),
-                    "plastic_updates_per_s": .number(row.plasticUpdatesPerSecond),
-                ])
-            })
-        if json {
-            try printJSONResult(JSONValue.object(result))
-        } else {
-            for row in rows {
-                print(
-                    String(
-                        format: "%-14@ %6d  syn/s %.3g  comp/s %.3g  plastic/s %.3g", row.kind, row.compartments,
-                        row.synapticEventsPerSecond, row.compartmentUpdatesPerSecond, row.plasticUpdatesPerSecond))
-            }
-        }
+        result["table"] = .array(rows.map { row, threads in
+            .object([
+                "kind": .string(row.kind), "threads": .integer(threads), "compartments": .integer(row.compartments), "steps": .integer(row.steps),
+                "cpu_seconds": .number(row.seconds), "wall_seconds": .number(row.wallSeconds),
+                "spikes_per_step": .number(row.spikesPerStep),
+                "syn_events_per_s": .number(row.synapticEventsPerSecond),
+                "compartment_updates_per_s": .number(row.compartmentUpdatesPerSecond),
+                "plastic_updates_per_s": .number(row.plasticUpdatesPerSecond),
+            ])
+        })
+        return result
     }
 }

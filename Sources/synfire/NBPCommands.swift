@@ -75,6 +75,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
             "With --engine fast: derive the chip circuit's energy counts from the fast path's spikes and write energy_counts*.json (identical to --engine chip's; ~4x the fast epoch time)."
     )
     var energyCounts = false
+    @OptionGroup var threading: ThreadsOption
     @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
@@ -98,6 +99,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
         options.resume = output.resume
         options.dataDirectory = dataDirectory.path
         options.energyCounts = energyCounts
+        options.threads = threading.resolved()
         preset.apply(to: &options)
         if let learningGate { options.schedule.gate = learningGate }
         if let decayAfter { options.schedule.constantEpochs = decayAfter }

@@ -37,6 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
             STEBenchCommand.self,
             BenchDataCommand.self,
             BenchChipCommand.self,
+            BenchChipScaleCommand.self,
             BenchNBPCommand.self,
             BenchEnergyCommand.self,
             BenchIOCommand.self,

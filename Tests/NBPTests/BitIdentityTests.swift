@@ -94,21 +94,28 @@ struct BitIdentityTests {
 
 @Suite("learning-rate schedule: stochastic ±2 updates, chip vs fast path")
 struct ScheduleBitIdentityTests {
-    @Test("p = 2^-2: the chip's stochastic rounding and the fast path draw identical updates (all eight matrices)")
-    func stochasticScheduleMatches() throws {
-        let set = try BitIdentityTests.smallSet(count: 200)
+    /// On 1, 2, 3 and 8 threads (the chip's cores split over them): the same updates as the
+    /// fast path, and the same energy counters as one thread.
+    @Test(
+        "p = 2^-2: the chip's stochastic rounding and the fast path draw identical updates (all eight matrices)",
+        arguments: [1, 2, 3, 8])
+    func stochasticScheduleMatches(threads: Int) throws {
+        let set = try BitIdentityTests.smallSet(count: threads == 1 ? 200 : 80)
         let sizes = NBPSizes(input: set.inputCount, hidden: 24, output: 10)
         var generator = SeededGenerator(seed: 9)
         let weights = try NBPWeights.heNormal(sizes: sizes, using: &generator)
-        let chip = try NBPChipEngine(weights: weights, seed: 9)
+        let chip = try NBPChipEngine(weights: weights, seed: 9, threads: threads)
+        let oneThread = threads == 1 ? nil : try NBPChipEngine(weights: weights, seed: 9)
         let fast = try NBPStochasticEngine(weights: weights, seed: 9)
         let schedule = NBPLearningSchedule(initialExponent: 2)
         chip.beginEpoch(1, schedule: schedule)
+        oneThread?.beginEpoch(1, schedule: schedule)
         fast.beginEpoch(1, schedule: schedule)
         var diverged = false
         for sample in 0..<set.count {
             let active = Array(set.indices[set.offsets[sample]..<set.offsets[sample + 1]])
             let label = Int(set.labels[sample])
+            _ = active.withUnsafeBufferPointer { oneThread?.train(active: $0, label: label) }
             let a = active.withUnsafeBufferPointer { chip.train(active: $0, label: label) }
             let b = active.withUnsafeBufferPointer { fast.train(active: $0, label: label) }
             #expect(a.outputBits == b.outputBits, "sample \(sample): outputs")
@@ -122,6 +129,10 @@ struct ScheduleBitIdentityTests {
         // what makes tracking all eight matrices necessary.
         #expect(diverged)
         #expect(chip.gateViolations == 0, "\(chip.violationsByPopulation)")
+        if let oneThread {
+            #expect(chip.trainingCounters == oneThread.trainingCounters, "energy counters on \(threads) threads")
+            #expect(chip.wraps == oneThread.wraps)
+        }
     }
 
     @Test("per-sample learning gate at p = 1/2: chip (in_skip vetoes d+/d-) equals the fast path, copies stay equal")

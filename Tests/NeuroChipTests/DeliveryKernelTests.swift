@@ -5,7 +5,7 @@ import Testing
 
 /// The C delivery kernels (NeuroChipKernels.h) against a row-by-row reference in Swift:
 /// the portable and the AVX2 variant must give the same integers as adding every row's
-/// currents one at a time with wrapping 32-bit adds (loihi-model.md §2 step 4).
+/// currents one at a time with wrapping 32-bit adds (docs/neurochip.md "One time step", step 4).
 struct DeliveryKernelTests {
     /// Row-by-row reference: target[j] += row[j] << shift (or -=), wrapping.
     static func reference(

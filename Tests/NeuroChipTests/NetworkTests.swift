@@ -71,17 +71,26 @@ import Testing
     }
 }
 
-@Test func coreOverflowNamesThePopulation() {
-    // 129 cores' worth of compartments does not fit one chip (more than 131,072 in all is
-    // already refused by validation, so the cores are capped at one compartment here).
-    let net = NetworkDescription(
-        populations: [PopulationSpec(name: "big", size: 129, vthMantissa: 1)],
-        mapping: CoreMappingSpec(maxCompartmentsPerCore: 1))
+@Test func coreOverflowNamesThePopulationAndTheChipLimit() {
+    // 129 cores' worth of compartments does not fit one chip.
+    var net = NetworkDescription(populations: [PopulationSpec(name: "big", size: 1024 * 128 + 1, vthMantissa: 1)])
+    net.mapping.chips = 1
     #expect {
         try ChipSimulator(net)
     } throws: { error in
-        "\(error)".contains("population 'big' does not fit on one chip")
+        "\(error)".contains("population 'big' does not fit on 1 chip (128 cores")
+            && "\(error)".contains("raise mapping.chips")
     }
+}
+
+@Test func aNetworkLargerThanAChipSpillsOntoTheNext() throws {
+    let net = NetworkDescription(populations: [PopulationSpec(name: "big", size: 1024 * 128 + 1, vthMantissa: 1)])
+    let chip = try ChipSimulator(net)
+    #expect(chip.coreMap.chips == 2)
+    #expect(chip.coreMap.usedCores == Array(0...128))
+    #expect(chip.lastStepCounts.count == 256)
+    chip.step()
+    #expect(chip.lastStepCounts[128].activeCompartments + chip.lastStepCounts[128].inactiveCompartments == 1)
 }
 
 @Test func greedyMappingFollowsEnergyModelExample() throws {

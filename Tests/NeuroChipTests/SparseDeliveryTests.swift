@@ -5,21 +5,28 @@ import Testing
 
 /// Sparse delivery through ConnectionRuntime (3-byte synapses of 16-bit post and 8-bit
 /// packed weight, nc_sparse_rows_add; or the general path) against adding every synapse's current in the
-/// description's order with wrapping 32-bit adds (loihi-model.md §2 step 4), with the
+/// description's order with wrapping 32-bit adds (docs/neurochip.md "One time step", step 4), with the
 /// synaptic op counters. Layout-independent, so a new delivery layout must pass it too.
 struct SparseDeliveryTests {
     /// One sparse connection from `pre`/`post`/`weights` with sources at global index 5...
     static func connection(
         sources: Int, targets: Int, pre: [Int], post: [Int], weights: [Int], mode: SignMode, exponent: Int,
-        delays: [Int]? = nil, coreOf: [UInt8]? = nil
+        delays: [Int]? = nil, coreOf: [Int32]? = nil
     ) -> ConnectionRuntime {
         let spec = ConnectionSpec(
             name: "s", source: "g", target: "b", pattern: .sparse, weights: weights, exponent: exponent,
             delay: delays?.first ?? 0, delays: delays, signMode: mode, pre: pre, post: post)
+        let cores = coreOf ?? [Int32](repeating: 0, count: 3 + targets)
+        let map = CoreMap(
+            segments: [], coreOfCompartment: cores, compartmentsPerCore: Array(repeating: 0, count: ChipGeometry.cores),
+            synapseBitsPerCore: Array(repeating: 0, count: ChipGeometry.cores))
+        // One partition holding every core, as in a single-threaded simulator.
+        let partitions = PartitionMap(
+            [StepPartition(index: 0, cores: 0..<ChipGeometry.cores, segments: [], rank: 0)],
+            coreCount: ChipGeometry.cores, rank: 0)
         return ConnectionRuntime(
             index: 0, spec: spec, sourceGroup: 0, sourceStart: 5, sourceCount: sources, targetPopulation: 0,
-            targetStart: 3, targetCount: targets,
-            coreOf: coreOf ?? [UInt8](repeating: 0, count: 3 + targets))
+            targetStart: 3, targetCount: targets, coreMap: map, partitions: partitions, seed: 0)
     }
 
     /// Delivers one step's spikes (local source indices) into a ring whose slot starts at
@@ -139,7 +146,7 @@ struct SparseDeliveryTests {
     @Test func opCountersAndGeneralPathAgree() {
         let n = 2000
         let (pre, post, weights) = Self.synapses(targets: n, seed: 11, mode: .mixed)
-        let coreOf = (0..<(3 + n)).map { UInt8($0 < 3 + 1000 ? 1 : 2) }
+        let coreOf = (0..<(3 + n)).map { Int32($0 < 3 + 1000 ? 1 : 2) }
         let fast = Self.connection(
             sources: 40, targets: n, pre: pre, post: post, weights: weights, mode: .mixed, exponent: 2,
             coreOf: coreOf)

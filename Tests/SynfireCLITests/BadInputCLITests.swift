@@ -96,7 +96,7 @@ struct BadInputCLITests {
             ([typo, "--steps", "5"], "\(typo): invalid network description"),
             ([typo, "--steps", "5"], "populations[0]: unknown key 'refactory'"),
             ([huge, "--steps", "5"], "\(huge): invalid network description"),
-            ([huge, "--steps", "5"], "size 4611686018427387904; use 1...131072"),
+            ([huge, "--steps", "5"], "size 4611686018427387904; use 1...16777216 (128 chips)"),
             ([probed, "--steps", "2147483647"], "--steps 2147483647 would make the probes record"),
             ([probed, "--steps", "9223372036854775807"], "--steps 9223372036854775807 is more than 2147483647"),
         ]

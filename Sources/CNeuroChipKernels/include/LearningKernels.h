@@ -1,6 +1,6 @@
-// Two passes of the learning engine's fused sweep rows (LearningEngine.swift) as C kernels
+// Two passes of the learning engine's fused sweep rows (LearningKernels.swift) as C kernels
 // with an AVX2 variant chosen at run time: the sums (32-bit multiplies, which SSE2 lacks)
-// and the stochastic rounding (docs/neurochip.md "Network descriptions"; four SplitMix64 draws at once).
+// and the stochastic rounding (docs/neurochip.md, "Random draws"; four keyed SplitMix64 draws at once).
 
 #ifndef NEUROCHIP_LEARNING_KERNELS_H
 #define NEUROCHIP_LEARNING_KERNELS_H
@@ -13,12 +13,13 @@
 extern "C" {
 #endif
 
-/// For j in 0..<count, in order: r = sums[j] mod 2^shift; when r != 0 the SplitMix64
-/// generator advances (state += 0x9E3779B97F4A7C15) and draws z = mix(state);
-/// sums[j] = (sums[j] >> shift) + (z >> (64 - shift) < r). The same integers and generator
-/// states as `ChipRandom.roundsUp` (NeuroChip), whichever variant runs. shift must be
-/// 0...30 (0: no draws, sums unchanged). Returns the generator state after the pass.
-uint64_t nc_round_stochastically(int32_t *sums, int64_t count, int32_t shift, uint64_t state, NCKernelVariant variant);
+/// For j in 0..<count: r = sums[j] mod 2^shift, z = the keyed draw at index first + j
+/// (SplitMix64's output at state key + (first + j + 1) * 0x9E3779B97F4A7C15), and
+/// sums[j] = (sums[j] >> shift) + (z >> (64 - shift) < r). The same integers as
+/// `ChipDrawStream.roundsUp` (NeuroChip), whichever variant runs. shift must be 0...30
+/// (0: sums unchanged).
+void nc_round_stochastically(
+    int32_t *sums, int64_t count, int32_t shift, uint64_t key, int64_t first, NCKernelVariant variant);
 
 /// The sums pass of a fused sweep row: sums[j] = constant + post_a * column[j] +
 /// weight_a * (w[j] + offset) with wrapping 32-bit arithmetic (callers guarantee no wrap);

@@ -1,0 +1,38 @@
+// Open MPI (Debian libopenmpi-dev) for synfire built with --traits MPI. MPI's handles are
+// macros Swift cannot import, so the few calls Synfire makes are wrapped here; every rank
+// calls them from its main thread only (MPI_THREAD_FUNNELED).
+#include <mpi.h>
+#include <stdint.h>
+
+static inline int synfire_mpi_init(void) {
+    int provided = 0;
+    return MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+}
+
+static inline int synfire_mpi_rank(void) {
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    return rank;
+}
+
+static inline int synfire_mpi_size(void) {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    return size;
+}
+
+/// Every rank's `bytes` bytes, in rank order, into `receive` (ranks * bytes).
+static inline int synfire_mpi_allgather(const void *send, int bytes, void *receive) {
+    return MPI_Allgather(send, bytes, MPI_BYTE, receive, bytes, MPI_BYTE, MPI_COMM_WORLD);
+}
+
+/// Element-wise sum over the ranks, in place, on every rank.
+static inline int synfire_mpi_sum_int64(int64_t *values, int count) {
+    return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+}
+
+static inline int synfire_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
+
+static inline void synfire_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
+
+static inline int synfire_mpi_finalize(void) { return MPI_Finalize(); }

@@ -1,0 +1,122 @@
+// Spike messages and their counters (docs/energy.md "Counted quantities"): a fired source sends one message
+// to every distinct core its synapses end on. Sources with the same sending core (or the
+// host, for generators) and the same destination cores send the same messages, so they
+// share a class; per step the simulator counts fired sources per class and adds each
+// class's figures once, instead of one counter update per message. A destination on
+// another chip is an inter-chip message: it leaves the mesh, so it has no hops and is
+// counted apart (docs/energy.md).
+
+struct MessageRouting {
+    /// Class of every source (compartments, then generator channels).
+    let classOf: [Int32]
+    /// Per class: sending core (-1 = host), destination cores on the sender's chip (CSR),
+    /// destination cores on other chips (CSR), hops and path bits of the on-chip messages.
+    let classCore: [Int32]
+    let localStart: [Int32]
+    let localCores: [Int32]
+    let remoteStart: [Int32]
+    let remoteCores: [Int32]
+    let hopsEastWest: [Int]
+    let hopsNorthSouth: [Int]
+    let paths: [UInt32]
+
+    /// `groups[g]`: the source group's range in source space; `sends[g]`: its outgoing
+    /// connections; `coreOf`: core of every compartment.
+    init(
+        groups: [Range<Int>], populations: Int, sends: [[ConnectionRuntime]], coreOf: [Int32], seed: UInt64
+    ) {
+        struct ClassKey: Hashable {
+            var core: Int32
+            var destinations: [Int32]
+        }
+        var index: [ClassKey: Int32] = [:]
+        var classOf = [Int32](repeating: 0, count: groups.last?.upperBound ?? 0)
+        var classCore: [Int32] = []
+        var localStart: [Int32] = [0]
+        var localCores: [Int32] = []
+        var remoteStart: [Int32] = [0]
+        var remoteCores: [Int32] = []
+        var hopsEW: [Int] = []
+        var hopsNS: [Int] = []
+        var paths: [UInt32] = []
+        var scratch: [Int32] = []
+        for (g, range) in groups.enumerated() {
+            let lookups = sends[g].map { $0.destinationCores(seed: seed) }
+            for i in 0..<range.count {
+                scratch.removeAll(keepingCapacity: true)
+                for lookup in lookups { lookup(i, &scratch) }
+                let destinations = Array(Set(scratch)).sorted()
+                let sender: Int32 = g < populations ? coreOf[range.lowerBound + i] : -1
+                let key = ClassKey(core: sender, destinations: destinations)
+                if let known = index[key] {
+                    classOf[range.lowerBound + i] = known
+                    continue
+                }
+                let id = Int32(classCore.count)
+                index[key] = id
+                classOf[range.lowerBound + i] = id
+                classCore.append(sender)
+                let chip = sender >= 0 ? ChipGeometry.chip(ofCore: Int(sender)) : -1
+                let local = destinations.filter { sender < 0 || ChipGeometry.chip(ofCore: Int($0)) == chip }
+                localCores += local
+                localStart.append(Int32(localCores.count))
+                remoteCores += destinations.filter { sender >= 0 && ChipGeometry.chip(ofCore: Int($0)) != chip }
+                remoteStart.append(Int32(remoteCores.count))
+                let route =
+                    sender >= 0 ? ChipGeometry.route(from: Int(sender), to: local.map { Int($0) }) : (0, 0, 0)
+                hopsEW.append(route.0)
+                hopsNS.append(route.1)
+                paths.append(route.2)
+            }
+        }
+        self.classOf = classOf
+        self.classCore = classCore
+        self.localStart = localStart
+        self.localCores = localCores
+        self.remoteStart = remoteStart
+        self.remoteCores = remoteCores
+        self.hopsEastWest = hopsEW
+        self.hopsNorthSouth = hopsNS
+        self.paths = paths
+    }
+
+    var classCount: Int { classCore.count }
+
+    /// Adds the messages of `spikes` to `counts`, on the cores `owns` accepts (all cores
+    /// of a single process; under MPI the rank's own, so the ranks' counters add up).
+    /// `hits` is zeroed scratch of `classCount` entries, left zeroed; `touched` is scratch.
+    func count(
+        spikes: UnsafeBufferPointer<Int32>, counts: UnsafeMutablePointer<CoreStepCounts>,
+        hits: UnsafeMutablePointer<Int32>, touched: inout [Int32], owns: (Int) -> Bool
+    ) {
+        classOf.withUnsafeBufferPointer { classOf in
+            for source in spikes {
+                let id = Int(classOf[Int(source)])
+                if hits[id] == 0 { touched.append(Int32(id)) }
+                hits[id] &+= 1
+            }
+        }
+        for id32 in touched {
+            let id = Int(id32)
+            let sent = Int(hits[id])
+            hits[id] = 0
+            let core = Int(classCore[id])
+            let local = Int(localStart[id])..<Int(localStart[id + 1])
+            let remote = Int(remoteStart[id])..<Int(remoteStart[id + 1])
+            if core < 0 {
+                for k in local where owns(Int(localCores[k])) { counts[Int(localCores[k])].hostMessagesIn += sent }
+                continue
+            }
+            if owns(core) {
+                counts[core].messagesOut += sent * local.count
+                counts[core].hopsEastWest += sent * hopsEastWest[id]
+                counts[core].hopsNorthSouth += sent * hopsNorthSouth[id]
+                counts[core].messagePathsSeen |= paths[id]
+                counts[core].interChipMessagesOut += sent * remote.count
+            }
+            for k in local where owns(Int(localCores[k])) { counts[Int(localCores[k])].messagesIn += sent }
+            for k in remote where owns(Int(remoteCores[k])) { counts[Int(remoteCores[k])].interChipMessagesIn += sent }
+        }
+        touched.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+@testable import NeuroChip
+
+/// The cores split over threads and ranks: every observable value (spikes, u, v, weights,
+/// tags, traces, every counter, probes) equals the one-thread run, including stochastic
+/// rounding and trace decay, whose draws are keyed by what they belong to.
+@Suite("threads and ranks give the results of one thread")
+struct PartitionTests {
+    /// Runs `net` for `steps` steps, the counter history on, snapshotting every 10 steps.
+    static func run(_ net: NetworkDescription, execution: ChipExecution = ChipExecution(), steps: Int = 60) throws
+        -> (snapshots: [ChipSnapshot], history: CounterHistory)
+    {
+        let chip = try ChipSimulator(net, execution: execution)
+        chip.recordCounterHistory = true
+        var snapshots: [ChipSnapshot] = []
+        for s in 1...steps {
+            chip.step()
+            if s % 10 == 0 { snapshots.append(chip.snapshot()) }
+        }
+        return (snapshots, chip.counterHistory)
+    }
+
+    @Test(arguments: [2, 3, 8])
+    func mixedNetworkIsTheSameOnThreads(threads: Int) throws {
+        let net = ChipBenchmark.mixedNetwork(seed: 11)
+        let one = try Self.run(net)
+        let many = try Self.run(net, execution: ChipExecution(threads: threads))
+        let chip = try ChipSimulator(net, execution: ChipExecution(threads: threads))
+        #expect(chip.work.count == min(threads, chip.coreMap.usedCores.count), "partitions")
+        #expect(one.history == many.history, "per-step counts of every core")
+        for (a, b) in zip(one.snapshots, many.snapshots) {
+            #expect(a.differences(from: b).isEmpty, "step \(a.step): \(a.differences(from: b))")
+        }
+        // The comparison means something only if the network spiked and learned.
+        let last = try #require(one.snapshots.last)
+        #expect(last.totals.chip.spikesGenerated > 100)
+        #expect(last.totals.perConnection[2].plasticSynapseUpdatesProcessed > 0)
+        #expect(last.weights[2] != net.connections[2].weights, "a-b learned")
+        #expect(last.tags[5].contains { $0 != 0 }, "b-c's tags moved")
+    }
+
+    /// Ranks as threads of this process (`LocalRankGroup`), each with its own threads: the
+    /// spikes of every step and, after `combineRanks`, the counters and probes equal one
+    /// process; u, v and the weights add up over the ranks (each holds its own cores).
+    @Test(arguments: [(2, 1), (3, 1), (2, 2)])
+    func mixedNetworkIsTheSameOnRanks(ranks: Int, threads: Int) throws {
+        let net = ChipBenchmark.mixedNetwork(seed: 12)
+        let steps = 40
+        let reference = try ChipSimulator(net)
+        var spikes: [[Int32]] = []
+        for _ in 0..<steps {
+            reference.step()
+            spikes.append(reference.snapshot().spikes)
+        }
+        let expected = reference.snapshot()
+        let group = LocalRankGroup(ranks: ranks)
+        let results = try Self.runRanks(group, threads: threads) { rank in
+            let chip = try ChipSimulator(
+                net, execution: ChipExecution(threads: threads, exchange: group.exchange(rank: rank)))
+            var seen: [[Int32]] = []
+            for _ in 0..<steps {
+                chip.step()
+                seen.append(chip.snapshot().spikes)
+            }
+            chip.combineRanks()
+            return (seen, chip.snapshot())
+        }
+        for (rank, result) in results.enumerated() {
+            #expect(result.0 == spikes, "rank \(rank): spikes of every step")
+            #expect(result.1.totals == expected.totals, "rank \(rank): counters")
+            #expect(result.1.probes == expected.probes, "rank \(rank): probes")
+            #expect(result.1.wraps == expected.wraps)
+        }
+        func sum(_ arrays: [[Int32]]) -> [Int32] { arrays.dropFirst().reduce(arrays[0]) { zip($0, $1).map(&+) } }
+        #expect(sum(results.map(\.1.u)) == expected.u)
+        #expect(sum(results.map(\.1.v)) == expected.v)
+        for c in net.connections.indices {
+            let weights = results.map { $0.1.weights[c] }
+            #expect(weights.dropFirst().reduce(weights[0]) { zip($0, $1).map(+) } == expected.weights[c], "connection \(c)")
+        }
+    }
+
+    /// Runs `body(rank)` on one thread per rank (all must run at once: they meet in the
+    /// collectives) and returns the results in rank order.
+    static func runRanks<T>(
+        _ group: LocalRankGroup, threads: Int, _ body: @escaping @Sendable (Int) throws -> T
+    ) throws -> [T] {
+        let box = ResultBox<T>(count: group.ranks)
+        let lock = NSLock()
+        let done = DispatchGroup()
+        for rank in 0..<group.ranks {
+            done.enter()
+            let thread = Thread {
+                let result = Result { try body(rank) }
+                lock.lock()
+                box.results[rank] = result
+                lock.unlock()
+                done.leave()
+            }
+            thread.start()
+        }
+        done.wait()
+        return try box.results.map { try $0!.get() }
+    }
+
+    /// Every golden case as its own population (one core each), stepped at once on 1, 2,
+    /// 3 and 8 threads: each compartment follows its vector.
+    @Test(arguments: [1, 2, 3, 8])
+    func goldenVectorsOnThreads(threads: Int) throws {
+        let cases = GoldenFiles.compartmentCases().filter { $0.vth % 64 == 0 }
+        try #require(cases.allSatisfy { $0.loadError == nil } && cases.count >= 3)
+        var net = NetworkDescription()
+        for (k, c) in cases.enumerated() {
+            let bias = try #require(biasParts(c.bias))
+            net.populations.append(
+                PopulationSpec(
+                    name: "c\(k)", size: 1, du: c.du, dv: c.dv, biasMantissa: bias.mantissa,
+                    biasExponent: bias.exponent, vthMantissa: c.vth / 64, refractory: c.refractory))
+            net.probes += [
+                ProbeSpec(name: "u\(k)", kind: .u, target: "c\(k)"), ProbeSpec(name: "v\(k)", kind: .v, target: "c\(k)"),
+                ProbeSpec(name: "s\(k)", kind: .spikes, target: "c\(k)"),
+            ]
+        }
+        let chip = try ChipSimulator(net, execution: ChipExecution(threads: threads))
+        #expect(chip.coreMap.usedCores.count == cases.count)
+        let steps = cases.map(\.input.count).max()!
+        for s in 0..<steps {
+            for (k, c) in cases.enumerated() where s < c.input.count {
+                chip.addInput(current: Int32(c.input[s]), compartment: k)
+            }
+            chip.step()
+        }
+        for (k, c) in cases.enumerated() {
+            for s in c.input.indices {
+                #expect(chip.probeRecords[3 * k].data[s] == [c.expected[s].u], "\(c.name) step \(s) u")
+                #expect(chip.probeRecords[3 * k + 1].data[s] == [c.expected[s].v], "\(c.name) step \(s) v")
+                #expect(chip.probeRecords[3 * k + 2].data[s] == (c.expected[s].spike == 1 ? [0] : []))
+            }
+        }
+    }
+
+    @Test func partitionsCoverEveryCoreOnceAndBalance() throws {
+        var net = NetworkDescription()
+        net.populations = (0..<6).map { PopulationSpec(name: "p\($0)", size: 100, vthMantissa: 1) }
+        let map = try ChipSimulator(net).coreMap
+        for (threads, ranks) in [(1, 1), (2, 1), (3, 1), (6, 1), (9, 1), (2, 2), (1, 3)] {
+            let group = LocalRankGroup(ranks: ranks)
+            let partitions = try ChipPartitioner.partitions(
+                map, execution: ChipExecution(threads: threads, exchange: ranks > 1 ? group.exchange(rank: 0) : nil))
+            #expect(partitions.count == min(threads * ranks, 6))
+            #expect(partitions.first?.cores.lowerBound == 0 && partitions.last?.cores.upperBound == map.coreCount)
+            for (a, b) in zip(partitions, partitions.dropFirst()) { #expect(a.cores.upperBound == b.cores.lowerBound) }
+            let used = partitions.map { p in p.cores.filter { map.compartmentsPerCore[$0] > 0 }.count }
+            #expect(used.max()! - used.min()! <= 1, "\(threads) threads, \(ranks) ranks: \(used)")
+            #expect(Set(partitions.map(\.rank)).count == ranks)
+        }
+    }
+
+    @Test func badThreadAndRankCountsAreRefused() throws {
+        let net = NetworkDescription(populations: [PopulationSpec(name: "p", size: 10, vthMantissa: 1)])
+        #expect(throws: ChipExecutionError.invalidThreads(0)) { try ChipSimulator(net, execution: ChipExecution(threads: 0)) }
+        #expect(throws: ChipExecutionError.invalidThreads(-2)) { try ChipSimulator(net, execution: ChipExecution(threads: -2)) }
+        let group = LocalRankGroup(ranks: 2)
+        #expect(throws: ChipExecutionError.moreRanksThanCores(ranks: 2, cores: 1)) {
+            try ChipSimulator(net, execution: ChipExecution(exchange: group.exchange(rank: 0)))
+        }
+        #expect(
+            "\(ChipExecutionError.moreRanksThanCores(ranks: 2, cores: 1))".contains("run with at most 1 rank (mpirun -np 1)"))
+        #expect("\(ChipExecutionError.invalidThreads(0))".contains("at least 1"))
+    }
+}
+
+/// Results written by the rank threads of `PartitionTests.runRanks` (under its lock).
+final class ResultBox<T>: @unchecked Sendable {
+    var results: [Result<T, Error>?]
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+}
