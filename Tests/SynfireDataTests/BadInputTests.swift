@@ -5,27 +5,11 @@ import Testing
 
 /// DATA.md's list of bad inputs: each one gives an error that names the file and the fix.
 @Suite("Bad dataset files are rejected with a clear message")
-struct BadInputTests {
+struct BadInputTests: ScratchFileSuite {
     let directory: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("synfire-bad-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let url = directory.appendingPathComponent(name)
-        try Data(bytes).write(to: url)
-        return url.path
-    }
-
-    func message(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
+        directory = try Self.makeScratchDirectory("synfire-bad")
     }
 
     var goodImages: [UInt8] { IDXReader.encode(shape: [2, 2, 2], values: [0, 1, 2, 3, 4, 5, 6, 7]) }

@@ -6,27 +6,11 @@ import Testing
 /// The malformed dataset files that used to crash or exhaust memory (docs/robustness.md):
 /// each is now a clear error naming the file, built here from a few dozen bytes.
 @Suite("Dataset readers bound every size they read")
-struct ReaderLimitTests {
+struct ReaderLimitTests: ScratchFileSuite {
     let directory: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("synfire-limits-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let url = directory.appendingPathComponent(name)
-        try Data(bytes).write(to: url)
-        return url.path
-    }
-
-    func message(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
+        directory = try Self.makeScratchDirectory("synfire-limits")
     }
 
     /// Image dimensions whose product overflows Int64 or exceeds the 512 MiB payload limit
