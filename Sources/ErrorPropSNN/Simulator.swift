@@ -71,7 +71,7 @@ public struct PresentationResult: Sendable, Equatable {
     }
 }
 
-/// Regular train of docs/errorprop.md "Training and evaluation"/docs/errorprop.md "Validation against the spec": period
+/// Regular train of docs/errorprop.md "Training and evaluation"/docs/errorprop.md "Validation against the model": period
 /// `round(1/(ν·dt))`, first spike at `first`.
 public func regularTrain(rate: Double, firstStep: Int, steps: Int, dt: Double = defaultTimeStep)
     -> [Int]

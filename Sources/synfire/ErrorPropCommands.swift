@@ -18,14 +18,14 @@ struct ErrorPropCommand: AsyncParsableCommand {
 
 /// Options shared by `train` and `bench errorprop` that choose the experiment.
 struct ErrorPropExperimentOptions: ParsableArguments {
-    @Option(help: "Master seed of every random stream (spec default 20210412).")
+    @Option(help: "Master seed of every random stream (20210412: the seed of docs/errorprop.md \"Results\").")
     var seed: UInt64 = SpecRandom.defaultMasterSeed
 
-    @Flag(help: "Readout learning only (η_h = 0, the spec's defaults) instead of hidden learning.")
+    @Flag(help: "Readout learning only (η_h = 0, docs/errorprop.md \"Architecture and learning rule\") instead of hidden learning.")
     var readoutOnly = false
 
     @Option(
-        help: "Input wiring: sparse (spec default) or dense (the ablation of docs/errorprop.md).")
+        help: "Input wiring: sparse (default) or dense (the ablation of docs/errorprop.md \"Results\").")
     var wiring: String = "sparse"
 
     @Option(help: "Number of epochs (default 30; 12 with --quick).") var epochs: Int?
@@ -107,7 +107,7 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
         abstract: "Train on the equal-rate timing task and report held-out accuracy.",
         discussion: """
             Default: hidden learning on (propagated error, decaying learning rate), sparse \
-            input wiring, 30 epochs. --readout-only gives the spec's baseline. Writes \
+            input wiring, 30 epochs. --readout-only gives the baseline of docs/errorprop.md "Results". Writes \
             config.json, metrics.jsonl, weights.npz, weights-initial.npz, rasters.npz, \
             summary.json and plots/ into --out.
             """)
@@ -202,7 +202,7 @@ func processCPUSeconds() -> Double {
     Double(clock()) / Double(CLOCKS_PER_SEC)
 }
 
-/// `synfire bench errorprop`: simulated seconds per wall second for the spec's 30-epoch
+/// `synfire bench errorprop`: simulated seconds per wall second for the default 30-epoch
 /// run (readout learning, test- and training-set evaluation after every epoch), and for
 /// hidden learning, where every neuron is simulated.
 struct BenchErrorPropCommand: AsyncParsableCommand {
@@ -210,7 +210,7 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         commandName: "errorprop",
         abstract: "Throughput of the error-propagation SNN (simulated seconds per wall second).")
 
-    @Option(help: "Epochs of the spec's default run.") var epochs: Int = 30
+    @Option(help: "Epochs of the readout-learning run (the model's defaults).") var epochs: Int = 30
     @Option(help: "Epochs of the hidden-learning measurement (0 skips it).") var hiddenEpochs: Int =
         3
     @Flag(help: "Print one JSON object on the last stdout line.") var json = false
@@ -241,7 +241,7 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         #endif
         logLine(
             String(
-                format: "spec run: %d epochs in %.2f s wall, %.0f simulated s/wall s", epochs,
+                format: "readout-learning run: %d epochs in %.2f s wall, %.0f simulated s/wall s", epochs,
                 wallSpec, simSpec / wallSpec))
         if hiddenEpochs > 0 {
             var hidden = ErrorPropPreset.hiddenLearning()

@@ -27,10 +27,10 @@ struct STETrainCommand: AsyncParsableCommand {
     @Option(help: "Integration mode: di or ci.") var mode: String
     @Option(help: "Time steps T for the spiking test (DI) / sequence length (CI).") var timesteps: Int
     @Option(help: "Use only the first N training (and validation/test) images.") var limit: Int?
-    @Option(help: "Training epochs (spec: 400 MLP, 200 CNN, 100 CI).") var epochs: Int
+    @Option(help: "Training epochs (the paper trains 400 MLP, 200 CNN, 100 CI; docs/ste.md).") var epochs: Int
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Run directory to create.") var out: String
-    @Option(help: "Stochastic test runs to average (DI; spec: 20).") var runs: Int = 20
+    @Option(help: "Stochastic test runs to average (DI; the paper averages 20).") var runs: Int = 20
     @Option(help: "Mini-batch size.") var batchSize: Int = 100
     @Option(help: "Data directory (default $SYNFIRE_DATA or ./data).") var data: String?
     @Flag(help: "CI: two-channel (ON/OFF) event frames.") var twoChannel = false
