@@ -85,6 +85,26 @@ enum ZipContainer {
     // MARK: Reading
 
     static func read(_ bytes: [UInt8]) throws -> [ZipEntry] {
+        let directory = try centralDirectory(bytes)
+        var entries: [ZipEntry] = []
+        var totalSize = 0
+        var cursor = ByteReader(bytes, offset: Int(directory.offset))
+        for _ in 0..<directory.entryCount {
+            let header = try centralHeader(&cursor, fileSize: bytes.count)
+            // Entries may share their packed data, so the total is bounded as well.
+            totalSize += Int(header.size)
+            guard totalSize <= AtomicFile.maximumReadBytes else {
+                throw ZipProblem.malformed(
+                    "the entries unpack to more than \(AtomicFile.maximumReadBytes >> 30) GiB together")
+            }
+            entries.append(ZipEntry(name: header.name, data: try entryData(header, in: bytes)))
+        }
+        return entries
+    }
+
+    /// Where the central directory is and how many entries it lists, from the end record
+    /// (and the zip64 end record when a field of the former is saturated).
+    private static func centralDirectory(_ bytes: [UInt8]) throws -> (entryCount: UInt64, offset: UInt64) {
         guard bytes.count >= 22 else {
             throw ZipProblem.truncated(
                 "the file is \(bytes.count) bytes, shorter than an empty zip archive")
@@ -138,102 +158,111 @@ enum ZipContainer {
                 "the central directory (offset \(centralOffset), \(centralSize) bytes) lies "
                     + "outside the \(bytes.count)-byte file")
         }
+        return (entryCount, centralOffset)
+    }
 
-        var entries: [ZipEntry] = []
-        var totalSize = 0
-        var cursor = ByteReader(bytes, offset: Int(centralOffset))
-        for _ in 0..<entryCount {
-            guard try cursor.u32("central directory") == centralHeaderSignature else {
-                throw ZipProblem.malformed("a central directory header has a bad signature")
-            }
-            _ = try cursor.u16("central header")  // version made by
-            _ = try cursor.u16("central header")  // version needed
-            let flags = try cursor.u16("central header")
-            let method = try cursor.u16("central header")
-            _ = try cursor.u32("central header")  // time + date
-            let crc = try cursor.u32("central header")
-            var compressedSize = UInt64(try cursor.u32("central header"))
-            var size = UInt64(try cursor.u32("central header"))
-            let nameLength = Int(try cursor.u16("central header"))
-            let extraLength = Int(try cursor.u16("central header"))
-            let commentLength = Int(try cursor.u16("central header"))
-            _ = try cursor.u16("central header")  // disk start
-            _ = try cursor.u16("central header")  // internal attributes
-            _ = try cursor.u32("central header")  // external attributes
-            var localOffset = UInt64(try cursor.u32("central header"))
-            let name = String(decoding: try cursor.take(nameLength, "entry name"), as: UTF8.self)
-            var extra = ByteReader(Array(try cursor.take(extraLength, "extra field")))
-            _ = try cursor.take(commentLength, "entry comment")
+    /// One entry as the central directory describes it.
+    private struct CentralHeader {
+        var name: String
+        var method: ZipMethod
+        var crc: UInt32
+        var compressedSize: UInt64
+        var size: UInt64
+        var localOffset: UInt64
+    }
 
-            // Zip64 extra (id 1): only the fields saturated in the fixed header, in order.
-            while extra.offset + 4 <= extra.bytes.count {
-                let id = try extra.u16("extra field")
-                let length = Int(try extra.u16("extra field"))
-                let start = extra.offset
-                if id == 1 {
-                    if size == 0xFFFF_FFFF { size = try extra.u64("zip64 extra") }
-                    if compressedSize == 0xFFFF_FFFF {
-                        compressedSize = try extra.u64("zip64 extra")
-                    }
-                    if localOffset == 0xFFFF_FFFF { localOffset = try extra.u64("zip64 extra") }
-                }
-                extra.offset = start + length
-            }
-
-            if flags & 1 != 0 { throw ZipProblem.encrypted(entry: name) }
-            guard let zipMethod = ZipMethod(rawValue: method) else {
-                throw ZipProblem.unsupportedMethod(entry: name, method: method)
-            }
-            guard size < UInt64(Int.max / 2), compressedSize <= UInt64(bytes.count),
-                localOffset < UInt64(bytes.count)
-            else {
-                throw ZipProblem.truncated("entry '\(name)' points past the end of the file")
-            }
-            // Deflate expands at most 1032:1, so a larger claimed size is a forged header;
-            // refusing it keeps the output buffer bounded by the file's own size.
-            guard size <= compressedSize &* 1032 &+ 1024 else {
-                throw ZipProblem.malformed(
-                    "entry '\(name)' claims \(size) bytes from \(compressedSize) packed bytes, more than deflate can produce")
-            }
-            // Entries may share their packed data, so the total is bounded as well.
-            totalSize += Int(size)
-            guard totalSize <= AtomicFile.maximumReadBytes else {
-                throw ZipProblem.malformed(
-                    "the entries unpack to more than \(AtomicFile.maximumReadBytes >> 30) GiB together")
-            }
-
-            var local = ByteReader(bytes, offset: Int(localOffset))
-            guard try local.u32("local header of '\(name)'") == localHeaderSignature else {
-                throw ZipProblem.malformed("the local header of '\(name)' has a bad signature")
-            }
-            local.offset += 22
-            let localNameLength = Int(try local.u16("local header of '\(name)'"))
-            let localExtraLength = Int(try local.u16("local header of '\(name)'"))
-            local.offset += localNameLength + localExtraLength
-            let stored = try local.take(Int(compressedSize), "data of '\(name)'")
-
-            let data: [UInt8]
-            switch zipMethod {
-            case .stored:
-                guard compressedSize == size else {
-                    throw ZipProblem.malformed(
-                        "stored entry '\(name)' has different packed and unpacked sizes")
-                }
-                data = Array(stored)
-            case .deflate:
-                do {
-                    data = try Zlib.inflate(stored, format: .raw, expectedSize: Int(size))
-                } catch let error as ZlibError {
-                    throw ZipProblem.inflateFailed(entry: name, error)
-                }
-            }
-            let computed = Zlib.crc32(data)
-            guard computed == crc else {
-                throw ZipProblem.crcMismatch(entry: name, stored: crc, computed: computed)
-            }
-            entries.append(ZipEntry(name: name, data: data))
+    /// Reads the central directory header at `cursor` and checks its sizes against the file.
+    private static func centralHeader(_ cursor: inout ByteReader, fileSize: Int) throws -> CentralHeader {
+        guard try cursor.u32("central directory") == centralHeaderSignature else {
+            throw ZipProblem.malformed("a central directory header has a bad signature")
         }
-        return entries
+        _ = try cursor.u16("central header")  // version made by
+        _ = try cursor.u16("central header")  // version needed
+        let flags = try cursor.u16("central header")
+        let method = try cursor.u16("central header")
+        _ = try cursor.u32("central header")  // time + date
+        let crc = try cursor.u32("central header")
+        var compressedSize = UInt64(try cursor.u32("central header"))
+        var size = UInt64(try cursor.u32("central header"))
+        let nameLength = Int(try cursor.u16("central header"))
+        let extraLength = Int(try cursor.u16("central header"))
+        let commentLength = Int(try cursor.u16("central header"))
+        _ = try cursor.u16("central header")  // disk start
+        _ = try cursor.u16("central header")  // internal attributes
+        _ = try cursor.u32("central header")  // external attributes
+        var localOffset = UInt64(try cursor.u32("central header"))
+        let name = String(decoding: try cursor.take(nameLength, "entry name"), as: UTF8.self)
+        var extra = ByteReader(Array(try cursor.take(extraLength, "extra field")))
+        _ = try cursor.take(commentLength, "entry comment")
+
+        // Zip64 extra (id 1): only the fields saturated in the fixed header, in order.
+        while extra.offset + 4 <= extra.bytes.count {
+            let id = try extra.u16("extra field")
+            let length = Int(try extra.u16("extra field"))
+            let start = extra.offset
+            if id == 1 {
+                if size == 0xFFFF_FFFF { size = try extra.u64("zip64 extra") }
+                if compressedSize == 0xFFFF_FFFF {
+                    compressedSize = try extra.u64("zip64 extra")
+                }
+                if localOffset == 0xFFFF_FFFF { localOffset = try extra.u64("zip64 extra") }
+            }
+            extra.offset = start + length
+        }
+
+        if flags & 1 != 0 { throw ZipProblem.encrypted(entry: name) }
+        guard let zipMethod = ZipMethod(rawValue: method) else {
+            throw ZipProblem.unsupportedMethod(entry: name, method: method)
+        }
+        guard size < UInt64(Int.max / 2), compressedSize <= UInt64(fileSize),
+            localOffset < UInt64(fileSize)
+        else {
+            throw ZipProblem.truncated("entry '\(name)' points past the end of the file")
+        }
+        // Deflate expands at most 1032:1, so a larger claimed size is a forged header;
+        // refusing it keeps the output buffer bounded by the file's own size.
+        guard size <= compressedSize &* 1032 &+ 1024 else {
+            throw ZipProblem.malformed(
+                "entry '\(name)' claims \(size) bytes from \(compressedSize) packed bytes, more than deflate can produce")
+        }
+        return CentralHeader(
+            name: name, method: zipMethod, crc: crc, compressedSize: compressedSize, size: size,
+            localOffset: localOffset)
+    }
+
+    /// The entry's unpacked bytes, read past its local header and checked against its CRC.
+    private static func entryData(_ header: CentralHeader, in bytes: [UInt8]) throws -> [UInt8] {
+        let name = header.name
+        var local = ByteReader(bytes, offset: Int(header.localOffset))
+        guard try local.u32("local header of '\(name)'") == localHeaderSignature else {
+            throw ZipProblem.malformed("the local header of '\(name)' has a bad signature")
+        }
+        local.offset += 22
+        let localNameLength = Int(try local.u16("local header of '\(name)'"))
+        let localExtraLength = Int(try local.u16("local header of '\(name)'"))
+        local.offset += localNameLength + localExtraLength
+        let stored = try local.take(Int(header.compressedSize), "data of '\(name)'")
+
+        let data: [UInt8]
+        switch header.method {
+        case .stored:
+            guard header.compressedSize == header.size else {
+                throw ZipProblem.malformed(
+                    "stored entry '\(name)' has different packed and unpacked sizes")
+            }
+            data = Array(stored)
+        case .deflate:
+            do {
+                data = try Zlib.inflate(stored, format: .raw, expectedSize: Int(header.size))
+            } catch let error as ZlibError {
+                throw ZipProblem.inflateFailed(entry: name, error)
+            }
+        }
+        let computed = Zlib.crc32(data)
+        guard computed == header.crc else {
+            throw ZipProblem.crcMismatch(entry: name, stored: header.crc, computed: computed)
+        }
+        return data
     }
 
     /// Scans backwards for the end-of-central-directory signature (a trailing comment of up
