@@ -41,7 +41,7 @@ struct ChipRunCommand: AsyncParsableCommand {
     @Argument(help: "Network description (JSON).") var network: String
     @Option(help: "Number of time steps.") var steps: Int
     @Option(help: "Directory for probes.json and counters.json.") var out: String?
-    @Flag(help: "Print a JSON summary as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         guard steps > 0 else { throw ChipCommandError.invalidSteps(steps) }
@@ -62,7 +62,7 @@ struct ChipRunCommand: AsyncParsableCommand {
             logLine("wrote \(out)/probes.json and \(out)/counters.json")
         }
         let chipTotals = totals.chip
-        if json {
+        if json.enabled {
             try printJSONResult(
                 JSONValue.object([
                     "steps": .integer(steps), "seconds": .number(seconds),
@@ -125,14 +125,14 @@ struct ChipCheckRuleCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "Rule text, e.g. 'dw = 2^-2*x1*y0 - 2^-2*y1*x0'.") var rule: String
-    @Flag(help: "Print a JSON result as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let set: RuleSet
         do {
             set = try LearningRuleParser.parseSet(rule)
         } catch {
-            if json {
+            if json.enabled {
                 try printJSONResult(
                     JSONValue.object([
                         "valid": .bool(false), "column": .integer(error.column), "token": .string(error.token),
@@ -141,7 +141,7 @@ struct ChipCheckRuleCommand: AsyncParsableCommand {
             }
             throw error
         }
-        if json {
+        if json.enabled {
             try printJSONResult(
                 JSONValue.object([
                     "valid": .bool(true), "normalized": .string(set.normalized),
@@ -168,7 +168,7 @@ struct BenchChipCommand: AsyncParsableCommand {
 
     @Flag(help: "Smaller sizes and shorter runs (under 30 s).") var quick = false
     @Flag(help: "Also measure plastic synapse updates per second.") var learning = false
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
     @Flag(help: .hidden) var learningOnly = false
     @Option(help: .hidden) var only: String?
 
@@ -231,7 +231,7 @@ struct BenchChipCommand: AsyncParsableCommand {
                     "plastic_updates_per_s": .number(row.plasticUpdatesPerSecond),
                 ])
             })
-        if json {
+        if json.enabled {
             try printJSONResult(JSONValue.object(result))
         } else {
             for row in rows {
