@@ -143,7 +143,8 @@ public func simulatePresentation(
         // 1. Delivery: inputs and teachers scheduled at n, then neuron spikes of index n.
         state.deliverInputs(step: n, events: pattern.events, cursor: &cursors.event, layout: layout, rules: rules)
         if rules.withErrors {
-            state.deliverTeachers(step: n, trains: teacherSteps, cursors: &cursors.teachers, layout: layout, rules: rules)
+            state.deliverTeachers(
+                step: n, trains: teacherSteps, cursors: &cursors.teachers, layout: layout, rules: rules)
         }
         // Replayed hidden spikes first: they have the lowest neuron indices, so the
         // summation order equals that of a full simulation.
