@@ -52,6 +52,9 @@ let package = Package(
         // Plots: libcairo2-dev renders PNG, SVG and PDF; text in DejaVu Sans (fonts-dejavu-core).
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
+        // The git commit the binary is built from, written by BuildInfoPlugin at build time.
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "SynfireBuildInfo", plugins: ["BuildInfoPlugin"]),
         // SplitMix64, the one generator every other random stream is built on.
         .target(name: "SynfireRandom", swiftSettings: hotLoopFlags),
         .target(
@@ -66,7 +69,7 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["event.proto"]),
         .target(
-            name: "SynfireIO", dependencies: ["CZlib", "CCairo", "SynfireTensorBoard"], swiftSettings: hotLoopFlags),
+            name: "SynfireIO", dependencies: ["CZlib", "CCairo", "SynfireTensorBoard", "SynfireBuildInfo"], swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(

@@ -1,6 +1,6 @@
 import NeuroChip
 
-/// Everything the report derives from one mode's counts (§4 applied step by step): its
+/// Everything the report derives from one mode's counts (docs/energy.md "Latency and energy per step", applied step by step): its
 /// summary, the mean step at each position, per-core and per-sample figures, and its share
 /// of the run. `EnergyReport.init` runs one per mode and adds them up.
 struct ModeEstimate {

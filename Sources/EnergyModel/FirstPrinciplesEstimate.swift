@@ -87,7 +87,7 @@ public struct FirstPrinciplesEstimate: Codable, Sendable, Equatable {
     public var edpJs: Double { energyPerSamplePJ * latencyPerSampleNS * 1e-21 }
 }
 
-/// Energy-model.md docs/energy.md "Comparison with the nBP paper": a per-phase, chip-wide estimate. Energy is the
+/// docs/energy.md "Comparison with the nBP paper": a per-phase, chip-wide estimate. Energy is the
 /// docs/energy.md "Latency and energy per step" sum (exact
 /// for the given counts); latency assumes the learning sweep is spread evenly over
 /// `learningCores` and all other core work evenly over `coresUsed` — the busiest core

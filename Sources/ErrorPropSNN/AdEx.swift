@@ -111,7 +111,7 @@ public struct AdExConstants: Sendable, Equatable {
 
 /// One forward-Euler step of one neuron (docs/errorprop.md "Neuron model"), the single implementation that every
 /// simulation path (network kernel, f–I probe, error-pair probe) calls, so the checks of
-/// docs/errorprop.md "Validation against the spec" test the code that trains. `current` is I_syn at step n. Returns
+/// docs/errorprop.md "Validation against the model" test the code that trains. `current` is I_syn at step n. Returns
 /// true when the
 /// neuron spikes (the spike then carries index n+1).
 @inline(__always)
@@ -145,7 +145,7 @@ public func adExStep(
 }
 
 /// Runs one neuron with a constant input current from V = E_L, w = 0 and returns the
-/// indices of its spikes (the f–I probe of docs/errorprop.md "Validation against the spec").
+/// indices of its spikes (the f–I probe of docs/errorprop.md "Validation against the model").
 public func constantCurrentSpikes(
     _ params: AdExParameters, current: Double, steps: Int, dt: Double = defaultTimeStep
 ) -> [Int] {
@@ -160,7 +160,7 @@ public func constantCurrentSpikes(
     return spikes
 }
 
-/// Steady firing rate of docs/errorprop.md "Validation against the spec": (spikes in window − 1) / (last − first spike
+/// Steady firing rate of docs/errorprop.md "Validation against the model": (spikes in window − 1) / (last − first spike
 /// time).
 /// Returns 0 with fewer than two spikes in the window.
 public func steadyRate(spikes: [Int], windowSteps: Range<Int>, dt: Double = defaultTimeStep)

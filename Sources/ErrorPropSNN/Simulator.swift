@@ -71,7 +71,7 @@ public struct PresentationResult: Sendable, Equatable {
     }
 }
 
-/// Regular train of docs/errorprop.md "Training and evaluation"/docs/errorprop.md "Validation against the spec": period
+/// Regular train of docs/errorprop.md "Training and evaluation"/docs/errorprop.md "Validation against the model": period
 /// `round(1/(ν·dt))`, first spike at `first`.
 public func regularTrain(rate: Double, firstStep: Int, steps: Int, dt: Double = defaultTimeStep)
     -> [Int]
@@ -107,312 +107,200 @@ public func hiddenActivity(network: ErrorPropNetwork, pattern: SpikePattern, ste
 /// (docs/errorprop.md "Training and evaluation").
 /// With `cachedHidden` the hidden layer is not simulated; its recorded spikes are
 /// delivered instead (valid only while `W_in` is fixed, i.e. `hiddenRate == 0`).
+///
+/// Each step runs the stages below in this order: delivery (inputs, teachers, replayed
+/// hidden spikes, last step's neuron spikes), plasticity, membrane update with spike
+/// detection, decay.
 public func simulatePresentation(
     network: inout ErrorPropNetwork, pattern: SpikePattern, steps: Int,
     options: PresentationOptions,
     cachedHidden: HiddenActivity? = nil
 ) -> PresentationResult {
-    let p = network.parameters
-    let nIn = p.inputCount
-    let nH = p.hiddenCount
-    let nO = p.outputCount
-    let dt = p.dt
-    let outBase = p.outputBase
-    let ePO = p.outputErrorPlusBase
-    let eMO = p.outputErrorMinusBase
-    let ePH = p.hiddenErrorPlusBase
-    let eMH = p.hiddenErrorMinusBase
-    let learning = options.plastic
-    let withErrors = learning || options.simulateErrorNeurons
     precondition(
         cachedHidden == nil || options.hiddenRate == 0 || !options.plastic,
         "a cached hidden layer is only valid while W_in is fixed")
-    // Neurons that can influence anything observable: hidden error neurons only act
-    // through hidden plasticity, error neurons only through plasticity (docs/errorprop.md "Training and evaluation").
-    let upper: Int
-    if options.hiddenOnly {
-        upper = outBase
-    } else if !withErrors {
-        upper = ePO
-    } else if (learning && options.hiddenRate != 0) || options.simulateHiddenErrorNeurons {
-        upper = p.neuronCount
-    } else {
-        upper = ePH
-    }
-    let lower = cachedHidden == nil ? 0 : outBase
-    let active = upper
-    let total = p.neuronCount  // every buffer covers all neurons; only [lower, active) integrate
-
-    // Scratch state, one contiguous buffer each (STYLE: hot loops over unsafe buffers).
-    let constants = UnsafeMutableBufferPointer<AdExConstants>.allocate(capacity: total)
-    let v = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
-    let w = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
-    let refr = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
-    let iExc = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
-    let iInh = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
-    let dExc = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
-    let dInh = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
-    let xIn = UnsafeMutableBufferPointer<Double>.allocate(capacity: nIn)
-    let xH = UnsafeMutableBufferPointer<Double>.allocate(capacity: nH)
-    let yH = UnsafeMutableBufferPointer<Double>.allocate(capacity: nH)
-    let wIn = UnsafeMutableBufferPointer<Double>.allocate(capacity: nH * nIn)
-    let wOut = UnsafeMutableBufferPointer<Double>.allocate(capacity: nO * nH)
-    let gIn = UnsafeMutableBufferPointer<Double>.allocate(capacity: nH * nIn)
-    let gOut = UnsafeMutableBufferPointer<Double>.allocate(capacity: nO * nH)
-    let conn = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: nH * nIn)
-    let dwIn = UnsafeMutableBufferPointer<Double>.allocate(capacity: nH * nIn)
-    let dwOut = UnsafeMutableBufferPointer<Double>.allocate(capacity: nO * nH)
-    let previous = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
-    let current = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
-    defer {
-        for b in [v, w, iExc, iInh, dExc, dInh, xIn, xH, yH, wIn, wOut, gIn, gOut, dwIn, dwOut] {
-            b.deallocate()
-        }
-        constants.deallocate()
-        refr.deallocate()
-        conn.deallocate()
-        previous.deallocate()
-        current.deallocate()
-    }
-    for n in 0..<total {
-        constants[n] = AdExConstants(network.neurons[n], dt: dt)
-        v[n] = network.neurons[n].restPotential  // reset: V = E_L, w = 0, currents 0 (docs/errorprop.md "Training and evaluation")
-        w[n] = 0
-        refr[n] = 0
-        iExc[n] = 0
-        iInh[n] = 0
-        dExc[n] = Foundation.exp(-dt / network.excitatoryTimeConstants[n])
-        dInh[n] = Foundation.exp(-dt / network.inhibitoryTimeConstants[n])
-    }
-    for i in 0..<nIn { xIn[i] = 0 }
-    for j in 0..<nH {
-        xH[j] = 0
-        yH[j] = 0
-    }
-    for e in 0..<(nH * nIn) {
-        wIn[e] = network.inputWeights[e]
-        gIn[e] = network.inputGains[e]
-        conn[e] = network.connections[e]
-        dwIn[e] = 0
-    }
-    for e in 0..<(nO * nH) {
-        wOut[e] = network.outputWeights[e]
-        gOut[e] = network.outputGains[e]
-        dwOut[e] = 0
-    }
-    let randomFeedback = p.feedback == .random ? network.feedbackWeights : []
-    let kappa = p.feedbackScale
-    let traceDecay = Foundation.exp(-dt / p.traceTimeConstant)
-    let hiddenTraceDecay = Foundation.exp(-dt / p.hiddenTraceTimeConstant)
-    let postDecay = Foundation.exp(-dt / p.postTraceTimeConstant)
-    let jFF = p.feedForwardPort.amplitude
-    let jErr = p.errorPort.amplitude
-    let jLat = p.lateralPort.amplitude
-    let lateral = p.lateralInhibition
-    let gateVoltage = p.gateVoltage
-    let voltageGate = p.gate == .voltage
-    let online = options.update == .online
-    let outRule = LocalUpdateRule(learningRate: options.outputRate, weightMax: p.weightMax)
-    let hidRule = LocalUpdateRule(learningRate: options.hiddenRate, weightMax: p.weightMax)
-    let hiddenLearning = learning && options.hiddenRate != 0
+    let layout = PresentationLayout(network.parameters, options: options, cachedHidden: cachedHidden != nil)
+    let rules = PresentationRules(network, options: options)
+    let state = PresentationState(network, layout: layout)
+    defer { state.deallocate() }
 
     // Teacher trains (docs/errorprop.md "Training and evaluation"): T[c] at the teacher rate, the other at the
     // wrong-class rate.
-    var teacherSteps = [[Int]](repeating: [], count: nO)
+    var teacherSteps = [[Int]](repeating: [], count: layout.nO)
     if let c = options.teacherClass {
-        for k in 0..<nO {
+        for k in 0..<layout.nO {
             let rate = k == c ? options.teacherRate : options.wrongTeacherRate
             teacherSteps[k] = regularTrain(
-                rate: rate, firstStep: options.teacherFirstStep, steps: steps, dt: dt)
+                rate: rate, firstStep: options.teacherFirstStep, steps: steps, dt: layout.dt)
         }
     }
-    var teacherCursor = [Int](repeating: 0, count: nO)
-
-    var outputCounts = [Int](repeating: 0, count: nO)
-    var hiddenCounts = [Int](repeating: 0, count: nH)
-    var errorCounts = [0, 0, 0, 0]
-    var recorded: [NeuronSpike] = []
-    var previousCount = 0
-    var eventIndex = 0
+    var tally = PresentationTally(layout: layout, record: options.record)
+    if let cachedHidden { tally.hiddenCounts = cachedHidden.counts }
+    var cursors = DeliveryCursors(teachers: [Int](repeating: 0, count: layout.nO))
     let cachedSpikes = cachedHidden?.spikes ?? []
-    var cachedCursor = 0
-    if let cachedHidden { hiddenCounts = cachedHidden.counts }
-    let events = pattern.events
 
     for n in 0..<steps {
         // 1. Delivery: inputs and teachers scheduled at n, then neuron spikes of index n.
-        while eventIndex < events.count, Int(events[eventIndex].step) <= n {
-            let i = Int(events[eventIndex].channel)
-            if Int(events[eventIndex].step) == n {
-                xIn[i] += 1
-                for j in 0..<nH {
-                    let e = j * nIn + i
-                    iExc[j] += gIn[e] * wIn[e] * jFF
-                }
-            }
-            eventIndex += 1
-        }
-        if withErrors {
-            for k in 0..<nO
-            where teacherCursor[k] < teacherSteps[k].count && teacherSteps[k][teacherCursor[k]] == n {
-                teacherCursor[k] += 1
-                iExc[ePO + k] += jErr  // T[k] → E⁺_o[k] exc
-                iInh[eMO + k] += jErr  // T[k] → E⁻_o[k] inh
-            }
+        state.deliverInputs(step: n, events: pattern.events, cursor: &cursors.event, layout: layout, rules: rules)
+        if rules.withErrors {
+            state.deliverTeachers(
+                step: n, trains: teacherSteps, cursors: &cursors.teachers, layout: layout, rules: rules)
         }
         // Replayed hidden spikes first: they have the lowest neuron indices, so the
         // summation order equals that of a full simulation.
-        while cachedCursor < cachedSpikes.count, Int(cachedSpikes[cachedCursor].step) == n {
-            let j = Int(cachedSpikes[cachedCursor].neuron)
-            cachedCursor += 1
-            xH[j] += 1
-            yH[j] += 1
-            for k in 0..<nO {
-                let e = k * nH + j
-                iExc[outBase + k] += gOut[e] * wOut[e] * jFF
-            }
+        while cursors.cached < cachedSpikes.count, Int(cachedSpikes[cursors.cached].step) == n {
+            state.deliverHiddenSpike(Int(cachedSpikes[cursors.cached].neuron), layout: layout, rules: rules)
+            cursors.cached += 1
         }
-        for s in 0..<previousCount {
-            let src = Int(previous[s])
-            if src < outBase {
-                let j = src
-                xH[j] += 1
-                yH[j] += 1
-                for k in 0..<nO {
-                    let e = k * nH + j
-                    iExc[outBase + k] += gOut[e] * wOut[e] * jFF
-                }
-            } else if src < ePO {
-                let k = src - outBase
-                if lateral {
-                    for k2 in 0..<nO where k2 != k { iInh[outBase + k2] += jLat }
-                }
-                if withErrors {
-                    iInh[ePO + k] += jErr  // O[k] → E⁺_o[k] inh
-                    iExc[eMO + k] += jErr  // O[k] → E⁻_o[k] exc
-                }
-            } else if src < ePH {
-                // Output error spike → hidden error pairs through the feedback weights,
-                // read live (mirrored) at delivery time (docs/errorprop.md "Architecture and learning rule").
-                let plus = src < eMO
-                let k = plus ? src - ePO : src - eMO
-                for j in 0..<nH {
-                    let fb =
-                        randomFeedback.isEmpty
-                        ? kappa * wOut[k * nH + j] : kappa * randomFeedback[j * nO + k]
-                    let amount = fb * jErr
-                    if plus {
-                        iExc[ePH + j] += amount
-                        iInh[eMH + j] += amount
-                    } else {
-                        iExc[eMH + j] += amount
-                        iInh[ePH + j] += amount
-                    }
-                }
-            }
-        }
-
-        // 2. Plasticity at every error spike of index n (docs/errorprop.md "Architecture and learning rule"), traces
-        // after delivery,
-        // gate from V_n.
-        if learning {
-            for s in 0..<previousCount {
-                let src = Int(previous[s])
-                if src >= ePO && src < ePH {
-                    let plus = src < eMO
-                    let k = plus ? src - ePO : src - eMO
-                    let sign: Double = plus ? 1 : -1
-                    for j in 0..<nH {
-                        let e = k * nH + j
-                        let signals = SynapseLocalSignals(
-                            weight: wOut[e], preTrace: xH[j], errorSign: sign, postGate: 1)
-                        if online {
-                            wOut[e] = outRule.updated(signals)
-                        } else {
-                            dwOut[e] += outRule.delta(signals)
-                        }
-                    }
-                } else if hiddenLearning && src >= ePH {
-                    let plus = src < eMH
-                    let j = plus ? src - ePH : src - eMH
-                    let gate: Double
-                    if voltageGate {
-                        gate = (v[j] >= gateVoltage && refr[j] == 0) ? 1 : 0
-                    } else {
-                        gate = min(1, yH[j])
-                    }
-                    if gate == 0 { continue }
-                    let sign: Double = plus ? 1 : -1
-                    for i in 0..<nIn {
-                        let e = j * nIn + i
-                        if conn[e] == 0 { continue }  // absent synapses are never updated
-                        let signals = SynapseLocalSignals(
-                            weight: wIn[e], preTrace: xIn[i], errorSign: sign, postGate: gate)
-                        if online {
-                            wIn[e] = hidRule.updated(signals)
-                        } else {
-                            dwIn[e] += hidRule.delta(signals)
-                        }
-                    }
-                }
-            }
-        }
-
+        state.deliverNeuronSpikes(layout: layout, rules: rules)
+        // 2. Plasticity at every error spike of index n, traces after delivery, gate from V_n.
+        if rules.learning { state.applyPlasticity(layout: layout, rules: rules) }
         // 3–4. Membrane update and spike detection; new spikes carry index n+1.
-        var currentCount = 0
-        for idx in lower..<active {
-            if adExStep(
-                v: &v[idx], w: &w[idx], refractory: &refr[idx], current: iExc[idx] - iInh[idx],
-                constants[idx])
-            {
-                current[currentCount] = Int32(idx)
-                currentCount += 1
-            }
+        let currentCount = state.integrate(layout: layout)
+        tally.count(state.current, count: currentCount, step: n + 1)
+        // 5. Decay of port currents and traces (exact exponentials).
+        state.decay(layout: layout, rules: rules)
+        state.advance(spikeCount: currentCount)
+    }
+
+    if rules.learning { state.writeWeights(to: &network, layout: layout, rules: rules) }
+    return PresentationResult(
+        outputCounts: tally.outputCounts, hiddenCounts: tally.hiddenCounts, errorCounts: tally.errorCounts,
+        teacherSteps: teacherSteps, spikes: tally.recorded)
+}
+
+/// Where the populations of one presentation lie in the global neuron order
+/// (docs/errorprop.md "Neuron model"), and which of them are integrated.
+struct PresentationLayout {
+    let nIn: Int
+    let nH: Int
+    let nO: Int
+    let dt: Double
+    let outBase: Int
+    let ePO: Int
+    let eMO: Int
+    let ePH: Int
+    let eMH: Int
+    /// Every buffer covers all `total` neurons; only `lower..<active` integrate.
+    let total: Int
+    let lower: Int
+    let active: Int
+
+    init(_ p: NetworkParameters, options: PresentationOptions, cachedHidden: Bool) {
+        nIn = p.inputCount
+        nH = p.hiddenCount
+        nO = p.outputCount
+        dt = p.dt
+        outBase = p.outputBase
+        ePO = p.outputErrorPlusBase
+        eMO = p.outputErrorMinusBase
+        ePH = p.hiddenErrorPlusBase
+        eMH = p.hiddenErrorMinusBase
+        total = p.neuronCount
+        let learning = options.plastic
+        let withErrors = learning || options.simulateErrorNeurons
+        // Neurons that can influence anything observable: hidden error neurons only act
+        // through hidden plasticity, error neurons only through plasticity (docs/errorprop.md "Training and
+        // evaluation").
+        if options.hiddenOnly {
+            active = outBase
+        } else if !withErrors {
+            active = ePO
+        } else if (learning && options.hiddenRate != 0) || options.simulateHiddenErrorNeurons {
+            active = p.neuronCount
+        } else {
+            active = ePH
         }
-        for s in 0..<currentCount {
-            let idx = Int(current[s])
-            if idx < outBase {
+        lower = cachedHidden ? outBase : 0
+    }
+}
+
+/// The constants of one presentation's arithmetic: port amplitudes, decay factors, the
+/// update rules and which optional parts run.
+struct PresentationRules {
+    let learning: Bool
+    let withErrors: Bool
+    let hiddenLearning: Bool
+    let online: Bool
+    let randomFeedback: [Double]
+    let kappa: Double
+    let traceDecay: Double
+    let hiddenTraceDecay: Double
+    let postDecay: Double
+    let jFF: Double
+    let jErr: Double
+    let jLat: Double
+    let lateral: Bool
+    let gateVoltage: Double
+    let voltageGate: Bool
+    let outRule: LocalUpdateRule
+    let hidRule: LocalUpdateRule
+
+    init(_ network: ErrorPropNetwork, options: PresentationOptions) {
+        let p = network.parameters
+        let dt = p.dt
+        learning = options.plastic
+        withErrors = learning || options.simulateErrorNeurons
+        hiddenLearning = learning && options.hiddenRate != 0
+        online = options.update == .online
+        randomFeedback = p.feedback == .random ? network.feedbackWeights : []
+        kappa = p.feedbackScale
+        traceDecay = Foundation.exp(-dt / p.traceTimeConstant)
+        hiddenTraceDecay = Foundation.exp(-dt / p.hiddenTraceTimeConstant)
+        postDecay = Foundation.exp(-dt / p.postTraceTimeConstant)
+        jFF = p.feedForwardPort.amplitude
+        jErr = p.errorPort.amplitude
+        jLat = p.lateralPort.amplitude
+        lateral = p.lateralInhibition
+        gateVoltage = p.gateVoltage
+        voltageGate = p.gate == .voltage
+        outRule = LocalUpdateRule(learningRate: options.outputRate, weightMax: p.weightMax)
+        hidRule = LocalUpdateRule(learningRate: options.hiddenRate, weightMax: p.weightMax)
+    }
+}
+
+/// Read positions in the presentation's event lists.
+struct DeliveryCursors {
+    var event = 0
+    var teachers: [Int]
+    var cached = 0
+}
+
+/// Spike counts per population (and the raster when recording).
+struct PresentationTally {
+    let layout: PresentationLayout
+    let record: Bool
+    var outputCounts: [Int]
+    var hiddenCounts: [Int]
+    var errorCounts = [0, 0, 0, 0]
+    var recorded: [NeuronSpike] = []
+
+    init(layout: PresentationLayout, record: Bool) {
+        self.layout = layout
+        self.record = record
+        outputCounts = [Int](repeating: 0, count: layout.nO)
+        hiddenCounts = [Int](repeating: 0, count: layout.nH)
+    }
+
+    mutating func count(_ spikes: UnsafeMutableBufferPointer<Int32>, count: Int, step: Int) {
+        for s in 0..<count {
+            let idx = Int(spikes[s])
+            if idx < layout.outBase {
                 hiddenCounts[idx] += 1
-            } else if idx < ePO {
-                outputCounts[idx - outBase] += 1
-            } else if idx < eMO {
+            } else if idx < layout.ePO {
+                outputCounts[idx - layout.outBase] += 1
+            } else if idx < layout.eMO {
                 errorCounts[0] += 1
-            } else if idx < ePH {
+            } else if idx < layout.ePH {
                 errorCounts[1] += 1
-            } else if idx < eMH {
+            } else if idx < layout.eMH {
                 errorCounts[2] += 1
             } else {
                 errorCounts[3] += 1
             }
-            if options.record {
-                recorded.append(NeuronSpike(step: Int32(n + 1), neuron: Int32(idx)))
+            if record {
+                recorded.append(NeuronSpike(step: Int32(step), neuron: Int32(idx)))
             }
         }
-
-        // 5. Decay of port currents and traces (exact exponentials).
-        for idx in lower..<active {
-            iExc[idx] *= dExc[idx]
-            iInh[idx] *= dInh[idx]
-        }
-        // Traces are read only by plasticity: skip the ones no update can read (exact).
-        if hiddenLearning {
-            for i in 0..<nIn { xIn[i] *= traceDecay }
-            if !voltageGate { for j in 0..<nH { yH[j] *= postDecay } }
-        }
-        if learning { for j in 0..<nH { xH[j] *= hiddenTraceDecay } }
-        for s in 0..<currentCount { previous[s] = current[s] }
-        previousCount = currentCount
     }
-
-    if learning {
-        if !online {
-            for e in 0..<(nO * nH) { wOut[e] = outRule.clip(wOut[e] + dwOut[e]) }
-            for e in 0..<(nH * nIn) where conn[e] != 0 { wIn[e] = hidRule.clip(wIn[e] + dwIn[e]) }
-        }
-        for e in 0..<(nH * nIn) { network.inputWeights[e] = wIn[e] }
-        for e in 0..<(nO * nH) { network.outputWeights[e] = wOut[e] }
-    }
-    return PresentationResult(
-        outputCounts: outputCounts, hiddenCounts: hiddenCounts, errorCounts: errorCounts,
-        teacherSteps: teacherSteps, spikes: recorded)
 }

@@ -25,7 +25,7 @@ public struct PortParameters: Codable, Sendable, Equatable {
     public func decay(dt: Double) -> Double { Foundation.exp(-dt / timeConstant) }
 }
 
-/// A single port current integrated exactly, for the checks of docs/errorprop.md "Validation against the spec" and for
+/// A single port current integrated exactly, for the checks of docs/errorprop.md "Validation against the model" and for
 /// anything
 /// that wants to drive a port continuously (tests only, per docs/errorprop.md "Neuron model" step 5).
 public struct DPIPort: Sendable {

@@ -96,7 +96,7 @@ public struct SpikePattern: Codable, Sendable, Equatable {
 }
 
 /// The class templates of docs/errorprop.md "Task": the spike step of every channel in every slot, plus the
-/// groupings used to build them (kept for the structural checks of docs/errorprop.md "Validation against the spec").
+/// groupings used to build them (kept for the structural checks of docs/errorprop.md "Validation against the model").
 public struct TaskTemplates: Sendable, Equatable {
     /// `steps[class][slot][channel]`.
     public var steps: [[[Int]]]

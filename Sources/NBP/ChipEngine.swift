@@ -97,6 +97,8 @@ public final class NBPChipEngine: NBPEngine {
             matrices: matrices, plastic: true, updateExponent: exponent, seed: seed)
         do {
             return try ChipSimulator(description, execution: ChipExecution(threads: threads))
+        } catch let error as NetworkValidationError where error.problems.allSatisfy({ $0.hasPrefix("mapping:") }) {
+            throw .chipCapacity(sizes: circuit.sizes, problems: error.problems)
         } catch {
             throw .chipMismatch("the chip rejected the nBP network: \(error)")
         }

@@ -34,7 +34,7 @@ extension NBPCircuit {
                 vthMantissa: threshold, refractory: population.refractory)
         }
         network.generators = generators.map { generator in
-            // in_g fires once, at `startStep` (§6); every other generator is driven per sample.
+            // in_g fires once, at `startStep` (docs/nbp.md, "Timing"); every other generator is driven per sample.
             SpikeGeneratorSpec(
                 name: generator.name, size: generator.size,
                 spikeTimes: generator.name == "in_g" ? [[startStep]] : nil)
@@ -89,7 +89,7 @@ extension NBPCircuit {
         return network
     }
 
-    /// The eight matrices' initial values from the trained weights (§2: copies equal W1 / W2,
+    /// The eight matrices' initial values from the trained weights (docs/nbp.md, "What is trained": copies equal W1 / W2,
     /// W2Tp = W2^T, M separate).
     public static func chipMatrices(_ weights: NBPWeights) -> [String: [Int]] {
         let matrices = NBPChipMatrices(weights: weights)

@@ -2,7 +2,7 @@
 /// typed connections and the 12-phase schedule, for any layer sizes. `NBPCircuit.training`
 /// builds it; `networkDescription()` (ChipNetwork.swift) turns it into a NeuroChip network.
 public struct NBPCircuit: Codable, Equatable, Sendable {
-    /// A population of identical memoryless compartments (§3).
+    /// A population of identical memoryless compartments (docs/nbp.md, "Populations and connections").
     public struct Population: Codable, Equatable, Sendable {
         public var name: String
         public var size: Int
@@ -12,20 +12,21 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         /// Bias in weight units: -8192 keeps a neuron silent unless a gate lifts it; gates 0.
         public var bias: Int
         /// Phases (1...12, 12 = the clean-up phase opened by g00) in which it may fire;
-        /// any other spike is a gate violation (§7).
+        /// any other spike is a gate violation (docs/nbp.md, "Gate violations").
         public var phases: [Int]
         /// One neuron of the gating chain (bias 0, fires on a chain link alone).
         public var isGate: Bool
     }
 
-    /// A source of externally timed spikes (§3, "spike generators").
+    /// A source of externally timed spikes (a spike generator; docs/nbp.md, "Populations and
+    /// connections").
     public struct Generator: Codable, Equatable, Sendable {
         public var name: String
         public var size: Int
         public var role: String
     }
 
-    /// Connection types of §4.
+    /// Connection types (docs/nbp.md, "Populations and connections").
     public enum Kind: String, Codable, Equatable, Sendable, CaseIterable {
         case p
         case oneE = "1e"
@@ -40,7 +41,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         case gm05
         case gp05
         case gi
-        /// Not in §4: the strongest one-to-all inhibition (-255 x 2^7) for the hidden layer's
+        /// Beyond the paper's circuit: the strongest one-to-all inhibition (-255 x 2^7) for the hidden layer's
         /// clean-up phases 8 and 12, where x's replay delivers the whole hidden sum W1 x
         /// (docs/nbp.md, "Circuit deviation").
         case giHidden = "gi_hidden"
@@ -97,7 +98,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         public var source: String
         public var target: String
         public var kind: Kind
-        /// For plastic connections: which of the eight matrices it carries (§2, §7).
+        /// For plastic connections: which of the eight matrices it carries (docs/nbp.md, "What is trained").
         public var matrix: String?
         /// Weight (weight units) of a connection whose kind has no fixed weight (the margin).
         public var weight: Int?
@@ -109,9 +110,9 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     public var populations: [Population]
     public var generators: [Generator]
     public var connections: [Connection]
-    /// Learning rule of every `p` connection (§4).
+    /// Learning rule of every `p` connection (docs/nbp.md, "The circuit's arithmetic").
     public var learningRule: String
-    /// Steps per training sample and the schedule offsets (§6).
+    /// Steps per training sample and the schedule offsets (docs/nbp.md, "Timing").
     public var stepsPerSample: Int
     /// Absolute step at which `in_g` fires (g00 one step later).
     public var startStep: Int
@@ -154,7 +155,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return (offset + stepsPerSample) % stepsPerSample + 1
     }
 
-    /// The training circuit for the given sizes (§3-6); `margin` > 0 adds the two margin
+    /// The training circuit for the given sizes (docs/nbp.md, "The circuit"); `margin` > 0 adds the two margin
     /// connections (docs/nbp.md, "Training margin"); `replayGate` adds the replay gates'
     /// generators and their one-to-one vetoes onto x, h1 and h1T (docs/nbp.md, "Replay
     /// gates").
@@ -196,7 +197,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return circuit
     }
 
-    /// The training circuit's populations (§3): every neuron with the phases it may fire in,
+    /// The training circuit's populations (docs/nbp.md, "Populations and connections"): every neuron with the phases it may fire in,
     /// then the 12-gate chain.
     static func trainingPopulations(_ sizes: NBPSizes) -> [Population] {
         let nIn = sizes.input
@@ -251,7 +252,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
 
         /// Forward pass, memories, output error, the host's gates and the training margin.
         mutating func forwardAndOutputError(margin: Int, replayGate: Bool) {
-            // §5 forward and memory.
+            // Forward pass and memory.
             connect("input", ["x"], [.oneE])
             connect("in_tgt", ["t"], [.oneE])
             connect("x", ["m_x6"], [.oneE_d4])
@@ -317,10 +318,10 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             connect("g06", ["h1T"], [.g, .gm05])
             connect("g06", ["o", "o_copy", "o_copy2"], [.gi])
             connect("g07", ["x"], [.g])
-            // §5 has gi here (-8128 against bias -8192): a hidden sum of x's phase-7 replay above
+            // The paper's circuit has gi here (-8128 against bias -8192): a hidden sum of x's phase-7 replay above
             // 17344 still fires (Fashion-MNIST at threshold 64: 51 spikes in one epoch).
             connect("g08", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
-            // Not in §5: the hidden units that fire in phase 7 (W1 potentiation) reach o and its
+            // Beyond the paper's circuit: the hidden units that fire in phase 7 (W1 potentiation) reach o and its
             // copies in phase 8, where only the bias holds them: W2 h over 9216 fired o out of
             // phase (Fashion-MNIST, margin-replay, 40 epochs: 9 spikes).
             connect("g08", ["o", "o_copy", "o_copy2"], [.giHidden])
@@ -329,7 +330,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             connect("g10", ["o", "o_copy", "o_copy2"], [.gi])
             connect("g11", ["x"], [.g])
             connect("g00", ["o", "o_copy", "o_copy2"], [.gi])
-            // Not in §5: x's phase-11 replay reaches the hidden layer in phase 12, where only the
+            // Beyond the paper's circuit: x's phase-11 replay reaches the hidden layer in phase 12, where only the
             // bias (-8192) holds it, so a hidden sum above 9216 fires it out of phase (Fashion-
             // MNIST at threshold 64: ~400 active inputs, 159k such spikes per layer copy in one
             // epoch). Inhibit it as g08 does in phase 8 (docs/nbp.md, "Circuit deviation").
@@ -339,7 +340,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         }
     }
 
-    /// The inference circuit (§6, last paragraph): x, h1, o with fixed W1, W2 and a
+    /// The inference circuit (docs/nbp.md, "Timing"): x, h1, o with fixed W1, W2 and a
     /// 4-gate chain g00..g03, 4 steps per sample.
     public static func inference(sizes: NBPSizes) throws(NBPError) -> NBPCircuit {
         try sizes.validate()
@@ -387,13 +388,13 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return circuit
     }
 
-    /// A gate fires one step before the phase it opens (§6: gNN firing in step s opens its
+    /// A gate fires one step before the phase it opens (docs/nbp.md, "Timing": gNN firing in step s opens its
     /// targets in s+1), so g02 fires in phase 1 and g00 in phase 11 (12-gate chain).
     static func gateFiringPhase(_ gate: Int, chain: Int) -> Int { (gate + chain - 2) % chain + 1 }
 
     static func gateName(_ index: Int) -> String { index < 10 ? "g0\(index)" : "g\(index)" }
 
-    /// Checks names, sizes, patterns and phases; reports every problem at once (§7).
+    /// Checks names, sizes, patterns and phases; reports every problem at once (docs/nbp.md, "Gate violations").
     public func validate() throws(NBPError) {
         var problems: [String] = []
         var sizeOf: [String: Int] = [:]

@@ -248,7 +248,7 @@ public final class NBPFastEngine: @unchecked Sendable {
 
     // MARK: - Forward pass
 
-    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, §2), summed by
+    /// `a = W1 x`: one contiguous Int16 row per active input (event-driven, docs/nbp.md "Fast path"), summed by
     /// the C kernel in register tiles of 16-bit partial sums (exact: at most 127 rows per
     /// partial sum) widened to Int32; AVX2 when the CPU has it (CNBPKernels).
     @inline(__always)

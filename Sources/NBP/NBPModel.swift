@@ -70,6 +70,8 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
     case missingFile(String)
     case malformedFile(path: String, reason: String)
     case chipMismatch(String)
+    /// The circuit for these sizes needs more of the chip than it has (NeuroChip's placement problems).
+    case chipCapacity(sizes: NBPSizes, problems: [String])
     case invalidMargin(Int)
     case energyCountsUnavailable(String)
     case invalidOption(String)
@@ -117,6 +119,11 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
             return message
         case .badWeightFile(let path, let reason):
             return "\(path): \(reason)"
+        case .chipCapacity(let sizes, let problems):
+            return "the nBP circuit for \(sizes) does not fit the simulated chip: "
+                + problems.joined(separator: "; ")
+                + " — use fewer hidden units (--hidden; the default 400 fits) or the fast path "
+                + "(--engine fast), which has no chip limits (docs/neurochip.md, \"Limits\")"
         case .chipMismatch(let reason):
             return "the chip engine disagrees with the fast path: \(reason); "
                 + "this is a bug, report it with the seed and sample index"

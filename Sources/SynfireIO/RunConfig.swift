@@ -8,53 +8,28 @@
 //       parameters: ["epochs": 20, "learningRate": 0.125, "hidden": 100])
 //   config.formatVersion        // RunConfig.currentFormatVersion (1)
 //   config.synfireVersion       // SynfireVersion.current
-//   config.commit               // `git rev-parse HEAD` (+ "-dirty"), $SYNFIRE_COMMIT, or "unknown"
+//   config.commit               // SynfireVersion.commit: the commit the build saw, or "unknown"
 //   config.differences(from: other, ignoring: ["epochs"]) -> [String]   // for resume checks
 //
 // `createdAt` and `commit` are informative and never block a resume; `formatVersion`,
 // `command`, `seed`, `dataset` and `parameters` must match.
 
 import Foundation
+import SynfireBuildInfo
 
 /// The Synfire release these files were written by.
 public enum SynfireVersion {
     public static let current = "0.1.0"
 
-    /// The git commit of the source tree, resolved once per process: $SYNFIRE_COMMIT if set,
-    /// else `git rev-parse HEAD` in the working directory or next to the executable (with
-    /// "-dirty" when there are uncommitted changes), else "unknown".
-    public static let commit: String = {
-        if let fromEnvironment = ProcessInfo.processInfo.environment["SYNFIRE_COMMIT"],
-            !fromEnvironment.isEmpty
-        {
-            return fromEnvironment
-        }
-        var candidates = [FileManager.default.currentDirectoryPath]
-        if let executable = Bundle.main.executablePath {
-            candidates.append((executable as NSString).deletingLastPathComponent)
-        }
-        for directory in candidates {
-            guard let head = runGit(["-C", directory, "rev-parse", "HEAD"]),
-                head.count == 40
-            else { continue }
-            let status = runGit(["-C", directory, "status", "--porcelain", "--untracked-files=no"])
-            return (status?.isEmpty ?? true) ? head : head + "-dirty"
-        }
-        return "unknown"
-    }()
+    /// The git commit this binary was built from, recorded by the build (Plugins/
+    /// BuildInfoPlugin), never by running git: the hash, with "-dirty" when tracked files
+    /// differed from it, or "unknown" for a build outside a git checkout.
+    public static let commit: String = buildCommit
 
-    private static func runGit(_ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// What `synfire --version` prints: "synfire 0.1.0 (commit <hash>)", or
+    /// "synfire 0.1.0 (unknown commit)".
+    public static var description: String {
+        commit == "unknown" ? "synfire \(current) (unknown commit)" : "synfire \(current) (commit \(commit))"
     }
 }
 

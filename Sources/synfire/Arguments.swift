@@ -1,6 +1,8 @@
 import ArgumentParser
 import EnergyModel
+import ErrorPropSNN
 import NBP
+import STESNN
 import SynfireData
 
 // The library enums the CLI takes as typed options. The libraries do not import
@@ -13,6 +15,17 @@ extension NBPVariant: ExpressibleByArgument {}
 extension NBPPreset: ExpressibleByArgument {}
 extension NBPLearningGate: ExpressibleByArgument {}
 extension NBPMeasure: ExpressibleByArgument {}
+extension InputWiring: ExpressibleByArgument {}
+extension HiddenGate: ExpressibleByArgument {}
+extension FeedbackPathway: ExpressibleByArgument {}
+
+// Architecture and mode names are accepted in any case ("MLP", "DI").
+extension NetworkArchitecture: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+extension IntegrationMode: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
 
 extension ExpressibleByArgument where Self: CaseIterable {
     /// "a, b or c": the allowed values, for help texts and errors.

@@ -11,18 +11,16 @@ struct BenchDataCommand: AsyncParsableCommand {
         discussion: "Needs the full MNIST set (synfire data fetch). Reports the best of --repeats runs."
     )
 
-    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).")
-    var dataDir: String?
+    @OptionGroup var dataDirectory: DataDirectoryOption
 
     @Option(help: "Runs per format; the best is reported.")
     var repeats: Int = 3
 
-    @Flag(help: "Print the result as one JSON object on the last stdout line.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be in 1...100") }
-        let directory = (DatasetCatalog.dataDirectory(dataDir) as NSString).appendingPathComponent("mnist")
+        let directory = (DatasetCatalog.dataDirectory(dataDirectory.path) as NSString).appendingPathComponent("mnist")
         let csv = (directory as NSString).appendingPathComponent("mnist_train.csv")
         let images = (directory as NSString).appendingPathComponent("train-images-idx3-ubyte.gz")
         let labels = (directory as NSString).appendingPathComponent("train-labels-idx1-ubyte.gz")
@@ -47,7 +45,7 @@ struct BenchDataCommand: AsyncParsableCommand {
         #endif
         logLine(String(format: "csv     %.3f s for %d images", csvResult.seconds, csvResult.count))
         logLine(String(format: "idx.gz  %.3f s for %d images", idxResult.seconds, idxResult.count))
-        if json {
+        if json.enabled {
             var build = "release"
             #if DEBUG
                 build = "debug"

@@ -15,7 +15,7 @@ struct BenchIOCommand: AsyncParsableCommand {
     @Option(help: "Float32 elements in the benchmark array (4,000,000 = 16 MB).") var elements =
         4_000_000
     @Option(help: "Runs per figure; the best is reported.") var repeats = 3
-    @Flag(help: "Print the result as one JSON object on the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         guard elements > 0, (1...100).contains(repeats) else {
@@ -32,7 +32,7 @@ struct BenchIOCommand: AsyncParsableCommand {
                 key.padding(toLength: 30, withPad: " ", startingAt: 0)
                     + String(format: "%.3f", result.figures[key]!))
         }
-        if json {
+        if json.enabled {
             try printJSONResult(JSONValue.object(result.figures.mapValues { JSONValue.number($0) }))
         }
     }

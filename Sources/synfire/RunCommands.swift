@@ -7,7 +7,7 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "Inspect training run directories and redraw their plots.",
-        subcommands: [RunsShowCommand.self, RunsPlotCommand.self]
+        subcommands: [RunsShowCommand.self, RunsCompareCommand.self, RunsPlotCommand.self]
     )
 }
 
@@ -17,7 +17,7 @@ struct RunsShowCommand: AsyncParsableCommand {
         abstract: "Summarise a run: command, seed, dataset, last metrics, checkpoint.")
 
     @Argument(help: "A run directory (the --out of a training command).") var runDirectory: String
-    @Flag(help: "Print a JSON summary as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let run = try RunDirectory.open(at: runDirectory)
@@ -46,7 +46,7 @@ struct RunsShowCommand: AsyncParsableCommand {
         } else {
             logLine("  checkpoint none")
         }
-        if json {
+        if json.enabled {
             var summary: [String: RecordValue] = [
                 "path": .string(run.path), "command": .string(config.command),
                 "seed": .string(String(config.seed)), "commit": .string(config.commit),
@@ -59,6 +59,96 @@ struct RunsShowCommand: AsyncParsableCommand {
                 ]
             }
             try printJSONResult(RecordValue.object(summary))
+        }
+    }
+}
+
+struct RunsCompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Set runs side by side: the settings that differ and each run's last metrics.",
+        discussion: """
+            One column per run: command, seed, dataset, every parameter whose value differs \
+            between the runs, the number of metrics lines and the last line's numbers that all \
+            runs record. `synfire nbp compare` draws nBP runs' accuracy curves in one figure.
+            """)
+
+    @Argument(help: "Run directories (the --out of training commands), at least two.") var runs: [String]
+    @OptionGroup var json: JSONOutputOption
+
+    func validate() throws {
+        guard runs.count >= 2 else { throw ValidationError("name at least two run directories to compare") }
+    }
+
+    func run() async throws {
+        let opened = try runs.map { try RunDirectory.open(at: $0) }
+        let configs = opened.map(\.config)
+        let lastMetrics = try opened.map { try $0.readMetrics().last ?? [:] }
+        let metricsLines = try opened.map { try $0.readMetrics().count }
+        let parameterNames = Set(configs.flatMap(\.parameters.keys)).sorted().filter { name in
+            Set(configs.map { $0.parameters[name]?.description ?? "absent" }).count > 1
+        }
+        let sharedMetrics = lastMetrics.map { Set($0.keys) }.reduce(Set(lastMetrics[0].keys)) { $0.intersection($1) }
+            .sorted().filter { key in lastMetrics.allSatisfy { $0[key]?.isNumber ?? false } }
+        var rows: [(String, [RecordValue])] = [
+            ("command", configs.map { .string($0.command) }),
+            ("seed", configs.map { .string(String($0.seed)) }),
+            ("dataset", configs.map { .string(Self.datasets($0)) }),
+        ]
+        rows += parameterNames.map { name in (name, configs.map { $0.parameters[name] ?? .null }) }
+        rows.append(("metricsLines", metricsLines.map(RecordValue.int)))
+        rows += sharedMetrics.map { key in ("last " + key, lastMetrics.map { $0[key]! }) }
+        print(Self.table(header: [""] + opened.map(\.path), rows: rows))
+        if json.enabled {
+            let columns = opened.indices.map { index -> RecordValue in
+                let config = configs[index]
+                return .object([
+                    "path": .string(opened[index].path), "command": .string(config.command),
+                    "seed": .string(String(config.seed)), "metricsLines": .int(metricsLines[index]),
+                    "parameters": .object(
+                        Dictionary(uniqueKeysWithValues: parameterNames.map { ($0, config.parameters[$0] ?? .null) })),
+                    "lastMetrics": .object(lastMetrics[index]),
+                ])
+            }
+            try printJSONResult(
+                RecordValue.object([
+                    "runs": .array(columns), "differingParameters": .array(parameterNames.map(RecordValue.string)),
+                ]))
+        }
+    }
+
+    /// "mnist/train n=1000, mnist/test n=500".
+    static func datasets(_ config: RunConfig) -> String {
+        config.datasets.map { "\($0.name)/\($0.split) n=\($0.count)" }.joined(separator: ", ")
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(header: [String], rows: [(String, [RecordValue])]) -> String {
+        let lines = [header] + rows.map { [$0.0] + $0.1.map(\.cell) }
+        let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
+        return lines.map { line in
+            var text = line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+            while text.hasSuffix(" ") { text.removeLast() }
+            return text
+        }.joined(separator: "\n")
+    }
+}
+
+extension RecordValue {
+    fileprivate var isNumber: Bool {
+        switch self {
+        case .int, .double: true
+        default: false
+        }
+    }
+
+    /// A table cell: strings without their JSON quotes, fractions to 6 significant digits.
+    fileprivate var cell: String {
+        switch self {
+        case .string(let text): text
+        case .double(let value): String(format: "%.6g", value)
+        default: description
         }
     }
 }
@@ -77,7 +167,7 @@ struct RunsPlotCommand: AsyncParsableCommand {
     @Option(help: "Accuracy to draw as a target line, as a fraction (e.g. 0.9474).") var target: Double?
     @Option(help: "Legend text of the target line.") var targetLabel = "paper target"
     @Option(help: "Plot title (default: the run's command and dataset).") var title: String?
-    @Flag(help: "Print the written paths as JSON on the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
         if let target, !MetricKey.accuracyRange.contains(target) {
@@ -98,7 +188,7 @@ struct RunsPlotCommand: AsyncParsableCommand {
             subtitle: "seed \(run.config.seed), \(metrics.count) metric lines", target: targetLine)
         let paths = try run.writePlot(plot, name: "learning-curve")
         for path in paths { logLine("wrote \(path)") }
-        if json {
+        if json.enabled {
             try printJSONResult(
                 RecordValue.object(["plots": .array(paths.map(RecordValue.string))]))
         }
@@ -119,7 +209,7 @@ struct NPZShowCommand: AsyncParsableCommand {
         abstract: "List the arrays of a .npz file: dtype, shape, min, max, mean.")
 
     @Argument(help: "The .npz file.") var file: String
-    @Flag(help: "Print the table as JSON on the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let archive = try NPZArchive.read(from: file)
@@ -154,7 +244,7 @@ struct NPZShowCommand: AsyncParsableCommand {
                 "mean": .double(mean),
             ])
         }
-        if json {
+        if json.enabled {
             try printJSONResult(
                 RecordValue.object(["file": .string(file), "arrays": .array(rows)]))
         }

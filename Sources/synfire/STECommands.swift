@@ -23,26 +23,28 @@ struct STETrainCommand: AsyncParsableCommand {
             directory gets config.json, metrics.jsonl, weights.npz, result.json, plots and a TensorBoard log (tb/).
             """)
 
-    @Option(help: "Architecture: mlp, mlp-256 or cnn.") var arch: String
-    @Option(help: "Integration mode: di or ci.") var mode: String
+    @Option(help: "Architecture: mlp, mlp-256 or cnn.", transform: NetworkArchitecture.parser(for: "--arch"))
+    var arch: NetworkArchitecture
+    @Option(help: "Integration mode: di or ci.", transform: IntegrationMode.parser(for: "--mode"))
+    var mode: IntegrationMode
     @Option(help: "Time steps T for the spiking test (DI) / sequence length (CI).") var timesteps: Int
     @Option(help: "Use only the first N training (and validation/test) images.") var limit: Int?
-    @Option(help: "Training epochs (spec: 400 MLP, 200 CNN, 100 CI).") var epochs: Int
+    @Option(help: "Training epochs (the paper trains 400 MLP, 200 CNN, 100 CI; docs/ste.md).") var epochs: Int
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Run directory to create.") var out: String
-    @Option(help: "Stochastic test runs to average (DI; spec: 20).") var runs: Int = 20
+    @Option(help: "Stochastic test runs to average (DI; the paper averages 20).") var runs: Int = 20
     @Option(help: "Mini-batch size.") var batchSize: Int = 100
     @Option(help: "Data directory (default $SYNFIRE_DATA or ./data).") var data: String?
     @Flag(help: "CI: two-channel (ON/OFF) event frames.") var twoChannel = false
     @Flag(help: "Train on y−1 with output threshold 1 (docs/ste.md, \"Choices\").") var shiftedHinge = false
     @Option(help: "BLAS threads.") var threads: Int = 2
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         do {
             setBLASThreads(threads)
             let options = try STETrainingOptions(
-                architecture: try NetworkArchitecture(parsing: arch), mode: try IntegrationMode(parsing: mode),
+                architecture: arch, mode: mode,
                 timeSteps: timesteps, epochs: epochs, batchSize: batchSize, seed: seed, limit: limit,
                 evaluationRuns: runs, twoChannelEvents: twoChannel, shiftedHinge: shiftedHinge)
             let (splits, notice, records) = try STEPipeline.loadSplits(dataDirectory: data, limit: limit)
@@ -53,7 +55,7 @@ struct STETrainCommand: AsyncParsableCommand {
             logLine(
                 String(
                     format: "ste: test accuracy %.4f at T=%d; run directory %@", summary.testAccuracy, timesteps, out))
-            if json { try printJSONResult(summaryJSON(summary, runDirectory: out)) }
+            if json.enabled { try printJSONResult(summaryJSON(summary, runDirectory: out)) }
         } catch let error as STEError {
             throw ValidationError(error.description)
         }
@@ -72,7 +74,7 @@ struct STEEvalCommand: AsyncParsableCommand {
     @Option(help: "Fixed-point inference with this total bit width (docs/ste.md, \"Neuron model\").") var bits: Int?
     @Option(help: "Data directory (default $SYNFIRE_DATA or ./data).") var data: String?
     @Option(help: "BLAS threads.") var threads: Int = 2
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         do {
@@ -93,7 +95,7 @@ struct STEEvalCommand: AsyncParsableCommand {
             var summary = try STEPipeline.evaluate(
                 network: network, options: options, test: test, runDirectory: nil, log: logLine)
             summary.datasetNotice = notice
-            if json { try printJSONResult(summaryJSON(summary, runDirectory: run)) }
+            if json.enabled { try printJSONResult(summaryJSON(summary, runDirectory: run)) }
         } catch let error as STEError {
             throw ValidationError(error.description)
         }
@@ -149,9 +151,10 @@ struct STEBenchCommand: AsyncParsableCommand {
 
     @Flag(help: "Fewer batches (for CI smoke runs).") var quick = false
     @Option(help: "Timed batches of 100 samples (default 60, quick 10).") var batches: Int?
-    @Option(help: "Path of the numpy script (default: bench/ste_numpy.py of this package).") var numpyScript: String?
+    @Option(help: "Numpy script (default: bench/ste_numpy.py, here or above the synfire binary).")
+    var numpyScript: String?
     @Option(help: "BLAS threads.") var threads: Int = 2
-    @Flag(help: "Print one JSON object as the last stdout line.") var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         setBLASThreads(threads)
@@ -187,14 +190,12 @@ struct STEBenchCommand: AsyncParsableCommand {
             object["speedup_vs_numpy"] = .null
             logLine("ste bench: numpy comparison skipped (python3 with numpy not found, or \(script) failed)")
         }
-        if json { try printJSONResult(JSONValue.object(object)) }
+        if json.enabled { try printJSONResult(JSONValue.object(object)) }
     }
 
-    /// bench/ste_numpy.py next to this package's Sources directory.
+    /// The checkout's bench/ste_numpy.py (current directory, then above the binary).
     static var defaultScript: String {
-        let here = URL(fileURLWithPath: #filePath)
-        return here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("bench/ste_numpy.py").path
+        RepositoryFiles.locate("bench/ste_numpy.py") ?? "bench/ste_numpy.py"
     }
 
     static func runNumpy(script: String, batches: Int, quick: Bool, threads: Int) -> Double? {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SynfireIO
 
 /// Root of the `synfire` command line. Each area registers its command group here;
 /// the commands themselves live in one file per area (`DataCommands.swift`, ...).
@@ -11,8 +12,11 @@ struct Synfire: AsyncParsableCommand {
             Synfire simulates a Loihi-like chip bit-exactly, trains the nBP circuit on it, \
             estimates the energy and latency the real chip would spend, and offers two other \
             spiking learners (STE SNN, error-propagation SNN). Every result-producing command \
-            takes --json and then prints one JSON object on its last stdout line.
+            takes --json and then prints one JSON object on its last stdout line. \
+            Start with docs/getting-started.md; `synfire --version` names the commit this \
+            binary was built from.
             """,
+        version: SynfireVersion.description,
         subcommands: [
             DataCommand.self,
             BenchCommand.self,

@@ -34,6 +34,27 @@ struct NBPCLITests {
         #expect(!FileManager.default.fileExists(atPath: run))
     }
 
+    /// A circuit too large for the simulated chip is the user's choice, not a bug: the
+    /// message names the limit that was hit and what to change. (Should the chip grow to
+    /// hold it, the run must simply succeed.)
+    @Test func aCircuitTooLargeForTheChipSaysWhichLimitAndWhatToChange() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        let empty = try CLIRunner.temporaryDirectory()
+        let run = directory.appendingPathComponent("run").path
+        let result = try CLIRunner.run(
+            ["nbp", "train", "--engine", "chip", "--hidden", "3200", "--limit", "4", "--epochs", "1", "--out", run],
+            environment: ["SYNFIRE_DATA": empty.path])
+        if result.status != 0 {
+            #expect(result.stderr.contains("does not fit the simulated chip"), "\(result.stderr)")
+            #expect(result.stderr.contains("cores"), "\(result.stderr)")
+            #expect(result.stderr.contains("--hidden") && result.stderr.contains("--engine fast"), "\(result.stderr)")
+            #expect(!result.stderr.contains("report it"), "\(result.stderr)")
+            #expect(!result.stderr.contains("disagrees"), "\(result.stderr)")
+        } else {
+            #expect(FileManager.default.fileExists(atPath: run + "/weights.npz"))
+        }
+    }
+
     @Test func compareRefusesADirectoryWithoutARun() throws {
         let directory = try CLIRunner.temporaryDirectory()
         let out = directory.appendingPathComponent("curves").path
