@@ -30,22 +30,36 @@ let package = Package(
         .library(name: "SynfireNIR", targets: ["SynfireNIR"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of datasets (only the `Crypto` product: on Linux it builds BoringSSL).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
-        // System libraries from Debian: zlib1g-dev, libopenblas-dev.
+        // System libraries from Debian: zlib1g-dev, libopenblas-dev, libcairo2-dev.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // HDF5 (libhdf5-dev; Debian's serial build answers to pkg-config `hdf5`), for NIR files.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // Plots: libcairo2-dev renders PNG, SVG and PDF; text in DejaVu Sans (fonts-dejavu-core).
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         // SplitMix64, the one generator every other random stream is built on.
         .target(name: "SynfireRandom", swiftSettings: hotLoopFlags),
         .target(
-            name: "SynfireData", dependencies: ["CZlib", "SynfireRandom"], resources: [.copy("Resources/embedded")],
+            name: "SynfireData",
+            dependencies: ["CZlib", "SynfireRandom", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources/embedded")],
             swiftSettings: hotLoopFlags),
-        .target(name: "SynfireIO", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
+        // TensorBoard event files: TFRecord framing and the Event protobuf (generated code
+        // committed; event.proto says how it was made).
+        .target(
+            name: "SynfireTensorBoard",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["event.proto"]),
+        .target(
+            name: "SynfireIO", dependencies: ["CZlib", "CCairo", "SynfireTensorBoard"], swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(
@@ -81,13 +95,17 @@ let package = Package(
             name: "SynfireDataTests", dependencies: ["SynfireData"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "SynfireIOTests", dependencies: ["SynfireIO"], resources: [.copy("Fixtures")]),
+            name: "SynfireIOTests", dependencies: ["SynfireIO", "SynfireTensorBoard"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SynfireTensorBoardTests", dependencies: ["SynfireTensorBoard"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(
             name: "NBPTests",
-            dependencies: ["NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels"],
+            dependencies: [
+                "NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels", "SynfireTensorBoard",
+            ],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
@@ -97,5 +115,19 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
         .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "SynfireIO"]),
+
+        // The byte readers as fuzz entry points; the tests replay Fuzz/corpus through them.
+        .target(name: "SynfireFuzzTargets", dependencies: ["SynfireData", "SynfireIO", "NeuroChip"]),
+        .testTarget(name: "SynfireFuzzTargetsTests", dependencies: ["SynfireFuzzTargets"]),
     ]
 )
+
+// The libFuzzer harness exists only for `scripts/fuzz` (SYNFIRE_FUZZ=1): it has no main of
+// its own, libFuzzer's is linked in by -sanitize=fuzzer.
+if ProcessInfo.processInfo.environment["SYNFIRE_FUZZ"] != nil {
+    package.products.append(.executable(name: "synfire-fuzz", targets: ["synfire-fuzz"]))
+    package.targets.append(
+        .executableTarget(
+            name: "synfire-fuzz", dependencies: ["SynfireFuzzTargets"], path: "Fuzz/Sources/synfire-fuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -255,7 +255,7 @@ void *nc_alloc_rows(int64_t bytes) {
 
 void nc_free_rows(void *rows) { free(rows); }
 
-// ---- Compartment update (loihi-model.md §2 steps 1-3) ----
+// ---- Compartment update (docs/neurochip.md "One time step" steps 1-3) ----
 // Branch-free like the Swift kernel it mirrors (Compartment.swift), so the loop
 // vectorises; decays are specialised (4096 forgets everything, 0 keeps everything), and
 // the partial decay masks its factors to 12/13 bits so the multiplies are 16-bit ones.

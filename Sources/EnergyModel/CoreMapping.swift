@@ -1,5 +1,5 @@
 /// What one population asks of the chip: its compartments and their incoming synapses,
-/// which live on the compartment's core (energy-model.md §5.2).
+/// which live on the compartment's core (docs/energy.md "Core mapping").
 public struct PopulationDemand: Codable, Sendable, Equatable {
     public var name: String
     public var compartments: Int
@@ -56,8 +56,8 @@ public struct CoreLoad: Codable, Sendable, Equatable {
     }
 }
 
-/// A placement of populations onto cores (§5). Cores without compartments are absent
-/// and never enter the latency max (§2).
+/// A placement of populations onto cores (docs/energy.md "Core mapping"). Cores without compartments are absent
+/// and never enter the latency max (docs/energy.md "Counted quantities").
 public struct CoreAllocation: Codable, Sendable, Equatable {
     public var populations: [PopulationPlacement]
     /// Used cores in increasing core order.
@@ -70,7 +70,7 @@ public struct CoreAllocation: Codable, Sendable, Equatable {
 
     public var coresUsed: Int { cores.count }
 
-    /// §4: tiles holding at least one configured compartment.
+    /// docs/energy.md "Latency and energy per step": tiles holding at least one configured compartment.
     public func tilesUsed(_ chip: ChipLayout) -> Int {
         Set(cores.map { chip.tile(ofCore: $0.core) }).count
     }
@@ -89,11 +89,11 @@ public struct CoreAllocation: Codable, Sendable, Equatable {
     }
 }
 
-/// Options of the default greedy packing (§5.3).
+/// Options of the default greedy packing (docs/energy.md "Core mapping").
 public struct PackingOptions: Sendable, Equatable {
-    /// Each population starts on a fresh core (default true, §5.3 item 4).
+    /// Each population starts on a fresh core (default true, docs/energy.md "Core mapping" item 4).
     public var newCorePerPopulation: Bool
-    /// A cap below `maxCompartmentsPerCore` to spread populations (§5.3 item 5).
+    /// A cap below `maxCompartmentsPerCore` to spread populations (docs/energy.md "Core mapping" item 5).
     public var maxCompartmentsPerCoreOverride: Int?
 
     public init(newCorePerPopulation: Bool = true, maxCompartmentsPerCoreOverride: Int? = nil) {
@@ -113,7 +113,7 @@ public enum MappingError: Error, CustomStringConvertible, Equatable {
         case .doesNotFitChip(let needed, let chipCores):
             return "the network needs at least \(needed) cores and does not fit one chip of "
                 + "\(chipCores) cores; shrink the network or raise the per-core cap "
-                + "(multi-chip costs are out of scope, energy-model.md §5.1)"
+                + "(multi-chip costs are out of scope, docs/energy.md, section \"Core mapping\")"
         case .compartmentTooLarge(let population, let bits, let limit):
             return "one compartment of population '\(population)' needs \(bits) bits of "
                 + "synaptic memory, more than a core's \(limit) bits; reduce its fan-in or "
@@ -126,9 +126,9 @@ public enum MappingError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Core mapping (energy-model.md §5).
+/// Core mapping (docs/energy.md "Core mapping").
 public enum CoreMapper {
-    /// §5.3 greedy packing: populations in order, compartments in index order, a new
+    /// docs/energy.md "Core mapping" greedy packing: populations in order, compartments in index order, a new
     /// core whenever the compartment cap or the synaptic memory would overflow.
     public static func greedy(
         _ populations: [PopulationDemand], chip: ChipLayout, options: PackingOptions = .init()
@@ -192,7 +192,7 @@ public enum CoreMapper {
         return CoreAllocation(populations: placements, cores: loads)
     }
 
-    /// §5.3 item 6: an explicit placement, checked against the per-core limits.
+    /// docs/energy.md "Core mapping" item 6: an explicit placement, checked against the per-core limits.
     /// Reports every over-full core and every population whose shares do not add up.
     public static func explicit(
         _ populations: [PopulationDemand], shares: [String: [CoreShare]], chip: ChipLayout

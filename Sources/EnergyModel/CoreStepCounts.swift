@@ -1,6 +1,6 @@
 import NeuroChip
 
-// The per-core, per-step counts are NeuroChip's `CoreStepCounts` (energy-model.md §2),
+// The per-core, per-step counts are NeuroChip's `CoreStepCounts` (docs/energy.md "Counted quantities"),
 // consumed directly. This file adds what the cost model needs on top of it.
 
 extension CoreStepCounts {
@@ -26,20 +26,20 @@ extension CoreStepCounts {
     }
 
     /// Records the route of one outgoing message (its `messagesOut` is counted
-    /// separately): hop sums and the path bit NeuroChip keeps (§5.4, 8 x 4 mesh).
+    /// separately): hop sums and the path bit NeuroChip keeps (docs/energy.md "Core mapping", 8 x 4 mesh).
     public mutating func addMessagePath(hopsEastWest ew: Int, hopsNorthSouth ns: Int) {
         hopsEastWest += ew
         hopsNorthSouth += ns
         messagePathsSeen |= 1 << UInt32(ew * 4 + ns)
     }
 
-    /// U under the table's learning count mode (§2.1).
+    /// U under the table's learning count mode (docs/energy.md "Counted quantities").
     @inlinable
     public func plasticSynapseUpdates(_ mode: LearningCountMode) -> Int {
         mode == .swept ? plasticSynapsesSwept : plasticSynapseUpdatesProcessed
     }
 
-    /// The §2 invariants for a record covering `steps` steps of `core`, which holds
+    /// The docs/energy.md "Counted quantities" invariants for a record covering `steps` steps of `core`, which holds
     /// `configuredCompartments` compartments. One message per violation.
     public func invariantViolations(core: Int, configuredCompartments: Int, steps: Int)
         -> [String]
@@ -112,7 +112,7 @@ public struct CoreCounts: Codable, Sendable, Equatable {
     }
 }
 
-/// Which count the cost table charges as U (energy-model.md §2.1).
+/// Which count the cost table charges as U (docs/energy.md "Counted quantities").
 public enum LearningCountMode: String, Codable, Sendable, CaseIterable {
     case swept
     case processed

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Energy and time of one counted operation (energy-model.md §3.1).
+/// Energy and time of one counted operation (docs/energy.md "Cost tables").
 public struct OperationCost: Codable, Sendable, Equatable {
     public var energyPJ: Double
     public var timeNS: Double
@@ -13,7 +13,7 @@ public struct OperationCost: Codable, Sendable, Equatable {
     }
 }
 
-/// The eleven per-operation entries of a cost table, keyed as in §3.1.
+/// The eleven per-operation entries of a cost table, keyed as in docs/energy.md "Cost tables".
 public struct OperationCosts: Codable, Sendable, Equatable {
     public var compartmentActive: OperationCost
     public var compartmentInactive: OperationCost
@@ -27,7 +27,7 @@ public struct OperationCosts: Codable, Sendable, Equatable {
     public var hopEastWest: OperationCost
     public var hopNorthSouth: OperationCost
 
-    /// JSON keys in the order of §3.1 (also the order validation reports them in).
+    /// JSON keys in the order of docs/energy.md "Cost tables" (also the order validation reports them in).
     public static let keys = [
         "compartmentActive", "compartmentInactive", "synapticOp", "plasticSynapseUpdate",
         "learningEpoch", "spikeGenerated", "messageOut", "messageIn", "messageBase",
@@ -35,7 +35,7 @@ public struct OperationCosts: Codable, Sendable, Equatable {
     ]
 }
 
-/// How the barrier time depends on the number of tiles in use (§3.1).
+/// How the barrier time depends on the number of tiles in use (docs/energy.md "Cost tables").
 public enum SyncModel: String, Codable, Sendable {
     /// Linear in log2(tiles) between neighbouring points, clamped outside.
     case log2Interpolate
@@ -80,7 +80,7 @@ public struct SyncCost: Codable, Sendable, Equatable {
     }
 }
 
-/// Static (leakage) power, off in both presets (§3.4).
+/// Static (leakage) power, off in both presets (docs/energy.md "Cost tables").
 public struct StaticPower: Codable, Sendable, Equatable {
     public var chipPowerMW: Double
     public var perUsedCorePowerMW: Double
@@ -98,7 +98,7 @@ public struct StaticPower: Codable, Sendable, Equatable {
     }
 }
 
-/// Chip geometry and per-core limits (§3.1 `chip`, §5.1, §5.2).
+/// Chip geometry and per-core limits (docs/energy.md "Cost tables" `chip`, docs/energy.md "Core mapping").
 public struct ChipLayout: Codable, Sendable, Equatable {
     public var coresPerTile: Int
     public var meshWidthTiles: Int
@@ -120,28 +120,28 @@ public struct ChipLayout: Codable, Sendable, Equatable {
     public var tiles: Int { meshWidthTiles * meshHeightTiles }
     public var cores: Int { tiles * coresPerTile }
 
-    /// §5.1: core k -> tile k / coresPerTile.
+    /// docs/energy.md "Core mapping": core k -> tile k / coresPerTile.
     public func tile(ofCore core: Int) -> Int { core / coresPerTile }
 
-    /// §5.1: tile -> (x = tile % width, y = tile / width).
+    /// docs/energy.md "Core mapping": tile -> (x = tile % width, y = tile / width).
     public func coordinates(ofTile tile: Int) -> (x: Int, y: Int) {
         (tile % meshWidthTiles, tile / meshWidthTiles)
     }
 
-    /// §5.4 dimension-order routing: hops between the tiles of two cores.
+    /// docs/energy.md "Core mapping" dimension-order routing: hops between the tiles of two cores.
     public func hops(fromCore a: Int, toCore b: Int) -> (eastWest: Int, northSouth: Int) {
         let p = coordinates(ofTile: tile(ofCore: a))
         let q = coordinates(ofTile: tile(ofCore: b))
         return (abs(p.x - q.x), abs(p.y - q.y))
     }
 
-    /// §5.2: bits of synaptic memory one compartment's incoming synapses occupy.
+    /// docs/energy.md "Core mapping": bits of synaptic memory one compartment's incoming synapses occupy.
     public func memoryBits(fixedSynapses: Int, plasticSynapses: Int) -> Int {
         fixedSynapses * bitsPerFixedSynapse + plasticSynapses * bitsPerPlasticSynapse
     }
 }
 
-/// The units block; only pJ / ns / mW are accepted (§3.1).
+/// The units block; only pJ / ns / mW are accepted (docs/energy.md "Cost tables").
 public struct CostUnits: Codable, Sendable, Equatable {
     public var energy: String
     public var time: String
@@ -150,7 +150,7 @@ public struct CostUnits: Codable, Sendable, Equatable {
     public static let standard = CostUnits(energy: "pJ", time: "ns", power: "mW")
 }
 
-/// A complete, resolved cost table (energy-model.md §3). Build one from a preset
+/// A complete, resolved cost table (docs/energy.md "Cost tables"). Build one from a preset
 /// (`CostTable.preset(named:)`) or from JSON (`CostTable.load(json:)`), which validates.
 public struct CostTable: Codable, Sendable, Equatable {
     public var schemaVersion: Int
@@ -187,7 +187,7 @@ public struct CostTable: Codable, Sendable, Equatable {
         self.chip = chip
     }
 
-    // `base` is encoded as an explicit null so the echoed table has every §3.1 key.
+    // `base` is encoded as an explicit null so the echoed table has every docs/energy.md "Cost tables" key.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schemaVersion, forKey: .schemaVersion)
@@ -202,7 +202,7 @@ public struct CostTable: Codable, Sendable, Equatable {
         try c.encode(chip, forKey: .chip)
     }
 
-    /// Pretty, key-sorted JSON of the table (the §3.1 file format).
+    /// Pretty, key-sorted JSON of the table (the docs/energy.md "Cost tables" file format).
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

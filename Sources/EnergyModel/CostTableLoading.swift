@@ -1,6 +1,6 @@
 import Foundation
 
-/// Problems loading or resolving a cost table (energy-model.md §3.1).
+/// Problems loading or resolving a cost table (docs/energy.md "Cost tables").
 public enum CostTableError: Error, CustomStringConvertible, Equatable {
     case unknownPreset(String)
     case unreadable(path: String, reason: String)
@@ -13,7 +13,7 @@ public enum CostTableError: Error, CustomStringConvertible, Equatable {
         case .unknownPreset(let name):
             return "unknown cost table '\(name)': use one of "
                 + CostTablePreset.acceptedNames.joined(separator: ", ")
-                + ", or the path of a JSON cost table (energy-model.md §3.1)"
+                + ", or the path of a JSON cost table (docs/energy.md, section \"Cost tables\")"
         case .unreadable(let path, let reason):
             return "cannot read cost table \(path): \(reason) — check the path and permissions"
         case .notJSON(let origin, let reason):
@@ -80,7 +80,7 @@ enum JSONNode: Codable, Equatable {
         }
     }
 
-    /// §3.1 deep merge: objects merge key by key; arrays, numbers and strings replace.
+    /// docs/energy.md "Cost tables" deep merge: objects merge key by key; arrays, numbers and strings replace.
     func merged(over base: JSONNode) -> JSONNode {
         guard case .object(let overlay) = self, case .object(var result) = base else {
             return self
@@ -110,7 +110,7 @@ extension CostTable {
         return try load(json: data, origin: url.lastPathComponent)
     }
 
-    /// Parses, merges with `base` (if any) and validates a JSON cost table (§3.1).
+    /// Parses, merges with `base` (if any) and validates a JSON cost table (docs/energy.md "Cost tables").
     /// Every problem is listed in one `CostTableError.invalid`.
     public static func load(json data: Data, origin: String = "<json>") throws(CostTableError)
         -> CostTable
@@ -174,7 +174,7 @@ extension CostTable {
     }
 }
 
-/// Field-by-field checks of a merged cost table, collecting every problem (§3.1 rules).
+/// Field-by-field checks of a merged cost table, collecting every problem (docs/energy.md "Cost tables" rules).
 enum CostTableValidator {
     static func problems(in root: JSONNode) -> [String] {
         var problems: [String] = []

@@ -1,4 +1,4 @@
-/// The built-in cost tables (energy-model.md §3.2, §3.3).
+/// The built-in cost tables (docs/energy.md "Cost tables").
 public enum CostTablePreset: String, CaseIterable, Sendable {
     case davies2018 = "loihi-davies2018"
     case sanafe = "loihi-sanafe"
@@ -51,7 +51,7 @@ extension CostTable {
         "M. Davies et al., Loihi, IEEE Micro 38(1):82-99, 2018, energy/time per operation "
         + "table; cross-checked with the SANA-FE simulator header (April 2022)"
 
-    /// Geometry shared by both presets (§3.2 "Chip geometry source").
+    /// Geometry shared by both presets (docs/energy.md "Cost tables" "Chip geometry source").
     static let loihiGeometry = ChipLayout(
         coresPerTile: 4, meshWidthTiles: 8, meshHeightTiles: 4, maxCompartmentsPerCore: 1024,
         synapticMemoryBitsPerCore: 1_048_576, bitsPerFixedSynapse: 16, bitsPerPlasticSynapse: 32,
@@ -61,7 +61,7 @@ extension CostTable {
             + "in SANA-FE (to confirm); 128 KB synaptic memory (to confirm); bits per synapse "
             + "are project defaults (to confirm)")
 
-    /// §3.2 preset `loihi-davies2018`.
+    /// docs/energy.md "Cost tables" preset `loihi-davies2018`.
     public static let davies2018 = CostTable(
         name: CostTablePreset.davies2018.rawValue, base: nil,
         description:
@@ -90,12 +90,12 @@ extension CostTable {
             source: daviesSource + " (barrier 1 -> 32 tiles; interpolation rule is Synfire's)"),
         staticPower: StaticPower(
             chipPowerMW: 0, perUsedCorePowerMW: 0,
-            source: "not in the per-operation table; off (energy-model.md §3.4)"),
+            source: "not in the per-operation table; off (docs/energy.md, section \"Cost tables\")"),
         chip: loihiGeometry)
 
     enum SanafeSynapse { case dense, sparse }
 
-    /// §3.3 preset `loihi-sanafe` (dense synapses) or `loihi-sanafe-sparse`.
+    /// docs/energy.md "Cost tables" preset `loihi-sanafe` (dense synapses) or `loihi-sanafe-sparse`.
     static func sanafe(synapse: SanafeSynapse) -> CostTable {
         let src = "SANA-FE (Boyle et al.), SLAM-Lab/SANA-FE arch/loihi.yaml"
         let synOp: OperationCost =

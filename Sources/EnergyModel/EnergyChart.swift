@@ -1,9 +1,10 @@
 import Foundation
 import SynfireIO
 
-/// The energy chart of `synfire energy report` (energy-model.md §8.3), drawn by SynfireIO's
-/// `StackedBarPlot` so it exists as PNG and SVG like every other Synfire plot: one stacked
-/// bar per mode (training, inference), one segment per §4 category, the mean energy per
+/// The energy chart of `synfire energy report` (docs/energy.md "Report"), drawn by SynfireIO's
+/// `StackedBarPlot` so it exists as PNG, SVG and PDF like every other Synfire plot: one stacked
+/// bar per mode (training, inference), one segment per docs/energy.md "Latency and energy per step" category, the mean
+/// energy per
 /// sample on the y axis; the mean latency per sample per mode goes in the subtitle.
 public enum EnergyChart {
     public static func plot(_ report: EnergyReport) -> StackedBarPlot {
@@ -15,7 +16,7 @@ public enum EnergyChart {
             categories.append("\(mode.rawValue) (\(s.samples) samples)")
             valuesPJ.append(s.meanEnergyByCategoryPJ.values)
             // Totals only: the coreWork / mesh / sync split does not fit on one line for two
-            // modes; it stays in the §8.1 table and energy_report.json.
+            // modes; it stays in the docs/energy.md "Report" table and energy_report.json.
             latencies.append("\(mode.rawValue) \(UnitFormat.time(s.meanLatencyByTermNS.total))")
         }
         // The largest bar decides the unit so tick labels stay short (pJ → nJ / µJ / mJ).
@@ -36,12 +37,12 @@ public enum EnergyChart {
             values: valuesPJ.map { $0.map { $0 / factor } }, unit: "\(unit) per sample")
     }
 
-    /// Writes `<basePath>.png` and `<basePath>.svg` atomically; a trailing `.svg` or `.png`
-    /// on `basePath` is dropped so `--chart x.svg` still works. Returns [png, svg].
+    /// Writes `<basePath>.png`, `.svg` and `.pdf` atomically; a trailing `.svg`, `.png` or
+    /// `.pdf` on `basePath` is dropped so `--chart x.svg` still works. Returns [png, svg, pdf].
     @discardableResult
     public static func write(_ report: EnergyReport, to basePath: String) throws -> [String] {
         let ext = (basePath as NSString).pathExtension.lowercased()
-        let base = ext == "svg" || ext == "png" ? (basePath as NSString).deletingPathExtension : basePath
+        let base = PlotFormat(rawValue: ext) != nil ? (basePath as NSString).deletingPathExtension : basePath
         return try plot(report).write(to: base)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import NeuroChip
 
-/// Whether a step belongs to a training or an inference sample (energy-model.md §1.1).
+/// Whether a step belongs to a training or an inference sample (docs/energy.md "The model").
 public enum RunMode: String, Codable, Sendable, CaseIterable {
     case training
     case inference
@@ -47,7 +47,7 @@ public struct SampleCounts: Codable, Sendable, Equatable {
 public struct ModeCounts: Codable, Sendable, Equatable {
     /// Complete samples.
     public var samples: Int
-    /// Samples with fewer than `stepsPerSample` steps (flagged, §1.1).
+    /// Samples with fewer than `stepsPerSample` steps (flagged, docs/energy.md "The model").
     public var partialSamples: Int
     public var stepsPerSample: Int
     /// All steps of this mode, complete and partial samples.
@@ -119,7 +119,7 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
     public var description: String
     /// Network label, e.g. "nbp 400-400-10".
     public var network: String?
-    /// Published figures to compare against: "nbp" (energy-model.md §7.1) or nil.
+    /// Published figures to compare against: "nbp" (docs/energy.md "Comparison with the nBP paper") or nil.
     public var reference: String?
     public var placement: CoreAllocation
     public var training: ModeCounts?
@@ -223,7 +223,7 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
         try encoder.encode(self).write(to: url, options: .atomic)
     }
 
-    /// §2 invariants on totals, plus the file's own consistency rules. All problems.
+    /// docs/energy.md "Counted quantities" invariants on totals, plus the file's own consistency rules. All problems.
     public func validationProblems() -> [String] {
         var problems: [String] = []
         if schemaVersion != 1 { problems.append("schemaVersion is \(schemaVersion), expected 1") }
@@ -327,7 +327,7 @@ public struct EnergyCounts: Codable, Sendable, Equatable {
 }
 
 /// Builds an `EnergyCounts` document step by step while a simulator runs. The simulator
-/// hands over one record per used core per step (energy-model.md §2); the recorder
+/// hands over one record per used core per step (docs/energy.md "Counted quantities"); the recorder
 /// keeps per-core totals per step position (and, optionally, chip-wide totals per
 /// sample), so its memory does not grow with the run's length.
 public struct EnergyCountsRecorder: Sendable {
@@ -366,7 +366,7 @@ public struct EnergyCountsRecorder: Sendable {
             return k
         }
 
-        /// Sample bookkeeping after the step at position k (§1.1): a sample starts at
+        /// Sample bookkeeping after the step at position k (docs/energy.md "The model"): a sample starts at
         /// position 0 (or with the very first step recorded) and is complete once it has
         /// stepsPerSample steps.
         mutating func advance(_ k: Int, _ stepTotal: CoreStepCounts) {
@@ -388,9 +388,9 @@ public struct EnergyCountsRecorder: Sendable {
         }
     }
 
-    /// `stepsPerSample` per mode cuts untagged steps into samples (§1.1). With
+    /// `stepsPerSample` per mode cuts untagged steps into samples (docs/energy.md "The model"). With
     /// `keepSampleTotals` the file also lists every sample's chip-wide counts (16 numbers
-    /// a sample), which gives the per-sample energy spread of spec §8.2.
+    /// a sample), which gives the per-sample energy spread of docs/energy.md "Report".
     public init(
         placement: CoreAllocation, stepsPerSample: [RunMode: Int], keepSampleTotals: Bool = false
     ) {
@@ -421,7 +421,7 @@ public struct EnergyCountsRecorder: Sendable {
 
     /// Records one step. `cores` holds one record per used core (any order).
     /// `stepInSample` tags the step's position in its sample; nil continues the mode's
-    /// running position (steps cut into equal samples, §1.1).
+    /// running position (steps cut into equal samples, docs/energy.md "The model").
     public mutating func record(
         _ cores: [CoreCounts], mode: RunMode, stepInSample: Int? = nil
     ) {
@@ -474,7 +474,7 @@ public struct EnergyCountsRecorder: Sendable {
         }
     }
 
-    /// §2 invariants of one step (debug builds).
+    /// docs/energy.md "Counted quantities" invariants of one step (debug builds).
     private func checkInvariants(_ cores: [CoreCounts]) {
         var out = 0
         var inbound = 0

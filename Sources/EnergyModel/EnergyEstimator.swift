@@ -1,6 +1,6 @@
 import NeuroChip
 
-/// Energy split into the categories of energy-model.md §4, in pJ.
+/// Energy split into the categories of docs/energy.md "Latency and energy per step", in pJ.
 public struct EnergyByCategory: Codable, Sendable, Equatable {
     public var neuron: Double = 0
     public var synaptic: Double = 0
@@ -12,7 +12,8 @@ public struct EnergyByCategory: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// Category names in report order (§4 table, §8.3 chart).
+    /// Category names in report order (docs/energy.md "Latency and energy per step" table, docs/energy.md "Report"
+    /// chart).
     public static let names = [
         "neuron", "synaptic", "learning", "spikeIO", "mesh", "sync", "static",
     ]
@@ -45,7 +46,7 @@ public struct EnergyByCategory: Codable, Sendable, Equatable {
     }
 }
 
-/// Latency split into the terms of §4, in ns.
+/// Latency split into the terms of docs/energy.md "Latency and energy per step", in ns.
 public struct LatencyByTerm: Codable, Sendable, Equatable {
     /// max over cores of T_core.
     public var coreWork: Double = 0
@@ -69,7 +70,7 @@ public struct LatencyByTerm: Codable, Sendable, Equatable {
     }
 }
 
-/// Cost of one time step (§4).
+/// Cost of one time step (docs/energy.md "Latency and energy per step").
 public struct StepCost: Sendable, Equatable {
     public var energy: EnergyByCategory
     public var latency: LatencyByTerm
@@ -86,7 +87,7 @@ public struct StepCost: Sendable, Equatable {
     public var edpPJNS: Double { energyPJ * latencyNS }
 }
 
-/// The linear cost model of energy-model.md §4 for one cost table and one placement.
+/// The linear cost model of docs/energy.md "Latency and energy per step" for one cost table and one placement.
 public struct EnergyEstimator: Sendable {
     public let table: CostTable
     public let coresUsed: Int
@@ -107,7 +108,7 @@ public struct EnergyEstimator: Sendable {
     /// T_sync(tilesUsed), fixed for a run.
     public var syncTimeNS: Double { table.sync.timeNS(tiles: tilesUsed) }
 
-    /// T_core(c) of §4; `scale` divides totals into means (1 / samples).
+    /// T_core(c) of docs/energy.md "Latency and energy per step"; `scale` divides totals into means (1 / samples).
     public func coreTimeNS(_ c: CoreStepCounts, scale: Double = 1) -> Double {
         let k = table.costs
         let u = Double(c.plasticSynapseUpdates(table.learningCountMode))
@@ -139,7 +140,8 @@ public struct EnergyEstimator: Sendable {
             Double(c.spikesGenerated) * k.spikeGenerated.energyPJ
             + Double(c.messagesOut) * k.messageOut.energyPJ
             + Double(c.messagesIn) * k.messageIn.energyPJ
-        // §4 E_mesh, attributed to the source core: every message pays messageBase once.
+        // docs/energy.md "Latency and energy per step" E_mesh, attributed to the source core: every message pays
+        // messageBase once.
         e.mesh =
             Double(c.messagesOut) * k.messageBase.energyPJ
             + Double(c.hopsEastWest) * k.hopEastWest.energyPJ
@@ -164,7 +166,8 @@ public struct EnergyEstimator: Sendable {
         return k.messageBase.timeNS + longest
     }
 
-    /// §4 step totals for one step, given one record per used core. With `scale` the
+    /// docs/energy.md "Latency and energy per step" step totals for one step, given one record per used core. With
+    /// `scale` the
     /// records are totals over several steps at the same position in their samples, and
     /// the result is the cost of the mean step.
     public func step(_ cores: [CoreCounts], scale: Double = 1) -> StepCost {
@@ -191,7 +194,7 @@ public struct EnergyEstimator: Sendable {
         }
         let latency = LatencyByTerm(coreWork: coreWork, mesh: mesh, sync: syncTimeNS)
         energy.sync = table.sync.energyPJ
-        // §3.4: mW x ns = pJ.
+        // docs/energy.md "Cost tables": mW x ns = pJ.
         energy.static = table.staticPower.powerMW(coresUsed: coresUsed) * latency.total
         return StepCost(
             energy: energy, latency: latency, criticalCore: critical, coreEnergyPJ: coreEnergy,

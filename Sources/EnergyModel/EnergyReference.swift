@@ -13,7 +13,7 @@ public struct GapTerm: Codable, Sendable, Equatable {
     }
 }
 
-/// Model versus paper for one mode (energy-model.md §8.2 `comparison`).
+/// Model versus paper for one mode (docs/energy.md "Report" `comparison`).
 public struct ReferenceComparison: Codable, Sendable, Equatable {
     public var reference: String
     public var mode: RunMode
@@ -56,7 +56,7 @@ public struct ReferenceComparison: Codable, Sendable, Equatable {
         ratio >= 1 / tolerance && ratio <= tolerance
     }
 
-    /// "PASS" or "GAP: ..." for the text report (§8.1 last line).
+    /// "PASS" or "GAP: ..." for the text report (docs/energy.md "Report" last line).
     public var verdict: String {
         withinTolerance
             ? "PASS" : "GAP: " + gapTerms.map(\.name).joined(separator: ", ")

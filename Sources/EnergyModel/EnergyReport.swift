@@ -1,7 +1,7 @@
 import Foundation
 import NeuroChip
 
-/// Which chip resources and counts a mode used (energy-model.md §7.3 item 4).
+/// Which chip resources and counts a mode used (docs/energy.md "Comparison with the nBP paper" item 4).
 public struct ModeSummary: Codable, Sendable, Equatable {
     public var mode: RunMode
     public var samples: Int
@@ -17,7 +17,7 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     public var meanEnergyByCategoryPJ: EnergyByCategory
     public var meanLatencyNS: Double
     public var meanLatencyByTermNS: LatencyByTerm
-    /// mean(E) x mean(T) (§1.2), J·s and pJ·ns.
+    /// mean(E) x mean(T) (docs/energy.md "The model"), J·s and pJ·ns.
     public var meanEdpJs: Double
     public var meanEdpPJNS: Double
     public var throughputSamplesPerS: Double
@@ -27,7 +27,7 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     public var latencyNS: Double
     public var latencyByTermNS: LatencyByTerm
     /// Learning epochs per sample on a core that holds plastic synapses (12 expected
-    /// for nBP training, §7.3 item 2).
+    /// for nBP training, docs/energy.md "Comparison with the nBP paper" item 2).
     public var learningSweepsPerSample: Double
     public var coresUsed: Int
     public var tilesUsed: Int
@@ -37,11 +37,11 @@ public struct ModeSummary: Codable, Sendable, Equatable {
     public var plasticCores: Int
     public var maxPlasticSynapsesPerCore: Int
     public var fixedSynapses: Int
-    /// Chip-wide totals of every §2 count for this mode.
+    /// Chip-wide totals of every docs/energy.md "Counted quantities" count for this mode.
     public var counts: CoreStepCounts
 }
 
-/// One sample's energy (§8.2 `samples`); its latency is the sum of the mean step
+/// One sample's energy (docs/energy.md "Report" `samples`); its latency is the sum of the mean step
 /// latencies of the positions it covered.
 public struct SampleEstimate: Codable, Sendable, Equatable {
     public var index: Int
@@ -67,8 +67,9 @@ public struct PhaseEstimate: Codable, Sendable, Equatable {
     public var syncNS: Double
 }
 
-/// One time step of the mean sample (§8.2 `perStep`, with `--per-step`): the counts of
-/// every sample at this position, averaged, priced with §4. Energy is exact for the mean
+/// One time step of the mean sample (docs/energy.md "Report" `perStep`, with `--per-step`): the counts of
+/// every sample at this position, averaged, priced with docs/energy.md "Latency and energy per step". Energy is exact
+/// for the mean
 /// sample (linear in the counts); latency is exact when each sample's critical core
 /// carries the same load at this position (see docs/energy.md).
 public struct StepEstimate: Codable, Sendable, Equatable {
@@ -92,7 +93,7 @@ public struct StepEstimate: Codable, Sendable, Equatable {
     public var plasticSynapseUpdates: Double
 }
 
-/// One used core over all steps of one mode (§8.2 `perCore`).
+/// One used core over all steps of one mode (docs/energy.md "Report" `perCore`).
 public struct PerCoreEstimate: Codable, Sendable, Equatable {
     public var mode: RunMode
     public var core: Int
@@ -108,7 +109,7 @@ public struct PerCoreEstimate: Codable, Sendable, Equatable {
     public var timesCritical: Int
 }
 
-/// Whole-run figures (§8.2 `run`).
+/// Whole-run figures (docs/energy.md "Report" `run`).
 public struct RunEstimate: Codable, Sendable, Equatable {
     public var steps: Int
     public var energyPJ: Double
@@ -128,7 +129,7 @@ public struct ChipUsage: Codable, Sendable, Equatable {
     public var criticalCoreHistogram: [String: Int]
 }
 
-/// The energy report of one run under one cost table (energy-model.md §8.2).
+/// The energy report of one run under one cost table (docs/energy.md "Report").
 public struct EnergyReport: Codable, Sendable, Equatable {
     public var schemaVersion: Int
     public var preset: String
@@ -139,9 +140,9 @@ public struct EnergyReport: Codable, Sendable, Equatable {
     public var summaryByMode: [String: ModeSummary]
     /// Per-sample figures, when the counts file keeps per-sample totals.
     public var samples: [SampleEstimate]
-    /// Stand-in for §8.2 `perStep`: counts files keep totals per step position.
+    /// Stand-in for docs/energy.md "Report" `perStep`: counts files keep totals per step position.
     public var perPhase: [String: [PhaseEstimate]]
-    /// §8.2 `perStep` per mode, only when asked for (`includePerStep`); absent otherwise.
+    /// docs/energy.md "Report" `perStep` per mode, only when asked for (`includePerStep`); absent otherwise.
     public var perStep: [String: [StepEstimate]]?
     public var perCore: [PerCoreEstimate]
     public var comparison: [ReferenceComparison]
@@ -150,7 +151,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
 
     public func summary(_ mode: RunMode) -> ModeSummary? { summaryByMode[mode.rawValue] }
 
-    /// Builds the report: every §4 formula applied to the counts. `reference` gives the
+    /// Builds the report: every docs/energy.md "Latency and energy per step" formula applied to the counts. `reference` gives the
     /// published figures to compare with and the names of the steps (nil: no comparison, no
     /// names); the counts file names the one it was recorded for (`EnergyCounts.reference`),
     /// and the caller resolves that name. `includePerStep` adds `perStep` (the mean sample's
@@ -218,7 +219,7 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         self.notes = notes
     }
 
-    /// Key-sorted pretty JSON of the whole report (§8.2).
+    /// Key-sorted pretty JSON of the whole report (docs/energy.md "Report").
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,7 +1,7 @@
 import NeuroChip
 
 /// Chip-wide counts of one step of a sample, for the first-principles estimate of
-/// energy-model.md §7.2 (nBP builds them from its circuit's facts: `NBPFirstPrinciples`).
+/// docs/energy.md "Comparison with the nBP paper" (nBP builds them from its circuit's facts: `NBPFirstPrinciples`).
 public struct ChipPhaseCounts: Codable, Sendable, Equatable {
     public var activeCompartments: Int
     public var inactiveCompartments: Int
@@ -55,7 +55,8 @@ public struct FirstPrinciplesInput: Codable, Sendable, Equatable {
     public var phases: [ChipPhaseCounts]
     public var coresUsed: Int
     public var tilesUsed: Int
-    /// Cores that share the learning sweep evenly (the authors used ~80, §7.1).
+    /// Cores that share the learning sweep evenly (the authors used ~80, docs/energy.md "Comparison with the nBP
+    /// paper").
     public var learningCores: Int
 
     public init(
@@ -86,7 +87,8 @@ public struct FirstPrinciplesEstimate: Codable, Sendable, Equatable {
     public var edpJs: Double { energyPerSamplePJ * latencyPerSampleNS * 1e-21 }
 }
 
-/// Energy-model.md §7.2: a per-phase, chip-wide estimate. Energy is the §4 sum (exact
+/// Energy-model.md docs/energy.md "Comparison with the nBP paper": a per-phase, chip-wide estimate. Energy is the
+/// docs/energy.md "Latency and energy per step" sum (exact
 /// for the given counts); latency assumes the learning sweep is spread evenly over
 /// `learningCores` and all other core work evenly over `coresUsed` — the busiest core
 /// does one share of each.

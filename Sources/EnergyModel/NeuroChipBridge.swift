@@ -5,7 +5,7 @@ import NeuroChip
 
 extension CoreAllocation {
     /// The simulator's placement as the energy model's allocation, with the fixed and
-    /// plastic synapses each core stores (synapses live on the postsynaptic core, §5.2;
+    /// plastic synapses each core stores (synapses live on the postsynaptic core, docs/energy.md "Core mapping";
     /// counted per pattern exactly as NeuroChip sizes synaptic memory).
     public init(coreMap: CoreMap, network: NetworkDescription) {
         let populations = network.populations

@@ -49,7 +49,7 @@ public enum UnitFormat {
 }
 
 extension EnergyReport {
-    /// The plain-text table of energy-model.md §8.1, one block per mode.
+    /// The plain-text table of docs/energy.md "Report", one block per mode.
     public var text: String {
         var lines: [String] = []
         for mode in RunMode.allCases {

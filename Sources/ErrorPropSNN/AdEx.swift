@@ -1,11 +1,11 @@
 import Foundation
 
-/// Global time step of error-prop-snn.md §0 (normative: every event time is an integer
+/// Global time step of docs/errorprop.md "Task" (normative: every event time is an integer
 /// step index).
 public let defaultTimeStep = 1e-4
 
 /// Parameters of the adaptive exponential integrate-and-fire neuron, SI units
-/// (error-prop-snn.md §2.2).
+/// (docs/errorprop.md "Neuron model").
 public struct AdExParameters: Codable, Sendable, Equatable {
     public var capacitance: Double  // C  [F]
     public var leakConductance: Double  // g_L [S]
@@ -40,22 +40,22 @@ public struct AdExParameters: Codable, Sendable, Equatable {
         self.biasCurrent = biasCurrent
     }
 
-    /// Hidden and output neurons (§2.2).
+    /// Hidden and output neurons (docs/errorprop.md "Neuron model").
     public static let hidden = AdExParameters(
         capacitance: 200e-12, leakConductance: 10e-9, restPotential: -70e-3,
         thresholdPotential: -50e-3, slopeFactor: 2e-3, peakPotential: -40e-3,
         resetPotential: -65e-3, refractoryPeriod: 2e-3, adaptationTimeConstant: 100e-3,
         subthresholdAdaptation: 2e-9, spikeAdaptation: 40e-12, biasCurrent: 0)
 
-    /// Error neurons (§2.2): no adaptation, 120 pA bias below the 180 pA rheobase, which
-    /// makes the dead zone of §4.3.
+    /// Error neurons (docs/errorprop.md "Neuron model"): no adaptation, 120 pA bias below the 180 pA rheobase, which
+    /// makes the dead zone of docs/errorprop.md "Architecture and learning rule".
     public static let error = AdExParameters(
         capacitance: 200e-12, leakConductance: 10e-9, restPotential: -70e-3,
         thresholdPotential: -50e-3, slopeFactor: 2e-3, peakPotential: -40e-3,
         resetPotential: -65e-3, refractoryPeriod: 2e-3, adaptationTimeConstant: 100e-3,
         subthresholdAdaptation: 0, spikeAdaptation: 0, biasCurrent: 120e-12)
 
-    /// `n_ref = round(t_ref/dt)` (§2.3).
+    /// `n_ref = round(t_ref/dt)` (docs/errorprop.md "Neuron model").
     public func refractorySteps(dt: Double) -> Int { Int((refractoryPeriod / dt).rounded()) }
 
     func validate() throws {
@@ -76,7 +76,7 @@ public struct AdExParameters: Codable, Sendable, Equatable {
 }
 
 /// Per-neuron constants of the forward-Euler step, precomputed once per network
-/// instance; with device mismatch each neuron has its own values (§2.5).
+/// instance; with device mismatch each neuron has its own values (docs/errorprop.md "Neuron model").
 public struct AdExConstants: Sendable, Equatable {
     public var dtOverC: Double
     public var leakConductance: Double
@@ -109,9 +109,10 @@ public struct AdExConstants: Sendable, Equatable {
     }
 }
 
-/// One forward-Euler step of one neuron (§2.3), the single implementation that every
+/// One forward-Euler step of one neuron (docs/errorprop.md "Neuron model"), the single implementation that every
 /// simulation path (network kernel, f–I probe, error-pair probe) calls, so the checks of
-/// §7 test the code that trains. `current` is I_syn at step n. Returns true when the
+/// docs/errorprop.md "Validation against the spec" test the code that trains. `current` is I_syn at step n. Returns
+/// true when the
 /// neuron spikes (the spike then carries index n+1).
 @inline(__always)
 public func adExStep(
@@ -120,7 +121,7 @@ public func adExStep(
 ) -> Bool {
     let vOld = v
     let wOld = w
-    // w integrates in both branches and uses the old V_n (§2.3).
+    // w integrates in both branches and uses the old V_n (docs/errorprop.md "Neuron model").
     w = wOld + c.dtOverTauW * (c.subthresholdAdaptation * (vOld - c.restPotential) - wOld)
     if refractory > 0 {
         // V stays at V_reset while refractory and is not integrated.
@@ -144,7 +145,7 @@ public func adExStep(
 }
 
 /// Runs one neuron with a constant input current from V = E_L, w = 0 and returns the
-/// indices of its spikes (the f–I probe of §7.1).
+/// indices of its spikes (the f–I probe of docs/errorprop.md "Validation against the spec").
 public func constantCurrentSpikes(
     _ params: AdExParameters, current: Double, steps: Int, dt: Double = defaultTimeStep
 ) -> [Int] {
@@ -159,7 +160,8 @@ public func constantCurrentSpikes(
     return spikes
 }
 
-/// Steady firing rate of §7.1: (spikes in window − 1) / (last − first spike time).
+/// Steady firing rate of docs/errorprop.md "Validation against the spec": (spikes in window − 1) / (last − first spike
+/// time).
 /// Returns 0 with fewer than two spikes in the window.
 public func steadyRate(spikes: [Int], windowSteps: Range<Int>, dt: Double = defaultTimeStep)
     -> Double

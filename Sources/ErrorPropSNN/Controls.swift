@@ -1,4 +1,4 @@
-/// The rate-only controls of error-prop-snn.md §1.3: nearest-centroid classifiers that see
+/// The rate-only controls of docs/errorprop.md "Task": nearest-centroid classifiers that see
 /// only spike counts, which must score chance because both classes have equal counts.
 public enum RateControl {
     /// Nearest class centroid (Euclidean) with centroids from `train`; a tie scores 0.5.

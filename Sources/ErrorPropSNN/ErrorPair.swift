@@ -1,7 +1,7 @@
 import Foundation
 
 /// Spike counts of one output-error pair driven by given teacher and output trains
-/// (the probe of error-prop-snn.md §7.3). Uses the same neuron step and port arithmetic
+/// (the probe of docs/errorprop.md "Validation against the spec"). Uses the same neuron step and port arithmetic
 /// as the network: `E⁺` gets teacher → exc and output → inh, `E⁻` the mirror image.
 public func errorPairCounts(
     teacherSteps: [Int], outputSteps: [Int], steps: Int, neuron: AdExParameters = .error,

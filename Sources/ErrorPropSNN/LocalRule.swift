@@ -1,5 +1,6 @@
-/// Everything one plastic synapse reads when an error spike arrives (error-prop-snn.md
-/// §4.4): its presynaptic trace, the spike of the error neuron attached to its
+/// Everything one plastic synapse reads when an error spike arrives (
+/// docs/errorprop.md "Architecture and learning rule"): its presynaptic trace, the spike of the error neuron attached
+/// to its
 /// postsynaptic unit (as a sign), the postsynaptic gate (hidden layer; 1 for the output
 /// layer) and its own weight. Nothing else exists in this type, which is what the
 /// locality test checks structurally.
@@ -19,7 +20,8 @@ public struct SynapseLocalSignals: Sendable, Equatable {
     }
 }
 
-/// The local three-factor rule `w ← clip(w ± η · x_pre · G_post, 0, w_max)` (§4.4).
+/// The local three-factor rule `w ← clip(w ± η · x_pre · G_post, 0, w_max)` (docs/errorprop.md "Architecture and
+/// learning rule").
 /// The learning rate and bound are per-layer constants (circuit biases), not signals.
 public struct LocalUpdateRule: Sendable, Equatable {
     public var learningRate: Double

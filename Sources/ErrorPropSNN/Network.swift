@@ -8,7 +8,8 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
     public var masterSeed: UInt64
     /// `W_in[j][i]`, row-major, hidden-count × input-count.
     public var inputWeights: [Double]
-    /// `c[j][i]` of §4.2: 1 where a synapse exists (absent ones stay 0 for ever).
+    /// `c[j][i]` of docs/errorprop.md "Architecture and learning rule": 1 where a synapse exists (absent ones stay 0
+    /// for ever).
     public var connections: [UInt8]
     /// `W_out[k][j]`, row-major, output-count × hidden-count.
     public var outputWeights: [Double]
@@ -17,14 +18,15 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
     /// Mismatch gain factors γ of the plastic synapses (all 1 without mismatch).
     public var inputGains: [Double]
     public var outputGains: [Double]
-    /// Per-neuron AdEx parameters after mismatch, global order of §2.5.
+    /// Per-neuron AdEx parameters after mismatch, global order of docs/errorprop.md "Neuron model".
     public var neurons: [AdExParameters]
     /// Per-neuron port time constants (exc port, inh port), after mismatch.
     public var excitatoryTimeConstants: [Double]
     public var inhibitoryTimeConstants: [Double]
 
-    /// Builds a fresh instance: weights from `rng(master, WEIGHT_INIT, 0)` (§4.2, §4.3),
-    /// mismatch from `rng(master, MISMATCH, 0)` (§2.5).
+    /// Builds a fresh instance: weights from `rng(master, WEIGHT_INIT, 0)` (docs/errorprop.md "Architecture and
+    /// learning rule"),
+    /// mismatch from `rng(master, MISMATCH, 0)` (docs/errorprop.md "Neuron model").
     public init(parameters: NetworkParameters, masterSeed: UInt64) throws {
         try parameters.validate()
         self.parameters = parameters
@@ -73,7 +75,8 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
         if parameters.mismatch { applyMismatch() }
     }
 
-    /// §2.5: log-normal factors with mean 1 and the configured CV, in the spec's draw order.
+    /// docs/errorprop.md "Neuron model": log-normal factors with mean 1 and the configured CV, in the spec's draw
+    /// order.
     private mutating func applyMismatch() {
         var rng = SpecRandom(master: masterSeed, stream: .mismatch, index: 0)
         let cv = parameters.mismatchCV
@@ -90,7 +93,7 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
             p.spikeAdaptation *= factor()
             p.slopeFactor *= factor()
             p.thresholdPotential += 1e-3 * rng.gaussian()
-            // Keep the numerical cut-off at V_T + 5 Δ_T of this neuron (§2.2).
+            // Keep the numerical cut-off at V_T + 5 Δ_T of this neuron (docs/errorprop.md "Neuron model").
             p.peakPotential = p.thresholdPotential + peakOffsetInSlopes * p.slopeFactor
             neurons[n] = p
         }
@@ -103,7 +106,8 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
         for e in outputGains.indices { outputGains[e] = factor() }
     }
 
-    /// Feedback weight from output error pair `k` to hidden error pair `j` (§4.3),
+    /// Feedback weight from output error pair `k` to hidden error pair `j` (docs/errorprop.md "Architecture and
+    /// learning rule"),
     /// read live from `W_out` when mirrored.
     @inlinable
     public func feedbackWeight(hidden j: Int, output k: Int) -> Double {

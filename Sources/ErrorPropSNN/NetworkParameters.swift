@@ -1,4 +1,4 @@
-/// How `W_in` is initialised (error-prop-snn.md §4.2).
+/// How `W_in` is initialised (docs/errorprop.md "Architecture and learning rule").
 public enum InputWiring: String, Codable, Sendable, CaseIterable {
     /// Default: sparse (`p_conn = 0.3`) strong weights `U(0.20, 0.60)`; hidden units are
     /// coincidence detectors.
@@ -8,7 +8,7 @@ public enum InputWiring: String, Codable, Sendable, CaseIterable {
     case dense
 }
 
-/// Feedback pathway to the hidden error neurons (§4.3).
+/// Feedback pathway to the hidden error neurons (docs/errorprop.md "Architecture and learning rule").
 public enum FeedbackPathway: String, Codable, Sendable, CaseIterable {
     /// Reads the current `W_out[k][j]` at delivery time (default).
     case mirrored
@@ -16,7 +16,7 @@ public enum FeedbackPathway: String, Codable, Sendable, CaseIterable {
     case random
 }
 
-/// The post-synaptic factor of the hidden update (§4.4, §8.4).
+/// The post-synaptic factor of the hidden update (docs/errorprop.md "Architecture and learning rule", "Open points").
 public enum HiddenGate: String, Codable, Sendable, CaseIterable {
     /// `G_j = 1` if `V_j ≥ V_gate` and not refractory (default).
     case voltage
@@ -24,13 +24,13 @@ public enum HiddenGate: String, Codable, Sendable, CaseIterable {
     case postTrace
 }
 
-/// When weight changes take effect (§4.4).
+/// When weight changes take effect (docs/errorprop.md "Architecture and learning rule").
 public enum UpdateMode: String, Codable, Sendable, CaseIterable {
     case online
     case perPresentation
 }
 
-/// The network of error-prop-snn.md §4: sizes, neuron and port parameters, wiring.
+/// The network of docs/errorprop.md "Architecture and learning rule": sizes, neuron and port parameters, wiring.
 public struct NetworkParameters: Codable, Sendable, Equatable {
     public var inputCount = 16
     public var hiddenCount = 20
@@ -63,7 +63,7 @@ public struct NetworkParameters: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// Total neurons in the global order of §2.5: hidden, output, output E⁺, output E⁻,
+    /// Total neurons in the global order of docs/errorprop.md "Neuron model": hidden, output, output E⁺, output E⁻,
     /// hidden E⁺, hidden E⁻.
     public var neuronCount: Int { 3 * hiddenCount + 3 * outputCount }
     public var outputBase: Int { hiddenCount }

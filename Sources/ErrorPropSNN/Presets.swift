@@ -2,7 +2,7 @@
 /// `hiddenLearning` adds the propagated error to the hidden layer with this
 /// implementation's stability resolution (decaying learning-rate bias).
 public enum ErrorPropPreset {
-    /// error-prop-snn.md §4–§5 defaults: `η_o = 0.001`, `η_h = 0`, constant rates.
+    /// docs/errorprop.md "Architecture and learning rule" defaults: `η_o = 0.001`, `η_h = 0`, constant rates.
     public static func readoutOnly(
         wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed
     )
@@ -26,7 +26,7 @@ public enum ErrorPropPreset {
         c.network.inputWiring = wiring
         switch wiring {
         case .sparse:
-            // §6 variant (η_o = 0.004, η_h = 0.001) plus the decaying rate.
+            // docs/errorprop.md "Results" variant (η_o = 0.004, η_h = 0.001) plus the decaying rate.
             c.training.outputRate = 0.004
             c.training.hiddenRate = 0.001
             c.training.learningRateHalfLife = 8

@@ -1,7 +1,7 @@
 import Foundation
 import SynfireRandom
 
-/// The random streams of error-prop-snn.md §1.1. Each stream has its own identifier so
+/// The random streams of docs/errorprop.md "Task". Each stream has its own identifier so
 /// that, for example, test jitter never shares draws with training jitter.
 public enum RandomStream: UInt64, Sendable {
     case template = 1
@@ -16,7 +16,7 @@ public enum RandomStream: UInt64, Sendable {
     case checks = 10
 }
 
-/// xoshiro256** seeded through SplitMix64, exactly as error-prop-snn.md §1.1 prescribes
+/// xoshiro256** seeded through SplitMix64, exactly as docs/errorprop.md "Task" prescribes
 /// (the spec's draws must be reproducible by any implementation, so this generator is
 /// part of the model, not an implementation detail).
 public struct SpecRandom: RandomNumberGenerator, Sendable {
@@ -28,7 +28,7 @@ public struct SpecRandom: RandomNumberGenerator, Sendable {
     /// The spec's default master seed.
     public static let defaultMasterSeed: UInt64 = 20_210_412
 
-    /// `rng(master, stream, index)` of §1.1.
+    /// `rng(master, stream, index)` of docs/errorprop.md "Task".
     public init(master: UInt64, stream: RandomStream, index: Int) {
         var seeding = SplitMix64(seed: master &+ (stream.rawValue << 40) &+ UInt64(truncatingIfNeeded: index))
         s0 = seeding.next()
@@ -65,7 +65,7 @@ public struct SpecRandom: RandomNumberGenerator, Sendable {
         return (-2 * Foundation.log(1 - u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
     }
 
-    /// Fisher–Yates from the top, as §1.1 specifies (not Swift's `shuffle`, whose draw
+    /// Fisher–Yates from the top, as docs/errorprop.md "Task" specifies (not Swift's `shuffle`, whose draw
     /// order is not specified).
     public mutating func specShuffle<T>(_ a: inout [T]) {
         guard a.count > 1 else { return }

@@ -34,7 +34,7 @@ extension ErrorPropRun {
         }
     }
 
-    /// Rows: inputs, then every neuron in the global order of §2.5, then the teachers.
+    /// Rows: inputs, then every neuron in the global order of docs/errorprop.md "Neuron model", then the teachers.
     public static func rasterPlot(
         _ r: PresentationRaster, parameters p: NetworkParameters, steps: Int, phase: String
     ) -> SpikeRasterPlot {

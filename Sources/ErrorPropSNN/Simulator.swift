@@ -1,10 +1,10 @@
 import Foundation
 
-/// What one presentation does besides simulating (error-prop-snn.md §5).
+/// What one presentation does besides simulating (docs/errorprop.md "Training and evaluation").
 public struct PresentationOptions: Sendable, Equatable {
     /// Class whose teacher fires (training), or nil (evaluation: teachers off).
     public var teacherClass: Int?
-    /// Plasticity on (training presentations only, §4.4).
+    /// Plasticity on (training presentations only, docs/errorprop.md "Architecture and learning rule").
     public var plastic: Bool
     public var outputRate: Double  // η_o
     public var hiddenRate: Double  // η_h
@@ -45,11 +45,11 @@ public struct PresentationOptions: Sendable, Equatable {
         self.simulateHiddenErrorNeurons = simulateHiddenErrorNeurons
     }
 
-    /// Evaluation (§5): plasticity and teachers off.
+    /// Evaluation (docs/errorprop.md "Training and evaluation"): plasticity and teachers off.
     public static let evaluation = PresentationOptions()
 }
 
-/// One recorded spike: `neuron` in the global order of §2.5, with index `step`.
+/// One recorded spike: `neuron` in the global order of docs/errorprop.md "Neuron model", with index `step`.
 public struct NeuronSpike: Codable, Sendable, Equatable {
     public var step: Int32
     public var neuron: Int32
@@ -64,13 +64,15 @@ public struct PresentationResult: Sendable, Equatable {
     public var teacherSteps: [[Int]]
     public var spikes: [NeuronSpike]
 
-    /// §5: the class whose output fired more; a tie (including 0–0) is no prediction.
+    /// docs/errorprop.md "Training and evaluation": the class whose output fired more; a tie (including 0–0) is no
+    /// prediction.
     public var prediction: Int? {
         outputCounts[0] == outputCounts[1] ? nil : (outputCounts[0] > outputCounts[1] ? 0 : 1)
     }
 }
 
-/// Regular train of §5/§7.3: period `round(1/(ν·dt))`, first spike at `first`.
+/// Regular train of docs/errorprop.md "Training and evaluation"/docs/errorprop.md "Validation against the spec": period
+/// `round(1/(ν·dt))`, first spike at `first`.
 public func regularTrain(rate: Double, firstStep: Int, steps: Int, dt: Double = defaultTimeStep)
     -> [Int]
 {
@@ -101,7 +103,8 @@ public func hiddenActivity(network: ErrorPropNetwork, pattern: SpikePattern, ste
 }
 
 /// Simulates one presentation of `pattern` on `network` with the order of operations of
-/// §2.4, updating the weights in place when `options.plastic`. State is reset first (§5).
+/// docs/errorprop.md "Neuron model", updating the weights in place when `options.plastic`. State is reset first
+/// (docs/errorprop.md "Training and evaluation").
 /// With `cachedHidden` the hidden layer is not simulated; its recorded spikes are
 /// delivered instead (valid only while `W_in` is fixed, i.e. `hiddenRate == 0`).
 public func simulatePresentation(
@@ -125,7 +128,7 @@ public func simulatePresentation(
         cachedHidden == nil || options.hiddenRate == 0 || !options.plastic,
         "a cached hidden layer is only valid while W_in is fixed")
     // Neurons that can influence anything observable: hidden error neurons only act
-    // through hidden plasticity, error neurons only through plasticity (§5).
+    // through hidden plasticity, error neurons only through plasticity (docs/errorprop.md "Training and evaluation").
     let upper: Int
     if options.hiddenOnly {
         upper = outBase
@@ -173,7 +176,7 @@ public func simulatePresentation(
     }
     for n in 0..<total {
         constants[n] = AdExConstants(network.neurons[n], dt: dt)
-        v[n] = network.neurons[n].restPotential  // reset: V = E_L, w = 0, currents 0 (§5)
+        v[n] = network.neurons[n].restPotential  // reset: V = E_L, w = 0, currents 0 (docs/errorprop.md "Training and evaluation")
         w[n] = 0
         refr[n] = 0
         iExc[n] = 0
@@ -213,7 +216,8 @@ public func simulatePresentation(
     let hidRule = LocalUpdateRule(learningRate: options.hiddenRate, weightMax: p.weightMax)
     let hiddenLearning = learning && options.hiddenRate != 0
 
-    // Teacher trains (§5): T[c] at the teacher rate, the other at the wrong-class rate.
+    // Teacher trains (docs/errorprop.md "Training and evaluation"): T[c] at the teacher rate, the other at the
+    // wrong-class rate.
     var teacherSteps = [[Int]](repeating: [], count: nO)
     if let c = options.teacherClass {
         for k in 0..<nO {
@@ -289,7 +293,7 @@ public func simulatePresentation(
                 }
             } else if src < ePH {
                 // Output error spike → hidden error pairs through the feedback weights,
-                // read live (mirrored) at delivery time (§4.3).
+                // read live (mirrored) at delivery time (docs/errorprop.md "Architecture and learning rule").
                 let plus = src < eMO
                 let k = plus ? src - ePO : src - eMO
                 for j in 0..<nH {
@@ -308,7 +312,8 @@ public func simulatePresentation(
             }
         }
 
-        // 2. Plasticity at every error spike of index n (§4.4), traces after delivery,
+        // 2. Plasticity at every error spike of index n (docs/errorprop.md "Architecture and learning rule"), traces
+        // after delivery,
         // gate from V_n.
         if learning {
             for s in 0..<previousCount {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One synaptic port class of error-prop-snn.md §3: a DPI synapse in its linear regime,
+/// One synaptic port class of docs/errorprop.md "Synapse model": a DPI synapse in its linear regime,
 /// `τ dI/dt = −I + g·I_in`, whose spike increment is `γ·w·J`. All synapses onto one
 /// port of a neuron share one summed current because the filter is linear.
 public struct PortParameters: Codable, Sendable, Equatable {
@@ -21,12 +21,13 @@ public struct PortParameters: Codable, Sendable, Equatable {
     /// `lat`: fixed output mutual inhibition.
     public static let lateral = PortParameters(timeConstant: 5e-3, amplitude: 500e-12)
 
-    /// Exact per-step decay factor `exp(−dt/τ)` (§2.4 step 5).
+    /// Exact per-step decay factor `exp(−dt/τ)` (docs/errorprop.md "Neuron model" step 5).
     public func decay(dt: Double) -> Double { Foundation.exp(-dt / timeConstant) }
 }
 
-/// A single port current integrated exactly, for the checks of §7.2 and for anything
-/// that wants to drive a port continuously (tests only, per §2.4 step 5).
+/// A single port current integrated exactly, for the checks of docs/errorprop.md "Validation against the spec" and for
+/// anything
+/// that wants to drive a port continuously (tests only, per docs/errorprop.md "Neuron model" step 5).
 public struct DPIPort: Sendable {
     public private(set) var current: Double = 0
     public let parameters: PortParameters
@@ -37,13 +38,13 @@ public struct DPIPort: Sendable {
         self.decayFactor = parameters.decay(dt: dt)
     }
 
-    /// Delivery (§2.4 step 1): a spike through a synapse of weight `weight` and gain
+    /// Delivery (docs/errorprop.md "Neuron model" step 1): a spike through a synapse of weight `weight` and gain
     /// factor `gamma`.
     public mutating func deliver(weight: Double, gamma: Double = 1) {
         current += gamma * weight * parameters.amplitude
     }
 
-    /// Decay (§2.4 step 5), with an optional continuous drive `I_in`.
+    /// Decay (docs/errorprop.md "Neuron model" step 5), with an optional continuous drive `I_in`.
     public mutating func decay(drive: Double = 0) {
         if drive == 0 {
             current *= decayFactor

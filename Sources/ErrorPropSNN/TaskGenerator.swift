@@ -1,6 +1,6 @@
 import Foundation
 
-/// Parameters of the equal-rate timing task (error-prop-snn.md §1.2, normative defaults).
+/// Parameters of the equal-rate timing task (docs/errorprop.md "Task", normative defaults).
 public struct TaskParameters: Codable, Sendable, Equatable {
     public var channels = 16  // N_in
     public var presentationSteps = 2000  // T = 200 ms
@@ -82,12 +82,12 @@ public struct SpikeEvent: Codable, Sendable, Equatable, Comparable {
     }
 }
 
-/// A labelled input sample: events sorted by step, then channel; duplicates kept (§1.2).
+/// A labelled input sample: events sorted by step, then channel; duplicates kept (docs/errorprop.md "Task").
 public struct SpikePattern: Codable, Sendable, Equatable {
     public var label: Int  // 0 = A, 1 = B
     public var events: [SpikeEvent]
 
-    /// Spike counts per channel (the rate-only features of §1.3).
+    /// Spike counts per channel (the rate-only features of docs/errorprop.md "Task").
     public func counts(channels: Int) -> [Int] {
         var c = [Int](repeating: 0, count: channels)
         for e in events { c[Int(e.channel)] += 1 }
@@ -95,8 +95,8 @@ public struct SpikePattern: Codable, Sendable, Equatable {
     }
 }
 
-/// The class templates of §1.2: the spike step of every channel in every slot, plus the
-/// groupings used to build them (kept for the structural checks of §7.4).
+/// The class templates of docs/errorprop.md "Task": the spike step of every channel in every slot, plus the
+/// groupings used to build them (kept for the structural checks of docs/errorprop.md "Validation against the spec").
 public struct TaskTemplates: Sendable, Equatable {
     /// `steps[class][slot][channel]`.
     public var steps: [[[Int]]]
@@ -124,7 +124,7 @@ public enum TaskSplit: String, Codable, Sendable {
 }
 
 /// The generated data set: templates plus jittered training and test samples.
-/// `train[2i + c]` is training sample `i` of class `c` (the jitter index of §1.2).
+/// `train[2i + c]` is training sample `i` of class `c` (the jitter index of docs/errorprop.md "Task").
 public struct TaskDataset: Sendable {
     public var parameters: TaskParameters
     public var masterSeed: UInt64
@@ -154,7 +154,7 @@ public struct TaskDataset: Sendable {
     }
 }
 
-/// Template construction of §1.2, drawn from `rng(master, TEMPLATE, 0)` in the spec's order.
+/// Template construction of docs/errorprop.md "Task", drawn from `rng(master, TEMPLATE, 0)` in the spec's order.
 public func makeTemplates(_ p: TaskParameters, masterSeed: UInt64) throws -> TaskTemplates {
     try p.validate()
     var rng = SpecRandom(master: masterSeed, stream: .template, index: 0)
@@ -203,7 +203,7 @@ public func makeTemplates(_ p: TaskParameters, masterSeed: UInt64) throws -> Tas
         steps: [stepsA, stepsB], volleyTimes: volleyTimes, groupsA: groupsA, groupsB: groupsB)
 }
 
-/// One jittered sample (§1.2): sample `index = 2i + c` of the split, from its own stream.
+/// One jittered sample (docs/errorprop.md "Task"): sample `index = 2i + c` of the split, from its own stream.
 public func makeSample(
     _ templates: TaskTemplates, _ p: TaskParameters, masterSeed: UInt64, split: TaskSplit,
     index: Int,

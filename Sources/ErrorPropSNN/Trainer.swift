@@ -1,6 +1,6 @@
 import Foundation
 
-/// Training protocol of error-prop-snn.md §5 plus the stability measures of this
+/// Training protocol of docs/errorprop.md "Training and evaluation" plus the stability measures of this
 /// implementation (docs/errorprop.md).
 public struct TrainingParameters: Codable, Sendable, Equatable {
     public var epochs = 30
@@ -13,9 +13,10 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
     /// Learning-rate half-life in epochs: both rates are scaled by 2^(−(e−1)/h) in epoch e
     /// (a decaying learning-circuit bias). 0 keeps them constant (the spec's default).
     public var learningRateHalfLife = 0.0
-    /// Stop once test accuracy is ≥ 95 % for 3 epochs in a row (§5, optional).
+    /// Stop once test accuracy is ≥ 95 % for 3 epochs in a row (docs/errorprop.md "Training and evaluation", optional).
     public var earlyStop = false
-    /// Evaluate the training set after every epoch (§5 logs it; costs one pass).
+    /// Evaluate the training set after every epoch (docs/errorprop.md "Training and evaluation" logs it; costs one
+    /// pass).
     public var evaluateTrainSet = true
 
     public init() {}
@@ -65,11 +66,12 @@ public struct ErrorPropConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    /// The spec's defaults (§4–§5): sparse coincidence hidden layer, readout learning only.
+    /// The spec's defaults (docs/errorprop.md "Architecture and learning rule"): sparse coincidence hidden layer,
+    /// readout learning only.
     public static var readoutOnly: ErrorPropConfiguration { ErrorPropConfiguration() }
 }
 
-/// Figures logged after every epoch (§5 "outputs to log").
+/// Figures logged after every epoch (docs/errorprop.md "Training and evaluation" "outputs to log").
 public struct EpochRecord: Codable, Sendable, Equatable {
     public var epoch: Int
     public var testAccuracy: Double
@@ -94,7 +96,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var hiddenCentroidAccuracy: Double
 }
 
-/// Accuracy and per-class output rates on a set of samples (evaluation mode, §5).
+/// Accuracy and per-class output rates on a set of samples (evaluation mode, docs/errorprop.md "Training and
+/// evaluation").
 public struct EvaluationResult: Sendable, Equatable {
     public var accuracy: Double
     public var meanOutputRates: [[Double]]
@@ -105,7 +108,8 @@ public struct EvaluationResult: Sendable, Equatable {
     public var tieFraction: Double
 }
 
-/// Presents every sample with plasticity and teachers off; a tie counts as wrong (§5).
+/// Presents every sample with plasticity and teachers off; a tie counts as wrong (docs/errorprop.md "Training and
+/// evaluation").
 /// `hidden`, when given, holds each sample's hidden activity for the current `W_in`.
 public func evaluate(
     network: ErrorPropNetwork, samples: [SpikePattern], steps: Int, hidden: [HiddenActivity]? = nil
@@ -153,7 +157,8 @@ public struct TrainingResult: Sendable {
     public var epochsRun: Int { history.last?.epoch ?? 0 }
 }
 
-/// Runs the protocol of §5: per epoch, all training samples once in the order of
+/// Runs the protocol of docs/errorprop.md "Training and evaluation": per epoch, all training samples once in the order
+/// of
 /// `rng(master, SHUFFLE, epoch)`, then test (and optionally train) evaluation.
 public func train(
     configuration: ErrorPropConfiguration, dataset: TaskDataset? = nil,

@@ -15,9 +15,9 @@ public struct NBPEnergyReference: EnergyReference {
     public static let trainingLatencyNS = 1.5e6  // 1.5 ms
     public static let inferenceEnergyPJ = 2.5e6  // 2.5 µJ
     public static let inferenceLatencyNS = 0.17e6  // 0.17 ms
-    /// §7.3: within a factor of 1.5.
+    /// docs/energy.md "Comparison with the nBP paper": within a factor of 1.5.
     public static let tolerance = 1.5
-    /// §7.1: the authors spread the learning populations over about 80 cores.
+    /// docs/energy.md "Comparison with the nBP paper": the authors spread the learning populations over about 80 cores.
     public static let authorsLearningCores = 80
 
     /// Whether a counts file's `reference` names these figures.
@@ -64,7 +64,8 @@ public struct NBPEnergyReference: EnergyReference {
                             + "'\(table.learningCountMode.rawValue)'"))
             }
             if eRatio < 1 {
-                // §7.1 power check: a static power shared by both modes is below the
+                // docs/energy.md "Comparison with the nBP paper" power check: a static power shared by both modes is
+                // below the
                 // inference average power, so it can close at most that much.
                 let missing = paperE - s.meanEnergyPJ
                 let neededMW = missing / paperT
@@ -75,7 +76,7 @@ public struct NBPEnergyReference: EnergyReference {
                         note:
                             "not in the table (\(UnitFormat.plain(table.staticPower.powerMW(coresUsed: s.coresUsed))) mW); "
                             + "closing the gap needs \(UnitFormat.plain(neededMW)) mW over the "
-                            + "paper's \(UnitFormat.time(paperT)) (the §7.1 power check allows at "
+                            + "paper's \(UnitFormat.time(paperT)) (the power check of docs/energy.md, \"Comparison with the nBP paper\", allows at "
                             + "most ~\(UnitFormat.plain(boundMW)) mW)"))
                 gaps.append(
                     GapTerm(
@@ -126,7 +127,7 @@ public struct NBPEnergyReference: EnergyReference {
                             + "placement puts up to \(UnitFormat.grouped(Double(s.maxPlasticSynapsesPerCore))) "
                             + "plastic synapses on one core (\(UnitFormat.time(sweepNS)) of sweep per "
                             + "step) over \(s.plasticCores) plastic cores; spread over "
-                            + "~\(R.authorsLearningCores) cores as the authors did (§7.1) that sweep "
+                            + "~\(R.authorsLearningCores) cores as the authors did (docs/energy.md, \"Comparison with the nBP paper\") that sweep "
                             + "would take \(UnitFormat.time(spreadNS)) per step"))
             }
         }

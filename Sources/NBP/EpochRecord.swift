@@ -9,20 +9,32 @@ extension NBPEpochRecord {
         ]
     }
 
+    /// Reads one metrics.jsonl record; numbers out of their range (an epoch of 1e308, an
+    /// accuracy above 1) are errors, never converted unchecked.
     init(record: [String: RecordValue]) throws {
-        func double(_ key: String) throws -> Double {
+        func double(_ key: String, in range: ClosedRange<Double> = -1e15...1e15) throws -> Double {
             guard let value = record[key]?.doubleValue else {
                 throw NBPError.malformedFile(path: "metrics.jsonl", reason: "missing \(key)")
             }
+            guard range.contains(value) else {
+                throw NBPError.malformedFile(path: "metrics.jsonl", reason: "\(key) \(value) is outside \(range)")
+            }
             return value
         }
-        let samples = Int(try double("test_samples"))
+        func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int {
+            let value = try double(key, in: Double(range.lowerBound)...Double(range.upperBound))
+            guard let exact = Int(exactly: value) else {
+                throw NBPError.malformedFile(path: "metrics.jsonl", reason: "\(key) \(value) is not an integer")
+            }
+            return exact
+        }
         self.init(
-            epoch: Int(try double("epoch")), trainExact: try double("train_exact"),
+            epoch: try integer("epoch", in: 1...NBPTrainOptions.maximumEpochs),
+            trainExact: try double("train_exact", in: 0...1),
             test: NBPAccuracy(
-                samples: samples, exact: try double("test_exact"), argmax: try double("test_argmax"),
-                argmaxInput: try double("test_argmax_input")),
-            updateExponent: Int(try double("update_exponent")), seconds: try double("seconds"))
+                samples: try integer("test_samples", in: 0...Int(Int32.max)), exact: try double("test_exact", in: 0...1),
+                argmax: try double("test_argmax", in: 0...1), argmaxInput: try double("test_argmax_input", in: 0...1)),
+            updateExponent: try integer("update_exponent", in: 0...64), seconds: try double("seconds"))
     }
 }
 

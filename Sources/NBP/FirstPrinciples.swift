@@ -5,10 +5,10 @@ import NeuroChip
 /// (docs/energy.md, "Comparison with the nBP paper"), for the one-hidden-layer circuit whose
 /// figures the paper publishes: `synfire energy nbp-estimate`.
 public enum NBPFirstPrinciples {
-    /// The §7.1/§7.2 facts as default per-phase counts for nBP `nIn-nHid-nOut`: every
+    /// The paper's circuit facts as default per-phase counts for nBP `nIn-nHid-nOut`: every
     /// gate lifts whole populations (they are active that step), the plastic synapses of
     /// the training circuit are swept every step, forward synaptic ops follow the input
-    /// and hidden on-fractions. Cores and tiles come from the §5.3 greedy packing of
+    /// and hidden on-fractions. Cores and tiles come from the greedy packing (docs/energy.md, "Core mapping") of
     /// the circuit's populations, unless `learningCores` is given.
     public static func defaultInput(
         mode: RunMode, inputs nIn: Int = 400, hidden nHid: Int = 400, outputs nOut: Int = 10,
@@ -67,7 +67,7 @@ public enum NBPFirstPrinciples {
     }
 
     /// Populations of the nBP circuit (docs/nbp.md, "Phases") with their incoming synapses,
-    /// for the §5.3 packing. Training: 500,000 plastic synapses for 400-400-10.
+    /// for the greedy packing (docs/energy.md, "Core mapping"). Training: 500,000 plastic synapses for 400-400-10.
     public static func populations(
         mode: RunMode, inputs nIn: Int, hidden nHid: Int, outputs nOut: Int
     )

@@ -19,9 +19,16 @@ public struct NBPSizes: Codable, Equatable, Hashable, Sendable, CustomStringConv
 
     public var description: String { "\(input)-\(hidden)-\(output)" }
 
-    /// Checks that every layer is non-empty; the circuit needs at least one unit per layer.
+    /// The largest layers accepted (docs/robustness.md): W1 then stays under 128 MiB and
+    /// the chip circuit's populations are checked against the chip by NeuroChip.
+    public static let maximum = NBPSizes(input: 4096, hidden: 16384, output: 1024)
+
+    /// Checks that every layer has at least one unit and at most `maximum`'s.
     public func validate() throws(NBPError) {
-        if input < 1 || hidden < 1 || output < 1 {
+        let limit = NBPSizes.maximum
+        if !(1...limit.input).contains(input) || !(1...limit.hidden).contains(hidden)
+            || !(1...limit.output).contains(output)
+        {
             throw .invalidSizes(self)
         }
     }
@@ -65,11 +72,15 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
     case chipMismatch(String)
     case invalidMargin(Int)
     case energyCountsUnavailable(String)
+    case invalidOption(String)
+    case badWeightFile(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .invalidSizes(let sizes):
-            return "layer sizes \(sizes) are invalid: every layer needs at least one unit "
+            let limit = NBPSizes.maximum
+            return "layer sizes \(sizes) are invalid: every layer needs at least one unit and at most "
+                + "\(limit.input) inputs, \(limit.hidden) hidden units, \(limit.output) outputs "
                 + "(use e.g. 400-400-10)"
         case .weightShapeMismatch(let matrix, let expected, let got):
             return "weight matrix \(matrix) has \(got) entries but the network needs \(expected): "
@@ -102,6 +113,10 @@ public enum NBPError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "(weight units; 0 is the paper's rule)"
         case .energyCountsUnavailable(let reason):
             return reason
+        case .invalidOption(let message):
+            return message
+        case .badWeightFile(let path, let reason):
+            return "\(path): \(reason)"
         case .chipMismatch(let reason):
             return "the chip engine disagrees with the fast path: \(reason); "
                 + "this is a bug, report it with the seed and sample index"
@@ -226,7 +241,8 @@ public struct NBPChipMatrices: Equatable, Sendable {
         self.m = m
     }
 
-    /// The fast path keeps only W1, W2, M; the copies follow from §2 (they provably stay equal).
+    /// The fast path keeps only W1, W2, M; the copies follow from docs/nbp.md "What one sample computes" (they provably
+    /// stay equal).
     public init(weights: NBPWeights) {
         let sizes = weights.sizes
         var w2T = [Int16](repeating: 0, count: weights.w2.count)

@@ -49,7 +49,14 @@ public enum NBPPlots {
         var next = 0
         for population in circuit.populations {
             offsets[population.name] = next
-            groups.append(.init(name: population.name, neurons: next..<(next + population.size)))
+            // The one-neuron gates share a band: their spikes step down it phase by phase.
+            if population.isGate, let last = groups.last, last.name == "gates" {
+                groups[groups.count - 1].neurons = last.neurons.lowerBound..<(next + population.size)
+            } else {
+                groups.append(
+                    .init(name: population.isGate ? "gates" : population.name, neurons: next..<(next + population.size))
+                )
+            }
             next += population.size
         }
         let points = spikes.compactMap { spike -> (time: Int, neuron: Int)? in
@@ -64,7 +71,9 @@ public enum NBPPlots {
             title: "nBP training sample on the chip: 12 phases (label \(set.labels[0]))",
             subtitle: "phase 1 = x fires; 5, 7 reward (potentiation); 9, 11 depression",
             timeSteps: circuit.stepsPerSample, neuronCount: next, spikes: points, phases: phases, groups: groups,
-            xLabel: "phase (time step within the sample)", yLabel: "population / neuron")
+            xLabel: "phase (time step within the sample)", yLabel: "population (neurons)",
+            // Two pixels per gate, so the gate chain reads as a staircase.
+            minimumGroupHeight: 24)
     }
 
     /// The first 40 hidden units' W1 rows as images.
@@ -85,6 +94,26 @@ public enum NBPPlots {
 }
 
 extension NBPPlots {
+    /// The test set's confusion matrix in the argmax-input measure (the class whose output
+    /// neuron gets the largest input; rows: true class).
+    public static func confusionMatrix(engine: NBPEngine, set: NBPEncodedSet, title: String) -> ConfusionMatrixPlot {
+        let classes = engine.sizes.output
+        var counts = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        for sample in 0..<set.count {
+            let label = Int(set.labels[sample])
+            let active = Array(set.indices[set.offsets[sample]..<set.offsets[sample + 1]])
+            let outcome = active.withUnsafeBufferPointer { engine.infer(active: $0, label: label) }
+            if label < classes, outcome.argmaxInput < classes { counts[label][outcome.argmaxInput] += 1 }
+        }
+        let correct = (0..<classes).reduce(0) { $0 + counts[$1][$1] }
+        return ConfusionMatrixPlot(
+            title: title,
+            subtitle: String(
+                format: "argmax-input %.2f%% of %d test images; colour: share of the true class",
+                100 * Double(correct) / Double(max(1, set.count)), set.count),
+            counts: counts, classNames: (0..<classes).map(String.init))
+    }
+
     /// One curve per run (`name`, its metrics): the chosen measure per epoch against the
     /// paper's figure (docs/nbp.md, the accuracy study's figures).
     public static func comparison(

@@ -50,7 +50,8 @@ public struct NBPTrainOptions: Sendable {
     public var compareFast = false
     public var seed: UInt64 = 43
     public var out: String
-    public var hidden = 400
+    /// Hidden units; nil = 400, or the size of `initWeights` when given.
+    public var hidden: Int?
     public var threshold = 129
     /// Multiplier of the initialisation's standard deviation (1 = the paper).
     public var initScale = 1.0

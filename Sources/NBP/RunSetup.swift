@@ -89,16 +89,21 @@ struct NBPRunSetup {
                 "the input replay gate is part of the chip circuit; use --variant chip, or --learning-gate synapse or sample with --variant reference"
             )
         }
+        try options.validate()
         // The circuit checks it again when it is built.
         try NBPCircuit.validate(margin: options.margin)
     }
 
     /// Imported weights, or the paper's initialisation from the seed.
     static func initialWeights(_ options: NBPTrainOptions, inputs: Int) throws -> NBPWeights {
-        if let path = options.initWeights { return try NBPWeightsFile.read(path) }
+        if let path = options.initWeights {
+            let imported = try NBPWeightsFile.read(path)
+            try options.checkImportedSizes(imported.sizes, from: path)
+            return imported
+        }
         var generator = SeededGenerator(seed: options.seed)
         return try NBPWeights.heNormal(
-            sizes: NBPSizes(input: inputs, hidden: options.hidden, output: 10), scale: options.initScale,
+            sizes: NBPSizes(input: inputs, hidden: options.hidden ?? 400, output: 10), scale: options.initScale,
             using: &generator)
     }
 

@@ -76,6 +76,14 @@ public enum NBPRunner {
     /// `synfire nbp eval RUN`: the run's weights on its test set (fast engine, chip variant
     /// unless the run used the reference variant).
     public static func evaluate(runDirectory path: String, dataDirectory: String?) throws -> NBPAccuracy {
+        let (engine, set) = try testEngine(runDirectory: path, dataDirectory: dataDirectory)
+        return NBPTrainer.evaluate(engine: engine, set: set)
+    }
+
+    /// A run's trained weights in the fast path, and the test set it was trained against.
+    public static func testEngine(runDirectory path: String, dataDirectory: String?) throws -> (
+        engine: NBPEngine, set: NBPEncodedSet
+    ) {
         let run = try RunDirectory.open(at: path)
         let weightsPath = run.path + "/weights.npz"
         guard FileManager.default.fileExists(atPath: weightsPath) else { throw NBPError.missingFile(weightsPath) }
@@ -100,7 +108,6 @@ public enum NBPRunner {
             name, split: .test, dataDirectory: dataDirectory,
             preprocessing: .standard(for: name, threshold: threshold), limit: testCount)
         try test.set.validate(for: weights.sizes)
-        let engine = try NBPFastEngine(weights: weights, variant: variant)
-        return NBPTrainer.evaluate(engine: engine, set: test.set)
+        return (try NBPFastEngine(weights: weights, variant: variant), test.set)
     }
 }

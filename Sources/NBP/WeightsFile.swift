@@ -66,33 +66,58 @@ public enum NBPWeightsFile {
                 path: path, reason: "it needs 2-D arrays W1 (hidden x input) and W2 (output x hidden)")
         }
         let sizes = NBPSizes(input: w1.shape[1], hidden: w1.shape[0], output: w2.shape[0])
+        do {
+            try sizes.validate()
+        } catch {
+            throw NBPError.badWeightFile(path: path, reason: "\(error)")
+        }
         if w2.shape[1] != sizes.hidden {
             throw NBPError.malformedFile(
                 path: path, reason: "W2 has \(w2.shape[1]) columns but W1 has \(sizes.hidden) hidden rows")
         }
-        func ints(_ name: String, _ shape: [Int]) throws -> [Int16] {
-            let array = try archive.array(name)
-            let values: [Double]
-            switch array.storage {
-            case .int8(let v): values = v.map(Double.init)
-            case .int16(let v): values = v.map(Double.init)
-            case .int32(let v): values = v.map(Double.init)
-            case .uint8(let v): values = v.map(Double.init)
-            case .float32(let v): values = v.map(Double.init)
-            case .float64(let v): values = v
-            }
-            return try values.map { value in
-                guard let small = Int16(exactly: value) else {
-                    throw NBPError.weightOutOfRange(
-                        matrix: name, value: Int(exactly: value.rounded()) ?? Int.max, variant: .chip)
-                }
-                return small
-            }
+        if let m = archive["M"], m.shape != [sizes.hidden, sizes.output] {
+            throw NBPError.badWeightFile(
+                path: path,
+                reason: "M has shape \(m.shape) but must be hidden x output = [\(sizes.hidden), \(sizes.output)] "
+                    + "(the negative backward copy, -W2 transposed); store it in that layout or leave M out")
         }
-        let m = archive["M"] != nil ? try ints("M", [sizes.hidden, sizes.output]) : nil
+        let m = archive["M"] != nil ? try weightValues(archive, "M", path: path) : nil
         let weights = try NBPWeights(
-            sizes: sizes, w1: try ints("W1", w1.shape), w2: try ints("W2", w2.shape), m: m)
-        try weights.validate(variant: .chip)
+            sizes: sizes, w1: try weightValues(archive, "W1", path: path),
+            w2: try weightValues(archive, "W2", path: path), m: m)
+        do {
+            try weights.validate(variant: .chip)
+        } catch {
+            throw NBPError.badWeightFile(path: path, reason: "\(error)")
+        }
         return weights
+    }
+
+    /// The entries of `name` as chip weights: integers in the chip variant's range; the
+    /// first that is not (NaN, a fraction, out of range) is named with its index and the file.
+    static func weightValues(_ archive: NPZArchive, _ name: String, path: String) throws -> [Int16] {
+        let array = try archive.array(name)
+        let values: [Double]
+        switch array.storage {
+        case .int8(let v): values = v.map(Double.init)
+        case .int16(let v): values = v.map(Double.init)
+        case .int32(let v): values = v.map(Double.init)
+        case .uint8(let v): values = v.map(Double.init)
+        case .float32(let v): values = v.map(Double.init)
+        case .float64(let v): values = v
+        }
+        let range = Double(NBPVariant.chip.weightMin)...Double(NBPVariant.chip.weightMax)
+        var result = [Int16]()
+        result.reserveCapacity(values.count)
+        for (index, value) in values.enumerated() {
+            guard range.contains(value), let small = Int16(exactly: value) else {
+                throw NBPError.badWeightFile(
+                    path: path,
+                    reason: "\(name)[\(index)] = \(value) is not an integer in [\(NBPVariant.chip.weightMin), "
+                        + "\(NBPVariant.chip.weightMax)] — weights must be chip units; round and clip them before importing")
+            }
+            result.append(small)
+        }
+        return result
     }
 }

@@ -1,7 +1,7 @@
 import SynfireRandom
 
 // The chip's seeded generator for stochastic trace decay and weight rounding
-// (loihi-model.md §3). SplitMix64: tiny state, full 64-bit output, and a fixed draw
+// (docs/neurochip.md "Learning engine and rule grammar"). SplitMix64: tiny state, full 64-bit output, and a fixed draw
 // order in the simulator makes every run with the same seed bit-identical.
 
 /// SplitMix64 pseudo-random generator (the step is SynfireRandom's `SplitMix64`).

@@ -22,7 +22,7 @@
 //         let fired: [Int] = try chip.spikes(of: "h")   // local indices fired this step
 //     }
 //     let w: [Int] = try chip.weights(of: "W1")          // post x pre, mantissas
-//     let c: [CoreStepCounts] = chip.lastStepCounts      // 128 cores, energy-model.md §2
+//     let c: [CoreStepCounts] = chip.lastStepCounts      // 128 cores, docs/energy.md "Counted quantities"
 //     let t: ChipCounterTotals = chip.totals             // summed over the run
 //     let g = chip.lastPopulationCounts, k = chip.lastConnectionCounts  // per group
 //
@@ -32,7 +32,7 @@
 // `populationIndex(_:)`, `generatorIndex(_:)`, `inject(generatorIndex:channels:)` and
 // `spikes(ofPopulation:)`.
 //
-// Step order (loihi-model.md §2): integrate, voltage, fire, deliver (weights read before
+// Step order (docs/neurochip.md "One time step"): integrate, voltage, fire, deliver (weights read before
 // learning, A[s+1+delay]), learn, probe.
 
 /// Errors of the simulator's run-time API.
@@ -63,7 +63,7 @@ public enum ChipError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
-/// Recorded probe data (loihi-model.md §2 step 6).
+/// Recorded probe data (docs/neurochip.md "One time step" step 6).
 public struct ProbeRecord: Codable, Sendable, Equatable {
     public var name: String
     public var kind: ProbeKind
@@ -127,7 +127,7 @@ public final class ChipSimulator {
     /// The connections with a learning rule, in declaration order (step 5 visits only these).
     let plasticConnections: [ConnectionRuntime]
     let connectionsBySource: [[Int]]
-    /// Message classes (energy-model.md §2): sources with the same sending core (or the
+    /// Message classes (docs/energy.md "Counted quantities"): sources with the same sending core (or the
     /// host, for generators) and the same destination cores send the same messages, hops
     /// and paths. Per step the simulator counts fired sources per class and adds each
     /// class's figures once, instead of one counter update per message.
@@ -193,7 +193,7 @@ public final class ChipSimulator {
         generatorNames = generators
         func group(_ name: String) -> Int { names[name] ?? generators[name]! }
 
-        // Synaptic memory per compartment (energy-model.md §5.2).
+        // Synaptic memory per compartment (docs/energy.md "Core mapping").
         var incomingBits = populations.map { [Int](repeating: 0, count: $0.size) }
         for c in network.connections {
             let t = names[c.target]!
@@ -246,7 +246,7 @@ public final class ChipSimulator {
         connectionNames = connectionIndex
         ringSize = maxDelay + 2
 
-        // Messages: one per (fired source, distinct destination core), energy-model.md §2,
+        // Messages: one per (fired source, distinct destination core), docs/energy.md "Counted quantities",
         // grouped into classes of (sending core or host, destination cores).
         struct ClassKey: Hashable {
             var core: Int
@@ -400,7 +400,7 @@ public final class ChipSimulator {
         }
     }
 
-    /// One time step in the order of loihi-model.md §2.
+    /// One time step in the order of docs/neurochip.md "One time step".
     public func step() {
         let s = currentStep
         let n = compartmentCount
@@ -716,7 +716,7 @@ public final class ChipSimulator {
         }
     }
 
-    /// energy-model.md §2: invariants checked in debug builds.
+    /// docs/energy.md "Counted quantities": invariants checked in debug builds.
     private func checkCounterInvariants(_ counts: [CoreStepCounts]) {
         var out = 0
         var into = 0

@@ -1,4 +1,4 @@
-// One compartment's integer dynamics (loihi-model.md §2, steps 1–3) as a pure step
+// One compartment's integer dynamics (docs/neurochip.md "One time step", steps 1–3) as a pure step
 // function, plus the entry to the vector kernel the simulator runs over contiguous arrays
 // (C, NeuroChipKernels.c, same arithmetic; tests compare the two).
 
@@ -54,7 +54,7 @@ func chipDecay(_ x: Int32, _ keep: Int32) -> Int32 {
     return x < 0 ? 0 &- result : result
 }
 
-/// Two's complement wrap to 24 bits (loihi-model.md §1).
+/// Two's complement wrap to 24 bits (docs/neurochip.md "Units").
 @inlinable @inline(__always)
 func wrap24(_ x: Int32) -> Int32 { (x << 8) >> 8 }
 

@@ -1,5 +1,5 @@
 // Compiled synapse groups: flat contiguous arrays laid out for event-driven delivery
-// (loihi-model.md §2 step 4). Dense groups are stored presynaptic-row-major so a spike
+// (docs/neurochip.md "One time step" step 4). Dense groups are stored presynaptic-row-major so a spike
 // adds one contiguous row of currents into the target's dendritic accumulator.
 
 import CNeuroChipKernels
@@ -383,7 +383,7 @@ final class ConnectionRuntime {
     }
 }
 
-/// dst[0..<n] += src[0..<n] with wrapping Int32 adds (mod 2^24 is all that matters, §1).
+/// dst[0..<n] += src[0..<n] with wrapping Int32 adds (mod 2^24 is all that matters, docs/neurochip.md "Units").
 @inline(__always)
 func addRow(_ dst: UnsafeMutablePointer<Int32>, _ src: UnsafePointer<Int32>, _ n: Int) {
     for j in 0..<n { dst[j] &+= src[j] }

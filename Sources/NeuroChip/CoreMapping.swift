@@ -1,4 +1,4 @@
-// Placement of compartments onto the chip's cores (energy-model.md §5.2–5.3).
+// Placement of compartments onto the chip's cores (docs/energy.md "Core mapping").
 
 enum CoreMapper {
     /// Maps populations to cores. `incomingBits[p][j]` is the synaptic memory that
@@ -22,7 +22,7 @@ enum CoreMapper {
         let explicit = network.mapping.placement ?? [:]
         var failed = false
 
-        // Explicit placements first (energy-model.md §5.3 item 6).
+        // Explicit placements first (docs/energy.md "Core mapping" item 6).
         var nextFree = 0
         for (index, p) in network.populations.enumerated() {
             guard let runs = explicit[p.name] else { continue }
@@ -52,7 +52,7 @@ enum CoreMapper {
             }
         }
 
-        // Greedy fill of the rest in population order (§5.3 items 1–4).
+        // Greedy fill of the rest in population order (docs/energy.md "Core mapping" items 1–4).
         var core = nextFree
         for (index, p) in network.populations.enumerated() where explicit[p.name] == nil {
             if network.mapping.newCorePerPopulation && core < cores && count[core] > 0 { core += 1 }

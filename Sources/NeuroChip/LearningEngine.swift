@@ -1,5 +1,6 @@
-// The learning engine of one plastic all-to-all connection (loihi-model.md §2 step 5
-// and §3): traces, reward, epochs, rule evaluation with stochastic rounding, clamping.
+// The learning engine of one plastic all-to-all connection (docs/neurochip.md "One time step" step 5
+// and docs/neurochip.md "Learning engine and rule grammar"): traces, reward, epochs, rule evaluation with stochastic
+// rounding, clamping.
 //
 // Event-driven evaluation: each product is split into a row part P (constant, global
 // and presynaptic factors) and a column part Q (postsynaptic factors). A row whose P
@@ -58,7 +59,8 @@ struct RuleRounding {
     var lo: Int64
     var hi: Int64
     /// Every coefficient is a multiple of 2^shift, so every sum lies on the grid: the
-    /// remainder is always 0 and the rule never draws (loihi-model.md §3: results are
+    /// remainder is always 0 and the rule never draws (docs/neurochip.md "Learning engine and rule grammar": results
+    /// are
     /// deterministic when every term is on the grid, as in nBP).
     var onGrid: Bool
     /// `sumBound < 2^30`: the sweep may run in Int32 lanes.
@@ -80,7 +82,7 @@ final class LearningRuntime {
     /// Which traces the rules read (plain flags: `learn` runs every step).
     let usesX1: Bool, usesX2: Bool, usesY1: Bool, usesY2: Bool, usesY3: Bool, usesR1: Bool
 
-    // Traces (loihi-model.md §3), saturating 0...127.
+    // Traces (docs/neurochip.md "Learning engine and rule grammar"), saturating 0...127.
     var x1: [Int32]
     var x2: [Int32]
     var y1: [Int32]
@@ -254,7 +256,7 @@ final class LearningRuntime {
     }
 
     /// `decay_trace(x, tau) = x - x/tau` with the fraction rounded up with probability
-    /// equal to it (loihi-model.md §3). tau 0: no decay; tau 1: nothing is kept.
+    /// equal to it (docs/neurochip.md "Learning engine and rule grammar"). tau 0: no decay; tau 1: nothing is kept.
     @inline(__always)
     static func decayTrace(_ x: Int32, tau: Int, random: inout ChipRandom) -> Int32 {
         if tau == 0 || x == 0 { return x }
@@ -280,7 +282,7 @@ final class LearningRuntime {
         }
     }
 
-    /// Step 5 of loihi-model.md §2 for this connection: traces of this step, then the rule
+    /// Step 5 of docs/neurochip.md "One time step" for this connection: traces of this step, then the rule
     /// if the epoch ends at `step`. `sourceFlags` marks every source that fired this step.
     func learn(
         step: Int, connection c: ConnectionRuntime, sourceFlags: UnsafePointer<UInt8>,
@@ -333,7 +335,7 @@ final class LearningRuntime {
             postTraceCount += 1
         }
         if usesR1 {
-            // With tau 0 or 1 r1 equals this step's reward (loihi-model.md §3).
+            // With tau 0 or 1 r1 equals this step's reward (docs/neurochip.md "Learning engine and rule grammar").
             let impulse = Int32(spec.r1.impulse) * (rewardNow ? 1 : 0)
             r1 =
                 spec.r1.tau <= 1
@@ -354,7 +356,8 @@ final class LearningRuntime {
             preList.sort()
             postList.sort()
         }
-        // Nothing can be non-zero without the spikes every product needs (event-driven, §3).
+        // Nothing can be non-zero without the spikes every product needs (event-driven, docs/neurochip.md "Learning
+        // engine and rule grammar").
         if !(allX0 && preList.isEmpty) && !(allY0 && postList.isEmpty) {
             if let rule = uniformPairRule, !usesGeneralEvaluation {
                 evaluateUniformPairs(connection: c, rule: rule, random: &random, counts: counts)
@@ -867,7 +870,8 @@ final class LearningRuntime {
                                                 }
                                             }
                                             if let rule = dwRule, dtRule == nil, !usesGeneralEvaluation {
-                                                // Common case (only dw): round and store in one tight loop per core run.
+                                                // Common case (only dw): round and store in one tight loop per core
+                                                // run.
                                                 let sh = rule.roundingShift
                                                 let mask = (Int64(1) &<< Int64(sh)) &- 1
                                                 let grid = rule.grid
@@ -992,7 +996,8 @@ protocol GridRounding {
     func change(_ sum: Int64, _ random: inout ChipRandom) -> Int64
 }
 
-/// Stochastic rounding to the grid (loihi-model.md §3): floor, plus one with probability
+/// Stochastic rounding to the grid (docs/neurochip.md "Learning engine and rule grammar"): floor, plus one with
+/// probability
 /// remainder / 2^shift. Branch-free: the state advances only when the remainder is non-zero
 /// (the draw semantics of `ChipRandom.roundsUp`), and with remainder 0 the unsigned
 /// comparison `top bits < 0` is false, so no draw and no round-up, exactly as the general

@@ -1,4 +1,4 @@
-// Learning rules as text in the chip's sum-of-products form (loihi-model.md §3):
+// Learning rules as text in the chip's sum-of-products form (docs/neurochip.md "Learning engine and rule grammar"):
 //   rule    := target '=' sum          target := dw | dt
 //   sum     := ['-'] product (('+'|'-') product)*
 //   product := factor ('*' factor)*    (at most 4 variable factors)
@@ -118,7 +118,8 @@ public struct LearningRule: Sendable, Equatable, Codable {
         return parts.joined(separator: "*")
     }
 
-    /// Every product contains a plain `variable` factor (event-driven evaluation, §3).
+    /// Every product contains a plain `variable` factor (event-driven evaluation, docs/neurochip.md "Learning engine
+    /// and rule grammar").
     public func everyProductContains(_ variable: RuleVariable) -> Bool {
         products.allSatisfy { $0.contains(variable) }
     }
@@ -315,12 +316,17 @@ public enum LearningRuleParser {
                             throw fail(tokens[position], "expected an integer exponent after '2^'")
                         }
                         exponent += sign * k
+                        if abs(exponent) > 1 << 20 {
+                            throw fail(token, "constant cannot be represented (power of two too large)")
+                        }
                         position += 1
                     } else {
-                        mantissa *= value
-                        if abs(mantissa) > 1 << 40 {
+                        // Checked: a product of several 9-digit constants overflows Int.
+                        let (product, overflow) = mantissa.multipliedReportingOverflow(by: value)
+                        if overflow || abs(product) > 1 << 40 {
                             throw fail(token, "constant cannot be represented (product of constants too large)")
                         }
+                        mantissa = product
                     }
                 case .identifier(let name):
                     guard let variable = RuleVariable.named(name) else {

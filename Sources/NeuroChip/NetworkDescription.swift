@@ -1,8 +1,8 @@
-// A chip network as plain data (loihi-model.md §4): populations, connections, spike
+// A chip network as plain data (docs/neurochip.md "Network descriptions"): populations, connections, spike
 // generators, probes and an optional core placement. The simulator (`ChipSimulator`)
 // validates and compiles this once; nothing here runs.
 
-/// A population of identical compartments (loihi-model.md §1–2). All parameters are in
+/// A population of identical compartments (docs/neurochip.md "Chip model"). All parameters are in
 /// the chip's integer units.
 public struct PopulationSpec: Codable, Sendable, Equatable {
     public var name: String
@@ -74,7 +74,7 @@ public enum ConnectionPattern: String, Codable, Sendable, Equatable {
     case sparse
 }
 
-/// Sign mode of the 8-bit weight mantissa (loihi-model.md §1).
+/// Sign mode of the 8-bit weight mantissa (docs/neurochip.md "Units").
 public enum SignMode: String, Codable, Sendable, Equatable {
     /// even values in [-256, 254] (7 magnitude bits, lowest bit dropped).
     case mixed
@@ -95,7 +95,7 @@ public enum SignMode: String, Codable, Sendable, Equatable {
     public var weightStep: Int { self == .mixed ? 2 : 1 }
 }
 
-/// Impulse and decay time constant of one learning trace (loihi-model.md §3).
+/// Impulse and decay time constant of one learning trace (docs/neurochip.md "Learning engine and rule grammar").
 /// tau 0 = no decay, tau 1 = holds only this step's impulse.
 public struct TraceParameters: Codable, Sendable, Equatable {
     public var impulse: Int
@@ -106,7 +106,7 @@ public struct TraceParameters: Codable, Sendable, Equatable {
     }
 }
 
-/// The learning part of a plastic connection (loihi-model.md §3).
+/// The learning part of a plastic connection (docs/neurochip.md "Learning engine and rule grammar").
 public struct LearningSpec: Codable, Sendable, Equatable {
     /// One or more rules separated by ';', e.g. `dw = 4*x0*y0*r1 - 2*x0*y0`.
     public var rule: String
@@ -240,7 +240,7 @@ public enum ProbeKind: String, Codable, Sendable, Equatable {
 }
 
 /// Records one quantity of one population (spikes, u, v) or connection (weights) every
-/// `interval` steps (loihi-model.md §2 step 6: after delivery and learning).
+/// `interval` steps (docs/neurochip.md "One time step" step 6: after delivery and learning).
 public struct ProbeSpec: Codable, Sendable, Equatable {
     public var name: String
     public var kind: ProbeKind
@@ -264,7 +264,7 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// One run of a population on one core (explicit placement, energy-model.md §5.3 item 6).
+/// One run of a population on one core (explicit placement, docs/energy.md "Core mapping" item 6).
 public struct CorePlacement: Codable, Sendable, Equatable {
     public var core: Int
     public var count: Int
@@ -274,7 +274,7 @@ public struct CorePlacement: Codable, Sendable, Equatable {
     }
 }
 
-/// How populations are placed onto the chip's 128 cores (energy-model.md §5.3).
+/// How populations are placed onto the chip's 128 cores (docs/energy.md "Core mapping").
 public struct CoreMappingSpec: Codable, Sendable, Equatable {
     /// Each population starts on a fresh core (default true).
     public var newCorePerPopulation: Bool
@@ -306,7 +306,7 @@ public struct CoreMappingSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// A whole chip network (loihi-model.md §4). Encode/decode as JSON with `JSONEncoder`.
+/// A whole chip network (docs/neurochip.md "Network descriptions"). Encode/decode as JSON with `JSONEncoder`.
 public struct NetworkDescription: Codable, Sendable, Equatable {
     public var populations: [PopulationSpec]
     public var connections: [ConnectionSpec]

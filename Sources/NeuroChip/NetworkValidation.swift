@@ -1,4 +1,4 @@
-// Validation of a network description (loihi-model.md §4): every problem is collected
+// Validation of a network description (docs/neurochip.md "Network descriptions"): every problem is collected
 // with its location, and the simulator never starts on an invalid network.
 
 /// All problems found in a network description, each naming where it is and how to fix it.
@@ -11,7 +11,7 @@ public struct NetworkValidationError: Error, CustomStringConvertible, Sendable, 
     }
 }
 
-/// Limits of the model (loihi-model.md §1, §4).
+/// Limits of the model (docs/neurochip.md "Units", "Network descriptions").
 public enum ChipLimits {
     public static let decayRange = 0...4096
     public static let biasMantissaRange = -4096...4095
@@ -25,6 +25,18 @@ public enum ChipLimits {
     public static let delayRange = 0...62
     public static let traceRange = 0...127
     public static let tagRange = -128...127
+    /// Compartments on the whole chip: 128 cores of at most 1,024.
+    public static let maximumCompartments = ChipGeometry.cores * ChipGeometry.maxCompartmentsPerCore
+    /// Spike-generator channels (host side): bounded so their buffers stay small.
+    public static let maximumGeneratorChannels = 1 << 20
+    /// Synapses of one network, all connections together (~1 GiB of simulator state); a
+    /// real chip holds far fewer, this bounds networks that skip the synaptic-memory check.
+    public static let maximumSynapses = 1 << 28
+    /// Time steps of one `run` call: catches a mistyped count (2^31 steps of even a tiny
+    /// network take hours).
+    public static let maximumSteps = Int(Int32.max)
+    /// Values all probes together may record in one run (8 bytes each in memory, more as JSON).
+    public static let maximumProbeValues = 1 << 27
 }
 
 enum NetworkValidator {
@@ -50,8 +62,13 @@ enum NetworkValidator {
             check(
                 populationSize[p.name] == nil && generatorSize[p.name] == nil,
                 "\(at): duplicate name; population and generator names must be unique")
-            if populationSize[p.name] == nil && generatorSize[p.name] == nil { populationSize[p.name] = p.size }
-            check(p.size >= 1, "\(at): size \(p.size); use a size >= 1")
+            if populationSize[p.name] == nil && generatorSize[p.name] == nil {
+                // Clamped, so that products and sums below cannot overflow on absurd sizes.
+                populationSize[p.name] = min(max(p.size, 0), ChipLimits.maximumCompartments + 1)
+            }
+            check(
+                (1...ChipLimits.maximumCompartments).contains(p.size),
+                "\(at): size \(p.size); use 1...\(ChipLimits.maximumCompartments) (the chip's compartments)")
             check(ChipLimits.decayRange.contains(p.du), "\(at): du \(p.du) out of range; use 0...4096")
             check(ChipLimits.decayRange.contains(p.dv), "\(at): dv \(p.dv) out of range; use 0...4096")
             check(
@@ -91,8 +108,12 @@ enum NetworkValidator {
             check(
                 populationSize[g.name] == nil && generatorSize[g.name] == nil,
                 "\(at): duplicate name; population and generator names must be unique")
-            if populationSize[g.name] == nil && generatorSize[g.name] == nil { generatorSize[g.name] = g.size }
-            check(g.size >= 1, "\(at): size \(g.size); use a size >= 1")
+            if populationSize[g.name] == nil && generatorSize[g.name] == nil {
+                generatorSize[g.name] = min(max(g.size, 0), ChipLimits.maximumGeneratorChannels + 1)
+            }
+            check(
+                (1...ChipLimits.maximumGeneratorChannels).contains(g.size),
+                "\(at): size \(g.size); use 1...\(ChipLimits.maximumGeneratorChannels)")
             if let times = g.spikeTimes {
                 check(
                     times.count == g.size,
@@ -104,6 +125,16 @@ enum NetworkValidator {
             }
         }
 
+        let compartments = populationSize.values.reduce(0, +)
+        check(
+            compartments <= ChipLimits.maximumCompartments,
+            "populations: \(compartments) compartments in all, more than the chip's \(ChipLimits.maximumCompartments); use fewer or smaller populations"
+        )
+        let channels = generatorSize.values.reduce(0, +)
+        check(
+            channels <= ChipLimits.maximumGeneratorChannels,
+            "generators: \(channels) channels in all; use at most \(ChipLimits.maximumGeneratorChannels)")
+        var synapses = 0
         for (index, c) in network.connections.enumerated() {
             let at = "connections[\(index)] '\(c.name)' (\(c.source) -> \(c.target))"
             check(!c.name.isEmpty, "\(at): empty name; give every connection a unique name")
@@ -151,6 +182,7 @@ enum NetworkValidator {
                     }
                 }
             }
+            synapses = min(synapses + (synapseCount ?? 0), Int.max / 2)
             if c.pattern != .sparse && (c.pre != nil || c.post != nil) {
                 problems.append("\(at): `pre`/`post` lists are only for sparse connections; remove them")
             }
@@ -242,6 +274,10 @@ enum NetworkValidator {
             }
         }
 
+        check(
+            synapses <= ChipLimits.maximumSynapses,
+            "connections: \(synapses) synapses in all, more than the simulator's limit of \(ChipLimits.maximumSynapses); use sparser or smaller connections"
+        )
         for (index, probe) in network.probes.enumerated() {
             let at = "probes[\(index)] '\(probe.name)'"
             check(probe.interval >= 1, "\(at): interval \(probe.interval); use >= 1")
@@ -267,7 +303,7 @@ enum NetworkValidator {
                     problems.append("mapping.placement: unknown population '\(name)'")
                     continue
                 }
-                let total = runs.reduce(0) { $0 + $1.count }
+                let total = runs.reduce(0) { min($0 + max($1.count, 0), Int.max / 2) }
                 check(
                     total == size,
                     "mapping.placement['\(name)']: places \(total) compartments but the population has \(size)")
@@ -278,5 +314,59 @@ enum NetworkValidator {
             }
         }
         return (problems, rules)
+    }
+}
+
+/// A run that the limits of docs/robustness.md refuse before it starts.
+public struct ChipRunLimitError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var message: String
+    public var description: String { message }
+}
+
+extension NetworkDescription {
+    /// The most values the probes can record in `steps` steps: a u, v or spikes probe one
+    /// per compartment per sample, a weights probe one per synapse.
+    public func probeValueCount(steps: Int) -> Int {
+        var sizes: [String: Int] = [:]
+        for p in populations { sizes[p.name] = p.size }
+        for g in generators where sizes[g.name] == nil { sizes[g.name] = g.size }
+        var total = 0
+        for probe in probes {
+            let samples = max(steps, 0) / max(probe.interval, 1) + 1
+            var perSample = sizes[probe.target] ?? 0
+            if probe.kind == .weights, let c = connections.first(where: { $0.name == probe.target }) {
+                let ns = sizes[c.source] ?? 0
+                let nt = sizes[c.target] ?? 0
+                switch c.pattern {
+                case .oneToOne, .oneToAll: perSample = nt
+                case .allToAll: perSample = ns.multipliedReportingOverflow(by: nt).overflow ? Int.max : ns * nt
+                case .sparse: perSample = c.pre?.count ?? 0
+                }
+            }
+            let (values, overflow) = samples.multipliedReportingOverflow(by: perSample)
+            total = overflow ? Int.max : min(total + values, Int.max / 2)
+        }
+        return total
+    }
+
+    /// Refuses, before anything runs, a step count beyond `ChipLimits.maximumSteps` or one
+    /// whose probes would record more than `ChipLimits.maximumProbeValues` values.
+    public func checkRun(steps: Int) throws(ChipRunLimitError) {
+        guard steps >= 1 else {
+            throw ChipRunLimitError(message: "--steps \(steps) is not positive; give the number of time steps to run")
+        }
+        guard steps <= ChipLimits.maximumSteps else {
+            throw ChipRunLimitError(
+                message: "--steps \(steps) is more than \(ChipLimits.maximumSteps), the most one run takes "
+                    + "(docs/robustness.md); run fewer steps")
+        }
+        let values = probeValueCount(steps: steps)
+        guard values <= ChipLimits.maximumProbeValues else {
+            let mebibytes = values / (1 << 20) * 8
+            throw ChipRunLimitError(
+                message: "--steps \(steps) would make the probes record \(values) values (~\(mebibytes) MiB), more "
+                    + "than the limit of \(ChipLimits.maximumProbeValues) (docs/robustness.md); run fewer steps, "
+                    + "raise the probes' `interval`, or probe fewer populations")
+        }
     }
 }

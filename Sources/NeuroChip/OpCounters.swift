@@ -1,7 +1,8 @@
-// Operation counters per step and per core (loihi-model.md §5, energy-model.md §2) and
-// the core placement they are attributed to (energy-model.md §5).
+// Operation counters per step and per core (docs/neurochip.md "Semantics fixed here", docs/energy.md "Counted
+// quantities") and
+// the core placement they are attributed to (docs/energy.md "Core mapping").
 
-/// Counts of one core in one step (energy-model.md §2, `CoreStepCounts`).
+/// Counts of one core in one step (docs/energy.md "Counted quantities", `CoreStepCounts`).
 public struct CoreStepCounts: Codable, Sendable, Equatable {
     public var activeCompartments: Int = 0
     public var inactiveCompartments: Int = 0
@@ -51,7 +52,7 @@ public struct CoreStepCounts: Codable, Sendable, Equatable {
     }
 }
 
-/// Chip geometry (energy-model.md §5.1).
+/// Chip geometry (docs/energy.md "Core mapping").
 public enum ChipGeometry {
     public static let cores = 128
     public static let coresPerTile = 4
@@ -68,7 +69,7 @@ public enum ChipGeometry {
         return (tile % meshWidthTiles, tile / meshWidthTiles)
     }
 
-    /// Dimension-order routing hops between two cores (energy-model.md §5.4).
+    /// Dimension-order routing hops between two cores (docs/energy.md "Core mapping").
     public static func hops(from a: Int, to b: Int) -> (eastWest: Int, northSouth: Int) {
         let ta = tile(ofCore: a)
         let tb = tile(ofCore: b)
@@ -76,7 +77,7 @@ public enum ChipGeometry {
     }
 
     /// One message from `source` to each of `destinations`: summed hops, and the set of
-    /// (east-west, north-south) path shapes seen as bits `ew * 4 + ns` (energy-model.md §5.4).
+    /// (east-west, north-south) path shapes seen as bits `ew * 4 + ns` (docs/energy.md "Core mapping").
     public static func route(from source: Int, to destinations: [Int]) -> (
         eastWest: Int, northSouth: Int, pathsSeen: UInt32
     ) {
@@ -102,7 +103,7 @@ public struct CoreSegment: Codable, Sendable, Equatable {
     public var core: Int
 }
 
-/// Where every compartment lives (energy-model.md §5).
+/// Where every compartment lives (docs/energy.md "Core mapping").
 public struct CoreMap: Sendable, Equatable {
     /// Segments in global compartment order.
     public var segments: [CoreSegment]

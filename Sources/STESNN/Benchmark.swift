@@ -1,7 +1,7 @@
 import Foundation
 import SynfireData
 
-/// Training throughput of the DI MLP-1024 (spec §4.3 step: encode, forward, STE backward,
+/// Training throughput of the DI MLP-1024 (docs/ste.md "DI mode" step: encode, forward, STE backward,
 /// Adam), on deterministic random images so it needs no dataset.
 public struct STEBenchmarkResult: Codable, Sendable {
     public var batches: Int

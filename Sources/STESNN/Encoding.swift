@@ -4,7 +4,7 @@ public func uniformFloat(_ generator: inout some RandomNumberGenerator) -> Float
     Float(generator.next() >> 40) * (1.0 / 16_777_216.0)
 }
 
-/// Input encodings of spec §4.1.
+/// Input encodings of docs/ste.md "DI mode".
 public enum InputEncoding: String, Codable, Sendable {
     /// Bernoulli rate coding: spike iff `p > U`, `U ~ U[0,1)`, a fresh draw per frame.
     case bernoulli
@@ -12,7 +12,7 @@ public enum InputEncoding: String, Codable, Sendable {
     case threshold
 }
 
-/// Rate coding of 8-bit images (spec §4.1): `p = pixel / 255`.
+/// Rate coding of 8-bit images (docs/ste.md "DI mode"): `p = pixel / 255`.
 public enum RateEncoder {
     /// Writes one frame per image for `images` (each `pixelsPerImage` bytes) into
     /// `frame` starting at `offset`.
@@ -34,7 +34,7 @@ public enum RateEncoder {
         }
     }
 
-    /// One Bernoulli spike for probability `p` (used by tests of §9.2 item 4).
+    /// One Bernoulli spike for probability `p` (used by tests of docs/ste.md "Checks" item 4).
     @inline(__always)
     public static func spike(probability p: Float, generator: inout some RandomNumberGenerator)
         -> Float
@@ -43,7 +43,7 @@ public enum RateEncoder {
     }
 }
 
-/// Inverted-dropout mask (spec §4.4): kept elements carry `1/(1−p)`, dropped ones 0.
+/// Inverted-dropout mask (docs/ste.md "DI mode"): kept elements carry `1/(1−p)`, dropped ones 0.
 func dropoutMask(count: Int, rate: Float, generator: inout some RandomNumberGenerator) -> [Float] {
     let keep = 1 / (1 - rate)
     var mask = [Float](repeating: 0, count: count)

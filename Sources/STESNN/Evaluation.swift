@@ -9,7 +9,7 @@ public struct TimeStepAccuracy: Codable, Sendable {
     public var runs: Int
 }
 
-/// Spiking-inference result in DI mode (spec §4.5) with the activity the energy model uses.
+/// Spiking-inference result in DI mode (docs/ste.md "DI mode") with the activity the energy model uses.
 public struct DIEvaluation: Codable, Sendable {
     public var images: Int
     public var sweep: [TimeStepAccuracy]
@@ -17,7 +17,7 @@ public struct DIEvaluation: Codable, Sendable {
     public var spikesPerStep: [Double]
     /// Fan-out of one spike of each of those populations.
     public var fanOuts: [Int]
-    /// Mean synaptic accumulations per image per time step, `A_t` of spec §8.
+    /// Mean synaptic accumulations per image per time step, `A_t` of docs/ste.md "Energy".
     public var accumulationsPerStep: Double
 
     public func accuracy(at timeSteps: Int) -> Double? {
@@ -27,7 +27,7 @@ public struct DIEvaluation: Codable, Sendable {
 
 /// Spiking inference of a DI network: `T` Bernoulli frames per image, hidden IF neurons
 /// cleared each step with `u ≥ 1`, output IF neurons with the spec's output threshold,
-/// class = most output spikes (ties → lowest index), averaged over `runs` (spec §4.5).
+/// class = most output spikes (ties → lowest index), averaged over `runs` (docs/ste.md "DI mode").
 /// Every `T` of the sweep is read from the first `T` steps of the same simulated run.
 public func evaluateDI(
     network: SpikingNetwork, images: ImageDataset, sweep: [Int], runs: Int, seed: UInt64,
@@ -99,12 +99,12 @@ public func evaluateDI(
         }, spikesPerStep: perStep, fanOuts: fanOuts, accumulationsPerStep: accumulations)
 }
 
-/// Result of CI inference on the synthetic event set (spec §5.5).
+/// Result of CI inference on the synthetic event set (docs/ste.md "CI mode").
 public struct CIEvaluation: Codable, Sendable {
     public var sequences: Int
     /// Digit = argmax of output spike counts over outputs 0–9.
     public var digitAccuracy: Double
-    /// Digit over all 11 outputs (the reference trainer's reading, spec §10 item 8).
+    /// Digit over all 11 outputs (the reference trainer's reading, docs/ste.md "Choices" item 8).
     public var digitAccuracyAllOutputs: Double
     /// Direction = forward iff output 10 spikes at least T/2 times.
     public var directionAccuracy: Double
@@ -114,7 +114,7 @@ public struct CIEvaluation: Codable, Sendable {
 }
 
 /// CI inference: IF neurons everywhere with θ = 1, `u ≥ 1`, membranes carried over all
-/// steps including the output layer (spec §5.5). Deterministic.
+/// steps including the output layer (docs/ste.md "CI mode"). Deterministic.
 public func evaluateCI(
     network: SpikingNetwork, images: ImageDataset, timeSteps: Int, twoChannel: Bool = false,
     batchSize: Int = 100

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Fixed-point weights for hardware-like inference (spec §2.4): values are multiples of
+/// Fixed-point weights for hardware-like inference (docs/ste.md "Neuron model"): values are multiples of
 /// `2^-fractionalBits`; an integer membrane with threshold `2^fractionalBits` is then
 /// bit-equivalent to the float simulation of the quantised network.
 public struct FixedPointFormat: Codable, Sendable, Equatable {
@@ -11,7 +11,7 @@ public struct FixedPointFormat: Codable, Sendable, Equatable {
     }
 
     /// `intBits = ceil(log2(max|W|)) + 1` (sign included), `fracBits = q − intBits`;
-    /// biases are excluded from the maximum (spec §2.4).
+    /// biases are excluded from the maximum (docs/ste.md "Neuron model").
     public init(totalBits q: Int, parameters: [ParameterBlock]) throws {
         guard q >= 2 else {
             throw STEError.invalidParameter(

@@ -48,7 +48,7 @@ public enum ModelArchive {
     }
 }
 
-/// Energy per image from the paper's chip figures (spec §8): 48.4 nJ (T = 1) to 773 nJ
+/// Energy per image from the paper's chip figures (docs/ste.md "Energy"): 48.4 nJ (T = 1) to 773 nJ
 /// (T = 16), read as linear in T, and the calibrated accumulation model
 /// `E_image(T) = Σ_{t<T} e_acc · A_t` with `E_fixed = 0`.
 public struct EnergyReport: Codable, Sendable {
@@ -65,7 +65,7 @@ public struct EnergyReport: Codable, Sendable {
 
     /// `e_acc` in nJ per synaptic accumulation — a modelling choice, not a paper figure.
     public var nanojoulesPerAccumulation: Double
-    /// Whether `e_acc` was calibrated on this network (true for MLP-1024, spec §8).
+    /// Whether `e_acc` was calibrated on this network (true for MLP-1024, docs/ste.md "Energy").
     public var calibratedOnThisNetwork: Bool
     public var accumulationsPerStep: Double
     /// Input spikes per image per step (≈ ink of the digit) and hidden firing rates.

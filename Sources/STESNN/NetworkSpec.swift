@@ -1,4 +1,4 @@
-/// The networks of spec §6, as plain data that the simulator consumes.
+/// The networks of docs/ste.md "Architectures", as plain data that the simulator consumes.
 public enum NetworkArchitecture: String, Codable, Sendable, CaseIterable {
     /// MLP-1024, DI: 784 – 1024 – 1024 – 10.
     case mlp
@@ -15,7 +15,7 @@ public enum NetworkArchitecture: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// Integration mode (spec §1): DI clears the membrane every step, CI carries it.
+/// Integration mode (docs/ste.md "Purpose"): DI clears the membrane every step, CI carries it.
 public enum IntegrationMode: String, Codable, Sendable, CaseIterable {
     case di
     case ci
@@ -27,7 +27,7 @@ public enum IntegrationMode: String, Codable, Sendable, CaseIterable {
         self = value
     }
 
-    /// λ of spec §2.2.
+    /// λ of docs/ste.md "Neuron model".
     public var carry: Float { self == .ci ? 1 : 0 }
 }
 
@@ -37,11 +37,11 @@ public enum LayerSpec: Codable, Sendable, Equatable {
     case dense(inputs: Int, outputs: Int)
     /// Valid convolution, stride 1, square kernel.
     case convolution(height: Int, width: Int, channelsIn: Int, channelsOut: Int, kernel: Int)
-    /// 2 × 2 max-pooling with stride 2 (on currents, before the firing function; spec §6).
+    /// 2 × 2 max-pooling with stride 2 (on currents, before the firing function; docs/ste.md "Architectures").
     case maxPool(height: Int, width: Int, channels: Int)
-    /// A population of IF neurons with θ = 1 (spec §2).
+    /// A population of IF neurons with θ = 1 (docs/ste.md "Neuron model").
     case spike(units: Int)
-    /// Inverted dropout (spec §4.4): identity at inference.
+    /// Inverted dropout (docs/ste.md "DI mode"): identity at inference.
     case dropout(units: Int, rate: Float)
 
     public var inputFeatures: Int {
@@ -75,7 +75,7 @@ public enum LayerSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// Weight initialisation (spec §4.4 DI: He-uniform; spec §5.3 CI: Glorot-uniform).
+/// Weight initialisation (docs/ste.md "DI mode" DI: He-uniform; docs/ste.md "CI mode" CI: Glorot-uniform).
 public enum WeightInitialisation: String, Codable, Sendable {
     case heUniform = "he-uniform"
     case glorotUniform = "glorot-uniform"
@@ -95,8 +95,8 @@ public struct NetworkSpec: Codable, Sendable, Equatable {
     public var layers: [LayerSpec]
     /// IF dynamics of every hidden spike layer (λ from the integration mode).
     public var neuron: IFNeuron
-    /// Threshold of the output IF neurons at spiking inference: 0 in DI (spec §4.5),
-    /// 1 in CI (spec §5.5).
+    /// Threshold of the output IF neurons at spiking inference: 0 in DI (docs/ste.md "DI mode"),
+    /// 1 in CI (docs/ste.md "CI mode").
     public var outputThreshold: Float
     public var initialisation: WeightInitialisation
 
@@ -138,7 +138,7 @@ public struct NetworkSpec: Codable, Sendable, Equatable {
         guard case .dense = layers.last else {
             throw STEError.invalidParameter(
                 name: "last layer", value: "\(String(describing: layers.last))",
-                expected: "a dense linear read-out (spec §2.3)")
+                expected: "a dense linear read-out (docs/ste.md, section \"Neuron model\")")
         }
     }
 
@@ -146,7 +146,8 @@ public struct NetworkSpec: Codable, Sendable, Equatable {
         layers.reduce(0) { $0 + ($1.parameterShape.map { $0.weights + $0.biases } ?? 0) }
     }
 
-    /// The networks of spec §6 with the dropout placement of §4.4 / §5.2.
+    /// The networks of docs/ste.md "Architectures" with the dropout placement of docs/ste.md "DI mode" / docs/ste.md
+    /// "CI mode".
     public static func standard(
         _ architecture: NetworkArchitecture, mode: IntegrationMode, twoChannelEvents: Bool = false
     ) throws -> NetworkSpec {

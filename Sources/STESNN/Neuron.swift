@@ -1,4 +1,4 @@
-/// Which comparison decides a spike (spec §2.2): training forward passes use the strict
+/// Which comparison decides a spike (docs/ste.md "Neuron model"): training forward passes use the strict
 /// `u > θ` of the reference trainer, spiking inference uses `u ≥ θ`.
 public enum FiringRule: String, Codable, Sendable {
     case strict
@@ -16,13 +16,13 @@ public enum FiringRule: String, Codable, Sendable {
 /// The forward firing function of a spike layer. `heaviside` is the real model; the
 /// `hardSigmoid` surrogate `clip(u/(2θ), 0, 1)` exists only so that gradient checks can
 /// compare the STE backward pass with finite differences of a differentiable model whose
-/// exact derivative *is* the STE (spec §3).
+/// exact derivative *is* the STE (docs/ste.md "Straight-through estimator").
 public enum FiringFunction: Sendable {
     case heaviside(FiringRule)
     case hardSigmoid
 }
 
-/// Integrate-and-fire dynamics of one neuron population (spec §2.2, §3):
+/// Integrate-and-fire dynamics of one neuron population (docs/ste.md "Neuron model", "Straight-through estimator"):
 /// `u_t = λ·v_{t−1} + a_t`, `s_t = H(u_t)`, `v_t = u_t − θ·s_t`.
 /// `carry` is λ: 1 in CI mode, 0 in DI mode (membrane cleared every step).
 public struct IFNeuron: Codable, Sendable, Equatable {
@@ -46,7 +46,7 @@ public struct IFNeuron: Codable, Sendable, Equatable {
         return (u, s, u - threshold * s)
     }
 
-    /// The straight-through estimate of `∂s/∂u` (spec §3): `1/(2θ)` inside the open
+    /// The straight-through estimate of `∂s/∂u` (docs/ste.md "Straight-through estimator"): `1/(2θ)` inside the open
     /// interval `(0, 2θ)`, zero elsewhere including both end points.
     @inline(__always)
     public func surrogateDerivative(_ u: Float) -> Float {
@@ -90,7 +90,8 @@ public struct IFNeuron: Codable, Sendable, Equatable {
         }
     }
 
-    /// Back-propagation through time with the STE (spec §3, §5.2). `gradSpikes` holds the
+    /// Back-propagation through time with the STE (docs/ste.md "Straight-through estimator", "CI mode"). `gradSpikes`
+    /// holds the
     /// direct gradients `g_t = ∂L/∂s_t` from the layer above; the result is `∂L/∂a_t`.
     ///
     /// With `D_t = ∂L/∂v_t = λ·∂L/∂u_{t+1}` the chain rule through

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Squared hinge loss with ±1 targets (spec §4.3, §5.3):
+/// Squared hinge loss with ±1 targets (docs/ste.md "DI mode", "CI mode"):
 /// `L = mean_{r,k} max(0, 1 − t_{r,k}·y_{r,k})²` over all rows (time steps × samples)
 /// and classes. `targets[r·K + k]` is +1 or −1.
 public enum SquaredHinge {
@@ -25,7 +25,7 @@ public enum SquaredHinge {
     }
 }
 
-/// Exponential learning-rate decay (spec §4.4, §5.3): epoch `e` (0-based) trains with
+/// Exponential learning-rate decay (docs/ste.md "DI mode", "CI mode"): epoch `e` (0-based) trains with
 /// `start · (end/start)^(e/E)`, so the rate after the last of `E` epochs is `end`.
 public struct LearningRateSchedule: Codable, Sendable, Equatable {
     public var start: Double
@@ -54,7 +54,7 @@ public struct LearningRateSchedule: Codable, Sendable, Equatable {
     }
 }
 
-/// Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8; spec §4.4) with the usual bias correction
+/// Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8; docs/ste.md "DI mode") with the usual bias correction
 /// folded into the step size.
 public struct AdamOptimiser: Sendable {
     public var beta1: Float = 0.9

@@ -28,7 +28,7 @@ public struct STERunSummary: Codable, Sendable {
 
 /// Loading, training, evaluation and the run directory — the behaviour behind the CLI.
 public enum STEPipeline {
-    /// Power-of-two time steps up to `T`, plus `T` (spec §4.5 sweep).
+    /// Power-of-two time steps up to `T`, plus `T` (docs/ste.md "DI mode" sweep).
     public static func sweep(upTo t: Int) -> [Int] {
         var values: [Int] = []
         var v = 1
@@ -40,7 +40,7 @@ public enum STEPipeline {
         return values
     }
 
-    /// MNIST split per spec §4.4, the embedded-subset notice (if any) and dataset records.
+    /// MNIST split per docs/ste.md "DI mode", the embedded-subset notice (if any) and dataset records.
     public static func loadSplits(dataDirectory: String?, limit: Int?) throws
         -> (splits: DataSplits, notice: String?, records: [DatasetRecord])
     {
@@ -87,6 +87,7 @@ public enum STEPipeline {
         summary.trainSamplesPerSecond =
             Double(outcome.history.count * splits.train.count * (options.mode == .ci ? 2 : 1)) / max(seconds, 1e-9)
         summary.datasetNotice = datasetNotice
+        try runDirectory.appendTestResult(summary, epoch: outcome.bestEpoch)
         try writePlots(history: outcome.history, summary: summary, runDirectory: runDirectory)
         try runDirectory.writeJSON(summary, to: "result.json")
         return summary
@@ -136,7 +137,7 @@ public enum STEPipeline {
         }
         if let runDirectory {
             // One point per evaluated T, equally spaced: the sweep is powers of two (plus T
-            // itself, §4.5), so the x axis is ~log2 T with the actual T values as tick labels.
+            // itself, docs/ste.md "DI mode"), so the x axis is ~log2 T with the actual T values as tick labels.
             let rows = summary.accuracyByTimeSteps
             try runDirectory.run.writePlot(
                 LearningCurvePlot(
@@ -151,17 +152,19 @@ public enum STEPipeline {
     }
 
     static func writePlots(history: [EpochReport], summary: STERunSummary, runDirectory: STERunDirectory) throws {
-        try runDirectory.run.writePlot(
-            LearningCurvePlot(
-                title: "\(summary.network): training",
-                series: [
-                    LearningCurvePlot.Series(
-                        name: "train (float read-out, 1 frame)", values: history.map(\.trainAccuracy),
-                        firstEpoch: history.first?.epoch ?? 1),
-                    LearningCurvePlot.Series(
-                        name: "validation (1 frame)", values: history.map { 1 - $0.validationError },
-                        firstEpoch: history.first?.epoch ?? 1),
-                ]),
-            name: "learning_curve")
+        try runDirectory.run.writePlot(learningCurve(history: history, summary: summary), name: "learning_curve")
+    }
+
+    static func learningCurve(history: [EpochReport], summary: STERunSummary) -> LearningCurvePlot {
+        LearningCurvePlot(
+            title: "\(summary.network): training",
+            series: [
+                LearningCurvePlot.Series(
+                    name: "train (float read-out, 1 frame)", values: history.map(\.trainAccuracy),
+                    firstEpoch: history.first?.epoch ?? 1),
+                LearningCurvePlot.Series(
+                    name: "validation (1 frame)", values: history.map { 1 - $0.validationError },
+                    firstEpoch: history.first?.epoch ?? 1),
+            ])
     }
 }

@@ -3,7 +3,8 @@ import SynfireIO
 
 /// A training run on disk through SynfireIO's `RunDirectory`: config.json (a `RunConfig`
 /// whose parameters are the `STETrainingOptions`), metrics.jsonl (one `EpochReport` per
-/// line), weights.npz, result.json and plots/*.{png,svg} (`run.writePlot`) — each file written atomically.
+/// epoch, then the test result of the kept parameters), weights.npz, result.json, the
+/// TensorBoard log tb/ and plots/*.{png,svg,pdf} (`run.writePlot`), each written atomically.
 public struct STERunDirectory {
     public let run: RunDirectory
     public var path: String { run.path }
@@ -46,5 +47,17 @@ public struct STERunDirectory {
 
     public func appendMetrics(_ report: EpochReport) throws {
         try run.appendMetrics(report)
+    }
+
+    /// The spiking test of the kept parameters as the last metrics line, at the epoch they
+    /// come from: `testAccuracy` at T and, in DI mode, the modelled energy per image.
+    public func appendTestResult(_ summary: STERunSummary, epoch: Int) throws {
+        var record: [String: RecordValue] = [
+            MetricKey.epoch: .int(epoch), MetricKey.testAccuracy: .double(summary.testAccuracy),
+        ]
+        if let row = summary.energy?.rows.first(where: { $0.timeSteps == summary.timeSteps }) {
+            record[MetricKey.energyMicrojoulesPerSample] = .double(row.modelNanojoules / 1000)
+        }
+        try run.appendMetrics(record)
     }
 }

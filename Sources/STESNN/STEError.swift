@@ -23,7 +23,7 @@ public enum STEError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "(the spec uses 16)"
         case .unsupportedCombination(let architecture, let mode):
             return "architecture '\(architecture)' is not defined for mode '\(mode)' — CI mode uses "
-                + "the 1156-1024-1024-11 MLP (spec §5.1): pass --arch mlp --mode ci"
+                + "the 1156-1024-1024-11 MLP (docs/ste.md, section \"CI mode\"): pass --arch mlp --mode ci"
         case .shapeMismatch(let what, let expected, let actual):
             return "shape mismatch in \(what): expected \(expected) values, got \(actual) — "
                 + "check that the input matches the network's input size and the batch/time layout"

@@ -8,11 +8,11 @@ public struct ForwardPhase: Sendable {
         self.dropout = dropout
     }
 
-    /// Training forward pass: strict `u > θ`, dropout on (spec §2.2, §4.3).
+    /// Training forward pass: strict `u > θ`, dropout on (docs/ste.md "Neuron model", "DI mode").
     public static let training = ForwardPhase(firing: .heaviside(.strict), dropout: true)
-    /// Validation pass of the trainer: strict rule, dropout off (spec §4.4).
+    /// Validation pass of the trainer: strict rule, dropout off (docs/ste.md "DI mode").
     public static let validation = ForwardPhase(firing: .heaviside(.strict), dropout: false)
-    /// Spiking inference: `u ≥ θ`, dropout off (spec §4.5, §5.5).
+    /// Spiking inference: `u ≥ θ`, dropout off (docs/ste.md "DI mode", "CI mode").
     public static let inference = ForwardPhase(firing: .heaviside(.inclusive), dropout: false)
 }
 
@@ -42,7 +42,7 @@ public final class SpikingNetwork {
 
     /// When set, `forward` records `spikeCountsPerStep`: entry 0 is the input, then one
     /// entry per spike layer; each holds the number of spikes at every time step summed
-    /// over the batch (the activity that drives the energy model, spec §8).
+    /// over the batch (the activity that drives the energy model, docs/ste.md "Energy").
     public var recordsSpikeCounts = false
     public private(set) var spikeCountsPerStep: [[Double]] = []
 
@@ -109,7 +109,7 @@ public final class SpikingNetwork {
     }
 
     /// Forward pass over `timeSteps · batch` rows (time-major). Returns the linear read-out
-    /// `[timeSteps · batch × outputs]` (spec §2.3: no threshold on the last layer here).
+    /// `[timeSteps · batch × outputs]` (docs/ste.md "Neuron model": no threshold on the last layer here).
     public func forward(
         _ input: [Float], batch: Int, timeSteps: Int, phase: ForwardPhase,
         generator: inout some RandomNumberGenerator
@@ -137,7 +137,7 @@ public final class SpikingNetwork {
             switch layer {
             case .dense(let inputs, let outputs):
                 let block = parameters[blockOfLayer[index]!]
-                // Inference on spikes is event-driven like the chip (spec §8): a spike
+                // Inference on spikes is event-driven like the chip (docs/ste.md "Energy"): a spike
                 // of input j adds row j of W. Training keeps the dense GEMM because the
                 // backward pass needs the same products anyway.
                 if case .heaviside(.inclusive) = phase.firing, Self.isBinary(activation) {
@@ -276,7 +276,7 @@ public final class SpikingNetwork {
 
     /// Synaptic fan-out of one spike from the input (entry 0) and from each spike layer:
     /// the output count of the next dense layer, or kernel² × output channels of the
-    /// next convolution (interior neurons; spec §8 counts accumulations per spike).
+    /// next convolution (interior neurons; docs/ste.md "Energy" counts accumulations per spike).
     public var fanOuts: [Int] {
         var result: [Int] = []
         func nextFanOut(after index: Int) -> Int {

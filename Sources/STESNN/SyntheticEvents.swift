@@ -1,4 +1,4 @@
-/// Deterministic event-camera stand-in for N-MNIST (spec §5.4): a 28 × 28 digit moved along
+/// Deterministic event-camera stand-in for N-MNIST (docs/ste.md "CI mode"): a 28 × 28 digit moved along
 /// a closed triangular saccade on a 34 × 34 canvas; each of `timeBins` bins emits ON/OFF
 /// events where the bilinearly rendered intensity changed by at least `eventThreshold`.
 /// All arithmetic in Double, output as 0/1 bytes; no noise, no jitter.
@@ -19,7 +19,7 @@ public struct SaccadeEventGenerator: Sendable {
         (twoChannel ? 2 : 1) * Self.canvas * Self.canvas
     }
 
-    /// Triangle vertices as (dx, dy): V0 → V1 → V2 → V0 (spec §5.4 item 2).
+    /// Triangle vertices as (dx, dy): V0 → V1 → V2 → V0 (docs/ste.md "CI mode" item 2).
     static let vertices: [(Double, Double)] = [(0, -2), (2, 2), (-2, 2)]
 
     /// Offset at fraction `phi` of the loop, constant speed along the arc length.
@@ -68,7 +68,7 @@ public struct SaccadeEventGenerator: Sendable {
     }
 
     /// The `timeBins` frames of one 784-pixel image, time-major, forward order
-    /// (`reversed` gives `F'_k = F_{T−1−k}`, spec §5.4 item 4).
+    /// (`reversed` gives `F'_k = F_{T−1−k}`, docs/ste.md "CI mode" item 4).
     public func frames(image: UnsafeBufferPointer<UInt8>, reversed: Bool = false) throws -> [UInt8] {
         guard image.count == 784 else {
             throw STEError.shapeMismatch(

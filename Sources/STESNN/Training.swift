@@ -1,7 +1,7 @@
 import Foundation
 import SynfireData
 
-/// Everything that defines one training run (spec §4.4, §5.3).
+/// Everything that defines one training run (docs/ste.md "DI mode", "CI mode").
 public struct STETrainingOptions: Codable, Sendable, Equatable {
     public var architecture: NetworkArchitecture
     public var mode: IntegrationMode
@@ -13,11 +13,11 @@ public struct STETrainingOptions: Codable, Sendable, Equatable {
     /// Caps the number of training images (and of validation/test images) when set.
     public var limit: Int?
     public var encoding: InputEncoding
-    /// Independent stochastic test runs averaged for DI (spec §4.5: 20).
+    /// Independent stochastic test runs averaged for DI (docs/ste.md "DI mode": 20).
     public var evaluationRuns: Int
-    /// Use the 2-channel (ON, OFF) event frames in CI mode (spec §5.4 item 3).
+    /// Use the 2-channel (ON, OFF) event frames in CI mode (docs/ste.md "CI mode" item 3).
     public var twoChannelEvents: Bool
-    /// Train on `y − 1` and fire outputs at threshold 1 (spec §10 item 4, CNN option).
+    /// Train on `y − 1` and fire outputs at threshold 1 (docs/ste.md "Choices" item 4, CNN option).
     public var shiftedHinge: Bool
 
     public init(
@@ -88,7 +88,7 @@ public struct EpochReport: Codable, Sendable {
     public var samplesPerSecond: Double
 }
 
-/// Train / validation / test images as the spec splits MNIST (§4.4): the first 50 000
+/// Train / validation / test images as the spec splits MNIST (docs/ste.md "DI mode"): the first 50 000
 /// training images, the last 10 000 for validation, the 10 000 test images.
 public struct DataSplits: Sendable {
     public var train: ImageDataset
@@ -129,7 +129,7 @@ public struct TrainingOutcome: Sendable {
     public var bestEpoch: Int
 }
 
-/// Trains one network in DI or CI mode (spec §4.3, §5.2–5.3).
+/// Trains one network in DI or CI mode (docs/ste.md "DI mode", "CI mode").
 public final class STETrainer {
     public let options: STETrainingOptions
     public let spec: NetworkSpec
@@ -174,7 +174,8 @@ public final class STETrainer {
                 validationLoss: validationLoss, validationError: validationError,
                 seconds: seconds, samplesPerSecond: Double(samples) / max(seconds, 1e-9))
             history.append(report)
-            // DI keeps the lowest validation error (§4.4), CI the lowest validation loss (§5.3).
+            // DI keeps the lowest validation error (docs/ste.md "DI mode"), CI the lowest validation loss (docs/ste.md
+            // "CI mode").
             let score = options.mode == .di ? validationError : validationLoss
             if score < bestScore {
                 bestScore = score
@@ -187,7 +188,7 @@ public final class STETrainer {
         return TrainingOutcome(parameters: best, history: history, bestEpoch: bestEpoch)
     }
 
-    /// Targets ±1 for a batch; the shifted variant (§10 item 4) trains `y − 1`.
+    /// Targets ±1 for a batch; the shifted variant (docs/ste.md "Choices" item 4) trains `y − 1`.
     private func hinge(outputs: [Float], targets: [Float]) -> (Double, [Float]) {
         if options.shiftedHinge {
             return SquaredHinge.loss(outputs: outputs.map { $0 - 1 }, targets: targets)
@@ -197,7 +198,7 @@ public final class STETrainer {
 
     // MARK: DI
 
-    /// One epoch of DI training: one Bernoulli frame per image per update (§4.3).
+    /// One epoch of DI training: one Bernoulli frame per image per update (docs/ste.md "DI mode").
     func trainEpochDI(rate: Double) throws -> (loss: Double, accuracy: Double, samples: Int) {
         let set = splits.train
         let order = generator.permutation(set.count)
@@ -224,7 +225,7 @@ public final class STETrainer {
         return (totalLoss / Double(max(batches, 1)), Double(correct) / Double(set.count), set.count)
     }
 
-    /// Validation with dropout off and one stochastic step (§4.4).
+    /// Validation with dropout off and one stochastic step (docs/ste.md "DI mode").
     func validateDI() throws -> (loss: Double, error: Double) {
         let set = splits.validation
         let classes = spec.outputFeatures
@@ -257,7 +258,7 @@ public final class STETrainer {
     // MARK: CI
 
     /// Sample `i` of a CI split: image `i / 2`, played forward when `i` is even, reversed
-    /// when odd (every image yields both, spec §5.4 item 4).
+    /// when odd (every image yields both, docs/ste.md "CI mode" item 4).
     func eventBatch(_ set: ImageDataset, samples: [Int]) throws -> (input: [Float], targets: [Float], labels: [Int]) {
         let T = options.timeSteps
         let n = samples.count
@@ -277,7 +278,7 @@ public final class STETrainer {
             labels.append(label)
             for t in 0..<T {
                 let row = t * n + column
-                // spec §5.3: inputs binarised at 0.5 (frames are already 0/1).
+                // docs/ste.md "CI mode": inputs binarised at 0.5 (frames are already 0/1).
                 for f in 0..<features where frames[t * features + f] >= 1 {
                     input[row * features + f] = 1
                 }
@@ -367,7 +368,7 @@ func encodeRateFrames(
 }
 
 /// Index of the largest of `width` values in `row` (the first `limit` only); ties go to
-/// the lowest index (spec §4.5).
+/// the lowest index (docs/ste.md "DI mode").
 @inline(__always)
 func argmax<T: Comparable>(_ values: [T], row: Int, width: Int, limit: Int? = nil) -> Int {
     let base = row * width

@@ -15,6 +15,9 @@ public enum CSVReader {
     /// measured path of `synfire bench data` (60,000 rows, ~110 MB).
     public static func parse(_ bytes: [UInt8], path: String, pixelsPerRow: Int = 784) throws -> Table {
         guard !bytes.isEmpty else { throw DataError.emptyFile(path: path) }
+        guard (1...65_536).contains(pixelsPerRow) else {
+            throw DataError.invalidParameter("\(path): \(pixelsPerRow) pixels per row; use 1...65536")
+        }
         let fieldsPerRow = pixelsPerRow + 1
         // Estimate the rows from the size of the first data row to reserve once.
         var labels: [UInt8] = []
@@ -23,15 +26,17 @@ public enum CSVReader {
             let n = buffer.count
             var position = 0
             var line = 1
-            // Skip a header line: one that starts with anything but a digit.
+            // Skip a header line: one that starts with anything but a digit. Lines end in
+            // "\n", "\r\n" or a lone "\r" (old Mac files).
             if let first = buffer.first, !(first >= 48 && first <= 57) {
-                while position < n && buffer[position] != 10 { position += 1 }
-                position += 1
+                while position < n && buffer[position] != 10 && buffer[position] != 13 { position += 1 }
+                if position < n && buffer[position] == 13 { position += 1 }
+                if position < n && buffer[position] == 10 { position += 1 }
                 line += 1
             }
             var firstRowLength = 0
             var probe = position
-            while probe < n && buffer[probe] != 10 { probe += 1 }
+            while probe < n && buffer[probe] != 10 && buffer[probe] != 13 { probe += 1 }
             firstRowLength = max(probe - position + 1, 1)
             let estimatedRows = (n - position) / firstRowLength + 1
             labels.reserveCapacity(estimatedRows)
@@ -41,7 +46,8 @@ public enum CSVReader {
             while position < n {
                 // Blank lines (e.g. a trailing newline) are skipped.
                 if buffer[position] == 10 || buffer[position] == 13 {
-                    if buffer[position] == 10 { line += 1 }
+                    let lineFeedFollows = buffer[position] == 13 && position + 1 < n && buffer[position + 1] == 10
+                    if !lineFeedFollows { line += 1 }
                     position += 1
                     continue
                 }
@@ -88,6 +94,7 @@ public enum CSVReader {
                 line += 1
             }
         }
+        guard !labels.isEmpty else { throw DataError.noRows(path: path) }
         return Table(labels: labels, pixels: pixels, pixelsPerRow: pixelsPerRow)
     }
 }

@@ -1,5 +1,5 @@
 /// Everything that can be wrong with a dataset file. Each message names the file and says
-/// how to fix it (DATA.md, last list).
+/// how to fix it (docs/robustness.md).
 public enum DataError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String, fetchHint: String)
     case unreadableFile(path: String, reason: String)
@@ -12,6 +12,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case csvNotNumeric(path: String, line: Int, field: Int, text: String)
     case csvValueOutOfRange(path: String, line: Int, field: Int, value: Int)
     case emptyFile(path: String)
+    case idxTooLarge(path: String, shape: [Int], limit: Int)
+    case tooLarge(path: String, what: String, limit: Int)
+    case noRows(path: String)
     case unknownFormat(path: String)
     case invalidParameter(String)
 
@@ -48,6 +51,16 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "\(path):\(line): field \(field) = \(value) is outside 0-255 — pixels and labels are bytes"
         case .emptyFile(let path):
             return "\(path) is empty — delete it and re-fetch with `synfire data fetch`"
+        case .idxTooLarge(let path, let shape, let limit):
+            let dims = shape.map(String.init).joined(separator: " x ")
+            return "\(path): the IDX header's dimensions \(dims) need more than the \(limit >> 20) MiB a dataset"
+                + " may hold — the header is corrupt; delete the file and re-fetch it with `synfire data fetch`"
+        case .tooLarge(let path, let what, let limit):
+            return "\(path): \(what) exceeds \(limit >> 20) MiB, the limit for a dataset file"
+                + " — the file is corrupt or not a dataset; delete it and re-fetch with `synfire data fetch`"
+        case .noRows(let path):
+            return "\(path) holds no image rows — give a CSV with one `label,pixel,...` row per image"
+                + " (lines may end in \\n, \\r\\n or \\r)"
         case .unknownFormat(let path):
             return
                 "\(path): unknown dataset format — give an IDX file (.idx / -ubyte, optionally .gz) or an MNIST-layout .csv"

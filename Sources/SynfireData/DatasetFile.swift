@@ -30,7 +30,7 @@ public struct DatasetFileSummary: Sendable, Codable, Equatable {
             return DatasetFileSummary(
                 path: path, kind: .csv, compressed: Gzip.isGzip(raw), shape: [table.labels.count, 28, 28],
                 count: table.labels.count, classHistogram: histogram(table.labels),
-                sha256: SHA256.hexDigest(raw))
+                sha256: ContentHash.sha256Hex(raw))
         }
         if raw.isEmpty { throw DataError.emptyFile(path: path) }
         let array = try IDXReader.parse(
@@ -42,7 +42,7 @@ public struct DatasetFileSummary: Sendable, Codable, Equatable {
         return DatasetFileSummary(
             path: path, kind: isLabels ? .idxLabels : .idxImages, compressed: Gzip.isGzip(raw), shape: array.shape,
             count: array.shape.first ?? 0, classHistogram: isLabels ? histogram(array.values) : [],
-            sha256: SHA256.hexDigest(raw))
+            sha256: ContentHash.sha256Hex(raw))
     }
 
     static func histogram(_ labels: [UInt8]) -> [Int] {

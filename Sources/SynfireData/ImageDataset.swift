@@ -55,7 +55,7 @@ public struct ImageDataset: Sendable, Equatable {
         return copy
     }
 
-    /// Drops `margin` pixels on every side (nbp-circuit.md §1: MNIST 28x28 -> central 20x20
+    /// Drops `margin` pixels on every side (docs/nbp.md "What is trained": MNIST 28x28 -> central 20x20
     /// with margin 4).
     public func centreCropped(margin: Int) throws -> ImageDataset {
         guard margin >= 0, 2 * margin < rows, 2 * margin < columns else {
@@ -81,7 +81,7 @@ public struct ImageDataset: Sendable, Equatable {
         return copy
     }
 
-    /// Pixels `>= threshold` become 1, the rest 0 (nbp-circuit.md §1: threshold 129).
+    /// Pixels `>= threshold` become 1, the rest 0 (docs/nbp.md "What is trained": threshold 129).
     public func binarized(threshold: Int) throws -> ImageDataset {
         guard (0...256).contains(threshold) else {
             throw DataError.invalidParameter("binarization threshold \(threshold) is outside 0...256")

@@ -126,8 +126,17 @@ public enum AtomicFile {
         FileManager.default.fileExists(atPath: path)
     }
 
-    /// Reads a whole file, with an error that names it.
+    /// Files larger than this are refused before they are read (docs/robustness.md): a
+    /// run's largest file, a checkpoint of the biggest nBP network, is far smaller.
+    public static let maximumReadBytes = 4 << 30
+
+    /// Reads a whole file of at most `maximumReadBytes`, with an error that names it.
     public static func read(_ path: String) throws -> [UInt8] {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= maximumReadBytes else {
+            throw FileWriteError.cannotRead(
+                path: path, reason: "it is \(size) bytes, more than the \(maximumReadBytes >> 30) GiB limit")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason =
                 FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"

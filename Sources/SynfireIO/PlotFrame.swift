@@ -160,9 +160,10 @@ public struct PlotFrame: Sendable {
     public var top: Double { margins.top }
     public var bottom: Double { Double(height) - margins.bottom }
 
-    public static let tickStyle = TextStyle(scale: 2, color: Palette.text)
-    public static let labelStyle = TextStyle(scale: 2, color: Palette.text, bold: true)
-    public static let titleStyle = TextStyle(scale: 3, color: Palette.text, bold: false)
+    public static let tickStyle = TextStyle(size: 14, color: Palette.text)
+    public static let labelStyle = TextStyle(size: 15, color: Palette.text, bold: true)
+    public static let titleStyle = TextStyle(size: 20, color: Palette.text, bold: true)
+    public static let subtitleStyle = TextStyle(size: 14, color: Palette.muted)
 
     public func drawTitle<S: DrawingSurface>(
         _ title: String, subtitle: String? = nil, on s: inout S
@@ -178,18 +179,18 @@ public struct PlotFrame: Sendable {
         }
         s.text(title, at: (centre(title, style), 14), style: style)
         if let subtitle {
-            var sub = PlotFrame.tickStyle
+            var sub = PlotFrame.subtitleStyle
             sub.anchor = .middle
-            sub.color = Palette.muted
             s.text(subtitle, at: (centre(subtitle, sub), 14 + style.capHeight + 10), style: sub)
         }
     }
 
-    /// Gridlines, axis lines, ticks with labels, and axis titles.
+    /// Gridlines, axis lines, ticks with labels, and axis titles. The y title sits left of
+    /// the widest tick label, or at `yLabelOffset` (its right edge) when given.
     public func drawAxes<S: DrawingSurface>(
         on s: inout S, x: LinearScale, y: LinearScale,
         xTicks: [(Double, String)], yTicks: [(Double, String)],
-        xLabel: String, yLabel: String, grid: Bool = true
+        xLabel: String, yLabel: String, grid: Bool = true, yLabelOffset: Double? = nil
     ) {
         if grid {
             for (value, _) in yTicks {
@@ -226,7 +227,7 @@ public struct PlotFrame: Sendable {
         yTitle.anchor = .middle
         yTitle.rotated = true
         yTitle.baseline = .bottom
-        s.text(yLabel, at: (left - 12 - widest - 14, (top + bottom) / 2), style: yTitle)
+        s.text(yLabel, at: (yLabelOffset ?? (left - 12 - widest - 14), (top + bottom) / 2), style: yTitle)
     }
 
     public enum Corner: Sendable { case topLeft, topRight, bottomLeft, bottomRight }

@@ -1,5 +1,6 @@
 // RunDirectory: one training run on disk — config.json, metrics.jsonl, weights .npz,
-// checkpoint.npz and plots/ — created fresh, resumed after a crash, or opened to read.
+// checkpoint.npz, plots/ and the TensorBoard log tb/ — created fresh, resumed after a
+// crash, or opened to read.
 //
 // API
 //   // A new run (refuses a directory that already holds one; nothing is overwritten):
@@ -11,6 +12,8 @@
 //   try run.readWeights()                                   // weights.npz as NPZArchive
 //   try run.saveCheckpoint(TrainingState(...))              // checkpoint.npz, atomic
 //   run.plotPath("learning-curve", extension: "png")        // <run>/plots/learning-curve.png
+//   A created or resumed run also logs what it writes to TensorBoard (RunTensorBoard):
+//   metrics as scalars, weights.npz as histograms, plots as images, in <run>/tb/.
 //
 //   // Resume (`--resume RUN_DIR`): checks format version and config, drops metrics lines
 //   // written after the last checkpoint, returns the checkpointed state (nil = start over):
@@ -119,15 +122,18 @@ public struct RunDirectory: Sendable {
 
     public let path: String
     public let config: RunConfig
+    /// The TensorBoard log of a run being trained; nil for a run opened to read.
+    let tensorBoard: RunTensorBoard?
 
     public var configPath: String { path + "/" + RunDirectory.configFile }
     public var metricsPath: String { path + "/" + RunDirectory.metricsFile }
     public var checkpointPath: String { path + "/" + RunDirectory.checkpointFile }
     public var plotsDirectory: String { path + "/" + RunDirectory.plotsFolder }
 
-    private init(path: String, config: RunConfig) {
+    private init(path: String, config: RunConfig, tensorBoard: RunTensorBoard? = nil) {
         self.path = path
         self.config = config
+        self.tensorBoard = tensorBoard
     }
 
     // MARK: Create, resume, open
@@ -144,9 +150,8 @@ public struct RunDirectory: Sendable {
             }
         }
         try AtomicFile.createDirectory(path)
-        let run = RunDirectory(path: path, config: config)
-        try AtomicFile.write(bytes: try config.encodedJSON(), to: run.configPath)
-        return run
+        try AtomicFile.write(bytes: try config.encodedJSON(), to: path + "/" + configFile)
+        return RunDirectory(path: path, config: config, tensorBoard: try RunTensorBoard.start(runPath: path))
     }
 
     /// Opens an existing run read-only (no checks against a current config).
@@ -179,7 +184,9 @@ public struct RunDirectory: Sendable {
             try AtomicFile.write(bytes: try merged.encodedJSON(), to: file)
         }
         try run.truncateMetrics(toLines: loaded?.metricsLineCount ?? 0)
-        return (run, loaded?.state)
+        let lastEpoch = try run.readMetrics().compactMap { $0[MetricKey.epoch]?.intValue }.max()
+        let tensorBoard = try RunTensorBoard.resume(runPath: path, keptThrough: lastEpoch)
+        return (RunDirectory(path: path, config: merged, tensorBoard: tensorBoard), loaded?.state)
     }
 
     private static func readConfig(in path: String) throws -> RunConfig {
@@ -193,15 +200,12 @@ public struct RunDirectory: Sendable {
             }
             throw RunDirectoryError.notARun(path: path)
         }
-        let data = Data(try AtomicFile.read(file))
-        return try decodeVersioned(RunConfig.self, from: data, file: file) {
-            RunDirectoryError.corruptConfig(file: file, detail: $0)
-        }
+        return try RunConfig.decode(Data(try AtomicFile.read(file)), file: file)
     }
 
     /// Decodes JSON that carries a `formatVersion`, checking the version first so a file
     /// from another Synfire version reports that instead of a missing field.
-    private static func decodeVersioned<T: Decodable>(
+    static func decodeVersioned<T: Decodable>(
         _ type: T.Type, from data: Data, file: String,
         corrupt: (String) -> RunDirectoryError
     ) throws -> T {
@@ -262,6 +266,7 @@ public struct RunDirectory: Sendable {
             }
         }
         _ = fsync(fd)
+        try tensorBoard?.logMetrics(record)
     }
 
     /// Appends any Encodable that encodes as a JSON object (a struct of metrics).
@@ -276,7 +281,11 @@ public struct RunDirectory: Sendable {
     /// by a crash — is ignored).
     public func readMetrics() throws -> [[String: RecordValue]] {
         guard FileManager.default.fileExists(atPath: metricsPath) else { return [] }
-        let bytes = try AtomicFile.read(metricsPath)
+        return try RunDirectory.parseMetrics(try AtomicFile.read(metricsPath), file: metricsPath)
+    }
+
+    /// The records of metrics.jsonl content; `file` names it in errors.
+    public static func parseMetrics(_ bytes: [UInt8], file metricsPath: String) throws -> [[String: RecordValue]] {
         var records: [[String: RecordValue]] = []
         let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         for (index, line) in lines.dropLast().enumerated() where !line.isEmpty {
@@ -320,11 +329,13 @@ public struct RunDirectory: Sendable {
 
     // MARK: Weights and plots
 
-    /// Writes `<name>.npz` in the run directory atomically (numpy-readable).
+    /// Writes `<name>.npz` in the run directory atomically (numpy-readable); the run's
+    /// weights (`weights.npz`) also go to TensorBoard as histograms.
     public func writeWeights(
         _ archive: NPZArchive, name: String = "weights", compression: NPZCompression = .deflated
     ) throws {
         try archive.write(to: path + "/" + name + ".npz", compression: compression)
+        if name == "weights" { try tensorBoard?.logWeights(archive) }
     }
 
     /// Reads `<name>.npz` from the run directory (errors name the file).
@@ -416,6 +427,16 @@ public struct RunDirectory: Sendable {
             epoch: metadata.epoch, sampleIndex: metadata.sampleIndex, rngState: rng,
             arrays: arrays, values: metadata.values)
         return (state, metadata.metricsLineCount)
+    }
+}
+
+extension RunConfig {
+    /// Decodes config.json content, checking its format version first; `file` names it
+    /// in errors.
+    public static func decode(_ data: Data, file: String) throws -> RunConfig {
+        try RunDirectory.decodeVersioned(RunConfig.self, from: data, file: file) {
+            RunDirectoryError.corruptConfig(file: file, detail: $0)
+        }
     }
 }
 

@@ -26,19 +26,31 @@ public enum MetricKey {
     public static let samplesPerSecond = "samplesPerSecond"
     public static let energyMicrojoulesPerSample = "energyMicrojoulesPerSample"
     public static let wallSeconds = "wallSeconds"
+    /// Epoch numbers a learning curve accepts; a record outside is not plotted (one
+    /// value per epoch is allocated between the first and last, docs/robustness.md).
+    public static let epochRange = 0...1_000_000
+    /// Accuracy values a learning curve accepts: fractions or percent. Anything else
+    /// (NaN, 1e308, a negative number) is drawn as a gap.
+    public static let accuracyRange = 0.0...100.0
+    /// k of the update probability p = 2^-k (nBP's learning-rate schedule).
+    public static let updateExponent = "update_exponent"
 }
 
 extension LearningCurvePlot {
-    /// A learning curve from metrics.jsonl records: every key ending in "Accuracy" becomes a
-    /// series over the records' "epoch" values (records without an epoch are skipped).
+    /// A learning curve from metrics.jsonl records: every accuracy key (ending in "Accuracy",
+    /// or nBP's train_/test_ + exact / argmax / argmax_input) becomes a series over the
+    /// records' "epoch" values (records without an epoch are skipped).
     public init(
         metrics: [[String: RecordValue]], title: String, subtitle: String? = nil,
         target: Target? = nil
     ) {
         let epochs = metrics.compactMap { record -> (Int, [String: RecordValue])? in
-            record[MetricKey.epoch]?.intValue.map { ($0, record) }
+            guard let epoch = record[MetricKey.epoch]?.intValue, MetricKey.epochRange.contains(epoch) else {
+                return nil
+            }
+            return (epoch, record)
         }
-        let keys = Set(epochs.flatMap { $0.1.keys.filter { $0.hasSuffix("Accuracy") } })
+        let keys = Set(epochs.flatMap { $0.1.keys.filter(LearningCurvePlot.isAccuracy) })
         let preferred = [
             MetricKey.trainAccuracy, MetricKey.testAccuracy, MetricKey.validationAccuracy,
         ]
@@ -51,18 +63,35 @@ extension LearningCurvePlot {
             // One value per epoch; the last record of an epoch wins; gaps are NaN.
             var values = [Double](repeating: .nan, count: max(0, lastEpoch - firstEpoch + 1))
             for (epoch, record) in epochs {
-                if let v = record[key]?.doubleValue { values[epoch - firstEpoch] = v }
+                if let v = record[key]?.doubleValue, MetricKey.accuracyRange.contains(v) {
+                    values[epoch - firstEpoch] = v
+                }
             }
             maximum = max(maximum, values.filter(\.isFinite).max() ?? 0)
-            let name = key.dropLast("Accuracy".count)
-            series.append(Series(name: String(name), values: values, firstEpoch: firstEpoch))
+            let name = LearningCurvePlot.seriesName(key)
+            series.append(
+                Series(name: name, values: values, firstEpoch: firstEpoch, dashed: name.hasPrefix("train")))
         }
         let scale = maximum > 1 ? 1.0 : 100.0
-        var shownTarget = target
-        if scale == 1, let t = target, t.value <= 1 { shownTarget?.value = t.value * 100 }
+        var shownTarget = target.flatMap { MetricKey.accuracyRange.contains($0.value) ? $0 : nil }
+        if scale == 1, let t = shownTarget, t.value <= 1 { shownTarget?.value = t.value * 100 }
         self.init(
             title: title, subtitle: subtitle, series: series, target: shownTarget,
             valueScale: scale)
+    }
+
+    /// "testAccuracy" -> "test", "test_argmax_input" -> "test argmax-input".
+    static func seriesName(_ key: String) -> String {
+        if key.hasSuffix("Accuracy") { return String(key.dropLast("Accuracy".count)) }
+        let words = key.replacingOccurrences(of: "_", with: " ")
+        return words.replacingOccurrences(of: "argmax input", with: "argmax-input")
+    }
+
+    static func isAccuracy(_ key: String) -> Bool {
+        if key.hasSuffix("Accuracy") { return true }
+        let parts = key.split(separator: "_", maxSplits: 1).map(String.init)
+        return parts.count == 2 && ["train", "test", "validation"].contains(parts[0])
+            && ["exact", "argmax", "argmax_input"].contains(parts[1])
     }
 }
 

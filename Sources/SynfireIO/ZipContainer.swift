@@ -140,6 +140,7 @@ enum ZipContainer {
         }
 
         var entries: [ZipEntry] = []
+        var totalSize = 0
         var cursor = ByteReader(bytes, offset: Int(centralOffset))
         for _ in 0..<entryCount {
             guard try cursor.u32("central directory") == centralHeaderSignature else {
@@ -187,6 +188,18 @@ enum ZipContainer {
                 localOffset < UInt64(bytes.count)
             else {
                 throw ZipProblem.truncated("entry '\(name)' points past the end of the file")
+            }
+            // Deflate expands at most 1032:1, so a larger claimed size is a forged header;
+            // refusing it keeps the output buffer bounded by the file's own size.
+            guard size <= compressedSize &* 1032 &+ 1024 else {
+                throw ZipProblem.malformed(
+                    "entry '\(name)' claims \(size) bytes from \(compressedSize) packed bytes, more than deflate can produce")
+            }
+            // Entries may share their packed data, so the total is bounded as well.
+            totalSize += Int(size)
+            guard totalSize <= AtomicFile.maximumReadBytes else {
+                throw ZipProblem.malformed(
+                    "the entries unpack to more than \(AtomicFile.maximumReadBytes >> 30) GiB together")
             }
 
             var local = ByteReader(bytes, offset: Int(localOffset))

@@ -90,7 +90,8 @@ public enum Zlib {
     }
 
     /// Decompresses a complete stream. `expectedSize`, when known (zip entries), sizes the
-    /// output exactly and is verified.
+    /// output exactly and is verified; inflating stops as soon as the output would exceed
+    /// it, so a deflate bomb costs no more memory than its declared size.
     public static func inflate(
         _ bytes: ArraySlice<UInt8>, format: Format, expectedSize: Int? = nil
     ) throws -> [UInt8] {
@@ -117,6 +118,9 @@ public enum Zlib {
                     return (code, outBuf.count - Int(stream.avail_out))
                 }
                 output.append(contentsOf: chunk[0..<produced])
+                if let expectedSize, output.count > expectedSize {
+                    throw ZlibError.sizeMismatch(expected: expectedSize, actual: output.count)
+                }
                 if code == Z_STREAM_END { break }
                 if code == Z_BUF_ERROR || (code == Z_OK && stream.avail_in == 0 && produced == 0) {
                     throw ZlibError.truncatedStream

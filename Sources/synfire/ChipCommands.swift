@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuroChip
+import SynfireIO
 
 /// `synfire chip ...`: run a chip network description, check learning rules.
 struct ChipCommand: AsyncParsableCommand {
@@ -14,15 +15,12 @@ struct ChipCommand: AsyncParsableCommand {
 /// Errors of the chip commands.
 enum ChipCommandError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
-    case undecodable(path: String, reason: String)
     case invalidSteps(Int)
 
     var description: String {
         switch self {
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason) — check the path"
-        case .undecodable(let path, let reason):
-            return "\(path) is not a network description: \(reason) — see NetworkDescription in Sources/NeuroChip"
         case .invalidSteps(let steps):
             return "--steps \(steps) is not positive; give the number of time steps to run"
         }
@@ -47,21 +45,9 @@ struct ChipRunCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard steps > 0 else { throw ChipCommandError.invalidSteps(steps) }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: network))
-        } catch {
-            throw ChipCommandError.unreadable(path: network, reason: error.localizedDescription)
-        }
-        let description: NetworkDescription
-        do {
-            description = try JSONDecoder().decode(NetworkDescription.self, from: data)
-        } catch {
-            throw ChipCommandError.undecodable(path: network, reason: "\(error)")
-        }
-        let chip = try ChipSimulator(description)
+        let chip = try Self.loadChecked(network, steps: steps)
         let start = Date()
-        chip.run(steps: steps)
+        Self.run(chip, steps: steps)
         let seconds = Date().timeIntervalSince(start)
         let totals = chip.totals
         if chip.wrapCount > 0 { logLine("warning: \(chip.wrapCount) 24-bit wraps of the current u (see docs/neurochip.md, section Units)") }
@@ -92,6 +78,34 @@ struct ChipRunCommand: AsyncParsableCommand {
         }
     }
 
+    /// Reads, validates and compiles the description, and checks the run's limits, before
+    /// anything runs; every error names the file (docs/robustness.md).
+    static func loadChecked(_ path: String, steps: Int) throws -> ChipSimulator {
+        let description = try NetworkDescriptionReader.read(path: path)
+        try description.checkRun(steps: steps)
+        do {
+            return try ChipSimulator(description)
+        } catch let error as NetworkValidationError {
+            throw NetworkFileError(file: path, problems: error.problems)
+        }
+    }
+
+    /// Runs in chunks with a progress line on stderr, so a long run shows how far it is
+    /// (Ctrl-C stops it; nothing is written before the run ends).
+    static func run(_ chip: ChipSimulator, steps: Int) {
+        let chunk = 10_000
+        guard steps > chunk else { return chip.run(steps: steps) }
+        let progress = ProgressLine(label: "chip run", total: steps, unit: "steps")
+        var done = 0
+        while done < steps {
+            let n = min(chunk, steps - done)
+            chip.run(steps: n)
+            done += n
+            progress.update(completed: done)
+        }
+        progress.finish()
+    }
+
     private func writeAtomically(_ data: Data, to path: String) throws {
         let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         try data.write(to: URL(fileURLWithPath: temporary))
@@ -107,7 +121,7 @@ struct ChipCheckRuleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-rule",
         abstract: "Parse a learning rule; print its normalized form or the position of the error.",
-        discussion: "Grammar: loihi-model.md §3, e.g. 'dw = 4*x0*y0*r1 - 2*x0*y0'. Join a dw and a dt rule with ';'."
+        discussion: "Grammar: docs/neurochip.md, section \"Learning engine and rule grammar\", e.g. 'dw = 4*x0*y0*r1 - 2*x0*y0'. Join a dw and a dt rule with ';'."
     )
 
     @Argument(help: "Rule text, e.g. 'dw = 2^-2*x1*y0 - 2^-2*y1*x0'.") var rule: String

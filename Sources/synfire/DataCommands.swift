@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SynfireData
+import SynfireIO
 
 /// `synfire data ...`: fetch, inspect and look at the datasets.
 struct DataCommand: AsyncParsableCommand {
@@ -198,7 +199,8 @@ struct DataShowCommand: AsyncParsableCommand {
         let label = Int(dataset.labels[0])
         let path = out ?? "image-\(options.dataset.rawValue)-\(options.split.rawValue)-\(index).png"
         let gray = pixels.map { UInt8(min(255, Int($0) * 255 / maximum)) }
-        try writeGrayPNG(gray, rows: dataset.rows, columns: dataset.columns, scale: scale, to: path)
+        let png = try CairoSurface.grayPNG(gray, rows: dataset.rows, columns: dataset.columns, scale: scale)
+        try AtomicFile.write(bytes: png, to: path)
         logLine("label \(label); wrote \(path)")
         if json {
             try printJSONResult([

@@ -20,9 +20,9 @@ struct EnergyReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Energy, latency and EDP per sample of a chip-engine run directory.",
         discussion: """
-            Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the per-mode table of \
-            docs/energy.md ("Command line"), and writes RUN_DIR/energy_report.json and \
-            RUN_DIR/energy_chart.svg and .png unless --no-write.
+            Reads RUN_DIR/energy_counts.json (format: docs/energy.md), prints the table of \
+            docs/energy.md ("Report"), and writes RUN_DIR/energy_report.json and \
+            RUN_DIR/energy_chart.svg, .png and .pdf unless --no-write.
             """)
 
     @Argument(help: "Run directory holding energy_counts.json (or the counts file itself).")
@@ -36,7 +36,7 @@ struct EnergyReportCommand: AsyncParsableCommand {
     @Option(help: "Where to write the full JSON report (default RUN_DIR/energy_report.json).")
     var reportFile: String?
 
-    @Option(help: "Where to write the chart as .svg and .png (default RUN_DIR/energy_chart.svg).")
+    @Option(help: "Where to write the chart as .svg, .png and .pdf (default RUN_DIR/energy_chart.svg).")
     var chart: String?
 
     @Flag(help: "Write no files; only print.")
@@ -65,8 +65,11 @@ struct EnergyReportCommand: AsyncParsableCommand {
                 chart ?? (directory as NSString).appendingPathComponent("energy_chart.svg")
             try report.jsonData().write(to: URL(fileURLWithPath: reportPath), options: .atomic)
             let chartFiles = try EnergyChart.write(report, to: chartPath)
-            written = ["report_file": reportPath, "chart_file": chartFiles[1], "chart_png_file": chartFiles[0]]
-            logLine("wrote \(reportPath), \(chartFiles[1]) and \(chartFiles[0])")
+            written = [
+                "report_file": reportPath, "chart_file": chartFiles[1], "chart_png_file": chartFiles[0],
+                "chart_pdf_file": chartFiles[2],
+            ]
+            logLine("wrote \(reportPath), " + chartFiles.joined(separator: ", "))
         }
         if json.enabled {
             try printJSONResult(EnergyReportResult(report: report, files: written))
@@ -84,7 +87,7 @@ struct EnergyReportCommand: AsyncParsableCommand {
 }
 
 /// The `--json` object of `synfire energy report`: the flat keys automated checks read,
-/// then the whole §8.2 report under `report`.
+/// then the whole docs/energy.md "Report" report under `report`.
 struct EnergyReportResult: Encodable {
     let report: EnergyReport
     let files: [String: String]
@@ -171,7 +174,7 @@ struct EnergyReportResult: Encodable {
 struct EnergyTableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "table",
-        abstract: "Print a cost table (preset or validated JSON file) in the §3.1 format.")
+        abstract: "Print a cost table (preset or validated JSON file) in the JSON format of docs/energy.md, \"Cost tables\".")
 
     @OptionGroup var tableOption: CostTableOption
     @OptionGroup var json: JSONOutputOption
@@ -234,6 +237,23 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
         help: "Cores sharing the learning sweep (default: greedy packing; the authors used ~80).")
     var learningCores: Int?
     @OptionGroup var json: JSONOutputOption
+
+    /// Bounds every number before the estimate sizes anything by it (docs/robustness.md).
+    func validate() throws {
+        let limit = NBPSizes.maximum
+        for (name, value, maximum) in [
+            ("--inputs", inputs, limit.input), ("--hidden", hidden, limit.hidden), ("--outputs", outputs, limit.output),
+        ] where !(1...maximum).contains(value) {
+            throw ValidationError("\(name) \(value) is outside 1...\(maximum) (the nBP layer limits)")
+        }
+        for (name, value) in [("--input-on-fraction", inputOnFraction), ("--hidden-on-fraction", hiddenOnFraction)]
+        where !(0.0...1.0).contains(value) {
+            throw ValidationError("\(name) \(value) is not a fraction; give a number in 0...1")
+        }
+        if let learningCores, !(1...1024).contains(learningCores) {
+            throw ValidationError("--learning-cores \(learningCores) is outside 1...1024")
+        }
+    }
 
     func run() async throws {
         let table = try tableOption.resolve()

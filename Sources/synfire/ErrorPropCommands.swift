@@ -270,10 +270,10 @@ struct BenchErrorPropCommand: AsyncParsableCommand {
 struct ErrorPropCompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG and SVG).")
+        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG, SVG and PDF).")
 
     @Option(name: .customLong("run"), help: "NAME=RUN_DIR; repeat for each curve.") var runs: [String]
-    @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
+    @Option(help: "Output path without extension (writes PATH.png, PATH.svg and PATH.pdf).") var out: String
     @Option(help: "Figure title.") var title: String =
         "Error-propagation SNN: held-out accuracy per epoch"
 

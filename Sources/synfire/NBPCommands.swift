@@ -30,8 +30,9 @@ struct NBPTrainCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Dataset.") var dataset: DatasetName = .mnist
-    @Option(help: "Use only the first N training and test images.") var limit: Int?
-    @Option(help: "Epochs.") var epochs = 1
+    // `.unconditional` so that a negative number reaches the range check ("--epochs -1").
+    @Option(parsing: .unconditional, help: "Use only the first N training and test images.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Epochs (1...1000000).") var epochs = 1
     @Option(help: "Engine: the fast path or the circuit on the simulated chip.") var engine: NBPEngineKind = .fast
     @Option(help: "The circuit's semantics or the authors' numpy reference (fast engine only).")
     var variant: NBPVariant = .chip
@@ -39,8 +40,10 @@ struct NBPTrainCommand: AsyncParsableCommand {
     var compareFast = false
     @Option(help: "Seed (initialisation, shuffles).") var seed: UInt64 = 43
     @OptionGroup var output: RunOutputOptions
-    @Option(help: "Hidden units.") var hidden = 400
-    @Option(help: "Pixel binarization threshold (on if value >= threshold).") var threshold = 129
+    @Option(parsing: .unconditional, help: "Hidden units (default 400, or the size of --init-weights).")
+    var hidden: Int?
+    @Option(parsing: .unconditional, help: "Pixel binarization threshold (on if value >= threshold).")
+    var threshold = 129
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
     @Option(
         help: ArgumentHelp(
@@ -61,7 +64,8 @@ struct NBPTrainCommand: AsyncParsableCommand {
         transform: NBPLearningGate.parser(for: "--learning-gate"))
     var learningGate: NBPLearningGate?
     @Option(help: "Smallest update probability 2^-N the schedule decays to.") var decayMax: Int?
-    @Option(help: "Multiplier of the He-normal initialisation's standard deviation (1 = paper).") var initScale: Double?
+    @Option(parsing: .unconditional, help: "Multiplier of the He-normal initialisation's standard deviation (1 = paper).")
+    var initScale: Double?
     @Option(
         help: "Training margin m (even, 0...254): the target must exceed 512 + m, the others stay at or below 512 - m.")
     var margin: Int?
@@ -74,9 +78,8 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        // Number ranges (epochs, hidden, init scale, ...) are checked by NBPTrainOptions.validate().
         if compareFast && engine != .chip { throw ValidationError("--compare-fast needs --engine chip") }
-        if let initScale, !(initScale > 0) { throw ValidationError("--init-scale must be positive") }
     }
 
     /// The library's options: the preset first, explicit options over it.
@@ -123,12 +126,12 @@ struct NBPTrainCommand: AsyncParsableCommand {
 struct NBPCompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG + SVG).")
+        abstract: "Plot the test-accuracy curves of several runs in one figure (PNG, SVG and PDF).")
 
     @Argument(help: "Run directories written by `synfire nbp train --out` (label=DIR to name a curve).")
     var runs: [String]
     @Option(help: "Accuracy measure to plot.") var measure: NBPMeasure = .exact
-    @Option(help: "Output path without extension (writes PATH.png and PATH.svg).") var out: String
+    @Option(help: "Output path without extension (writes PATH.png, PATH.svg and PATH.pdf).") var out: String
     @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
@@ -170,18 +173,31 @@ struct NBPEvalCommand: AsyncParsableCommand {
 
     @Argument(help: "Run directory written by `synfire nbp train --out`.") var run: String
     @OptionGroup var dataDirectory: DataDirectoryOption
+    @Flag(help: "Also draw the test set's confusion matrix (argmax-input) into RUN/plots/confusion-matrix.*.")
+    var confusionMatrix = false
     @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
-        let accuracy = try NBPRunner.evaluate(runDirectory: run, dataDirectory: dataDirectory.path)
+        let (engine, set) = try NBPRunner.testEngine(runDirectory: run, dataDirectory: dataDirectory.path)
+        let accuracy = NBPTrainer.evaluate(engine: engine, set: set)
         logLine(
             String(
                 format: "test exact %.4f, argmax %.4f, argmax-input %.4f (%d images)", accuracy.exact,
                 accuracy.argmax, accuracy.argmaxInput, accuracy.samples))
+        var plots: [String] = []
+        if confusionMatrix {
+            let directory = try RunDirectory.open(at: run)
+            let dataset = directory.config.datasets.first?.name ?? "test set"
+            let title = "nBP on \(dataset): test confusion matrix"
+            let plot = NBPPlots.confusionMatrix(engine: engine, set: set, title: title)
+            plots = try directory.writePlot(plot, name: "confusion-matrix")
+            for path in plots { logLine("wrote \(path)") }
+        }
         if json.enabled {
             try printJSONResult([
                 "test_exact": JSONValue.number(accuracy.exact), "test_argmax": .number(accuracy.argmax),
                 "test_argmax_input": .number(accuracy.argmaxInput), "samples": .integer(accuracy.samples),
+                "plots": .array(plots.map(JSONValue.string)),
             ])
         }
     }

@@ -67,7 +67,7 @@ struct RunsPlotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
         abstract:
-            "Redraw a run's learning curve (plots/learning-curve.png and .svg) from metrics.jsonl.",
+            "Redraw a run's learning curve (plots/learning-curve.png, .svg and .pdf) from metrics.jsonl.",
         discussion: """
             Every metrics.jsonl key ending in "Accuracy" (trainAccuracy, testAccuracy, ...) \
             becomes a curve over "epoch". Files are replaced atomically.
@@ -78,6 +78,12 @@ struct RunsPlotCommand: AsyncParsableCommand {
     @Option(help: "Legend text of the target line.") var targetLabel = "paper target"
     @Option(help: "Plot title (default: the run's command and dataset).") var title: String?
     @Flag(help: "Print the written paths as JSON on the last stdout line.") var json = false
+
+    func validate() throws {
+        if let target, !MetricKey.accuracyRange.contains(target) {
+            throw ValidationError("--target \(target) is not an accuracy: give a fraction such as 0.9474 (or percent, at most 100)")
+        }
+    }
 
     func run() async throws {
         let run = try RunDirectory.open(at: runDirectory)

@@ -3,7 +3,7 @@ import Foundation
 import STESNN
 
 /// `synfire ste ...`: discrete-time SNNs trained with a straight-through estimator
-/// (Yin et al. 2017; spec ste-snn.md).
+/// (Yin et al. 2017; docs/ste.md).
 struct STECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ste",
@@ -19,8 +19,8 @@ struct STETrainCommand: AsyncParsableCommand {
         discussion: """
             DI (--mode di) trains on one Bernoulli frame per image and tests with T frames, \
             averaging --runs stochastic runs. CI (--mode ci) trains the 1156-1024-1024-11 MLP \
-            with BPTT on synthetic saccade events generated from MNIST (spec §5.4). The run \
-            directory gets config.json, metrics.jsonl, weights.npz, result.json and SVG plots.
+            with BPTT on synthetic saccade events generated from MNIST (docs/ste.md, \"CI mode\"). The run \
+            directory gets config.json, metrics.jsonl, weights.npz, result.json, plots and a TensorBoard log (tb/).
             """)
 
     @Option(help: "Architecture: mlp, mlp-256 or cnn.") var arch: String
@@ -34,7 +34,7 @@ struct STETrainCommand: AsyncParsableCommand {
     @Option(help: "Mini-batch size.") var batchSize: Int = 100
     @Option(help: "Data directory (default $SYNFIRE_DATA or ./data).") var data: String?
     @Flag(help: "CI: two-channel (ON/OFF) event frames.") var twoChannel = false
-    @Flag(help: "Train on y−1 with output threshold 1 (spec §10 item 4).") var shiftedHinge = false
+    @Flag(help: "Train on y−1 with output threshold 1 (docs/ste.md, \"Choices\").") var shiftedHinge = false
     @Option(help: "BLAS threads.") var threads: Int = 2
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false
 
@@ -69,7 +69,7 @@ struct STEEvalCommand: AsyncParsableCommand {
     @Option(help: "Time steps T (default: the run's).") var timesteps: Int?
     @Option(help: "Stochastic test runs (DI; default: the run's).") var runs: Int?
     @Option(help: "Evaluate on the first N test images only.") var limit: Int?
-    @Option(help: "Fixed-point inference with this total bit width (spec §2.4).") var bits: Int?
+    @Option(help: "Fixed-point inference with this total bit width (docs/ste.md, \"Neuron model\").") var bits: Int?
     @Option(help: "Data directory (default $SYNFIRE_DATA or ./data).") var data: String?
     @Option(help: "BLAS threads.") var threads: Int = 2
     @Flag(help: "Print one JSON object as the last stdout line.") var json = false

@@ -13,14 +13,14 @@ import Testing
     let demands = NBPFirstPrinciples.populations(
         mode: .training, inputs: 400, hidden: 400, outputs: 10)
     let plastic = demands.reduce(0) { $0 + $1.compartments * $1.plasticSynapsesPerCompartment }
-    #expect(plastic == 500_000)  // energy-model.md §7.1
+    #expect(plastic == 500_000)  // the paper's training circuit
 }
 
 @Test func firstPrinciplesTrainingMatchesSpecArithmetic() throws {
     let input = NBPFirstPrinciples.defaultInput(mode: .training)
     #expect(input.phases.count == 12)
     let estimate = NBPFirstPrinciples.estimate(input, table: .davies2018)
-    // §7.2: 500,000 swept x 12 steps x 120 pJ = 0.72 mJ, 1.22x the paper.
+    // 500,000 swept x 12 steps x 120 pJ = 0.72 mJ, 1.22x the paper.
     #expect(close(estimate.energyByCategoryPJ.learning, 0.72e9))
     #expect(close(estimate.serialLearningNS, 6.0e6 * 6.1))
     #expect(estimate.energyPerSamplePJ > 0.72e9 && estimate.energyPerSamplePJ < 0.75e9)
@@ -39,7 +39,7 @@ import Testing
         NBPFirstPrinciples.defaultInput(mode: .inference), table: .davies2018)
     #expect(estimate.stepsPerSample == 4)
     #expect(estimate.energyByCategoryPJ.learning == 0)
-    // §7.2: order 1-3 µJ; forward synaptic ops 76 x 400 + 200 x 10.
+    // order 1-3 µJ; forward synaptic ops 76 x 400 + 200 x 10.
     #expect(estimate.energyPerSamplePJ > 0.5e6 && estimate.energyPerSamplePJ < 3.75e6)
     #expect(estimate.energyByCategoryPJ.synaptic >= Double(76 * 400 + 200 * 10) * 23.6)
 }

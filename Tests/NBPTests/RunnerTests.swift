@@ -1,6 +1,8 @@
 import EnergyModel
 import Foundation
+import SynfireData
 import SynfireIO
+import SynfireTensorBoard
 import Testing
 
 @testable import NBP
@@ -34,6 +36,38 @@ struct RunnerTests {
         #expect(resumed.weightMismatches == 0)
         let evaluated = try NBPRunner.evaluate(runDirectory: directory, dataDirectory: nil)
         #expect(evaluated.exact == resumed.testExact)
+        // The confusion matrix counts every test image once; its diagonal is argmax-input.
+        let (engine, set) = try NBPRunner.testEngine(runDirectory: directory, dataDirectory: nil)
+        let confusion = NBPPlots.confusionMatrix(engine: engine, set: set, title: "t").counts
+        #expect(confusion.joined().reduce(0, +) == set.count)
+        let diagonal = (0..<10).reduce(0) { $0 + confusion[$1][$1] }
+        #expect(Double(diagonal) / Double(set.count) == evaluated.argmaxInput)
+        // TensorBoard: each epoch once across both sessions' files, the weights, the figures.
+        var steps: [String: [Int64]] = [:]
+        for path in EventFile.paths(in: directory + "/tb") {
+            for event in try EventFile.events(at: path) {
+                for value in event.summary.value { steps[value.tag, default: []].append(event.step) }
+            }
+        }
+        for tag in ["test/exact", "test/argmax", "train/exact", "train/update_probability", "weights/W1"] {
+            #expect(steps[tag] == [1, 2], "\(tag)")
+        }
+        #expect(steps["plots/receptive-fields"] == [1, 2])
+    }
+
+    @Test("the raster names every population of the circuit, the gates in one band")
+    func rasterLabelsEveryPopulation() throws {
+        var generator = SeededGenerator(seed: 3)
+        let weights = try NBPWeights.heNormal(sizes: NBPSizes(input: 16, hidden: 6, output: 10), using: &generator)
+        let set = NBPEncodedSet(
+            name: "toy", binaryImages: (0..<16).map { UInt8($0 % 2) }, inputCount: 16, labels: [3])
+        let plot = try NBPPlots.raster(weights: weights, set: set)
+        let labels = Set(DrawingRecorder(plot).strings)
+        let circuit = try NBPChipEngine(weights: weights).circuit
+        for population in circuit.populations where !population.isGate {
+            #expect(labels.contains("\(population.name) (\(population.size))"), "\(population.name)")
+        }
+        #expect(labels.contains("gates (12)"))
     }
 
     @Test(

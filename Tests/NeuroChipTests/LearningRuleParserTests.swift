@@ -64,6 +64,9 @@ func normalizationAndRoundTrip(text: String, normalized: String) throws {
     ("dw = (q1 + 1)", 7, "q1"),
     ("dw = x0 = y0", 9, "="),
     ("dw = 9999999999*x0", 6, "9999999999"),
+    // Found by the rule fuzzer: the third constant overflowed Int before the size check.
+    ("dw =0-4555*6054555*605554555*4", 20, "605554555"),
+    ("dw = 2^999999999*2^999999999*x0", 6, "2"),
 ])
 func malformedRulesNameColumnAndToken(rule: String, column: Int, token: String) {
     do {

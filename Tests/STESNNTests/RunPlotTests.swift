@@ -1,11 +1,12 @@
 import Foundation
+import SynfireIO
 import Testing
 
 @testable import STESNN
 
-/// The learning curve lands in the run directory as plots/learning_curve.{png,svg} (issue 6:
-/// every plot as SVG and PNG), drawn by SynfireIO.
-@Test func learningCurveIsWrittenAsPNGAndSVG() throws {
+/// The learning curve lands in the run directory as plots/learning_curve.{png,svg,pdf},
+/// drawn by SynfireIO.
+@Test func learningCurveIsWrittenAsPNGSVGAndPDF() throws {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("ste-plots-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -28,11 +29,13 @@ import Testing
     let plots = directory + "/plots/"
     #expect(
         try FileManager.default.contentsOfDirectory(atPath: plots).sorted() == [
-            "learning_curve.png", "learning_curve.svg",
+            "learning_curve.pdf", "learning_curve.png", "learning_curve.svg",
         ])
     let png = try #require(FileManager.default.contents(atPath: plots + "learning_curve.png"))
     #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
     let svg = try String(contentsOfFile: plots + "learning_curve.svg", encoding: .utf8)
-    #expect(svg.contains("MLP-1024: training"))
-    #expect(svg.contains("validation (1 frame) (last 93.00%)"))
+    #expect(svg.hasPrefix("<?xml") && svg.hasSuffix("</svg>\n"))
+    let texts = DrawingRecorder(STEPipeline.learningCurve(history: history, summary: summary)).strings
+    #expect(texts.contains("MLP-1024: training"))
+    #expect(texts.contains("validation (1 frame) (last 93.00%)"))
 }

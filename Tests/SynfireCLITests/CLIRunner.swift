@@ -31,9 +31,10 @@ enum CLIRunner {
         return products.appendingPathComponent("synfire")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws
-        -> CLIResult
-    {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+        executable: URL = CLIRunner.executable
+    ) throws -> CLIResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

@@ -87,11 +87,11 @@ enum ExamplePlots {
     }
 }
 
-/// Decodes a PNG with Python's zlib + struct (a decoder independent of ours): checks the
-/// signature, every chunk CRC, IHDR, unfilters all scanlines, prints size and a pixel.
+/// Decodes a PNG with Python's zlib + struct (a decoder independent of cairo and libpng):
+/// checks the signature, every chunk CRC and IHDR, unfilters the scanlines down to row y,
+/// prints the size and pixel (x, y).
 let pythonPNGDecoder = """
     import sys, struct, zlib
-    import numpy as np
     data = open(sys.argv[1], "rb").read()
     assert data[:8] == b"\\x89PNG\\r\\n\\x1a\\n", "signature"
     pos, idat, ihdr = 8, b"", None
@@ -104,30 +104,45 @@ let pythonPNGDecoder = """
         pos += 12 + length
         if kind == b"IEND": break
     w, h, depth, ctype, _, _, _ = ihdr
-    assert depth == 8 and ctype == 2 and pos == len(data)
+    assert depth == 8 and ctype == 2 and pos == len(data), "8-bit RGB"
     raw = zlib.decompress(idat); stride = w * 3
     assert len(raw) == h * (stride + 1), "decompressed size"
-    rows, prev = [], bytearray(stride)
-    for y in range(h):
-        f = raw[y*(stride+1)]; line = bytearray(raw[y*(stride+1)+1:(y+1)*(stride+1)])
-        if f == 1:  # Sub: a running sum per channel (vectorised; the loop below is generic)
-            line = bytearray((np.frombuffer(bytes(line), np.uint8).reshape(w, 3)
-                .cumsum(axis=0, dtype=np.uint64) % 256).astype(np.uint8).tobytes())
-        else:
-            for i in range(stride):
-                a = line[i-3] if i >= 3 else 0; b = prev[i]; c = prev[i-3] if i >= 3 else 0
-                if f == 2: line[i] = (line[i] + b) & 255
-                elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-                elif f == 4:
-                    p = a + b - c; pa, pb, pc = abs(p-a), abs(p-b), abs(p-c)
-                    line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-                else: assert f == 0, "filter"
-        rows.append(line); prev = line
     x, y = int(sys.argv[2]), int(sys.argv[3])
-    print(w, h, rows[y][3*x], rows[y][3*x+1], rows[y][3*x+2])
+    prev = bytearray(stride)
+    for row in range(y + 1):
+        f = raw[row*(stride+1)]; line = bytearray(raw[row*(stride+1)+1:(row+1)*(stride+1)])
+        for i in range(stride):
+            a = line[i-3] if i >= 3 else 0; b = prev[i]; c = prev[i-3] if i >= 3 else 0
+            if f == 1: line[i] = (line[i] + a) & 255
+            elif f == 2: line[i] = (line[i] + b) & 255
+            elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c; pa, pb, pc = abs(p-a), abs(p-b), abs(p-c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            else: assert f == 0, "filter"
+        prev = line
+    print(w, h, prev[3*x], prev[3*x+1], prev[3*x+2])
     """
 
-@Suite("Plots (PNG and SVG)")
+/// The chunks of a PNG after checking the signature and every chunk's CRC (zlib's CRC-32).
+func pngChunks(_ png: [UInt8]) throws -> [(type: String, body: ArraySlice<UInt8>)] {
+    try #require(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "PNG signature")
+    var chunks: [(type: String, body: ArraySlice<UInt8>)] = []
+    var offset = 8
+    func uint32(_ at: Int) -> Int { png[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+    while offset + 12 <= png.count {
+        let length = uint32(offset)
+        let typeBytes = Array(png[(offset + 4)..<(offset + 8)])
+        let body = png[(offset + 8)..<(offset + 8 + length)]
+        #expect(UInt32(uint32(offset + 8 + length)) == Zlib.crc32(Array(body), continuing: Zlib.crc32(typeBytes)))
+        chunks.append((String(decoding: typeBytes, as: UTF8.self), body))
+        offset += 12 + length
+    }
+    #expect(offset == png.count)
+    return chunks
+}
+
+@Suite("Plots (PNG, SVG and PDF through Cairo)")
 struct PlotTests {
     func outputDirectory() throws -> String {
         if let dir = ProcessInfo.processInfo.environment["SYNFIRE_PLOT_DIR"] {
@@ -138,19 +153,30 @@ struct PlotTests {
     }
 
     @Test(
-        "every plot kind writes a PNG that Python's zlib/struct decoder accepts, and an SVG",
+        "every plot kind writes a valid PNG (RGB, its size, white corner), SVG and one-page PDF",
         arguments: ExamplePlots.all.map(\.0))
     func decodes(_ name: String) throws {
         let plot = try #require(ExamplePlots.all.first { $0.0 == name }?.1)
         let dir = try outputDirectory()
         let paths = try plot.write(to: dir + "/" + name)
-        #expect(paths == [dir + "/\(name).png", dir + "/\(name).svg"])
+        #expect(paths == [dir + "/\(name).png", dir + "/\(name).svg", dir + "/\(name).pdf"])
+        let chunks = try pngChunks(try TestSupport.bytes(paths[0]))
+        #expect(chunks.first?.type == "IHDR" && chunks.last?.type == "IEND")
+        let header = Array(try #require(chunks.first).body)
+        #expect(header.prefix(8).reduce(0) { $0 << 8 | Int($1) } == plot.width << 32 | plot.height)
+        #expect(header[8] == 8 && header[9] == 2)  // 8-bit RGB
         let svg = try String(contentsOfFile: paths[1], encoding: .utf8)
         #expect(svg.hasPrefix("<?xml"))
         #expect(svg.contains("width=\"\(plot.width)\" height=\"\(plot.height)\""))
         #expect(svg.hasSuffix("</svg>\n"))
+        let pdf = String(decoding: try TestSupport.bytes(paths[2]), as: UTF8.self)
+        #expect(pdf.hasPrefix("%PDF-1."))
+        #expect(pdf.contains("/MediaBox [ 0 0 \(plot.width) \(plot.height) ]"))
+        #expect(
+            pdf.components(separatedBy: "/Type /Page\n").count == 2
+                || pdf.components(separatedBy: "/Type /Page ").count == 2)
+        #expect(pdf.hasSuffix("%%EOF\n"))
         if let python = TestSupport.pythonWithNumpy {
-            // Pixel (1, 1) is the white background in every plot.
             let result = try TestSupport.run(python, ["-c", pythonPNGDecoder, paths[0], "1", "1"])
             #expect(result.status == 0, "\(result.output)")
             #expect(
@@ -174,45 +200,39 @@ struct PlotTests {
         #expect(result.status == 0, "\(result.output)")
     }
 
-    @Test("raster primitives land on the expected pixels")
-    func rasterPrimitives() throws {
-        var image = RasterImage(width: 40, height: 30)
-        image.fillRect(x: 2, y: 3, width: 4, height: 5, color: RGB(255, 0, 0))
-        #expect(image.pixel(x: 2, y: 3) == RGB(255, 0, 0))
-        #expect(image.pixel(x: 5, y: 7) == RGB(255, 0, 0))
-        #expect(image.pixel(x: 6, y: 7) == .white)
-        #expect(image.pixel(x: 5, y: 8) == .white)
-        image.line(from: (10, 20), to: (30, 20), color: .black, width: 1)
-        #expect(image.pixel(x: 20, y: 19) == .black || image.pixel(x: 20, y: 20) == .black)
-        // "1" at scale 1: its stem is column 2 of the glyph, rows 0-6.
-        var text = RasterImage(width: 10, height: 10)
-        text.text("1", at: (0, 0), style: TextStyle(scale: 1))
-        #expect((0...6).allSatisfy { text.pixel(x: 2, y: $0) == .black })
-        #expect(text.pixel(x: 4, y: 3) == .white)
-        // Rotated text reads upward: the stem becomes a row.
-        var rotated = RasterImage(width: 10, height: 10)
-        rotated.text("1", at: (0, 9), style: TextStyle(scale: 1, rotated: true))
-        #expect((0...6).allSatisfy { rotated.pixel(x: $0, y: 9 - 2) == .black })
+    @Test("text and slanted lines are anti-aliased; axis-aligned 1-px lines are sharp")
+    func antiAliased() throws {
+        var levels: [UInt8] = []
+        let png = try CairoSurface.render(width: 60, height: 30, format: .png) { s in
+            s.text("Wg", at: (4, 4), style: TextStyle(size: 20))
+            s.line(from: (30, 2), to: (58, 28), color: .black, width: 1.5)
+            s.line(from: (0, 29), to: (60, 29), color: .black, width: 1)
+        }
+        levels = try CairoSurface.pixels(ofPNG: png).pixels.map(\.r)
+        let distinct = Set(levels)
+        #expect(distinct.contains(255) && distinct.contains(0))
+        #expect(distinct.filter { $0 > 40 && $0 < 215 }.count > 20, "no intermediate grey: not anti-aliased")
+        #expect(levels[(29 * 60)..<(30 * 60)].allSatisfy { $0 == 0 })
+        #expect(levels[(28 * 60 + 2)..<(28 * 60 + 20)].allSatisfy { $0 == 255 })
     }
 
-    @Test("PNG of a tiny image matches the expected structure and size")
-    func tinyPNG() throws {
-        var image = RasterImage(width: 3, height: 2, background: RGB(10, 20, 30))
-        image.fillRect(x: 1, y: 1, width: 1, height: 1, color: RGB(200, 100, 50))
-        let png = image.pngData()
-        #expect(Array(png[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        #expect(Array(png[12..<16]) == Array("IHDR".utf8))
-        #expect(Array(png[16..<24]) == [0, 0, 0, 3, 0, 0, 0, 2])
-        #expect(Array(png.suffix(8)) == [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
-        // Inflate IDAT with our own zlib wrapper and undo the Sub filter.
-        let idatLength = Int(png[33]) << 24 | Int(png[34]) << 16 | Int(png[35]) << 8 | Int(png[36])
-        let raw = try Zlib.inflate(png[41..<(41 + idatLength)], format: .zlib)
-        #expect(raw.count == 2 * (1 + 9))
-        #expect(raw[10] == 1)  // filter type Sub
-        let second = (0..<9).reduce(into: [UInt8]()) { row, i in
-            row.append(raw[11 + i] &+ (i >= 3 ? row[i - 3] : 0))
-        }
-        #expect(second == [10, 20, 30, 200, 100, 50, 10, 20, 30])
+    @Test("a gray image is scaled by whole pixels, without smoothing")
+    func grayImage() throws {
+        let png = try CairoSurface.grayPNG([0, 255, 128, 64], rows: 2, columns: 2, scale: 3)
+        let levels = try CairoSurface.pixels(ofPNG: png).pixels.map(\.r)
+        #expect(levels.count == 36)
+        #expect(levels[0..<6] == [0, 0, 0, 255, 255, 255])
+        #expect(levels[30..<36] == [128, 128, 128, 64, 64, 64])
+    }
+
+    @Test("text widths come from the font: proportional, bold wider, scaling with size")
+    func textWidths() {
+        let style = TextStyle(size: 14)
+        #expect(style.width(of: "WWWW") > style.width(of: "iiii") * 2)
+        #expect(TextStyle(size: 14, bold: true).width(of: "accuracy") > style.width(of: "accuracy"))
+        #expect(abs(TextStyle(size: 28).width(of: "accuracy") - 2 * style.width(of: "accuracy")) < 0.5)
+        #expect(style.width(of: "") == 0)
+        #expect(TextStyle(scale: 2).size == PlotFrame.tickStyle.size && TextStyle(scale: 2).scale == 2)
     }
 
     @Test("a legend goes to the corner that hides the fewest plotted points")
@@ -244,7 +264,7 @@ struct PlotTests {
         let dir = try TestSupport.scratchDirectory() + "/run"
         let run = try RunDirectory.create(at: dir, config: ToyTrainer.config(seed: 1, epochs: 1))
         let paths = try run.writePlot(ExamplePlots.energy(), name: "energy")
-        #expect(paths == [dir + "/plots/energy.png", dir + "/plots/energy.svg"])
+        #expect(paths == ["png", "svg", "pdf"].map { dir + "/plots/energy." + $0 })
         #expect(paths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
     }
 }
@@ -269,6 +289,7 @@ struct DegeneratePlotTests {
             let png = plot.pngData()
             #expect(png.count > 50)
             #expect(plot.svgText().hasSuffix("</svg>\n"))
+            #expect(plot.pdfData().count > 200)
         }
     }
 
@@ -295,22 +316,59 @@ struct DegeneratePlotTests {
     }
 }
 
-@Suite("Large spike rasters")
-struct LargeRasterTests {
-    @Test("200,000 spikes give a bounded SVG (one rect per occupied pixel)")
+@Suite("Spike rasters")
+struct RasterTests {
+    @Test("200,000 spikes draw one cell per occupied pixel, so the SVG stays bounded")
     func boundedSVG() {
         var spikes: [(time: Int, neuron: Int)] = []
         spikes.reserveCapacity(200_000)
         for t in 0..<10_000 {
             for n in 0..<20 { spikes.append((t, n)) }
         }
-        let plot = SpikeRasterPlot(
-            title: "dense", timeSteps: 10_000, neuronCount: 20, spikes: spikes)
-        let svg = plot.svgText()
-        let rects = svg.components(separatedBy: "<rect").count - 1
+        let plot = SpikeRasterPlot(title: "dense", timeSteps: 10_000, neuronCount: 20, spikes: spikes)
+        let cells = DrawingRecorder(plot).rectangles.filter { $0.width <= 3 }.count
         // About 960 pixel columns x 20 rows are occupied, not 200,000 cells.
-        #expect(rects < 25_000)
-        #expect(rects > 15_000)
+        #expect(cells < 25_000)
+        #expect(cells > 15_000)
+        #expect(plot.svgText().utf8.count < 3_000_000)
+    }
+
+    @Test("bands: proportional to the group sizes, never below the minimum, filling the area")
+    func bandHeights() {
+        let heights = SpikeRasterPlot.bandHeights(counts: [784, 400, 10, 10, 1], total: 500, minimum: 20)
+        #expect(heights[2...].allSatisfy { $0 == 20 })
+        #expect(abs(heights.reduce(0, +) - 500) < 1e-9)
+        #expect(abs(heights[0] / heights[1] - 784.0 / 400) < 1e-9)
+        #expect(SpikeRasterPlot.bandHeights(counts: [1, 1], total: 30, minimum: 20) == [15, 15])
+        #expect(SpikeRasterPlot.bandHeights(counts: [3, 1], total: 400, minimum: 10) == [300, 100])
+    }
+
+    @Test("every population of a lopsided circuit is labelled, in its own band, labels apart")
+    func everyGroupLabelled() throws {
+        let sizes = [784, 784, 400, 400, 10, 10, 10, 10, 12]
+        var groups: [SpikeRasterPlot.Group] = []
+        var next = 0
+        for (i, size) in sizes.enumerated() {
+            groups.append(.init(name: "p\(i)", neurons: next..<(next + size)))
+            next += size
+        }
+        let spikes = groups.map { (time: 3, neuron: $0.neurons.lowerBound) }
+        let plot = SpikeRasterPlot(
+            title: "circuit", timeSteps: 12, neuronCount: next, spikes: spikes,
+            phases: (0..<12).map { .init(start: $0, end: $0 + 1, label: "\($0 + 1)") }, groups: groups)
+        let recorder = DrawingRecorder(plot)
+        let labels = recorder.texts.filter { $0.text.hasPrefix("p") && $0.text.hasSuffix(")") }
+        #expect(labels.map(\.text) == sizes.enumerated().map { "p\($0.offset) (\($0.element))" })
+        for (a, b) in zip(labels, labels.dropFirst()) {
+            #expect(b.y - a.y >= plot.minimumGroupHeight - 1e-9, "\(a.text) and \(b.text) overlap")
+        }
+        // One spike per group, on its first neuron: the top of the group's band, which lies
+        // between the previous group's label and its own.
+        let cells = recorder.rectangles.filter { $0.width > 20 && $0.height < 30 }.sorted { $0.y < $1.y }
+        #expect(cells.count == sizes.count)
+        for (i, cell) in cells.enumerated() where i < labels.count {
+            #expect(cell.y <= labels[i].y && (i == 0 || cell.y > labels[i - 1].y), "spike of p\(i) off its band")
+        }
     }
 }
 
@@ -320,9 +378,9 @@ struct LargeRasterTests {
         title: "accuracy vs time steps",
         series: [.init(name: "spiking", values: [0.62, 0.81, 0.90, 0.93, 0.94])],
         xLabel: "time steps T (log2 spacing)", xTickLabels: ["1", "2", "4", "8", "16"])
-    let svg = plot.svgText()
-    #expect(svg.contains("time steps T (log2 spacing)"))
-    for label in ["1", "2", "4", "8", "16"] { #expect(svg.contains(">\(label)</text>"), "no tick \(label)") }
-    #expect(!svg.contains(">5</text>"))  // epoch numbering 1...5 would label the last point 5
+    let texts = DrawingRecorder(plot).strings
+    #expect(texts.contains("time steps T (log2 spacing)"))
+    for label in ["1", "2", "4", "8", "16"] { #expect(texts.contains(label), "no tick \(label)") }
+    #expect(!texts.contains("5"))  // epoch numbering 1...5 would label the last point 5
     #expect(Array(plot.pngData().prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
 }

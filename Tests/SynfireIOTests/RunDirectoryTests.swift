@@ -147,13 +147,18 @@ func directorySnapshot(_ path: String) throws -> [String: [UInt8]] {
 
 @Suite("Run directories, checkpoints and resume")
 struct RunDirectoryTests {
-    func uninterrupted(seed: UInt64, epochs: Int) throws -> (weights: [UInt8], metrics: [UInt8]) {
+    func uninterrupted(seed: UInt64, epochs: Int) throws -> (
+        weights: [UInt8], metrics: [UInt8], tensorBoard: [LoggedValue]
+    ) {
         let dir = try TestSupport.scratchDirectory() + "/run"
         let run = try RunDirectory.create(
             at: dir, config: ToyTrainer.config(seed: seed, epochs: epochs))
         var trainer = ToyTrainer(seed: seed, epochs: epochs)
         #expect(try trainer.run(in: run, checkpointEvery: 7))
-        return (try TestSupport.bytes(dir + "/weights.npz"), try TestSupport.bytes(run.metricsPath))
+        return (
+            try TestSupport.bytes(dir + "/weights.npz"), try TestSupport.bytes(run.metricsPath),
+            try loggedValues(runPath: dir)
+        )
     }
 
     @Test(
@@ -181,6 +186,11 @@ struct RunDirectoryTests {
         #expect(try run.readWeights().float32("w", shape: [2, 8]).count == 16)
         #expect(try TestSupport.bytes(run.metricsPath) == reference.metrics)
         #expect(try run.readMetrics().count == epochs)
+        // TensorBoard: every epoch's scalar and the final histogram exactly once, in step
+        // order across the sessions' files, as in the uninterrupted run.
+        let logged = try loggedValues(runPath: dir)
+        #expect(logged == reference.tensorBoard)
+        #expect(logged.filter { $0.tag == "train/accuracy" }.map(\.step) == Array(1...Int64(epochs)))
     }
 
     @Test("different seeds give different weights (the kill test can fail)")
@@ -417,6 +427,18 @@ struct RunDirectoryTests {
 
 @Suite("Run metrics and the --out/--resume pair")
 struct RunMetricsTests {
+    @Test("nBP's accuracy keys are curves too; training curves are dashed")
+    func learningCurveFromNBPMetrics() {
+        let plot = LearningCurvePlot(
+            metrics: [
+                ["epoch": 1, "train_exact": 0.5, "test_exact": 0.4, "test_argmax_input": 0.6, "test_samples": 100],
+                ["epoch": 2, "train_exact": 0.7, "test_exact": 0.6, "test_argmax_input": 0.7, "test_samples": 100],
+            ], title: "t")
+        #expect(plot.series.map(\.name) == ["test argmax-input", "test exact", "train exact"])
+        #expect(plot.series.map(\.dashed) == [false, false, true])
+        #expect(plot.series[1].values == [0.4, 0.6])
+    }
+
     @Test("a learning curve is built from every *Accuracy key over epochs")
     func learningCurveFromMetrics() {
         let metrics: [[String: RecordValue]] = [

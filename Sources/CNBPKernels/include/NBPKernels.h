@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 // W1 is stored in half units: every nBP weight is an even integer in [-256, 254]
-// (loihi-model.md §1: the 8-bit mixed-sign mantissa drops the lowest bit), so w / 2 is an
+// (docs/neurochip.md "Units": the 8-bit mixed-sign mantissa drops the lowest bit), so w / 2 is an
 // exact int8 and a row of 400 inputs is 400 bytes instead of 800.
 
 /// a[j] = 2 * (sum over k < count of rows[active[k] * n + j]), for j < n, exactly (32-bit

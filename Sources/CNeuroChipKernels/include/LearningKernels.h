@@ -1,6 +1,6 @@
 // Two passes of the learning engine's fused sweep rows (LearningEngine.swift) as C kernels
 // with an AVX2 variant chosen at run time: the sums (32-bit multiplies, which SSE2 lacks)
-// and the stochastic rounding (loihi-model.md §4; four SplitMix64 draws at once).
+// and the stochastic rounding (docs/neurochip.md "Network descriptions"; four SplitMix64 draws at once).
 
 #ifndef NEUROCHIP_LEARNING_KERNELS_H
 #define NEUROCHIP_LEARNING_KERNELS_H

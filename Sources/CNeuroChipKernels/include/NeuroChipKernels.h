@@ -1,4 +1,4 @@
-// Vector kernels of NeuroChip's delivery step (loihi-model.md §2 step 4), in C so one
+// Vector kernels of NeuroChip's delivery step (docs/neurochip.md "One time step" step 4), in C so one
 // binary can carry an AVX2 variant next to a portable one and pick at run time: the
 // default build targets baseline x86-64 (SSE2), where Swift cannot use AVX2 without
 // making the whole binary AVX2-only. Every variant computes the same integers (wrapping
@@ -70,7 +70,7 @@ typedef struct {
     int64_t changed;
 } NCCompartmentTally;
 
-/// Steps 1-3 of loihi-model.md §2 for compartments [start, end) of the flat arrays, the
+/// Steps 1-3 of docs/neurochip.md "One time step" for compartments [start, end) of the flat arrays, the
 /// same integers as NeuroChip's `compartmentStep`: u = decay(u, du) + input; refractory
 /// compartments keep v = 0 and count down; else v = decay(v, dv) + u + bias, spike when
 /// v > vth (then v = 0, refractory count = refractory - 1); u wraps to 24 bits, v saturates
