@@ -115,7 +115,7 @@ struct NBPDeepHandle {
             let minus = UnsafeBufferPointer(start: above.minus, count: counts.minus)
             if l == 0 {
                 input.withUnsafeBufferPointer { x in
-                    update(l + 1, pre: x, plus: plus, minus: minus, rule: rule, errorsInto: nil)
+                    _ = update(l + 1, pre: x, plus: plus, minus: minus, rule: rule, errorsInto: nil)
                 }
                 return
             }
