@@ -76,7 +76,7 @@ public struct StepEstimate: Codable, Sendable, Equatable {
     public var mode: RunMode
     /// Position in the sample, 0 ..< stepsPerSample.
     public var step: Int
-    /// What the step does (nBP phase names when the counts name the nBP reference).
+    /// What the step does, when the report's reference names the steps.
     public var label: String?
     public var samples: Int
     public var energyPJ: Double
@@ -151,10 +151,14 @@ public struct EnergyReport: Codable, Sendable, Equatable {
 
     public func summary(_ mode: RunMode) -> ModeSummary? { summaryByMode[mode.rawValue] }
 
-    /// Builds the report: every docs/energy.md "Latency and energy per step" formula applied to the counts.
-    /// `reference` overrides the counts file's own (`"nbp"` or `"none"`).
-    /// `includePerStep` adds `perStep` (the mean sample's steps with their energy split).
-    public init(counts: EnergyCounts, table: CostTable, reference: String? = nil, includePerStep: Bool = false) {
+    /// Builds the report: every docs/energy.md "Latency and energy per step" formula applied to the counts. `reference` gives the
+    /// published figures to compare with and the names of the steps (nil: no comparison, no
+    /// names); the counts file names the one it was recorded for (`EnergyCounts.reference`),
+    /// and the caller resolves that name. `includePerStep` adds `perStep` (the mean sample's
+    /// steps with their energy split).
+    public init(
+        counts: EnergyCounts, table: CostTable, reference: (any EnergyReference)? = nil, includePerStep: Bool = false
+    ) {
         var histogram: [Int: Int] = [:]
         var perCoreEstimates: [PerCoreEstimate] = []
         var summaries: [String: ModeSummary] = [:]
@@ -166,14 +170,10 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         var runCounts = CoreStepCounts()
         var runSteps = 0
         var notes: [String] = []
-        let referenceName = reference ?? counts.reference
-        let nbpLabels = referenceName.map(NBPReference.matches) ?? false
         for mode in RunMode.allCases {
             guard let m = counts.counts(for: mode), m.steps > 0 else { continue }
             // Training and inference may run different circuits with their own placement.
-            let labels =
-                includePerStep && nbpLabels
-                ? NBPReference.stepLabels(mode: mode, stepsPerSample: m.stepsPerSample) : nil
+            let labels = includePerStep ? reference?.stepLabels(mode: mode, stepsPerSample: m.stepsPerSample) : nil
             let estimate = ModeEstimate(
                 mode: mode, counts: m, placement: counts.placement(for: mode), table: table,
                 includePerStep: includePerStep, stepLabels: labels)
@@ -210,12 +210,8 @@ public struct EnergyReport: Codable, Sendable, Equatable {
         perPhase = phasesByMode
         perStep = includePerStep ? stepsByMode : nil
         perCore = perCoreEstimates
-        if let referenceName, NBPReference.matches(referenceName) {
-            comparison = RunMode.allCases.compactMap { mode in
-                summaries[mode.rawValue].map { NBPReference.compare($0, table: table) }
-            }
-        } else {
-            comparison = []
+        comparison = RunMode.allCases.compactMap { mode in
+            reference.flatMap { reference in summaries[mode.rawValue].map { reference.compare($0, table: table) } }
         }
         if table.staticPower.powerMW(coresUsed: 1) == 0 {
             notes.append("static power is off in this table: energies are dynamic only")

@@ -119,7 +119,8 @@ final class NBPEnergyCountsWriter: NBPRunObserver {
             setup.log("energy counts: \(recorder.unresolvedInputs) input sums were not derivable and taken as zero")
         }
         let report = EnergyReport(
-            counts: try EnergyCounts.load(runDirectory: setup.directory.path), table: .davies2018, reference: "nbp")
+            counts: try EnergyCounts.load(runDirectory: setup.directory.path), table: .davies2018,
+            reference: NBPEnergyReference())
         setup.log(report.summaryLine + " — details: synfire energy report \(setup.directory.path)")
     }
 }

@@ -194,15 +194,7 @@ public struct NBPWeights: Codable, Equatable, Sendable {
     ) throws(NBPError) -> NBPWeights {
         try sizes.validate()
         func draw(count: Int, fanSum: Int) -> [Int16] {
-            let scale = (2.0 / Double(fanSum)).squareRoot() * 1024 * factor
-            var values = [Int16](repeating: 0, count: count)
-            for index in 0..<count {
-                let value = min(240, max(-240, gaussian(&generator) * scale))
-                // Truncate toward zero, then toward zero again to the even grid.
-                let truncated = Int(value.rounded(.towardZero))
-                values[index] = Int16(truncated - truncated % 2)
-            }
-            return values
+            heNormalDraw(count: count, fanSum: fanSum, scale: factor, using: &generator)
         }
         let w1 = draw(count: sizes.hidden * sizes.input, fanSum: sizes.input + sizes.hidden)
         let w2 = draw(count: sizes.output * sizes.hidden, fanSum: sizes.hidden + sizes.output)

@@ -9,27 +9,28 @@ public enum NBPPlots {
         sample: NBPEncodedSet
     ) throws -> [String] {
         var files: [String] = []
-        let target = NBPPaperTarget.exact(for: dataset)
         if !history.isEmpty {
-            let curve = LearningCurvePlot(
-                title: "nBP on \(dataset.rawValue) (\(weights.sizes))",
-                subtitle: "test accuracy per epoch; dashed: training exact match",
-                series: [
-                    .init(name: "test exact", values: history.map(\.test.exact), firstEpoch: history[0].epoch),
-                    .init(name: "test argmax", values: history.map(\.test.argmax), firstEpoch: history[0].epoch),
-                    .init(
-                        name: "test argmax-input", values: history.map(\.test.argmaxInput), firstEpoch: history[0].epoch
-                    ),
-                    .init(
-                        name: "train exact", values: history.map(\.trainExact), firstEpoch: history[0].epoch,
-                        dashed: true),
-                ],
-                target: .init(value: target.value, label: target.label))
+            let curve = learningCurve(history: history, title: "nBP on \(dataset.rawValue) (\(weights.sizes))", dataset: dataset)
             files += try run.writePlot(curve, name: "learning-curve")
         }
         files += try run.writePlot(try raster(weights: weights, set: sample), name: "spike-raster")
         files += try run.writePlot(receptiveFields(weights), name: "receptive-fields")
         return files
+    }
+
+    /// Test accuracy per epoch against the paper's figure; dashed: training exact match.
+    public static func learningCurve(history: [NBPEpochRecord], title: String, dataset: DatasetName) -> LearningCurvePlot {
+        let target = NBPPaperTarget.exact(for: dataset)
+        let first = history.first?.epoch ?? 1
+        return LearningCurvePlot(
+            title: title, subtitle: "test accuracy per epoch; dashed: training exact match",
+            series: [
+                .init(name: "test exact", values: history.map(\.test.exact), firstEpoch: first),
+                .init(name: "test argmax", values: history.map(\.test.argmax), firstEpoch: first),
+                .init(name: "test argmax-input", values: history.map(\.test.argmaxInput), firstEpoch: first),
+                .init(name: "train exact", values: history.map(\.trainExact), firstEpoch: first, dashed: true),
+            ],
+            target: .init(value: target.value, label: target.label))
     }
 
     /// Runs one training sample (the first of `set`) through a fresh chip circuit built

@@ -52,6 +52,9 @@ public struct NBPTrainOptions: Sendable {
     public var out: String
     /// Hidden units; nil = 400, or the size of `initWeights` when given.
     public var hidden: Int?
+    /// `--sizes`: every layer (input, hidden..., output). One hidden layer is the same run
+    /// as `--hidden`; more run `NBPDeepRunner`. nil: input from the dataset, `hidden`, 10.
+    public var layerSizes: NBPLayerSizes?
     public var threshold = 129
     /// Multiplier of the initialisation's standard deviation (1 = the paper).
     public var initScale = 1.0

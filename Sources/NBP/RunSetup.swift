@@ -101,16 +101,25 @@ struct NBPRunSetup {
             try options.checkImportedSizes(imported.sizes, from: path)
             return imported
         }
+        var sizes = NBPSizes(input: inputs, hidden: options.hidden ?? 400, output: 10)
+        if let layers = options.layerSizes?.single {
+            if layers.input != inputs {
+                throw NBPError.imageSizeMismatch(dataset: options.dataset, pixels: inputs, circuitInput: layers.input)
+            }
+            if let hidden = options.hidden, hidden != layers.hidden {
+                throw NBPError.invalidOption(
+                    "--hidden \(hidden) and --sizes \(layers) disagree: give one of them (--hidden N is --sizes input,N,10)")
+            }
+            sizes = layers
+        }
         var generator = SeededGenerator(seed: options.seed)
-        return try NBPWeights.heNormal(
-            sizes: NBPSizes(input: inputs, hidden: options.hidden ?? 400, output: 10), scale: options.initScale,
-            using: &generator)
+        return try NBPWeights.heNormal(sizes: sizes, scale: options.initScale, using: &generator)
     }
 
     /// The run's config.json: what a resume must match.
     static func config(
         _ options: NBPTrainOptions, dataset: DatasetName, train: NBPDatasets.Loaded, test: NBPDatasets.Loaded,
-        sizes: NBPSizes
+        sizes: NBPSizes, sizesText: String? = nil
     ) -> RunConfig {
         RunConfig(
             command: "nbp train", seed: options.seed,
@@ -120,7 +129,7 @@ struct NBPRunSetup {
             ],
             parameters: [
                 "engine": .string(options.engine.rawValue), "variant": .string(options.variant.rawValue),
-                "epochs": .int(options.epochs), "sizes": .string(sizes.description),
+                "epochs": .int(options.epochs), "sizes": .string(sizesText ?? sizes.description),
                 "threshold": .int(options.threshold), "schedule": .string(options.schedule.description),
                 "init_scale": .double(options.initScale), "margin": .int(options.margin),
                 "compare_fast": .bool(options.compareFast),

@@ -7,6 +7,9 @@ public enum NBPRunner {
     /// chosen once (`NBPBackend.resolve`); one loop runs it, and everything else a run
     /// writes or checks watches it as an `NBPRunObserver`.
     public static func train(_ options: NBPTrainOptions, log: @escaping (String) -> Void) throws -> NBPTrainResult {
+        if let sizes = options.layerSizes, sizes.hiddenLayers > 1 {
+            return try NBPDeepRunner.train(options, sizes: sizes, log: log)
+        }
         let started = Date()
         let setup = try NBPRunSetup(options, log: log)
         let engine = try setup.makeEngine()

@@ -87,4 +87,10 @@ struct CostTableOption: ParsableArguments {
 /// Published figures an energy report compares with (`--reference`).
 enum EnergyReferenceChoice: String, CaseIterable, ExpressibleByArgument {
     case nbp, none
+
+    /// The figures `choice` names, or (no choice) the ones the counts file was recorded for.
+    static func resolve(_ choice: EnergyReferenceChoice?, counts: EnergyCounts) -> (any EnergyReference)? {
+        guard let name = choice?.rawValue ?? counts.reference else { return nil }
+        return NBPEnergyReference.matches(name) ? NBPEnergyReference() : nil
+    }
 }

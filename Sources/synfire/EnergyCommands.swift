@@ -54,7 +54,8 @@ struct EnergyReportCommand: AsyncParsableCommand {
         let table = try tableOption.resolve()
         let counts = try EnergyCounts.load(runDirectory: runDirectory)
         let report = EnergyReport(
-            counts: counts, table: table, reference: reference?.rawValue, includePerStep: perStep)
+            counts: counts, table: table, reference: EnergyReferenceChoice.resolve(reference, counts: counts),
+            includePerStep: perStep)
         let directory = directoryOf(runDirectory)
         var written: [String: String] = [:]
         if !noWrite {
@@ -258,11 +259,11 @@ struct EnergyNBPEstimateCommand: AsyncParsableCommand {
         let table = try tableOption.resolve()
         var results: [String: JSONValue] = ["table": .string(table.name)]
         for (mode, prefix) in [(RunMode.training, "train"), (.inference, "infer")] {
-            let input = FirstPrinciples.nbpDefaultInput(
+            let input = NBPFirstPrinciples.defaultInput(
                 mode: mode, inputs: inputs, hidden: hidden, outputs: outputs,
                 inputOnFraction: inputOnFraction, hiddenOnFraction: hiddenOnFraction,
                 learningCores: mode == .training ? learningCores : nil, chip: table.chip)
-            let e = FirstPrinciples.estimate(input, table: table)
+            let e = NBPFirstPrinciples.estimate(input, table: table)
             results["\(prefix)_energy_per_sample_j"] = .number(e.energyPerSamplePJ * 1e-12)
             results["\(prefix)_latency_per_sample_s"] = .number(e.latencyPerSampleNS * 1e-9)
             results["\(prefix)_edp_js"] = .number(e.edpJs)

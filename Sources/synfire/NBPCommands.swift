@@ -42,6 +42,11 @@ struct NBPTrainCommand: AsyncParsableCommand {
     @OptionGroup var output: RunOutputOptions
     @Option(parsing: .unconditional, help: "Hidden units (default 400, or the size of --init-weights).")
     var hidden: Int?
+    @Option(
+        help:
+            "Every layer's size, input first: 400,400,10 is --hidden 400; 400,400,400,10 has two hidden layers (fast engine; docs/nbp.md, \"Deeper networks\")."
+    )
+    var sizes: String?
     @Option(parsing: .unconditional, help: "Pixel binarization threshold (on if value >= threshold).")
     var threshold = 129
     @Option(help: "Start from these weights (.npz with W1, W2 and optionally M).") var initWeights: String?
@@ -84,6 +89,12 @@ struct NBPTrainCommand: AsyncParsableCommand {
     }
 
     /// The library's options: the preset first, explicit options over it.
+    func resolvedOptions() throws -> NBPTrainOptions {
+        var options = self.options
+        if let sizes { options.layerSizes = try NBPLayerSizes.parse(sizes) }
+        return options
+    }
+
     var options: NBPTrainOptions {
         var options = NBPTrainOptions(out: output.out)
         options.dataset = dataset.rawValue
@@ -113,7 +124,7 @@ struct NBPTrainCommand: AsyncParsableCommand {
 
     func run() async throws {
         // The runner logs progress, the energy summary and any gate violations.
-        let result = try NBPRunner.train(options) { logLine($0) }
+        let result = try NBPRunner.train(try resolvedOptions()) { logLine($0) }
         logLine(
             String(
                 format: "test exact %.4f, argmax %.4f, argmax-input %.4f; train exact %.4f; run in %@",

@@ -221,8 +221,8 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     let text = report.text
     #expect(text.contains("Energy model: loihi-davies2018   cores used: 2   tiles used: 2"))
     #expect(text.contains("samples: 2 (training)"))
-    #expect(text.contains("Reference nBP Table 1 (training)"))
-    #expect(text.contains("GAP:"))
+    // Without published figures there is nothing to compare (nBP's: NBPTests).
+    #expect(!text.contains("Reference "))
     let json = try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any]
     for key in [
         "schemaVersion", "preset", "costTable", "placement", "chip", "run", "summaryByMode",

@@ -56,37 +56,6 @@ import Testing
     #expect(stripped == plain)
 }
 
-@Test func perStepNamesTheNBPPhases() throws {
-    // A 12-step training sample and a 4-step inference sample with the nBP reference.
-    let placement = CoreAllocation(
-        populations: [PopulationPlacement(name: "x", cores: [CoreShare(core: 0, count: 4)])],
-        cores: [CoreLoad(core: 0, compartments: 4)])
-    var recorder = EnergyCountsRecorder(placement: placement, stepsPerSample: [.training: 12, .inference: 4])
-    for k in 0..<12 {
-        recorder.record(
-            [
-                CoreCounts(
-                    core: 0, counts: CoreStepCounts(activeCompartments: 1, inactiveCompartments: 3, synapticOps: k))
-            ],
-            mode: .training, stepInSample: k)
-    }
-    for k in 0..<4 {
-        recorder.record(
-            [CoreCounts(core: 0, counts: CoreStepCounts(activeCompartments: 4))], mode: .inference, stepInSample: k)
-    }
-    let counts = recorder.counts(description: "nbp-shaped", reference: "nbp")
-    let report = EnergyReport(counts: counts, table: .davies2018, includePerStep: true)
-    let training = try #require(report.perStep?["training"])
-    #expect(training.count == 12)
-    #expect(training[1].label == "phase 1: x fires (input layer)")
-    #expect(training[7].label?.contains("W1 += 2") == true)
-    #expect(report.perStep?["inference"]?.map(\.label) == NBPReference.stepLabels(mode: .inference, stepsPerSample: 4))
-    #expect(report.perStepText.contains("phase 11: W1 -= 2"))
-    // With --reference none the labels are dropped (they describe the nBP circuit).
-    let unlabelled = EnergyReport(counts: counts, table: .davies2018, reference: "none", includePerStep: true)
-    #expect(unlabelled.perStep?["training"]?.allSatisfy { $0.label == nil } == true)
-}
-
 /// Header line, column line, one row per step and a sum line per mode.
 func perStepTextHasRows(_ report: EnergyReport, modes: Int, rows: Int) -> Bool {
     let lines = report.perStepText.split(separator: "\n")
