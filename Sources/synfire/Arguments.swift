@@ -72,6 +72,20 @@ struct RunOutputOptions: ParsableArguments {
     var resume = false
 }
 
+/// `--out` of a training command that always starts a new run (no `--resume`).
+struct NewRunDirectoryOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Run directory to create (must not already hold a run).", valueName: "RUN_DIR"))
+    var out: String
+}
+
+/// `--out` of a command that draws one figure in three formats.
+struct PlotOutputOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Output path without extension (writes PATH.png, PATH.svg and PATH.pdf).", valueName: "PATH"))
+    var out: String
+}
+
 /// `--table`: a cost table preset or a JSON file.
 struct CostTableOption: ParsableArguments {
     @Option(

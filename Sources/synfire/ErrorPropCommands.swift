@@ -108,12 +108,12 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
 
     @OptionGroup var experiment: ErrorPropExperimentOptions
     @Flag(help: "Short run (12 epochs, no training-set evaluation).") var quick = false
-    @Option(help: "Run directory to create (must not already hold a run).") var out: String
+    @OptionGroup var output: NewRunDirectoryOption
     @OptionGroup var json: JSONOutputOption
 
     func run() async throws {
         let c = try experiment.configuration(quick: quick)
-        let run = try ErrorPropRun.create(at: out, configuration: c)
+        let run = try ErrorPropRun.create(at: output.out, configuration: c)
         let start = Date()
         let data = try TaskDataset(parameters: c.task, masterSeed: c.masterSeed)
         var writeError: Error?
@@ -127,7 +127,7 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
         logLine(
             String(
                 format: "trained %d epochs in %.1f s; run written to %@", result.epochsRun, wall,
-                out))
+                output.out))
         let summary: [String: JSONValue] = [
             "test_accuracy": .number(result.finalTestAccuracy),
             "count_only_accuracy": .number(result.countOnlyAccuracy),
@@ -138,7 +138,7 @@ struct ErrorPropTrainCommand: AsyncParsableCommand {
             "seed": .integer(Int(c.masterSeed)),
             "best_test_accuracy": .number(result.history.map(\.testAccuracy).max() ?? 0),
             "wall_seconds": .number(wall),
-            "run_dir": .string(out),
+            "run_dir": .string(output.out),
         ]
         if json.enabled {
             try printJSONResult(summary)
@@ -267,7 +267,7 @@ struct ErrorPropCompareCommand: AsyncParsableCommand {
         abstract: "Plot the test-accuracy curves of several runs in one figure (PNG, SVG and PDF).")
 
     @Option(name: .customLong("run"), help: "NAME=RUN_DIR; repeat for each curve.") var runs: [String]
-    @Option(help: "Output path without extension (writes PATH.png, PATH.svg and PATH.pdf).") var out: String
+    @OptionGroup var output: PlotOutputOption
     @Option(help: "Figure title.") var title: String =
         "Error-propagation SNN: held-out accuracy per epoch"
 
@@ -279,6 +279,6 @@ struct ErrorPropCompareCommand: AsyncParsableCommand {
             return (String(entry[..<eq]), String(entry[entry.index(after: eq)...]))
         }
         let plot = try ErrorPropRun.comparisonPlot(runs: pairs, title: title)
-        for file in try plot.write(to: out) { logLine("wrote \(file)") }
+        for file in try plot.write(to: output.out) { logLine("wrote \(file)") }
     }
 }

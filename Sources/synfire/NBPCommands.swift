@@ -144,7 +144,7 @@ struct NBPCompareCommand: AsyncParsableCommand {
     @Argument(help: "Run directories written by `synfire nbp train --out` (label=DIR to name a curve).")
     var runs: [String]
     @Option(help: "Accuracy measure to plot.") var measure: NBPMeasure = .exact
-    @Option(help: "Output path without extension (writes PATH.png, PATH.svg and PATH.pdf).") var out: String
+    @OptionGroup var output: PlotOutputOption
     @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
@@ -172,7 +172,7 @@ struct NBPCompareCommand: AsyncParsableCommand {
             finals[name] = .number(measureKind.value(of: last.test))
         }
         let plot = NBPPlots.comparison(runs: curves, dataset: dataset ?? .mnist, measure: measureKind)
-        let files = try plot.write(to: out)
+        let files = try plot.write(to: output.out)
         logLine("wrote \(files.joined(separator: ", "))")
         if json.enabled {
             try printJSONResult(["files": JSONValue.array(files.map { .string($0) }), "final": .object(finals)])

@@ -31,7 +31,7 @@ struct STETrainCommand: AsyncParsableCommand {
     @Option(help: "Use only the first N training (and validation/test) images.") var limit: Int?
     @Option(help: "Training epochs (the paper trains 400 MLP, 200 CNN, 100 CI; docs/ste.md).") var epochs: Int
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "Run directory to create.") var out: String
+    @OptionGroup var output: NewRunDirectoryOption
     @Option(help: "Stochastic test runs to average (DI; the paper averages 20).") var runs: Int = 20
     @Option(help: "Mini-batch size.") var batchSize: Int = 100
     @Option(help: "Data directory (default $SYNFIRE_DATA or ./data).") var data: String?
@@ -49,13 +49,13 @@ struct STETrainCommand: AsyncParsableCommand {
                 evaluationRuns: runs, twoChannelEvents: twoChannel, shiftedHinge: shiftedHinge)
             let (splits, notice, records) = try STEPipeline.loadSplits(dataDirectory: data, limit: limit)
             if let notice { logLine(notice) }
-            let directory = try STERunDirectory.create(at: out, options: options, datasets: records)
+            let directory = try STERunDirectory.create(at: output.out, options: options, datasets: records)
             let summary = try STEPipeline.train(
                 options: options, splits: splits, datasetNotice: notice, runDirectory: directory, log: logLine)
             logLine(
                 String(
-                    format: "ste: test accuracy %.4f at T=%d; run directory %@", summary.testAccuracy, timesteps, out))
-            if json.enabled { try printJSONResult(summaryJSON(summary, runDirectory: out)) }
+                    format: "ste: test accuracy %.4f at T=%d; run directory %@", summary.testAccuracy, timesteps, output.out))
+            if json.enabled { try printJSONResult(summaryJSON(summary, runDirectory: output.out)) }
         } catch let error as STEError {
             throw ValidationError(error.description)
         }
