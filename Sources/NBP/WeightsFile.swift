@@ -97,15 +97,7 @@ public enum NBPWeightsFile {
     /// first that is not (NaN, a fraction, out of range) is named with its index and the file.
     static func weightValues(_ archive: NPZArchive, _ name: String, path: String) throws -> [Int16] {
         let array = try archive.array(name)
-        let values: [Double]
-        switch array.storage {
-        case .int8(let v): values = v.map(Double.init)
-        case .int16(let v): values = v.map(Double.init)
-        case .int32(let v): values = v.map(Double.init)
-        case .uint8(let v): values = v.map(Double.init)
-        case .float32(let v): values = v.map(Double.init)
-        case .float64(let v): values = v
-        }
+        let values = array.storage.doubles
         let range = Double(NBPVariant.chip.weightMin)...Double(NBPVariant.chip.weightMax)
         var result = [Int16]()
         result.reserveCapacity(values.count)

@@ -74,6 +74,18 @@ public struct NDArray: Equatable, Sendable {
             case .float64(let v): v.count
             }
         }
+
+        /// Every element as a Double; exact for every dtype (all fit in a Double's 53 bits).
+        public var doubles: [Double] {
+            switch self {
+            case .int8(let v): v.map(Double.init)
+            case .int16(let v): v.map(Double.init)
+            case .int32(let v): v.map(Double.init)
+            case .uint8(let v): v.map(Double.init)
+            case .float32(let v): v.map(Double.init)
+            case .float64(let v): v
+            }
+        }
     }
 
     public let shape: [Int]

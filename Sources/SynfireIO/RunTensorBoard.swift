@@ -91,14 +91,8 @@ public final class RunTensorBoard: @unchecked Sendable {
     private func fresh(_ tag: String, _ step: Int64) -> Bool { (lastStep[tag] ?? .min) < step }
 
     private static func numbers(_ array: NDArray) -> [Double]? {
-        switch array.storage {
-        case .int8(let v): return v.map(Double.init)
-        case .int16(let v): return v.map(Double.init)
-        case .int32(let v): return v.map(Double.init)
-        case .float32(let v): return v.map(Double.init)
-        case .float64(let v): return v
-        case .uint8: return nil
-        }
+        // uint8 arrays are bytes such as masks, not weights: no histogram.
+        array.storage.dtype == .uint8 ? nil : array.storage.doubles
     }
 }
 

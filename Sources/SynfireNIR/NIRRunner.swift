@@ -39,15 +39,7 @@ public enum NIRRunner {
             throw NIRError.badInput(
                 path: path, reason: "'spikes' has shape \(array.shape); expected (T, \(inputs)) for the graph's inputs")
         }
-        let values: [Double]
-        switch array.storage {
-        case .int8(let v): values = v.map(Double.init)
-        case .int16(let v): values = v.map(Double.init)
-        case .int32(let v): values = v.map(Double.init)
-        case .uint8(let v): values = v.map(Double.init)
-        case .float32(let v): values = v.map(Double.init)
-        case .float64(let v): values = v
-        }
+        let values = array.storage.doubles
         if let bad = values.firstIndex(where: { !($0 >= 0 && $0 == $0.rounded() && $0 <= 255) }) {
             throw NIRError.badInput(
                 path: path,

@@ -216,15 +216,7 @@ struct NPZShowCommand: AsyncParsableCommand {
         var rows: [RecordValue] = []
         for name in archive.names {
             let array = archive[name]!
-            let values: [Double]
-            switch array.storage {
-            case .int8(let v): values = v.map(Double.init)
-            case .int16(let v): values = v.map(Double.init)
-            case .int32(let v): values = v.map(Double.init)
-            case .uint8(let v): values = v.map(Double.init)
-            case .float32(let v): values = v.map(Double.init)
-            case .float64(let v): values = v
-            }
+            let values = array.storage.doubles
             let finite = values.filter(\.isFinite)
             let mean = finite.isEmpty ? Double.nan : finite.reduce(0, +) / Double(finite.count)
             let shape = "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
