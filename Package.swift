@@ -91,7 +91,9 @@ let package = Package(
         // NIR (Neuromorphic Intermediate Representation) import, run and export.
         .target(
             name: "SynfireNIR",
-            dependencies: ["CHDF5", "NeuroChip", "EnergyModel", "SynfireIO", "SynfireData", "NBP", "STESNN"],
+            dependencies: [
+                "CHDF5", "NeuroChip", "EnergyModel", "SynfireIO", "SynfireData", "NBP", "STESNN", "SynfireRandom",
+            ],
             swiftSettings: hotLoopFlags),
         .executableTarget(
             name: "synfire",
@@ -119,7 +121,7 @@ let package = Package(
                 "NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels", "SynfireTensorBoard",
             ],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData"]),
+        .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData", "SynfireRandom"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
         .testTarget(
             name: "SynfireNIRTests",

@@ -6,6 +6,7 @@
 import EnergyModel
 import Foundation
 import NeuroChip
+import SynfireRandom
 
 public struct NIRBenchmarkResult: Codable, Sendable {
     public var neurons: Int
@@ -39,7 +40,7 @@ public enum NIRBenchmark {
     /// about 3M synapses, which fit one chip's 128 cores and their synapse memory.
     /// dt = 1e-3, r = 1 / dt.
     public static func cnn(seed: UInt64) -> NIRGraph {
-        var g = SplitMix(seed: seed)
+        var g = SplitMix64(seed: seed)
         func conv(_ cin: Int, _ cout: Int, _ size: Int, stride: Int, groups: Int, mean: Double, std: Double) -> NIRNode
         {
             NIRNode(
@@ -99,7 +100,7 @@ public enum NIRBenchmark {
         var imported: NIRImportResult?
         let load = try clock.measure { imported = try NIRImporter.importFile(path: path) }
         let chip = imported!.chip
-        var g = SplitMix(seed: seed ^ 0x5EED)
+        var g = SplitMix64(seed: seed ^ 0x5EED)
         let input = (0..<steps).map { _ in (0..<2312).map { _ in Double.random(in: 0..<1, using: &g) < rate ? 1 : 0 } }
         var result: NIRRunResult?
         let run = try clock.measure { result = try NIRRunner.run(chip, input: input, steps: steps) }
@@ -116,18 +117,5 @@ public enum NIRBenchmark {
             secondsPerInference: r.stepSeconds, inputSpikes: input.joined().reduce(0, +), spikesPerLayer: perLayer,
             synapticOps: r.totals.chip.synapticOps, energyPerInferenceJ: (summary?.meanEnergyPJ ?? 0) * 1e-12,
             latencyPerInferenceS: (summary?.meanLatencyNS ?? 0) * 1e-9, coresUsed: report.chip.coresUsed)
-    }
-}
-
-/// SplitMix64: a small seeded generator (same sequence on every platform).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
