@@ -99,7 +99,7 @@ extension ChipSimulator {
             let compartments = partition.segments.reduce(0) { $0 + map.segments[$1].end - map.segments[$1].start }
             let work = PartitionWork(
                 partition: partition, compartments: compartments, populations: populations,
-                connections: connections.count, groups: groups.count.count)
+                connections: connections.count, groups: groups.count.count, cores: map.coreCount)
             for c in connections {
                 if let shard = c.shards[partition.index] { work.deliveries[c.sourceGroup].append((c, shard)) }
                 for learner in c.learners where learner.partition == partition.index {

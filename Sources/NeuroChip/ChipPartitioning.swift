@@ -11,6 +11,8 @@ struct StepPartition: Sendable {
     let index: Int
     /// Global cores `lowerBound..<upperBound` (used cores among them).
     let cores: Range<Int>
+    /// The used ones among those cores, ascending.
+    let usedCores: [Int]
     /// Segments on those cores (indices into `CoreMap.segments`), ascending.
     let segments: [Int]
     /// The rank that steps this partition.
@@ -69,7 +71,7 @@ enum ChipPartitioner {
                 let cores = lo..<(run.upperBound < used.count ? used[run.upperBound] : map.coreCount)
                 partitions.append(
                     StepPartition(
-                        index: partitions.count, cores: cores,
+                        index: partitions.count, cores: cores, usedCores: used.filter { cores.contains($0) },
                         segments: map.segments.indices.filter { cores.contains(map.segments[$0].core) },
                         rank: rank))
             }

@@ -119,6 +119,8 @@ public final class ChipSimulator {
 
     let state: ChipState
     var firedCount = 0
+    /// The compartments' spikes at the head of this step's list (the generators' follow).
+    var partitionSpikeCount = 0
     var firedRanges: [Range<Int>]
     var schedule: [(step: Int, source: Int32)]
     var scheduleCursor = 0

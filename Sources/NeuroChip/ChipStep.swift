@@ -1,8 +1,10 @@
 // One time step as named stages (docs/neurochip.md "One time step"): integrate and fire, collect spikes
 // (and exchange them between ranks), count messages, deliver and learn, probe, add up the
 // totals. The two heavy stages run once per partition, on the simulator's threads; the
-// others are short and run on the calling thread. Every stage takes the step's buffers
-// (StepBuffers.swift), opened once in `step()`.
+// others are short and run on the calling thread. In one process the partitions also
+// clear their last spikes and count their own messages (what runs on one thread bounds
+// the speedup of two). Every stage takes the step's buffers (StepBuffers.swift), opened
+// once in `step()`.
 
 extension ChipSimulator {
     /// One time step in the order of docs/neurochip.md "One time step".
@@ -36,11 +38,28 @@ extension ChipSimulator {
         }
     }
 
-    /// Zeroes this step's counters and clears the last step's spike flags.
+    /// Zeroes this step's counters and clears the last step's spike flags (in one process
+    /// the partitions do that for their own cores and spikes: here only the generators').
     private func beginStep(_ b: StepBuffers) {
-        for core in usedCores { b.counts[core] = CoreStepCounts() }
-        for k in 0..<firedCount { b.flags[Int(b.fired[k])] = 0 }
+        if countsInPartitions {
+            for k in partitionSpikeCount..<firedCount { b.flags[Int(b.fired[k])] = 0 }
+        } else {
+            for core in usedCores { b.counts[core] = CoreStepCounts() }
+            for k in 0..<firedCount { b.flags[Int(b.fired[k])] = 0 }
+        }
         firedCount = 0
+    }
+
+    /// Whether the partitions zero and count their own cores' messages (one process); under
+    /// MPI ranks every rank counts all spikes for its cores after the exchange instead.
+    var countsInPartitions: Bool { execution.exchange == nil }
+
+    /// The partition's part of `beginStep`: its cores' counters zeroed, its last spikes'
+    /// flags cleared.
+    @inline(__always)
+    private func beginPartition(_ w: PartitionWork, _ b: StepBuffers) {
+        for core in w.partition.usedCores { b.counts[core] = CoreStepCounts() }
+        for k in 0..<w.spikeCount { b.flags[Int(w.spikes[k])] = 0 }
     }
 
     // MARK: 1–3: integrate, voltage, fire
@@ -49,6 +68,7 @@ extension ChipSimulator {
     /// spikes, ascending.
     @inline(__always)
     private func integrateAndFire(_ w: PartitionWork, _ b: StepBuffers, step s: Int) {
+        if countsInPartitions { beginPartition(w, b) }
         w.populationCounts.buffer.update(repeating: PopulationStepCounts())
         w.connectionCounts.buffer.update(repeating: ConnectionStepCounts())
         w.wraps = 0
@@ -84,6 +104,11 @@ extension ChipSimulator {
                     flags: b.flags, from: segment.start, end: segment.end, count: tally.fired, into: w.spikes.base,
                     at: w.spikeCount)
             }
+        }
+        if countsInPartitions {
+            routing.countSent(
+                spikes: UnsafeBufferPointer(start: w.spikes.base, count: w.spikeCount), counts: b.counts,
+                incoming: w.incoming.base, hits: classHits.base, touched: &w.touchedClasses)
         }
     }
 
@@ -158,6 +183,7 @@ extension ChipSimulator {
             var list = UnsafeMutableBufferPointer(start: b.fired, count: count)
             list.sort()
         }
+        partitionSpikeCount = count
         firedCount = appendGeneratorSpikes(b, after: count, step: s)
         var k = 0
         for g in 0..<groupStart.count {
@@ -202,12 +228,14 @@ extension ChipSimulator {
         }
     }
 
-    /// Message counters: fired sources per class, then each class's figures.
+    /// Message counters: fired sources per class, then each class's figures (in one process
+    /// the partitions counted their compartments' spikes: here only the generators').
     private func countMessages(_ b: StepBuffers) {
-        let spikes = UnsafeBufferPointer(start: b.fired, count: firedCount)
-        if execution.exchange == nil {
+        if countsInPartitions {
+            let spikes = UnsafeBufferPointer(start: b.fired + partitionSpikeCount, count: firedCount - partitionSpikeCount)
             routing.count(spikes: spikes, counts: b.counts, hits: classHits.base, touched: &touchedClasses) { _ in true }
         } else {
+            let spikes = UnsafeBufferPointer(start: b.fired, count: firedCount)
             let owned = ownedCores
             routing.count(spikes: spikes, counts: b.counts, hits: classHits.base, touched: &touchedClasses) {
                 owned[$0]
@@ -221,6 +249,7 @@ extension ChipSimulator {
     /// learning) onto the partition's cores, then the partition's learning.
     @inline(__always)
     private func deliverAndLearn(_ w: PartitionWork, _ b: StepBuffers, step s: Int) {
+        if countsInPartitions { receiveMessages(w, b) }
         let kc = w.connectionCounts.base
         for g in 0..<firedRanges.count {
             let range = firedRanges[g]
@@ -248,6 +277,21 @@ extension ChipSimulator {
                 seed: network.seed, counts: b.counts)
             kc[c.index].plasticSynapseUpdatesProcessed += processed
             kc[c.index].plasticSynapsesSwept += swept
+        }
+    }
+
+    /// Adds the messages every partition's spikes sent to this partition's cores (counted
+    /// in `integrateAndFire`) to their counts, and zeroes them for the next step.
+    @inline(__always)
+    private func receiveMessages(_ w: PartitionWork, _ b: StepBuffers) {
+        let cores = w.partition.usedCores
+        for sender in work {
+            let incoming = sender.incoming.base
+            for core in cores {
+                b.counts[core].messagesIn += incoming[core].onChip
+                b.counts[core].interChipMessagesIn += incoming[core].interChip
+                incoming[core] = IncomingMessages()
+            }
         }
     }
 

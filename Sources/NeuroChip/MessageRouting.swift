@@ -89,6 +89,46 @@ struct MessageRouting {
         spikes: UnsafeBufferPointer<Int32>, counts: UnsafeMutablePointer<CoreStepCounts>,
         hits: UnsafeMutablePointer<Int32>, touched: inout [Int32], owns: (Int) -> Bool
     ) {
+        forEachClass(of: spikes, hits: hits, touched: &touched) { id, sent in
+            let core = Int(classCore[id])
+            let local = Int(localStart[id])..<Int(localStart[id + 1])
+            let remote = Int(remoteStart[id])..<Int(remoteStart[id + 1])
+            if core < 0 {
+                for k in local where owns(Int(localCores[k])) { counts[Int(localCores[k])].hostMessagesIn += sent }
+                return
+            }
+            if owns(core) { addSent(class: id, sent: sent, to: &counts[core]) }
+            for k in local where owns(Int(localCores[k])) { counts[Int(localCores[k])].messagesIn += sent }
+            for k in remote where owns(Int(remoteCores[k])) { counts[Int(remoteCores[k])].interChipMessagesIn += sent }
+        }
+    }
+
+    /// The messages one partition's compartment spikes send, counted by that partition's
+    /// thread: the sending side on the sending cores (the partition's own), the receiving
+    /// side into `incoming` per receiving core, which that core's partition adds to its
+    /// counts later in the step (PartitionWork.incoming), so no thread writes another's
+    /// counters. A class belongs to one sending core, so partitions touch disjoint `hits`.
+    func countSent(
+        spikes: UnsafeBufferPointer<Int32>, counts: UnsafeMutablePointer<CoreStepCounts>,
+        incoming: UnsafeMutablePointer<IncomingMessages>, hits: UnsafeMutablePointer<Int32>, touched: inout [Int32]
+    ) {
+        forEachClass(of: spikes, hits: hits, touched: &touched) { id, sent in
+            let core = Int(classCore[id])
+            addSent(class: id, sent: sent, to: &counts[core])
+            for k in Int(localStart[id])..<Int(localStart[id + 1]) { incoming[Int(localCores[k])].onChip += sent }
+            for k in Int(remoteStart[id])..<Int(remoteStart[id + 1]) {
+                incoming[Int(remoteCores[k])].interChip += sent
+            }
+        }
+    }
+
+    /// Counts the fired sources of each class in `hits`, then calls `body(class, fired)`
+    /// once per class that fired and zeroes its hits again.
+    @inline(__always)
+    private func forEachClass(
+        of spikes: UnsafeBufferPointer<Int32>, hits: UnsafeMutablePointer<Int32>, touched: inout [Int32],
+        _ body: (Int, Int) -> Void
+    ) {
         classOf.withUnsafeBufferPointer { classOf in
             for source in spikes {
                 let id = Int(classOf[Int(source)])
@@ -100,23 +140,25 @@ struct MessageRouting {
             let id = Int(id32)
             let sent = Int(hits[id])
             hits[id] = 0
-            let core = Int(classCore[id])
-            let local = Int(localStart[id])..<Int(localStart[id + 1])
-            let remote = Int(remoteStart[id])..<Int(remoteStart[id + 1])
-            if core < 0 {
-                for k in local where owns(Int(localCores[k])) { counts[Int(localCores[k])].hostMessagesIn += sent }
-                continue
-            }
-            if owns(core) {
-                counts[core].messagesOut += sent * local.count
-                counts[core].hopsEastWest += sent * hopsEastWest[id]
-                counts[core].hopsNorthSouth += sent * hopsNorthSouth[id]
-                counts[core].messagePathsSeen |= paths[id]
-                counts[core].interChipMessagesOut += sent * remote.count
-            }
-            for k in local where owns(Int(localCores[k])) { counts[Int(localCores[k])].messagesIn += sent }
-            for k in remote where owns(Int(remoteCores[k])) { counts[Int(remoteCores[k])].interChipMessagesIn += sent }
+            body(id, sent)
         }
         touched.removeAll(keepingCapacity: true)
     }
+
+    /// The sending core's figures for `sent` fired sources of class `id`.
+    @inline(__always)
+    private func addSent(class id: Int, sent: Int, to counts: inout CoreStepCounts) {
+        counts.messagesOut += sent * Int(localStart[id + 1] - localStart[id])
+        counts.hopsEastWest += sent * hopsEastWest[id]
+        counts.hopsNorthSouth += sent * hopsNorthSouth[id]
+        counts.messagePathsSeen |= paths[id]
+        counts.interChipMessagesOut += sent * Int(remoteStart[id + 1] - remoteStart[id])
+    }
+}
+
+/// Messages that one partition's spikes sent to one core in a step (on-chip and from
+/// other chips), waiting to be added to that core's counts by its own partition.
+struct IncomingMessages {
+    var onChip = 0
+    var interChip = 0
 }

@@ -90,9 +90,17 @@ final class PartitionWork {
     var deliveries: [[(connection: ConnectionRuntime, shard: DeliveryShard)]]
     /// Learning runtimes of this partition, in declaration order of their connections.
     var learners: [(connection: ConnectionRuntime, learning: LearningRuntime)] = []
+    /// Message classes its spikes fired this step (scratch of MessageRouting.countSent).
+    var touchedClasses: [Int32] = []
+    /// Per core of the process: the messages this partition's spikes sent there this
+    /// step, until the core's own partition adds them to its counts and zeroes them.
+    let incoming: RawArray<IncomingMessages>
 
-    init(partition: StepPartition, compartments: Int, populations: Int, connections: Int, groups: Int) {
+    init(
+        partition: StepPartition, compartments: Int, populations: Int, connections: Int, groups: Int, cores: Int
+    ) {
         self.partition = partition
+        incoming = RawArray(repeating: IncomingMessages(), count: cores)
         spikes = RawArray(repeating: 0, count: compartments)
         populationCounts = RawArray(repeating: PopulationStepCounts(), count: populations)
         connectionCounts = RawArray(repeating: ConnectionStepCounts(), count: connections)

@@ -22,7 +22,7 @@ struct SparseDeliveryTests {
             synapseBitsPerCore: Array(repeating: 0, count: ChipGeometry.cores))
         // One partition holding every core, as in a single-threaded simulator.
         let partitions = PartitionMap(
-            [StepPartition(index: 0, cores: 0..<ChipGeometry.cores, segments: [], rank: 0)],
+            [StepPartition(index: 0, cores: 0..<ChipGeometry.cores, usedCores: [], segments: [], rank: 0)],
             coreCount: ChipGeometry.cores, rank: 0)
         return ConnectionRuntime(
             index: 0, spec: spec, sourceGroup: 0, sourceStart: 5, sourceCount: sources, targetPopulation: 0,
