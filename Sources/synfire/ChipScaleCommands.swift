@@ -9,10 +9,10 @@ struct ChipGenerateCommand: AsyncParsableCommand {
         commandName: "generate",
         abstract: "Write a benchmark network of blocks with random synapses (any size, a short JSON).",
         discussion: """
-            Blocks of --block compartments that fire about every 20 steps on their own bias; \\
-            each receives --fan-in random synapses per compartment, half from itself and half \\
-            from the next block (docs/neurochip.md, "Large networks"). The synapses are drawn \\
-            by the simulator from the network's seed, so `synfire chip run FILE` builds the \\
+            Blocks of --block compartments that fire about every 20 steps on their own bias; \
+            each receives --fan-in random synapses per compartment, half from itself and half \
+            from the next block (docs/neurochip.md, "Large networks"). The synapses are drawn \
+            by the simulator from the network's seed, so `synfire chip run FILE` builds the \
             same network every time.
             """
     )
@@ -67,9 +67,9 @@ struct BenchChipScaleCommand: AsyncParsableCommand {
         commandName: "chip-scale",
         abstract: "Cost per compartment and per synaptic event, memory per synapse, from 1k to 1M compartments.",
         discussion: """
-            Each size runs the `chip generate` network in its own child process (build, \\
-            --steps steps) and once more without synapses: bytes_per_synapse is the \\
-            difference of the two peak resident sizes over the synapses. --plot writes the \\
+            Each size runs the `chip generate` network in its own child process (build, \
+            --steps steps) and once more without synapses: bytes_per_synapse is the \
+            difference of the two peak resident sizes over the synapses. --plot writes the \
             cost curves as PATH.png, PATH.svg and PATH.pdf.
             """
     )

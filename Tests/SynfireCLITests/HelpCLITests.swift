@@ -44,6 +44,9 @@ struct HelpCLITests {
                     !help.stdout.contains(reference),
                     "synfire help \(path.joined(separator: " ")) mentions '\(reference)'")
             }
+            // A line ending in a backslash is a string-literal line break escaped twice.
+            let broken = help.stdout.split(separator: "\n").filter { $0.hasSuffix("\\") }
+            #expect(broken.isEmpty, "synfire help \(path.joined(separator: " ")) prints \(broken)")
         }
     }
 
