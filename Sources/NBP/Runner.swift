@@ -12,9 +12,7 @@ public enum NBPRunner {
         }
         let started = Date()
         let setup = try NBPRunSetup(options, log: log)
-        let engine = try setup.makeEngine()
-        let observers = try NBPRunObservers.standard(for: setup, engine: engine)
-        try observers.runWillStart(setup, engine: engine)
+        let (engine, observers) = try startRun(setup)
         var history = setup.history
         for epoch in setup.epochs.map(Array.init) ?? [] {
             history.append(try trainEpoch(epoch, setup: setup, engine: engine, observers: observers))
@@ -30,6 +28,20 @@ public enum NBPRunner {
             embeddedData: setup.train.raw.isEmbedded, sizes: engine.sizes.description,
             runDirectory: setup.directory.path, weightMismatches: summary.weightMismatches,
             gateViolations: summary.gateViolations, seconds: Date().timeIntervalSince(started), plots: summary.plots)
+    }
+
+    /// The engine and observers of a run that starts now; a new run that cannot start (a
+    /// circuit too large for the chip, say) leaves no files behind.
+    static func startRun(_ setup: NBPRunSetup) throws -> (NBPEngine, NBPRunObservers) {
+        do {
+            let engine = try setup.makeEngine()
+            let observers = try NBPRunObservers.standard(for: setup, engine: engine)
+            try observers.runWillStart(setup, engine: engine)
+            return (engine, observers)
+        } catch {
+            if !setup.options.resume { setup.directory.discardNewRun() }
+            throw error
+        }
     }
 
     /// One epoch: the host's gates and order, every sample through the engine (and shown to

@@ -124,16 +124,19 @@ public struct RunDirectory: Sendable {
     public let config: RunConfig
     /// The TensorBoard log of a run being trained; nil for a run opened to read.
     let tensorBoard: RunTensorBoard?
+    /// Whether `create` made the directory (so `discardNewRun` removes it again).
+    let createdDirectory: Bool
 
     public var configPath: String { path + "/" + RunDirectory.configFile }
     public var metricsPath: String { path + "/" + RunDirectory.metricsFile }
     public var checkpointPath: String { path + "/" + RunDirectory.checkpointFile }
     public var plotsDirectory: String { path + "/" + RunDirectory.plotsFolder }
 
-    private init(path: String, config: RunConfig, tensorBoard: RunTensorBoard? = nil) {
+    private init(path: String, config: RunConfig, tensorBoard: RunTensorBoard? = nil, createdDirectory: Bool = false) {
         self.path = path
         self.config = config
         self.tensorBoard = tensorBoard
+        self.createdDirectory = createdDirectory
     }
 
     // MARK: Create, resume, open
@@ -149,9 +152,23 @@ public struct RunDirectory: Sendable {
                 throw RunDirectoryError.runExists(path: path)
             }
         }
+        let existed = FileManager.default.fileExists(atPath: path)
         try AtomicFile.createDirectory(path)
         try AtomicFile.write(bytes: try config.encodedJSON(), to: path + "/" + configFile)
-        return RunDirectory(path: path, config: config, tensorBoard: try RunTensorBoard.start(runPath: path))
+        return RunDirectory(
+            path: path, config: config, tensorBoard: try RunTensorBoard.start(runPath: path), createdDirectory: !existed)
+    }
+
+    /// Removes what `create` wrote (config.json, the TensorBoard folder, and the directory
+    /// when `create` made it and nothing else is in it): a run that fails before its first
+    /// epoch, e.g. a circuit too large for the chip, leaves no partial output.
+    public func discardNewRun() {
+        let files = FileManager.default
+        try? files.removeItem(atPath: configPath)
+        try? files.removeItem(atPath: path + "/" + RunTensorBoard.folder)
+        if createdDirectory, (try? files.contentsOfDirectory(atPath: path))?.isEmpty == true {
+            try? files.removeItem(atPath: path)
+        }
     }
 
     /// Opens an existing run read-only (no checks against a current config).

@@ -50,6 +50,8 @@ struct NBPCLITests {
             #expect(result.stderr.contains("--hidden") && result.stderr.contains("--engine fast"), "\(result.stderr)")
             #expect(!result.stderr.contains("report it"), "\(result.stderr)")
             #expect(!result.stderr.contains("disagrees"), "\(result.stderr)")
+            // Refused before the first epoch: no run directory (config.json, tb/) is left.
+            #expect(!FileManager.default.fileExists(atPath: run), "\(run) was left behind")
         } else {
             #expect(FileManager.default.fileExists(atPath: run + "/weights.npz"))
         }
