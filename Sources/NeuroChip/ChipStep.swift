@@ -314,10 +314,19 @@ extension ChipSimulator {
     /// Adds the partitions' population and connection counts and wraps into the step's.
     private func gatherPartitionCounts(_ b: StepBuffers) {
         lastPopulationCounts.withUnsafeMutableBufferPointer { total in
+            if work.count == 1 {
+                // One partition (one thread, small networks): its counts are the step's.
+                _ = total.update(fromContentsOf: work[0].populationCounts.buffer)
+                return
+            }
             total.update(repeating: PopulationStepCounts())
             for w in work { for p in total.indices { total[p] += w.populationCounts[p] } }
         }
         lastConnectionCounts.withUnsafeMutableBufferPointer { total in
+            if work.count == 1 {
+                _ = total.update(fromContentsOf: work[0].connectionCounts.buffer)
+                return
+            }
             total.update(repeating: ConnectionStepCounts())
             for w in work { for k in total.indices { total[k] += w.connectionCounts[k] } }
         }
