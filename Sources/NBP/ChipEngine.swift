@@ -2,13 +2,16 @@ import EnergyModel
 import Foundation
 import NeuroChip
 
-/// Runs the nBP circuit on the NeuroChip simulator: every training sample is 12 steps of
-/// spikes through the gated chain with the learning engine applying every update;
-/// inference runs the 4-step circuit with fixed weights. The reference for the other
+/// Runs the nBP circuit on the NeuroChip simulator: every training sample is 9H + 3 steps
+/// of spikes through the gated chain (12 for one hidden layer) with the learning engine
+/// applying every update; inference runs the (H + 3)-step circuit with fixed weights. The reference for the other
 /// engines: what it computes is what the chip computes. Gate violations, energy counts and
 /// spike rasters watch its steps as probes (`NBPChipProbe`).
 public final class NBPChipEngine: NBPEngine {
+    /// Input, first hidden layer and output.
     public let sizes: NBPSizes
+    /// Every layer (docs/nbp.md, "Deeper networks").
+    public let layerSizes: NBPLayerSizes
     public let circuit: NBPCircuit
     let inferenceCircuit: NBPCircuit
     /// Seed of the chip's generator (stochastic rounding of the learning-rate schedule).
@@ -50,7 +53,6 @@ public final class NBPChipEngine: NBPEngine {
     var inferenceSamples = 0
     var inferenceWeightsStale = true
 
-    static let plasticNames = ["W1", "W1c1", "W1c2", "W2", "W2c1", "W2c2", "W2Tp", "M"]
     var connectionOfMatrix: [String: String] = [:]
 
     public convenience init(
@@ -65,20 +67,41 @@ public final class NBPChipEngine: NBPEngine {
     /// From all eight matrices (a resumed run whose copies drifted under the schedule).
     /// `margin`: the training margin's two connections (docs/nbp.md; 0 = the paper);
     /// `replayGate`: the replay gates' generators and vetoes (needed for replay subsets).
-    public init(
+    public convenience init(
         matrices: NBPChipMatrices, sizes: NBPSizes, seed: UInt64 = 0, margin: Int = 0, replayGate: Bool = false,
         threads: Int = 1
     ) throws(NBPError) {
-        self.sizes = sizes
+        try sizes.validate()
+        try self.init(
+            layers: NBPLayerSizes(sizes), matrices: matrices.dictionary, seed: seed, margin: margin,
+            replayGate: replayGate, threads: threads)
+    }
+
+    /// A network with any number of hidden layers, every copy starting equal to its layer's
+    /// matrix (docs/nbp.md, "Deeper networks").
+    public convenience init(deepWeights: NBPDeepWeights, seed: UInt64 = 0, margin: Int = 0, threads: Int = 1)
+        throws(NBPError)
+    {
+        try self.init(
+            layers: deepWeights.sizes, matrices: NBPCircuit.chipMatrices(deepWeights), seed: seed, margin: margin,
+            replayGate: false, threads: threads)
+    }
+
+    /// From every plastic matrix by name (post x pre).
+    init(
+        layers: NBPLayerSizes, matrices: [String: [Int]], seed: UInt64, margin: Int, replayGate: Bool, threads: Int
+    ) throws(NBPError) {
+        layerSizes = layers
+        sizes = NBPSizes(input: layers.input, hidden: layers.units[1], output: layers.output)
         self.threads = threads
-        circuit = try NBPCircuit.training(sizes: sizes, margin: margin, replayGate: replayGate)
-        inferenceCircuit = try NBPCircuit.inference(sizes: sizes)
+        circuit = try NBPCircuit.training(layers: layers, margin: margin, replayGate: replayGate)
+        inferenceCircuit = try NBPCircuit.inference(layers: layers)
         chipSeed = seed
         for connection in circuit.connections where connection.kind == .p {
             connectionOfMatrix[connection.matrix ?? ""] = connection.name
         }
         chip = try NBPChipEngine.makeChip(
-            circuit: circuit, matrices: matrices.dictionary, exponent: 0, seed: seed, threads: threads)
+            circuit: circuit, matrices: matrices, exponent: 0, seed: seed, threads: threads)
         populationIndices = []
         inputGenerator = 0
         targetGenerator = 0
@@ -131,7 +154,7 @@ public final class NBPChipEngine: NBPEngine {
     public var gateViolations: Int { gateMonitor.violations }
     /// Per-population violation counts (for reports).
     public var violationsByPopulation: [String: Int] { gateMonitor.byPopulation }
-    /// Per-phase (1...12) violation counts.
+    /// Per-phase (1...stepsPerSample) violation counts.
     public var violationsByPhase: [Int: Int] { gateMonitor.byPhase }
 
     /// All eight plastic matrices as the chip holds them (post x pre).
@@ -150,6 +173,31 @@ public final class NBPChipEngine: NBPEngine {
 
     public func separateCopies() throws(NBPError) -> NBPChipMatrices? { try chipMatrices() }
 
+    /// Every plastic matrix of the circuit by name, as the chip holds it (post x pre): W_l
+    /// and its copies W_lc1, W_lc2, W_lTp, and the M matrices (docs/nbp.md, "Deeper networks").
+    public func plasticMatrices() throws(NBPError) -> [String: [Int]] {
+        var matrices: [String: [Int]] = [:]
+        for (matrix, connection) in connectionOfMatrix {
+            do {
+                matrices[matrix] = try chip.weights(of: connection)
+            } catch {
+                throw .chipMismatch("cannot read \(matrix): \(error)")
+            }
+        }
+        return matrices
+    }
+
+    /// The trained weights of any depth (W_l and the M matrices as the chip holds them).
+    public func deepWeights() throws(NBPError) -> NBPDeepWeights {
+        let matrices = try plasticMatrices()
+        let sizes = layerSizes
+        func matrix(_ name: String) -> [Int16] { (matrices[name] ?? []).map { Int16($0) } }
+        return try NBPDeepWeights(
+            sizes: sizes, w: (1...sizes.weightLayers).map { matrix("W\($0)") },
+            m: (2...sizes.weightLayers).map { matrix(NBPDeepWeights.mName($0, of: sizes)) })
+    }
+
+    /// The one-hidden-layer weights (the `NBPEngine` interface; deeper networks: `deepWeights()`).
     public var weights: NBPWeights {
         // The chip's names are fixed by the circuit, so the reads cannot fail.
         let matrices = try! chipMatrices()
@@ -176,7 +224,7 @@ public final class NBPChipEngine: NBPEngine {
     }
 
     func rebuild(exponent: Int, seed: UInt64) throws(NBPError) {
-        let matrices = try chipMatrices().dictionary
+        let matrices = try plasticMatrices()
         NBPChipEngine.add(chip.totals, to: &retiredTraining)
         chip = try NBPChipEngine.makeChip(
             circuit: circuit, matrices: matrices, exponent: exponent, seed: seed, threads: threads)
@@ -229,10 +277,11 @@ public final class NBPChipEngine: NBPEngine {
         }
     }
 
-    /// One training sample: 12 steps. Generator spikes are injected one step before they
-    /// fire: input at phase 1 - 1, target at phase 2, reward at phases 5 and 7. With
-    /// `gates.learns` false the `in_skip` generator fires in phase 3 and vetoes d+ and d- in
-    /// phase 4 (per-sample learning gate); with replay subsets the veto generators fire one
+    /// One training sample: 9H + 3 steps (12 for one hidden layer). Generator spikes are
+    /// injected one step before they fire: input at phase 1 - 1, target one before the
+    /// output phase, reward in every carry+ and update+ phase. With `gates.learns` false the
+    /// `in_skip` generator fires in the output phase and vetoes d+ and d- in the next
+    /// (per-sample learning gate); with replay subsets the veto generators fire one
     /// step before phases 5 / 9 (hidden units) and 7 / 11 (inputs) for the units left out.
     public func train(_ sample: NBPSample, gates: NBPSampleGates) -> NBPSampleOutcome {
         precondition(
@@ -252,7 +301,7 @@ public final class NBPChipEngine: NBPEngine {
                 preconditionFailure("nBP chip input out of range: \(error)")
             }
             trainingStep()
-            if offset == 2 { outcome = readOutput(label: sample.label) }
+            if offset == circuit.outputOffset { outcome = readOutput(label: sample.label) }
         }
         samplesOnChip += 1
         return outcome
@@ -295,8 +344,8 @@ public final class NBPChipEngine: NBPEngine {
         precondition(position == replayed.count, "replayed inputs must be an ascending subset of the active ones")
     }
 
-    /// Output spikes of phase 3 and the summed input z recovered from the o compartments'
-    /// current: u = 64 * (z + g) while g03 lifts them.
+    /// Output spikes of the output phase and the summed input z recovered from the o
+    /// compartments' current: u = 64 * (z + g) while the output gate lifts them.
     private func readOutput(label: Int, from simulator: ChipSimulator? = nil) -> NBPSampleOutcome {
         let source = simulator ?? chip
         let index = simulator == nil ? oIndex : (try? source.populationIndex("o")) ?? 0
@@ -310,13 +359,14 @@ public final class NBPChipEngine: NBPEngine {
         return NBPSampleOutcome(exact: exact, firstActive: fired.first ?? 0, argmaxInput: best, outputBits: bits)
     }
 
-    /// Inference: the 4-step circuit with the current W1, W2 as fixed weights.
+    /// Inference: the (H + 3)-step circuit with the current W_l as fixed weights.
     public func infer(_ sample: NBPSample) -> NBPSampleOutcome {
         do {
             if inferenceWeightsStale || inferenceChip == nil {
-                let current = try chipMatrices()
+                let current = try plasticMatrices()
                 let description: NetworkDescription = try inferenceCircuit.networkDescription(
-                    matrices: ["W1": current.w1.map(Int.init), "W2": current.w2.map(Int.init)], plastic: false)
+                    matrices: current.filter { $0.key.hasPrefix("W") && Int($0.key.dropFirst()) != nil },
+                    plastic: false)
                 if let old = inferenceChip { NBPChipEngine.add(old.totals, to: &retiredInference) }
                 inferenceChip = try ChipSimulator(description, execution: ChipExecution(threads: threads))
                 inferenceSamples = 0
@@ -336,7 +386,7 @@ public final class NBPChipEngine: NBPEngine {
         var outcome = NBPSampleOutcome(exact: false, firstActive: 0, argmaxInput: 0, outputBits: 0)
         for offset in -1..<(inferenceCircuit.stepsPerSample - 1) {
             inferenceStep(simulator)
-            if offset == 2 { outcome = readOutput(label: sample.label, from: simulator) }
+            if offset == inferenceCircuit.outputOffset { outcome = readOutput(label: sample.label, from: simulator) }
         }
         inferenceSamples += 1
         return outcome
@@ -362,7 +412,7 @@ public final class NBPChipEngine: NBPEngine {
     public var recordsEnergy: Bool {
         get { energyProbe != nil }
         set {
-            if newValue && energyProbe == nil { attach(NBPChipEnergyProbe(sizes: sizes)) }
+            if newValue && energyProbe == nil { attach(NBPChipEnergyProbe(layers: layerSizes.description)) }
             if !newValue { probes.removeAll { $0 is NBPChipEnergyProbe } }
         }
     }
@@ -373,8 +423,8 @@ public final class NBPChipEngine: NBPEngine {
         energyProbe?.counts ?? (nil, nil)
     }
 
-    /// Writes `energy_counts.json` (training; the placement of the 12-phase circuit) and
-    /// `energy_counts_inference.json` (the 4-step inference circuit, its own placement) into
+    /// Writes `energy_counts.json` (training; the placement of the (9H + 3)-phase circuit)
+    /// and `energy_counts_inference.json` (the (H + 3)-step inference circuit, its own placement) into
     /// `directory` (docs/energy.md "The counts file").
     public func writeEnergyCounts(to directory: String) throws {
         try NBPEnergyCountsFiles.write(energyCounts, to: directory)

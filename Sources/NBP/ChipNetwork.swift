@@ -61,13 +61,13 @@ extension NBPCircuit {
                     ConnectionSpec(
                         name: connection.name, source: connection.source, target: connection.target,
                         pattern: pattern, weight: weight >> exponent, exponent: exponent,
-                        delay: connection.kind.delay, signMode: weight < 0 ? .inhibitory : .excitatory))
+                        delay: connection.axonDelay, signMode: weight < 0 ? .inhibitory : .excitatory))
             } else if let encoding = connection.kind.chipEncoding {
                 specs.append(
                     ConnectionSpec(
                         name: connection.name, source: connection.source, target: connection.target,
                         pattern: pattern, weight: encoding.mantissa, exponent: encoding.exponent,
-                        delay: connection.kind.delay, signMode: encoding.signMode))
+                        delay: connection.axonDelay, signMode: encoding.signMode))
             } else {
                 let matrix = connection.matrix ?? ""
                 let expected = (sizeOf[connection.source] ?? 0) * (sizeOf[connection.target] ?? 0)
@@ -99,5 +99,26 @@ extension NBPCircuit {
             "W2c1": matrices.w2c1.map(Int.init), "W2c2": matrices.w2c2.map(Int.init),
             "W2Tp": matrices.w2Tp.map(Int.init), "M": matrices.m.map(Int.init),
         ]
+    }
+
+    /// Every plastic matrix's initial value for a network of any depth (docs/nbp.md, "Deeper
+    /// networks"): W_l and its copies W_lc1, W_lc2, the transposed copy W_lTp (l >= 2) and
+    /// M_l, post x pre. One hidden layer gives `chipMatrices(_: NBPWeights)`'s eight.
+    public static func chipMatrices(_ weights: NBPDeepWeights) -> [String: [Int]] {
+        let sizes = weights.sizes
+        var matrices: [String: [Int]] = [:]
+        for l in 1...sizes.weightLayers {
+            let w = weights.w[l - 1].map(Int.init)
+            for name in ["W\(l)", "W\(l)c1", "W\(l)c2"] { matrices[name] = w }
+            guard l >= 2 else { continue }
+            let (posts, pres) = (sizes.units[l], sizes.units[l - 1])
+            var transposed = [Int](repeating: 0, count: w.count)
+            for j in 0..<posts {
+                for i in 0..<pres { transposed[i * posts + j] = w[j * pres + i] }
+            }
+            matrices["W\(l)Tp"] = transposed
+            matrices[NBPDeepWeights.mName(l, of: sizes)] = weights.m[l - 2].map(Int.init)
+        }
+        return matrices
     }
 }

@@ -68,15 +68,19 @@ public final class NBPGateMonitor: NBPChipProbe {
 /// Records the chip's operation counts of every training and inference step that belongs to
 /// a sample (docs/energy.md, "The counts file"), each mode in the placement of its circuit.
 public final class NBPChipEnergyProbe: NBPChipProbe {
-    let sizes: NBPSizes
+    /// The layer sizes as the counts files name the network (`400-400-10`).
+    let layers: String
     var training: EnergyCountsRecorder?
     var inference: EnergyCountsRecorder?
+    /// Steps per sample of each mode's circuit (12 and 4 with one hidden layer).
+    var steps: [RunMode: Int] = [:]
 
-    init(sizes: NBPSizes) { self.sizes = sizes }
+    init(layers: String) { self.layers = layers }
 
     public func chipDidStep(_ step: NBPChipStep) {
         guard let position = step.position else { return }
         let steps = [step.mode: step.circuit.stepsPerSample]
+        self.steps[step.mode] = step.circuit.stepsPerSample
         switch step.mode {
         case .training:
             if training == nil { training = EnergyCountsRecorder(simulator: step.chip, stepsPerSample: steps) }
@@ -91,10 +95,11 @@ public final class NBPChipEnergyProbe: NBPChipProbe {
     var counts: (training: EnergyCounts?, inference: EnergyCounts?) {
         (
             training?.counts(
-                description: "nBP training on the chip circuit (12 steps per sample)",
-                network: "nbp \(sizes)", reference: "nbp"),
+                description: "nBP training on the chip circuit (\(steps[.training] ?? 0) steps per sample)",
+                network: "nbp \(layers)", reference: "nbp"),
             inference?.counts(
-                description: "nBP inference on the 4-step circuit", network: "nbp \(sizes) inference",
+                description: "nBP inference on the \(steps[.inference] ?? 0)-step circuit",
+                network: "nbp \(layers) inference",
                 reference: "nbp")
         )
     }

@@ -1,6 +1,8 @@
-/// The nBP circuit (docs/nbp.md, "Phases") as plain data: populations, spike generators,
-/// typed connections and the 12-phase schedule, for any layer sizes. `NBPCircuit.training`
-/// builds it; `networkDescription()` (ChipNetwork.swift) turns it into a NeuroChip network.
+/// The nBP circuit (docs/nbp.md, "Phases", "Deeper networks") as plain data: populations,
+/// spike generators, typed connections and the phase schedule (9H + 3 phases for H hidden
+/// layers, the papers' 12 for one), for any layer sizes. `NBPCircuit.training` builds it
+/// (CircuitWiring.swift); `networkDescription()` (ChipNetwork.swift) turns it into a
+/// NeuroChip network.
 public struct NBPCircuit: Codable, Equatable, Sendable {
     /// A population of identical memoryless compartments (docs/nbp.md, "Populations and connections").
     public struct Population: Codable, Equatable, Sendable {
@@ -11,7 +13,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         public var refractory: Int
         /// Bias in weight units: -8192 keeps a neuron silent unless a gate lifts it; gates 0.
         public var bias: Int
-        /// Phases (1...12, 12 = the clean-up phase opened by g00) in which it may fire;
+        /// Phases (1...stepsPerSample, the last = the clean-up phase opened by g00) in which it may fire;
         /// any other spike is a gate violation (docs/nbp.md, "Gate violations").
         public var phases: [Int]
         /// One neuron of the gating chain (bias 0, fires on a chain link alone).
@@ -83,6 +85,16 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
             }
         }
 
+        /// The same connection without its delay (1e for 1e_d4, g1 for g1_d4, ...).
+        public var undelayed: Kind {
+            switch self {
+            case .oneE_d1, .oneE_d3, .oneE_d4, .oneE_d5: return .oneE
+            case .oneI_d3: return .oneI
+            case .g1_d4: return .g1
+            default: return self
+            }
+        }
+
         public enum Pattern: String, Codable, Sendable { case oneToOne, oneToAll, allToAll }
 
         public var pattern: Pattern {
@@ -102,11 +114,23 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         public var matrix: String?
         /// Weight (weight units) of a connection whose kind has no fixed weight (the margin).
         public var weight: Int?
+        /// Axon delay of a relay whose kind has none of that length (deeper circuits hold a
+        /// layer for many phases); nil: the kind's.
+        public var delay: Int?
 
-        public var name: String { "\(source)->\(target):\(kind.rawValue)" }
+        /// The axon delay the chip applies.
+        public var axonDelay: Int { delay ?? kind.delay }
+
+        /// The kind as named in the connection's name: 1e_d13 for a relay of explicit delay 13.
+        public var kindLabel: String { delay.map { "\(kind.rawValue)_d\($0)" } ?? kind.rawValue }
+
+        public var name: String { "\(source)->\(target):\(kindLabel)" }
     }
 
+    /// Input, first hidden layer and output (all of a one-hidden-layer circuit).
     public var sizes: NBPSizes
+    /// Every layer's size for more than one hidden layer; nil for one (`sizes` says all).
+    public var layerSizes: NBPLayerSizes?
     public var populations: [Population]
     public var generators: [Generator]
     public var connections: [Connection]
@@ -117,7 +141,8 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     /// Absolute step at which `in_g` fires (g00 one step later).
     public var startStep: Int
     /// Offsets, relative to phase 1 of a sample, of the generator spikes: input and g01
-    /// fire one step before phase 1, the target at phase 2, the reward at phases 5 and 7.
+    /// fire one step before phase 1, the target one step before the output phase, the
+    /// reward in every carry+ and update+ phase (5 and 7 with one hidden layer).
     public var inputOffset: Int
     public var targetOffset: Int
     public var rewardOffsets: [Int]
@@ -155,6 +180,17 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return (offset + stepsPerSample) % stepsPerSample + 1
     }
 
+    /// Most hidden layers the chip circuit holds: b, x's and h's memories wait up to
+    /// 9(H - 1) + 3 phases, and the chip's axon delays end at 62.
+    public static let maximumChipHiddenLayers = 7
+
+    /// Hidden layers of this circuit.
+    public var hiddenLayers: Int { layerSizes?.hiddenLayers ?? 1 }
+    /// Every layer's size (input, hidden..., output).
+    public var units: [Int] { layerSizes?.units ?? [sizes.input, sizes.hidden, sizes.output] }
+    /// Offset from phase 1 of the step in which o fires (the output phase).
+    public var outputOffset: Int { hiddenLayers + 1 }
+
     /// The training circuit for the given sizes (docs/nbp.md, "The circuit"); `margin` > 0 adds the two margin
     /// connections (docs/nbp.md, "Training margin"); `replayGate` adds the replay gates'
     /// generators and their one-to-one vetoes onto x, h1 and h1T (docs/nbp.md, "Replay
@@ -163,31 +199,62 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         -> NBPCircuit
     {
         try sizes.validate()
+        return try training(layers: NBPLayerSizes(sizes), margin: margin, replayGate: replayGate)
+    }
+
+    /// The training circuit for any number of hidden layers (docs/nbp.md, "Deeper
+    /// networks"): 9H + 3 phases per sample, placed by `NBPPhaseSchedule`.
+    public static func training(layers: NBPLayerSizes, margin: Int = 0, replayGate: Bool = false) throws(NBPError)
+        -> NBPCircuit
+    {
+        try layers.validate()
         try validate(margin: margin)
+        let hidden = layers.hiddenLayers
+        if hidden > maximumChipHiddenLayers {
+            throw .invalidOption(
+                "the chip circuit holds at most \(maximumChipHiddenLayers) hidden layers (its relays wait 9(H - 1) + 3 "
+                    + "phases, the chip's axon delays end at 62); use --engine fast for \(hidden) (docs/nbp.md, "
+                    + "\"Deeper networks\")")
+        }
+        if replayGate && hidden > 1 {
+            throw .invalidOption(
+                "the replay gates are defined for one hidden layer; use --learning-gate sample with more (docs/nbp.md, "
+                    + "\"Deeper networks\")")
+        }
+        let schedule = NBPPhaseSchedule(hiddenLayers: hidden)
+        let rewards = schedule.rewardPhases.map(String.init)
         var generators = [
-            Generator(name: "input", size: sizes.input, role: "input pixels, one step before phase 1"),
-            Generator(name: "in_tgt", size: sizes.output, role: "one-hot target, phase 2"),
+            Generator(name: "input", size: layers.input, role: "input pixels, one step before phase 1"),
+            Generator(name: "in_tgt", size: layers.output, role: "one-hot target, phase \(schedule.output - 1)"),
             Generator(name: "in_g", size: 1, role: "starts the gate chain once"),
-            Generator(name: "reward", size: 1, role: "reward channel, phases 5 and 7"),
-            Generator(name: "in_skip", size: 1, role: "learning gate: phase 3 spike vetoes d+ and d-"),
+            Generator(
+                name: "reward", size: 1,
+                role: "reward channel, phases \(rewards.dropLast().joined(separator: ", ")) and \(rewards.last ?? "")"),
+            Generator(
+                name: "in_skip", size: 1,
+                role: "learning gate: phase \(schedule.output) spike vetoes d+ and d-"),
         ]
         if replayGate {
             generators.append(
                 Generator(
-                    name: "in_replay_veto", size: sizes.input,
+                    name: "in_replay_veto", size: layers.input,
                     role: "input replay gate: phases 6 and 10 veto x's replay"))
             generators.append(
                 Generator(
-                    name: "in_hidden_veto", size: sizes.hidden,
+                    name: "in_hidden_veto", size: layers.units[1],
                     role: "hidden replay gate: phases 4 and 8 veto m_h1's replay"))
         }
-        var wiring = Wiring()
+        var wiring = Wiring(layers: layers)
         wiring.forwardAndOutputError(margin: margin, replayGate: replayGate)
-        wiring.backwardAndGates()
+        wiring.carries()
+        wiring.updates()
+        wiring.gates()
         var circuit = NBPCircuit(
-            sizes: sizes, populations: trainingPopulations(sizes), generators: generators,
-            connections: wiring.connections, learningRule: learningRule(exponent: 0), stepsPerSample: 12, startStep: 11,
-            inputOffset: -1, targetOffset: 1, rewardOffsets: [4, 6], skipOffset: 2,
+            sizes: NBPSizes(input: layers.input, hidden: layers.units[1], output: layers.output),
+            layerSizes: hidden == 1 ? nil : layers, populations: trainingPopulations(layers), generators: generators,
+            connections: wiring.connections, learningRule: learningRule(exponent: 0),
+            stepsPerSample: schedule.stepsPerSample, startStep: 11, inputOffset: -1, targetOffset: schedule.output - 2,
+            rewardOffsets: schedule.rewardPhases.map { $0 - 1 }, skipOffset: schedule.output - 1,
             threshold: NBPCircuitConstants.threshold, margin: margin)
         if replayGate {
             circuit.replayVetoOffsets = [5, 9]
@@ -197,193 +264,57 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         return circuit
     }
 
-    /// The training circuit's populations (docs/nbp.md, "Populations and connections"): every neuron with the phases it may fire in,
-    /// then the 12-gate chain.
-    static func trainingPopulations(_ sizes: NBPSizes) -> [Population] {
-        let nIn = sizes.input
-        let nHid = sizes.hidden
-        let nOut = sizes.output
-        func neuron(_ name: String, _ size: Int, _ role: String, phases: [Int], refractory: Int = 2)
-            -> Population
-        {
-            Population(
-                name: name, size: size, role: role, refractory: refractory, bias: NBPCircuitConstants.bias,
-                phases: phases,
-                isGate: false)
-        }
-        var populations = [
-            neuron("x", nIn, "input layer; replayed in phases 7 and 11", phases: [1, 7, 11]),
-            neuron("m_x6", nIn, "memory of x (replays x)", phases: [6]),
-            neuron("h1", nHid, "hidden h (threshold 512)", phases: [2, 5, 7, 9, 11]),
-            neuron("h1_copy", nHid, "hidden hm (threshold 0)", phases: [2, 7, 11]),
-            neuron("h1_copy2", nHid, "hidden hp (threshold 1024)", phases: [2, 7, 11]),
-            neuron("m_h1", nHid, "memory of h", phases: [3]),
-            neuron("c_h1", nHid, "derivative gate b = hm & !hp", phases: [6]),
-            neuron("h1T", nHid, "backpropagated error g+ / g-", phases: [5, 6, 9, 10], refractory: 1),
-            neuron("o", nOut, "output o (threshold 512)", phases: [3, 5, 9]),
-            neuron("o_copy", nOut, "output om (threshold 0)", phases: [3, 5, 9]),
-            neuron("o_copy2", nOut, "output op (threshold 1024)", phases: [3, 5, 9]),
-            neuron("t", nOut, "target", phases: [3]),
-            neuron("d+", nOut, "output error dp", phases: [4]),
-            neuron("d-", nOut, "output error dm", phases: [4]),
-            neuron("oT-", nOut, "carries the error sign into M", phases: [5, 9]),
-        ]
-        for gate in 0..<12 {
-            populations.append(
-                Population(
-                    name: gateName(gate), size: 1, role: "gate chain, opens phase \(gate == 0 ? 12 : gate)",
-                    refractory: 1, bias: 0, phases: [gateFiringPhase(gate, chain: 12)], isGate: true))
-        }
-        return populations
-    }
-
-    /// The training circuit's connections, in the order the chip visits them.
-    struct Wiring {
-        var connections: [Connection] = []
-
-        mutating func connect(_ source: String, _ targets: [String], _ kinds: [Kind], matrices: [String?]? = nil) {
-            for (index, target) in targets.enumerated() {
-                for kind in kinds {
-                    connections.append(
-                        Connection(source: source, target: target, kind: kind, matrix: matrices?[index] ?? nil))
-                }
-            }
-        }
-
-        /// Forward pass, memories, output error, the host's gates and the training margin.
-        mutating func forwardAndOutputError(margin: Int, replayGate: Bool) {
-            // Forward pass and memory.
-            connect("input", ["x"], [.oneE])
-            connect("in_tgt", ["t"], [.oneE])
-            connect("x", ["m_x6"], [.oneE_d4])
-            connect("h1", ["m_h1"], [.oneE])
-            connect("x", ["h1", "h1_copy", "h1_copy2"], [.p], matrices: ["W1", "W1c1", "W1c2"])
-            connect("h1", ["o", "o_copy", "o_copy2"], [.p], matrices: ["W2", "W2c1", "W2c2"])
-            // Output error.
-            connect("o_copy", ["d-", "d+"], [.g1s])
-            connect("o_copy2", ["d-"], [.oneI])
-            connect("o", ["d-"], [.oneE])
-            connect("t", ["d-"], [.oneI])
-            connect("t", ["d+"], [.oneE])
-            connect("o", ["d+"], [.oneI])
-            // Per-sample learning gate (docs/nbp.md): no output error, so nothing learns.
-            connect("in_skip", ["d+", "d-"], [.gi])
-            if replayGate {
-                // Input replay gate: -520 cancels m_x6's +520 relay, so a vetoed input stays
-                // silent in phase 7 (or 11) and its W1 synapses do not learn there.
-                connect("in_replay_veto", ["x"], [.oneI])
-                // Hidden replay gate: the same against m_h1's relays into h1 and h1T in phases
-                // 5 and 9, so none of the unit's W2, W2c1, W2c2, W2Tp or M synapses learn there.
-                connect("in_hidden_veto", ["h1", "h1T"], [.oneI])
-            }
-            if margin > 0 {
-                // Training margin: every o is lifted by +m in phase 3, the labelled one held back
-                // by 2m (its target spike arrives in phase 3 together with g03's lift).
-                connections.append(
-                    Connection(source: "g03", target: "o", kind: .gMargin, matrix: nil, weight: margin))
-                connections.append(
-                    Connection(source: "in_tgt", target: "o", kind: .oneIMargin, matrix: nil, weight: -2 * margin))
-            }
-        }
-
-        /// The W2 update, the backward pass, the W1 update and the gate chain.
-        mutating func backwardAndGates() {
-            // W2 update and backward pass.
-            connect("d-", ["o", "o_copy", "o_copy2"], [.oneE_d4])
-            connect("d-", ["oT-"], [.oneE])
-            connect("d+", ["o", "o_copy", "o_copy2"], [.oneE])
-            connect("d+", ["oT-"], [.oneE_d4])
-            connect("m_h1", ["h1", "h1T"], [.oneE_d1])
-            connect("m_h1", ["h1", "h1T"], [.oneE_d5])
-            connect("o", ["h1T"], [.p], matrices: ["W2Tp"])
-            connect("oT-", ["h1T"], [.p], matrices: ["M"])
-            // W1 update.
-            connect("h1T", ["h1", "h1_copy", "h1_copy2"], [.oneE])
-            connect("m_x6", ["x"], [.oneE])
-            connect("m_x6", ["x"], [.oneE_d4])
-            connect("h1_copy", ["c_h1"], [.oneE_d3])
-            connect("h1_copy2", ["c_h1"], [.oneI_d3])
-            connect("c_h1", ["h1", "h1_copy", "h1_copy2"], [.g1, .g1_d4])
-            // Gates.
-            connect("g01", ["x"], [.g])
-            connect("g02", ["h1"], [.g])
-            connect("g02", ["h1_copy"], [.g, .gm05])
-            connect("g02", ["h1_copy2"], [.gp05])
-            connect("g03", ["o", "t", "m_h1"], [.g])
-            connect("g03", ["o_copy"], [.g, .gm05])
-            connect("g03", ["o_copy2"], [.gp05])
-            connect("g04", ["h1T", "oT-"], [.gi])
-            connect("g05", ["h1", "h1T", "o", "o_copy", "o_copy2", "oT-"], [.g])
-            connect("g06", ["m_x6", "c_h1"], [.g])
-            connect("g06", ["h1T"], [.g, .gm05])
-            connect("g06", ["o", "o_copy", "o_copy2"], [.gi])
-            connect("g07", ["x"], [.g])
-            // The paper's circuit has gi here (-8128 against bias -8192): a hidden sum of x's phase-7 replay above
-            // 17344 still fires (Fashion-MNIST at threshold 64: 51 spikes in one epoch).
-            connect("g08", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
-            // Beyond the paper's circuit: the hidden units that fire in phase 7 (W1 potentiation) reach o and its
-            // copies in phase 8, where only the bias holds them: W2 h over 9216 fired o out of
-            // phase (Fashion-MNIST, margin-replay, 40 epochs: 9 spikes).
-            connect("g08", ["o", "o_copy", "o_copy2"], [.giHidden])
-            connect("g09", ["h1", "h1T", "o", "o_copy", "o_copy2", "oT-"], [.g])
-            connect("g10", ["h1T"], [.g, .gm05])
-            connect("g10", ["o", "o_copy", "o_copy2"], [.gi])
-            connect("g11", ["x"], [.g])
-            connect("g00", ["o", "o_copy", "o_copy2"], [.gi])
-            // Beyond the paper's circuit: x's phase-11 replay reaches the hidden layer in phase 12, where only the
-            // bias (-8192) holds it, so a hidden sum above 9216 fires it out of phase (Fashion-
-            // MNIST at threshold 64: ~400 active inputs, 159k such spikes per layer copy in one
-            // epoch). Inhibit it as g08 does in phase 8 (docs/nbp.md, "Circuit deviation").
-            connect("g00", ["h1", "h1_copy", "h1_copy2"], [.giHidden])
-            for gate in 0..<12 { connect(gateName(gate), [gateName((gate + 1) % 12)], [.oneGE]) }
-            connect("in_g", ["g00"], [.oneGE])
-        }
-    }
-
-    /// The inference circuit (docs/nbp.md, "Timing"): x, h1, o with fixed W1, W2 and a
-    /// 4-gate chain g00..g03, 4 steps per sample.
+    /// The inference circuit (docs/nbp.md, "Timing"): x, the hidden layers and o with fixed
+    /// weights on an (H + 3)-gate chain, H + 3 steps per sample (4 with one hidden layer).
     public static func inference(sizes: NBPSizes) throws(NBPError) -> NBPCircuit {
         try sizes.validate()
-        var populations = [
+        return try inference(layers: NBPLayerSizes(sizes))
+    }
+
+    /// The inference circuit for any number of hidden layers.
+    public static func inference(layers: NBPLayerSizes) throws(NBPError) -> NBPCircuit {
+        try layers.validate()
+        let hidden = layers.hiddenLayers
+        let chain = hidden + 3
+        func neuron(_ name: String, _ size: Int, _ role: String, phase: Int) -> Population {
             Population(
-                name: "x", size: sizes.input, role: "input layer", refractory: 2, bias: NBPCircuitConstants.bias,
-                phases: [1],
-                isGate: false),
-            Population(
-                name: "h1", size: sizes.hidden, role: "hidden h", refractory: 2, bias: NBPCircuitConstants.bias,
-                phases: [2], isGate: false
-            ),
-            Population(
-                name: "o", size: sizes.output, role: "output o", refractory: 2, bias: NBPCircuitConstants.bias,
-                phases: [3], isGate: false),
-        ]
-        for gate in 0..<4 {
+                name: name, size: size, role: role, refractory: 2, bias: NBPCircuitConstants.bias, phases: [phase],
+                isGate: false)
+        }
+        let schedule = NBPPhaseSchedule(hiddenLayers: hidden)
+        var populations = [neuron("x", layers.input, "input layer", phase: 1)]
+        for l in 1...hidden {
+            populations.append(neuron("h\(l)", layers.units[l], "hidden \(schedule.unitName("h", l))", phase: l + 1))
+        }
+        populations.append(neuron("o", layers.output, "output o", phase: hidden + 2))
+        for gate in 0..<chain {
             populations.append(
                 Population(
-                    name: gateName(gate), size: 1, role: "gate chain, opens phase \(gate == 0 ? 4 : gate)",
-                    refractory: 1, bias: 0, phases: [gateFiringPhase(gate, chain: 4)], isGate: true))
+                    name: gateName(gate), size: 1, role: "gate chain, opens phase \(gate == 0 ? chain : gate)",
+                    refractory: 1, bias: 0, phases: [gateFiringPhase(gate, chain: chain)], isGate: true))
         }
         let generators = [
-            Generator(name: "input", size: sizes.input, role: "input pixels, one step before phase 1"),
+            Generator(name: "input", size: layers.input, role: "input pixels, one step before phase 1"),
             Generator(name: "in_g", size: 1, role: "starts the gate chain once"),
         ]
-        var connections = [
-            Connection(source: "input", target: "x", kind: .oneE, matrix: nil),
-            Connection(source: "x", target: "h1", kind: .p, matrix: "W1"),
-            Connection(source: "h1", target: "o", kind: .p, matrix: "W2"),
-            Connection(source: "g01", target: "x", kind: .g, matrix: nil),
-            Connection(source: "g02", target: "h1", kind: .g, matrix: nil),
-            Connection(source: "g03", target: "o", kind: .g, matrix: nil),
-            Connection(source: "in_g", target: "g00", kind: .oneGE, matrix: nil),
-        ]
-        for gate in 0..<4 {
+        let names = ["x"] + (1...hidden).map { "h\($0)" } + ["o"]
+        var connections = [Connection(source: "input", target: "x", kind: .oneE, matrix: nil)]
+        for l in 1...layers.weightLayers {
+            connections.append(Connection(source: names[l - 1], target: names[l], kind: .p, matrix: "W\(l)"))
+        }
+        for (phase, name) in names.enumerated() {
+            connections.append(Connection(source: gateName(phase + 1), target: name, kind: .g, matrix: nil))
+        }
+        connections.append(Connection(source: "in_g", target: "g00", kind: .oneGE, matrix: nil))
+        for gate in 0..<chain {
             connections.append(
-                Connection(source: gateName(gate), target: gateName((gate + 1) % 4), kind: .oneGE, matrix: nil))
+                Connection(source: gateName(gate), target: gateName((gate + 1) % chain), kind: .oneGE, matrix: nil))
         }
         let circuit = NBPCircuit(
-            sizes: sizes, populations: populations, generators: generators, connections: connections,
-            learningRule: "", stepsPerSample: 4, startStep: 11, inputOffset: -1, targetOffset: 0,
-            rewardOffsets: [], skipOffset: nil, threshold: NBPCircuitConstants.threshold)
+            sizes: NBPSizes(input: layers.input, hidden: layers.units[1], output: layers.output),
+            layerSizes: hidden == 1 ? nil : layers, populations: populations, generators: generators,
+            connections: connections, learningRule: "", stepsPerSample: chain, startStep: 11, inputOffset: -1,
+            targetOffset: 0, rewardOffsets: [], skipOffset: nil, threshold: NBPCircuitConstants.threshold)
         try circuit.validate()
         return circuit
     }
@@ -428,6 +359,9 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
                 problems.append("\(connection.name): a gate connection needs a single-neuron source")
             default: break
             }
+            if !(0...62).contains(connection.axonDelay) {
+                problems.append("\(connection.name): axon delay \(connection.axonDelay) is outside the chip's 0...62")
+            }
             if connection.kind.weight == nil && connection.kind != .p && connection.weight == nil {
                 problems.append("\(connection.name): a \(connection.kind.rawValue) connection needs a weight")
             }
@@ -441,7 +375,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
     /// A readable listing: populations, generators, connections, schedule (for the CLI).
     public var listing: String {
         var lines: [String] = []
-        lines.append("nBP circuit \(sizes) — \(stepsPerSample) steps per sample, threshold \(threshold)")
+        lines.append("nBP circuit \(layerSizes?.description ?? sizes.description) — \(stepsPerSample) steps per sample, threshold \(threshold)")
         lines.append("populations:")
         for population in populations {
             lines.append(
@@ -456,7 +390,7 @@ public struct NBPCircuit: Codable, Equatable, Sendable {
         for connection in connections {
             let weight =
                 (connection.weight ?? connection.kind.weight).map(String.init) ?? "plastic \(connection.matrix ?? "")"
-            lines.append("  \(connection.name)  w=\(weight) delay=\(connection.kind.delay)")
+            lines.append("  \(connection.name)  w=\(weight) delay=\(connection.axonDelay)")
         }
         if !learningRule.isEmpty { lines.append("learning rule on every p connection: \(learningRule)") }
         lines.append(

@@ -33,11 +33,6 @@ public final class NBPDeepEngine {
 
     /// Refuses the options this engine does not implement at depth > 1, naming the fix.
     public static func check(schedule: NBPLearningSchedule, engine: NBPEngineKind, variant: NBPVariant) throws(NBPError) {
-        if engine == .chip {
-            throw .invalidOption(
-                "--engine chip runs one hidden layer only so far; train deeper networks with --engine fast "
-                    + "(docs/nbp.md, \"Deeper networks\")")
-        }
         if variant != .chip {
             throw .invalidOption("--variant reference has one hidden layer; use --variant chip with more (docs/nbp.md)")
         }
@@ -51,15 +46,16 @@ public final class NBPDeepEngine {
     /// One training sample: forward, output error, every layer's update.
     public func train(_ sample: NBPSample, gates: NBPSampleGates = .open) -> NBPSampleOutcome {
         precondition(!gates.vetoesReplay, "the replay gates are a one-hidden-layer option")
-        if !gates.learns { return infer(sample) }
         let sizes = self.sizes
         let firing = self.firing
         let margin = self.margin
         return state.withHandle(sizes: sizes) { handle in
             handle.forward(sample.active, firing: firing)
+            // A closed gate still trains with the margin's o (the chip's o fires before
+            // in_skip vetoes d+ and d-), so train exact counts the same on both engines.
             if margin != 0 { handle.applyMargin(label: sample.label, margin: margin, firing: firing) }
             let outcome = handle.outcome(label: sample.label)
-            handle.backward(label: sample.label, active: sample.active, firing: firing)
+            if gates.learns { handle.backward(label: sample.label, active: sample.active, firing: firing) }
             return outcome
         }
     }

@@ -3,7 +3,7 @@ import SynfireData
 import SynfireIO
 
 /// `synfire nbp train --sizes` with more than one hidden layer: the fast path
-/// (`NBPDeepEngine`) over the same data, seeds, shuffles and per-sample gates as a
+/// (`NBPDeepEngine`) or the chip circuit (`NBPDeepRunEngine`) over the same data, seeds, shuffles and per-sample gates as a
 /// one-hidden-layer run; writes config.json, metrics.jsonl, weights.npz (W1 ... WL and the
 /// M matrices) and the learning curve.
 public enum NBPDeepRunner {
@@ -29,9 +29,10 @@ public enum NBPDeepRunner {
         }
         try train.set.validate(for: NBPSizes(input: requested.input, hidden: 1, output: requested.output))
         var generator = SeededGenerator(seed: options.seed)
-        let engine = NBPDeepEngine(
+        let engine = try NBPDeepRunEngine(
+            options: options,
             weights: try NBPDeepWeights.heNormal(sizes: requested, scale: options.initScale, using: &generator),
-            margin: options.margin)
+            log: log)
         let config = NBPRunSetup.config(
             options, dataset: dataset, train: train, test: test,
             sizes: NBPSizes(input: requested.input, hidden: requested.units[1], output: requested.output),
@@ -39,9 +40,9 @@ public enum NBPDeepRunner {
         let directory = try RunDirectory.create(at: options.out, config: config)
         var history: [NBPEpochRecord] = []
         for epoch in 1...max(options.epochs, 1) where options.epochs >= 1 {
-            let record = trainEpoch(epoch, options: options, engine: engine, set: train.set, test: test.set)
+            let record = try trainEpoch(epoch, options: options, engine: engine, set: train.set, test: test.set)
             try directory.appendMetrics(record.record)
-            try directory.writeWeights(try engine.weights.archive())
+            try directory.writeWeights(try engine.weights().archive())
             log(
                 String(
                     format: "epoch %d: train exact %.4f, test exact %.4f, argmax %.4f, argmax-input %.4f (%.1f s)",
@@ -50,6 +51,7 @@ public enum NBPDeepRunner {
             history.append(record)
         }
         let final = history.last?.test ?? engine.evaluate(test.set)
+        try engine.writeEnergyCounts(to: directory.path)
         var plots: [String] = []
         do {
             plots = try directory.writePlot(
@@ -63,15 +65,17 @@ public enum NBPDeepRunner {
             trainExact: history.last?.trainExact ?? 0, samples: train.set.count * options.epochs,
             testSamples: final.samples, epochs: options.epochs, engine: options.engine.rawValue,
             variant: options.variant.rawValue, dataset: dataset.rawValue, embeddedData: train.raw.isEmbedded,
-            sizes: requested.description, runDirectory: directory.path, weightMismatches: nil, gateViolations: nil,
+            sizes: requested.description, runDirectory: directory.path, weightMismatches: engine.weightMismatches,
+            gateViolations: engine.gateViolations,
             seconds: Date().timeIntervalSince(started), plots: plots)
     }
 
     /// One epoch: the seeded shuffle and per-sample gate of a one-hidden-layer run.
     static func trainEpoch(
-        _ epoch: Int, options: NBPTrainOptions, engine: NBPDeepEngine, set: NBPEncodedSet, test: NBPEncodedSet
-    ) -> NBPEpochRecord {
+        _ epoch: Int, options: NBPTrainOptions, engine: NBPDeepRunEngine, set: NBPEncodedSet, test: NBPEncodedSet
+    ) throws -> NBPEpochRecord {
         let started = Date()
+        engine.beginEpoch(epoch, schedule: options.schedule)
         let order = NBPTrainer.order(count: set.count, seed: options.seed, epoch: epoch)
         let learns = NBPTrainer.learningGate(
             count: order.count, seed: options.seed, epoch: epoch,
@@ -79,7 +83,7 @@ public enum NBPDeepRunner {
         var exact = 0
         for (position, index) in order.enumerated() {
             let gates = NBPSampleGates(learns: learns?[position] ?? true)
-            if engine.train(set.sample(index), gates: gates).exact { exact += 1 }
+            if try engine.train(set.sample(index), gates: gates, where: (epoch, position)).exact { exact += 1 }
         }
         return NBPEpochRecord(
             epoch: epoch, trainExact: Double(exact) / Double(max(1, order.count)), test: engine.evaluate(test),
@@ -90,7 +94,7 @@ public enum NBPDeepRunner {
     static func refuse(_ options: NBPTrainOptions) throws {
         let unavailable: [(Bool, String)] = [
             (options.resume, "--resume"), (options.initWeights != nil, "--init-weights"),
-            (options.energyCounts, "--energy-counts"), (options.hidden != nil, "--hidden"),
+            (options.hidden != nil, "--hidden"),
         ]
         if let (_, name) = unavailable.first(where: { $0.0 }) {
             throw NBPError.invalidOption(

@@ -221,17 +221,17 @@ struct NBPCircuitCommand: AsyncParsableCommand {
         commandName: "circuit",
         abstract: "Print the nBP circuit (populations, connections, schedule) or its NeuroChip network as JSON.")
 
-    @Option(help: "Layer sizes input-hidden-output.") var sizes = "400-400-10"
-    @Flag(help: "The 4-step inference circuit instead of the 12-phase training circuit.") var inference = false
+    @Option(help: "Layer sizes input-hidden...-output, any number of hidden layers (docs/nbp.md, \"Deeper networks\").")
+    var sizes = "400-400-10"
+    @Flag(help: "The (H + 3)-step inference circuit instead of the (9H + 3)-phase training circuit (4 and 12 for one hidden layer).")
+    var inference = false
     @Flag(help: "Print the NeuroChip network description (JSON, zero initial weights) instead of the listing.")
     var json = false
 
     func run() async throws {
-        let parts = sizes.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3 else { throw ValidationError("--sizes must look like 400-400-10") }
-        let layerSizes = NBPSizes(input: parts[0], hidden: parts[1], output: parts[2])
+        let layers = try NBPLayerSizes.parse(sizes)
         let circuit =
-            inference ? try NBPCircuit.inference(sizes: layerSizes) : try NBPCircuit.training(sizes: layerSizes)
+            inference ? try NBPCircuit.inference(layers: layers) : try NBPCircuit.training(layers: layers)
         if json {
             var matrices: [String: [Int]] = [:]
             for connection in circuit.connections where connection.kind == .p {
