@@ -13,7 +13,7 @@ public enum CostTablePreset: String, CaseIterable, Sendable {
         }
     }
 
-    /// Accepts the spec name (`loihi-davies2018`) or the short name (`davies2018`).
+    /// Accepts the full name (`loihi-davies2018`) or the short name (`davies2018`).
     public init?(name: String) {
         let lowered = name.lowercased()
         guard
@@ -39,7 +39,7 @@ public enum CostTablePreset: String, CaseIterable, Sendable {
 }
 
 extension CostTable {
-    /// Resolves a preset by spec or short name.
+    /// Resolves a preset by full or short name.
     public static func preset(named name: String) throws(CostTableError) -> CostTable {
         guard let preset = CostTablePreset(name: name) else {
             throw .unknownPreset(name)

@@ -75,8 +75,8 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
         if parameters.mismatch { applyMismatch() }
     }
 
-    /// docs/errorprop.md "Neuron model": log-normal factors with mean 1 and the configured CV, in the spec's draw
-    /// order.
+    /// docs/errorprop.md "Neuron model": log-normal factors with mean 1 and the configured CV, in the model's fixed
+    /// draw order.
     private mutating func applyMismatch() {
         var rng = SpecRandom(master: masterSeed, stream: .mismatch, index: 0)
         let cv = parameters.mismatchCV

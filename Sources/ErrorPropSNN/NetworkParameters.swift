@@ -51,7 +51,7 @@ public struct NetworkParameters: Codable, Sendable, Equatable {
     public var feedbackScale = 1.0  // κ_fb
     public var lateralInhibition = true
     public var traceTimeConstant = 10e-3  // τ_x
-    /// τ_x of the hidden units' traces (read by the output-layer update). The spec uses
+    /// τ_x of the hidden units' traces (read by the output-layer update). The model uses
     /// one τ_x = 10 ms for both layers; this is kept separate for the experiments of
     /// docs/errorprop.md.
     public var hiddenTraceTimeConstant = 10e-3

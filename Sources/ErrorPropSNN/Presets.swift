@@ -1,4 +1,4 @@
-/// Named configurations of docs/errorprop.md. The spec's defaults are `readoutOnly(.sparse)`;
+/// Named configurations of docs/errorprop.md. The model's defaults are `readoutOnly(.sparse)`;
 /// `hiddenLearning` adds the propagated error to the hidden layer with this
 /// implementation's stability resolution (decaying learning-rate bias).
 public enum ErrorPropPreset {

@@ -17,7 +17,7 @@ public enum RandomStream: UInt64, Sendable {
 }
 
 /// xoshiro256** seeded through SplitMix64, exactly as docs/errorprop.md "Task" prescribes
-/// (the spec's draws must be reproducible by any implementation, so this generator is
+/// (the model's draws must be reproducible by any implementation, so this generator is
 /// part of the model, not an implementation detail).
 public struct SpecRandom: RandomNumberGenerator, Sendable {
     private var s0: UInt64
@@ -25,7 +25,7 @@ public struct SpecRandom: RandomNumberGenerator, Sendable {
     private var s2: UInt64
     private var s3: UInt64
 
-    /// The spec's default master seed.
+    /// The model's default master seed.
     public static let defaultMasterSeed: UInt64 = 20_210_412
 
     /// `rng(master, stream, index)` of docs/errorprop.md "Task".

@@ -11,7 +11,7 @@ public struct PresentationOptions: Sendable, Equatable {
     public var update: UpdateMode
     /// Teacher train of the correct class: regular, `round(1/(ν·dt))` steps apart.
     public var teacherRate: Double
-    /// Teacher train of the other class (0 Hz in the spec's default).
+    /// Teacher train of the other class (0 Hz by default, docs/errorprop.md "Architecture and learning rule").
     public var wrongTeacherRate: Double
     public var teacherFirstStep: Int
     /// Simulate the error neurons when plasticity is off (they have no effect then;

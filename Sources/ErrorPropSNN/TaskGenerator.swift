@@ -154,7 +154,7 @@ public struct TaskDataset: Sendable {
     }
 }
 
-/// Template construction of docs/errorprop.md "Task", drawn from `rng(master, TEMPLATE, 0)` in the spec's order.
+/// Template construction of docs/errorprop.md "Task", drawn from `rng(master, TEMPLATE, 0)` in the model's fixed order.
 public func makeTemplates(_ p: TaskParameters, masterSeed: UInt64) throws -> TaskTemplates {
     try p.validate()
     var rng = SpecRandom(master: masterSeed, stream: .template, index: 0)

@@ -11,7 +11,7 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
     public var wrongTeacherRate = 0.0  // teacher of the other class [Hz]
     public var teacherFirstStep = 125
     /// Learning-rate half-life in epochs: both rates are scaled by 2^(−(e−1)/h) in epoch e
-    /// (a decaying learning-circuit bias). 0 keeps them constant (the spec's default).
+    /// (a decaying learning-circuit bias). 0 keeps them constant (the default).
     public var learningRateHalfLife = 0.0
     /// Stop once test accuracy is ≥ 95 % for 3 epochs in a row (docs/errorprop.md "Training and evaluation", optional).
     public var earlyStop = false
@@ -66,7 +66,7 @@ public struct ErrorPropConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    /// The spec's defaults (docs/errorprop.md "Architecture and learning rule"): sparse coincidence hidden layer,
+    /// The model's defaults (docs/errorprop.md "Architecture and learning rule"): sparse coincidence hidden layer,
     /// readout learning only.
     public static var readoutOnly: ErrorPropConfiguration { ErrorPropConfiguration() }
 }

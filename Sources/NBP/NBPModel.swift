@@ -188,7 +188,8 @@ public struct NBPWeights: Codable, Equatable, Sendable {
 
     /// The papers' initialisation: He normal scaled to chip units,
     /// clipped to ±240, truncated toward zero to an even integer. `scale` multiplies the
-    /// standard deviation (1 = the paper; the spec leaves it free, docs/nbp.md).
+    /// standard deviation (1 = the paper's; `--init-scale`, docs/nbp.md "Training margin and
+    /// initialisation scale").
     public static func heNormal<G: RandomNumberGenerator>(
         sizes: NBPSizes, scale factor: Double = 1, using generator: inout G
     ) throws(NBPError) -> NBPWeights {

@@ -26,7 +26,7 @@ public struct DIEvaluation: Codable, Sendable {
 }
 
 /// Spiking inference of a DI network: `T` Bernoulli frames per image, hidden IF neurons
-/// cleared each step with `u ≥ 1`, output IF neurons with the spec's output threshold,
+/// cleared each step with `u ≥ 1`, output IF neurons with the network's output threshold,
 /// class = most output spikes (ties → lowest index), averaged over `runs` (docs/ste.md "DI mode").
 /// Every `T` of the sweep is read from the first `T` steps of the same simulated run.
 public func evaluateDI(

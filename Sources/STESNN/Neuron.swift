@@ -96,7 +96,7 @@ public struct IFNeuron: Codable, Sendable, Equatable {
     ///
     /// With `D_t = ∂L/∂v_t = λ·∂L/∂u_{t+1}` the chain rule through
     /// `v_t = u_t − θ s_t` gives `∂L/∂u_t = D_t + STE(u_t)·(g_t − θ·D_t)`. For λ = 1, θ = 1
-    /// this is the spec's `δ_t = STE·(g_t − Σ_{k>t} δ_k)`, `∂L/∂a_t = Σ_{k≥t} δ_k`: the
+    /// this is the unrolled form `δ_t = STE·(g_t − Σ_{k>t} δ_k)`, `∂L/∂a_t = Σ_{k≥t} δ_k`: the
     /// reset path (the `−θ·D_t` term) stays in the graph. For λ = 0 it is `STE·g_t`.
     public func backward(
         preSpike: UnsafeBufferPointer<Float>, gradSpikes: UnsafeBufferPointer<Float>,

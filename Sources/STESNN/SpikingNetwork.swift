@@ -90,7 +90,7 @@ public final class SpikingNetwork {
         self.poolIndices = Array(repeating: [], count: spec.layers.count)
     }
 
-    /// A freshly initialised network: uniform weights with the spec's limit, zero biases.
+    /// A freshly initialised network: uniform weights within `spec.initialisation`'s limit, zero biases.
     public convenience init(spec: NetworkSpec, generator: inout some RandomNumberGenerator) throws {
         var blocks: [ParameterBlock] = []
         for (index, layer) in spec.layers.enumerated() {

@@ -88,7 +88,7 @@ public struct EpochReport: Codable, Sendable {
     public var samplesPerSecond: Double
 }
 
-/// Train / validation / test images as the spec splits MNIST (docs/ste.md "DI mode"): the first 50 000
+/// Train / validation / test images as the model splits MNIST (docs/ste.md "Choices"): the first 50 000
 /// training images, the last 10 000 for validation, the 10 000 test images.
 public struct DataSplits: Sendable {
     public var train: ImageDataset

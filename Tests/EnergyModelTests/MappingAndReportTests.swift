@@ -6,7 +6,8 @@ import Testing
 @testable import EnergyModel
 
 @Test func greedyPackingSpecExample() throws {
-    // §5.3: 400 compartments x 400 plastic synapses x 32 bits -> 81 per core.
+    // Greedy packing by synaptic memory (docs/energy.md, "Core mapping"): 400 compartments
+    // x 400 plastic synapses x 32 bits -> 81 per core.
     let chip = CostTable.davies2018.chip
     let placement = try CoreMapper.greedy(
         [
@@ -230,7 +231,8 @@ func smallRun(keepSampleTotals: Bool = false) -> EnergyCounts {
     ] {
         #expect(json?[key] != nil, "missing \(key)")
     }
-    // The chart: one stacked bar per mode, one segment per §4 category, in the unit named.
+    // The chart: one stacked bar per mode, one segment per energy category (neuron,
+    // synaptic, learning, ...; docs/energy.md, "Report"), in the unit named.
     let plot = EnergyChart.plot(report)
     #expect(plot.categories.count == 2)
     #expect(plot.categories[0].hasPrefix("training (2 samples)"))

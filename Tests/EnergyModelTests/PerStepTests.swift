@@ -4,8 +4,8 @@ import Testing
 
 @testable import EnergyModel
 
-/// `synfire energy report --per-step`: every step of the mean sample (energy-model.md §8.2
-/// `perStep`).
+/// `synfire energy report --per-step`: every step of the mean sample (the report's `perStep`
+/// key, docs/energy.md "Command line").
 @Test func perStepFiguresByHand() throws {
     let report = EnergyReport(counts: smallRun(), table: .davies2018, includePerStep: true)
     let steps = try #require(report.perStep?["training"])

@@ -4,7 +4,9 @@ import Testing
 
 @testable import EnergyModel
 
-/// energy-model.md §6: one step, cores 0 and 1 in tile 0, core 40 in tile 10 at (2, 1).
+/// A worked example: one step on three explicitly placed cores, cores 0 and 1 in tile 0,
+/// core 40 in tile 10 at (2, 1); its energy and latency under both cost-table presets are
+/// computed by hand below (docs/energy.md, "Latency and energy per step").
 enum WorkedExample {
     static let placement = CoreAllocation(
         populations: [
@@ -63,7 +65,7 @@ func close(_ a: Double, _ b: Double, relative: Double = 1e-9) -> Bool {
 @Test func workedExampleDavies2018() {
     let estimator = EnergyEstimator(table: .davies2018, placement: WorkedExample.placement)
     let cost = estimator.step(WorkedExample.cores())
-    // §6.1, by hand.
+    // The davies2018 preset's per-operation costs times the counts, by hand.
     let neuron: Double = 20 * 81 + 80 * 52 + 50 * 81 + 150 * 52 + 10 * 81
     #expect(close(cost.energy.neuron, neuron))
     #expect(close(cost.energy.neuron, 18_440))
@@ -91,7 +93,7 @@ func close(_ a: Double, _ b: Double, relative: Double = 1e-9) -> Bool {
     let estimator = EnergyEstimator(
         table: CostTablePreset.sanafe.table, placement: WorkedExample.placement)
     let cost = estimator.step(WorkedExample.cores())
-    // §6.2, by hand.
+    // The sanafe preset's per-operation costs times the counts, by hand.
     #expect(close(cost.energy.neuron, 17_600))
     #expect(close(cost.energy.synaptic, 152_650))
     #expect(close(cost.energy.learning, 36_000))
@@ -127,7 +129,8 @@ func close(_ a: Double, _ b: Double, relative: Double = 1e-9) -> Bool {
     table.staticPower.perUsedCorePowerMW = 0.5
     let cost = EnergyEstimator(table: table, placement: WorkedExample.placement)
         .step(WorkedExample.cores())
-    // §3.4: (10 mW + 0.5 mW x 3 cores) x 15,415.2 ns.
+    // Static energy = (chip power + per-used-core power x cores used) x step duration
+    // (docs/energy.md, "Cost tables"): (10 mW + 0.5 mW x 3 cores) x 15,415.2 ns.
     #expect(close(cost.energy.static, 11.5 * 15_415.2))
     #expect(close(cost.energyPJ, 156_305 + 11.5 * 15_415.2))
 }

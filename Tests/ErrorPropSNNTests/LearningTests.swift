@@ -3,7 +3,8 @@ import Testing
 
 @testable import ErrorPropSNN
 
-/// Builds the default network and data for the learning checks of §7.5.
+/// Builds the default network and data for the sign checks of the learning rule
+/// (docs/errorprop.md, "Validation against the model").
 func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -> (
     ErrorPropNetwork, TaskDataset
 ) {
@@ -28,7 +29,7 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     #expect(d.inputWeights.allSatisfy { $0 >= 0.05 && $0 < 0.25 })
 }
 
-/// §7.5 first check: teacher A on, O[0] silent (its feed-forward weights zeroed), W_in frozen.
+/// Sign check, output too low: teacher A on, O[0] silent (its feed-forward weights zeroed), W_in frozen.
 @Test func outputTooLowOnlyPotentiates() throws {
     var (net, data) = try defaultNetworkAndData()
     for j in 0..<20 { net.outputWeights[j] = 0 }  // O[0] cannot fire
@@ -52,7 +53,7 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     #expect(increased > 0)
 }
 
-/// §7.5 second check: T[1] silent, O[1] firing → W_out[1][j] never increases.
+/// Sign check, output too high: T[1] silent, O[1] firing → W_out[1][j] never increases.
 @Test func outputTooHighNeverPotentiates() throws {
     var (net, data) = try defaultNetworkAndData()
     for j in 0..<20 { net.outputWeights[20 + j] = 1 }  // make O[1] fire strongly
@@ -67,7 +68,7 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     #expect(zip(net.outputWeights[20...], before[20...]).contains { $0 < $1 })
 }
 
-/// §7.5 third check: with W_out = 0 the hidden error neurons get no input and W_in stays.
+/// Sign check, no feedback: with W_out = 0 the hidden error neurons get no input and W_in stays.
 @Test func zeroOutputWeightsLeaveInputWeightsUnchanged() throws {
     var (net, data) = try defaultNetworkAndData()
     for e in net.outputWeights.indices { net.outputWeights[e] = 0 }

@@ -3,8 +3,9 @@ import Testing
 
 @testable import ErrorPropSNN
 
-/// error-prop-snn.md §1.1: the generator is part of the spec; these values come from an
-/// independent implementation of its text (SplitMix64 seeding, xoshiro256**).
+/// The random generator is part of the model, so that any implementation draws the same
+/// numbers (docs/errorprop.md, "What is in the module"); these values come from an
+/// independent implementation of the same definition (SplitMix64 seeding, xoshiro256**).
 @Test func randomStreamMatchesSpecReference() {
     var a = SpecRandom(master: 20_210_412, stream: .template, index: 0)
     #expect(a.next() == 0x668a_acf9_2927_ca1f)
@@ -28,7 +29,7 @@ import Testing
     #expect(p.sorted() == Array(0..<16))
 }
 
-// MARK: §7.1 f–I curve
+// MARK: f–I curve of the AdEx neuron (docs/errorprop.md, "Validation against the model")
 
 struct FICase: Sendable, CustomStringConvertible {
     var current: Double
@@ -80,7 +81,8 @@ func fICurveWithAdaptationMatchesSpecTable(
 }
 
 @Test func refractoryPeriodHoldsResetForTwentySteps() {
-    // §2.3: a spike at index s skips the membrane updates of steps s … s+19.
+    // Refractory period (docs/errorprop.md, "Neuron model"): a spike at index s skips the
+    // membrane updates of steps s … s+19.
     var p = AdExParameters.hidden
     p.subthresholdAdaptation = 0
     p.spikeAdaptation = 0
@@ -103,7 +105,7 @@ func fICurveWithAdaptationMatchesSpecTable(
     #expect(v > p.resetPotential)
 }
 
-// MARK: §7.2 DPI synapse
+// MARK: DPI synapse responses (docs/errorprop.md, "Synapse model")
 
 @Test(arguments: [5e-3, 20e-3])
 func synapseStepResponseMatchesExactExponential(tau: Double) {
@@ -151,7 +153,7 @@ func synapseStepResponseMatchesExactExponential(tau: Double) {
     }
 }
 
-// MARK: §7.3 error neurons
+// MARK: Error neurons (docs/errorprop.md, "Architecture and learning rule")
 
 @Test func errorNeuronsStaySilentWhenOutputEqualsTarget() {
     let regular = regularTrain(rate: 40, firstStep: 125, steps: 10_000)

@@ -3,7 +3,9 @@ import Testing
 
 @testable import ErrorPropSNN
 
-/// error-prop-snn.md §7.4.
+/// Templates (docs/errorprop.md, "Task"): 4 spikes on every channel, volley times sorted,
+/// apart by the minimum gap and inside their slot, A and B with the same sorted spike times,
+/// and A- and B-groups sharing exactly one channel pairwise.
 @Test(arguments: [SpecRandom.defaultMasterSeed, 1, 2])
 func templatesHaveEqualCountsAndOrthogonalGroups(seed: UInt64) throws {
     let p = TaskParameters()

@@ -47,8 +47,9 @@ struct BitIdentityTests {
     @Test(
         "hidden sums far above the gates' lift (24,000): no hidden spike in clean-up phases 8 and 12, chip equals fast")
     func largeHiddenSumsStayInPhase() throws {
-        // §5's circuit fires h1 in phase 12 once W1 x > 9216 and in phase 8 once > 17344
-        // (x's replay arrives there); the circuit inhibits both phases with gi_hidden.
+        // The paper's circuit fires h1 in phase 12 once W1 x > 9216 and in phase 8 once > 17344
+        // (x's replay arrives there); Synfire's circuit inhibits both phases with gi_hidden
+        // (docs/nbp.md, "Circuit deviation: the hidden layer's clean-up phases").
         let sizes = NBPSizes(input: 120, hidden: 8, output: 4)
         var generator = SeededGenerator(seed: 17)
         let random = try NBPWeights.heNormal(sizes: sizes, using: &generator)
@@ -69,8 +70,8 @@ struct BitIdentityTests {
     @Test("output sums of 15,240 from the phase-7 hidden spikes: no output spike in phase 8, chip equals fast")
     func largeOutputSumsStayInPhase() throws {
         // Every hidden unit is on with b (a = 720) and learns in phase 7 (output 0 errs:
-        // 0 < z0 <= 512); the other outputs get W2 h = 254 x 60 in phase 8, which §5 leaves
-        // to the bias alone.
+        // 0 < z0 <= 512); the other outputs get W2 h = 254 x 60 in phase 8, which the circuit's
+        // connections leave to the bias alone.
         let sizes = NBPSizes(input: 120, hidden: 60, output: 4)
         var w2 = [Int16](repeating: 254, count: 4 * 60)
         for j in 0..<60 { w2[j] = 2 }

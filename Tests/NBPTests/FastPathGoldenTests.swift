@@ -2,7 +2,7 @@ import Testing
 
 @testable import NBP
 
-@Suite("nBP fast path against the golden vectors (nbp-circuit.md §8)")
+@Suite("nBP fast path against the golden vectors (docs/nbp.md, section Correctness)")
 struct FastPathGoldenTests {
     @Test("golden: chip variant reproduces every intermediate and W1, W2, M after every sample")
     func goldenChipVariant() throws {
@@ -41,7 +41,7 @@ struct FastPathGoldenTests {
         }
     }
 
-    @Test("golden vectors exercise every branch the spec lists (dp, dm, g+, g-, hp, op)")
+    @Test("golden vectors exercise every branch of the circuit's arithmetic (dp, dm, g+, g-, hp, op)")
     func goldenCoverage() throws {
         let golden = try NBPGolden.load()
         let engine = try NBPFastEngine(weights: golden.initialWeights(), variant: .chip)

@@ -119,7 +119,8 @@ struct NBPGolden: Decodable {
     }
 }
 
-/// The forward-pass and output-error values both golden variants list (nbp-circuit.md §2).
+/// The forward-pass and output-error values both golden variants list (docs/nbp.md,
+/// "The circuit's arithmetic").
 protocol GoldenForwardPass {
     var a: [Int32] { get }
     var h: [UInt8] { get }

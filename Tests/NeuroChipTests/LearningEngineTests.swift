@@ -3,7 +3,8 @@ import Testing
 
 @testable import NeuroChip
 
-// nbp-circuit.md §4: +2 when pre and post fire together with reward, -2 without.
+// nBP's rule (docs/neurochip.md, "Learning engine and rule grammar"): +2 when pre and post
+// fire together with reward, -2 without.
 let nbpRule = "dw = 4*x0*y0*r1 - 2*x0*y0"
 
 @Test func nbpRuleRewardGatesSignOfUpdate() throws {
@@ -335,7 +336,7 @@ func everyTraceWithTau(trace: String, tau: Int) throws {
         chip.step()
         seen.append(value())
     }
-    // r1 with tau 0 or 1 equals this step's reward (loihi-model.md §3).
+    // r1 with tau 0 or 1 equals this step's reward (docs/neurochip.md, "Semantics fixed here").
     let expected: [Int32]
     switch (tau, trace) {
     case (0, "r1"), (1, _): expected = [0, 64, 0, 0]

@@ -94,7 +94,8 @@ import Testing
 }
 
 @Test func greedyMappingFollowsEnergyModelExample() throws {
-    // energy-model.md §5.3: 400 hidden with 400 plastic inputs each -> 81 per core, 5 cores.
+    // Greedy packing (docs/energy.md, "Core mapping"): 400 hidden with 400 plastic inputs each
+    // need 400 x 32 bits of synaptic memory, so 81 fit per core -> 5 cores.
     let net = NetworkDescription(
         populations: [
             PopulationSpec(name: "x", size: 400, vthMantissa: 1), PopulationSpec(name: "h", size: 400, vthMantissa: 1),

@@ -3,8 +3,9 @@ import Testing
 @testable import STESNN
 
 /// Gradient checks of every layer type against central finite differences of the
-/// surrogate model (spec §3: the firing function replaced by the hard sigmoid whose exact
-/// derivative is the STE; dropout masks held fixed by reseeding).
+/// surrogate model (docs/ste.md, "Straight-through estimator": the firing function replaced
+/// by the hard sigmoid whose exact derivative is the STE; dropout masks held fixed by
+/// reseeding).
 @Suite struct GradientCheckTests {
     /// L = Σ c·y, so ∂L/∂y = c and the finite difference isolates the network's own
     /// derivative.
@@ -103,7 +104,8 @@ import Testing
     }
 }
 
-/// spec §9.2 item 3: BPTT against an explicit unrolled computation of the Σ_{j<t} form
+/// BPTT through the reset (docs/ste.md, "CI mode") against an explicit unrolled computation
+/// in which u_t is the sum of the inputs of steps j ≤ t minus the spikes of steps j < t
 /// (3 → 4 → 2, T = 5), with the real Heaviside forward and the STE.
 @Suite struct UnrolledBPTTTests {
     @Test func bpttMatchesExplicitUnrolledGraph() throws {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import STESNN
 
-/// spec §9.1: the worked single-neuron example, forward and backward, CI and DI.
+/// The worked single-neuron example (docs/ste.md, "Checks"), forward and backward, CI and DI.
 @Suite struct WorkedExampleTests {
     let currents: [Float] = [0.6, 0.7, 0.9, -0.3, 1.5]
     let upstream: [Float] = [0.2, -0.4, 0.1, 0.3, -0.2]
@@ -58,7 +58,9 @@ import Testing
     }
 }
 
-/// spec §9.2 items 1 and 2.
+/// The STE factor at and around the edges of its window (docs/ste.md, "Straight-through
+/// estimator"), and reset by subtraction with a large, a small and a fixed-point current
+/// (docs/ste.md, "Neuron model").
 @Suite struct NeuronEdgeTests {
     @Test(
         arguments: zip(

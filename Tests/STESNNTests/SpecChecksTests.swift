@@ -4,7 +4,9 @@ import Testing
 
 @testable import STESNN
 
-/// spec §9.2 items 4–8 and the inference/training plumbing.
+/// Model checks (docs/ste.md, "Checks"): the Bernoulli encoder's rates, DI's order invariance,
+/// pooling against firing, the learning-rate schedule, the synthetic events, parameter counts
+/// and fixed-point formats, and the inference/training plumbing.
 @Suite struct SpecCheckTests {
     @Test func bernoulliEncoderRates() {
         var g = SeededGenerator(seed: 42)
@@ -24,7 +26,9 @@ import Testing
         #expect(frame == [0, 1, 0, 1])
     }
 
-    /// DI output spike counts do not depend on the order of the input frames (§4.2, §9.2.5).
+    /// DI output spike counts do not depend on the order of the input frames: DI clears the
+    /// membranes every step, so the response is a sum of per-step responses (docs/ste.md,
+    /// "Neuron model").
     @Test func diIsOrderInvariant() throws {
         var g = SeededGenerator(seed: 3)
         let spec = try NetworkSpec.standard(.mlp256, mode: .di)
@@ -51,7 +55,8 @@ import Testing
         #expect(a.contains { $0 > 0 } && a.contains { $0 < T })
     }
 
-    /// H(maxpool(u)) == maxpool(H(u)) (§4.5, §9.2.6).
+    /// H(maxpool(u)) == maxpool(H(u)): H is monotone, so inference may pool the spikes where
+    /// training pools the membranes.
     @Test func poolingCommutesWithFiring() {
         var g = SeededGenerator(seed: 8)
         let u = (0..<(5 * 8 * 8 * 3)).map { _ in 3 * uniformFloat(&g) - 1 }
@@ -63,7 +68,8 @@ import Testing
         #expect(a.contains(1) && a.contains(0))
     }
 
-    /// §9.2.7: after epoch E of E the rate is exactly the end rate.
+    /// After epoch E of E the rate is exactly the end rate, 1e-5 in DI and 1e-6 in CI
+    /// (docs/ste.md, "DI mode").
     @Test(arguments: [1, 7, 200, 400])
     func learningRateSchedule(epochs: Int) {
         let di = LearningRateSchedule.di(epochs: epochs)
@@ -76,8 +82,8 @@ import Testing
         #expect(abs(di.rate(afterEpochs: 1) / (1e-3 * factor) - 1) < 1e-12)
     }
 
-    /// §9.2.8: deterministic, every frame of the first training image has an event,
-    /// reversed = frames in reverse order.
+    /// Synthetic events (docs/ste.md, "CI mode"): deterministic, every frame of the first
+    /// training image has an event, reversed = frames in reverse order.
     @Test func syntheticEvents() throws {
         let mnist = try DatasetCatalog.loadEmbedded(.mnist, split: .train).dataset
         let image = Array(mnist.image(at: 0))
@@ -126,7 +132,8 @@ import Testing
     }
 
     /// Quantised weights: the float simulation of the rounded network has membranes on the
-    /// 2^-fracBits grid, and the bit budget rule of §2.4.
+    /// 2^-fracBits grid, and the bit budget rule fracBits = Q - (ceil(log2 max|W|) + 1)
+    /// (`--bits Q`, docs/ste.md "Neuron model").
     @Test func fixedPointFormatFromWeights() throws {
         let blocks = [ParameterBlock(layerIndex: 0, weights: [0.3, -1.7, 0.9], biases: [5])]
         let q8 = try FixedPointFormat(totalBits: 8, parameters: blocks)
@@ -138,8 +145,9 @@ import Testing
     }
 }
 
-/// spec §9.2 item 9 (sanity part): a DI network cannot tell forward from reversed event
-/// streams, so its direction accuracy on the synthetic task is exactly 50 %.
+/// The direction task's sanity check (docs/ste.md, "CI mode"): a DI network cannot tell
+/// forward from reversed event streams, so its direction accuracy on the synthetic task is
+/// exactly 50 %.
 @Suite struct DirectionTaskTests {
     @Test func diNetworkIsAtChanceOnDirection() throws {
         var g = SeededGenerator(seed: 4)
