@@ -20,7 +20,7 @@ public enum STEError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "every step) or 'ci' (continuous integration with BPTT)"
         case .invalidTimeSteps(let value):
             return "time steps must be a positive integer, got \(value) — pass --timesteps 1 or more "
-                + "(the spec uses 16)"
+                + "(the paper uses 16)"
         case .unsupportedCombination(let architecture, let mode):
             return "architecture '\(architecture)' is not defined for mode '\(mode)' — CI mode uses "
                 + "the 1156-1024-1024-11 MLP (docs/ste.md, section \"CI mode\"): pass --arch mlp --mode ci"

@@ -48,7 +48,7 @@ public struct STETrainingOptions: Codable, Sendable, Equatable {
         }
         guard batchSize > 0 else {
             throw STEError.invalidParameter(
-                name: "batch size", value: "\(batchSize)", expected: "a positive batch size (spec: 100)")
+                name: "batch size", value: "\(batchSize)", expected: "a positive batch size (the paper's is 100)")
         }
         if let limit, limit < 2 {
             throw STEError.invalidParameter(
@@ -56,7 +56,7 @@ public struct STETrainingOptions: Codable, Sendable, Equatable {
         }
         guard evaluationRuns > 0 else {
             throw STEError.invalidParameter(
-                name: "evaluation runs", value: "\(evaluationRuns)", expected: "at least 1 (spec: 20)")
+                name: "evaluation runs", value: "\(evaluationRuns)", expected: "at least 1 (the paper's is 20)")
         }
         _ = try networkSpec()
     }
