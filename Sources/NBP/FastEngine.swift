@@ -366,7 +366,14 @@ public final class NBPFastEngine: @unchecked Sendable {
     /// forward pass only; the W1 updates of phases 7 and 11 touch the replayed inputs only).
     /// Returns the forward outcome (before learning).
     public func train(_ sample: NBPSample, gates: NBPSampleGates) -> NBPSampleOutcome {
-        if !gates.learns { return infer(sample) }
+        if !gates.learns {
+            let plain = infer(sample)
+            guard trainingMargin != 0 else { return plain }
+            // A closed gate still shows the margin's o (the chip's o fires before the gate
+            // vetoes d+ and d-), so train exact counts the same as on the chip.
+            applyTrainingMargin(label: sample.label)
+            return outcome(label: sample.label)
+        }
         precondition(probe == nil || !gates.vetoesReplay, "energy counts do not cover the replay gates")
         precondition(variant == .chip || !gates.vetoesReplay, "the replay gates are a chip-circuit option")
         return sample.active.withUnsafeBufferPointer { train($0, label: sample.label, gates: gates) }
