@@ -43,8 +43,9 @@ public final class NBPDeepEngine {
         }
         if !schedule.isConstant && schedule.gate == .synapse {
             throw .invalidOption(
-                "--learning-gate synapse is not available with more than one hidden layer (the copies would drift): "
-                    + "use --learning-gate replay, input or sample for a decaying rate (docs/nbp.md, \"Deeper networks\")")
+                "--learning-gate synapse is not available with more than one hidden layer (the copies would "
+                    + "drift): use --learning-gate replay, input or sample for a decaying rate (docs/nbp.md, "
+                    + "\"Deeper networks\")")
         }
     }
 

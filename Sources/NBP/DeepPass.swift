@@ -134,7 +134,9 @@ struct NBPDeepHandle {
 
     /// The units of hidden layer l replayed in the + and - halves: the firing units the
     /// replay gates keep (`lists` holds them past the four error lists).
-    func replayed(_ l: Int, gates: NBPSampleGates) -> (plus: UnsafeBufferPointer<Int32>, minus: UnsafeBufferPointer<Int32>) {
+    func replayed(_ l: Int, gates: NBPSampleGates)
+        -> (plus: UnsafeBufferPointer<Int32>, minus: UnsafeBufferPointer<Int32>)
+    {
         let all = UnsafeBufferPointer(firing(l))
         guard let keptPlus = gates.potentiationHidden, let keptMinus = gates.depressionHidden else { return (all, all) }
         let width = units.max() ?? 0

@@ -71,9 +71,9 @@ struct DeepEngineTests {
         }
     }
 
-    @Test("one hidden layer under the replay gates: the same weights as NBPFastEngine after every sample", arguments: [
-        NBPLearningGate.replay, .input,
-    ])
+    @Test(
+        "one hidden layer under the replay gates: the same weights as NBPFastEngine after every sample",
+        arguments: [NBPLearningGate.replay, .input])
     func oneHiddenLayerReplayGatesEqualTheFastPath(gate: NBPLearningGate) throws {
         let set = try BitIdentityTests.smallSet(count: 150)
         var generator = SeededGenerator(seed: 12)
@@ -97,9 +97,9 @@ struct DeepEngineTests {
         #expect(deep.weights.w[0] != ungated.weights.w[0])
     }
 
-    @Test("2 and 3 hidden layers under the replay gates: every W and M equal the plain model", arguments: [
-        [30, 12, 9, 10], [30, 10, 8, 7, 10],
-    ])
+    @Test(
+        "2 and 3 hidden layers under the replay gates: every W and M equal the plain model",
+        arguments: [[30, 12, 9, 10], [30, 10, 8, 7, 10]])
     func deepReplayGatesEqualPlainModel(units: [Int]) throws {
         var random = SeededGenerator(seed: 9)
         let sizes = try NBPLayerSizes(units)
@@ -111,8 +111,9 @@ struct DeepEngineTests {
         var model = PlainDeepNBP(weights: weights, margin: 64)
         var ungated = PlainDeepNBP(weights: weights, margin: 64)
         let schedule = NBPLearningSchedule(initialExponent: 1, gate: .replay)
+        let hiddenLayers = Array(units.dropFirst().dropLast())
         var replay = try #require(
-            NBPTrainer.replayGate(seed: 4, epoch: 1, schedule: schedule, hiddenLayers: Array(units.dropFirst().dropLast())))
+            NBPTrainer.replayGate(seed: 4, epoch: 1, schedule: schedule, hiddenLayers: hiddenLayers))
         for index in 0..<300 {
             let input = (0..<units[0]).filter { _ in random.next() % 2 == 0 }.map(Int32.init)
             let label = Int(random.next() % UInt64(units.last!))
@@ -210,12 +211,18 @@ struct PlainDeepNBP {
             var replayPlus = h[l]
             var replayMinus = h[l]
             if l == 0 {
-                if let kept = gates.potentiationReplay { replayPlus = (0..<units[0]).map { x.contains($0) && kept.contains(Int32($0)) } }
-                if let kept = gates.depressionReplay { replayMinus = (0..<units[0]).map { x.contains($0) && kept.contains(Int32($0)) } }
+                func kept(_ list: [Int32]?) -> [Bool]? {
+                    list.map { list in (0..<units[0]).map { x.contains($0) && list.contains(Int32($0)) } }
+                }
+                replayPlus = kept(gates.potentiationReplay) ?? replayPlus
+                replayMinus = kept(gates.depressionReplay) ?? replayMinus
             } else {
                 let offset = units[1..<l].reduce(0, +)
-                if let kept = gates.potentiationHidden { replayPlus = (0..<units[l]).map { h[l][$0] && kept[offset + $0] == 1 } }
-                if let kept = gates.depressionHidden { replayMinus = (0..<units[l]).map { h[l][$0] && kept[offset + $0] == 1 } }
+                func kept(_ mask: [UInt8]?) -> [Bool]? {
+                    mask.map { mask in (0..<units[l]).map { h[l][$0] && mask[offset + $0] == 1 } }
+                }
+                replayPlus = kept(gates.potentiationHidden) ?? replayPlus
+                replayMinus = kept(gates.depressionHidden) ?? replayMinus
             }
             var nextPlus = [Bool](repeating: false, count: units[l])
             var nextMinus = [Bool](repeating: false, count: units[l])
