@@ -12,9 +12,9 @@ import EnergyModel
 /// per layer stands for all of them (with one hidden layer this is `NBPFastEngine`'s chip
 /// variant exactly).
 ///
-/// Constant rate and the per-sample learning gate only: per-synapse rounding lets the
-/// copies drift and the replay gates veto one-hidden-layer replays; `NBPDeepEngine.check`
-/// refuses them.
+/// Constant rate, the per-sample learning gate and the replay gates (a vetoed unit's or
+/// input's replay teaches none of the copies of the matrix above it, so they stay equal);
+/// per-synapse rounding lets the copies drift, and `NBPDeepEngine.check` refuses it.
 public final class NBPDeepEngine {
     public let sizes: NBPLayerSizes
     public let margin: Int32
@@ -36,16 +36,28 @@ public final class NBPDeepEngine {
         if variant != .chip {
             throw .invalidOption("--variant reference has one hidden layer; use --variant chip with more (docs/nbp.md)")
         }
-        if !schedule.isConstant && schedule.gate != .sample {
+        if engine == .chip && schedule.vetoesReplay && !schedule.isConstant {
             throw .invalidOption(
-                "--learning-gate \(schedule.gate.rawValue) is not available with more than one hidden layer: use "
-                    + "--learning-gate sample for a decaying rate (docs/nbp.md, \"Deeper networks\")")
+                "--learning-gate input and replay with more than one hidden layer run on the fast path only (the "
+                    + "chip circuit's replay gates are one-hidden-layer): use --engine fast, or --learning-gate sample "
+                    + "on the chip (docs/nbp.md, \"Deeper networks\")")
+        }
+        if !schedule.isConstant && schedule.gate == .synapse {
+            throw .invalidOption(
+                "--learning-gate synapse is not available with more than one hidden layer (the copies would "
+                    + "drift): use --learning-gate replay, input or sample for a decaying rate (docs/nbp.md, "
+                    + "\"Deeper networks\")")
         }
     }
 
-    /// One training sample: forward, output error, every layer's update.
+    /// One training sample: forward, output error, every layer's update (on the replays
+    /// `gates` keeps: its hidden masks cover every hidden layer, layer 1 first).
     public func train(_ sample: NBPSample, gates: NBPSampleGates = .open) -> NBPSampleOutcome {
-        precondition(!gates.vetoesReplay, "the replay gates are a one-hidden-layer option")
+        let hiddenUnits = sizes.units.dropFirst().dropLast().reduce(0, +)
+        precondition(
+            (gates.potentiationHidden?.count ?? hiddenUnits) == hiddenUnits
+                && (gates.depressionHidden?.count ?? hiddenUnits) == hiddenUnits,
+            "one replay mask entry per hidden unit of every layer")
         let sizes = self.sizes
         let firing = self.firing
         let margin = self.margin
@@ -55,7 +67,7 @@ public final class NBPDeepEngine {
             // in_skip vetoes d+ and d-), so train exact counts the same on both engines.
             if margin != 0 { handle.applyMargin(label: sample.label, margin: margin, firing: firing) }
             let outcome = handle.outcome(label: sample.label)
-            if gates.learns { handle.backward(label: sample.label, active: sample.active, firing: firing) }
+            if gates.learns { handle.backward(label: sample.label, active: sample.active, gates: gates, firing: firing) }
             return outcome
         }
     }
@@ -102,7 +114,8 @@ struct NBPDeepState {
     /// Firing units of every layer (ascending), and their counts.
     var active: ContiguousArray<Int32>
     var activeCount: ContiguousArray<Int>
-    /// Error lists: the + and - units of the layer above, and of the layer being computed.
+    /// Error lists: the + and - units of the layer above, and of the layer being computed;
+    /// the replayed units of the + and - halves.
     var lists: ContiguousArray<Int32>
 
     init(weights: NBPDeepWeights) {
@@ -137,7 +150,8 @@ struct NBPDeepState {
         bits = ContiguousArray(repeating: 0, count: total)
         active = ContiguousArray(repeating: 0, count: total)
         activeCount = ContiguousArray(repeating: 0, count: layers + 1)
-        lists = ContiguousArray(repeating: 0, count: 4 * (units.max() ?? 0))
+        // Four error lists, then the + / - replayed units of a hidden layer.
+        lists = ContiguousArray(repeating: 0, count: 6 * (units.max() ?? 0))
     }
 
     func weights(sizes: NBPLayerSizes) -> NBPDeepWeights {

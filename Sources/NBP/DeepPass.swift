@@ -92,8 +92,10 @@ struct NBPDeepHandle {
     }
 
     /// The output error d+ = t & !o & om, d- = o & !t & !op, then every block from the top
-    /// down: block l carries the error of layer l + 1 into layer l and updates W_{l+1}.
-    func backward(label: Int, active input: ArraySlice<Int32>, firing rule: NBPFiringRule) {
+    /// down: block l carries the error of layer l + 1 into layer l and updates W_{l+1} on
+    /// layer l's replayed units (all firing units unless `gates` vetoes some; W_1 on the
+    /// replayed inputs).
+    func backward(label: Int, active input: ArraySlice<Int32>, gates: NBPSampleGates, firing rule: NBPFiringRule) {
         let top = layers
         let width = units.max() ?? 0
         // Four lists: the + / - error of the layer above, the + / - error being built.
@@ -115,32 +117,58 @@ struct NBPDeepHandle {
             let minus = UnsafeBufferPointer(start: above.minus, count: counts.minus)
             if l == 0 {
                 input.withUnsafeBufferPointer { x in
-                    _ = update(l + 1, pre: x, plus: plus, minus: minus, rule: rule, errorsInto: nil)
+                    NBPFastEngine.withReplayed(gates.potentiationReplay, or: x) { xPlus in
+                        NBPFastEngine.withReplayed(gates.depressionReplay, or: x) { xMinus in
+                            _ = update(1, pre: (xPlus, xMinus), plus: plus, minus: minus, rule: rule, errorsInto: nil)
+                        }
+                    }
                 }
                 return
             }
-            counts = update(l + 1, pre: UnsafeBufferPointer(firing(l)), plus: plus, minus: minus, rule: rule,
-                errorsInto: below)
+            counts = update(
+                l + 1, pre: replayed(l, gates: gates), plus: plus, minus: minus, rule: rule, errorsInto: below)
             swap(&above, &below)
             if counts.plus == 0 && counts.minus == 0 { return }
         }
     }
 
-    /// Block l = `post` - 1: W_post (and M_post) learn +2 on (pre, plus) then -2 on
-    /// (pre, minus); with `errorsInto`, the error carried into layer l before each half
+    /// The units of hidden layer l replayed in the + and - halves: the firing units the
+    /// replay gates keep (`lists` holds them past the four error lists).
+    func replayed(_ l: Int, gates: NBPSampleGates)
+        -> (plus: UnsafeBufferPointer<Int32>, minus: UnsafeBufferPointer<Int32>)
+    {
+        let all = UnsafeBufferPointer(firing(l))
+        guard let keptPlus = gates.potentiationHidden, let keptMinus = gates.depressionHidden else { return (all, all) }
+        let width = units.max() ?? 0
+        let maskOffset = unitOffset[l] - units[0]
+        func keep(_ kept: [UInt8], into list: UnsafeMutablePointer<Int32>) -> UnsafeBufferPointer<Int32> {
+            var count = 0
+            kept.withUnsafeBufferPointer { kept in
+                for i in all {
+                    list[count] = i
+                    count &+= Int(kept[maskOffset &+ Int(i)])
+                }
+            }
+            return UnsafeBufferPointer(start: list, count: count)
+        }
+        return (keep(keptPlus, into: lists + 4 * width), keep(keptMinus, into: lists + 5 * width))
+    }
+
+    /// Block l = `post` - 1: W_post (and M_post) learn +2 on (pre.plus, plus) then -2 on
+    /// (pre.minus, minus); with `errorsInto`, the error carried into layer l before each half
     /// (e+ = W^T plus + M minus, read before the +2 update; e- = W^T minus + M plus,
     /// read after it) selects layer l's + / - error units: e > 0 and b = hm & !hp.
     @discardableResult
     func update(
-        _ post: Int, pre: UnsafeBufferPointer<Int32>, plus: UnsafeBufferPointer<Int32>,
-        minus: UnsafeBufferPointer<Int32>, rule: NBPFiringRule,
+        _ post: Int, pre: (plus: UnsafeBufferPointer<Int32>, minus: UnsafeBufferPointer<Int32>),
+        plus: UnsafeBufferPointer<Int32>, minus: UnsafeBufferPointer<Int32>, rule: NBPFiringRule,
         errorsInto errorLists: (plus: UnsafeMutablePointer<Int32>, minus: UnsafeMutablePointer<Int32>)?
     ) -> (plus: Int, minus: Int) {
         var counts = (plus: 0, minus: 0)
         if let errorLists { counts.plus = select(post, plus, minus, rule: rule, into: errorLists.plus) }
-        change(post, pre: pre, weightsOn: plus, mOn: minus, delta: 2, withM: errorLists != nil)
+        change(post, pre: pre.plus, weightsOn: plus, mOn: minus, delta: 2, withM: errorLists != nil)
         if let errorLists { counts.minus = select(post, minus, plus, rule: rule, into: errorLists.minus) }
-        change(post, pre: pre, weightsOn: minus, mOn: plus, delta: -2, withM: errorLists != nil)
+        change(post, pre: pre.minus, weightsOn: minus, mOn: plus, delta: -2, withM: errorLists != nil)
         return counts
     }
 

@@ -3,7 +3,7 @@ import SynfireData
 import SynfireIO
 
 /// `synfire nbp train --sizes` with more than one hidden layer: the fast path
-/// (`NBPDeepEngine`) or the chip circuit (`NBPDeepRunEngine`) over the same data, seeds, shuffles and per-sample gates as a
+/// (`NBPDeepEngine`) or the chip circuit (`NBPDeepRunEngine`) over the same data, seeds, shuffles and host gates as a
 /// one-hidden-layer run; writes config.json, metrics.jsonl, weights.npz (W1 ... WL and the
 /// M matrices) and the learning curve.
 public enum NBPDeepRunner {
@@ -70,20 +70,22 @@ public enum NBPDeepRunner {
             seconds: Date().timeIntervalSince(started), plots: plots)
     }
 
-    /// One epoch: the seeded shuffle and per-sample gate of a one-hidden-layer run.
+    /// One epoch: the seeded shuffle, per-sample gate and replay draws of a one-hidden-layer
+    /// run (the replay draws cover every hidden layer).
     static func trainEpoch(
         _ epoch: Int, options: NBPTrainOptions, engine: NBPDeepRunEngine, set: NBPEncodedSet, test: NBPEncodedSet
     ) throws -> NBPEpochRecord {
         let started = Date()
         engine.beginEpoch(epoch, schedule: options.schedule)
         let order = NBPTrainer.order(count: set.count, seed: options.seed, epoch: epoch)
-        let learns = NBPTrainer.learningGate(
-            count: order.count, seed: options.seed, epoch: epoch,
-            numerator: options.schedule.sampleGateNumerator(epoch: epoch))
+        var gates = NBPEpochGates(
+            seed: options.seed, epoch: epoch, count: order.count, schedule: options.schedule,
+            hiddenLayers: Array(engine.sizes.units.dropFirst().dropLast()))
         var exact = 0
         for (position, index) in order.enumerated() {
-            let gates = NBPSampleGates(learns: learns?[position] ?? true)
-            if try engine.train(set.sample(index), gates: gates, where: (epoch, position)).exact { exact += 1 }
+            let sample = set.sample(index)
+            let sampleGates = gates.next(for: sample, at: position)
+            if try engine.train(sample, gates: sampleGates, where: (epoch, position)).exact { exact += 1 }
         }
         return NBPEpochRecord(
             epoch: epoch, trainExact: Double(exact) / Double(max(1, order.count)), test: engine.evaluate(test),

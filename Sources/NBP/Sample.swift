@@ -39,7 +39,9 @@ public struct NBPSampleGates: Sendable, Equatable {
     public var potentiationReplay: [Int32]?
     public var depressionReplay: [Int32]?
     /// Per hidden unit, 1 when m_h1's replay of h fires in phase 5 (W2 potentiation) /
-    /// phase 9 (W2 depression), 0 when `in_hidden_veto` stops it; nil: every unit.
+    /// phase 9 (W2 depression), 0 when `in_hidden_veto` stops it; nil: every unit. With
+    /// several hidden layers: every layer's units, layer 1 first, each gating the replays
+    /// from which the matrices above its layer learn (docs/nbp.md, "Deeper networks").
     public var potentiationHidden: [UInt8]?
     public var depressionHidden: [UInt8]?
 

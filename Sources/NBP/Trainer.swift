@@ -31,11 +31,18 @@ public enum NBPTrainer {
     public static func replayGate(seed: UInt64, epoch: Int, schedule: NBPLearningSchedule, hidden: Int)
         -> NBPReplayGate?
     {
+        replayGate(seed: seed, epoch: epoch, schedule: schedule, hiddenLayers: [hidden])
+    }
+
+    /// The same for a network with the hidden layers `hiddenLayers` (widths, layer 1 first).
+    public static func replayGate(seed: UInt64, epoch: Int, schedule: NBPLearningSchedule, hiddenLayers: [Int])
+        -> NBPReplayGate?
+    {
         let inputs = schedule.inputGateNumerator(epoch: epoch)
         let units = schedule.hiddenGateNumerator(epoch: epoch)
         if inputs >= 65536 && units >= 65536 { return nil }
         return NBPReplayGate(
-            seed: seed, epoch: epoch, inputNumerator: inputs, hiddenNumerator: units, hidden: hidden)
+            seed: seed, epoch: epoch, inputNumerator: inputs, hiddenNumerator: units, hiddenLayers: hiddenLayers)
     }
 
     /// Trains one pass over `set` in `order`; returns how many samples were exact before
@@ -91,9 +98,14 @@ public struct NBPEpochGates {
 
     /// The epoch's gates under `schedule` for a set of `count` samples.
     public init(seed: UInt64, epoch: Int, count: Int, schedule: NBPLearningSchedule, hidden: Int) {
+        self.init(seed: seed, epoch: epoch, count: count, schedule: schedule, hiddenLayers: [hidden])
+    }
+
+    /// The same for a network with the hidden layers `hiddenLayers` (widths, layer 1 first).
+    public init(seed: UInt64, epoch: Int, count: Int, schedule: NBPLearningSchedule, hiddenLayers: [Int]) {
         learns = NBPTrainer.learningGate(
             count: count, seed: seed, epoch: epoch, numerator: schedule.sampleGateNumerator(epoch: epoch))
-        replay = NBPTrainer.replayGate(seed: seed, epoch: epoch, schedule: schedule, hidden: hidden)
+        replay = NBPTrainer.replayGate(seed: seed, epoch: epoch, schedule: schedule, hiddenLayers: hiddenLayers)
     }
 
     /// The gates of the sample at `position` (draws the replays: call once per sample, in order).
@@ -111,11 +123,19 @@ public struct NBPEpochGates {
 /// from a stream seeded by (seed, epoch) apart from the shuffle's and the sample gate's,
 /// so both engines and a resumed run replay the same. The host does not know which hidden
 /// units fire, so it draws for all of them; vetoing a silent unit changes nothing.
+/// With several hidden layers (docs/nbp.md, "Deeper networks") the hidden draws run over
+/// the layers from the top down (layer H's + and - halves, then layer H - 1's, ...), before
+/// the inputs': a draw's place in the stream is fixed by (sample, layer, half, unit), and
+/// one hidden layer draws exactly as above.
 public struct NBPReplayGate {
     var generator: SplitMix64
     public let inputNumerator: UInt32
     public let hiddenNumerator: UInt32
+    /// Hidden units of all layers (the length of the masks).
     public let hidden: Int
+    /// Widths of the hidden layers, layer 1 first; layer l's units start at the sum of the
+    /// widths below it in the masks.
+    public let hiddenLayers: [Int]
     // Reused from sample to sample: the gates handed out share them until the next draw.
     private var potentiation: [Int32] = []
     private var depression: [Int32] = []
@@ -123,10 +143,17 @@ public struct NBPReplayGate {
     private var depressionHidden: [UInt8]
 
     public init(seed: UInt64, epoch: Int, inputNumerator: UInt32, hiddenNumerator: UInt32, hidden: Int) {
+        self.init(
+            seed: seed, epoch: epoch, inputNumerator: inputNumerator, hiddenNumerator: hiddenNumerator,
+            hiddenLayers: [hidden])
+    }
+
+    public init(seed: UInt64, epoch: Int, inputNumerator: UInt32, hiddenNumerator: UInt32, hiddenLayers: [Int]) {
         generator = SplitMix64(seed: (seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(epoch)) ^ 0xE703_7ED1_A0B4_28DB)
         self.inputNumerator = inputNumerator
         self.hiddenNumerator = hiddenNumerator
-        self.hidden = hidden
+        self.hiddenLayers = hiddenLayers
+        hidden = hiddenLayers.reduce(0, +)
         potentiationHidden = [UInt8](repeating: 1, count: hidden)
         depressionHidden = [UInt8](repeating: 1, count: hidden)
     }
@@ -135,8 +162,13 @@ public struct NBPReplayGate {
     public mutating func gates(for active: ArraySlice<Int32>, learns: Bool) -> NBPSampleGates {
         let gatesHidden = hiddenNumerator < 65536
         if gatesHidden {
-            for j in 0..<hidden { potentiationHidden[j] = generator.accept(numerator: hiddenNumerator) ? 1 : 0 }
-            for j in 0..<hidden { depressionHidden[j] = generator.accept(numerator: hiddenNumerator) ? 1 : 0 }
+            var end = hidden
+            for width in hiddenLayers.reversed() {
+                let units = (end - width)..<end
+                for j in units { potentiationHidden[j] = generator.accept(numerator: hiddenNumerator) ? 1 : 0 }
+                for j in units { depressionHidden[j] = generator.accept(numerator: hiddenNumerator) ? 1 : 0 }
+                end -= width
+            }
         }
         potentiation.removeAll(keepingCapacity: true)
         depression.removeAll(keepingCapacity: true)

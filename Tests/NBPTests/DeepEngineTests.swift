@@ -73,6 +73,71 @@ struct DeepEngineTests {
         }
     }
 
+    @Test(
+        "one hidden layer under the replay gates: the same weights as NBPFastEngine after every sample",
+        arguments: [NBPLearningGate.replay, .input])
+    func oneHiddenLayerReplayGatesEqualTheFastPath(gate: NBPLearningGate) throws {
+        let set = try BitIdentityTests.smallSet(count: 150)
+        var generator = SeededGenerator(seed: 12)
+        let weights = try NBPWeights.heNormal(
+            sizes: NBPSizes(input: set.inputCount, hidden: 24, output: 10), scale: 0.5, using: &generator)
+        let fast = try NBPFastEngine(weights: weights, variant: .chip)
+        fast.trainingMargin = 64
+        let deep = NBPDeepEngine(weights: NBPDeepWeights(weights), margin: 64)
+        let schedule = NBPLearningSchedule(initialExponent: 1, gate: gate)
+        var replay = try #require(NBPTrainer.replayGate(seed: 5, epoch: 1, schedule: schedule, hiddenLayers: [24]))
+        let ungated = NBPDeepEngine(weights: NBPDeepWeights(weights), margin: 64)
+        for index in 0..<set.count {
+            let sample = set.sample(index)
+            let gates = replay.gates(for: sample.active, learns: true)
+            #expect(gates.vetoesReplay && (gates.potentiationHidden != nil) == (gate == .replay))
+            #expect(deep.train(sample, gates: gates) == fast.train(sample, gates: gates))
+            #expect(deep.weights.single == fast.weights, "sample \(index)")
+            _ = ungated.train(sample)
+        }
+        // The gates changed what was learned.
+        #expect(deep.weights.w[0] != ungated.weights.w[0])
+    }
+
+    @Test(
+        "2 and 3 hidden layers under the replay gates: every W and M equal the plain model",
+        arguments: [[30, 12, 9, 10], [30, 10, 8, 7, 10]])
+    func deepReplayGatesEqualPlainModel(units: [Int]) throws {
+        var random = SeededGenerator(seed: 9)
+        let sizes = try NBPLayerSizes(units)
+        let w = (1...sizes.weightLayers).map { l in
+            (0..<(units[l] * units[l - 1])).map { _ in Int16(Int(random.next() % 200) * 2 - 144) }
+        }
+        let weights = try NBPDeepWeights(sizes: sizes, w: w)
+        let engine = NBPDeepEngine(weights: weights, margin: 64)
+        var model = PlainDeepNBP(weights: weights, margin: 64)
+        var ungated = PlainDeepNBP(weights: weights, margin: 64)
+        let schedule = NBPLearningSchedule(initialExponent: 1, gate: .replay)
+        let hiddenLayers = Array(units.dropFirst().dropLast())
+        var replay = try #require(
+            NBPTrainer.replayGate(seed: 4, epoch: 1, schedule: schedule, hiddenLayers: hiddenLayers))
+        for index in 0..<300 {
+            let input = (0..<units[0]).filter { _ in random.next() % 2 == 0 }.map(Int32.init)
+            let label = Int(random.next() % UInt64(units.last!))
+            let sample = NBPSample(active: input, label: label)
+            let gates = replay.gates(for: sample.active, learns: true)
+            #expect(gates.potentiationHidden?.count == units.dropFirst().dropLast().reduce(0, +))
+            let expected = model.train(input.map(Int.init), label: label, gates: gates)
+            _ = ungated.train(input.map(Int.init), label: label)
+            let outcome = engine.train(sample, gates: gates)
+            #expect(outcome.exact == expected.exact && outcome.argmaxInput == expected.argmax)
+            let trained = engine.weights
+            #expect(trained.w == model.w.map { $0.map(Int16.init) }, "sample \(index)")
+            #expect(trained.m == model.m.map { $0.map(Int16.init) }, "sample \(index)")
+            if trained.w != model.w.map({ $0.map(Int16.init) }) { return }
+        }
+        // Every layer learned, and the vetoes changed every matrix.
+        for l in 0..<sizes.weightLayers {
+            #expect(model.w[l] != weights.w[l].map(Int.init), "W\(l + 1) learned")
+            #expect(model.w[l] != ungated.w[l], "W\(l + 1) gated")
+        }
+    }
+
     @Test("--sizes parses any depth and refuses what is not a list of layers")
     func sizesParse() throws {
         #expect(try NBPLayerSizes.parse("400,400,400,10").units == [400, 400, 400, 10])
@@ -91,8 +156,21 @@ struct DeepEngineTests {
         }
         try NBPDeepEngine.check(schedule: .constant, engine: .chip, variant: .chip)
         try NBPDeepEngine.check(
-            schedule: NBPLearningSchedule(constantEpochs: 30, halvingEvery: 3, gate: .sample), engine: .fast,
+            schedule: NBPLearningSchedule(constantEpochs: 30, halvingEvery: 3, gate: .sample), engine: .chip,
             variant: .chip)
+        for gate in [NBPLearningGate.sample, .input, .replay] {
+            try NBPDeepEngine.check(
+                schedule: NBPLearningSchedule(constantEpochs: 30, halvingEvery: 3, gate: gate), engine: .fast,
+                variant: .chip)
+        }
+        // The replay gates at depth are the fast path's; the chip circuit's are one-hidden-layer.
+        for gate in [NBPLearningGate.input, .replay] {
+            #expect(throws: NBPError.self) {
+                try NBPDeepEngine.check(
+                    schedule: NBPLearningSchedule(constantEpochs: 30, halvingEvery: 3, gate: gate), engine: .chip,
+                    variant: .chip)
+            }
+        }
     }
 }
 
@@ -116,7 +194,9 @@ struct PlainDeepNBP {
     func mWeight(_ l: Int, row i: Int, column j: Int) -> Int { m[l - 2][i * units[l] + j] }
     static func clamp(_ v: Int) -> Int { min(254, max(-256, v)) }
 
-    mutating func train(_ x: [Int], label: Int) -> (exact: Bool, argmax: Int) {
+    /// `gates`: the replayed inputs of W1's halves and, per hidden unit (layer 1 first), whether
+    /// its replay teaches the matrix above it in the + / - half.
+    mutating func train(_ x: [Int], label: Int, gates: NBPSampleGates = .open) -> (exact: Bool, argmax: Int) {
         let layers = units.count - 1
         // Forward: h = a > 512, hm = a > 0, hp = a > 1024.
         var h: [[Bool]] = [(0..<units[0]).map { x.contains($0) }]
@@ -140,6 +220,23 @@ struct PlainDeepNBP {
         // Blocks from the top: layer l receives the error of layer l + 1.
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let post = l + 1
+            // Layer l's replay in the + and - halves: what fired, less what the gates veto.
+            var replayPlus = h[l]
+            var replayMinus = h[l]
+            if l == 0 {
+                func kept(_ list: [Int32]?) -> [Bool]? {
+                    list.map { list in (0..<units[0]).map { x.contains($0) && list.contains(Int32($0)) } }
+                }
+                replayPlus = kept(gates.potentiationReplay) ?? replayPlus
+                replayMinus = kept(gates.depressionReplay) ?? replayMinus
+            } else {
+                let offset = units[1..<l].reduce(0, +)
+                func kept(_ mask: [UInt8]?) -> [Bool]? {
+                    mask.map { mask in (0..<units[l]).map { h[l][$0] && mask[offset + $0] == 1 } }
+                }
+                replayPlus = kept(gates.potentiationHidden) ?? replayPlus
+                replayMinus = kept(gates.depressionHidden) ?? replayMinus
+            }
             var nextPlus = [Bool](repeating: false, count: units[l])
             var nextMinus = [Bool](repeating: false, count: units[l])
             if l >= 1 {
@@ -150,7 +247,7 @@ struct PlainDeepNBP {
                     nextPlus[i] = e > 0 && hm[l][i] && !hp[l][i]
                 }
             }
-            apply(post, h: h[l], on: plus, mOn: minus, delta: 2, withM: l >= 1)
+            apply(post, h: replayPlus, on: plus, mOn: minus, delta: 2, withM: l >= 1)
             if l >= 1 {
                 for i in 0..<units[l] {
                     var e = 0
@@ -159,7 +256,7 @@ struct PlainDeepNBP {
                     nextMinus[i] = e > 0 && hm[l][i] && !hp[l][i]
                 }
             }
-            apply(post, h: h[l], on: minus, mOn: plus, delta: -2, withM: l >= 1)
+            apply(post, h: replayMinus, on: minus, mOn: plus, delta: -2, withM: l >= 1)
             plus = nextPlus
             minus = nextMinus
         }
