@@ -7,11 +7,14 @@ final class NBPDeepRunEngine {
     let fast: NBPDeepEngine?
     let chip: NBPChipEngine?
     let log: (String) -> Void
+    /// The network's layer sizes.
+    let sizes: NBPLayerSizes
     /// Samples after which a chip matrix or the output differed from the fast path.
     private(set) var mismatches = 0
 
     init(options: NBPTrainOptions, weights: NBPDeepWeights, log: @escaping (String) -> Void) throws {
         self.log = log
+        sizes = weights.sizes
         if options.engine == .chip {
             let chip = try NBPChipEngine(
                 deepWeights: weights, seed: options.seed, margin: options.margin, threads: options.threads)
