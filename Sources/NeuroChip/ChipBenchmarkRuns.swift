@@ -18,10 +18,20 @@ struct BenchmarkTiming {
         steps += count
     }
 
-    /// The next batch: doubled, but not far beyond the time budget.
-    func nextBatch(_ batch: Int, budget: Double) -> Int {
+    /// Steps still needed to reach `budget` seconds at the pace so far (0 once reached).
+    func stepsLeft(budget: Double) -> Int {
         let perStep = max(wall / Double(max(steps, 1)), 1e-9)
-        return max(1, min(batch * 2, Int((budget - wall) / perStep) + 1))
+        return max(0, Int((budget - wall) / perStep) + 1)
+    }
+
+    /// The next batch: doubled, but not far beyond the time budget.
+    func nextBatch(_ batch: Int, budget: Double) -> Int { max(1, min(batch * 2, stepsLeft(budget: budget))) }
+
+    /// The next batch of two runs timed batch for batch: doubled until both reached the
+    /// budget, sized by the one that gets there last (with one-step batches a threaded run
+    /// would wake its sleeping threads every step and measure that instead).
+    static func nextPairBatch(_ batch: Int, budget: Double, _ a: BenchmarkTiming, _ b: BenchmarkTiming) -> Int {
+        max(1, min(batch * 2, max(a.stepsLeft(budget: budget), b.stepsLeft(budget: budget))))
     }
 }
 
@@ -87,52 +97,69 @@ public struct ChipBenchmarkPair: Sendable {
 
 extension ChipBenchmark {
     /// Runs `kind` at `compartments` on one thread and on `execution`, batch for batch,
-    /// until each has about `minSeconds`, then compares them. Under MPI ranks every rank
-    /// runs the one-thread copy too (on its own core), and rank 0's clock decides the batches.
+    /// until each has about `minSeconds`, then compares them. Under MPI ranks only rank 0
+    /// runs the one-thread copy, while the other ranks wait, so no other rank's copy shares
+    /// its memory bandwidth; rank 0's clock decides the batches.
     public static func measurePair(
         kind: String, compartments n: Int, minSeconds: Double, execution: ChipExecution, seed: UInt64 = 1
     ) throws -> ChipBenchmarkPair {
-        let single = try BenchmarkRun(kind: kind, compartments: n, seed: seed, execution: ChipExecution())
+        let single =
+            execution.rank == 0
+            ? try BenchmarkRun(kind: kind, compartments: n, seed: seed, execution: ChipExecution()) : nil
         let parallel = try BenchmarkRun(kind: kind, compartments: n, seed: seed, execution: execution)
-        single.warmUp()
+        single?.warmUp()
         parallel.warmUp()
-        let before = single.chip.totals.chip
+        let reference = single ?? parallel
+        let before = reference.chip.totals.chip
         var a = BenchmarkTiming()
         var b = BenchmarkTiming()
         var batch = 4
         while true {
-            a.add(batch) { single.steps(batch) }
+            a.add(batch) { single?.steps(batch) }
             b.add(batch) { parallel.steps(batch) }
             // Rank 0 decides; the others follow, so every rank steps as often.
             let decision = agreed(
-                [a.wall < minSeconds || b.wall < minSeconds ? 1 : 0, Int64(a.nextBatch(batch, budget: minSeconds))],
-                execution.exchange)
+                [
+                    a.wall < minSeconds || b.wall < minSeconds ? 1 : 0,
+                    Int64(BenchmarkTiming.nextPairBatch(batch, budget: minSeconds, a, b)),
+                ], execution.exchange)
             if decision[0] == 0 { break }
             batch = Int(decision[1])
         }
-        // Both ran the same steps: the one-thread totals count the events of both.
-        var rowA = single.row(since: before, timing: a)
-        var rowB = single.row(since: before, timing: b)
+        // Both ran the same steps: the one-thread totals count the events of both (on the
+        // other ranks, which only report through rank 0, the rows are this rank's own).
+        var rowA = reference.row(since: before, timing: a)
+        var rowB = reference.row(since: before, timing: b)
         rowA.kind = kind
         rowB.kind = kind
         return ChipBenchmarkPair(
-            single: rowA, parallel: rowB, identical: sameResults(single.chip, parallel.chip, exchange: execution.exchange))
+            single: rowA, parallel: rowB,
+            identical: sameResults(single?.chip, parallel.chip, exchange: execution.exchange))
     }
 
     /// Whether `parallel` (threads, or this rank of a partitioned run) shows what `single`
     /// shows: everything for threads; for ranks the last spikes, the combined counters and
-    /// probes, and u and v added over the ranks.
-    public static func sameResults(_ single: ChipSimulator, _ parallel: ChipSimulator, exchange: SpikeExchange?)
+    /// probes, and u and v added over the ranks. Under ranks every rank must call it, and
+    /// rank 0 (which must hold `single`) decides for all.
+    public static func sameResults(_ single: ChipSimulator?, _ parallel: ChipSimulator, exchange: SpikeExchange?)
         -> Bool
     {
-        guard let exchange else { return single.snapshot().differences(from: parallel.snapshot()).isEmpty }
+        guard let exchange else {
+            guard let single else { return false }
+            return single.snapshot().differences(from: parallel.snapshot()).isEmpty
+        }
         parallel.combineRanks()
-        let a = single.snapshot()
         let b = parallel.snapshot()
         var state = (b.u + b.v).map { Int64($0) }
         state.withUnsafeMutableBufferPointer { exchange.sum($0) }
-        return a.spikes == b.spikes && a.totals == b.totals && a.probes == b.probes && a.wraps == b.wraps
-            && state == (a.u + a.v).map { Int64($0) }
+        var same = false
+        if let single {
+            let a = single.snapshot()
+            same =
+                a.spikes == b.spikes && a.totals == b.totals && a.probes == b.probes && a.wraps == b.wraps
+                && state == (a.u + a.v).map { Int64($0) }
+        }
+        return agreed([same ? 1 : 0], exchange)[0] == 1
     }
 
     /// The mixed network (every connection kind, stochastic learning, probes) on one

@@ -169,8 +169,9 @@ struct BenchChipCommand: AsyncParsableCommand {
             Blocks of 1,024 compartments, ~5% of sources spiking per step; dense 1,024 x 1,024 \
             and sparse 10% projections; sizes 1k, 4k, 16k, 64k (--quick: up to 16k). Rates are \
             per wall second on --threads threads (and ranks under mpirun). At the largest size \
-            each kind also runs on one thread in the same process, batch for batch \
-            (speedup_vs_1_thread, the smallest of the three), and the two are compared, as is a \
+            each kind also runs on one thread in the same process (under mpirun on rank 0 \
+            alone, the other ranks waiting), batch for batch (speedup_vs_1_thread, the \
+            smallest of the three), and the two are compared, as is a \
             mixed network with stochastic learning (identical_to_1_thread). bytes_per_synapse: \
             peak memory of the sparse network over its synapses, net of the same network \
             without synapses (each built in a child process). --learning adds a dense plastic \
