@@ -9,6 +9,8 @@ struct SourceGroups {
     let count: [Int]
     let compartments: Int
     let sources: Int
+    /// Source range of every group.
+    var ranges: [Range<Int>] { start.indices.map { start[$0]..<(start[$0] + count[$0]) } }
     let populations: [String: Int]
     let generators: [String: Int]
 
@@ -93,13 +95,16 @@ extension ChipSimulator {
     /// The deliveries and learners of each partition this process steps.
     static func partitionWork(
         _ partitions: PartitionMap, connections: [ConnectionRuntime], groups: SourceGroups, map: CoreMap,
-        populations: Int
+        populations: Int, routing: MessageRouting
     ) -> [PartitionWork] {
         partitions.owned.map { partition in
             let compartments = partition.segments.reduce(0) { $0 + map.segments[$1].end - map.segments[$1].start }
             let work = PartitionWork(
                 partition: partition, compartments: compartments, populations: populations,
-                connections: connections.count, groups: groups.count.count, cores: map.coreCount)
+                connections: connections.count, groups: groups.count.count, cores: map.coreCount,
+                hostClasses: routing.classCount - routing.firstHostClass)
+            work.hostGroups = routing.hostGroups(
+                groups.ranges, populations: populations, reaching: partition.cores)
             for c in connections {
                 if let shard = c.shards[partition.index] { work.deliveries[c.sourceGroup].append((c, shard)) }
                 for learner in c.learners where learner.partition == partition.index {

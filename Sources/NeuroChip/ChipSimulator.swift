@@ -124,8 +124,8 @@ public final class ChipSimulator {
     var firedRanges: [Range<Int>]
     var schedule: [(step: Int, source: Int32)]
     var scheduleCursor = 0
-    var generatorScratch: [Int32] = []
-    var injected: [[Int32]]
+    /// Generator channels injected for the next step (source indices, in injection order).
+    var injected: [Int32] = []
     let connections: [ConnectionRuntime]
     let routing: MessageRouting
     /// Fired sources per message class in this step (zero between steps), and the classes touched.
@@ -141,6 +141,8 @@ public final class ChipSimulator {
     let partitionsFollowSources: Bool
     /// Per core: this process counts it (all cores without MPI ranks).
     let ownedCores: [Bool]
+    /// The used cores this process counts (the others' counters are never written and stay zero).
+    let ownedUsedCores: [Int]
     /// Under MPI ranks: the spike bitmaps' layout and the send and receive blocks.
     let rankLayout: RankBitmapLayout?
     let rankSendBlock: RawArray<UInt64>?
@@ -177,6 +179,7 @@ public final class ChipSimulator {
             rank: execution.rank)
         partitionMap = partitions
         ownedCores = (0..<map.coreCount).map { partitions.ownsCore($0) }
+        ownedUsedCores = map.usedCores.filter { partitions.ownsCore($0) }
         if execution.exchange != nil {
             let layout = RankBitmapLayout(
                 partitions: partitions.partitions, ranks: execution.ranks, segments: map.segments)
@@ -196,16 +199,16 @@ public final class ChipSimulator {
         ringSize = 2 + network.connections.reduce(0) { max($0, $1.delay, $1.delays?.max() ?? 0) }
         let sends = (0..<groups.count.count).map { g in compiled.filter { $0.sourceGroup == g } }
         routing = MessageRouting(
-            groups: (0..<groups.count.count).map { groups.start[$0]..<(groups.start[$0] + groups.count[$0]) },
-            populations: network.populations.count, sends: sends, coreOf: map.coreOfCompartment, seed: network.seed)
+            groups: groups.ranges, populations: network.populations.count, sends: sends, coreOf: map.coreOfCompartment,
+            seed: network.seed)
         classHits = RawArray(repeating: 0, count: routing.classCount)
         let partitionWork = Self.partitionWork(
-            partitions, connections: compiled, groups: groups, map: map, populations: network.populations.count)
+            partitions, connections: compiled, groups: groups, map: map, populations: network.populations.count,
+            routing: routing)
         work = partitionWork
         workers = StepWorkers(count: partitionWork.count)
 
         schedule = Self.generatorSchedule(network, groups: groups)
-        injected = Array(repeating: [], count: network.generators.count)
         state = ChipState(
             compartments: compartmentCount, sources: sourceCount, ringSize: ringSize, segments: map.segments.count)
         firedRanges = Array(repeating: 0..<0, count: groups.count.count)
@@ -249,15 +252,15 @@ public final class ChipSimulator {
         let group = network.populations.count + g
         let size = groupCount[group]
         let start = groupStart[group]
-        // Check every channel, then append them in one call (no uniqueness check of the
-        // nested array per channel; a bad channel leaves nothing injected).
+        // Check every channel, then append them in one call (a bad channel leaves nothing
+        // injected).
         for channel in channels where channel < 0 || channel >= size {
             throw ChipError.channelOutOfRange(generator: network.generators[g].name, channel: channel, size: size)
         }
         let base = Int32(truncatingIfNeeded: start)
-        let old = injected[g].count
-        injected[g].append(contentsOf: repeatElement(0, count: channels.count))
-        injected[g].withUnsafeMutableBufferPointer { out in
+        let old = injected.count
+        injected.append(contentsOf: repeatElement(0, count: channels.count))
+        injected.withUnsafeMutableBufferPointer { out in
             for k in channels.indices { out[old + k] = base &+ Int32(truncatingIfNeeded: channels[k]) }
         }
     }

@@ -2,9 +2,10 @@
 // (and exchange them between ranks), count messages, deliver and learn, probe, add up the
 // totals. The two heavy stages run once per partition, on the simulator's threads; the
 // others are short and run on the calling thread. In one process the partitions also
-// clear their last spikes and count their own messages (what runs on one thread bounds
-// the speedup of two). Every stage takes the step's buffers (StepBuffers.swift), opened
-// once in `step()`.
+// clear their last spikes and count the messages their spikes send and the generators'
+// messages to their cores (what runs on one thread bounds the speedup of two); under MPI
+// ranks the calling thread counts every message after the exchange. Every stage takes the
+// step's buffers (StepBuffers.swift), opened once in `step()`.
 
 extension ChipSimulator {
     /// One time step in the order of docs/neurochip.md "One time step".
@@ -17,7 +18,7 @@ extension ChipSimulator {
             beginStep(b)
             forEachPartition { w in self.integrateAndFire(w, b, step: s) }
             collectSpikes(b, step: s)
-            countMessages(b)
+            if !countsInPartitions { countMessages(b) }
             forEachPartition { w in self.deliverAndLearn(w, b, step: s) }
             gatherPartitionCounts(b)
         }
@@ -44,7 +45,7 @@ extension ChipSimulator {
         if countsInPartitions {
             for k in partitionSpikeCount..<firedCount { b.flags[Int(b.fired[k])] = 0 }
         } else {
-            for core in usedCores { b.counts[core] = CoreStepCounts() }
+            for core in ownedUsedCores { b.counts[core] = CoreStepCounts() }
             for k in 0..<firedCount { b.flags[Int(b.fired[k])] = 0 }
         }
         firedCount = 0
@@ -187,29 +188,29 @@ extension ChipSimulator {
         firedCount = appendGeneratorSpikes(b, after: count, step: s)
         var k = 0
         for g in 0..<groupStart.count {
-            let end = Int32(groupStart[g] + groupCount[g])
+            let end = Int32(truncatingIfNeeded: groupStart[g] + groupCount[g])
             let begin = k
-            while k < firedCount && b.fired[k] < end { k += 1 }
+            while k < firedCount && b.fired[k] < end { k &+= 1 }
             firedRanges[g] = begin..<k
         }
     }
 
-    /// Appends the generators' spikes of step s after the compartments' `count`, sets their
-    /// flags, and returns the new length. Usually already ascending (generators in order,
-    /// channels injected sorted), so sorting is skipped; duplicates are merged.
+    /// Appends the generators' spikes of step s (injected, then scheduled) after the
+    /// compartments' `count`, sets their flags, and returns the new length. Usually already
+    /// ascending (generators injected in order, channels sorted), so sorting is skipped;
+    /// duplicates are merged.
     private func appendGeneratorSpikes(_ b: StepBuffers, after count: Int, step s: Int) -> Int {
+        // The injected list itself (emptied, its capacity kept for the next step's).
         var generatorSpikes: [Int32] = []
-        swap(&generatorSpikes, &generatorScratch)
-        defer { swap(&generatorSpikes, &generatorScratch) }
-        generatorSpikes.removeAll(keepingCapacity: true)
+        swap(&generatorSpikes, &injected)
+        defer {
+            generatorSpikes.removeAll(keepingCapacity: true)
+            swap(&generatorSpikes, &injected)
+        }
         while scheduleCursor < schedule.count && schedule[scheduleCursor].step < s { scheduleCursor += 1 }
         while scheduleCursor < schedule.count && schedule[scheduleCursor].step == s {
             generatorSpikes.append(schedule[scheduleCursor].source)
             scheduleCursor += 1
-        }
-        for g in injected.indices where !injected[g].isEmpty {
-            generatorSpikes += injected[g]
-            injected[g].removeAll(keepingCapacity: true)
         }
         if generatorSpikes.isEmpty { return count }
         return generatorSpikes.withUnsafeMutableBufferPointer { g in
@@ -228,18 +229,13 @@ extension ChipSimulator {
         }
     }
 
-    /// Message counters: fired sources per class, then each class's figures (in one process
-    /// the partitions counted their compartments' spikes: here only the generators').
+    /// Message counters under MPI ranks: every spike's messages, on this rank's cores (in
+    /// one process the partitions count them: `integrateAndFire`, `countHostMessages`).
     private func countMessages(_ b: StepBuffers) {
-        if countsInPartitions {
-            let spikes = UnsafeBufferPointer(start: b.fired + partitionSpikeCount, count: firedCount - partitionSpikeCount)
-            routing.count(spikes: spikes, counts: b.counts, hits: classHits.base, touched: &touchedClasses) { _ in true }
-        } else {
-            let spikes = UnsafeBufferPointer(start: b.fired, count: firedCount)
-            let owned = ownedCores
-            routing.count(spikes: spikes, counts: b.counts, hits: classHits.base, touched: &touchedClasses) {
-                owned[$0]
-            }
+        let spikes = UnsafeBufferPointer(start: b.fired, count: firedCount)
+        let owned = ownedCores
+        routing.count(spikes: spikes, counts: b.counts, hits: classHits.base, touched: &touchedClasses) {
+            owned[$0]
         }
     }
 
@@ -249,7 +245,10 @@ extension ChipSimulator {
     /// learning) onto the partition's cores, then the partition's learning.
     @inline(__always)
     private func deliverAndLearn(_ w: PartitionWork, _ b: StepBuffers, step s: Int) {
-        if countsInPartitions { receiveMessages(w, b) }
+        if countsInPartitions {
+            receiveMessages(w, b)
+            countHostMessages(w, b)
+        }
         let kc = w.connectionCounts.base
         for g in 0..<firedRanges.count {
             let range = firedRanges[g]
@@ -292,6 +291,17 @@ extension ChipSimulator {
                 b.counts[core].interChipMessagesIn += incoming[core].interChip
                 incoming[core] = IncomingMessages()
             }
+        }
+    }
+
+    /// The host messages the generators' spikes of this step send to the partition's cores.
+    @inline(__always)
+    private func countHostMessages(_ w: PartitionWork, _ b: StepBuffers) {
+        for g in w.hostGroups where !firedRanges[g].isEmpty {
+            let range = firedRanges[g]
+            routing.countHostMessages(
+                spikes: UnsafeBufferPointer(start: b.fired + range.lowerBound, count: range.count), counts: b.counts,
+                cores: w.partition.cores, hits: w.hostHits.base, touched: &w.touchedClasses)
         }
     }
 
@@ -387,7 +397,7 @@ extension ChipSimulator {
         swap(&totalConnections, &totals.perConnection)
         totalCores.withUnsafeMutableBufferPointer { t in
             lastStepCounts.withUnsafeBufferPointer { c in
-                for core in usedCores { t[core] += c[core] }
+                for core in ownedUsedCores { t[core] += c[core] }
             }
         }
         totalPopulations.withUnsafeMutableBufferPointer { t in

@@ -19,6 +19,9 @@ struct MessageRouting {
     let hopsEastWest: [Int]
     let hopsNorthSouth: [Int]
     let paths: [UInt32]
+    /// Classes from here on are the generators' (sent by the host): no compartment shares
+    /// a class with them, and generator groups come after the populations.
+    let firstHostClass: Int
 
     /// `groups[g]`: the source group's range in source space; `sends[g]`: its outgoing
     /// connections; `coreOf`: core of every compartment.
@@ -40,7 +43,9 @@ struct MessageRouting {
         var hopsNS: [Int] = []
         var paths: [UInt32] = []
         var scratch: [Int32] = []
+        var firstHostClass: Int?
         for (g, range) in groups.enumerated() {
+            if g == populations { firstHostClass = classCore.count }
             let lookups = sends[g].map { $0.destinationCores(seed: seed) }
             for i in 0..<range.count {
                 scratch.removeAll(keepingCapacity: true)
@@ -78,6 +83,7 @@ struct MessageRouting {
         self.hopsEastWest = hopsEW
         self.hopsNorthSouth = hopsNS
         self.paths = paths
+        self.firstHostClass = firstHostClass ?? classCore.count
     }
 
     var classCount: Int { classCore.count }
@@ -118,6 +124,31 @@ struct MessageRouting {
             for k in Int(localStart[id])..<Int(localStart[id + 1]) { incoming[Int(localCores[k])].onChip += sent }
             for k in Int(remoteStart[id])..<Int(remoteStart[id + 1]) {
                 incoming[Int(remoteCores[k])].interChip += sent
+            }
+        }
+    }
+
+    /// The generator groups (group indices from `populations` on) with a channel that sends
+    /// to one of `cores`.
+    func hostGroups(_ groups: [Range<Int>], populations: Int, reaching cores: Range<Int>) -> [Int] {
+        (populations..<groups.count).filter { g in
+            groups[g].contains { source in
+                let id = Int(classOf[source])
+                return (Int(localStart[id])..<Int(localStart[id + 1])).contains { cores.contains(Int(localCores[$0])) }
+            }
+        }
+    }
+
+    /// The host messages of generator `spikes` that end on `cores` (one partition's), counted
+    /// by that partition's thread. `hits` has one zeroed entry per generator class (class
+    /// `firstHostClass` first) and is left zeroed.
+    func countHostMessages(
+        spikes: UnsafeBufferPointer<Int32>, counts: UnsafeMutablePointer<CoreStepCounts>, cores: Range<Int>,
+        hits: UnsafeMutablePointer<Int32>, touched: inout [Int32]
+    ) {
+        forEachClass(of: spikes, hits: hits - firstHostClass, touched: &touched) { id, sent in
+            for k in Int(localStart[id])..<Int(localStart[id + 1]) where cores.contains(Int(localCores[k])) {
+                counts[Int(localCores[k])].hostMessagesIn += sent
             }
         }
     }

@@ -5,69 +5,100 @@
 // fixed-size blocks; every rank decodes all blocks into the step's spike list, so delivery,
 // message counters and learning see exactly the spikes of a single process.
 
+/// One segment of a rank's bitmap: compartments `start ..< end` at bits `bit ..< bit + end - start`.
+struct BitmapSpan {
+    var start: Int
+    var end: Int
+    var bit: Int
+}
+
 /// Bit positions of every rank's compartments.
 struct RankBitmapLayout {
-    /// Per rank: its segments in order, with the bit offset of each segment's first compartment.
-    let segments: [[(segment: Int, bit: Int)]]
+    /// Per rank: its segments in order.
+    let spans: [[BitmapSpan]]
     /// Block size in 64-bit words (the largest rank's compartments, rounded up).
     let words: Int
 
     init(partitions: [StepPartition], ranks: Int, segments table: [CoreSegment]) {
-        var perRank = [[(segment: Int, bit: Int)]](repeating: [], count: ranks)
+        var perRank = [[BitmapSpan]](repeating: [], count: ranks)
         var bits = [Int](repeating: 0, count: ranks)
         for p in partitions {
             for k in p.segments {
-                perRank[p.rank].append((k, bits[p.rank]))
+                perRank[p.rank].append(BitmapSpan(start: table[k].start, end: table[k].end, bit: bits[p.rank]))
                 bits[p.rank] += table[k].end - table[k].start
             }
         }
-        segments = perRank
+        spans = perRank
         words = max(1, ((bits.max() ?? 0) + 63) / 64)
     }
 }
 
 extension ChipSimulator {
     /// Sends this rank's spikes, receives every rank's; writes the list (rank order,
-    /// segments in order within a rank) and sets the flags of other ranks' spikes.
-    /// Returns its length.
+    /// segments in order within a rank) and sets the flags of other ranks' spikes (this
+    /// rank's were set when they fired). Returns its length.
     func exchangeSpikes(_ b: StepBuffers, exchange: SpikeExchange) -> Int {
         guard let layout = rankLayout, let send = rankSendBlock, let all = rankReceiveBlocks else { return 0 }
-        let mine = layout.segments[exchange.rank]
-        send.buffer.update(repeating: 0)
-        var cursor = 0
-        for w in work {
-            for n in 0..<w.spikeCount {
-                let c = Int(w.spikes[n])
-                while c >= segments[mine[cursor].segment].end { cursor += 1 }
-                let bit = mine[cursor].bit + c - segments[mine[cursor].segment].start
-                send[bit >> 6] |= 1 << UInt64(bit & 63)
-            }
-        }
+        encodeSpikes(into: send.base, words: layout.words, spans: layout.spans[exchange.rank])
         exchange.allGather(
             UnsafeRawBufferPointer(start: send.base, count: layout.words * 8),
             into: UnsafeMutableRawBufferPointer(start: all.base, count: layout.words * 8 * exchange.ranks))
         var count = 0
         for rank in 0..<exchange.ranks {
-            let block = all.base + rank * layout.words
-            for (segment, bit) in layout.segments[rank] {
-                let start = segments[segment].start
-                let length = segments[segment].end - start
-                var k = 0
-                while k < length {
-                    let position = bit + k
-                    let word = block[position >> 6] >> UInt64(position & 63)
-                    if word == 0 {
-                        k += 64 - (position & 63)
-                        continue
-                    }
-                    let skip = word.trailingZeroBitCount
-                    k += skip
-                    if k >= length { break }
-                    b.fired[count] = Int32(start + k)
-                    b.flags[start + k] = 1
-                    count += 1
-                    k += 1
+            if rank == exchange.rank {
+                // This rank's spikes in the same order, already flagged.
+                for w in work {
+                    (b.fired + count).update(from: w.spikes.base, count: w.spikeCount)
+                    count += w.spikeCount
                 }
+            } else {
+                count = decodeSpikes(all.base + rank * layout.words, spans: layout.spans[rank], b, at: count)
+            }
+        }
+        return count
+    }
+
+    /// This process's spikes (ascending within each partition, partitions in span order) as
+    /// a bitmap of `words` words.
+    private func encodeSpikes(into send: UnsafeMutablePointer<UInt64>, words: Int, spans: [BitmapSpan]) {
+        send.update(repeating: 0, count: words)
+        spans.withUnsafeBufferPointer { spans in
+            var cursor = 0
+            for w in work {
+                let spikes = w.spikes.base
+                for n in 0..<w.spikeCount {
+                    let c = Int(spikes[n])
+                    while c >= spans[cursor].end { cursor += 1 }
+                    let bit = spans[cursor].bit &+ c &- spans[cursor].start
+                    send[bit &>> 6] |= 1 &<< UInt64(bit & 63)
+                }
+            }
+        }
+    }
+
+    /// Appends the spikes of one rank's bitmap to the list from `first`, a word at a time,
+    /// and flags them. Returns the new length.
+    private func decodeSpikes(
+        _ block: UnsafePointer<UInt64>, spans: [BitmapSpan], _ b: StepBuffers, at first: Int
+    ) -> Int {
+        var count = first
+        for span in spans {
+            let end = span.bit + span.end - span.start
+            var position = span.bit
+            while position < end {
+                let offset = position & 63
+                let take = min(64 - offset, end - position)
+                var word = block[position &>> 6] &>> UInt64(offset)
+                if take < 64 { word &= (1 &<< UInt64(take)) &- 1 }
+                let origin = span.start &+ position &- span.bit
+                while word != 0 {
+                    let c = origin &+ word.trailingZeroBitCount
+                    b.fired[count] = Int32(truncatingIfNeeded: c)
+                    b.flags[c] = 1
+                    count &+= 1
+                    word &= word &- 1
+                }
+                position += take
             }
         }
         return count

@@ -92,14 +92,20 @@ final class PartitionWork {
     var learners: [(connection: ConnectionRuntime, learning: LearningRuntime)] = []
     /// Message classes its spikes fired this step (scratch of MessageRouting.countSent).
     var touchedClasses: [Int32] = []
+    /// Generator groups that send messages to its cores, and zeroed hits per generator
+    /// class (scratch of MessageRouting.countHostMessages).
+    var hostGroups: [Int] = []
+    let hostHits: RawArray<Int32>
     /// Per core of the process: the messages this partition's spikes sent there this
     /// step, until the core's own partition adds them to its counts and zeroes them.
     let incoming: RawArray<IncomingMessages>
 
     init(
-        partition: StepPartition, compartments: Int, populations: Int, connections: Int, groups: Int, cores: Int
+        partition: StepPartition, compartments: Int, populations: Int, connections: Int, groups: Int, cores: Int,
+        hostClasses: Int
     ) {
         self.partition = partition
+        hostHits = RawArray(repeating: 0, count: hostClasses)
         incoming = RawArray(repeating: IncomingMessages(), count: cores)
         spikes = RawArray(repeating: 0, count: compartments)
         populationCounts = RawArray(repeating: PopulationStepCounts(), count: populations)

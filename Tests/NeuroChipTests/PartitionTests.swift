@@ -141,6 +141,50 @@ struct PartitionTests {
         }
     }
 
+    /// Generators sending to the cores of several partitions, scheduled and injected
+    /// (generators out of order, channels repeated): each partition counts the host
+    /// messages to its own cores, and every per-step count equals one thread's and the
+    /// count by hand (one message per spike and destination core).
+    @Test(arguments: [2, 3, 8])
+    func generatorMessagesAreCountedByTheReceivingPartitions(threads: Int) throws {
+        var net = NetworkDescription(seed: 5)
+        net.mapping.maxCompartmentsPerCore = 16
+        net.populations = [
+            PopulationSpec(name: "p", size: 64, vthMantissa: 40), PopulationSpec(name: "q", size: 32, vthMantissa: 40),
+        ]
+        net.generators = [
+            SpikeGeneratorSpec(name: "g0", size: 8, spikeTimes: (0..<8).map { c in [c, c + 3, 11] }),
+            SpikeGeneratorSpec(name: "g1", size: 8),
+        ]
+        net.connections = [
+            ConnectionSpec(
+                name: "g0-p", source: "g0", target: "p", pattern: .allToAll,
+                weights: (0..<(8 * 64)).map { [-6, -4, -2, 2, 4, 6][$0 % 6] }),
+            ConnectionSpec(name: "g1-q", source: "g1", target: "q", pattern: .oneToAll, weight: 12),
+        ]
+        func run(_ execution: ChipExecution) throws -> (CounterHistory, [Int]) {
+            let chip = try ChipSimulator(net, execution: execution)
+            chip.recordCounterHistory = true
+            var expected: [Int] = []
+            for s in 0..<16 {
+                let g1 = [s % 8, 1, s % 8]
+                let g0 = [7 - s % 8, 2]
+                try chip.inject(generator: "g1", channels: g1)
+                try chip.inject(generator: "g0", channels: g0)
+                let scheduled = (0..<8).filter { [$0, $0 + 3, 11].contains(s) }
+                // p spans 4 cores, q 2: a g0 spike sends 4 messages, a g1 spike 2.
+                expected.append(4 * Set(g0 + scheduled).count + 2 * Set(g1).count)
+                chip.step()
+            }
+            return (chip.counterHistory, expected)
+        }
+        let one = try run(ChipExecution())
+        let many = try run(ChipExecution(threads: threads))
+        #expect(one.0 == many.0, "per-step counts of every core")
+        #expect(one.0.steps.map { $0.reduce(0) { $0 + $1.hostMessagesIn } } == one.1)
+        #expect(many.0.steps.map { $0.reduce(0) { $0 + $1.hostMessagesIn } } == one.1)
+    }
+
     @Test func partitionsCoverEveryCoreOnceAndBalance() throws {
         var net = NetworkDescription()
         net.populations = (0..<6).map { PopulationSpec(name: "p\($0)", size: 100, vthMantissa: 1) }
@@ -170,6 +214,19 @@ struct PartitionTests {
             "\(ChipExecutionError.moreRanksThanCores(ranks: 2, cores: 1))".contains("run with at most 1 rank (mpirun -np 1)"))
         #expect("\(ChipExecutionError.invalidThreads(0))".contains("at least 1"))
     }
+}
+
+/// `bench chip` times a one-thread and an N-thread run batch for batch: the batches keep
+/// doubling until both runs reached the budget, so the faster run is not left to finish in
+/// one-step batches (between which its threads fall asleep).
+@Test func pairBatchesGrowUntilBothRunsReachTheBudget() {
+    let single = BenchmarkTiming(steps: 2000, wall: 1.6, cpu: 1.6)
+    let threaded = BenchmarkTiming(steps: 2000, wall: 0.9, cpu: 1.8)
+    #expect(single.stepsLeft(budget: 1.5) == 0)
+    #expect(threaded.stepsLeft(budget: 1.5) == 1334)
+    #expect(BenchmarkTiming.nextPairBatch(1024, budget: 1.5, single, threaded) == 1334)
+    #expect(BenchmarkTiming.nextPairBatch(512, budget: 1.5, single, threaded) == 1024)
+    #expect(BenchmarkTiming.nextPairBatch(512, budget: 1.5, threaded, single) == 1024)
 }
 
 /// Results written by the rank threads of `PartitionTests.runRanks` (under its lock).
