@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "synfire", targets: ["synfire"]),
         .library(name: "SynfireData", targets: ["SynfireData"]),
+        .library(name: "SynfireArrays", targets: ["SynfireArrays"]),
         .library(name: "SynfireIO", targets: ["SynfireIO"]),
         .library(name: "NeuroChip", targets: ["NeuroChip"]),
         .library(name: "EnergyModel", targets: ["EnergyModel"]),
@@ -68,12 +69,16 @@ let package = Package(
             name: "SynfireTensorBoard",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["event.proto"]),
+        // Arrays on disk: .npy/.npz (zip through zlib) and atomic file writes; no plotting, so
+        // the simulator can save its outputs without linking Cairo.
+        .target(name: "SynfireArrays", dependencies: ["CZlib"], swiftSettings: hotLoopFlags),
         .target(
-            name: "SynfireIO", dependencies: ["CZlib", "CCairo", "SynfireTensorBoard", "SynfireBuildInfo"], swiftSettings: hotLoopFlags),
+            name: "SynfireIO", dependencies: ["SynfireArrays", "CCairo", "SynfireTensorBoard", "SynfireBuildInfo"],
+            swiftSettings: hotLoopFlags),
         // Delivery kernels in C: an AVX2 variant chosen at run time beside a portable one.
         .target(name: "CNeuroChipKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(
-            name: "NeuroChip", dependencies: ["CNeuroChipKernels", "SynfireRandom", "SynfireIO"],
+            name: "NeuroChip", dependencies: ["CNeuroChipKernels", "SynfireRandom", "SynfireArrays"],
             swiftSettings: hotLoopFlags),
         // The nBP fast path's row kernels, with the same run-time AVX2 choice.
         .target(
@@ -82,24 +87,28 @@ let package = Package(
         .target(name: "EnergyModel", dependencies: ["NeuroChip", "SynfireIO"], swiftSettings: hotLoopFlags),
         .target(
             name: "NBP",
-            dependencies: ["NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels", "SynfireRandom"],
+            dependencies: [
+                "NeuroChip", "SynfireData", "SynfireArrays", "SynfireIO", "EnergyModel", "CNBPKernels", "SynfireRandom",
+            ],
             swiftSettings: hotLoopFlags),
         .target(
-            name: "STESNN", dependencies: ["COpenBLAS", "SynfireData", "SynfireIO"],
+            name: "STESNN", dependencies: ["COpenBLAS", "SynfireData", "SynfireArrays", "SynfireIO"],
             swiftSettings: hotLoopFlags),
-        .target(name: "ErrorPropSNN", dependencies: ["SynfireIO", "SynfireRandom"], swiftSettings: hotLoopFlags),
+        .target(
+            name: "ErrorPropSNN", dependencies: ["SynfireArrays", "SynfireIO", "SynfireRandom"], swiftSettings: hotLoopFlags),
         // NIR (Neuromorphic Intermediate Representation) import, run and export.
         .target(
             name: "SynfireNIR",
             dependencies: [
-                "CHDF5", "NeuroChip", "EnergyModel", "SynfireIO", "SynfireData", "NBP", "STESNN", "SynfireRandom",
+                "CHDF5", "NeuroChip", "EnergyModel", "SynfireArrays", "SynfireIO", "SynfireData", "NBP", "STESNN",
+                "SynfireRandom",
             ],
             swiftSettings: hotLoopFlags),
         .executableTarget(
             name: "synfire",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "SynfireData", "SynfireIO", "NeuroChip", "EnergyModel", "NBP", "STESNN",
+                "SynfireData", "SynfireArrays", "SynfireIO", "NeuroChip", "EnergyModel", "NBP", "STESNN",
                 "ErrorPropSNN", "SynfireNIR", .target(name: "COpenMPI", condition: .when(traits: ["MPI"])),
             ],
             swiftSettings: hotLoopFlags),
@@ -108,30 +117,32 @@ let package = Package(
             name: "SynfireDataTests", dependencies: ["SynfireData"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "SynfireIOTests", dependencies: ["SynfireIO", "SynfireTensorBoard"], resources: [.copy("Fixtures")]),
+            name: "SynfireIOTests", dependencies: ["SynfireArrays", "SynfireIO", "SynfireTensorBoard"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SynfireTensorBoardTests", dependencies: ["SynfireTensorBoard"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels", "SynfireIO"],
+            name: "NeuroChipTests", dependencies: ["NeuroChip", "CNeuroChipKernels", "SynfireArrays", "SynfireIO"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "NeuroChip", "SynfireIO"]),
         .testTarget(
             name: "NBPTests",
             dependencies: [
-                "NBP", "NeuroChip", "SynfireData", "SynfireIO", "EnergyModel", "CNBPKernels", "SynfireTensorBoard",
+                "NBP", "NeuroChip", "SynfireData", "SynfireArrays", "SynfireIO", "EnergyModel", "CNBPKernels",
+                "SynfireTensorBoard",
             ],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "STESNNTests", dependencies: ["STESNN", "SynfireData", "SynfireRandom"]),
         .testTarget(name: "ErrorPropSNNTests", dependencies: ["ErrorPropSNN"]),
         .testTarget(
             name: "SynfireNIRTests",
-            dependencies: ["SynfireNIR", "NeuroChip", "NBP", "STESNN", "SynfireData", "SynfireIO"],
+            dependencies: ["SynfireNIR", "NeuroChip", "NBP", "STESNN", "SynfireData", "SynfireArrays", "SynfireIO"],
             resources: [.copy("Fixtures")]),
         // Runs the built `synfire` binary: exit codes, messages, --json output.
-        .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "NeuroChip", "SynfireIO"]),
+        .testTarget(name: "SynfireCLITests", dependencies: ["synfire", "NeuroChip", "SynfireArrays", "SynfireIO"]),
 
         // The byte readers as fuzz entry points; the tests replay Fuzz/corpus through them.
-        .target(name: "SynfireFuzzTargets", dependencies: ["SynfireData", "SynfireIO", "NeuroChip"]),
+        .target(name: "SynfireFuzzTargets", dependencies: ["SynfireData", "SynfireArrays", "SynfireIO", "NeuroChip"]),
         .testTarget(name: "SynfireFuzzTargetsTests", dependencies: ["SynfireFuzzTargets"]),
     ]
 )

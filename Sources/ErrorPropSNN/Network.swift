@@ -35,7 +35,7 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
         let nH = parameters.hiddenCount
         let nO = parameters.outputCount
 
-        var rng = SpecRandom(master: masterSeed, stream: .weightInit, index: 0)
+        var rng = ErrorPropRandom(master: masterSeed, stream: .weightInit, index: 0)
         func uniform(_ range: [Double]) -> Double {
             range[0] + (range[1] - range[0]) * rng.uniform()
         }
@@ -78,7 +78,7 @@ public struct ErrorPropNetwork: Codable, Sendable, Equatable {
     /// docs/errorprop.md "Neuron model": log-normal factors with mean 1 and the configured CV, in the model's fixed
     /// draw order.
     private mutating func applyMismatch() {
-        var rng = SpecRandom(master: masterSeed, stream: .mismatch, index: 0)
+        var rng = ErrorPropRandom(master: masterSeed, stream: .mismatch, index: 0)
         let cv = parameters.mismatchCV
         let s = (Foundation.log(1 + cv * cv)).squareRoot()
         let mu = -s * s / 2

@@ -4,7 +4,7 @@
 public enum ErrorPropPreset {
     /// docs/errorprop.md "Architecture and learning rule" defaults: `η_o = 0.001`, `η_h = 0`, constant rates.
     public static func readoutOnly(
-        wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed
+        wiring: InputWiring = .sparse, seed: UInt64 = ErrorPropRandom.defaultMasterSeed
     )
         -> ErrorPropConfiguration
     {
@@ -17,7 +17,7 @@ public enum ErrorPropPreset {
     /// Hidden learning on (`η_h > 0`) with the learning-rate half-life that makes the final
     /// accuracy stable (docs/errorprop.md, "Resolution").
     public static func hiddenLearning(
-        wiring: InputWiring = .sparse, seed: UInt64 = SpecRandom.defaultMasterSeed
+        wiring: InputWiring = .sparse, seed: UInt64 = ErrorPropRandom.defaultMasterSeed
     )
         -> ErrorPropConfiguration
     {

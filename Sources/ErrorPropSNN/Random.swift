@@ -19,7 +19,7 @@ public enum RandomStream: UInt64, Sendable {
 /// xoshiro256** seeded through SplitMix64, exactly as docs/errorprop.md "Task" prescribes
 /// (the model's draws must be reproducible by any implementation, so this generator is
 /// part of the model, not an implementation detail).
-public struct SpecRandom: RandomNumberGenerator, Sendable {
+public struct ErrorPropRandom: RandomNumberGenerator, Sendable {
     private var s0: UInt64
     private var s1: UInt64
     private var s2: UInt64

@@ -1,4 +1,5 @@
 import Foundation
+import SynfireArrays
 import SynfireIO
 
 /// Spike rasters of one presentation with the teacher on and plasticity off, for the

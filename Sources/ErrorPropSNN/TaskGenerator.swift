@@ -157,7 +157,7 @@ public struct TaskDataset: Sendable {
 /// Template construction of docs/errorprop.md "Task", drawn from `rng(master, TEMPLATE, 0)` in the model's fixed order.
 public func makeTemplates(_ p: TaskParameters, masterSeed: UInt64) throws -> TaskTemplates {
     try p.validate()
-    var rng = SpecRandom(master: masterSeed, stream: .template, index: 0)
+    var rng = ErrorPropRandom(master: masterSeed, stream: .template, index: 0)
     let g = p.volleysPerSlot
     let m = p.channelsPerVolley
     var stepsA = [[Int]](repeating: [Int](repeating: 0, count: p.channels), count: p.slots)
@@ -210,7 +210,7 @@ public func makeSample(
     dt: Double = defaultTimeStep
 ) -> SpikePattern {
     let label = index % 2
-    var rng = SpecRandom(
+    var rng = ErrorPropRandom(
         master: masterSeed, stream: split == .train ? .jitterTrain : .jitterTest, index: index)
     let jitterSteps = p.jitterSD / dt
     var events: [SpikeEvent] = []
@@ -226,7 +226,7 @@ public func makeSample(
         }
     }
     if p.noiseRate > 0 {
-        var noise = SpecRandom(
+        var noise = ErrorPropRandom(
             master: masterSeed, stream: split == .train ? .noiseTrain : .noiseTest, index: index)
         let probability = p.noiseRate * dt
         for channel in 0..<p.channels {

@@ -48,7 +48,7 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
 
 /// A complete experiment: seed, task, network and training protocol.
 public struct ErrorPropConfiguration: Codable, Sendable, Equatable {
-    public var masterSeed: UInt64 = SpecRandom.defaultMasterSeed
+    public var masterSeed: UInt64 = ErrorPropRandom.defaultMasterSeed
     public var task = TaskParameters()
     public var network = NetworkParameters()
     public var training = TrainingParameters()
@@ -238,7 +238,7 @@ public func train(
             let before = network
             let scale = t.rateScale(epoch: epoch)
             var order = Array(0..<data.train.count)
-            var rng = SpecRandom(master: configuration.masterSeed, stream: .shuffle, index: epoch)
+            var rng = ErrorPropRandom(master: configuration.masterSeed, stream: .shuffle, index: epoch)
             rng.specShuffle(&order)
             var errorSpikes = [0, 0, 0, 0]
             let options = PresentationOptions(

@@ -1,4 +1,5 @@
 import Foundation
+import SynfireArrays
 import SynfireIO
 
 /// Layer sizes of an nBP network with any number of hidden layers: input, hidden..., output

@@ -1,5 +1,6 @@
 import EnergyModel
 import Foundation
+import SynfireArrays
 import SynfireIO
 
 /// One training sample as the run loop hands it to the observers.

@@ -1,4 +1,5 @@
 import Foundation
+import SynfireArrays
 import SynfireIO
 
 /// Weights as `.npz`: `W1` (hidden x input), `W2` (output x hidden), `M` (hidden x output),

@@ -3,7 +3,7 @@
 // (temporary file, then rename), so a reader never sees a partial file.
 
 import Foundation
-import SynfireIO
+import SynfireArrays
 
 /// How probes are written.
 public enum ProbeFormat: String, CaseIterable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import SynfireArrays
 import SynfireIO
 
 /// Saves and loads network parameters as `.npz` (one float32 array per weight matrix and

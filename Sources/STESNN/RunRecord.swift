@@ -1,4 +1,5 @@
 import Foundation
+import SynfireArrays
 import SynfireIO
 
 /// A training run on disk through SynfireIO's `RunDirectory`: config.json (a `RunConfig`

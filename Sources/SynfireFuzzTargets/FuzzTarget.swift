@@ -1,5 +1,6 @@
 import Foundation
 import NeuroChip
+import SynfireArrays
 import SynfireData
 import SynfireIO
 

@@ -8,6 +8,7 @@
 // Best of `repeats` runs; files go to `directory` and are removed afterwards.
 
 import Foundation
+import SynfireArrays
 
 public enum IOBenchmark {
     public struct Result: Sendable {

@@ -23,6 +23,7 @@
 //                  values: [[Double]] (per category, per component), unit: "µJ/sample")
 
 import Foundation
+import SynfireArrays
 
 public protocol Plot {
     var width: Int { get }

@@ -28,6 +28,7 @@
 // resume leaves every existing file untouched.
 
 import Foundation
+import SynfireArrays
 
 #if canImport(Glibc)
     import Glibc

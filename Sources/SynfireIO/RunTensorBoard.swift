@@ -16,6 +16,7 @@
 // (written after the checkpoint) and writes a new file for the new session.
 
 import Foundation
+import SynfireArrays
 import SynfireTensorBoard
 
 public final class RunTensorBoard: @unchecked Sendable {

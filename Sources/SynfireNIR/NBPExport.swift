@@ -9,6 +9,7 @@
 import Foundation
 import NBP
 import NeuroChip
+import SynfireArrays
 import SynfireIO
 
 public enum NBPExport {

@@ -7,6 +7,7 @@
 import EnergyModel
 import Foundation
 import NeuroChip
+import SynfireArrays
 import SynfireIO
 
 public struct NIRRunSummary: Codable, Sendable {

@@ -6,6 +6,7 @@
 import EnergyModel
 import Foundation
 import NeuroChip
+import SynfireArrays
 import SynfireIO
 
 public struct NIRRunResult: Sendable {

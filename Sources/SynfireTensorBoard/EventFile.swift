@@ -52,7 +52,9 @@ public struct EventFile: Sendable {
             throw EventFileError.writeFailed(path: directory, reason: "\(error.localizedDescription)")
         }
         var host = [CChar](repeating: 0, count: 256)
-        let hostName = gethostname(&host, host.count - 1) == 0 ? String(cString: host) : "localhost"
+        let hostName =
+            gethostname(&host, host.count - 1) == 0
+            ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
         let stem = namePrefix + String(format: "%010d", Int(Date().timeIntervalSince1970)) + ".\(hostName).\(getpid())"
         var counter = 0
         while FileManager.default.fileExists(atPath: "\(directory)/\(stem).\(counter)") { counter += 1 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuroChip
+import SynfireArrays
 import SynfireIO
 
 /// `synfire chip generate`: a large benchmark network as a short description.

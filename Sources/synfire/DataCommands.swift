@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SynfireArrays
 import SynfireData
 import SynfireIO
 

@@ -19,7 +19,7 @@ struct ErrorPropCommand: AsyncParsableCommand {
 /// Options shared by `train` and `bench errorprop` that choose the experiment.
 struct ErrorPropExperimentOptions: ParsableArguments {
     @Option(help: "Master seed of every random stream (20210412: the seed of docs/errorprop.md \"Results\").")
-    var seed: UInt64 = SpecRandom.defaultMasterSeed
+    var seed: UInt64 = ErrorPropRandom.defaultMasterSeed
 
     @Flag(
         help:

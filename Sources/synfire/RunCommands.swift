@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SynfireArrays
 import SynfireIO
 
 /// `synfire runs ...`: inspect run directories and regenerate their plots.

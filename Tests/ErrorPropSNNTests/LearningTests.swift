@@ -5,7 +5,7 @@ import Testing
 
 /// Builds the default network and data for the sign checks of the learning rule
 /// (docs/errorprop.md, "Validation against the model").
-func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -> (
+func defaultNetworkAndData(seed: UInt64 = ErrorPropRandom.defaultMasterSeed) throws -> (
     ErrorPropNetwork, TaskDataset
 ) {
     (
@@ -14,7 +14,7 @@ func defaultNetworkAndData(seed: UInt64 = SpecRandom.defaultMasterSeed) throws -
     )
 }
 
-@Test func initialisationFollowsSpecRanges() throws {
+@Test func initialisationFollowsModelRanges() throws {
     let (net, _) = try defaultNetworkAndData()
     #expect(net.inputWeights.count == 320 && net.outputWeights.count == 40)
     for (w, c) in zip(net.inputWeights, net.connections) {

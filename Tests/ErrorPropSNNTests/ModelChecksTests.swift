@@ -6,18 +6,18 @@ import Testing
 /// The random generator is part of the model, so that any implementation draws the same
 /// numbers (docs/errorprop.md, "What is in the module"); these values come from an
 /// independent implementation of the same definition (SplitMix64 seeding, xoshiro256**).
-@Test func randomStreamMatchesSpecReference() {
-    var a = SpecRandom(master: 20_210_412, stream: .template, index: 0)
+@Test func randomStreamMatchesReferenceValues() {
+    var a = ErrorPropRandom(master: 20_210_412, stream: .template, index: 0)
     #expect(a.next() == 0x668a_acf9_2927_ca1f)
     #expect(a.next() == 0xb7e0_599a_90e1_95eb)
     #expect(a.next() == 0x09dd_0622_f24b_7aa0)
-    var b = SpecRandom(master: 1, stream: .jitterTest, index: 7)
+    var b = ErrorPropRandom(master: 1, stream: .jitterTest, index: 7)
     #expect(b.next() == 0x5f1c_6791_2688_7334)
     #expect(b.next() == 0x04f9_c3f2_5be4_8efa)
 }
 
-@Test func uniformAndShuffleFollowSpecFormulas() {
-    var r = SpecRandom(master: 5, stream: .checks, index: 0)
+@Test func uniformAndShuffleFollowTheirFormulas() {
+    var r = ErrorPropRandom(master: 5, stream: .checks, index: 0)
     var copy = r
     let u = r.uniform()
     #expect(u == Double(copy.next() >> 11) * 0x1.0p-53)
@@ -45,7 +45,7 @@ struct FICase: Sendable, CustomStringConvertible {
     FICase(current: 500e-12, continuous: 72.273, discrete: 71.429, firstSpikeMs: 14.1),
     FICase(current: 800e-12, continuous: 114.951, discrete: 113.636, firstSpikeMs: 8.1),
 ])
-func fICurveWithoutAdaptationMatchesSpecTable(_ c: FICase) {
+func fICurveWithoutAdaptationMatchesReferenceTable(_ c: FICase) {
     var p = AdExParameters.hidden
     p.subthresholdAdaptation = 0
     p.spikeAdaptation = 0
@@ -61,7 +61,7 @@ func fICurveWithoutAdaptationMatchesSpecTable(_ c: FICase) {
     (250e-12, 7.97, 44.5, 73.1), (300e-12, 15.15, 30.1, 37.8), (500e-12, 39.06, 14.1, 15.4),
     (800e-12, 70.42, 8.1, 9.2),
 ])
-func fICurveWithAdaptationMatchesSpecTable(
+func fICurveWithAdaptationMatchesReferenceTable(
     current: Double, steady: Double, firstMs: Double, firstISIMs: Double
 ) {
     let spikes = constantCurrentSpikes(.hidden, current: current, steps: 20_000)
@@ -159,7 +159,7 @@ func synapseStepResponseMatchesExactExponential(tau: Double) {
     let regular = regularTrain(rate: 40, firstStep: 125, steps: 10_000)
     let matched = errorPairCounts(teacherSteps: regular, outputSteps: regular, steps: 10_000)
     #expect(matched.plus == 0 && matched.minus == 0)
-    var rng = SpecRandom(master: SpecRandom.defaultMasterSeed, stream: .checks, index: 0)
+    var rng = ErrorPropRandom(master: ErrorPropRandom.defaultMasterSeed, stream: .checks, index: 0)
     let poisson = (0..<10_000).filter { _ in rng.uniform() < 40 * 1e-4 }
     #expect(poisson.count > 25)  // about 40 spikes in 1 s
     let matchedPoisson = errorPairCounts(teacherSteps: poisson, outputSteps: poisson, steps: 10_000)

@@ -6,7 +6,7 @@ import Testing
 /// Templates (docs/errorprop.md, "Task"): 4 spikes on every channel, volley times sorted,
 /// apart by the minimum gap and inside their slot, A and B with the same sorted spike times,
 /// and A- and B-groups sharing exactly one channel pairwise.
-@Test(arguments: [SpecRandom.defaultMasterSeed, 1, 2])
+@Test(arguments: [ErrorPropRandom.defaultMasterSeed, 1, 2])
 func templatesHaveEqualCountsAndOrthogonalGroups(seed: UInt64) throws {
     let p = TaskParameters()
     let t = try makeTemplates(p, masterSeed: seed)
@@ -56,7 +56,7 @@ func templatesHaveEqualCountsAndOrthogonalGroups(seed: UInt64) throws {
 }
 
 @Test func countOnlyControlScoresExactlyChanceWithDefaults() throws {
-    for seed: UInt64 in [SpecRandom.defaultMasterSeed, 1, 2] {
+    for seed: UInt64 in [ErrorPropRandom.defaultMasterSeed, 1, 2] {
         let data = try TaskDataset(masterSeed: seed)
         #expect(RateControl.countOnlyAccuracy(data) == 0.5)
         let timing = RateControl.populationTimingAccuracy(data)
@@ -68,7 +68,7 @@ func templatesHaveEqualCountsAndOrthogonalGroups(seed: UInt64) throws {
     var p = TaskParameters()
     p.dropProbability = 0.1
     p.noiseRate = 5
-    let data = try TaskDataset(parameters: p, masterSeed: SpecRandom.defaultMasterSeed)
+    let data = try TaskDataset(parameters: p, masterSeed: ErrorPropRandom.defaultMasterSeed)
     // With drops and noise the counts vary, so this is a real classification.
     #expect(Set(data.test.map { $0.counts(channels: 16) }).count > 1)
     let accuracy = RateControl.countOnlyAccuracy(data)

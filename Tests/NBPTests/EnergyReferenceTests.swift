@@ -16,7 +16,7 @@ import Testing
     #expect(plastic == 500_000)  // the paper's training circuit
 }
 
-@Test func firstPrinciplesTrainingMatchesSpecArithmetic() throws {
+@Test func firstPrinciplesTrainingMatchesTheDocumentedArithmetic() throws {
     let input = NBPFirstPrinciples.defaultInput(mode: .training)
     #expect(input.phases.count == 12)
     let estimate = NBPFirstPrinciples.estimate(input, table: .davies2018)

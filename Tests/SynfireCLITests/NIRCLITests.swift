@@ -1,4 +1,5 @@
 import Foundation
+import SynfireArrays
 import SynfireIO
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import SynfireArrays
 @testable import SynfireIO
 
 @Suite("Atomic file writes")

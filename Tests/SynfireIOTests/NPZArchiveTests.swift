@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import SynfireArrays
 @testable import SynfireIO
 
 /// The value formulas of Fixtures/make_fixtures.py, recomputed here.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import SynfireArrays
 @testable import SynfireIO
 
 /// Example figures with synthetic but realistic data (also used to eyeball the output:

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import SynfireArrays
 @testable import SynfireIO
 
 /// Sizes and numbers read from run files are bounded before they allocate or convert

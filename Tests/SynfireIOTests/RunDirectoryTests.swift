@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import SynfireArrays
 @testable import SynfireIO
 
 /// A tiny deterministic trainer (a noisy perceptron) used to prove that killing a run and
@@ -139,8 +140,8 @@ func directorySnapshot(_ path: String) throws -> [String: [UInt8]] {
     var result: [String: [UInt8]] = [:]
     for name in try FileManager.default.contentsOfDirectory(atPath: path) {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory)
-        if !isDirectory.boolValue { result[name] = try TestSupport.bytes(path + "/" + name) }
+        let exists = FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory)
+        if exists && !isDirectory.boolValue { result[name] = try TestSupport.bytes(path + "/" + name) }
     }
     return result
 }

@@ -2,6 +2,7 @@ import Foundation
 import SynfireTensorBoard
 import Testing
 
+import SynfireArrays
 @testable import SynfireIO
 
 /// One logged value of a run's TensorBoard files, without its wall time.

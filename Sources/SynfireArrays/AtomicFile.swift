@@ -186,7 +186,8 @@ public enum AtomicFile {
         }
     }
 
-    static func errnoText() -> String {
+    /// The C library's text for the current `errno` (for error messages of file calls).
+    public static func errnoText() -> String {
         String(cString: strerror(errno))
     }
 

@@ -7,7 +7,7 @@ import Testing
 /// Model checks (docs/ste.md, "Checks"): the Bernoulli encoder's rates, DI's order invariance,
 /// pooling against firing, the learning-rate schedule, the synthetic events, parameter counts
 /// and fixed-point formats, and the inference/training plumbing.
-@Suite struct SpecCheckTests {
+@Suite struct STEModelCheckTests {
     @Test func bernoulliEncoderRates() {
         var g = SeededGenerator(seed: 42)
         var spikes = 0.0

@@ -80,7 +80,7 @@ public struct NPZArchive: Equatable, Sendable {
     public init() { path = nil }
 
     /// An empty archive whose errors name `path` (e.g. arrays taken from a checkpoint).
-    init(path: String) { self.path = path }
+    public init(path: String) { self.path = path }
 
     /// Builds an archive from (name, array) pairs, keeping their order.
     public init(_ pairs: [(String, NDArray)]) {
