@@ -147,6 +147,10 @@ public final class ChipSimulator {
     let rankLayout: RankBitmapLayout?
     let rankSendBlock: RawArray<UInt64>?
     let rankReceiveBlocks: RawArray<UInt64>?
+    /// Under MPI ranks: whose spikes this rank counts messages of, and this step's ranges of
+    /// the spike list with such compartment spikes (RankExchange.swift).
+    let rankCounting: RankCounting?
+    var countedSpikes: [Range<Int>] = []
 
     /// Validates and compiles `network`; throws `NetworkValidationError` listing every
     /// problem, or `ChipExecutionError` for threads or ranks the network cannot use.
@@ -202,6 +206,15 @@ public final class ChipSimulator {
             groups: groups.ranges, populations: network.populations.count, sends: sends, coreOf: map.coreOfCompartment,
             seed: network.seed)
         classHits = RawArray(repeating: 0, count: routing.classCount)
+        if let layout = rankLayout {
+            let owned = partitions.owned
+            rankCounting = RankCounting(
+                layout: layout, rank: execution.rank, routing: routing, groups: groups.ranges,
+                populations: network.populations.count,
+                cores: owned.first!.cores.lowerBound..<owned.last!.cores.upperBound)
+        } else {
+            rankCounting = nil
+        }
         let partitionWork = Self.partitionWork(
             partitions, connections: compiled, groups: groups, map: map, populations: network.populations.count,
             routing: routing)

@@ -183,6 +183,8 @@ extension ChipSimulator {
         if !partitionsFollowSources {
             var list = UnsafeMutableBufferPointer(start: b.fired, count: count)
             list.sort()
+            // The exchange's ranges of spikes to count no longer hold: count them all.
+            if execution.exchange != nil { countedSpikes = [0..<count] }
         }
         partitionSpikeCount = count
         firedCount = appendGeneratorSpikes(b, after: count, step: s)
@@ -229,14 +231,20 @@ extension ChipSimulator {
         }
     }
 
-    /// Message counters under MPI ranks: every spike's messages, on this rank's cores (in
-    /// one process the partitions count them: `integrateAndFire`, `countHostMessages`).
+    /// Message counters under MPI ranks, on this rank's cores: the spikes of its own
+    /// compartments, of the other ranks' segments that send here, and of the generator
+    /// groups that do (in one process the partitions count them: `integrateAndFire`,
+    /// `countHostMessages`).
     private func countMessages(_ b: StepBuffers) {
-        let spikes = UnsafeBufferPointer(start: b.fired, count: firedCount)
         let owned = ownedCores
-        routing.count(spikes: spikes, counts: b.counts, hits: classHits.base, touched: &touchedClasses) {
-            owned[$0]
+        func count(_ range: Range<Int>) {
+            routing.count(
+                spikes: UnsafeBufferPointer(start: b.fired + range.lowerBound, count: range.count), counts: b.counts,
+                hits: classHits.base, touched: &touchedClasses
+            ) { owned[$0] }
         }
+        for range in countedSpikes { count(range) }
+        for g in rankCounting?.hostGroups ?? [] where !firedRanges[g].isEmpty { count(firedRanges[g]) }
     }
 
     // MARK: 4–5: deliver and learn

@@ -139,6 +139,16 @@ struct MessageRouting {
         }
     }
 
+    /// Per class: whether it sends from or to one of the cores `owns` accepts (a rank that
+    /// does not own any of them has nothing to count for its spikes).
+    func classesTouching(_ owns: (Int) -> Bool) -> [Bool] {
+        (0..<classCount).map { id in
+            (classCore[id] >= 0 && owns(Int(classCore[id])))
+                || (Int(localStart[id])..<Int(localStart[id + 1])).contains { owns(Int(localCores[$0])) }
+                || (Int(remoteStart[id])..<Int(remoteStart[id + 1])).contains { owns(Int(remoteCores[$0])) }
+        }
+    }
+
     /// The host messages of generator `spikes` that end on `cores` (one partition's), counted
     /// by that partition's thread. `hits` has one zeroed entry per generator class (class
     /// `firstHostClass` first) and is left zeroed.

@@ -12,6 +12,28 @@ struct BitmapSpan {
     var bit: Int
 }
 
+/// Under MPI ranks, the spikes whose messages a rank counts (on its own cores): its own,
+/// the other ranks' segments with a source that sends to one of its cores, and the
+/// generator groups that do.
+struct RankCounting {
+    /// Per rank, per span of `RankBitmapLayout.spans`: count its spikes.
+    let spans: [[Bool]]
+    let hostGroups: [Int]
+
+    init(
+        layout: RankBitmapLayout, rank: Int, routing: MessageRouting, groups: [Range<Int>], populations: Int,
+        cores: Range<Int>
+    ) {
+        let touching = routing.classesTouching { cores.contains($0) }
+        spans = layout.spans.enumerated().map { r, spans in
+            spans.map { span in
+                r == rank || (span.start..<span.end).contains { touching[Int(routing.classOf[$0])] }
+            }
+        }
+        hostGroups = routing.hostGroups(groups, populations: populations, reaching: cores)
+    }
+}
+
 /// Bit positions of every rank's compartments.
 struct RankBitmapLayout {
     /// Per rank: its segments in order.
@@ -44,15 +66,20 @@ extension ChipSimulator {
             UnsafeRawBufferPointer(start: send.base, count: layout.words * 8),
             into: UnsafeMutableRawBufferPointer(start: all.base, count: layout.words * 8 * exchange.ranks))
         var count = 0
+        countedSpikes.removeAll(keepingCapacity: true)
         for rank in 0..<exchange.ranks {
+            let first = count
             if rank == exchange.rank {
                 // This rank's spikes in the same order, already flagged.
                 for w in work {
                     (b.fired + count).update(from: w.spikes.base, count: w.spikeCount)
                     count += w.spikeCount
                 }
+                countedSpikes.append(first..<count)
             } else {
-                count = decodeSpikes(all.base + rank * layout.words, spans: layout.spans[rank], b, at: count)
+                count = decodeSpikes(
+                    all.base + rank * layout.words, spans: layout.spans[rank], counted: rankCounting?.spans[rank] ?? [],
+                    b, at: count)
             }
         }
         return count
@@ -77,12 +104,15 @@ extension ChipSimulator {
     }
 
     /// Appends the spikes of one rank's bitmap to the list from `first`, a word at a time,
-    /// and flags them. Returns the new length.
+    /// and flags them. Returns the new length. The ranges of the spans that `counted` marks
+    /// go to `countedSpikes`.
     private func decodeSpikes(
-        _ block: UnsafePointer<UInt64>, spans: [BitmapSpan], _ b: StepBuffers, at first: Int
+        _ block: UnsafePointer<UInt64>, spans: [BitmapSpan], counted: [Bool], _ b: StepBuffers, at first: Int
     ) -> Int {
         var count = first
-        for span in spans {
+        for (k, span) in spans.enumerated() {
+            let spanFirst = count
+            defer { if count > spanFirst && counted[k] { countedSpikes.append(spanFirst..<count) } }
             let end = span.bit + span.end - span.start
             var position = span.bit
             while position < end {
