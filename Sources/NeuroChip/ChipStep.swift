@@ -4,8 +4,8 @@
 // others are short and run on the calling thread. In one process the partitions also
 // clear their last spikes and count the messages their spikes send and the generators'
 // messages to their cores (what runs on one thread bounds the speedup of two); under MPI
-// ranks the calling thread counts every message after the exchange. Every stage takes the
-// step's buffers (StepBuffers.swift), opened once in `step()`.
+// ranks the calling thread counts the messages on the rank's cores after the exchange.
+// Every stage takes the step's buffers (StepBuffers.swift), opened once in `step()`.
 
 extension ChipSimulator {
     /// One time step in the order of docs/neurochip.md "One time step".
@@ -236,6 +236,7 @@ extension ChipSimulator {
     /// groups that do (in one process the partitions count them: `integrateAndFire`,
     /// `countHostMessages`).
     private func countMessages(_ b: StepBuffers) {
+        guard let counting = rankCounting else { return }
         let owned = ownedCores
         func count(_ range: Range<Int>) {
             routing.count(
@@ -244,7 +245,7 @@ extension ChipSimulator {
             ) { owned[$0] }
         }
         for range in countedSpikes { count(range) }
-        for g in rankCounting?.hostGroups ?? [] where !firedRanges[g].isEmpty { count(firedRanges[g]) }
+        for g in counting.hostGroups where !firedRanges[g].isEmpty { count(firedRanges[g]) }
     }
 
     // MARK: 4–5: deliver and learn

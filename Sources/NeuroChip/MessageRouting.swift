@@ -128,25 +128,18 @@ struct MessageRouting {
         }
     }
 
+    /// Whether class `id` sends from or to one of `cores` (a process that owns none of them
+    /// has nothing to count for its spikes).
+    func touches(class id: Int, _ cores: Range<Int>) -> Bool {
+        (classCore[id] >= 0 && cores.contains(Int(classCore[id])))
+            || (Int(localStart[id])..<Int(localStart[id + 1])).contains { cores.contains(Int(localCores[$0])) }
+            || (Int(remoteStart[id])..<Int(remoteStart[id + 1])).contains { cores.contains(Int(remoteCores[$0])) }
+    }
+
     /// The generator groups (group indices from `populations` on) with a channel that sends
     /// to one of `cores`.
     func hostGroups(_ groups: [Range<Int>], populations: Int, reaching cores: Range<Int>) -> [Int] {
-        (populations..<groups.count).filter { g in
-            groups[g].contains { source in
-                let id = Int(classOf[source])
-                return (Int(localStart[id])..<Int(localStart[id + 1])).contains { cores.contains(Int(localCores[$0])) }
-            }
-        }
-    }
-
-    /// Per class: whether it sends from or to one of the cores `owns` accepts (a rank that
-    /// does not own any of them has nothing to count for its spikes).
-    func classesTouching(_ owns: (Int) -> Bool) -> [Bool] {
-        (0..<classCount).map { id in
-            (classCore[id] >= 0 && owns(Int(classCore[id])))
-                || (Int(localStart[id])..<Int(localStart[id + 1])).contains { owns(Int(localCores[$0])) }
-                || (Int(remoteStart[id])..<Int(remoteStart[id + 1])).contains { owns(Int(remoteCores[$0])) }
-        }
+        (populations..<groups.count).filter { g in groups[g].contains { touches(class: Int(classOf[$0]), cores) } }
     }
 
     /// The host messages of generator `spikes` that end on `cores` (one partition's), counted

@@ -24,7 +24,7 @@ struct RankCounting {
         layout: RankBitmapLayout, rank: Int, routing: MessageRouting, groups: [Range<Int>], populations: Int,
         cores: Range<Int>
     ) {
-        let touching = routing.classesTouching { cores.contains($0) }
+        let touching = (0..<routing.classCount).map { routing.touches(class: $0, cores) }
         spans = layout.spans.enumerated().map { r, spans in
             spans.map { span in
                 r == rank || (span.start..<span.end).contains { touching[Int(routing.classOf[$0])] }
@@ -60,7 +60,9 @@ extension ChipSimulator {
     /// segments in order within a rank) and sets the flags of other ranks' spikes (this
     /// rank's were set when they fired). Returns its length.
     func exchangeSpikes(_ b: StepBuffers, exchange: SpikeExchange) -> Int {
-        guard let layout = rankLayout, let send = rankSendBlock, let all = rankReceiveBlocks else { return 0 }
+        guard let layout = rankLayout, let counting = rankCounting, let send = rankSendBlock,
+            let all = rankReceiveBlocks
+        else { return 0 }
         encodeSpikes(into: send.base, words: layout.words, spans: layout.spans[exchange.rank])
         exchange.allGather(
             UnsafeRawBufferPointer(start: send.base, count: layout.words * 8),
@@ -78,8 +80,8 @@ extension ChipSimulator {
                 countedSpikes.append(first..<count)
             } else {
                 count = decodeSpikes(
-                    all.base + rank * layout.words, spans: layout.spans[rank], counted: rankCounting?.spans[rank] ?? [],
-                    b, at: count)
+                    all.base + rank * layout.words, spans: layout.spans[rank], counted: counting.spans[rank], b,
+                    at: count)
             }
         }
         return count
@@ -112,7 +114,6 @@ extension ChipSimulator {
         var count = first
         for (k, span) in spans.enumerated() {
             let spanFirst = count
-            defer { if count > spanFirst && counted[k] { countedSpikes.append(spanFirst..<count) } }
             let end = span.bit + span.end - span.start
             var position = span.bit
             while position < end {
@@ -130,6 +131,7 @@ extension ChipSimulator {
                 }
                 position += take
             }
+            if count > spanFirst && counted[k] { countedSpikes.append(spanFirst..<count) }
         }
         return count
     }
